@@ -1,0 +1,122 @@
+// The compute-unit interface. A unit answers, for one tile of work, how many
+// cycles it takes and which actions it performs; it holds no SystemC state, so
+// the engine, the mapper's search and unit tests all call the same cost code.
+// A new unit type is one file under models/ that registers itself with
+// BC_REGISTER_UNIT; YAML then names it by its type string.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/component_library.h"
+#include "sim/format.h"
+#include "sim/params.h"
+
+namespace bc {
+
+// C[m x n] (+)= A[m x k] * W[k x n]: one tile of a GEMM or of attention.
+struct MatmulTile {
+  int64_t m = 1, n = 1, k = 1;
+  Format a = format("int8");  // activation (streamed operand)
+  Format w = format("int8");  // weight (or K/V cache in attention)
+};
+
+// Element-wise work: `elements` values, `ops_per_element` arithmetic ops each.
+struct VectorTile {
+  int64_t elements = 0;
+  double ops_per_element = 1;
+  Format fmt = format("fp32");         // arithmetic format
+  double read_bytes_per_element = 0;   // operand bytes read from SRAM per element
+  double write_bytes_per_element = 0;  // result bytes written to SRAM per element
+};
+
+// An action count against the unit's action list (index into actions()).
+struct ActionCount {
+  int action = 0;
+  double count = 0;
+};
+
+struct TileCost {
+  int64_t cycles = 0;
+  std::vector<ActionCount> actions;
+  double sram_read_bytes = 0;   // operand traffic between the unit and its core's SRAM
+  double sram_write_bytes = 0;
+};
+
+// Tile sizes the unit prefers (multiples of these waste no lanes).
+struct TileAlign {
+  int64_t m = 1, n = 1, k = 1;
+};
+
+class ComputeUnit {
+ public:
+  virtual ~ComputeUnit() = default;
+  const std::string& name() const { return name_; }
+  virtual std::string type() const = 0;
+
+  // Whether the unit executes this work; `why` says why not.
+  virtual bool can_matmul(const Format& a, const Format& w, std::string* why) const;
+  virtual bool can_vector(const Format& f, std::string* why) const;
+  virtual TileCost matmul(const MatmulTile& t) const;  // precondition: can_matmul
+  virtual TileCost vector(const VectorTile& t) const;  // precondition: can_vector
+  virtual TileAlign align(const Format& a, const Format& w) const;
+
+  // Peaks, for `explain`: MACs per cycle for a format pair, vector ops per cycle.
+  virtual double peak_macs_per_cycle(const Format& a, const Format& w) const;
+  virtual double peak_vector_ops_per_cycle(const Format& f) const;
+  // Formats named in the unit's rate table, for `explain`.
+  virtual std::vector<std::string> formats() const { return {}; }
+
+  // Energy and area: action names (TileCost indexes them), the library
+  // component each action's energy comes from, and area/leakage.
+  virtual std::vector<std::string> actions() const = 0;
+  struct ActionSource {
+    std::string component;  // library component name
+    std::string action;     // action name within it
+    double multiplier = 1;  // library actions per unit action
+  };
+  virtual ActionSource action_source(int action) const = 0;
+  virtual double area_m2(const ComponentLibrary& lib, double node_m) const = 0;
+  virtual double leakage_w(const ComponentLibrary& lib, double node_m) const = 0;
+  // Checks that the library has what this unit references.
+  virtual void check_library(const ComponentLibrary& lib, Params& p) const = 0;
+
+  virtual nlohmann::json resolved() const = 0;
+
+ protected:
+  std::string name_;
+  friend class UnitRegistry;
+};
+
+using UnitFactory = std::function<std::unique_ptr<ComputeUnit>(Params&)>;
+
+// Self-registering factory: each unit file registers its type string.
+class UnitRegistry {
+ public:
+  static bool add(const std::string& type, UnitFactory f);
+  static std::unique_ptr<ComputeUnit> create(const std::string& type, const std::string& name,
+                                             Params& p);
+  static std::vector<std::string> types();
+};
+
+#define BC_REGISTER_UNIT(TYPE, CLASS)                                     \
+  namespace {                                                             \
+  const bool bc_registered_##CLASS = ::bc::UnitRegistry::add(            \
+      TYPE, [](::bc::Params& p) { return std::make_unique<CLASS>(p); }); \
+  }
+
+int64_t ceil_div(int64_t a, int64_t b);
+
+// Reports, against config key `key`, a library component that is missing or
+// lacks one of `actions`.
+void check_component(const ComponentLibrary& lib, Params& p, const std::string& key,
+                     const std::string& component, const std::vector<std::string>& actions,
+                     const std::string& actions_key);
+
+}  // namespace bc

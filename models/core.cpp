@@ -1,0 +1,161 @@
+#include "models/core.h"
+
+namespace bc {
+
+using sc_core::sc_time;
+
+ChipContext::ChipContext(const HwConfig& h, const Program& p)
+    : hw(h),
+      prog(p),
+      noc(h.mesh_x, h.mesh_y, h.noc_link_bandwidth, 0),
+      ops(p.ops.size()),
+      op_done(p.ops.size()),
+      period_ps(1e12 / h.freq_hz) {
+  noc = NocMesh(h.mesh_x, h.mesh_y, h.noc_link_bandwidth, cycles_to_ticks(static_cast<double>(h.noc_hop_cycles)));
+  dram = MemoryChannels(h.dram.channels, h.dram.bandwidth, h.dram.latency_s,
+                        MemoryChannels::spread(h.dram.channels, noc.perimeter()));
+  if (h.shared_sram.present) {
+    std::vector<int64_t> all;
+    for (int64_t n = 0; n < noc.nodes(); ++n) all.push_back(n);
+    shared = MemoryChannels(h.shared_sram.channels, h.shared_sram.bandwidth, h.shared_sram.latency_s,
+                            MemoryChannels::spread(h.shared_sram.channels, all));
+  }
+  for (int64_t c = 0; c < h.cores(); ++c) {
+    sram.emplace_back(h.sram.banks, h.sram.bank_width_bytes, h.freq_hz);
+    dma.emplace_back(h.dma_bandwidth);
+  }
+  num_actions = kFixedActions;
+  for (const auto& u : h.units) {
+    unit_action_base.push_back(num_actions);
+    num_actions += static_cast<int>(u->actions().size());
+  }
+  op_counts.assign(p.ops.size() * num_actions, 0.0);
+  core_counts.assign(static_cast<size_t>(h.cores()) * num_actions, 0.0);
+  for (const auto& core_ops : p.cores)
+    for (const auto& co : core_ops) ops[co.op].remaining++;
+}
+
+void ChipContext::wait_done(int op) {
+  while (!(ops[op].complete && ops[op].end <= sc_core::sc_time_stamp().value())) {
+    sc_core::wait(op_done[op]);
+    ++events;
+  }
+}
+
+void ChipContext::core_done(int op, int core, Tick finish, Tick compute, Tick dep_stall, Tick mem_stall) {
+  OpRecord& r = ops[op];
+  if (r.critical_core < 0 || finish > r.end) {
+    r.end = finish;
+    r.critical_core = core;
+    r.compute = compute;
+    r.dependency_stall = dep_stall;
+    r.memory_stall = mem_stall;
+  }
+  if (--r.remaining == 0) {
+    r.complete = true;
+    Tick now = sc_core::sc_time_stamp().value();
+    op_done[op].notify(sc_time::from_value(r.end > now ? r.end - now : 0));
+  }
+}
+
+Core::Core(const sc_core::sc_module_name& name, int id, ChipContext& chip)
+    : sc_module(name),
+      id_(id),
+      node_(id),
+      chip_(chip),
+      ops_(chip.prog.cores[id]),
+      dep_ready_(chip.prog.cores[id].size(), 0) {
+  SC_THREAD(dma_process);
+  SC_THREAD(compute_process);
+}
+
+void Core::wait_ticks(Tick t) {
+  if (t == 0) return;
+  wait(sc_time::from_value(t));
+  ++chip_.events;
+}
+
+Tick Core::transfer(int op, double bytes, int level, bool load) {
+  MemoryChannels& mem = level == kDram ? chip_.dram : chip_.shared;
+  int rd = level == kDram ? kDramRead : kSharedRead, wr = level == kDram ? kDramWrite : kSharedWrite;
+  return chip_.dma[id_].transfer(now(), bytes, load, mem, rd, wr, node_, chip_.noc, chip_.sram[id_],
+                                 chip_.sink(op, id_));
+}
+
+void Core::dma_process() {
+  uint64_t seq = 0;
+  for (size_t j = 0; j < ops_.size(); ++j) {
+    const CoreOp& co = ops_[j];
+    for (int d : chip_.prog.ops[co.op].deps) chip_.wait_done(d);
+    dep_ready_[j] = now();
+    bool first = true;
+    for (const Tile& t : co.tiles) {
+      for (uint32_t r = 0; r < t.repeat; ++r) {
+        while (seq >= computed_ + kBuffers) {
+          wait(computed_ev_);
+          ++chip_.events;
+        }
+        if (first) {
+          chip_.ops[co.op].start = std::min(chip_.ops[co.op].start, now());
+          first = false;
+        }
+        Tick done = now();
+        for (int l = 0; l < kLevels; ++l)
+          if (t.load_bytes[l] > 0) done = std::max(done, transfer(static_cast<int>(co.op), t.load_bytes[l], l, true));
+        wait_ticks(done - now());
+        loaded_ = ++seq;
+        loaded_ev_.notify();
+      }
+    }
+  }
+}
+
+void Core::compute_process() {
+  uint64_t seq = 0;
+  Tick free_at = 0;  // when this core finished its previous op's compute
+  for (size_t j = 0; j < ops_.size(); ++j) {
+    const CoreOp& co = ops_[j];
+    const int op = static_cast<int>(co.op);
+    CountSink counts = chip_.sink(op, id_);
+    Tick busy = 0, finish = 0, first_start = 0;
+    bool first = true;
+    for (const Tile& t : co.tiles) {
+      for (uint32_t r = 0; r < t.repeat; ++r) {
+        while (loaded_ <= seq) {
+          wait(loaded_ev_);
+          ++chip_.events;
+        }
+        if (first) first_start = now(), first = false;
+        for (int s = 0; s < t.nsteps; ++s) {
+          const ComputeStep& st = t.steps[s];
+          const TileCost& c = chip_.prog.costs[st.cost];
+          Tick unit_time = chip_.cycles_to_ticks(static_cast<double>(c.cycles));
+          // Operand reads and result writes share the banks with DMA traffic.
+          Tick sram_done = chip_.sram[id_].access(now(), c.sram_read_bytes + c.sram_write_bytes);
+          Tick end = std::max(now() + unit_time, sram_done);
+          busy += unit_time;
+          const int base = chip_.unit_action_base[st.unit];
+          for (const ActionCount& a : c.actions) counts.add(base + a.action, a.count);
+          counts.add(kSramRead, c.sram_read_bytes);
+          counts.add(kSramWrite, c.sram_write_bytes);
+          wait_ticks(end - now());
+        }
+        computed_ = ++seq;
+        computed_ev_.notify();
+        for (int l = 0; l < kLevels; ++l)
+          if (t.store_bytes[l] > 0) finish = std::max(finish, transfer(op, t.store_bytes[l], l, false));
+      }
+    }
+    finish = std::max(finish, now());
+    // Idle before the first tile is a dependency stall while the op's inputs were
+    // not yet produced, a memory stall after; idle between tiles and the final
+    // store drain are memory stalls.
+    Tick dep = dep_ready_[j] > free_at ? std::min(dep_ready_[j], first_start) - free_at : 0;
+    Tick window = finish - free_at;
+    Tick mem = window > busy + dep ? window - busy - dep : 0;
+    chip_.core_done(op, id_, finish, busy, dep, mem);
+    free_at = now();
+  }
+}
+
+}  // namespace bc

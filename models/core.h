@@ -1,0 +1,78 @@
+// A core: a SystemC module with two processes, its DMA engine and its compute
+// pipeline. The DMA process loads tile i+1 while compute works on tile i (two
+// buffers); it waits for an op's dependencies before loading its first tile.
+// The compute process runs each tile's steps on the units, reading operands from
+// the banked SRAM, then hands the results to the DMA engine to store.
+#pragma once
+
+#include <systemc>
+#include <vector>
+
+#include "models/dma_engine.h"
+#include "sim/hw_config.h"
+#include "sim/program.h"
+
+namespace bc {
+
+// Per op: when it started and ended, and the timing of its critical core.
+struct OpRecord {
+  Tick start = ~Tick(0);
+  Tick end = 0;
+  int remaining = 0;  // cores still working on it
+  bool complete = false;
+  int critical_core = -1;
+  Tick compute = 0, memory_stall = 0, dependency_stall = 0;  // critical core's
+};
+
+// Shared state of one simulated chip: the resources cores contend for, the op
+// scoreboard and the action counters.
+struct ChipContext {
+  ChipContext(const HwConfig& hw, const Program& prog);
+
+  const HwConfig& hw;
+  const Program& prog;
+  NocMesh noc;
+  MemoryChannels dram, shared;
+  std::vector<SramBanks> sram;
+  std::vector<DmaEngine> dma;
+  std::vector<OpRecord> ops;
+  std::vector<sc_core::sc_event> op_done;  // notified when an op completes on all cores
+  std::vector<int> unit_action_base;       // first counter of each unit's actions
+  int num_actions = 0;
+  std::vector<double> op_counts;    // ops x num_actions
+  std::vector<double> core_counts;  // cores x num_actions
+  double period_ps;
+  uint64_t events = 0;  // timed waits and wake-ups processed
+
+  Tick cycles_to_ticks(double cycles) const { return static_cast<Tick>(std::llround(cycles * period_ps)); }
+  CountSink sink(int op, int core) {
+    return {&op_counts[static_cast<size_t>(op) * num_actions],
+            &core_counts[static_cast<size_t>(core) * num_actions]};
+  }
+  void wait_done(int op);
+  void core_done(int op, int core, Tick finish, Tick compute, Tick dep_stall, Tick mem_stall);
+};
+
+class Core : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(Core);
+  Core(const sc_core::sc_module_name& name, int id, ChipContext& chip);
+
+ private:
+  void dma_process();
+  void compute_process();
+  void wait_ticks(Tick t);
+  Tick now() const { return sc_core::sc_time_stamp().value(); }
+  Tick transfer(int op, double bytes, int level, bool load);
+
+  static constexpr uint64_t kBuffers = 2;  // double buffering
+  int id_;
+  int64_t node_;
+  ChipContext& chip_;
+  const std::vector<CoreOp>& ops_;
+  std::vector<Tick> dep_ready_;  // per op of this core: when its dependencies were met
+  uint64_t loaded_ = 0, computed_ = 0;
+  sc_core::sc_event loaded_ev_, computed_ev_;
+};
+
+}  // namespace bc

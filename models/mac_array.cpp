@@ -1,0 +1,129 @@
+// MAC array: a systolic (or tensor-core style) R x C array of MAC PEs.
+//
+// Timing follows SCALE-Sim (Samajdar et al., ISPASS 2020): a GEMM is cut into
+// folds of at most R stationary rows x C columns; per fold the array needs
+// 2*S_R + S_C + T - 2 cycles (fill, stream T values, drain). Mapping per dataflow
+// (M x K by K x N):  output-stationary S_R=M, S_C=N, T=K;  weight-stationary
+// S_R=K, S_C=N, T=M;  input-stationary S_R=K, S_C=M, T=N.
+// A PE with rate r for a format is an r-wide dot product (DP-r), so the reduction
+// dimension K shrinks to ceil(K/r) in every mapping.
+// With fold_pipelining (default), stationary operands are double-buffered in the
+// PEs (as in the TPU's weight FIFOs): the next fold's stationary values load while
+// the current one streams, so a fold costs max(T, S_R) and the fill/drain of
+// 2*S_R + S_C - 2 is exposed once per tile. Without it the cost is SCALE-Sim's exactly.
+#include <algorithm>
+#include <cmath>
+
+#include "models/compute_unit.h"
+#include "models/rate_table.h"
+
+namespace bc {
+namespace {
+
+class MacArray : public ComputeUnit {
+ public:
+  explicit MacArray(Params& p) {
+    rows_ = p.integer("rows", std::nullopt, "PE rows (R)", 1, 1 << 16);
+    cols_ = p.integer("cols", std::nullopt, "PE columns (C)", 1, 1 << 16);
+    dataflow_ = p.choice("dataflow", "output_stationary",
+                         {"output_stationary", "weight_stationary", "input_stationary"},
+                         "which operand stays in the PEs");
+    pipelined_ = p.boolean("fold_pipelining", true,
+                           "overlap a fold's stationary load with the previous fold's stream");
+    rates_.read(p, "rates", "MACs per PE per cycle for each datapath class, e.g. {bf16: 1, int8: 2}");
+    pe_ = p.text("pe", "mac_pe_fp16", "library component of one PE (area, leakage, MAC energy)");
+    acc_bytes_ = p.integer("accumulator_bytes", 4, "bytes of a partial sum (int32/fp32)", 1, 8);
+  }
+
+  std::string type() const override { return "mac_array"; }
+
+  bool can_matmul(const Format& a, const Format& w, std::string* why) const override {
+    return !rates_.pick(a, w, why).empty();
+  }
+
+  TileCost matmul(const MatmulTile& t) const override {
+    std::string cls = rates_.pick(t.a, t.w, nullptr);
+    double r = rates_.rate(cls);
+    int64_t k_eff = static_cast<int64_t>(std::ceil(static_cast<double>(t.k) / r));
+    int64_t sr, sc, tt;
+    if (dataflow_ == "output_stationary") sr = t.m, sc = t.n, tt = k_eff;
+    else if (dataflow_ == "weight_stationary") sr = k_eff, sc = t.n, tt = t.m;
+    else sr = k_eff, sc = t.m, tt = t.n;
+    int64_t nr = ceil_div(sr, rows_), nc = ceil_div(sc, cols_);
+    TileCost c;
+    if (pipelined_) {
+      int64_t full = sr / rows_, rem = sr % rows_;
+      int64_t per_col_fold = full * std::max(tt, rows_) + (rem ? std::max(tt, rem) : 0);
+      int64_t r0 = std::min(sr, rows_), c0 = std::min(sc, cols_);
+      c.cycles = nc * per_col_fold + (2 * r0 + c0 - 2);
+    } else {
+      c.cycles = 2 * sr * nc + sc * nr + nr * nc * (tt - 2);
+    }
+    double macs = static_cast<double>(t.m) * t.n * t.k;
+    c.actions.push_back({rates_.index(cls), macs});
+    double ba = t.a.storage_bits / 8, bw = t.w.storage_bits / 8;
+    double m = t.m, n = t.n, k = t.k, acc = static_cast<double>(acc_bytes_);
+    // Operand traffic between SRAM and the array, per the dataflow's reuse:
+    // the stationary operand is read once, the streamed one once per fold of the
+    // other dimension; partial sums are read-modify-written per stationary fold.
+    if (dataflow_ == "output_stationary") {
+      c.sram_read_bytes = nc * m * k * ba + nr * k * n * bw + m * n * acc;
+      c.sram_write_bytes = m * n * acc;
+    } else if (dataflow_ == "weight_stationary") {
+      c.sram_read_bytes = k * n * bw + nc * m * k * ba + nr * m * n * acc;
+      c.sram_write_bytes = nr * m * n * acc;
+    } else {
+      c.sram_read_bytes = m * k * ba + nc * k * n * bw + nr * m * n * acc;
+      c.sram_write_bytes = nr * m * n * acc;
+    }
+    return c;
+  }
+
+  TileAlign align(const Format& a, const Format& w) const override {
+    std::string cls = rates_.pick(a, w, nullptr);
+    int64_t r = cls.empty() ? 1 : std::max<int64_t>(1, static_cast<int64_t>(rates_.rate(cls)));
+    if (dataflow_ == "output_stationary") return {rows_, cols_, r};
+    if (dataflow_ == "weight_stationary") return {1, cols_, rows_ * r};
+    return {cols_, 1, rows_ * r};
+  }
+
+  double peak_macs_per_cycle(const Format& a, const Format& w) const override {
+    std::string cls = rates_.pick(a, w, nullptr);
+    return cls.empty() ? 0 : static_cast<double>(rows_) * cols_ * rates_.rate(cls);
+  }
+
+  std::vector<std::string> formats() const override { return rates_.classes(); }
+
+  std::vector<std::string> actions() const override {
+    std::vector<std::string> a;
+    for (const auto& c : rates_.classes()) a.push_back("mac_" + c);
+    return a;
+  }
+  ActionSource action_source(int i) const override { return {pe_, actions()[i], 1}; }
+
+  double area_m2(const ComponentLibrary& lib, double node) const override {
+    return static_cast<double>(rows_) * cols_ * lib.area(lib.get(pe_), node);
+  }
+  double leakage_w(const ComponentLibrary& lib, double node) const override {
+    return static_cast<double>(rows_) * cols_ * lib.leakage(lib.get(pe_), node);
+  }
+  void check_library(const ComponentLibrary& lib, Params& p) const override {
+    check_component(lib, p, "pe", pe_, actions(), "rates");
+  }
+
+  nlohmann::json resolved() const override {
+    return {{"type", type()},           {"rows", rows_},         {"cols", cols_},
+            {"dataflow", dataflow_},    {"fold_pipelining", pipelined_},
+            {"rates", rates_.rates()},  {"pe", pe_},             {"accumulator_bytes", acc_bytes_}};
+  }
+
+ private:
+  int64_t rows_ = 1, cols_ = 1, acc_bytes_ = 4;
+  std::string dataflow_, pe_;
+  bool pipelined_ = true;
+  RateTable rates_;
+};
+
+}  // namespace
+BC_REGISTER_UNIT("mac_array", MacArray)
+}  // namespace bc

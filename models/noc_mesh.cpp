@@ -1,0 +1,46 @@
+#include "models/noc_mesh.h"
+
+namespace bc {
+
+NocMesh::NocMesh(int64_t x, int64_t y, double link_bandwidth, Tick hop_ticks)
+    : x_(x), y_(y), bw_(link_bandwidth), hop_(hop_ticks), links_(static_cast<size_t>(x * y * 4)) {}
+
+const std::vector<uint32_t>& NocMesh::route(int64_t from, int64_t to) {
+  uint64_t key = static_cast<uint64_t>(from) << 32 | static_cast<uint64_t>(to);
+  auto it = routes_.find(key);
+  if (it != routes_.end()) return it->second;
+  std::vector<uint32_t> r;
+  int64_t cx = from % x_, cy = from / x_, tx = to % x_, ty = to / x_;
+  while (cx != tx) {
+    int dir = tx > cx ? 0 : 1;
+    r.push_back(static_cast<uint32_t>(node(cx, cy) * 4 + dir));
+    cx += tx > cx ? 1 : -1;
+  }
+  while (cy != ty) {
+    int dir = ty > cy ? 2 : 3;
+    r.push_back(static_cast<uint32_t>(node(cx, cy) * 4 + dir));
+    cy += ty > cy ? 1 : -1;
+  }
+  return routes_[key] = std::move(r);
+}
+
+std::vector<int64_t> NocMesh::perimeter() const {
+  std::vector<int64_t> p;
+  if (x_ == 1 || y_ == 1) {
+    for (int64_t i = 0; i < x_ * y_; ++i) p.push_back(i);
+    return p;
+  }
+  for (int64_t i = 0; i < x_; ++i) p.push_back(node(i, 0));
+  for (int64_t j = 1; j < y_; ++j) p.push_back(node(x_ - 1, j));
+  for (int64_t i = x_ - 2; i >= 0; --i) p.push_back(node(i, y_ - 1));
+  for (int64_t j = y_ - 2; j >= 1; --j) p.push_back(node(0, j));
+  return p;
+}
+
+double NocMesh::link_busy_max_s() const {
+  Tick m = 0;
+  for (const auto& l : links_) m = std::max(m, l.busy_total);
+  return ticks_to_seconds(m);
+}
+
+}  // namespace bc

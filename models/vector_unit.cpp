@@ -1,0 +1,74 @@
+// Vector unit: `lanes` SIMD lanes for element-wise work (softmax, norms,
+// activation functions, RoPE, residual adds, quantize/dequantize). A tile of
+// E elements x P ops each takes ceil(E*P / (lanes * rate)) cycles plus the
+// pipeline latency, once per tile.
+#include <cmath>
+
+#include "models/compute_unit.h"
+#include "models/rate_table.h"
+
+namespace bc {
+namespace {
+
+class VectorUnit : public ComputeUnit {
+ public:
+  explicit VectorUnit(Params& p) {
+    lanes_ = p.integer("lanes", std::nullopt, "SIMD lanes", 1, 1 << 20);
+    latency_ = p.integer("latency", 8, "pipeline latency per tile, cycles", 0, 1 << 20);
+    rates_.read(p, "rates", "ops per lane per cycle for each class, e.g. {fp32: 1, bf16: 2}");
+    lane_ = p.text("lane", "vector_lane_fp32", "library component of one lane");
+  }
+
+  std::string type() const override { return "vector_unit"; }
+
+  bool can_vector(const Format& f, std::string* why) const override {
+    return !rates_.pick(f, why).empty();
+  }
+
+  TileCost vector(const VectorTile& t) const override {
+    std::string cls = rates_.pick(t.fmt, nullptr);
+    double ops = static_cast<double>(t.elements) * t.ops_per_element;
+    TileCost c;
+    c.cycles = static_cast<int64_t>(std::ceil(ops / (lanes_ * rates_.rate(cls)))) + latency_;
+    c.actions.push_back({rates_.index(cls), ops});
+    c.sram_read_bytes = t.elements * t.read_bytes_per_element;
+    c.sram_write_bytes = t.elements * t.write_bytes_per_element;
+    return c;
+  }
+
+  double peak_vector_ops_per_cycle(const Format& f) const override {
+    std::string cls = rates_.pick(f, nullptr);
+    return cls.empty() ? 0 : lanes_ * rates_.rate(cls);
+  }
+  std::vector<std::string> formats() const override { return rates_.classes(); }
+
+  std::vector<std::string> actions() const override {
+    std::vector<std::string> a;
+    for (const auto& c : rates_.classes()) a.push_back("op_" + c);
+    return a;
+  }
+  ActionSource action_source(int i) const override { return {lane_, actions()[i], 1}; }
+  double area_m2(const ComponentLibrary& lib, double node) const override {
+    return lanes_ * lib.area(lib.get(lane_), node);
+  }
+  double leakage_w(const ComponentLibrary& lib, double node) const override {
+    return lanes_ * lib.leakage(lib.get(lane_), node);
+  }
+  void check_library(const ComponentLibrary& lib, Params& p) const override {
+    check_component(lib, p, "lane", lane_, actions(), "rates");
+  }
+
+  nlohmann::json resolved() const override {
+    return {{"type", type()}, {"lanes", lanes_}, {"latency", latency_},
+            {"rates", rates_.rates()}, {"lane", lane_}};
+  }
+
+ private:
+  int64_t lanes_ = 1, latency_ = 0;
+  std::string lane_;
+  RateTable rates_;
+};
+
+}  // namespace
+BC_REGISTER_UNIT("vector_unit", VectorUnit)
+}  // namespace bc

@@ -1,0 +1,50 @@
+#include "sim/engine.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+
+#include "models/core.h"
+
+namespace bc {
+
+SimResult simulate(const HwConfig& hw, const Program& prog) {
+  auto t0 = std::chrono::steady_clock::now();
+  ChipContext chip(hw, prog);
+  std::vector<std::unique_ptr<Core>> cores;
+  for (int64_t c = 0; c < hw.cores(); ++c) {
+    if (prog.cores[c].empty()) continue;  // idle cores need no process
+    std::string name = "core_" + std::to_string(c);
+    cores.push_back(std::make_unique<Core>(name.c_str(), static_cast<int>(c), chip));
+  }
+  sc_core::sc_start();
+
+  SimResult r;
+  r.ops.resize(prog.ops.size());
+  double cyc = 1e12 / hw.freq_hz;  // ps per cycle
+  for (size_t i = 0; i < prog.ops.size(); ++i) {
+    const OpRecord& rec = chip.ops[i];
+    OpResult& o = r.ops[i];
+    if (rec.critical_core < 0) continue;  // an op with no work (cannot happen for valid traces)
+    o.start_s = ticks_to_seconds(rec.start == ~Tick(0) ? rec.end : rec.start);
+    o.end_s = ticks_to_seconds(rec.end);
+    o.critical_core = rec.critical_core;
+    o.compute_cycles = static_cast<double>(rec.compute) / cyc;
+    o.memory_stall_cycles = static_cast<double>(rec.memory_stall) / cyc;
+    o.dependency_stall_cycles = static_cast<double>(rec.dependency_stall) / cyc;
+    r.latency_s = std::max(r.latency_s, o.end_s);
+  }
+  r.num_actions = chip.num_actions;
+  r.unit_action_base = chip.unit_action_base;
+  r.op_counts = std::move(chip.op_counts);
+  r.core_counts = std::move(chip.core_counts);
+  r.events = chip.events;
+  r.dram_channel_busy_s = chip.dram.busy_max_s();
+  r.shared_channel_busy_s = chip.shared.present() ? chip.shared.busy_max_s() : 0;
+  r.noc_link_busy_s = chip.noc.link_busy_max_s();
+  for (const auto& d : chip.dma) r.dma_busy_s = std::max(r.dma_busy_s, d.busy_s());
+  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+}  // namespace bc

@@ -1,0 +1,199 @@
+#include "sim/hw_config.h"
+
+#include <filesystem>
+
+namespace bc {
+namespace fs = std::filesystem;
+
+std::string project_root() { return BITCYCLE_SOURCE_DIR; }
+
+namespace {
+
+// A path value is relative to the file that wrote it.
+std::string resolve_path(const CNode* n, const std::string& fallback) {
+  if (!n || !n->is_scalar()) return fallback;
+  fs::path p(n->scalar);
+  if (p.is_absolute() || n->loc.file.empty() || n->loc.file[0] == '<' ||
+      n->loc.file.rfind("--set", 0) == 0)
+    return p.string();
+  return (fs::path(n->loc.file).parent_path() / p).lexically_normal().string();
+}
+
+void read_channels(Params& p, ChannelsConfig& c, bool dram) {
+  c.present = p.present();
+  if (!c.present) return;
+  c.component = p.text(dram ? "type" : "cell", dram ? "hbm3" : "sram_8kb_512b",
+                       dram ? "library component: energy per byte, PHY area"
+                            : "library component of one SRAM macro");
+  c.channels = p.integer("channels", 1, "independent channels (contention servers)", 1, 4096);
+  c.bandwidth = p.quantity("bandwidth", Dim::Bandwidth, std::nullopt, "total bandwidth, all channels");
+  c.latency_s = p.quantity("latency", Dim::Time, dram ? 100e-9 : 20e-9,
+                           "access latency added to every transfer", 0, false);
+  c.capacity = p.quantity("size", Dim::Bytes, dram ? std::optional<double>(80e9) : std::nullopt,
+                          "capacity");
+  if (dram) c.interfaces = p.integer("interfaces", 1, "PHY + controller instances (stacks)", 1, 1024);
+}
+
+const CNode* find_path(const CNode& root, const std::string& dotted) {
+  const CNode* n = &root;
+  size_t start = 0;
+  while (n && start < dotted.size()) {
+    size_t dot = dotted.find('.', start);
+    n = n->get(dotted.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    start = dot == std::string::npos ? dotted.size() : dot + 1;
+  }
+  return n;
+}
+
+}  // namespace
+
+HwConfig load_hw_config(const std::string& path, const std::vector<std::string>& sets,
+                        std::vector<ParamDoc>* docs) {
+  CNode root = load_config_file(path);
+  for (const auto& s : sets) apply_set(root, s);
+
+  HwConfig hw;
+  hw.path = path;
+  DiagnosticSink sink;
+  std::string lib_path = resolve_path(root.get("library"), project_root() + "/configs/components/library.yaml");
+  std::vector<std::pair<std::string, std::shared_ptr<Params>>> unit_params;  // for library checks
+  {
+    Params top(&root, "", &sink, docs);
+    hw.name = top.text("name", fs::path(path).stem().string(), "config name shown in reports");
+    top.text("library", "configs/components/library.yaml", "component library file, relative to this file");
+    top.text("description", "", "free text");
+    hw.node_m = top.quantity("node", Dim::Length, std::nullopt, "technology node");
+    hw.freq_hz = top.quantity("frequency", Dim::Frequency, std::nullopt, "core clock");
+    {
+      Params noc = top.map("noc", "2D-mesh network on chip, XY routing", true);
+      {
+        Params mesh = noc.map("mesh", "mesh size; one core per node", true);
+        hw.mesh_x = mesh.integer("x", std::nullopt, "columns", 1, 256);
+        hw.mesh_y = mesh.integer("y", std::nullopt, "rows", 1, 256);
+      }
+      hw.noc_link_bandwidth = noc.quantity("link_bandwidth", Dim::Bandwidth, std::nullopt,
+                                           "per link, per direction");
+      hw.noc_hop_cycles = noc.integer("hop_latency", 1, "router + link latency, cycles", 0, 1000);
+      hw.noc_router = noc.text("router", "noc_router", "library component (area per router)");
+      hw.noc_hop = noc.text("hop_energy", "noc_hop_12nm", "library component (energy per byte-hop)");
+    }
+    {
+      Params core = top.map("core", "every core: SRAM scratchpad, DMA engine, compute units", true);
+      {
+        Params s = core.map("sram", "banked local scratchpad", true);
+        hw.sram.size_bytes = s.quantity("size", Dim::Bytes, std::nullopt, "capacity per core");
+        hw.sram.banks = s.integer("banks", 8, "banks", 1, 4096);
+        hw.sram.bank_width_bytes = s.quantity("bank_width", Dim::Bytes, 64.0, "bytes per bank per cycle");
+        hw.sram.cell = s.text("cell", "sram_8kb_512b", "library component of one SRAM macro");
+      }
+      {
+        Params d = core.map("dma", "the core's DMA engine");
+        hw.dma_bandwidth = d.quantity("bandwidth", Dim::Bandwidth, 1e15, "bytes/s the engine moves");
+      }
+      Params units = core.map("units", "compute units by name: {NAME: {type: ..., ...}}", true);
+      for (const auto& name : units.entry_names()) {
+        auto up = std::make_shared<Params>(units.map(name, "a compute unit", true, "<unit>"));
+        std::string type = up->choice("type", std::nullopt, UnitRegistry::types(), "unit type");
+        auto u = UnitRegistry::create(type, name, *up);
+        up->finish();
+        if (u) hw.units.push_back(std::move(u));
+        unit_params.emplace_back(name, up);
+      }
+      if (units.present() && hw.units.empty() && unit_params.empty())
+        core.error("units", "a core needs at least one compute unit");
+    }
+    {
+      Params mem = top.map("memory", "global memory levels", true);
+      Params d = mem.map("dram", "off-chip memory channels", true);
+      read_channels(d, hw.dram, true);
+      Params s = mem.map("shared_sram", "optional on-chip shared SRAM level (like a GPU L2)");
+      read_channels(s, hw.shared_sram, false);
+    }
+    top.finish();
+    sink.throw_if_any();  // the library check below needs the values above
+
+    hw.lib = std::make_shared<ComponentLibrary>(ComponentLibrary::load(lib_path));
+    const ComponentLibrary& lib = *hw.lib;
+    if (hw.node_m < lib.min_node() * 0.999 || hw.node_m > lib.max_node() * 1.001)
+      top.error("node", "node " + format_quantity(hw.node_m, Dim::Length) +
+                            " is outside the scaling table (" + format_quantity(lib.min_node(), Dim::Length) +
+                            " to " + format_quantity(lib.max_node(), Dim::Length) + ") of " + lib.path());
+    for (size_t i = 0; i < hw.units.size(); ++i) hw.units[i]->check_library(lib, *unit_params[i].second);
+    // Library components named by the config: reported at the key that names them.
+    auto need = [&](const std::string& comp, const std::string& section, const std::string& key,
+                    const std::vector<std::string>& acts) {
+      Params at(find_path(root, section), section, &sink);
+      at.entry_names();  // the section's keys were checked when it was read
+      check_component(lib, at, key, comp, acts, key);
+    };
+    need(hw.sram.cell, "core.sram", "cell", {"read_byte", "write_byte"});
+    need(hw.noc_router, "noc", "router", {});
+    need(hw.noc_hop, "noc", "hop_energy", {"byte_hop"});
+    need(hw.dram.component, "memory.dram", "type", {"read_byte", "write_byte"});
+    for (auto [cell, section] : {std::pair{hw.sram.cell, "core.sram"}, std::pair{hw.shared_sram.component, "memory.shared_sram"}})
+      if (lib.has(cell) && lib.get(cell).capacity_bytes <= 0 && (section[0] == 'c' || hw.shared_sram.present)) {
+        Params at(find_path(root, section), section, &sink);
+        at.entry_names();
+        at.error("cell", "library component \"" + cell + "\" has no capacity, so it cannot build an SRAM",
+                 "name an SRAM macro such as sram_8kb_512b");
+      }
+    if (hw.shared_sram.present) need(hw.shared_sram.component, "memory.shared_sram", "cell", {"read_byte", "write_byte"});
+  }
+  sink.throw_if_any();
+  unit_params.clear();
+
+  nlohmann::json units = nlohmann::json::object();
+  for (const auto& u : hw.units) units[u->name()] = u->resolved();
+  auto chan = [](const ChannelsConfig& c) {
+    return nlohmann::json{{"component", c.component},       {"channels", c.channels},
+                          {"bandwidth_Bps", c.bandwidth},   {"latency_s", c.latency_s},
+                          {"capacity_bytes", c.capacity},   {"interfaces", c.interfaces}};
+  };
+  hw.resolved_tree = {
+      {"name", hw.name},
+      {"file", hw.path},
+      {"library", hw.lib->path()},
+      {"node_m", hw.node_m},
+      {"frequency_hz", hw.freq_hz},
+      {"noc", {{"mesh_x", hw.mesh_x}, {"mesh_y", hw.mesh_y}, {"link_bandwidth_Bps", hw.noc_link_bandwidth},
+               {"hop_latency_cycles", hw.noc_hop_cycles}, {"router", hw.noc_router}, {"hop_energy", hw.noc_hop}}},
+      {"core", {{"sram", {{"size_bytes", hw.sram.size_bytes}, {"banks", hw.sram.banks},
+                          {"bank_width_bytes", hw.sram.bank_width_bytes}, {"cell", hw.sram.cell}}},
+                {"dma", {{"bandwidth_Bps", hw.dma_bandwidth}}},
+                {"units", units}}},
+      {"memory", {{"dram", chan(hw.dram)}}},
+  };
+  if (hw.shared_sram.present) hw.resolved_tree["memory"]["shared_sram"] = chan(hw.shared_sram);
+  return hw;
+}
+
+nlohmann::json derived_values(const HwConfig& hw) {
+  nlohmann::json d;
+  double cores = static_cast<double>(hw.cores());
+  nlohmann::json peaks = nlohmann::json::object();
+  nlohmann::json ridge = nlohmann::json::object();
+  for (const auto& u : hw.units) {
+    for (const auto& cls : u->formats()) {
+      const Format& f = format(cls);
+      double ops = 2 * u->peak_macs_per_cycle(f, f) * hw.freq_hz * cores;  // 1 MAC = 2 ops
+      if (ops == 0) ops = u->peak_vector_ops_per_cycle(f) * hw.freq_hz * cores;
+      std::string key = u->name() + "." + cls;
+      peaks[key] = ops;
+      ridge[key] = ops / hw.dram.bandwidth;
+    }
+  }
+  d["peak_ops_per_s"] = peaks;
+  d["ridge_point_ops_per_byte"] = ridge;
+  d["cores"] = hw.cores();
+  d["local_sram_total_bytes"] = hw.sram.size_bytes * cores;
+  d["local_sram_bandwidth_Bps_per_core"] = hw.sram.banks * hw.sram.bank_width_bytes * hw.freq_hz;
+  d["shared_sram_bytes"] = hw.shared_sram.present ? hw.shared_sram.capacity : 0.0;
+  d["onchip_sram_total_bytes"] = hw.sram.size_bytes * cores + (hw.shared_sram.present ? hw.shared_sram.capacity : 0.0);
+  d["dram_bandwidth_Bps"] = hw.dram.bandwidth;
+  d["dram_capacity_bytes"] = hw.dram.capacity;
+  d["noc_bisection_bandwidth_Bps"] =
+      hw.noc_link_bandwidth * 2.0 * static_cast<double>(std::min(hw.mesh_x, hw.mesh_y));
+  return d;
+}
+
+}  // namespace bc

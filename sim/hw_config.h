@@ -1,0 +1,68 @@
+// The resolved hardware configuration: every value typed, unit-converted,
+// range-checked and defaulted in one place (load_hw_config). Components get
+// these fields, never YAML.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "models/compute_unit.h"
+#include "sim/component_library.h"
+
+namespace bc {
+
+struct SramConfig {
+  double size_bytes = 0;
+  int64_t banks = 1;
+  double bank_width_bytes = 64;  // bytes per bank per cycle
+  std::string cell;              // library component of one macro
+};
+
+// A set of channels behind the NoC: DRAM, or an on-chip shared SRAM level.
+struct ChannelsConfig {
+  bool present = false;
+  std::string component;   // library component (energy per byte, area per interface)
+  int64_t channels = 1;    // independent channels, each a server with bandwidth/channels
+  double bandwidth = 0;    // total bytes/s
+  double latency_s = 0;    // added to every access
+  double capacity = 0;     // bytes
+  int64_t interfaces = 1;  // PHY/controller instances (DRAM) or macros (SRAM) for area
+};
+
+struct HwConfig {
+  std::string name;
+  std::string path;  // file it was loaded from
+  std::shared_ptr<const ComponentLibrary> lib;
+  double node_m = 7e-9;
+  double freq_hz = 1e9;
+  int64_t mesh_x = 1, mesh_y = 1;  // cores sit one per mesh node
+  SramConfig sram;
+  double dma_bandwidth = 0;  // bytes/s per core
+  std::vector<std::shared_ptr<const ComputeUnit>> units;
+  double noc_link_bandwidth = 0;  // bytes/s per direction per link
+  int64_t noc_hop_cycles = 1;
+  std::string noc_router, noc_hop;  // library components (area, energy per byte-hop)
+  ChannelsConfig dram, shared_sram;
+  nlohmann::json resolved_tree;  // resolved values as written in reports
+
+  int64_t cores() const { return mesh_x * mesh_y; }
+  double cycle_s() const { return 1.0 / freq_hz; }
+};
+
+// Loads a hardware YAML (with includes), applies --set overrides, validates
+// everything and loads the component library it names. Throws InputError.
+HwConfig load_hw_config(const std::string& path, const std::vector<std::string>& sets = {},
+                        std::vector<ParamDoc>* docs = nullptr);
+
+// Derived values for `explain`: peak ops/s per format, SRAM totals, bandwidth,
+// ridge points.
+nlohmann::json derived_values(const HwConfig& hw);
+
+// Where the project's own files are (configs/, workloads/): the source tree the
+// binary was built from.
+std::string project_root();
+
+}  // namespace bc

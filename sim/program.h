@@ -1,0 +1,66 @@
+// The mapper's output and the engine's input: per-core lists of tile tasks.
+// A tile loads its operands into the core's SRAM (double-buffered), runs up to
+// three compute steps on the core's units, and stores its results.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/compute_unit.h"
+#include "sim/trace.h"
+
+namespace bc {
+
+// Where a tensor lives between ops.
+enum Level : uint8_t { kDram = 0, kShared = 1, kLevels = 2 };
+
+struct ComputeStep {
+  uint16_t unit = 0;  // index into HwConfig::units
+  uint32_t cost = 0;  // index into Program::costs
+};
+
+struct Tile {
+  std::array<double, kLevels> load_bytes{};   // into SRAM, from each level
+  std::array<double, kLevels> store_bytes{};  // out of SRAM, to each level
+  uint8_t nsteps = 0;
+  std::array<ComputeStep, 3> steps{};
+  uint32_t repeat = 1;  // run-length: this tile, this many times in a row
+
+  bool same_work(const Tile& o) const {
+    if (nsteps != o.nsteps || load_bytes != o.load_bytes || store_bytes != o.store_bytes) return false;
+    for (int i = 0; i < nsteps; ++i)
+      if (steps[i].unit != o.steps[i].unit || steps[i].cost != o.steps[i].cost) return false;
+    return true;
+  }
+};
+
+struct CoreOp {
+  uint32_t op = 0;  // index into Program::ops
+  std::vector<Tile> tiles;
+  void push(const Tile& t) {
+    if (!tiles.empty() && tiles.back().same_work(t)) tiles.back().repeat += t.repeat;
+    else tiles.push_back(t);
+  }
+};
+
+struct OpPlan {
+  std::string name;
+  OpKind kind = OpKind::Gemm;
+  std::vector<int> deps;  // indices into Program::ops
+  std::string units;      // units used, e.g. "mac" or "mac+vec"
+  std::string mapping;    // human-readable: grid, tile, loop order
+  double flops = 0;
+  double est_cycles = 0;  // mapper's estimate (its search objective)
+  Level out_level = kDram;
+};
+
+struct Program {
+  std::vector<OpPlan> ops;
+  std::vector<std::vector<CoreOp>> cores;  // cores[c] in program order
+  std::vector<TileCost> costs;
+  std::vector<uint16_t> cost_unit;  // unit of each cost entry
+};
+
+}  // namespace bc

@@ -1,0 +1,250 @@
+#include "sim/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <map>
+#include <sstream>
+
+#include "models/action_ids.h"
+#include "sim/energy.h"
+
+namespace bc {
+
+nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Program& prog,
+                            const SimResult& sim) {
+  using nlohmann::json;
+  const auto catalog = action_catalog(hw);
+  const auto areas = component_areas(hw);
+  const int na = sim.num_actions;
+
+  // Tokens produced by this step: decode makes one per sequence, prefill
+  // processes batch x seq prompt tokens.
+  double tokens = 1;
+  if (trace.workload.contains("batch")) {
+    double b = trace.workload["batch"].get<double>();
+    bool prefill = trace.workload.value("phase", "decode") == "prefill";
+    tokens = prefill ? b * trace.workload.value("seq", 1.0) : b;
+  }
+
+  // Total counts per action over all ops.
+  std::vector<double> totals(na, 0.0);
+  for (size_t o = 0; o < prog.ops.size(); ++o)
+    for (int a = 0; a < na; ++a) totals[a] += sim.op_counts[o * na + a];
+
+  json report;
+  report["schema"] = "bitcycle-report";
+  report["version"] = 1;
+  report["hw"] = {{"name", hw.name}, {"file", hw.path}};
+  report["workload"] = trace.workload;
+  report["model"] = trace.model;
+
+  std::map<std::string, double> dyn, leak, area;
+  json actions = json::array();
+  double dynamic = 0;
+  for (int a = 0; a < na; ++a) {
+    const ActionEntry& e = catalog[a];
+    double ej = totals[a] * e.energy_j;
+    dynamic += ej;
+    dyn[e.component] += ej;
+    if (totals[a] == 0 && e.library.empty()) continue;
+    actions.push_back(json{{"component", e.component}, {"action", e.action}, {"library", e.library},
+                           {"count", totals[a]}, {"energy_per_action_j", e.energy_j},
+                           {"energy_j", ej}, {"source", e.source}});
+  }
+  double leakage = 0, area_m2 = 0;
+  json area_list = json::array();
+  for (const auto& c : areas) {
+    double lj = c.leakage_w * sim.latency_s;
+    leakage += lj;
+    leak[c.component] += lj;
+    area[c.component] += c.area_m2;
+    area_m2 += c.area_m2;
+    area_list.push_back({{"component", c.component}, {"area_mm2", c.area_m2 * 1e6},
+                         {"leakage_w", c.leakage_w}, {"how", c.how}});
+  }
+  double energy = dynamic + leakage;
+  report["latency_s"] = sim.latency_s;
+  report["tokens"] = tokens;
+  report["tokens_per_s"] = sim.latency_s > 0 ? tokens / sim.latency_s : 0;
+  report["energy_j"] = energy;
+  report["dynamic_energy_j"] = dynamic;
+  report["leakage_energy_j"] = leakage;
+  report["energy_per_token_j"] = energy / tokens;
+  report["average_power_w"] = sim.latency_s > 0 ? energy / sim.latency_s : 0;
+  report["area_mm2"] = area_m2 * 1e6;
+
+  json be = json::object(), bd = json::object(), bl = json::object(), ba = json::object();
+  for (const auto& [k, v] : dyn) {
+    be[k] = v + leak[k];
+    bd[k] = v;
+  }
+  for (const auto& [k, v] : leak) {
+    if (!be.contains(k)) be[k] = v, bd[k] = 0.0;
+    bl[k] = v;
+  }
+  for (const auto& [k, v] : area) ba[k] = v * 1e6;
+  report["breakdown"] = {{"energy_j", be}, {"dynamic_energy_j", bd}, {"leakage_energy_j", bl}, {"area_mm2", ba}};
+
+  json ops = json::array();
+  for (size_t i = 0; i < prog.ops.size(); ++i) {
+    const OpPlan& p = prog.ops[i];
+    const OpResult& r = sim.ops[i];
+    double e = 0;
+    for (int a = 0; a < na; ++a) e += sim.op_counts[i * na + a] * catalog[a].energy_j;
+    ops.push_back({{"name", p.name},
+                   {"kind", op_kind_name(p.kind)},
+                   {"units", p.units},
+                   {"mapping", p.mapping},
+                   {"start_s", r.start_s},
+                   {"end_s", r.end_s},
+                   {"latency_s", r.end_s - r.start_s},
+                   {"compute_cycles", r.compute_cycles},
+                   {"memory_stall_cycles", r.memory_stall_cycles},
+                   {"dependency_stall_cycles", r.dependency_stall_cycles},
+                   {"critical_core", r.critical_core},
+                   {"flops", p.flops},
+                   {"dram_bytes", sim.op_counts[i * na + kDramRead] + sim.op_counts[i * na + kDramWrite]},
+                   {"energy_j", e}});
+  }
+  report["ops"] = ops;
+  report["actions"] = actions;
+  report["area"] = area_list;
+  report["utilization"] = {
+      {"dram_busiest_channel", sim.latency_s > 0 ? sim.dram_channel_busy_s / sim.latency_s : 0},
+      {"shared_sram_busiest_slice", sim.latency_s > 0 ? sim.shared_channel_busy_s / sim.latency_s : 0},
+      {"noc_busiest_link", sim.latency_s > 0 ? sim.noc_link_busy_s / sim.latency_s : 0},
+      {"dma_busiest_engine", sim.latency_s > 0 ? sim.dma_busy_s / sim.latency_s : 0}};
+  report["technology"] = {{"node_m", hw.node_m}, {"frequency_hz", hw.freq_hz},
+                          {"scaling_source", hw.lib->scaling_source()}, {"library", hw.lib->path()}};
+  report["config"] = hw.resolved_tree;
+  report["derived"] = derived_values(hw);
+  report["trace_totals"] = trace_totals(trace);
+  report["sim"] = {{"events", sim.events},
+                   {"wall_s", sim.wall_s},
+                   {"events_per_s", sim.wall_s > 0 ? static_cast<double>(sim.events) / sim.wall_s : 0},
+                   {"tile_tasks", [&] {
+                      double n = 0;
+                      for (const auto& c : prog.cores)
+                        for (const auto& co : c)
+                          for (const auto& t : co.tiles) n += t.repeat;
+                      return n;
+                    }()}};
+  return report;
+}
+
+namespace {
+std::string si(double v, const char* unit) {
+  const char* pre[] = {"p", "n", "u", "m", "", "k", "M", "G", "T", "P"};
+  int i = 4;
+  double a = std::fabs(v);
+  if (a > 0) {
+    while (a >= 1000 && i < 9) a /= 1000, v /= 1000, ++i;
+    while (a < 1 && i > 0) a *= 1000, v *= 1000, --i;
+  }
+  std::ostringstream os;
+  os << std::setprecision(4) << v << " " << pre[i] << unit;
+  return os.str();
+}
+}  // namespace
+
+std::string render_table(const nlohmann::json& r, int top_ops) {
+  std::ostringstream os;
+  const auto& w = r["workload"];
+  os << "BitCycle: " << r["model"].value("name", std::string("trace")) << " " << w.value("phase", std::string(""))
+     << ", batch " << w.value("batch", 0) << ", context " << w.value("context", 0);
+  if (w.value("phase", std::string("")) == "prefill") os << ", seq " << w.value("seq", 0);
+  os << ", " << w.value("quant", std::string("")) << "\n";
+  os << "hardware: " << r["hw"]["name"].get<std::string>() << " (" << r["hw"]["file"].get<std::string>() << ")\n\n";
+  double tokens = r["tokens"].get<double>();
+  auto row = [&](const std::string& k, const std::string& v) { os << "  " << std::left << std::setw(26) << k << v << "\n"; };
+  row("latency per step", si(r["latency_s"].get<double>(), "s"));
+  row("latency per token", si(r["latency_s"].get<double>() / (w.value("phase", std::string("")) == "prefill" ? tokens : 1.0), "s"));
+  row("tokens/s", [&] { std::ostringstream s; s << std::setprecision(5) << r["tokens_per_s"].get<double>(); return s.str(); }());
+  row("energy per token", si(r["energy_per_token_j"].get<double>(), "J"));
+  std::vector<std::pair<double, std::string>> e;
+  for (auto& [k, v] : r["breakdown"]["energy_j"].items()) e.push_back({v.get<double>(), k});
+  std::sort(e.rbegin(), e.rend());
+  double et = r["energy_j"].get<double>();
+  for (auto& [v, k] : e) {
+    std::ostringstream s;
+    s << si(v / tokens, "J") << "  (" << std::fixed << std::setprecision(1) << (et > 0 ? 100 * v / et : 0) << " %)";
+    row("  " + k, s.str());
+  }
+  row("average power", si(r["average_power_w"].get<double>(), "W"));
+  {
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(2) << r["area_mm2"].get<double>() << " mm2";
+    row("chip area", s.str());
+  }
+  for (auto& a : r["area"]) {
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(2) << a["area_mm2"].get<double>() << " mm2  (" << a["how"].get<std::string>() << ")";
+    row("  " + a["component"].get<std::string>(), s.str());
+  }
+  const auto& u = r["utilization"];
+  {
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(1) << 100 * u["dram_busiest_channel"].get<double>() << " % DRAM channel, "
+      << 100 * u["noc_busiest_link"].get<double>() << " % NoC link";
+    row("busiest resources", s.str());
+  }
+  if (top_ops > 0) {
+    std::vector<const nlohmann::json*> ops;
+    for (const auto& o : r["ops"]) ops.push_back(&o);
+    std::sort(ops.begin(), ops.end(), [](const nlohmann::json* a, const nlohmann::json* b) {
+      return a->at("latency_s").get<double>() > b->at("latency_s").get<double>();
+    });
+    os << "\n  slowest ops (of " << ops.size() << ")              latency    compute     mem-stall   dep-stall  (cycles)\n";
+    for (int i = 0; i < top_ops && i < static_cast<int>(ops.size()); ++i) {
+      const auto& o = *ops[i];
+      os << "  " << std::left << std::setw(34) << o["name"].get<std::string>().substr(0, 33) << std::right
+         << std::setw(10) << si(o["latency_s"].get<double>(), "s") << std::setw(12)
+         << static_cast<long long>(o["compute_cycles"].get<double>()) << std::setw(12)
+         << static_cast<long long>(o["memory_stall_cycles"].get<double>()) << std::setw(12)
+         << static_cast<long long>(o["dependency_stall_cycles"].get<double>()) << "\n";
+    }
+  }
+  return os.str();
+}
+
+std::string render_csv(const nlohmann::json& r) {
+  std::ostringstream os;
+  const std::vector<std::string> cols = {"name", "kind", "units", "latency_s", "start_s", "end_s",
+                                         "compute_cycles", "memory_stall_cycles", "dependency_stall_cycles",
+                                         "critical_core", "flops", "dram_bytes", "energy_j", "mapping"};
+  for (size_t i = 0; i < cols.size(); ++i) os << (i ? "," : "") << cols[i];
+  os << "\n";
+  auto quote = [](const std::string& s) {
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
+    std::string q = "\"";
+    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+  };
+  for (const auto& o : r["ops"]) {
+    for (size_t i = 0; i < cols.size(); ++i) {
+      const auto& v = o[cols[i]];
+      os << (i ? "," : "");
+      if (v.is_string()) os << quote(v.get<std::string>());
+      else os << std::setprecision(12) << v.get<double>();
+    }
+    os << "\n";
+  }
+  return os.str();
+}
+
+void write_file_atomic(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    if (!f) fail_input(SourceLoc{path, 0, 0}, "", "cannot write file", "check the directory exists");
+    f << text;
+    if (!f) fail_input(SourceLoc{path, 0, 0}, "", "write failed", "");
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+}  // namespace bc

@@ -1,0 +1,25 @@
+// Reports: one JSON document is built from the run, and the terminal table and
+// the CSV are rendered from it, so all three carry the same numbers.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/engine.h"
+#include "sim/hw_config.h"
+#include "sim/program.h"
+#include "sim/trace.h"
+
+namespace bc {
+
+nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Program& prog,
+                            const SimResult& sim);
+std::string render_table(const nlohmann::json& report, int top_ops);
+std::string render_csv(const nlohmann::json& report);
+
+// Writes `text` to `path` through a temporary file and a rename, so a failed
+// run never leaves a partial file.
+void write_file_atomic(const std::string& path, const std::string& text);
+
+}  // namespace bc

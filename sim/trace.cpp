@@ -1,0 +1,219 @@
+#include "sim/trace.h"
+
+#include <map>
+
+#include "sim/config_tree.h"
+#include "sim/params.h"
+
+namespace bc {
+
+const char* op_kind_name(OpKind k) {
+  switch (k) {
+    case OpKind::Gemm: return "gemm";
+    case OpKind::Attention: return "attention";
+    case OpKind::Elementwise: return "elementwise";
+  }
+  return "?";
+}
+
+namespace {
+const std::vector<ElementwiseFn> kFns = {
+    {"rmsnorm", 4, 1}, {"layernorm", 7, 1}, {"silu_mul", 5, 2}, {"gelu", 8, 1},
+    {"add", 1, 2},     {"rope", 3, 1},      {"softmax", 5, 1},  {"quantize", 2, 1},
+    {"embedding", 0, 1}};
+}
+
+const ElementwiseFn* find_elementwise_fn(const std::string& name) {
+  for (const auto& f : kFns)
+    if (name == f.name) return &f;
+  return nullptr;
+}
+
+std::vector<std::string> elementwise_fn_names() {
+  std::vector<std::string> n;
+  for (const auto& f : kFns) n.push_back(f.name);
+  return n;
+}
+
+double Op::flops() const {
+  switch (kind) {
+    case OpKind::Gemm: return 2.0 * m * n * k;
+    case OpKind::Attention: {
+      // Causal: query i attends (kv_len - q_len + i + 1) keys; otherwise kv_len.
+      double keys = causal ? q_len * (kv_len - q_len) + q_len * (q_len + 1) / 2.0
+                           : static_cast<double>(q_len) * kv_len;
+      return 2.0 * 2.0 * batch * heads * keys * head_dim;  // QK^T and AV
+    }
+    case OpKind::Elementwise: {
+      const ElementwiseFn* f = find_elementwise_fn(fn);
+      return f ? f->ops_per_element * elements : 0;
+    }
+  }
+  return 0;
+}
+
+double Op::weight_bytes() const { return kind == OpKind::Gemm ? w.bytes(double(k) * n) : 0; }
+
+double Op::kv_bytes_read() const {
+  if (kind != OpKind::Attention) return 0;
+  return w.bytes(2.0 * batch * kv_heads * kv_len * head_dim);
+}
+
+namespace {
+
+TensorFormat read_format(Params& p, const std::string& key, const std::string& help) {
+  std::string s = p.text(key, "int8", help);
+  std::string err;
+  auto f = parse_tensor_format(s, &err);
+  if (!f) {
+    p.error(key, err);
+    return TensorFormat{};
+  }
+  return *f;
+}
+
+}  // namespace
+
+Trace read_trace(const std::string& path) {
+  CNode root = load_config_file(path);
+  DiagnosticSink sink;
+  Trace t;
+  {
+    Params top(&root, "", &sink);
+    std::string schema = top.text("schema", std::nullopt, "must be \"bitcycle-trace\"");
+    if (schema != "bitcycle-trace" && top.has("schema"))
+      top.error("schema", "expected \"bitcycle-trace\", got \"" + schema + "\"");
+    t.version = static_cast<int>(top.integer("version", std::nullopt, "trace schema version", 1, 1));
+    top.raw("model");     // informational: what the trace was generated from
+    top.raw("workload");
+    top.raw("totals");
+    const CNode* ops = top.raw("ops");
+    if (!ops || ops->kind != CNode::Kind::Seq || ops->seq.empty()) {
+      sink.add({ops ? ops->loc : root.loc, "ops", "expected a non-empty list of ops", ""});
+    } else {
+      std::map<int, size_t> ids;
+      for (size_t i = 0; i < ops->seq.size(); ++i) {
+        std::string path_i = "ops[" + std::to_string(i) + "]";
+        Params p(&ops->seq[i], path_i, &sink);
+        Op op;
+        op.id = static_cast<int>(p.integer("id", static_cast<int64_t>(i), "unique op id", 0));
+        op.name = p.text("name", "op" + std::to_string(op.id), "op name");
+        std::string kind = p.choice("kind", std::nullopt, {"gemm", "attention", "elementwise"}, "op kind");
+        op.layer = static_cast<int>(p.integer("layer", -1, "decoder layer, -1 if none", -1));
+        op.a = read_format(p, "a", "activation format");
+        op.o = read_format(p, "o", "output format");
+        if (const CNode* d = p.raw("deps")) {
+          if (d->kind != CNode::Kind::Seq) {
+            sink.add({d->loc, path_i + ".deps", "expected a list of op ids", ""});
+          } else {
+            for (const auto& e : d->seq) {
+              try {
+                int dep = std::stoi(e.scalar);
+                if (!ids.count(dep))
+                  sink.add({e.loc, path_i + ".deps", "dependency " + e.scalar + " is not an earlier op's id",
+                            "ops must be listed in dependency order"});
+                op.deps.push_back(dep);
+              } catch (const std::exception&) {
+                sink.add({e.loc, path_i + ".deps", "expected an op id, got \"" + e.scalar + "\"", ""});
+              }
+            }
+          }
+        }
+        if (kind == "gemm") {
+          op.kind = OpKind::Gemm;
+          op.w = read_format(p, "w", "weight format");
+          op.m = p.integer("m", std::nullopt, "rows of A and C (tokens)");
+          op.n = p.integer("n", std::nullopt, "columns of W and C");
+          op.k = p.integer("k", std::nullopt, "reduction dimension");
+        } else if (kind == "attention") {
+          op.kind = OpKind::Attention;
+          op.w = read_format(p, "kv", "KV cache format");
+          op.batch = p.integer("batch", std::nullopt, "sequences");
+          op.heads = p.integer("heads", std::nullopt, "query heads");
+          op.kv_heads = p.integer("kv_heads", op.heads, "KV heads (GQA)");
+          op.head_dim = p.integer("head_dim", std::nullopt, "head dimension");
+          op.q_len = p.integer("q_len", std::nullopt, "query tokens per sequence");
+          op.kv_len = p.integer("kv_len", std::nullopt, "keys attended per sequence");
+          op.causal = p.boolean("causal", false, "causal mask within the query block");
+          op.kv_append = p.integer("kv_append", 0, "tokens appended to the KV cache", 0);
+          if (op.kv_heads > 0 && op.heads % op.kv_heads != 0)
+            p.error("kv_heads", "heads (" + std::to_string(op.heads) + ") must be a multiple of kv_heads");
+          if (op.q_len > op.kv_len && op.kv_len > 0)
+            p.error("q_len", "q_len cannot exceed kv_len (queries attend themselves)");
+        } else {
+          op.kind = OpKind::Elementwise;
+          op.fn = p.choice("fn", std::nullopt, elementwise_fn_names(), "element-wise function");
+          op.elements = p.integer("elements", std::nullopt, "output elements");
+          op.input_from_dram = p.boolean("input_from_dram", false, "input is a table in DRAM (embedding)");
+        }
+        if (ids.count(op.id)) p.error("id", "duplicate op id " + std::to_string(op.id));
+        ids[op.id] = i;
+        t.ops.push_back(std::move(op));
+      }
+    }
+  }
+  sink.throw_if_any();
+  return t;
+}
+
+nlohmann::json trace_to_json(const Trace& t) {
+  nlohmann::json j;
+  j["schema"] = "bitcycle-trace";
+  j["version"] = t.version;
+  j["model"] = t.model;
+  j["workload"] = t.workload;
+  j["totals"] = trace_totals(t);
+  nlohmann::json ops = nlohmann::json::array();
+  for (const auto& op : t.ops) {
+    nlohmann::json o;
+    o["id"] = op.id;
+    o["name"] = op.name;
+    o["kind"] = op_kind_name(op.kind);
+    if (op.layer >= 0) o["layer"] = op.layer;
+    o["a"] = op.a.str();
+    if (op.kind == OpKind::Gemm) {
+      o["w"] = op.w.str();
+      o["m"] = op.m;
+      o["n"] = op.n;
+      o["k"] = op.k;
+    } else if (op.kind == OpKind::Attention) {
+      o["kv"] = op.w.str();
+      o["batch"] = op.batch;
+      o["heads"] = op.heads;
+      o["kv_heads"] = op.kv_heads;
+      o["head_dim"] = op.head_dim;
+      o["q_len"] = op.q_len;
+      o["kv_len"] = op.kv_len;
+      o["causal"] = op.causal;
+      o["kv_append"] = op.kv_append;
+    } else {
+      o["fn"] = op.fn;
+      o["elements"] = op.elements;
+      if (op.input_from_dram) o["input_from_dram"] = true;
+    }
+    o["o"] = op.o.str();
+    o["deps"] = op.deps;
+    ops.push_back(o);
+  }
+  j["ops"] = ops;
+  return j;
+}
+
+nlohmann::json trace_totals(const Trace& t) {
+  nlohmann::json flops = nlohmann::json::object();
+  double weight_bytes = 0, kv_bytes = 0, params = 0;
+  for (const auto& op : t.ops) {
+    std::string cls = op.kind == OpKind::Gemm ? format_class(op.w.elem) + "w/" + format_class(op.a.elem) + "a"
+                      : op.kind == OpKind::Attention ? "attention/" + format_class(op.w.elem) + "kv"
+                                                     : "vector";
+    flops[cls] = flops.value(cls, 0.0) + op.flops();
+    weight_bytes += op.weight_bytes();
+    if (op.kind == OpKind::Gemm) params += static_cast<double>(op.k) * op.n;
+    kv_bytes += op.kv_bytes_read();
+  }
+  return {{"ops", t.ops.size()},           {"flops_by_format", flops},
+          {"gemm_weight_params", params},  {"gemm_weight_bytes", weight_bytes},
+          {"kv_bytes_read", kv_bytes}};
+}
+
+}  // namespace bc
