@@ -102,8 +102,8 @@ void Core::dma_process() {
         Tick done = now();
         for (int l = 0; l < kLevels; ++l)
           if (t.load_bytes[l] > 0) done = std::max(done, transfer(static_cast<int>(co.op), t.load_bytes[l], l, true));
-        wait_ticks(done - now());
-        loaded_ = ++seq;
+        ready_at_[seq % kBuffers] = done;
+        issued_ = ++seq;
         loaded_ev_.notify();
       }
     }
@@ -121,10 +121,12 @@ void Core::compute_process() {
     bool first = true;
     for (const Tile& t : co.tiles) {
       for (uint32_t r = 0; r < t.repeat; ++r) {
-        while (loaded_ <= seq) {
+        while (issued_ <= seq) {
           wait(loaded_ev_);
           ++chip_.events;
         }
+        const Tick ready = ready_at_[seq % kBuffers];
+        if (ready > now()) wait_ticks(ready - now());
         if (first) first_start = now(), first = false;
         for (int s = 0; s < t.nsteps; ++s) {
           const ComputeStep& st = t.steps[s];

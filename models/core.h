@@ -1,10 +1,13 @@
 // A core: a SystemC module with two processes, its DMA engine and its compute
-// pipeline. The DMA process loads tile i+1 while compute works on tile i (two
-// buffers); it waits for an op's dependencies before loading its first tile.
+// pipeline. The DMA process issues a tile's loads as soon as one of the two
+// buffers is free (double buffering), without waiting for earlier loads to land,
+// so several requests are in flight and memory latency overlaps; it waits for
+// an op's dependencies before loading its first tile.
 // The compute process runs each tile's steps on the units, reading operands from
 // the banked SRAM, then hands the results to the DMA engine to store.
 #pragma once
 
+#include <array>
 #include <systemc>
 #include <vector>
 
@@ -71,7 +74,8 @@ class Core : public sc_core::sc_module {
   ChipContext& chip_;
   const std::vector<CoreOp>& ops_;
   std::vector<Tick> dep_ready_;  // per op of this core: when its dependencies were met
-  uint64_t loaded_ = 0, computed_ = 0;
+  uint64_t issued_ = 0, computed_ = 0;    // tiles whose loads were issued / computed
+  std::array<Tick, kBuffers> ready_at_{};  // when each buffer's loads complete
   sc_core::sc_event loaded_ev_, computed_ev_;
 };
 

@@ -212,7 +212,12 @@ class Mapper {
           GemmTiling t = plan_slice(unit, Ms, Ns, op.k, op, hw_.sram.size_bytes, bw, &need);
           need_min = std::min(need_min, need);
           if (t.est_cycles < 0) continue;
-          if (best.pm == 0 || t.est_cycles < best.tiling.est_cycles * 0.999) best = {pm, pn, Ms, Ns, t};
+          // Ties (e.g. all memory-bound) go to the grid with more cores: more
+          // compute slack and more DMA engines in flight.
+          int64_t best_used = best.pm ? ceil_div(op.m, best.Ms) * ceil_div(op.n, best.Ns) : 0;
+          if (best.pm == 0 || t.est_cycles < best.tiling.est_cycles * 0.999 ||
+              (t.est_cycles <= best.tiling.est_cycles * 1.001 && used > best_used))
+            best = {pm, pn, Ms, Ns, t};
         }
       }
       if (best.pm == 0)

@@ -1,0 +1,101 @@
+// Test helpers: temporary files and a small, fully specified hardware config.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "sim/error.h"
+#include "sim/hw_config.h"
+
+namespace bc::test {
+
+inline std::string temp_path(const std::string& name) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string dir = ::testing::TempDir() + "bc_" + info->test_suite_name() + "_" + info->name();
+  std::string cmd = "mkdir -p '" + dir + "'";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("mkdir failed");
+  return dir + "/" + name;
+}
+
+inline std::string write_temp(const std::string& name, const std::string& text) {
+  std::string p = temp_path(name);
+  std::ofstream(p) << text;
+  return p;
+}
+
+inline std::string library_path() { return project_root() + "/configs/components/library.yaml"; }
+
+// A small chip, one key per line so error positions are easy to state.
+// Line numbers (1-based) are given in the comments the tests rely on.
+inline std::string small_config() {
+  return "name: small\n"                              // 1
+         "library: " + library_path() + "\n"          // 2
+         "node: 7 nm\n"                               // 3
+         "frequency: 1 GHz\n"                         // 4
+         "noc:\n"                                     // 5
+         "  mesh:\n"                                  // 6
+         "    x: 2\n"                                 // 7
+         "    y: 2\n"                                 // 8
+         "  link_bandwidth: 1 TB/s\n"                 // 9
+         "  hop_latency: 1\n"                         // 10
+         "core:\n"                                    // 11
+         "  sram:\n"                                  // 12
+         "    size: 1 MiB\n"                          // 13
+         "    banks: 8\n"                             // 14
+         "  dma:\n"                                   // 15
+         "    bandwidth: 1 TB/s\n"                    // 16
+         "  units:\n"                                 // 17
+         "    mac:\n"                                 // 18
+         "      type: mac_array\n"                    // 19
+         "      rows: 32\n"                           // 20
+         "      cols: 32\n"                           // 21
+         "      rates: {int8: 1, bf16: 1}\n"          // 22
+         "    vec:\n"                                 // 23
+         "      type: vector_unit\n"                  // 24
+         "      lanes: 16\n"                          // 25
+         "      rates: {fp32: 1}\n"                   // 26
+         "memory:\n"                                  // 27
+         "  dram:\n"                                  // 28
+         "    channels: 4\n"                          // 29
+         "    bandwidth: 100 GB/s\n"                  // 30
+         "    latency: 100 ns\n";                     // 31
+}
+
+inline std::string replace_line(const std::string& text, int line, const std::string& with) {
+  std::istringstream in(text);
+  std::string l, out;
+  int n = 0;
+  while (std::getline(in, l)) {
+    ++n;
+    if (n == line) {
+      if (!with.empty()) out += with + "\n";
+    } else {
+      out += l + "\n";
+    }
+  }
+  return out;
+}
+
+// The diagnostics a config load produces (empty if it loads).
+inline std::vector<std::string> config_errors(const std::string& text, const std::vector<std::string>& sets = {}) {
+  std::string p = write_temp("hw.yaml", text);
+  try {
+    load_hw_config(p, sets);
+  } catch (const InputError& e) {
+    std::vector<std::string> out;
+    for (const auto& d : e.diagnostics()) {
+      std::string s = d.str();
+      // Tests compare text after the file path, which depends on the temp dir.
+      if (s.rfind(p, 0) == 0) s = "F" + s.substr(p.size());
+      out.push_back(s);
+    }
+    return out;
+  }
+  return {};
+}
+
+}  // namespace bc::test

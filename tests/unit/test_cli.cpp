@@ -1,0 +1,107 @@
+// The command line as users run it: exit codes, messages, no partial output.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "helpers.h"
+
+using namespace bc::test;
+
+namespace {
+struct CliRun {
+  int code;
+  std::string out, err;
+};
+
+CliRun run(const std::string& args) {
+  std::string out = temp_path("stdout.txt"), err = temp_path("stderr.txt");
+  std::string cmd = std::string(BITCYCLE_BIN) + " " + args + " >'" + out + "' 2>'" + err + "'";
+  int st = std::system(cmd.c_str());
+  auto slurp = [](const std::string& p) {
+    std::ifstream f(p);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(out), slurp(err)};
+}
+}  // namespace
+
+TEST(Cli, HelpForEveryCommand) {
+  for (std::string c : {"--help", "run --help", "explain --help", "trace --help"}) {
+    CliRun r = run(c);
+    EXPECT_EQ(r.code, 0) << c;
+    EXPECT_NE(r.out.find("usage: bitcycle"), std::string::npos) << c;
+  }
+}
+
+TEST(Cli, DefaultRunPrintsTheTable) {
+  std::string json = temp_path("r.json"), csv = temp_path("r.csv");
+  CliRun r = run("run --json '" + json + "' --csv '" + csv + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("tokens/s"), std::string::npos);
+  EXPECT_NE(r.out.find("energy per token"), std::string::npos);
+  EXPECT_NE(r.out.find("chip area"), std::string::npos);
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  std::ifstream f(json);
+  auto j = nlohmann::json::parse(f);
+  for (const char* k : {"latency_s", "tokens_per_s", "energy_j", "energy_per_token_j", "area_mm2"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  EXPECT_TRUE(j["breakdown"]["energy_j"].contains("dram"));
+  EXPECT_TRUE(j["breakdown"]["area_mm2"].contains("sram"));
+  for (const char* k : {"name", "kind", "latency_s", "compute_cycles", "memory_stall_cycles",
+                        "dependency_stall_cycles", "energy_j"})
+    EXPECT_TRUE(j["ops"][0].contains(k)) << k;
+  std::ifstream c(csv);
+  std::string header;
+  std::getline(c, header);
+  EXPECT_EQ(header.rfind("name,kind,units,latency_s,start_s,end_s,compute_cycles,memory_stall_cycles,"
+                         "dependency_stall_cycles", 0), 0u);
+}
+
+TEST(Cli, BadInputExitsTwoWithOneLineAndNoOutputFile) {
+  std::string json = temp_path("out.json");
+  std::string bad = write_temp("bad.yaml", replace_line(small_config(), 13, "    size: 1 MiX"));
+  struct Case {
+    std::string args, expect;
+  } cases[] = {
+      {"run /nonexistent.yaml", "/nonexistent.yaml: error: cannot open file"},
+      {"run '" + bad + "'", ":13:11: error: core.sram.size: unknown size unit \"MiX\""},
+      {"run --batch 0", "--batch: must be >= 1"},
+      {"run --model llama-9b", "unknown model \"llama-9b\""},
+      {"run --quant w9a9", "unknown quantization recipe \"w9a9\""},
+      {"run --phase sideways", "--phase: expected decode or prefill"},
+      {"run --set core.sram.size=1KiB", "no tile fits the core's SRAM"},
+      {"run --set core.sram.size=-4MiB", "core.sram.size: value -4MiB out of range"},
+      {"run --bogus", "unrecognised option '--bogus'"},
+  };
+  for (const auto& c : cases) {
+    CliRun r = run(c.args + " --json '" + json + "'");
+    EXPECT_EQ(r.code, 2) << c.args << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.args << "\n" << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << c.args << "\n" << r.err;
+    EXPECT_TRUE(r.out.empty()) << c.args;
+    EXPECT_FALSE(std::filesystem::exists(json)) << c.args;
+  }
+}
+
+TEST(Cli, ExplainPrintsDerivedValues) {
+  CliRun r = run("explain");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("peak mac.int8"), std::string::npos);
+  EXPECT_NE(r.out.find("ridge point"), std::string::npos);
+  CliRun k = run("explain --keys");
+  EXPECT_NE(k.out.find("core.units.<unit>.rows"), std::string::npos) << k.out;
+}
+
+TEST(Cli, TraceRoundTrip) {
+  std::string tr = temp_path("t.json");
+  CliRun t = run("trace llama-3.1-8b --batch 2 --context 1024 -o '" + tr + "'");
+  ASSERT_EQ(t.code, 0) << t.err;
+  CliRun r = run("run --trace '" + tr + "' -q --json '" + temp_path("r.json") + "'");
+  EXPECT_EQ(r.code, 0) << r.err;
+  CliRun m = run("run --batch 2 --context 1024 -q --json '" + temp_path("m.json") + "'");
+  std::ifstream a(temp_path("r.json")), b(temp_path("m.json"));
+  auto ja = nlohmann::json::parse(a), jb = nlohmann::json::parse(b);
+  EXPECT_DOUBLE_EQ(ja["latency_s"].get<double>(), jb["latency_s"].get<double>());
+}

@@ -1,0 +1,143 @@
+// Unit tests per component, with the expected numbers derived by hand.
+#include <gtest/gtest.h>
+
+#include "helpers.h"
+#include "models/compute_unit.h"
+#include "models/dma_engine.h"
+#include "sim/component_library.h"
+#include "sim/format.h"
+
+using namespace bc;
+using namespace bc::test;
+
+namespace {
+std::unique_ptr<ComputeUnit> make_unit(const std::string& yaml) {
+  CNode n = parse_config_text(yaml, "unit.yaml");
+  DiagnosticSink sink;
+  std::unique_ptr<ComputeUnit> u;
+  {
+    Params p(&n, "unit", &sink);
+    std::string type = p.text("type", std::nullopt, "");
+    u = UnitRegistry::create(type, "u", p);
+  }
+  sink.throw_if_any();
+  return u;
+}
+}  // namespace
+
+TEST(Format, StorageBitsIncludeGroupScales) {
+  std::string err;
+  auto f = parse_tensor_format("int4/g128/fp16", &err);
+  ASSERT_TRUE(f) << err;
+  EXPECT_DOUBLE_EQ(f->bits_per_element(), 4.125);  // 4 + 16/128
+  EXPECT_DOUBLE_EQ(f->bytes(4096.0 * 4096), 4096.0 * 4096 * 4.125 / 8);
+  EXPECT_DOUBLE_EQ(format("mxfp4").storage_bits, 4.25);  // 4 + 8/32 shared E8M0 scale
+  EXPECT_DOUBLE_EQ(format("fp8").storage_bits, 8);
+  EXPECT_EQ(format("fp8").name, "fp8_e4m3");
+  EXPECT_EQ(format_class(format("ternary")), "int2");
+  EXPECT_FALSE(parse_tensor_format("int4/g0", &err));
+  EXPECT_FALSE(parse_tensor_format("int88", &err));
+  EXPECT_EQ(err, "unknown format \"int88\"; did you mean \"int8\"?");
+}
+
+TEST(MacArray, ScaleSimWeightStationaryExample) {
+  // REFERENCES.md: M=128, N=1024, K=1024 on a 32x32 WS array:
+  // (2*32 + 32 + 128 - 2) x 32 x 32 = 227,328 cycles.
+  auto u = make_unit("type: mac_array\nrows: 32\ncols: 32\ndataflow: weight_stationary\n"
+                     "fold_pipelining: false\nrates: {int8: 1}\n");
+  TileCost c = u->matmul({128, 1024, 1024, format("int8"), format("int8")});
+  EXPECT_EQ(c.cycles, 227328);
+  ASSERT_EQ(c.actions.size(), 1u);
+  EXPECT_DOUBLE_EQ(c.actions[0].count, 128.0 * 1024 * 1024);
+}
+
+TEST(MacArray, PipelinedFoldsExposeFillOnce) {
+  // Same GEMM, folds pipelined: 32 x 32 folds of max(T=128, S_R=32) = 128 cycles,
+  // plus one fill/drain 2*32 + 32 - 2 = 94: 131,072 + 94 = 131,166.
+  auto u = make_unit("type: mac_array\nrows: 32\ncols: 32\ndataflow: weight_stationary\nrates: {int8: 1}\n");
+  EXPECT_EQ(u->matmul({128, 1024, 1024, format("int8"), format("int8")}).cycles, 131166);
+}
+
+TEST(MacArray, RatePacksTheReductionDimension) {
+  // Output-stationary 16x16, int8 rate 2: K=256 -> T = 128 per fold.
+  // M=N=32: 2x2 folds of max(128, 16) + 2*16 + 16 - 2 = 4*128 + 46 = 558.
+  auto u = make_unit("type: mac_array\nrows: 16\ncols: 16\nrates: {int8: 2, bf16: 1}\n");
+  EXPECT_EQ(u->matmul({32, 32, 256, format("int8"), format("int8")}).cycles, 558);
+  // bf16 runs at rate 1: T = 256 -> 4*256 + 46 = 1070.
+  EXPECT_EQ(u->matmul({32, 32, 256, format("bf16"), format("bf16")}).cycles, 1070);
+  // W4A16 (int4 weights, bf16 activations) runs as bf16.
+  EXPECT_EQ(u->matmul({32, 32, 256, format("bf16"), format("int4")}).cycles, 1070);
+  // fp8 has no class of its own here: it runs on the narrowest wider float, bf16.
+  EXPECT_EQ(u->matmul({32, 32, 256, format("fp8"), format("fp8")}).cycles, 1070);
+  auto ints = make_unit("type: mac_array\nrows: 16\ncols: 16\nrates: {int8: 2}\n");
+  std::string why;
+  EXPECT_FALSE(ints->can_matmul(format("fp8"), format("fp8"), &why));
+  EXPECT_EQ(why, "no datapath class for fp8_e4m3 x fp8_e4m3 (needs a float class of at least 8 bits; the unit has int8)");
+}
+
+TEST(VectorUnit, CyclesAndActions) {
+  // 100 elements x 5 ops = 500 ops over 16 lanes = ceil(31.25) = 32, + latency 8 = 40.
+  auto u = make_unit("type: vector_unit\nlanes: 16\nrates: {fp32: 1}\n");
+  VectorTile t;
+  t.elements = 100;
+  t.ops_per_element = 5;
+  TileCost c = u->vector(t);
+  EXPECT_EQ(c.cycles, 40);
+  EXPECT_DOUBLE_EQ(c.actions[0].count, 500);
+}
+
+TEST(Library, ScalesToNode) {
+  ComponentLibrary lib = ComponentLibrary::load(library_path());
+  // Table points are exact: 45 nm -> 28 nm energy 0.51.
+  EXPECT_NEAR(lib.energy_factor(45e-9, 28e-9), 0.51, 1e-12);
+  EXPECT_NEAR(lib.area_factor(28e-9, 7e-9), 0.059 / 0.38, 1e-12);
+  // fp16 MAC 0.77 pJ at 28 nm -> 7 nm: 0.77 x 0.094 / 0.51.
+  const auto& pe = lib.get("mac_pe_fp16");
+  EXPECT_NEAR(lib.action_energy(pe, "mac_fp16", 7e-9), 0.77e-12 * 0.094 / 0.51, 1e-20);
+  // DRAM energy per bit does not scale with the logic node.
+  EXPECT_DOUBLE_EQ(lib.action_energy(lib.get("hbm3"), "read_byte", 28e-9), 32.4e-12);
+  // Between points: log-log interpolation, 28 nm..45 nm at 35 nm lies between.
+  double f = lib.energy_factor(45e-9, 35e-9);
+  EXPECT_GT(f, 0.51);
+  EXPECT_LT(f, 1.0);
+}
+
+TEST(Library, EveryConstantHasASource) {
+  ComponentLibrary lib = ComponentLibrary::load(library_path());
+  for (const auto& n : lib.names()) {
+    const auto& c = lib.get(n);
+    for (const auto& [a, act] : c.actions) EXPECT_FALSE(act.source.empty()) << n << "." << a;
+    EXPECT_FALSE(c.area_m2.source.empty()) << n;
+  }
+}
+
+TEST(NocMesh, XYRouting) {
+  NocMesh noc(4, 4, 1e12, 0);
+  // (0,0) -> (2,3): two hops in X, then three in Y.
+  const auto& r = noc.route(noc.node(0, 0), noc.node(2, 3));
+  ASSERT_EQ(r.size(), 5u);
+  EXPECT_EQ(r[0], noc.node(0, 0) * 4 + 0);  // +x
+  EXPECT_EQ(r[1], noc.node(1, 0) * 4 + 0);
+  EXPECT_EQ(r[2], noc.node(2, 0) * 4 + 2);  // +y
+  EXPECT_EQ(noc.perimeter().size(), 12u);
+}
+
+TEST(DmaEngine, LoadTimingDerivedByHand) {
+  // 1x1 mesh (no links), one DRAM channel at 64 GB/s with 100 ns latency, DMA
+  // 128 GB/s, 4 banks x 64 B x 1 GHz, router hop 2 ns. Loading 64 KiB:
+  // latency 100 ns, channel streams 65536 B / 64 GB/s = 1024 ns, DMA stage
+  // follows a hop behind: done at 100 + 1024 + 2 = 1126 ns.
+  NocMesh noc(1, 1, 1e12, 2000);
+  MemoryChannels dram(1, 64e9, 100e-9, {0});
+  SramBanks sram(4, 64, 1e9);
+  DmaEngine dma(128e9);
+  std::vector<double> op(kFixedActions, 0), core(kFixedActions, 0);
+  CountSink sink{op.data(), core.data()};
+  EXPECT_EQ(dma.transfer(0, 65536, true, dram, kDramRead, kDramWrite, 0, noc, sram, sink), 1126000u);
+  // A second load issued at the same time queues behind the first on the
+  // channel (free at 1124 ns): 1124 + 1024 + 2 = 2150 ns.
+  EXPECT_EQ(dma.transfer(0, 65536, true, dram, kDramRead, kDramWrite, 0, noc, sram, sink), 2150000u);
+  EXPECT_DOUBLE_EQ(op[kDramRead], 131072);
+  EXPECT_DOUBLE_EQ(op[kSramWrite], 131072);
+  EXPECT_DOUBLE_EQ(op[kNocByteHop], 131072);  // one router each
+}

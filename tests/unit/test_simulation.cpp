@@ -1,0 +1,197 @@
+// End-to-end timing and energy properties of the SystemC engine. Each
+// simulation runs in a child process (SystemC elaborates once per process).
+#include <gtest/gtest.h>
+
+#include "helpers.h"
+#include "sim/engine.h"
+#include "sim/isolate.h"
+#include "sim/mapper.h"
+#include "sim/report.h"
+#include "workloads/generator.h"
+
+using namespace bc;
+using namespace bc::test;
+
+namespace {
+
+std::string chip(const std::string& dram_bw, int channels, const std::string& link_bw, const std::string& dma_bw,
+                 const std::string& sram, int mesh_x, int mesh_y, int rows, int cols) {
+  return "name: t\nlibrary: " + library_path() +
+         "\nnode: 7 nm\nfrequency: 1 GHz\n"
+         "noc: {mesh: {x: " + std::to_string(mesh_x) + ", y: " + std::to_string(mesh_y) +
+         "}, link_bandwidth: " + link_bw + ", hop_latency: 1}\n"
+         "core:\n  sram: {size: " + sram + ", banks: 64, bank_width: 256 B}\n  dma: {bandwidth: " + dma_bw +
+         "}\n  units:\n"
+         "    mac: {type: mac_array, rows: " + std::to_string(rows) + ", cols: " + std::to_string(cols) +
+         ", rates: {int8: 1, bf16: 1}}\n"
+         "    vec: {type: vector_unit, lanes: 64, rates: {fp32: 1}}\n"
+         "memory:\n  dram: {channels: " + std::to_string(channels) + ", bandwidth: " + dram_bw + ", latency: 100 ns}\n";
+}
+
+Trace gemm_trace(int64_t m, int64_t n, int64_t k) {
+  Trace t;
+  Op op;
+  op.name = "gemm";
+  op.kind = OpKind::Gemm;
+  op.m = m, op.n = n, op.k = k;
+  op.a = op.w = op.o = TensorFormat{};  // int8
+  t.ops.push_back(op);
+  return t;
+}
+
+nlohmann::json simulate_in_child(const std::string& cfg_path, const Trace& t, std::vector<std::string> sets = {}) {
+  nlohmann::json r = run_isolated([&] {
+    HwConfig hw = load_hw_config(cfg_path, sets);
+    Program p = map_trace(t, hw);
+    SimResult s = simulate(hw, p);
+    return build_report(hw, t, p, s);
+  });
+  if (r.contains("error")) ADD_FAILURE() << r["error"];
+  return r;
+}
+
+}  // namespace
+
+TEST(Simulation, ComputeBoundGemmWithinTwoPercentOfFloor) {
+  // 4 cores x 32x32 int8 PEs at 1 GHz, bandwidth far above need.
+  // Floor: 1024*1024*4096 MACs / (4 * 32*32 MACs/cycle) = 1,048,576 cycles = 1.048576 ms.
+  std::string cfg = write_temp("hw.yaml", chip("1000 TB/s", 16, "1000 TB/s", "1000 TB/s", "8 MiB", 2, 2, 32, 32));
+  auto r = simulate_in_child(cfg, gemm_trace(1024, 1024, 4096));
+  double floor_s = 1048576e-9;
+  double lat = r["latency_s"].get<double>();
+  EXPECT_GE(lat, floor_s);
+  EXPECT_LE(lat, floor_s * 1.02) << r["ops"][0]["mapping"];
+}
+
+TEST(Simulation, GemvFromDramWithinTwoPercentOfBandwidthFloor) {
+  // 8192x8192 int8 weights = 67,108,864 B over 100 GB/s = 671.09 us; the four
+  // 32x128 arrays consume 512 B/cycle, so DRAM is the bottleneck.
+  std::string cfg = write_temp("hw.yaml", chip("100 GB/s", 4, "1 TB/s", "1 TB/s", "2 MiB", 2, 2, 32, 128));
+  auto r = simulate_in_child(cfg, gemm_trace(1, 8192, 8192));
+  double floor_s = 67108864.0 / 100e9;
+  double lat = r["latency_s"].get<double>();
+  EXPECT_GE(lat, floor_s);
+  EXPECT_LE(lat, floor_s * 1.02) << r["ops"][0]["mapping"];
+}
+
+TEST(Simulation, DoublingDramBandwidthHalvesMemoryBoundLatency) {
+  std::string cfg = write_temp("hw.yaml", chip("100 GB/s", 4, "1 TB/s", "1 TB/s", "2 MiB", 2, 2, 32, 128));
+  auto slow = simulate_in_child(cfg, gemm_trace(1, 8192, 8192));
+  auto fast = simulate_in_child(cfg, gemm_trace(1, 8192, 8192), {"memory.dram.bandwidth=200 GB/s"});
+  double ratio = slow["latency_s"].get<double>() / fast["latency_s"].get<double>();
+  EXPECT_NEAR(ratio, 2.0, 0.1);
+}
+
+TEST(Simulation, TwoCoresOnOneChannelEachTakeTwiceAsLong) {
+  // Hand-built program: each core streams 32 tiles of 256 KiB from one 50 GB/s
+  // channel, with negligible compute. Alone a core takes ~8 MiB / 50 GB/s = T.
+  // With both streaming, the FIFO channel serves them in turns of two tiles (two
+  // buffers each in flight): core 1 ends at 2T, core 0 two tiles earlier, at
+  // (64 - 2) / 32 x T = 1.94 T.
+  std::string cfg = write_temp("hw.yaml", chip("50 GB/s", 1, "1 TB/s", "1 TB/s", "4 MiB", 2, 1, 8, 8));
+  auto run = [&](bool both) {
+    return run_isolated([&] {
+      HwConfig hw = load_hw_config(cfg);
+      Program p;
+      p.cores.resize(2);
+      VectorTile vt;
+      vt.elements = 1;
+      p.costs.push_back(hw.units[1]->vector(vt));
+      p.cost_unit.push_back(1);
+      for (int c = 0; c < (both ? 2 : 1); ++c) {
+        OpPlan plan;
+        plan.name = "stream" + std::to_string(c);
+        p.ops.push_back(plan);
+        CoreOp co;
+        co.op = static_cast<uint32_t>(c);
+        Tile t;
+        t.load_bytes[kDram] = 262144;
+        t.nsteps = 1;
+        t.steps[0] = {1, 0};
+        t.repeat = 32;
+        co.tiles.push_back(t);
+        p.cores[c].push_back(co);
+      }
+      SimResult s = simulate(hw, p);
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& o : s.ops) j.push_back(o.end_s - o.start_s);
+      return j;
+    });
+  };
+  auto alone = run(false);
+  auto both = run(true);
+  double t1 = alone[0].get<double>();
+  EXPECT_NEAR(t1, 8 * 1048576 / 50e9, 8 * 1048576 / 50e9 * 0.01);
+  EXPECT_NEAR(both[0].get<double>() / t1, 1.94, 0.03);
+  EXPECT_NEAR(both[1].get<double>() / t1, 2.0, 0.03);
+}
+
+TEST(Simulation, ReportedEnergyIsSumOfActionsTimesEnergies) {
+  std::string cfg = write_temp("hw.yaml", small_config());
+  ModelDesc m;
+  m.name = "tiny";
+  m.hidden = 256, m.ffn = 512, m.layers = 2, m.heads = 4, m.kv_heads = 2, m.head_dim = 64, m.vocab = 1000;
+  QuantRecipe q = load_quant("w8a8-int");
+  WorkloadSpec w;
+  w.context = 512;
+  auto r = simulate_in_child(cfg, generate_trace(m, q, w));
+  double dynamic = 0;
+  for (const auto& a : r["actions"]) {
+    EXPECT_EQ(a["energy_j"].get<double>(), a["count"].get<double>() * a["energy_per_action_j"].get<double>());
+    dynamic += a["count"].get<double>() * a["energy_per_action_j"].get<double>();
+    EXPECT_FALSE(a["source"].get<std::string>().empty());
+  }
+  double leakage = 0;
+  for (const auto& c : r["area"]) leakage += c["leakage_w"].get<double>() * r["latency_s"].get<double>();
+  EXPECT_DOUBLE_EQ(r["dynamic_energy_j"].get<double>(), dynamic);
+  EXPECT_DOUBLE_EQ(r["energy_j"].get<double>(), dynamic + leakage);
+  double ops = 0;
+  for (const auto& o : r["ops"]) ops += o["energy_j"].get<double>();
+  EXPECT_NEAR(ops, dynamic, dynamic * 1e-9);
+  double by_component = 0;
+  for (auto& [k, v] : r["breakdown"]["energy_j"].items()) by_component += v.get<double>();
+  EXPECT_NEAR(by_component, r["energy_j"].get<double>(), r["energy_j"].get<double>() * 1e-12);
+  EXPECT_GT(r["breakdown"]["energy_j"]["dram"].get<double>(), 0);
+}
+
+TEST(Simulation, OpCyclesAddUpOnTheCriticalCore) {
+  std::string cfg = write_temp("hw.yaml", small_config());
+  auto r = simulate_in_child(cfg, gemm_trace(64, 512, 1024));
+  const auto& o = r["ops"][0];
+  double cycles = o["compute_cycles"].get<double>() + o["memory_stall_cycles"].get<double>() +
+                  o["dependency_stall_cycles"].get<double>();
+  // The critical core starts the op at time 0, so its cycles span the latency.
+  EXPECT_NEAR(cycles, o["latency_s"].get<double>() * 1e9, 1.0);
+  EXPECT_GT(o["compute_cycles"].get<double>(), 0);
+}
+
+TEST(Mapper, TileThatFitsNoSramIsAnError) {
+  // Smallest output-stationary tile on 32x32: 32x32 outputs, k = 1:
+  // 2 x (32x1 + 1x32) int8 operands + 32x32 x (4 B accumulator + 1 B output) = 5,248 B.
+  std::string cfg = write_temp("hw.yaml", replace_line(small_config(), 13, "    size: 1 KiB"));
+  HwConfig hw = load_hw_config(cfg);
+  try {
+    map_trace(gemm_trace(64, 512, 1024), hw);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "<mapper>: error: op gemm (gemm): no tile fits the core's SRAM: the smallest tile needs 5.248 KB, "
+              "core.sram.size is 1.024 KB (raise core.sram.size)");
+  }
+}
+
+TEST(Mapper, UnsupportedFormatNamesOpUnitAndFormats) {
+  std::string cfg = write_temp("hw.yaml", small_config());
+  HwConfig hw = load_hw_config(cfg);
+  Trace t = gemm_trace(1, 64, 64);
+  t.ops[0].a.elem = format("fp32");  // the small chip has int8 and bf16 classes only
+  t.ops[0].w.elem = format("fp32");
+  try {
+    map_trace(t, hw);
+    FAIL();
+  } catch (const InputError& e) {
+    std::string s = e.what();
+    EXPECT_NE(s.find("op gemm (gemm): no unit of the core executes fp32 x fp32"), std::string::npos) << s;
+    EXPECT_NE(s.find("mac: no datapath class"), std::string::npos) << s;
+  }
+}
