@@ -23,15 +23,20 @@ namespace bc {
 // C[m x n] (+)= A[m x k] * W[k x n]: one tile of a GEMM or of attention.
 struct MatmulTile {
   int64_t m = 1, n = 1, k = 1;
-  Format a = format("int8");  // activation (streamed operand)
-  Format w = format("int8");  // weight (or K/V cache in attention)
+  Format a;  // activation (streamed operand); int8 unless set
+  Format w;  // weight (or K/V cache in attention)
 };
+
+inline const Format& fp32() {
+  static const Format f = format("fp32");
+  return f;
+}
 
 // Element-wise work: `elements` values, `ops_per_element` arithmetic ops each.
 struct VectorTile {
   int64_t elements = 0;
   double ops_per_element = 1;
-  Format fmt = format("fp32");         // arithmetic format
+  Format fmt = fp32();                 // arithmetic format
   double read_bytes_per_element = 0;   // operand bytes read from SRAM per element
   double write_bytes_per_element = 0;  // result bytes written to SRAM per element
 };

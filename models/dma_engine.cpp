@@ -27,22 +27,15 @@ Tick DmaEngine::transfer(Tick now, double bytes, bool load, MemoryChannels& leve
       up_start = st;
       up_end = en;
     };
-    auto banks = [&](Tick gap) {
-      Tick st = std::max(sram.free_at(now), up_start + gap);
-      Tick en = std::max(st + t_sram, up_end + gap);
-      sram.occupy(st, en - st);
-      up_start = st;
-      up_end = en;
-    };
     if (load) {
       // The read request reaches the channel after the access latency.
       up_start = up_end = now + level.latency();
       stage(level.channel(c), t_chan, 0);
       for (uint32_t l : route) stage(noc.link(l), t_link, hop);
       stage(server_, t_dma, hop);
-      banks(0);
+      stage(sram.server(), t_sram, 0);
     } else {
-      banks(0);
+      stage(sram.server(), t_sram, 0);
       stage(server_, t_dma, 0);
       for (uint32_t l : route) stage(noc.link(l), t_link, hop);
       stage(level.channel(c), t_chan, hop);

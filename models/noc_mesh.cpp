@@ -3,13 +3,19 @@
 namespace bc {
 
 NocMesh::NocMesh(int64_t x, int64_t y, double link_bandwidth, Tick hop_ticks)
-    : x_(x), y_(y), bw_(link_bandwidth), hop_(hop_ticks), links_(static_cast<size_t>(x * y * 4)) {}
+    : x_(x),
+      y_(y),
+      bw_(link_bandwidth),
+      hop_(hop_ticks),
+      links_(static_cast<size_t>(x * y * 4)),
+      routes_(static_cast<size_t>(x * y * x * y)),
+      routed_(static_cast<size_t>(x * y * x * y), false) {}
 
 const std::vector<uint32_t>& NocMesh::route(int64_t from, int64_t to) {
-  uint64_t key = static_cast<uint64_t>(from) << 32 | static_cast<uint64_t>(to);
-  auto it = routes_.find(key);
-  if (it != routes_.end()) return it->second;
-  std::vector<uint32_t> r;
+  const size_t key = static_cast<size_t>(from * nodes() + to);
+  if (routed_[key]) return routes_[key];
+  routed_[key] = true;
+  std::vector<uint32_t>& r = routes_[key];
   int64_t cx = from % x_, cy = from / x_, tx = to % x_, ty = to / x_;
   while (cx != tx) {
     int dir = tx > cx ? 0 : 1;
@@ -21,7 +27,7 @@ const std::vector<uint32_t>& NocMesh::route(int64_t from, int64_t to) {
     r.push_back(static_cast<uint32_t>(node(cx, cy) * 4 + dir));
     cy += ty > cy ? 1 : -1;
   }
-  return routes_[key] = std::move(r);
+  return r;
 }
 
 std::vector<int64_t> NocMesh::perimeter() const {

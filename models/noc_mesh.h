@@ -6,7 +6,6 @@
 #pragma once
 
 #include <cstdint>
-#include <unordered_map>
 #include <vector>
 
 #include "models/busy_server.h"
@@ -33,7 +32,8 @@ class NocMesh {
   double bw_;
   Tick hop_;
   std::vector<BusyServer> links_;  // node * 4 + direction (0 +x, 1 -x, 2 +y, 3 -y)
-  std::unordered_map<uint64_t, std::vector<uint32_t>> routes_;
+  std::vector<std::vector<uint32_t>> routes_;  // [from * nodes + to], filled on first use
+  std::vector<bool> routed_;
 };
 
 }  // namespace bc

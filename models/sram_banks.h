@@ -1,10 +1,10 @@
-// A core's banked scratchpad. Accesses interleave over all banks; each bank
-// serves bank_width bytes per cycle, so DMA fills and the units' operand reads
-// contend for the same banks.
+// A core's banked scratchpad. Every access interleaves over all banks (tiles
+// are laid out bank-striped), so the banks are always equally loaded and act as
+// one server of banks x bank_width bytes per cycle; DMA fills and the units'
+// operand reads contend for it.
 #pragma once
 
 #include <cstdint>
-#include <vector>
 
 #include "models/busy_server.h"
 
@@ -13,21 +13,13 @@ namespace bc {
 class SramBanks {
  public:
   SramBanks(int64_t banks, double bank_width_bytes, double freq_hz)
-      : banks_(static_cast<size_t>(banks)), bank_bw_(bank_width_bytes * freq_hz) {}
+      : bw_(static_cast<double>(banks) * bank_width_bytes * freq_hz) {}
 
-  // Ticks each bank is busy for an access of `bytes` spread over all banks.
-  Tick bank_ticks(double bytes) const {
-    return transfer_ticks(bytes / static_cast<double>(banks_.size()), bank_bw_);
-  }
-  // The earliest all banks are free at or after `now`.
-  Tick free_at(Tick now) const {
-    Tick t = now;
-    for (const auto& b : banks_) t = std::max(t, b.busy_until);
-    return t;
-  }
-  void occupy(Tick start, Tick ticks) {
-    for (auto& b : banks_) b.occupy(start, ticks);
-  }
+  // Ticks the banks are busy for an access of `bytes`.
+  Tick bank_ticks(double bytes) const { return transfer_ticks(bytes, bw_); }
+  Tick free_at(Tick now) const { return server_.free_at(now); }
+  void occupy(Tick start, Tick ticks) { server_.occupy(start, ticks); }
+  BusyServer& server() { return server_; }
   // Reserves an access now (in order); returns when it completes.
   Tick access(Tick now, double bytes) {
     if (bytes <= 0) return now;
@@ -37,8 +29,8 @@ class SramBanks {
   }
 
  private:
-  std::vector<BusyServer> banks_;
-  double bank_bw_;  // bytes/s per bank
+  double bw_;  // bytes/s, all banks
+  BusyServer server_;
 };
 
 }  // namespace bc

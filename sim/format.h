@@ -13,7 +13,7 @@ namespace bc {
 enum class Family { Int, Float };
 
 struct Format {
-  std::string name;          // canonical name, e.g. "int4", "fp8_e4m3", "mxfp4"
+  std::string name = "int8";  // canonical name, e.g. "int4", "fp8_e4m3", "mxfp4"
   Family family = Family::Int;
   double storage_bits = 8;   // bits per element in memory, including the block's
                              // shared scale for block formats (MXFP4: 4 + 8/32)
@@ -39,7 +39,7 @@ std::vector<std::string> format_names();         // canonical names, for message
 // A tensor's format: elements plus optional group-wise scales and zero points.
 // Storage of a W4 g128 fp16-scale matrix: 4 + 16/128 = 4.125 bits per weight.
 struct TensorFormat {
-  Format elem = format("int8");
+  Format elem;  // int8 unless set
   int64_t group_size = 0;  // 0 = no group scales (per-tensor / per-channel, negligible)
   std::optional<Format> scale;
   bool zero_point = false;  // zero point stored per group, in the element format's width

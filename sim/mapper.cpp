@@ -37,7 +37,7 @@ struct CostCache {
     VectorTile t;
     t.elements = elements;
     t.ops_per_element = ops;
-    t.fmt = format("fp32");  // element-wise math runs in fp32
+    t.fmt = fp32();  // element-wise math runs in fp32
     t.read_bytes_per_element = rd;
     t.write_bytes_per_element = wr;
     return vec[key] = add(unit, hw.units[unit]->vector(t));
@@ -63,7 +63,7 @@ int pick_vector_unit(const HwConfig& hw, const Op& op) {
   std::string reasons;
   for (size_t i = 0; i < hw.units.size(); ++i) {
     std::string why;
-    if (hw.units[i]->can_vector(format("fp32"), &why)) return static_cast<int>(i);
+    if (hw.units[i]->can_vector(fp32(), &why)) return static_cast<int>(i);
     reasons += (reasons.empty() ? "" : "; ") + hw.units[i]->name() + ": " + why;
   }
   fail(op, "no unit of the core executes fp32 element-wise work (" + reasons + ")",

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Speed benchmark: wall time, simulated events per second and peak memory.
+
+Runs each case in its own process (as sweeps do) and reads the child's peak
+resident set size from wait4(). Targets (2-core machine) from the foundation
+issue: 8B decode <= 0.3 s, 70B decode <= 1 s, 8B prefill 2048 <= 5 s,
+peak RSS <= 500 MB. Usage: ./bitcycle bench [--repeat N] [--json FILE]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+CASES = [
+    ("llama-3.1-8b decode (batch 1, context 4096)", ["--model", "llama-3.1-8b"], 0.3),
+    ("llama-3.1-70b decode (batch 1, context 4096)", ["--model", "llama-3.1-70b"], 1.0),
+    ("llama-3.1-8b prefill 2048", ["--model", "llama-3.1-8b", "--phase", "prefill", "--seq", "2048"], 5.0),
+]
+RSS_LIMIT_MB = 500
+
+
+def run_case(binary, args):
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "r.json")
+        start = time.perf_counter()
+        proc = subprocess.Popen([binary, "run", "-q", "--json", out] + args)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit(f"bench: {' '.join(args)} failed")
+        with open(out) as f:
+            report = json.load(f)
+    return wall, usage.ru_maxrss / 1024.0, report  # ru_maxrss is in KiB on Linux
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", required=True, help="path to the bitcycle binary")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per case; the fastest is reported")
+    ap.add_argument("--json", help="also write the results here")
+    a = ap.parse_args()
+    rows = []
+    print(f"{'case':48} {'wall s':>8} {'target':>7} {'events':>10} {'events/s':>11} {'peak MB':>8}")
+    for name, args, target in CASES:
+        best = None
+        for _ in range(a.repeat):
+            wall, rss, rep = run_case(a.bin, args)
+            if best is None or wall < best[0]:
+                best = (wall, rss, rep)
+        wall, rss, rep = best
+        ev = rep["sim"]["events"]
+        row = {"case": name, "wall_s": wall, "target_s": target, "events": ev,
+               "events_per_s": ev / wall, "peak_rss_mb": rss,
+               "simulated_latency_s": rep["latency_s"], "tile_tasks": rep["sim"]["tile_tasks"]}
+        rows.append(row)
+        ok = "ok" if wall <= target and rss <= RSS_LIMIT_MB else "MISSED"
+        print(f"{name:48} {wall:8.3f} {target:7.1f} {ev:10d} {ev / wall:11.0f} {rss:8.1f}  {ok}")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(rows, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
