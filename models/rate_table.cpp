@@ -11,7 +11,7 @@ const std::vector<std::string> kClasses = {"int1", "int2", "int3", "int4", "int5
 }
 
 void RateTable::read(Params& p, const std::string& key, const std::string& help) {
-  Params m = p.map(key, help, true);
+  Params m = p.map(key, help, true, "", false);  // classes are documented in the help
   for (const auto& cls : m.entry_names()) {
     if (std::find(kClasses.begin(), kClasses.end(), cls) == kClasses.end()) {
       std::string near = nearest(cls, kClasses);

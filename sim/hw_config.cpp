@@ -19,9 +19,7 @@ std::string resolve_path(const CNode* n, const std::string& fallback) {
   return (fs::path(n->loc.file).parent_path() / p).lexically_normal().string();
 }
 
-void read_channels(Params& p, ChannelsConfig& c, bool dram) {
-  c.present = p.present();
-  if (!c.present) return;
+void read_channel_keys(Params& p, ChannelsConfig& c, bool dram) {
   c.component = p.text(dram ? "type" : "cell", dram ? "hbm3" : "sram_8kb_512b",
                        dram ? "library component: energy per byte, PHY area"
                             : "library component of one SRAM macro");
@@ -32,6 +30,19 @@ void read_channels(Params& p, ChannelsConfig& c, bool dram) {
   c.capacity = p.quantity("size", Dim::Bytes, dram ? std::optional<double>(80e9) : std::nullopt,
                           "capacity");
   if (dram) c.interfaces = p.integer("interfaces", 1, "PHY + controller instances (stacks)", 1, 1024);
+}
+
+void read_channels(Params& p, ChannelsConfig& c, bool dram) {
+  c.present = p.present();
+  if (c.present) {
+    read_channel_keys(p, c, dram);
+  } else if (p.docs()) {
+    // Absent optional section: still list its keys in the key reference.
+    DiagnosticSink scratch;
+    ChannelsConfig unused;
+    Params doc_only(nullptr, p.path(), &scratch, p.docs(), p.doc_path());
+    read_channel_keys(doc_only, unused, dram);
+  }
 }
 
 const CNode* find_path(const CNode& root, const std::string& dotted) {
@@ -92,7 +103,10 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
       }
       Params units = core.map("units", "compute units by name: {NAME: {type: ..., ...}}", true);
       for (const auto& name : units.entry_names()) {
-        auto up = std::make_shared<Params>(units.map(name, "a compute unit", true, "<unit>"));
+        // Keys differ by unit type, so the key reference groups them by type.
+        const CNode* raw = find_path(root, "core.units." + name + ".type");
+        std::string doc_key = "<" + (raw && raw->is_scalar() ? raw->scalar : std::string("unit")) + ">";
+        auto up = std::make_shared<Params>(units.map(name, "a compute unit", true, doc_key));
         std::string type = up->choice("type", std::nullopt, UnitRegistry::types(), "unit type");
         auto u = UnitRegistry::create(type, name, *up);
         up->finish();

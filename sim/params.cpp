@@ -223,13 +223,14 @@ Sourced Params::sourced_number(const std::string& key, const std::string& help, 
 }
 
 Params Params::map(const std::string& key, const std::string& help, bool required,
-                   const std::string& doc_key) {
+                   const std::string& doc_key, bool document_entries) {
   const std::string& dk = doc_key.empty() ? key : doc_key;
   doc(dk, "map", required ? "required" : "optional", help);
   const CNode* n = lookup(key);
   if (!n && required)
     sink_->add({node_ ? node_->loc : SourceLoc{}, key_path(key), "missing required section", ""});
-  return Params(n, key_path(key), sink_, docs_, doc_path_.empty() ? dk : doc_path_ + "." + dk);
+  return Params(n, key_path(key), sink_, document_entries ? docs_ : nullptr,
+                doc_path_.empty() ? dk : doc_path_ + "." + dk);
 }
 
 std::vector<std::string> Params::entry_names() {

@@ -63,7 +63,7 @@ class Params {
   // doc_key names the entry in the key reference when key is a user's name
   // (e.g. "<unit>" for core.units.mac).
   Params map(const std::string& key, const std::string& help, bool required = false,
-             const std::string& doc_key = "");
+             const std::string& doc_key = "", bool document_entries = true);
   // For a map of named entries (units, components): the names in file order.
   // Each entry is then read with map(name, help, true, "<placeholder>").
   std::vector<std::string> entry_names();
@@ -80,6 +80,7 @@ class Params {
   // Reports keys nobody read as unknown (idempotent; the destructor calls it).
   void finish();
   std::vector<ParamDoc>* docs() const { return docs_; }
+  const std::string& doc_path() const { return doc_path_; }
 
  private:
   const CNode* lookup(const std::string& key);  // marks the key used

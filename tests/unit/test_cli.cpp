@@ -91,7 +91,7 @@ TEST(Cli, ExplainPrintsDerivedValues) {
   EXPECT_NE(r.out.find("peak mac.int8"), std::string::npos);
   EXPECT_NE(r.out.find("ridge point"), std::string::npos);
   CliRun k = run("explain --keys");
-  EXPECT_NE(k.out.find("core.units.<unit>.rows"), std::string::npos) << k.out;
+  EXPECT_NE(k.out.find("core.units.<mac_array>.rows"), std::string::npos) << k.out;
 }
 
 TEST(Cli, TraceRoundTrip) {
