@@ -5,12 +5,12 @@
 namespace bc {
 
 enum FixedAction : int {
-  kSramRead = 0,   // bytes read from a core's scratchpad
-  kSramWrite,      // bytes written to a core's scratchpad
-  kNocByteHop,     // bytes x routers traversed
-  kDramRead,       // bytes
+  kSramRead = 0,  // bytes read from a core's scratchpad
+  kSramWrite,     // bytes written to a core's scratchpad
+  kNocByteHop,    // bytes x routers traversed
+  kDramRead,      // bytes
   kDramWrite,
-  kSharedRead,     // bytes, shared on-chip SRAM level
+  kSharedRead,  // bytes, shared on-chip SRAM level
   kSharedWrite,
   kFixedActions
 };

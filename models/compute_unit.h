@@ -9,10 +9,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "sim/component_library.h"
 #include "sim/format.h"
@@ -50,7 +49,7 @@ struct ActionCount {
 struct TileCost {
   int64_t cycles = 0;
   std::vector<ActionCount> actions;
-  double sram_read_bytes = 0;   // operand traffic between the unit and its core's SRAM
+  double sram_read_bytes = 0;  // operand traffic between the unit and its core's SRAM
   double sram_write_bytes = 0;
 };
 
@@ -110,10 +109,10 @@ class UnitRegistry {
   static std::vector<std::string> types();
 };
 
-#define BC_REGISTER_UNIT(TYPE, CLASS)                                     \
-  namespace {                                                             \
-  const bool bc_registered_##CLASS = ::bc::UnitRegistry::add(            \
-      TYPE, [](::bc::Params& p) { return std::make_unique<CLASS>(p); }); \
+#define BC_REGISTER_UNIT(TYPE, CLASS)                                                            \
+  namespace {                                                                                    \
+  const bool bc_registered_##CLASS =                                                             \
+      ::bc::UnitRegistry::add(TYPE, [](::bc::Params& p) { return std::make_unique<CLASS>(p); }); \
   }
 
 int64_t ceil_div(int64_t a, int64_t b);

@@ -11,14 +11,16 @@ ChipContext::ChipContext(const HwConfig& h, const Program& p)
       ops(p.ops.size()),
       op_done(p.ops.size()),
       period_ps(1e12 / h.freq_hz) {
-  noc = NocMesh(h.mesh_x, h.mesh_y, h.noc_link_bandwidth, cycles_to_ticks(static_cast<double>(h.noc_hop_cycles)));
+  noc = NocMesh(h.mesh_x, h.mesh_y, h.noc_link_bandwidth,
+                cycles_to_ticks(static_cast<double>(h.noc_hop_cycles)));
   dram = MemoryChannels(h.dram.channels, h.dram.bandwidth, h.dram.latency_s,
                         MemoryChannels::spread(h.dram.channels, noc.perimeter()));
   if (h.shared_sram.present) {
     std::vector<int64_t> all;
     for (int64_t n = 0; n < noc.nodes(); ++n) all.push_back(n);
-    shared = MemoryChannels(h.shared_sram.channels, h.shared_sram.bandwidth, h.shared_sram.latency_s,
-                            MemoryChannels::spread(h.shared_sram.channels, all));
+    shared =
+        MemoryChannels(h.shared_sram.channels, h.shared_sram.bandwidth, h.shared_sram.latency_s,
+                       MemoryChannels::spread(h.shared_sram.channels, all));
   }
   for (int64_t c = 0; c < h.cores(); ++c) {
     sram.emplace_back(h.sram.banks, h.sram.bank_width_bytes, h.freq_hz);
@@ -42,7 +44,8 @@ void ChipContext::wait_done(int op) {
   }
 }
 
-void ChipContext::core_done(int op, int core, Tick finish, Tick compute, Tick dep_stall, Tick mem_stall) {
+void ChipContext::core_done(int op, int core, Tick finish, Tick compute, Tick dep_stall,
+                            Tick mem_stall) {
   OpRecord& r = ops[op];
   if (r.critical_core < 0 || finish > r.end) {
     r.end = finish;
@@ -77,7 +80,8 @@ void Core::wait_ticks(Tick t) {
 
 Tick Core::transfer(int op, double bytes, int level, bool load) {
   MemoryChannels& mem = level == kDram ? chip_.dram : chip_.shared;
-  int rd = level == kDram ? kDramRead : kSharedRead, wr = level == kDram ? kDramWrite : kSharedWrite;
+  int rd = level == kDram ? kDramRead : kSharedRead,
+      wr = level == kDram ? kDramWrite : kSharedWrite;
   return chip_.dma[id_].transfer(now(), bytes, load, mem, rd, wr, node_, chip_.noc, chip_.sram[id_],
                                  chip_.sink(op, id_));
 }
@@ -101,7 +105,8 @@ void Core::dma_process() {
         }
         Tick done = now();
         for (int l = 0; l < kLevels; ++l)
-          if (t.load_bytes[l] > 0) done = std::max(done, transfer(static_cast<int>(co.op), t.load_bytes[l], l, true));
+          if (t.load_bytes[l] > 0)
+            done = std::max(done, transfer(static_cast<int>(co.op), t.load_bytes[l], l, true));
         ready_at_[seq % kBuffers] = done;
         issued_ = ++seq;
         loaded_ev_.notify();
@@ -145,7 +150,8 @@ void Core::compute_process() {
         computed_ = ++seq;
         computed_ev_.notify();
         for (int l = 0; l < kLevels; ++l)
-          if (t.store_bytes[l] > 0) finish = std::max(finish, transfer(op, t.store_bytes[l], l, false));
+          if (t.store_bytes[l] > 0)
+            finish = std::max(finish, transfer(op, t.store_bytes[l], l, false));
       }
     }
     finish = std::max(finish, now());

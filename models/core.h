@@ -47,7 +47,9 @@ struct ChipContext {
   double period_ps;
   uint64_t events = 0;  // timed waits and wake-ups processed
 
-  Tick cycles_to_ticks(double cycles) const { return static_cast<Tick>(std::llround(cycles * period_ps)); }
+  Tick cycles_to_ticks(double cycles) const {
+    return static_cast<Tick>(std::llround(cycles * period_ps));
+  }
   CountSink sink(int op, int core) {
     return {&op_counts[static_cast<size_t>(op) * num_actions],
             &core_counts[static_cast<size_t>(core) * num_actions]};
@@ -73,8 +75,8 @@ class Core : public sc_core::sc_module {
   int64_t node_;
   ChipContext& chip_;
   const std::vector<CoreOp>& ops_;
-  std::vector<Tick> dep_ready_;  // per op of this core: when its dependencies were met
-  uint64_t issued_ = 0, computed_ = 0;    // tiles whose loads were issued / computed
+  std::vector<Tick> dep_ready_;            // per op of this core: when its dependencies were met
+  uint64_t issued_ = 0, computed_ = 0;     // tiles whose loads were issued / computed
   std::array<Tick, kBuffers> ready_at_{};  // when each buffer's loads complete
   sc_core::sc_event loaded_ev_, computed_ev_;
 };

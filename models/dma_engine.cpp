@@ -2,9 +2,9 @@
 
 namespace bc {
 
-Tick DmaEngine::transfer(Tick now, double bytes, bool load, MemoryChannels& level, int level_read_action,
-                         int level_write_action, int64_t core_node, NocMesh& noc, SramBanks& sram,
-                         const CountSink& counts) {
+Tick DmaEngine::transfer(Tick now, double bytes, bool load, MemoryChannels& level,
+                         int level_read_action, int level_write_action, int64_t core_node,
+                         NocMesh& noc, SramBanks& sram, const CountSink& counts) {
   if (bytes <= 0) return now;
   const int64_t nch = level.channels();
   const double piece = bytes / static_cast<double>(nch);
@@ -16,7 +16,8 @@ Tick DmaEngine::transfer(Tick now, double bytes, bool load, MemoryChannels& leve
   Tick done = now;
   double byte_hops = 0;
   for (int64_t c = 0; c < nch; ++c) {
-    const auto& route = load ? noc.route(level.node(c), core_node) : noc.route(core_node, level.node(c));
+    const auto& route =
+        load ? noc.route(level.node(c), core_node) : noc.route(core_node, level.node(c));
     // One pipeline stage: start when free and when the upstream stage has
     // started; finish no earlier than upstream's finish.
     Tick up_start = now, up_end = now;

@@ -30,7 +30,8 @@ class MacArray : public ComputeUnit {
                          "which operand stays in the PEs");
     pipelined_ = p.boolean("fold_pipelining", true,
                            "overlap a fold's stationary load with the previous fold's stream");
-    rates_.read(p, "rates", "MACs per PE per cycle for each datapath class, e.g. {bf16: 1, int8: 2}");
+    rates_.read(p, "rates",
+                "MACs per PE per cycle for each datapath class, e.g. {bf16: 1, int8: 2}");
     pe_ = p.text("pe", "mac_pe_fp16", "library component of one PE (area, leakage, MAC energy)");
     acc_bytes_ = p.integer("accumulator_bytes", 4, "bytes of a partial sum (int32/fp32)", 1, 8);
   }
@@ -46,9 +47,12 @@ class MacArray : public ComputeUnit {
     double r = rates_.rate(cls);
     int64_t k_eff = static_cast<int64_t>(std::ceil(static_cast<double>(t.k) / r));
     int64_t sr, sc, tt;
-    if (dataflow_ == "output_stationary") sr = t.m, sc = t.n, tt = k_eff;
-    else if (dataflow_ == "weight_stationary") sr = k_eff, sc = t.n, tt = t.m;
-    else sr = k_eff, sc = t.m, tt = t.n;
+    if (dataflow_ == "output_stationary")
+      sr = t.m, sc = t.n, tt = k_eff;
+    else if (dataflow_ == "weight_stationary")
+      sr = k_eff, sc = t.n, tt = t.m;
+    else
+      sr = k_eff, sc = t.m, tt = t.n;
     int64_t nr = ceil_div(sr, rows_), nc = ceil_div(sc, cols_);
     TileCost c;
     if (pipelined_) {
@@ -112,9 +116,14 @@ class MacArray : public ComputeUnit {
   }
 
   nlohmann::json resolved() const override {
-    return {{"type", type()},           {"rows", rows_},         {"cols", cols_},
-            {"dataflow", dataflow_},    {"fold_pipelining", pipelined_},
-            {"rates", rates_.rates()},  {"pe", pe_},             {"accumulator_bytes", acc_bytes_}};
+    return {{"type", type()},
+            {"rows", rows_},
+            {"cols", cols_},
+            {"dataflow", dataflow_},
+            {"fold_pipelining", pipelined_},
+            {"rates", rates_.rates()},
+            {"pe", pe_},
+            {"accumulator_bytes", acc_bytes_}};
   }
 
  private:

@@ -9,7 +9,8 @@ MemoryChannels::MemoryChannels(int64_t channels, double total_bandwidth, double 
       per_channel_bw_(total_bandwidth / static_cast<double>(channels)),
       latency_(seconds_to_ticks(latency_s)) {}
 
-std::vector<int64_t> MemoryChannels::spread(int64_t channels, const std::vector<int64_t>& candidates) {
+std::vector<int64_t> MemoryChannels::spread(int64_t channels,
+                                            const std::vector<int64_t>& candidates) {
   std::vector<int64_t> n;
   int64_t k = static_cast<int64_t>(candidates.size());
   for (int64_t c = 0; c < channels; ++c) n.push_back(candidates[(c * k) / channels]);

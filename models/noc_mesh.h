@@ -31,7 +31,7 @@ class NocMesh {
   int64_t x_, y_;
   double bw_;
   Tick hop_;
-  std::vector<BusyServer> links_;  // node * 4 + direction (0 +x, 1 -x, 2 +y, 3 -y)
+  std::vector<BusyServer> links_;              // node * 4 + direction (0 +x, 1 -x, 2 +y, 3 -y)
   std::vector<std::vector<uint32_t>> routes_;  // [from * nodes + to], filled on first use
   std::vector<bool> routed_;
 };

@@ -5,9 +5,9 @@
 namespace bc {
 
 namespace {
-const std::vector<std::string> kClasses = {"int1", "int2", "int3", "int4", "int5", "int6", "int7",
-                                           "int8", "int16", "int32", "fp4", "fp6", "fp8", "fp16",
-                                           "bf16", "fp32"};
+const std::vector<std::string> kClasses = {"int1", "int2", "int3",  "int4",  "int5", "int6",
+                                           "int7", "int8", "int16", "int32", "fp4",  "fp6",
+                                           "fp8",  "fp16", "bf16",  "fp32"};
 }
 
 void RateTable::read(Params& p, const std::string& key, const std::string& help) {
@@ -68,8 +68,8 @@ std::string RateTable::pick(const Format& a, const Format& w, std::string* why) 
     std::string list;
     for (const auto& [cls, r] : rates_) list += (list.empty() ? "" : ", ") + cls;
     *why = "no datapath class for " + a.name + " x " + w.name + " (needs a " +
-           (fam == Family::Int ? "int" : "float") + " class of at least " +
-           std::to_string(bits) + " bits; the unit has " + list + ")";
+           (fam == Family::Int ? "int" : "float") + " class of at least " + std::to_string(bits) +
+           " bits; the unit has " + list + ")";
   }
   return best;
 }

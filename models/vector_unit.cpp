@@ -59,8 +59,11 @@ class VectorUnit : public ComputeUnit {
   }
 
   nlohmann::json resolved() const override {
-    return {{"type", type()}, {"lanes", lanes_}, {"latency", latency_},
-            {"rates", rates_.rates()}, {"lane", lane_}};
+    return {{"type", type()},
+            {"lanes", lanes_},
+            {"latency", latency_},
+            {"rates", rates_.rates()},
+            {"lane", lane_}};
   }
 
  private:

@@ -37,25 +37,29 @@ struct WorkloadOpts {
 };
 
 void add_workload_options(po::options_description& d, WorkloadOpts& w) {
-  d.add_options()
-      ("quant", po::value(&w.quant)->default_value(w.quant), "quantization recipe: a name in workloads/quant/ or a .yaml path")
-      ("phase", po::value(&w.phase)->default_value(w.phase), "decode | prefill")
-      ("batch", po::value(&w.batch)->default_value(w.batch), "sequences in the batch")
-      ("context", po::value(&w.context)->default_value(w.context), "decode: tokens in the KV cache; prefill: cached prefix")
-      ("seq", po::value(&w.seq)->default_value(w.seq), "prefill: prompt tokens per sequence")
-      ("no-lm-head", po::bool_switch(&w.no_lm_head), "leave out the final norm and LM head")
-      ("no-embedding", po::bool_switch(&w.no_embedding), "leave out the embedding lookup");
+  d.add_options()("quant", po::value(&w.quant)->default_value(w.quant),
+                  "quantization recipe: a name in workloads/quant/ or a .yaml path")(
+      "phase", po::value(&w.phase)->default_value(w.phase), "decode | prefill")(
+      "batch", po::value(&w.batch)->default_value(w.batch), "sequences in the batch")(
+      "context", po::value(&w.context)->default_value(w.context),
+      "decode: tokens in the KV cache; prefill: cached prefix")(
+      "seq", po::value(&w.seq)->default_value(w.seq), "prefill: prompt tokens per sequence")(
+      "no-lm-head", po::bool_switch(&w.no_lm_head), "leave out the final norm and LM head")(
+      "no-embedding", po::bool_switch(&w.no_embedding), "leave out the embedding lookup");
 }
 
 Trace make_trace(const WorkloadOpts& o) {
   auto bad = [](const std::string& key, const std::string& msg) {
     fail_input(SourceLoc{"<command line>", 0, 0}, key, msg, "");
   };
-  if (o.phase != "decode" && o.phase != "prefill") bad("--phase", "expected decode or prefill, got \"" + o.phase + "\"");
+  if (o.phase != "decode" && o.phase != "prefill")
+    bad("--phase", "expected decode or prefill, got \"" + o.phase + "\"");
   if (o.batch <= 0) bad("--batch", "must be >= 1, got " + std::to_string(o.batch));
-  if (o.phase == "decode" && o.context <= 0) bad("--context", "decode needs a context >= 1, got " + std::to_string(o.context));
+  if (o.phase == "decode" && o.context <= 0)
+    bad("--context", "decode needs a context >= 1, got " + std::to_string(o.context));
   if (o.context < 0) bad("--context", "must be >= 0");
-  if (o.phase == "prefill" && o.seq <= 0) bad("--seq", "must be >= 1, got " + std::to_string(o.seq));
+  if (o.phase == "prefill" && o.seq <= 0)
+    bad("--seq", "must be >= 1, got " + std::to_string(o.seq));
   ModelDesc m = load_model(o.model);
   QuantRecipe q = load_quant(o.quant);
   WorkloadSpec w;
@@ -69,8 +73,8 @@ Trace make_trace(const WorkloadOpts& o) {
 }
 
 // Parses a subcommand's options; prints help and returns false for --help.
-bool parse(int argc, char** argv, po::options_description& d, po::positional_options_description& pos,
-           po::variables_map& vm, const char* usage) {
+bool parse(int argc, char** argv, po::options_description& d,
+           po::positional_options_description& pos, po::variables_map& vm, const char* usage) {
   po::store(po::command_line_parser(argc, argv).options(d).positional(pos).run(), vm);
   if (vm.count("help")) {
     std::cout << usage << "\n" << d << "\n";
@@ -87,22 +91,24 @@ int cmd_run(int argc, char** argv) {
   int top = 10;
   bool quiet = false;
   po::options_description d("bitcycle run options");
-  d.add_options()("help,h", "show this help")
-      ("hw", po::value(&hw_path)->default_value(hw_path, "configs/hw/default.yaml"), "hardware config (also positional)")
-      ("model", po::value(&w.model)->default_value(w.model), "model: a name in workloads/models/ or a .yaml path")
-      ("trace", po::value(&trace_path), "run a trace file instead of --model")
-      ("set", po::value(&sets)->composing(), "override a config value: KEY.PATH=VALUE (repeatable)")
-      ("json", po::value(&json_path), "write the full report as JSON")
-      ("csv", po::value(&csv_path), "write one row per op as CSV")
-      ("top", po::value(&top)->default_value(top), "slowest ops shown in the table")
-      ("quiet,q", po::bool_switch(&quiet), "print no table");
+  d.add_options()("help,h", "show this help")(
+      "hw", po::value(&hw_path)->default_value(hw_path, "configs/hw/default.yaml"),
+      "hardware config (also positional)")("model", po::value(&w.model)->default_value(w.model),
+                                           "model: a name in workloads/models/ or a .yaml path")(
+      "trace", po::value(&trace_path), "run a trace file instead of --model")(
+      "set", po::value(&sets)->composing(), "override a config value: KEY.PATH=VALUE (repeatable)")(
+      "json", po::value(&json_path), "write the full report as JSON")(
+      "csv", po::value(&csv_path), "write one row per op as CSV")(
+      "top", po::value(&top)->default_value(top), "slowest ops shown in the table")(
+      "quiet,q", po::bool_switch(&quiet), "print no table");
   add_workload_options(d, w);
   po::positional_options_description pos;
   pos.add("hw", 1);
   po::variables_map vm;
   if (!parse(argc, argv, d, pos, vm, "usage: bitcycle run [HW.yaml] [options]")) return 0;
   if (vm.count("trace") && !vm["model"].defaulted())
-    fail_input(SourceLoc{"<command line>", 0, 0}, "--trace", "give either --model or --trace, not both", "");
+    fail_input(SourceLoc{"<command line>", 0, 0}, "--trace",
+               "give either --model or --trace, not both", "");
 
   HwConfig hw = load_hw_config(hw_path, sets);
   Trace trace = vm.count("trace") ? read_trace(trace_path) : make_trace(w);
@@ -120,11 +126,12 @@ int cmd_explain(int argc, char** argv) {
   std::vector<std::string> sets;
   bool keys = false;
   po::options_description d("bitcycle explain options");
-  d.add_options()("help,h", "show this help")
-      ("hw", po::value(&hw_path)->default_value(hw_path, "configs/hw/default.yaml"), "hardware config (also positional)")
-      ("set", po::value(&sets)->composing(), "override a config value: KEY.PATH=VALUE (repeatable)")
-      ("keys", po::bool_switch(&keys), "list every config key with its type, default and help")
-      ("json", po::value(&json_path), "write the resolved config and derived values as JSON");
+  d.add_options()("help,h", "show this help")(
+      "hw", po::value(&hw_path)->default_value(hw_path, "configs/hw/default.yaml"),
+      "hardware config (also positional)")("set", po::value(&sets)->composing(),
+                                           "override a config value: KEY.PATH=VALUE (repeatable)")(
+      "keys", po::bool_switch(&keys), "list every config key with its type, default and help")(
+      "json", po::value(&json_path), "write the resolved config and derived values as JSON");
   po::positional_options_description pos;
   pos.add("hw", 1);
   po::variables_map vm;
@@ -138,16 +145,22 @@ int cmd_explain(int argc, char** argv) {
   }
   nlohmann::json out = {{"config", hw.resolved_tree}, {"derived", derived_values(hw)}};
   if (!json_path.empty()) write_file_atomic(json_path, out.dump(1) + "\n");
-  std::cout << "resolved config (" << hw_path << "):\n" << hw.resolved_tree.dump(2) << "\n\nderived:\n";
+  std::cout << "resolved config (" << hw_path << "):\n"
+            << hw.resolved_tree.dump(2) << "\n\nderived:\n";
   const auto& dv = out["derived"];
   for (auto& [k, v] : dv["peak_ops_per_s"].items())
     std::cout << "  peak " << k << ": " << v.get<double>() / 1e12 << " Tops/s (ridge point "
               << dv["ridge_point_ops_per_byte"][k].get<double>() << " ops/B)\n";
   std::cout << "  cores: " << dv["cores"] << "\n"
-            << "  local SRAM total: " << format_quantity(dv["local_sram_total_bytes"].get<double>(), Dim::Bytes) << "\n"
-            << "  on-chip SRAM total: " << format_quantity(dv["onchip_sram_total_bytes"].get<double>(), Dim::Bytes) << "\n"
-            << "  DRAM bandwidth: " << format_quantity(dv["dram_bandwidth_Bps"].get<double>(), Dim::Bandwidth) << "\n"
-            << "  NoC bisection bandwidth: " << format_quantity(dv["noc_bisection_bandwidth_Bps"].get<double>(), Dim::Bandwidth) << "\n";
+            << "  local SRAM total: "
+            << format_quantity(dv["local_sram_total_bytes"].get<double>(), Dim::Bytes) << "\n"
+            << "  on-chip SRAM total: "
+            << format_quantity(dv["onchip_sram_total_bytes"].get<double>(), Dim::Bytes) << "\n"
+            << "  DRAM bandwidth: "
+            << format_quantity(dv["dram_bandwidth_Bps"].get<double>(), Dim::Bandwidth) << "\n"
+            << "  NoC bisection bandwidth: "
+            << format_quantity(dv["noc_bisection_bandwidth_Bps"].get<double>(), Dim::Bandwidth)
+            << "\n";
   return 0;
 }
 
@@ -155,9 +168,9 @@ int cmd_trace(int argc, char** argv) {
   WorkloadOpts w;
   std::string out;
   po::options_description d("bitcycle trace options");
-  d.add_options()("help,h", "show this help")
-      ("model", po::value(&w.model)->default_value(w.model), "model name or .yaml path (also positional)")
-      ("output,o", po::value(&out), "write the trace here (default: standard output)");
+  d.add_options()("help,h", "show this help")("model", po::value(&w.model)->default_value(w.model),
+                                              "model name or .yaml path (also positional)")(
+      "output,o", po::value(&out), "write the trace here (default: standard output)");
   add_workload_options(d, w);
   po::positional_options_description pos;
   pos.add("model", 1);

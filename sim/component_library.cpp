@@ -40,7 +40,8 @@ ComponentLibrary ComponentLibrary::load(const std::string& path) {
       lc.node_m = c.quantity("node", Dim::Length, std::nullopt, "node of the figures below");
       lc.scales = c.boolean("scales", true, "false for off-chip parts (DRAM energy per bit)");
       lc.area_m2 = c.sourced("area", Dim::Area, 0.0, "area per instance", 0, false);
-      lc.capacity_bytes = c.quantity("capacity", Dim::Bytes, 0.0, "storage per instance (SRAM macros)", 0, false);
+      lc.capacity_bytes =
+          c.quantity("capacity", Dim::Bytes, 0.0, "storage per instance (SRAM macros)", 0, false);
       lc.leakage_w = c.sourced("leakage", Dim::Power, 0.0, "leakage power per instance", 0, false);
       Params acts = c.map("actions", "energy per action: {value, source}");
       for (const auto& an : acts.entry_names()) {

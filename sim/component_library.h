@@ -19,11 +19,11 @@ struct LibAction {
 struct LibComponent {
   std::string name;
   std::string description;
-  double node_m = 45e-9;        // node the figures were measured or synthesized at
-  bool scales = true;           // off-chip parts (DRAM) do not scale with the logic node
-  Sourced area_m2;              // per instance
-  Sourced leakage_w;            // per instance
-  double capacity_bytes = 0;    // storage per instance (SRAM macros)
+  double node_m = 45e-9;      // node the figures were measured or synthesized at
+  bool scales = true;         // off-chip parts (DRAM) do not scale with the logic node
+  Sourced area_m2;            // per instance
+  Sourced leakage_w;          // per instance
+  double capacity_bytes = 0;  // storage per instance (SRAM macros)
   std::map<std::string, LibAction> actions;
 };
 

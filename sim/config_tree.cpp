@@ -24,10 +24,14 @@ CNode* CNode::get(const std::string& key) {
 
 const char* CNode::kind_name() const {
   switch (kind) {
-    case Kind::Null: return "null";
-    case Kind::Scalar: return "a scalar";
-    case Kind::Map: return "a map";
-    case Kind::Seq: return "a list";
+    case Kind::Null:
+      return "null";
+    case Kind::Scalar:
+      return "a scalar";
+    case Kind::Map:
+      return "a map";
+    case Kind::Seq:
+      return "a list";
   }
   return "?";
 }
@@ -44,7 +48,9 @@ CNode convert(const YAML::Node& n, const std::string& file) {
   c.loc = loc_of(n.Mark(), file);
   switch (n.Type()) {
     case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: c.kind = CNode::Kind::Null; break;
+    case YAML::NodeType::Undefined:
+      c.kind = CNode::Kind::Null;
+      break;
     case YAML::NodeType::Scalar:
       c.kind = CNode::Kind::Scalar;
       c.scalar = n.Scalar();
@@ -96,18 +102,19 @@ CNode load_recursive(const std::string& path, std::vector<std::string>& stack) {
     doc.kind = CNode::Kind::Map;
     doc.loc = {path, 1, 1};
   }
-  if (!doc.is_map())
-    fail_input(doc.loc, "", "expected a map of keys at the top of the file", "");
+  if (!doc.is_map()) fail_input(doc.loc, "", "expected a map of keys at the top of the file", "");
   const CNode* inc = doc.get("include");
   if (!inc) return doc;
   std::vector<const CNode*> files;
-  if (inc->is_scalar()) files.push_back(inc);
+  if (inc->is_scalar())
+    files.push_back(inc);
   else if (inc->kind == CNode::Kind::Seq)
     for (const auto& e : inc->seq) files.push_back(&e);
   std::vector<Diagnostic> bad;
   for (const CNode* f : files)
     if (!f->is_scalar()) bad.push_back({f->loc, "include", "expected a file path", ""});
-  if (files.empty()) bad.push_back({inc->loc, "include", "expected a file path or a list of them", ""});
+  if (files.empty())
+    bad.push_back({inc->loc, "include", "expected a file path or a list of them", ""});
   if (!bad.empty()) throw InputError(bad);
   stack.push_back(canon.string());
   CNode merged;
@@ -163,7 +170,7 @@ void apply_set(CNode& root, const std::string& assignment) {
   size_t eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
     fail_input(where, "", "--set expects KEY.PATH=VALUE, got \"" + assignment + "\"",
-                                "e.g. --set memory.dram.bandwidth=\"3.35 TB/s\"");
+               "e.g. --set memory.dram.bandwidth=\"3.35 TB/s\"");
   std::string path = assignment.substr(0, eq);
   std::string value = assignment.substr(eq + 1);
   std::string label = "--set " + assignment;
@@ -174,9 +181,9 @@ void apply_set(CNode& root, const std::string& assignment) {
   size_t start = 0;
   while (true) {
     size_t dot = path.find('.', start);
-    std::string key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (key.empty())
-      fail_input(where, path, "empty key in --set path", "");
+    std::string key =
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (key.empty()) fail_input(where, path, "empty key in --set path", "");
     if (!cur->is_map()) {
       if (cur->kind != CNode::Kind::Null)
         fail_input(v.loc, path, "cannot set a key inside " + std::string(cur->kind_name()), "");

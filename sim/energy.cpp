@@ -44,10 +44,12 @@ std::vector<ComponentArea> component_areas(const HwConfig& hw) {
   const double cores = static_cast<double>(hw.cores());
   std::vector<ComponentArea> out;
   for (const auto& u : hw.units)
-    out.push_back({u->name(), cores * u->area_m2(lib, hw.node_m), cores * u->leakage_w(lib, hw.node_m),
+    out.push_back({u->name(), cores * u->area_m2(lib, hw.node_m),
+                   cores * u->leakage_w(lib, hw.node_m),
                    std::to_string(hw.cores()) + " cores x " + u->type()});
   // SRAM is built from library macros; a scratchpad needs ceil(size / macro capacity).
-  auto sram_level = [&](const std::string& name, const std::string& cell, double bytes, double copies) {
+  auto sram_level = [&](const std::string& name, const std::string& cell, double bytes,
+                        double copies) {
     const LibComponent& c = lib.get(cell);
     double macros = std::ceil(bytes / c.capacity_bytes) * copies;
     out.push_back({name, macros * lib.area(c, hw.node_m), macros * lib.leakage(c, hw.node_m),
@@ -61,8 +63,9 @@ std::vector<ComponentArea> component_areas(const HwConfig& hw) {
                  std::to_string(hw.cores()) + " x " + hw.noc_router});
   const LibComponent& d = lib.get(hw.dram.component);
   double n = static_cast<double>(hw.dram.interfaces);
-  out.push_back({"dram", n * lib.area(d, hw.node_m), n * lib.leakage(d, hw.node_m),
-                 std::to_string(hw.dram.interfaces) + " x " + hw.dram.component + " PHY+controller"});
+  out.push_back(
+      {"dram", n * lib.area(d, hw.node_m), n * lib.leakage(d, hw.node_m),
+       std::to_string(hw.dram.interfaces) + " x " + hw.dram.component + " PHY+controller"});
   return out;
 }
 

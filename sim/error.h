@@ -48,8 +48,8 @@ class DiagnosticSink {
 };
 
 // Throws an InputError with one diagnostic.
-[[noreturn]] void fail_input(const SourceLoc& loc, const std::string& key, const std::string& message,
-                             const std::string& hint = "");
+[[noreturn]] void fail_input(const SourceLoc& loc, const std::string& key,
+                             const std::string& message, const std::string& hint = "");
 
 // Closest candidate by edit distance, or "" if none is close enough to help.
 std::string nearest(const std::string& word, const std::vector<std::string>& candidates);

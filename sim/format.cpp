@@ -148,8 +148,8 @@ std::optional<TensorFormat> parse_tensor_format(const std::string& text, std::st
   }
   auto unknown = [&](const std::string& n) {
     std::string near = nearest(n, format_names());
-    *error = "unknown format \"" + n + "\"" +
-             (near.empty() ? "" : "; did you mean \"" + near + "\"?");
+    *error =
+        "unknown format \"" + n + "\"" + (near.empty() ? "" : "; did you mean \"" + near + "\"?");
     return std::nullopt;
   };
   auto elem = find_format(parts[0]);
@@ -158,8 +158,8 @@ std::optional<TensorFormat> parse_tensor_format(const std::string& text, std::st
   tf.elem = *elem;
   if (parts.size() == 1) return tf;
   if (parts[1].size() < 2 || parts[1][0] != 'g') {
-    *error = "expected a group size like \"g128\" after \"" + parts[0] + "/\", got \"" +
-             parts[1] + "\"";
+    *error =
+        "expected a group size like \"g128\" after \"" + parts[0] + "/\", got \"" + parts[1] + "\"";
     return std::nullopt;
   }
   try {

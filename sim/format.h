@@ -15,10 +15,10 @@ enum class Family { Int, Float };
 struct Format {
   std::string name = "int8";  // canonical name, e.g. "int4", "fp8_e4m3", "mxfp4"
   Family family = Family::Int;
-  double storage_bits = 8;   // bits per element in memory, including the block's
-                             // shared scale for block formats (MXFP4: 4 + 8/32)
-  int value_bits = 8;        // bits a datapath must consume per element (sign included);
-                             // ternary: 2, fp8: 8, MXFP4: 4 (the element), NF4: 4 (an index)
+  double storage_bits = 8;  // bits per element in memory, including the block's
+                            // shared scale for block formats (MXFP4: 4 + 8/32)
+  int value_bits = 8;       // bits a datapath must consume per element (sign included);
+                            // ternary: 2, fp8: 8, MXFP4: 4 (the element), NF4: 4 (an index)
   bool is_signed = true;
   int exp_bits = 0;          // floats only
   int man_bits = 0;          // floats only (stored mantissa bits)
@@ -34,12 +34,12 @@ struct Format {
 // "fp4" = fp4_e2m1) resolve to the canonical entry.
 std::optional<Format> find_format(const std::string& name);
 const Format& format(const std::string& name);  // throws std::invalid_argument if unknown
-std::vector<std::string> format_names();         // canonical names, for messages
+std::vector<std::string> format_names();        // canonical names, for messages
 
 // A tensor's format: elements plus optional group-wise scales and zero points.
 // Storage of a W4 g128 fp16-scale matrix: 4 + 16/128 = 4.125 bits per weight.
 struct TensorFormat {
-  Format elem;  // int8 unless set
+  Format elem;             // int8 unless set
   int64_t group_size = 0;  // 0 = no group scales (per-tensor / per-channel, negligible)
   std::optional<Format> scale;
   bool zero_point = false;  // zero point stored per group, in the element format's width

@@ -24,12 +24,14 @@ void read_channel_keys(Params& p, ChannelsConfig& c, bool dram) {
                        dram ? "library component: energy per byte, PHY area"
                             : "library component of one SRAM macro");
   c.channels = p.integer("channels", 1, "independent channels (contention servers)", 1, 4096);
-  c.bandwidth = p.quantity("bandwidth", Dim::Bandwidth, std::nullopt, "total bandwidth, all channels");
+  c.bandwidth =
+      p.quantity("bandwidth", Dim::Bandwidth, std::nullopt, "total bandwidth, all channels");
   c.latency_s = p.quantity("latency", Dim::Time, dram ? 100e-9 : 20e-9,
                            "access latency added to every transfer", 0, false);
-  c.capacity = p.quantity("size", Dim::Bytes, dram ? std::optional<double>(80e9) : std::nullopt,
-                          "capacity");
-  if (dram) c.interfaces = p.integer("interfaces", 1, "PHY + controller instances (stacks)", 1, 1024);
+  c.capacity =
+      p.quantity("size", Dim::Bytes, dram ? std::optional<double>(80e9) : std::nullopt, "capacity");
+  if (dram)
+    c.interfaces = p.integer("interfaces", 1, "PHY + controller instances (stacks)", 1, 1024);
 }
 
 void read_channels(Params& p, ChannelsConfig& c, bool dram) {
@@ -66,12 +68,14 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
   HwConfig hw;
   hw.path = path;
   DiagnosticSink sink;
-  std::string lib_path = resolve_path(root.get("library"), project_root() + "/configs/components/library.yaml");
+  std::string lib_path =
+      resolve_path(root.get("library"), project_root() + "/configs/components/library.yaml");
   std::vector<std::pair<std::string, std::shared_ptr<Params>>> unit_params;  // for library checks
   {
     Params top(&root, "", &sink, docs);
     hw.name = top.text("name", fs::path(path).stem().string(), "config name shown in reports");
-    top.text("library", "configs/components/library.yaml", "component library file, relative to this file");
+    top.text("library", "configs/components/library.yaml",
+             "component library file, relative to this file");
     top.text("description", "", "free text");
     hw.node_m = top.quantity("node", Dim::Length, std::nullopt, "technology node");
     hw.freq_hz = top.quantity("frequency", Dim::Frequency, std::nullopt, "core clock");
@@ -82,11 +86,12 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
         hw.mesh_x = mesh.integer("x", std::nullopt, "columns", 1, 256);
         hw.mesh_y = mesh.integer("y", std::nullopt, "rows", 1, 256);
       }
-      hw.noc_link_bandwidth = noc.quantity("link_bandwidth", Dim::Bandwidth, std::nullopt,
-                                           "per link, per direction");
+      hw.noc_link_bandwidth =
+          noc.quantity("link_bandwidth", Dim::Bandwidth, std::nullopt, "per link, per direction");
       hw.noc_hop_cycles = noc.integer("hop_latency", 1, "router + link latency, cycles", 0, 1000);
       hw.noc_router = noc.text("router", "noc_router", "library component (area per router)");
-      hw.noc_hop = noc.text("hop_energy", "noc_hop_12nm", "library component (energy per byte-hop)");
+      hw.noc_hop =
+          noc.text("hop_energy", "noc_hop_12nm", "library component (energy per byte-hop)");
     }
     {
       Params core = top.map("core", "every core: SRAM scratchpad, DMA engine, compute units", true);
@@ -94,18 +99,21 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
         Params s = core.map("sram", "banked local scratchpad", true);
         hw.sram.size_bytes = s.quantity("size", Dim::Bytes, std::nullopt, "capacity per core");
         hw.sram.banks = s.integer("banks", 8, "banks", 1, 4096);
-        hw.sram.bank_width_bytes = s.quantity("bank_width", Dim::Bytes, 64.0, "bytes per bank per cycle");
+        hw.sram.bank_width_bytes =
+            s.quantity("bank_width", Dim::Bytes, 64.0, "bytes per bank per cycle");
         hw.sram.cell = s.text("cell", "sram_8kb_512b", "library component of one SRAM macro");
       }
       {
         Params d = core.map("dma", "the core's DMA engine");
-        hw.dma_bandwidth = d.quantity("bandwidth", Dim::Bandwidth, 1e15, "bytes/s the engine moves");
+        hw.dma_bandwidth =
+            d.quantity("bandwidth", Dim::Bandwidth, 1e15, "bytes/s the engine moves");
       }
       Params units = core.map("units", "compute units by name: {NAME: {type: ..., ...}}", true);
       for (const auto& name : units.entry_names()) {
         // Keys differ by unit type, so the key reference groups them by type.
         const CNode* raw = find_path(root, "core.units." + name + ".type");
-        std::string doc_key = "<" + (raw && raw->is_scalar() ? raw->scalar : std::string("unit")) + ">";
+        std::string doc_key =
+            "<" + (raw && raw->is_scalar() ? raw->scalar : std::string("unit")) + ">";
         auto up = std::make_shared<Params>(units.map(name, "a compute unit", true, doc_key));
         std::string type = up->choice("type", std::nullopt, UnitRegistry::types(), "unit type");
         auto u = UnitRegistry::create(type, name, *up);
@@ -130,9 +138,11 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
     const ComponentLibrary& lib = *hw.lib;
     if (hw.node_m < lib.min_node() * 0.999 || hw.node_m > lib.max_node() * 1.001)
       top.error("node", "node " + format_quantity(hw.node_m, Dim::Length) +
-                            " is outside the scaling table (" + format_quantity(lib.min_node(), Dim::Length) +
-                            " to " + format_quantity(lib.max_node(), Dim::Length) + ") of " + lib.path());
-    for (size_t i = 0; i < hw.units.size(); ++i) hw.units[i]->check_library(lib, *unit_params[i].second);
+                            " is outside the scaling table (" +
+                            format_quantity(lib.min_node(), Dim::Length) + " to " +
+                            format_quantity(lib.max_node(), Dim::Length) + ") of " + lib.path());
+    for (size_t i = 0; i < hw.units.size(); ++i)
+      hw.units[i]->check_library(lib, *unit_params[i].second);
     // Library components named by the config: reported at the key that names them.
     auto need = [&](const std::string& comp, const std::string& section, const std::string& key,
                     const std::vector<std::string>& acts) {
@@ -144,14 +154,18 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
     need(hw.noc_router, "noc", "router", {});
     need(hw.noc_hop, "noc", "hop_energy", {"byte_hop"});
     need(hw.dram.component, "memory.dram", "type", {"read_byte", "write_byte"});
-    for (auto [cell, section] : {std::pair{hw.sram.cell, "core.sram"}, std::pair{hw.shared_sram.component, "memory.shared_sram"}})
-      if (lib.has(cell) && lib.get(cell).capacity_bytes <= 0 && (section[0] == 'c' || hw.shared_sram.present)) {
+    for (auto [cell, section] : {std::pair{hw.sram.cell, "core.sram"},
+                                 std::pair{hw.shared_sram.component, "memory.shared_sram"}})
+      if (lib.has(cell) && lib.get(cell).capacity_bytes <= 0 &&
+          (section[0] == 'c' || hw.shared_sram.present)) {
         Params at(find_path(root, section), section, &sink);
         at.entry_names();
-        at.error("cell", "library component \"" + cell + "\" has no capacity, so it cannot build an SRAM",
+        at.error("cell",
+                 "library component \"" + cell + "\" has no capacity, so it cannot build an SRAM",
                  "name an SRAM macro such as sram_8kb_512b");
       }
-    if (hw.shared_sram.present) need(hw.shared_sram.component, "memory.shared_sram", "cell", {"read_byte", "write_byte"});
+    if (hw.shared_sram.present)
+      need(hw.shared_sram.component, "memory.shared_sram", "cell", {"read_byte", "write_byte"});
   }
   sink.throw_if_any();
   unit_params.clear();
@@ -159,9 +173,9 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
   nlohmann::json units = nlohmann::json::object();
   for (const auto& u : hw.units) units[u->name()] = u->resolved();
   auto chan = [](const ChannelsConfig& c) {
-    return nlohmann::json{{"component", c.component},       {"channels", c.channels},
-                          {"bandwidth_Bps", c.bandwidth},   {"latency_s", c.latency_s},
-                          {"capacity_bytes", c.capacity},   {"interfaces", c.interfaces}};
+    return nlohmann::json{{"component", c.component},     {"channels", c.channels},
+                          {"bandwidth_Bps", c.bandwidth}, {"latency_s", c.latency_s},
+                          {"capacity_bytes", c.capacity}, {"interfaces", c.interfaces}};
   };
   hw.resolved_tree = {
       {"name", hw.name},
@@ -169,12 +183,21 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
       {"library", hw.lib->path()},
       {"node_m", hw.node_m},
       {"frequency_hz", hw.freq_hz},
-      {"noc", {{"mesh_x", hw.mesh_x}, {"mesh_y", hw.mesh_y}, {"link_bandwidth_Bps", hw.noc_link_bandwidth},
-               {"hop_latency_cycles", hw.noc_hop_cycles}, {"router", hw.noc_router}, {"hop_energy", hw.noc_hop}}},
-      {"core", {{"sram", {{"size_bytes", hw.sram.size_bytes}, {"banks", hw.sram.banks},
-                          {"bank_width_bytes", hw.sram.bank_width_bytes}, {"cell", hw.sram.cell}}},
-                {"dma", {{"bandwidth_Bps", hw.dma_bandwidth}}},
-                {"units", units}}},
+      {"noc",
+       {{"mesh_x", hw.mesh_x},
+        {"mesh_y", hw.mesh_y},
+        {"link_bandwidth_Bps", hw.noc_link_bandwidth},
+        {"hop_latency_cycles", hw.noc_hop_cycles},
+        {"router", hw.noc_router},
+        {"hop_energy", hw.noc_hop}}},
+      {"core",
+       {{"sram",
+         {{"size_bytes", hw.sram.size_bytes},
+          {"banks", hw.sram.banks},
+          {"bank_width_bytes", hw.sram.bank_width_bytes},
+          {"cell", hw.sram.cell}}},
+        {"dma", {{"bandwidth_Bps", hw.dma_bandwidth}}},
+        {"units", units}}},
       {"memory", {{"dram", chan(hw.dram)}}},
   };
   if (hw.shared_sram.present) hw.resolved_tree["memory"]["shared_sram"] = chan(hw.shared_sram);
@@ -202,7 +225,8 @@ nlohmann::json derived_values(const HwConfig& hw) {
   d["local_sram_total_bytes"] = hw.sram.size_bytes * cores;
   d["local_sram_bandwidth_Bps_per_core"] = hw.sram.banks * hw.sram.bank_width_bytes * hw.freq_hz;
   d["shared_sram_bytes"] = hw.shared_sram.present ? hw.shared_sram.capacity : 0.0;
-  d["onchip_sram_total_bytes"] = hw.sram.size_bytes * cores + (hw.shared_sram.present ? hw.shared_sram.capacity : 0.0);
+  d["onchip_sram_total_bytes"] =
+      hw.sram.size_bytes * cores + (hw.shared_sram.present ? hw.shared_sram.capacity : 0.0);
   d["dram_bandwidth_Bps"] = hw.dram.bandwidth;
   d["dram_capacity_bytes"] = hw.dram.capacity;
   d["noc_bisection_bandwidth_Bps"] =

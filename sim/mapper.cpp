@@ -45,7 +45,8 @@ struct CostCache {
 };
 
 [[noreturn]] void fail(const Op& op, const std::string& msg, const std::string& hint = "") {
-  fail_input(SourceLoc{"<mapper>", 0, 0}, "op " + op.name + " (" + op_kind_name(op.kind) + ")", msg, hint);
+  fail_input(SourceLoc{"<mapper>", 0, 0}, "op " + op.name + " (" + op_kind_name(op.kind) + ")", msg,
+             hint);
 }
 
 int pick_matmul_unit(const HwConfig& hw, const Op& op, const Format& a, const Format& w) {
@@ -55,7 +56,9 @@ int pick_matmul_unit(const HwConfig& hw, const Op& op, const Format& a, const Fo
     if (hw.units[i]->can_matmul(a, w, &why)) return static_cast<int>(i);
     reasons += (reasons.empty() ? "" : "; ") + hw.units[i]->name() + ": " + why;
   }
-  fail(op, "no unit of the core executes " + a.name + " x " + w.name + " matrix products (" + reasons + ")",
+  fail(op,
+       "no unit of the core executes " + a.name + " x " + w.name + " matrix products (" + reasons +
+           ")",
        "add a rate for this class to a unit, or use another --quant recipe");
 }
 
@@ -155,9 +158,15 @@ class Mapper {
       if (!op.input_from_dram && !plan.deps.empty()) in = prog_.ops[plan.deps.front()].out_level;
       prog_.ops.push_back(plan);
       switch (op.kind) {
-        case OpKind::Gemm: map_gemm(op, i, in); break;
-        case OpKind::Attention: map_attention(op, i, in); break;
-        case OpKind::Elementwise: map_elementwise(op, i, in); break;
+        case OpKind::Gemm:
+          map_gemm(op, i, in);
+          break;
+        case OpKind::Attention:
+          map_attention(op, i, in);
+          break;
+        case OpKind::Elementwise:
+          map_elementwise(op, i, in);
+          break;
       }
     }
     return std::move(prog_);
@@ -165,7 +174,8 @@ class Mapper {
 
  private:
   double level_bw(Level l) const {
-    return (l == kShared ? hw_.shared_sram.bandwidth : hw_.dram.bandwidth) / hw_.freq_hz;  // B/cycle
+    return (l == kShared ? hw_.shared_sram.bandwidth : hw_.dram.bandwidth) /
+           hw_.freq_hz;  // B/cycle
   }
   double core_bw(Level l, int64_t active) const {
     return std::min(level_bw(l) / static_cast<double>(std::max<int64_t>(1, active)),
@@ -177,8 +187,9 @@ class Mapper {
   Level place_output(const Op& op) const {
     if (!hw_.shared_sram.present) return kDram;
     double elems = op.kind == OpKind::Gemm ? double(op.m) * op.n
-                   : op.kind == OpKind::Attention ? double(op.batch) * op.q_len * op.heads * op.head_dim
-                                                  : double(op.elements);
+                   : op.kind == OpKind::Attention
+                       ? double(op.batch) * op.q_len * op.heads * op.head_dim
+                       : double(op.elements);
     return op.o.bytes(elems) <= hw_.shared_sram.capacity / 2 ? kShared : kDram;
   }
 
@@ -194,7 +205,8 @@ class Mapper {
       GemmTiling tiling;
     } best{0, 0, 0, 0, {}};
     int64_t need_min = INT64_MAX;
-    auto key = std::make_tuple(op.m, op.n, op.k, op.a.str(), op.w.str(), op.o.str(), int(in) * 4 + int(out), u);
+    auto key = std::make_tuple(op.m, op.n, op.k, op.a.str(), op.w.str(), op.o.str(),
+                               int(in) * 4 + int(out), u);
     auto cached = gemm_cache_.find(key);
     if (cached != gemm_cache_.end()) {
       best = {cached->second[0], cached->second[1], cached->second[2], cached->second[3], {}};
@@ -221,15 +233,17 @@ class Mapper {
         }
       }
       if (best.pm == 0)
-        fail(op, "no tile fits the core's SRAM: the smallest tile needs " +
-                     format_quantity(static_cast<double>(need_min), Dim::Bytes) + ", core.sram.size is " +
-                     format_quantity(hw_.sram.size_bytes, Dim::Bytes),
+        fail(op,
+             "no tile fits the core's SRAM: the smallest tile needs " +
+                 format_quantity(static_cast<double>(need_min), Dim::Bytes) +
+                 ", core.sram.size is " + format_quantity(hw_.sram.size_bytes, Dim::Bytes),
              "raise core.sram.size");
       gemm_cache_[key] = {best.pm, best.pn, best.Ms, best.Ns};
       gemm_tiling_cache_[key] = best.tiling;
     }
     const GemmTiling& g = best.tiling;
-    double ba = op.a.bits_per_element() / 8, bw = op.w.bits_per_element() / 8, bo = op.o.bits_per_element() / 8;
+    double ba = op.a.bits_per_element() / 8, bw = op.w.bits_per_element() / 8,
+           bo = op.o.bits_per_element() / 8;
     int core = 0;
     for (int64_t m0 = 0; m0 < op.m; m0 += best.Ms)
       for (int64_t n0 = 0; n0 < op.n; n0 += best.Ns) {
@@ -253,15 +267,17 @@ class Mapper {
               if (!w_resident) t.load_bytes[kDram] += tk * tn * bw;
               if (ki == nk - 1) t.store_bytes[out] += tm * tn * bo;
               t.nsteps = 1;
-              t.steps[0] = {static_cast<uint16_t>(u), cache_.mm(u, tm, tn, tk, op.a.elem, op.w.elem)};
+              t.steps[0] = {static_cast<uint16_t>(u),
+                            cache_.mm(u, tm, tn, tk, op.a.elem, op.w.elem)};
               co.push(t);
             }
           }
         prog_.cores[core++].push_back(std::move(co));
       }
     std::ostringstream m;
-    m << "grid " << ceil_div(op.m, best.Ms) << "x" << ceil_div(op.n, best.Ns) << " cores, tile " << g.tm << "x"
-      << g.tn << "x" << g.tk << ", " << (g.reuse_a ? "A" : "W") << " resident across the inner loop";
+    m << "grid " << ceil_div(op.m, best.Ms) << "x" << ceil_div(op.n, best.Ns) << " cores, tile "
+      << g.tm << "x" << g.tn << "x" << g.tk << ", " << (g.reuse_a ? "A" : "W")
+      << " resident across the inner loop";
     prog_.ops[idx].units = unit.name();
     prog_.ops[idx].mapping = m.str();
     prog_.ops[idx].est_cycles = g.est_cycles;
@@ -275,24 +291,28 @@ class Mapper {
     Level out = prog_.ops[idx].out_level;
     const int64_t P = hw_.cores();
     const int64_t G = op.heads / op.kv_heads, d = op.head_dim;
-    double ba = op.a.bits_per_element() / 8, bkv = op.w.bits_per_element() / 8, bo = op.o.bits_per_element() / 8;
+    double ba = op.a.bits_per_element() / 8, bkv = op.w.bits_per_element() / 8,
+           bo = op.o.bits_per_element() / 8;
     // Query block: enough query rows (G heads x bq tokens) to fill the array's rows.
     int64_t bq = std::min(op.q_len, std::max<int64_t>(1, ceil_div(al.m, G)));
     int64_t q_blocks = ceil_div(op.q_len, bq);
     int64_t units = op.batch * op.kv_heads * q_blocks;
     // Fewer work units than cores: split the context (flash-decoding).
-    int64_t kv_split = units >= P ? 1 : std::min(ceil_div(P, units), std::max<int64_t>(1, op.kv_len / 64));
+    int64_t kv_split =
+        units >= P ? 1 : std::min(ceil_div(P, units), std::max<int64_t>(1, op.kv_len / 64));
     // KV block: the largest power of two whose double-buffered K and V blocks,
     // scores and output accumulator fit SRAM.
     int64_t rows = G * bq;
     auto need = [&](int64_t bk) {
-      return 2 * (2 * bk * d * bkv) + rows * d * ba + rows * bk * kAccBytes + rows * d * (kAccBytes + bo);
+      return 2 * (2 * bk * d * bkv) + rows * d * ba + rows * bk * kAccBytes +
+             rows * d * (kAccBytes + bo);
     };
     int64_t bk = 16;
     if (need(bk) > hw_.sram.size_bytes)
-      fail(op, "no tile fits the core's SRAM: a 16-key block needs " +
-                   format_quantity(need(bk), Dim::Bytes) + ", core.sram.size is " +
-                   format_quantity(hw_.sram.size_bytes, Dim::Bytes),
+      fail(op,
+           "no tile fits the core's SRAM: a 16-key block needs " +
+               format_quantity(need(bk), Dim::Bytes) + ", core.sram.size is " +
+               format_quantity(hw_.sram.size_bytes, Dim::Bytes),
            "raise core.sram.size");
     int64_t chunk = ceil_div(op.kv_len, kv_split);
     while (bk * 2 <= std::min<int64_t>(chunk, 4096) && need(bk * 2) <= hw_.sram.size_bytes) bk *= 2;
@@ -311,7 +331,8 @@ class Mapper {
           int64_t keys = op.causal ? op.kv_len - op.q_len + qb * bq + q_rows : op.kv_len;
           int64_t per = ceil_div(keys, kv_split);
           for (int64_t s = 0; s * per < keys; ++s)
-            items.push_back({s * per, std::min(keys, (s + 1) * per), q_rows, s == 0, (s + 1) * per >= keys});
+            items.push_back(
+                {s * per, std::min(keys, (s + 1) * per), q_rows, s == 0, (s + 1) * per >= keys});
         }
     std::vector<double> load(P, 0);
     std::vector<CoreOp> per_core(P);
@@ -323,13 +344,16 @@ class Mapper {
       for (int64_t k0 = it.keys_begin; k0 < it.keys_end; k0 += bk) {
         int64_t kb = std::min(bk, it.keys_end - k0);
         Tile t;
-        t.load_bytes[kDram] += 2 * kb * d * bkv;                     // K and V blocks
-        if (k0 == it.keys_begin) t.load_bytes[in] += r * d * ba;      // Q, once
+        t.load_bytes[kDram] += 2 * kb * d * bkv;                  // K and V blocks
+        if (k0 == it.keys_begin) t.load_bytes[in] += r * d * ba;  // Q, once
         t.nsteps = 3;
-        t.steps[0] = {static_cast<uint16_t>(mu), cache_.mm(mu, r, kb, d, op.a.elem, op.w.elem)};  // S = Q K^T
+        t.steps[0] = {static_cast<uint16_t>(mu),
+                      cache_.mm(mu, r, kb, d, op.a.elem, op.w.elem)};  // S = Q K^T
         t.steps[1] = {static_cast<uint16_t>(vu),
-                      cache_.vector(vu, r * kb, find_elementwise_fn("softmax")->ops_per_element, kAccBytes, ba)};
-        t.steps[2] = {static_cast<uint16_t>(mu), cache_.mm(mu, r, d, kb, op.a.elem, op.w.elem)};  // O += P V
+                      cache_.vector(vu, r * kb, find_elementwise_fn("softmax")->ops_per_element,
+                                    kAccBytes, ba)};
+        t.steps[2] = {static_cast<uint16_t>(mu),
+                      cache_.mm(mu, r, d, kb, op.a.elem, op.w.elem)};  // O += P V
         if (k0 + bk >= it.keys_end) {
           t.store_bytes[out] += r * d * (it.last_chunk && it.first_chunk ? bo : kAccBytes);
           // The new tokens' K and V are appended to the cache once per (sequence, KV head).
@@ -342,8 +366,8 @@ class Mapper {
     for (int64_t c = 0; c < P; ++c)
       if (!per_core[c].tiles.empty()) prog_.cores[c].push_back(std::move(per_core[c]));
     std::ostringstream m;
-    m << items.size() << " work items (batch x kv_heads x " << q_blocks << " query blocks x " << kv_split
-      << " context splits), " << r_str(G * bq) << " query rows, KV block " << bk;
+    m << items.size() << " work items (batch x kv_heads x " << q_blocks << " query blocks x "
+      << kv_split << " context splits), " << r_str(G * bq) << " query rows, KV block " << bk;
     prog_.ops[idx].units = unit.name() + "+" + hw_.units[vu]->name();
     prog_.ops[idx].mapping = m.str();
   }
@@ -360,7 +384,9 @@ class Mapper {
     int64_t slice = round_up(ceil_div(op.elements, P), 64);
     int64_t te = static_cast<int64_t>(hw_.sram.size_bytes / (2 * per_elem));
     if (te < 64)
-      fail(op, "no tile fits the core's SRAM: 64 elements need " + format_quantity(128 * per_elem, Dim::Bytes),
+      fail(op,
+           "no tile fits the core's SRAM: 64 elements need " +
+               format_quantity(128 * per_elem, Dim::Bytes),
            "raise core.sram.size");
     te = std::min<int64_t>(std::min(te, slice), 1 << 20);
     int core = 0;
@@ -374,13 +400,15 @@ class Mapper {
         t.load_bytes[op.input_from_dram ? kDram : in] += n * fn->inputs * ba;
         t.store_bytes[out] += n * bo;
         t.nsteps = 1;
-        t.steps[0] = {static_cast<uint16_t>(vu), cache_.vector(vu, n, fn->ops_per_element, fn->inputs * ba, bo)};
+        t.steps[0] = {static_cast<uint16_t>(vu),
+                      cache_.vector(vu, n, fn->ops_per_element, fn->inputs * ba, bo)};
         co.push(t);
       }
       prog_.cores[core].push_back(std::move(co));
     }
     prog_.ops[idx].units = hw_.units[vu]->name();
-    prog_.ops[idx].mapping = "split over " + std::to_string(core) + " cores, tile " + std::to_string(te) + " elements";
+    prog_.ops[idx].mapping =
+        "split over " + std::to_string(core) + " cores, tile " + std::to_string(te) + " elements";
   }
 
   const Trace& t_;
@@ -390,7 +418,8 @@ class Mapper {
   std::map<std::tuple<int64_t, int64_t, int64_t, std::string, std::string, std::string, int, int>,
            std::array<int64_t, 4>>
       gemm_cache_;
-  std::map<std::tuple<int64_t, int64_t, int64_t, std::string, std::string, std::string, int, int>, GemmTiling>
+  std::map<std::tuple<int64_t, int64_t, int64_t, std::string, std::string, std::string, int, int>,
+           GemmTiling>
       gemm_tiling_cache_;
 };
 

@@ -16,18 +16,27 @@ std::string num_text(double v) {
 
 Params::Params(const CNode* node, std::string path, DiagnosticSink* sink,
                std::vector<ParamDoc>* docs, std::string doc_path)
-    : node_(node), path_(std::move(path)), doc_path_(doc_path.empty() ? path_ : doc_path),
-      sink_(sink), docs_(docs) {
+    : node_(node),
+      path_(std::move(path)),
+      doc_path_(doc_path.empty() ? path_ : doc_path),
+      sink_(sink),
+      docs_(docs) {
   if (node_ && node_->kind == CNode::Kind::Null) node_ = nullptr;
   if (node_ && !node_->is_map()) {
-    sink_->add({node_->loc, path_, std::string("expected a map of keys, got ") + node_->kind_name(), ""});
+    sink_->add(
+        {node_->loc, path_, std::string("expected a map of keys, got ") + node_->kind_name(), ""});
     node_ = nullptr;
   }
 }
 
 Params::Params(Params&& o) noexcept
-    : node_(o.node_), path_(std::move(o.path_)), doc_path_(std::move(o.doc_path_)),
-      sink_(o.sink_), docs_(o.docs_), used_(std::move(o.used_)), finished_(o.finished_) {
+    : node_(o.node_),
+      path_(std::move(o.path_)),
+      doc_path_(std::move(o.doc_path_)),
+      sink_(o.sink_),
+      docs_(o.docs_),
+      used_(std::move(o.used_)),
+      finished_(o.finished_) {
   o.finished_ = true;
 }
 
@@ -66,10 +75,17 @@ void Params::doc(const std::string& key, const std::string& type, const std::str
   docs_->push_back({k, type, def, help});
 }
 
+// A required key that is absent (a present key of the wrong kind was reported already).
+void Params::missing(const std::string& key, const std::string& message, const std::string& hint) {
+  if (node_ && node_->get(key)) return;
+  sink_->add({node_ ? node_->loc : SourceLoc{}, key_path(key), message, hint});
+}
+
 const CNode* Params::scalar_or_error(const std::string& key, const char* expected) {
   const CNode* n = lookup(key);
   if (n && !n->is_scalar()) {
-    sink_->add({n->loc, key_path(key), std::string("expected ") + expected + ", got " + n->kind_name(), ""});
+    sink_->add({n->loc, key_path(key),
+                std::string("expected ") + expected + ", got " + n->kind_name(), ""});
     return nullptr;
   }
   return n;
@@ -81,10 +97,9 @@ double Params::quantity(const std::string& key, Dim dim, std::optional<double> d
       def ? format_quantity(*def, dim) : "required", help);
   const CNode* n = scalar_or_error(key, dim_example(dim));
   if (!n) {
-    if (!def && !(node_ && node_->get(key)))
-      sink_->add({node_ ? node_->loc : SourceLoc{}, key_path(key),
-                  "missing required key (a " + std::string(dim_name(dim)) + ")",
-                  std::string("add e.g. ") + key + ": " + dim_example(dim)});
+    if (!def)
+      missing(key, "missing required key (a " + std::string(dim_name(dim)) + ")",
+              std::string("add e.g. ") + key + ": " + dim_example(dim));
     return def.value_or(0);
   }
   ParsedQuantity q = parse_quantity(n->scalar, dim);
@@ -96,7 +111,8 @@ double Params::quantity(const std::string& key, Dim dim, std::optional<double> d
   if (low || q.value > max) {
     std::string range = std::string(min_exclusive ? "> " : ">= ") + format_quantity(min, dim);
     if (max < kInf) range += " and <= " + format_quantity(max, dim);
-    sink_->add({n->loc, key_path(key), "value " + n->scalar + " out of range: must be " + range, ""});
+    sink_->add(
+        {n->loc, key_path(key), "value " + n->scalar + " out of range: must be " + range, ""});
     return def.value_or(0);
   }
   return q.value;
@@ -107,8 +123,7 @@ int64_t Params::integer(const std::string& key, std::optional<int64_t> def, cons
   doc(key, "integer >= " + std::to_string(min), def ? std::to_string(*def) : "required", help);
   const CNode* n = scalar_or_error(key, "an integer");
   if (!n) {
-    if (!def && !(node_ && node_->get(key)))
-      sink_->add({node_ ? node_->loc : SourceLoc{}, key_path(key), "missing required key (an integer)", ""});
+    if (!def) missing(key, "missing required key (an integer)", "");
     return def.value_or(min);
   }
   try {
@@ -118,7 +133,8 @@ int64_t Params::integer(const std::string& key, std::optional<int64_t> def, cons
     if (v < min || v > max) {
       std::string range = ">= " + std::to_string(min);
       if (max < std::numeric_limits<int64_t>::max()) range += " and <= " + std::to_string(max);
-      sink_->add({n->loc, key_path(key), "value " + n->scalar + " out of range: must be " + range, ""});
+      sink_->add(
+          {n->loc, key_path(key), "value " + n->scalar + " out of range: must be " + range, ""});
       return def.value_or(min);
     }
     return v;
@@ -133,8 +149,7 @@ double Params::number(const std::string& key, std::optional<double> def, const s
   doc(key, "number", def ? num_text(*def) : "required", help);
   const CNode* n = scalar_or_error(key, "a number");
   if (!n) {
-    if (!def && !(node_ && node_->get(key)))
-      sink_->add({node_ ? node_->loc : SourceLoc{}, key_path(key), "missing required key (a number)", ""});
+    if (!def) missing(key, "missing required key (a number)", "");
     return def.value_or(min);
   }
   try {
@@ -144,7 +159,8 @@ double Params::number(const std::string& key, std::optional<double> def, const s
     if (v < min || v > max) {
       std::string range = ">= " + num_text(min);
       if (max < kInf) range += " and <= " + num_text(max);
-      sink_->add({n->loc, key_path(key), "value " + n->scalar + " out of range: must be " + range, ""});
+      sink_->add(
+          {n->loc, key_path(key), "value " + n->scalar + " out of range: must be " + range, ""});
       return def.value_or(min);
     }
     return v;
@@ -158,8 +174,7 @@ bool Params::boolean(const std::string& key, std::optional<bool> def, const std:
   doc(key, "true|false", def ? (*def ? "true" : "false") : "required", help);
   const CNode* n = scalar_or_error(key, "true or false");
   if (!n) {
-    if (!def && !(node_ && node_->get(key)))
-      sink_->add({node_ ? node_->loc : SourceLoc{}, key_path(key), "missing required key (true or false)", ""});
+    if (!def) missing(key, "missing required key (true or false)", "");
     return def.value_or(false);
   }
   if (n->scalar == "true") return true;
@@ -175,8 +190,7 @@ std::string Params::choice(const std::string& key, std::optional<std::string> de
   doc(key, "one of " + list, def.value_or("required"), help);
   const CNode* n = scalar_or_error(key, "a name");
   if (!n) {
-    if (!def && !(node_ && node_->get(key)))
-      sink_->add({node_ ? node_->loc : SourceLoc{}, key_path(key), "missing required key (one of " + list + ")", ""});
+    if (!def) missing(key, "missing required key (one of " + list + ")", "");
     return def.value_or(choices.front());
   }
   if (std::find(choices.begin(), choices.end(), n->scalar) != choices.end()) return n->scalar;
@@ -191,8 +205,7 @@ std::string Params::text(const std::string& key, std::optional<std::string> def,
   doc(key, "text", def ? "\"" + *def + "\"" : "required", help);
   const CNode* n = scalar_or_error(key, "a string");
   if (!n) {
-    if (!def && !(node_ && node_->get(key)))
-      sink_->add({node_ ? node_->loc : SourceLoc{}, key_path(key), "missing required key (a string)", ""});
+    if (!def) missing(key, "missing required key (a string)", "");
     return def.value_or("");
   }
   return n->scalar;
@@ -210,7 +223,8 @@ Sourced Params::sourced(const std::string& key, Dim dim, std::optional<double> d
   Params m = map(key, help, true);
   s.value = m.quantity("value", dim, std::nullopt, help, min, min_exclusive);
   s.source = m.text("source", std::nullopt, "publication or derivation this value comes from");
-  if (m.present() && s.source.empty()) m.error("source", "empty source: every constant names where it comes from");
+  if (m.present() && s.source.empty())
+    m.error("source", "empty source: every constant names where it comes from");
   return s;
 }
 

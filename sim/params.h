@@ -52,8 +52,7 @@ class Params {
   bool boolean(const std::string& key, std::optional<bool> def, const std::string& help);
   std::string choice(const std::string& key, std::optional<std::string> def,
                      const std::vector<std::string>& choices, const std::string& help);
-  std::string text(const std::string& key, std::optional<std::string> def,
-                   const std::string& help);
+  std::string text(const std::string& key, std::optional<std::string> def, const std::string& help);
   // {value: <quantity>, source: "<citation>"}: constants of the component library.
   Sourced sourced(const std::string& key, Dim dim, std::optional<double> def,
                   const std::string& help, double min = 0, bool min_exclusive = false);
@@ -85,6 +84,7 @@ class Params {
  private:
   const CNode* lookup(const std::string& key);  // marks the key used
   const CNode* scalar_or_error(const std::string& key, const char* expected);
+  void missing(const std::string& key, const std::string& message, const std::string& hint);
   void doc(const std::string& key, const std::string& type, const std::string& def,
            const std::string& help);
 

@@ -29,7 +29,8 @@ struct Tile {
   uint32_t repeat = 1;  // run-length: this tile, this many times in a row
 
   bool same_work(const Tile& o) const {
-    if (nsteps != o.nsteps || load_bytes != o.load_bytes || store_bytes != o.store_bytes) return false;
+    if (nsteps != o.nsteps || load_bytes != o.load_bytes || store_bytes != o.store_bytes)
+      return false;
     for (int i = 0; i < nsteps; ++i)
       if (steps[i].unit != o.steps[i].unit || steps[i].cost != o.steps[i].cost) return false;
     return true;
@@ -40,8 +41,10 @@ struct CoreOp {
   uint32_t op = 0;  // index into Program::ops
   std::vector<Tile> tiles;
   void push(const Tile& t) {
-    if (!tiles.empty() && tiles.back().same_work(t)) tiles.back().repeat += t.repeat;
-    else tiles.push_back(t);
+    if (!tiles.empty() && tiles.back().same_work(t))
+      tiles.back().repeat += t.repeat;
+    else
+      tiles.push_back(t);
   }
 };
 

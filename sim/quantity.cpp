@@ -19,33 +19,51 @@ struct Unit {
 // as in IEC 80000-13; "KB" is accepted as 1000 bytes.
 const std::vector<Unit>& units(Dim d) {
   static const std::vector<Unit> freq = {{"Hz", 1}, {"kHz", 1e3}, {"MHz", 1e6}, {"GHz", 1e9}};
-  static const std::vector<Unit> bytes = {
-      {"B", 1},          {"KB", 1e3},         {"kB", 1e3},         {"MB", 1e6},
-      {"GB", 1e9},       {"TB", 1e12},        {"KiB", 1024.0},     {"MiB", 1048576.0},
-      {"GiB", 1073741824.0}, {"TiB", 1099511627776.0}, {"bit", 0.125}, {"Kibit", 128.0},
-      {"Mibit", 131072.0}};
+  static const std::vector<Unit> bytes = {{"B", 1},
+                                          {"KB", 1e3},
+                                          {"kB", 1e3},
+                                          {"MB", 1e6},
+                                          {"GB", 1e9},
+                                          {"TB", 1e12},
+                                          {"KiB", 1024.0},
+                                          {"MiB", 1048576.0},
+                                          {"GiB", 1073741824.0},
+                                          {"TiB", 1099511627776.0},
+                                          {"bit", 0.125},
+                                          {"Kibit", 128.0},
+                                          {"Mibit", 131072.0}};
   static const std::vector<Unit> bw = {
-      {"B/s", 1},       {"KB/s", 1e3},    {"MB/s", 1e6},   {"GB/s", 1e9},
-      {"TB/s", 1e12},   {"KiB/s", 1024.0}, {"MiB/s", 1048576.0}, {"GiB/s", 1073741824.0},
-      {"TiB/s", 1099511627776.0}, {"Gb/s", 1.25e8}, {"Tb/s", 1.25e11}};
+      {"B/s", 1},           {"KB/s", 1e3},           {"MB/s", 1e6},
+      {"GB/s", 1e9},        {"TB/s", 1e12},          {"KiB/s", 1024.0},
+      {"MiB/s", 1048576.0}, {"GiB/s", 1073741824.0}, {"TiB/s", 1099511627776.0},
+      {"Gb/s", 1.25e8},     {"Tb/s", 1.25e11}};
   static const std::vector<Unit> energy = {{"fJ", 1e-15}, {"pJ", 1e-12}, {"nJ", 1e-9},
                                            {"uJ", 1e-6},  {"mJ", 1e-3},  {"J", 1}};
   static const std::vector<Unit> power = {{"nW", 1e-9}, {"uW", 1e-6}, {"mW", 1e-3}, {"W", 1}};
   static const std::vector<Unit> area = {{"um2", 1e-12}, {"mm2", 1e-6}, {"cm2", 1e-4}};
   static const std::vector<Unit> length = {{"nm", 1e-9}, {"um", 1e-6}, {"mm", 1e-3}};
-  static const std::vector<Unit> time = {{"ps", 1e-12}, {"ns", 1e-9}, {"us", 1e-6},
-                                         {"ms", 1e-3},  {"s", 1}};
+  static const std::vector<Unit> time = {
+      {"ps", 1e-12}, {"ns", 1e-9}, {"us", 1e-6}, {"ms", 1e-3}, {"s", 1}};
   static const std::vector<Unit> cycles = {{"cycles", 1}, {"cycle", 1}};
   switch (d) {
-    case Dim::Frequency: return freq;
-    case Dim::Bytes: return bytes;
-    case Dim::Bandwidth: return bw;
-    case Dim::Energy: return energy;
-    case Dim::Power: return power;
-    case Dim::Area: return area;
-    case Dim::Length: return length;
-    case Dim::Time: return time;
-    case Dim::Cycles: return cycles;
+    case Dim::Frequency:
+      return freq;
+    case Dim::Bytes:
+      return bytes;
+    case Dim::Bandwidth:
+      return bw;
+    case Dim::Energy:
+      return energy;
+    case Dim::Power:
+      return power;
+    case Dim::Area:
+      return area;
+    case Dim::Length:
+      return length;
+    case Dim::Time:
+      return time;
+    case Dim::Cycles:
+      return cycles;
   }
   return cycles;
 }
@@ -54,30 +72,48 @@ const std::vector<Unit>& units(Dim d) {
 
 const char* dim_name(Dim d) {
   switch (d) {
-    case Dim::Frequency: return "frequency";
-    case Dim::Bytes: return "size";
-    case Dim::Bandwidth: return "bandwidth";
-    case Dim::Energy: return "energy";
-    case Dim::Power: return "power";
-    case Dim::Area: return "area";
-    case Dim::Length: return "length";
-    case Dim::Time: return "time";
-    case Dim::Cycles: return "cycle count";
+    case Dim::Frequency:
+      return "frequency";
+    case Dim::Bytes:
+      return "size";
+    case Dim::Bandwidth:
+      return "bandwidth";
+    case Dim::Energy:
+      return "energy";
+    case Dim::Power:
+      return "power";
+    case Dim::Area:
+      return "area";
+    case Dim::Length:
+      return "length";
+    case Dim::Time:
+      return "time";
+    case Dim::Cycles:
+      return "cycle count";
   }
   return "?";
 }
 
 const char* dim_example(Dim d) {
   switch (d) {
-    case Dim::Frequency: return "1.2 GHz";
-    case Dim::Bytes: return "512 KiB";
-    case Dim::Bandwidth: return "3.35 TB/s";
-    case Dim::Energy: return "0.9 pJ";
-    case Dim::Power: return "5.5 mW";
-    case Dim::Area: return "0.056 mm2";
-    case Dim::Length: return "28 nm";
-    case Dim::Time: return "100 ns";
-    case Dim::Cycles: return "4 cycles";
+    case Dim::Frequency:
+      return "1.2 GHz";
+    case Dim::Bytes:
+      return "512 KiB";
+    case Dim::Bandwidth:
+      return "3.35 TB/s";
+    case Dim::Energy:
+      return "0.9 pJ";
+    case Dim::Power:
+      return "5.5 mW";
+    case Dim::Area:
+      return "0.056 mm2";
+    case Dim::Length:
+      return "28 nm";
+    case Dim::Time:
+      return "100 ns";
+    case Dim::Cycles:
+      return "4 cycles";
   }
   return "";
 }

@@ -51,9 +51,13 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
     dynamic += ej;
     dyn[e.component] += ej;
     if (totals[a] == 0 && e.library.empty()) continue;
-    actions.push_back(json{{"component", e.component}, {"action", e.action}, {"library", e.library},
-                           {"count", totals[a]}, {"energy_per_action_j", e.energy_j},
-                           {"energy_j", ej}, {"source", e.source}});
+    actions.push_back(json{{"component", e.component},
+                           {"action", e.action},
+                           {"library", e.library},
+                           {"count", totals[a]},
+                           {"energy_per_action_j", e.energy_j},
+                           {"energy_j", ej},
+                           {"source", e.source}});
   }
   double leakage = 0, area_m2 = 0;
   json area_list = json::array();
@@ -63,8 +67,10 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
     leak[c.component] += lj;
     area[c.component] += c.area_m2;
     area_m2 += c.area_m2;
-    area_list.push_back({{"component", c.component}, {"area_mm2", c.area_m2 * 1e6},
-                         {"leakage_w", c.leakage_w}, {"how", c.how}});
+    area_list.push_back({{"component", c.component},
+                         {"area_mm2", c.area_m2 * 1e6},
+                         {"leakage_w", c.leakage_w},
+                         {"how", c.how}});
   }
   double energy = dynamic + leakage;
   report["latency_s"] = sim.latency_s;
@@ -87,7 +93,8 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
     bl[k] = v;
   }
   for (const auto& [k, v] : area) ba[k] = v * 1e6;
-  report["breakdown"] = {{"energy_j", be}, {"dynamic_energy_j", bd}, {"leakage_energy_j", bl}, {"area_mm2", ba}};
+  report["breakdown"] = {
+      {"energy_j", be}, {"dynamic_energy_j", bd}, {"leakage_energy_j", bl}, {"area_mm2", ba}};
 
   json ops = json::array();
   for (size_t i = 0; i < prog.ops.size(); ++i) {
@@ -95,44 +102,49 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
     const OpResult& r = sim.ops[i];
     double e = 0;
     for (int a = 0; a < na; ++a) e += sim.op_counts[i * na + a] * catalog[a].energy_j;
-    ops.push_back({{"name", p.name},
-                   {"kind", op_kind_name(p.kind)},
-                   {"units", p.units},
-                   {"mapping", p.mapping},
-                   {"start_s", r.start_s},
-                   {"end_s", r.end_s},
-                   {"latency_s", r.end_s - r.start_s},
-                   {"compute_cycles", r.compute_cycles},
-                   {"memory_stall_cycles", r.memory_stall_cycles},
-                   {"dependency_stall_cycles", r.dependency_stall_cycles},
-                   {"critical_core", r.critical_core},
-                   {"flops", p.flops},
-                   {"dram_bytes", sim.op_counts[i * na + kDramRead] + sim.op_counts[i * na + kDramWrite]},
-                   {"energy_j", e}});
+    ops.push_back(
+        {{"name", p.name},
+         {"kind", op_kind_name(p.kind)},
+         {"units", p.units},
+         {"mapping", p.mapping},
+         {"start_s", r.start_s},
+         {"end_s", r.end_s},
+         {"latency_s", r.end_s - r.start_s},
+         {"compute_cycles", r.compute_cycles},
+         {"memory_stall_cycles", r.memory_stall_cycles},
+         {"dependency_stall_cycles", r.dependency_stall_cycles},
+         {"critical_core", r.critical_core},
+         {"flops", p.flops},
+         {"dram_bytes", sim.op_counts[i * na + kDramRead] + sim.op_counts[i * na + kDramWrite]},
+         {"energy_j", e}});
   }
   report["ops"] = ops;
   report["actions"] = actions;
   report["area"] = area_list;
   report["utilization"] = {
       {"dram_busiest_channel", sim.latency_s > 0 ? sim.dram_channel_busy_s / sim.latency_s : 0},
-      {"shared_sram_busiest_slice", sim.latency_s > 0 ? sim.shared_channel_busy_s / sim.latency_s : 0},
+      {"shared_sram_busiest_slice",
+       sim.latency_s > 0 ? sim.shared_channel_busy_s / sim.latency_s : 0},
       {"noc_busiest_link", sim.latency_s > 0 ? sim.noc_link_busy_s / sim.latency_s : 0},
       {"dma_busiest_engine", sim.latency_s > 0 ? sim.dma_busy_s / sim.latency_s : 0}};
-  report["technology"] = {{"node_m", hw.node_m}, {"frequency_hz", hw.freq_hz},
-                          {"scaling_source", hw.lib->scaling_source()}, {"library", hw.lib->path()}};
+  report["technology"] = {{"node_m", hw.node_m},
+                          {"frequency_hz", hw.freq_hz},
+                          {"scaling_source", hw.lib->scaling_source()},
+                          {"library", hw.lib->path()}};
   report["config"] = hw.resolved_tree;
   report["derived"] = derived_values(hw);
   report["trace_totals"] = trace_totals(trace);
-  report["sim"] = {{"events", sim.events},
-                   {"wall_s", sim.wall_s},
-                   {"events_per_s", sim.wall_s > 0 ? static_cast<double>(sim.events) / sim.wall_s : 0},
-                   {"tile_tasks", [&] {
-                      double n = 0;
-                      for (const auto& c : prog.cores)
-                        for (const auto& co : c)
-                          for (const auto& t : co.tiles) n += t.repeat;
-                      return n;
-                    }()}};
+  report["sim"] = {
+      {"events", sim.events},
+      {"wall_s", sim.wall_s},
+      {"events_per_s", sim.wall_s > 0 ? static_cast<double>(sim.events) / sim.wall_s : 0},
+      {"tile_tasks", [&] {
+         double n = 0;
+         for (const auto& c : prog.cores)
+           for (const auto& co : c)
+             for (const auto& t : co.tiles) n += t.repeat;
+         return n;
+       }()}};
   return report;
 }
 
@@ -154,16 +166,26 @@ std::string si(double v, const char* unit) {
 std::string render_table(const nlohmann::json& r, int top_ops) {
   std::ostringstream os;
   const auto& w = r["workload"];
-  os << "BitCycle: " << r["model"].value("name", std::string("trace")) << " " << w.value("phase", std::string(""))
-     << ", batch " << w.value("batch", 0) << ", context " << w.value("context", 0);
+  os << "BitCycle: " << r["model"].value("name", std::string("trace")) << " "
+     << w.value("phase", std::string("")) << ", batch " << w.value("batch", 0) << ", context "
+     << w.value("context", 0);
   if (w.value("phase", std::string("")) == "prefill") os << ", seq " << w.value("seq", 0);
   os << ", " << w.value("quant", std::string("")) << "\n";
-  os << "hardware: " << r["hw"]["name"].get<std::string>() << " (" << r["hw"]["file"].get<std::string>() << ")\n\n";
+  os << "hardware: " << r["hw"]["name"].get<std::string>() << " ("
+     << r["hw"]["file"].get<std::string>() << ")\n\n";
   double tokens = r["tokens"].get<double>();
-  auto row = [&](const std::string& k, const std::string& v) { os << "  " << std::left << std::setw(26) << k << v << "\n"; };
+  auto row = [&](const std::string& k, const std::string& v) {
+    os << "  " << std::left << std::setw(26) << k << v << "\n";
+  };
   row("latency per step", si(r["latency_s"].get<double>(), "s"));
-  row("latency per token", si(r["latency_s"].get<double>() / (w.value("phase", std::string("")) == "prefill" ? tokens : 1.0), "s"));
-  row("tokens/s", [&] { std::ostringstream s; s << std::setprecision(5) << r["tokens_per_s"].get<double>(); return s.str(); }());
+  row("latency per token", si(r["latency_s"].get<double>() /
+                                  (w.value("phase", std::string("")) == "prefill" ? tokens : 1.0),
+                              "s"));
+  row("tokens/s", [&] {
+    std::ostringstream s;
+    s << std::setprecision(5) << r["tokens_per_s"].get<double>();
+    return s.str();
+  }());
   row("energy per token", si(r["energy_per_token_j"].get<double>(), "J"));
   std::vector<std::pair<double, std::string>> e;
   for (auto& [k, v] : r["breakdown"]["energy_j"].items()) e.push_back({v.get<double>(), k});
@@ -171,7 +193,8 @@ std::string render_table(const nlohmann::json& r, int top_ops) {
   double et = r["energy_j"].get<double>();
   for (auto& [v, k] : e) {
     std::ostringstream s;
-    s << si(v / tokens, "J") << "  (" << std::fixed << std::setprecision(1) << (et > 0 ? 100 * v / et : 0) << " %)";
+    s << si(v / tokens, "J") << "  (" << std::fixed << std::setprecision(1)
+      << (et > 0 ? 100 * v / et : 0) << " %)";
     row("  " + k, s.str());
   }
   row("average power", si(r["average_power_w"].get<double>(), "W"));
@@ -182,14 +205,15 @@ std::string render_table(const nlohmann::json& r, int top_ops) {
   }
   for (auto& a : r["area"]) {
     std::ostringstream s;
-    s << std::fixed << std::setprecision(2) << a["area_mm2"].get<double>() << " mm2  (" << a["how"].get<std::string>() << ")";
+    s << std::fixed << std::setprecision(2) << a["area_mm2"].get<double>() << " mm2  ("
+      << a["how"].get<std::string>() << ")";
     row("  " + a["component"].get<std::string>(), s.str());
   }
   const auto& u = r["utilization"];
   {
     std::ostringstream s;
-    s << std::fixed << std::setprecision(1) << 100 * u["dram_busiest_channel"].get<double>() << " % DRAM channel, "
-      << 100 * u["noc_busiest_link"].get<double>() << " % NoC link";
+    s << std::fixed << std::setprecision(1) << 100 * u["dram_busiest_channel"].get<double>()
+      << " % DRAM channel, " << 100 * u["noc_busiest_link"].get<double>() << " % NoC link";
     row("busiest resources", s.str());
   }
   if (top_ops > 0) {
@@ -198,11 +222,12 @@ std::string render_table(const nlohmann::json& r, int top_ops) {
     std::sort(ops.begin(), ops.end(), [](const nlohmann::json* a, const nlohmann::json* b) {
       return a->at("latency_s").get<double>() > b->at("latency_s").get<double>();
     });
-    os << "\n  slowest ops (of " << ops.size() << ")              latency    compute     mem-stall   dep-stall  (cycles)\n";
+    os << "\n  slowest ops (of " << ops.size()
+       << ")              latency    compute     mem-stall   dep-stall  (cycles)\n";
     for (int i = 0; i < top_ops && i < static_cast<int>(ops.size()); ++i) {
       const auto& o = *ops[i];
-      os << "  " << std::left << std::setw(34) << o["name"].get<std::string>().substr(0, 33) << std::right
-         << std::setw(10) << si(o["latency_s"].get<double>(), "s") << std::setw(12)
+      os << "  " << std::left << std::setw(34) << o["name"].get<std::string>().substr(0, 33)
+         << std::right << std::setw(10) << si(o["latency_s"].get<double>(), "s") << std::setw(12)
          << static_cast<long long>(o["compute_cycles"].get<double>()) << std::setw(12)
          << static_cast<long long>(o["memory_stall_cycles"].get<double>()) << std::setw(12)
          << static_cast<long long>(o["dependency_stall_cycles"].get<double>()) << "\n";
@@ -213,9 +238,20 @@ std::string render_table(const nlohmann::json& r, int top_ops) {
 
 std::string render_csv(const nlohmann::json& r) {
   std::ostringstream os;
-  const std::vector<std::string> cols = {"name", "kind", "units", "latency_s", "start_s", "end_s",
-                                         "compute_cycles", "memory_stall_cycles", "dependency_stall_cycles",
-                                         "critical_core", "flops", "dram_bytes", "energy_j", "mapping"};
+  const std::vector<std::string> cols = {"name",
+                                         "kind",
+                                         "units",
+                                         "latency_s",
+                                         "start_s",
+                                         "end_s",
+                                         "compute_cycles",
+                                         "memory_stall_cycles",
+                                         "dependency_stall_cycles",
+                                         "critical_core",
+                                         "flops",
+                                         "dram_bytes",
+                                         "energy_j",
+                                         "mapping"};
   for (size_t i = 0; i < cols.size(); ++i) os << (i ? "," : "") << cols[i];
   os << "\n";
   auto quote = [](const std::string& s) {
@@ -228,8 +264,10 @@ std::string render_csv(const nlohmann::json& r) {
     for (size_t i = 0; i < cols.size(); ++i) {
       const auto& v = o[cols[i]];
       os << (i ? "," : "");
-      if (v.is_string()) os << quote(v.get<std::string>());
-      else os << std::setprecision(12) << v.get<double>();
+      if (v.is_string())
+        os << quote(v.get<std::string>());
+      else
+        os << std::setprecision(12) << v.get<double>();
     }
     os << "\n";
   }
@@ -240,7 +278,8 @@ void write_file_atomic(const std::string& path, const std::string& text) {
   std::string tmp = path + ".tmp";
   {
     std::ofstream f(tmp, std::ios::binary);
-    if (!f) fail_input(SourceLoc{path, 0, 0}, "", "cannot write file", "check the directory exists");
+    if (!f)
+      fail_input(SourceLoc{path, 0, 0}, "", "cannot write file", "check the directory exists");
     f << text;
     if (!f) fail_input(SourceLoc{path, 0, 0}, "", "write failed", "");
   }

@@ -2,9 +2,8 @@
 // the CSV are rendered from it, so all three carry the same numbers.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "sim/engine.h"
 #include "sim/hw_config.h"

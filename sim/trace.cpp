@@ -9,18 +9,20 @@ namespace bc {
 
 const char* op_kind_name(OpKind k) {
   switch (k) {
-    case OpKind::Gemm: return "gemm";
-    case OpKind::Attention: return "attention";
-    case OpKind::Elementwise: return "elementwise";
+    case OpKind::Gemm:
+      return "gemm";
+    case OpKind::Attention:
+      return "attention";
+    case OpKind::Elementwise:
+      return "elementwise";
   }
   return "?";
 }
 
 namespace {
 const std::vector<ElementwiseFn> kFns = {
-    {"rmsnorm", 4, 1}, {"layernorm", 7, 1}, {"silu_mul", 5, 2}, {"gelu", 8, 1},
-    {"add", 1, 2},     {"rope", 3, 1},      {"softmax", 5, 1},  {"quantize", 2, 1},
-    {"embedding", 0, 1}};
+    {"rmsnorm", 4, 1}, {"layernorm", 7, 1}, {"silu_mul", 5, 2}, {"gelu", 8, 1},     {"add", 1, 2},
+    {"rope", 3, 1},    {"softmax", 5, 1},   {"quantize", 2, 1}, {"embedding", 0, 1}};
 }
 
 const ElementwiseFn* find_elementwise_fn(const std::string& name) {
@@ -37,7 +39,8 @@ std::vector<std::string> elementwise_fn_names() {
 
 double Op::flops() const {
   switch (kind) {
-    case OpKind::Gemm: return 2.0 * m * n * k;
+    case OpKind::Gemm:
+      return 2.0 * m * n * k;
     case OpKind::Attention: {
       // Causal: query i attends (kv_len - q_len + i + 1) keys; otherwise kv_len.
       double keys = causal ? q_len * (kv_len - q_len) + q_len * (q_len + 1) / 2.0
@@ -83,8 +86,9 @@ Trace read_trace(const std::string& path) {
     std::string schema = top.text("schema", std::nullopt, "must be \"bitcycle-trace\"");
     if (schema != "bitcycle-trace" && top.has("schema"))
       top.error("schema", "expected \"bitcycle-trace\", got \"" + schema + "\"");
-    t.version = static_cast<int>(top.integer("version", std::nullopt, "trace schema version", 1, 1));
-    top.raw("model");     // informational: what the trace was generated from
+    t.version =
+        static_cast<int>(top.integer("version", std::nullopt, "trace schema version", 1, 1));
+    top.raw("model");  // informational: what the trace was generated from
     top.raw("workload");
     top.raw("totals");
     const CNode* ops = top.raw("ops");
@@ -98,7 +102,8 @@ Trace read_trace(const std::string& path) {
         Op op;
         op.id = static_cast<int>(p.integer("id", static_cast<int64_t>(i), "unique op id", 0));
         op.name = p.text("name", "op" + std::to_string(op.id), "op name");
-        std::string kind = p.choice("kind", std::nullopt, {"gemm", "attention", "elementwise"}, "op kind");
+        std::string kind =
+            p.choice("kind", std::nullopt, {"gemm", "attention", "elementwise"}, "op kind");
         op.layer = static_cast<int>(p.integer("layer", -1, "decoder layer, -1 if none", -1));
         op.a = read_format(p, "a", "activation format");
         op.o = read_format(p, "o", "output format");
@@ -110,11 +115,13 @@ Trace read_trace(const std::string& path) {
               try {
                 int dep = std::stoi(e.scalar);
                 if (!ids.count(dep))
-                  sink.add({e.loc, path_i + ".deps", "dependency " + e.scalar + " is not an earlier op's id",
+                  sink.add({e.loc, path_i + ".deps",
+                            "dependency " + e.scalar + " is not an earlier op's id",
                             "ops must be listed in dependency order"});
                 op.deps.push_back(dep);
               } catch (const std::exception&) {
-                sink.add({e.loc, path_i + ".deps", "expected an op id, got \"" + e.scalar + "\"", ""});
+                sink.add(
+                    {e.loc, path_i + ".deps", "expected an op id, got \"" + e.scalar + "\"", ""});
               }
             }
           }
@@ -137,14 +144,16 @@ Trace read_trace(const std::string& path) {
           op.causal = p.boolean("causal", false, "causal mask within the query block");
           op.kv_append = p.integer("kv_append", 0, "tokens appended to the KV cache", 0);
           if (op.kv_heads > 0 && op.heads % op.kv_heads != 0)
-            p.error("kv_heads", "heads (" + std::to_string(op.heads) + ") must be a multiple of kv_heads");
+            p.error("kv_heads",
+                    "heads (" + std::to_string(op.heads) + ") must be a multiple of kv_heads");
           if (op.q_len > op.kv_len && op.kv_len > 0)
             p.error("q_len", "q_len cannot exceed kv_len (queries attend themselves)");
         } else {
           op.kind = OpKind::Elementwise;
           op.fn = p.choice("fn", std::nullopt, elementwise_fn_names(), "element-wise function");
           op.elements = p.integer("elements", std::nullopt, "output elements");
-          op.input_from_dram = p.boolean("input_from_dram", false, "input is a table in DRAM (embedding)");
+          op.input_from_dram =
+              p.boolean("input_from_dram", false, "input is a table in DRAM (embedding)");
         }
         if (ids.count(op.id)) p.error("id", "duplicate op id " + std::to_string(op.id));
         ids[op.id] = i;
@@ -203,7 +212,8 @@ nlohmann::json trace_totals(const Trace& t) {
   nlohmann::json flops = nlohmann::json::object();
   double weight_bytes = 0, kv_bytes = 0, params = 0;
   for (const auto& op : t.ops) {
-    std::string cls = op.kind == OpKind::Gemm ? format_class(op.w.elem) + "w/" + format_class(op.a.elem) + "a"
+    std::string cls = op.kind == OpKind::Gemm
+                          ? format_class(op.w.elem) + "w/" + format_class(op.a.elem) + "a"
                       : op.kind == OpKind::Attention ? "attention/" + format_class(op.w.elem) + "kv"
                                                      : "vector";
     flops[cls] = flops.value(cls, 0.0) + op.flops();
@@ -211,8 +221,10 @@ nlohmann::json trace_totals(const Trace& t) {
     if (op.kind == OpKind::Gemm) params += static_cast<double>(op.k) * op.n;
     kv_bytes += op.kv_bytes_read();
   }
-  return {{"ops", t.ops.size()},           {"flops_by_format", flops},
-          {"gemm_weight_params", params},  {"gemm_weight_bytes", weight_bytes},
+  return {{"ops", t.ops.size()},
+          {"flops_by_format", flops},
+          {"gemm_weight_params", params},
+          {"gemm_weight_bytes", weight_bytes},
           {"kv_bytes_read", kv_bytes}};
 }
 

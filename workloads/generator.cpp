@@ -30,8 +30,8 @@ std::string resolve(const std::string& name, const std::string& sub, const char*
   for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
   std::string near = nearest(name, known);
   fail_input(SourceLoc{"<command line>", 0, 0}, option,
-                              std::string("unknown ") + what + " \"" + name + "\"",
-                              (near.empty() ? "" : "did you mean \"" + near + "\"? ") + "known: " + list);
+             std::string("unknown ") + what + " \"" + name + "\"",
+             (near.empty() ? "" : "did you mean \"" + near + "\"? ") + "known: " + list);
 }
 
 TensorFormat format_param(Params& p, const std::string& key, std::optional<std::string> def,
@@ -65,13 +65,15 @@ ModelDesc load_model(const std::string& name_or_path) {
     m.layers = p.integer("layers", std::nullopt, "decoder layers");
     m.heads = p.integer("heads", std::nullopt, "attention heads");
     m.kv_heads = p.integer("kv_heads", m.heads, "KV heads (grouped-query attention)");
-    m.head_dim = p.integer("head_dim", m.heads ? m.hidden / std::max<int64_t>(1, m.heads) : 1, "head dimension");
+    m.head_dim = p.integer("head_dim", m.heads ? m.hidden / std::max<int64_t>(1, m.heads) : 1,
+                           "head dimension");
     m.vocab = p.integer("vocab", std::nullopt, "vocabulary size");
     m.tie_embeddings = p.boolean("tie_embeddings", false, "LM head shares the embedding table");
     m.source = p.text("source", "", "where the dimensions come from");
     if (m.kv_heads > 0 && m.heads % m.kv_heads != 0)
-      p.error("kv_heads", "heads (" + std::to_string(m.heads) + ") must be a multiple of kv_heads (" +
-                              std::to_string(m.kv_heads) + ")");
+      p.error("kv_heads", "heads (" + std::to_string(m.heads) +
+                              ") must be a multiple of kv_heads (" + std::to_string(m.kv_heads) +
+                              ")");
   }
   sink.throw_if_any();
   return m;
@@ -148,9 +150,12 @@ Trace generate_trace(const ModelDesc& m, const QuantRecipe& q, const WorkloadSpe
     std::string L = "layers." + std::to_string(l) + ".";
     std::vector<int> d0 = prev >= 0 ? std::vector<int>{prev} : std::vector<int>{};
     int residual = prev;
-    int norm = elem(L + "attn_norm", l, "rmsnorm", tokens * m.hidden, q.residual, q.activations, d0);
-    int qkv = gemm(L + "attn.qkv", l, tokens, q_dim + 2 * kv_dim, m.hidden, q.weights, q.activations, {norm});
-    int rope = elem(L + "attn.rope", l, "rope", tokens * (q_dim + kv_dim), q.activations, q.activations, {qkv});
+    int norm =
+        elem(L + "attn_norm", l, "rmsnorm", tokens * m.hidden, q.residual, q.activations, d0);
+    int qkv = gemm(L + "attn.qkv", l, tokens, q_dim + 2 * kv_dim, m.hidden, q.weights,
+                   q.activations, {norm});
+    int rope = elem(L + "attn.rope", l, "rope", tokens * (q_dim + kv_dim), q.activations,
+                    q.activations, {qkv});
     Op at;
     at.name = L + "attn.attention";
     at.kind = OpKind::Attention;
@@ -164,11 +169,15 @@ Trace generate_trace(const ModelDesc& m, const QuantRecipe& q, const WorkloadSpe
     std::vector<int> rd = {o};
     if (residual >= 0) rd.push_back(residual);
     int res1 = elem(L + "attn.residual", l, "add", tokens * m.hidden, q.residual, q.residual, rd);
-    int norm2 = elem(L + "ffn_norm", l, "rmsnorm", tokens * m.hidden, q.residual, q.activations, {res1});
-    int gu = gemm(L + "ffn.gate_up", l, tokens, 2 * m.ffn, m.hidden, q.weights, q.activations, {norm2});
-    int act = elem(L + "ffn.silu_mul", l, "silu_mul", tokens * m.ffn, q.activations, q.activations, {gu});
+    int norm2 =
+        elem(L + "ffn_norm", l, "rmsnorm", tokens * m.hidden, q.residual, q.activations, {res1});
+    int gu =
+        gemm(L + "ffn.gate_up", l, tokens, 2 * m.ffn, m.hidden, q.weights, q.activations, {norm2});
+    int act =
+        elem(L + "ffn.silu_mul", l, "silu_mul", tokens * m.ffn, q.activations, q.activations, {gu});
     int down = gemm(L + "ffn.down", l, tokens, m.hidden, m.ffn, q.weights, q.residual, {act});
-    prev = elem(L + "ffn.residual", l, "add", tokens * m.hidden, q.residual, q.residual, {down, res1});
+    prev =
+        elem(L + "ffn.residual", l, "add", tokens * m.hidden, q.residual, q.residual, {down, res1});
   }
   if (w.lm_head) {
     // Only the last token of each sequence needs logits (prefill and decode alike).
@@ -176,11 +185,18 @@ Trace generate_trace(const ModelDesc& m, const QuantRecipe& q, const WorkloadSpe
     int fn = elem("final_norm", -1, "rmsnorm", w.batch * m.hidden, q.residual, q.activations, d0);
     gemm("lm_head", -1, w.batch, m.vocab, m.hidden, q.lm_head, q.residual, {fn});
   }
-  t.model = {{"name", m.name},     {"family", m.family}, {"hidden", m.hidden},     {"ffn", m.ffn},
-             {"layers", m.layers}, {"heads", m.heads},   {"kv_heads", m.kv_heads}, {"head_dim", m.head_dim},
-             {"vocab", m.vocab},   {"tie_embeddings", m.tie_embeddings}};
-  t.workload = {{"phase", w.phase}, {"batch", w.batch}, {"context", w.context}, {"seq", seq}, {"quant", q.name},
-                {"weights", q.weights.str()}, {"activations", q.activations.str()},
+  t.model = {{"name", m.name},         {"family", m.family},
+             {"hidden", m.hidden},     {"ffn", m.ffn},
+             {"layers", m.layers},     {"heads", m.heads},
+             {"kv_heads", m.kv_heads}, {"head_dim", m.head_dim},
+             {"vocab", m.vocab},       {"tie_embeddings", m.tie_embeddings}};
+  t.workload = {{"phase", w.phase},
+                {"batch", w.batch},
+                {"context", w.context},
+                {"seq", seq},
+                {"quant", q.name},
+                {"weights", q.weights.str()},
+                {"activations", q.activations.str()},
                 {"kv_cache", q.kv_cache.str()}};
   return t;
 }

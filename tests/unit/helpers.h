@@ -32,37 +32,39 @@ inline std::string library_path() { return project_root() + "/configs/components
 // A small chip, one key per line so error positions are easy to state.
 // Line numbers (1-based) are given in the comments the tests rely on.
 inline std::string small_config() {
-  return "name: small\n"                              // 1
-         "library: " + library_path() + "\n"          // 2
-         "node: 7 nm\n"                               // 3
-         "frequency: 1 GHz\n"                         // 4
-         "noc:\n"                                     // 5
-         "  mesh:\n"                                  // 6
-         "    x: 2\n"                                 // 7
-         "    y: 2\n"                                 // 8
-         "  link_bandwidth: 1 TB/s\n"                 // 9
-         "  hop_latency: 1\n"                         // 10
-         "core:\n"                                    // 11
-         "  sram:\n"                                  // 12
-         "    size: 1 MiB\n"                          // 13
-         "    banks: 8\n"                             // 14
-         "  dma:\n"                                   // 15
-         "    bandwidth: 1 TB/s\n"                    // 16
-         "  units:\n"                                 // 17
-         "    mac:\n"                                 // 18
-         "      type: mac_array\n"                    // 19
-         "      rows: 32\n"                           // 20
-         "      cols: 32\n"                           // 21
-         "      rates: {int8: 1, bf16: 1}\n"          // 22
-         "    vec:\n"                                 // 23
-         "      type: vector_unit\n"                  // 24
-         "      lanes: 16\n"                          // 25
-         "      rates: {fp32: 1}\n"                   // 26
-         "memory:\n"                                  // 27
-         "  dram:\n"                                  // 28
-         "    channels: 4\n"                          // 29
-         "    bandwidth: 100 GB/s\n"                  // 30
-         "    latency: 100 ns\n";                     // 31
+  return "name: small\n"  // 1
+         "library: " +
+         library_path() +
+         "\n"                                 // 2
+         "node: 7 nm\n"                       // 3
+         "frequency: 1 GHz\n"                 // 4
+         "noc:\n"                             // 5
+         "  mesh:\n"                          // 6
+         "    x: 2\n"                         // 7
+         "    y: 2\n"                         // 8
+         "  link_bandwidth: 1 TB/s\n"         // 9
+         "  hop_latency: 1\n"                 // 10
+         "core:\n"                            // 11
+         "  sram:\n"                          // 12
+         "    size: 1 MiB\n"                  // 13
+         "    banks: 8\n"                     // 14
+         "  dma:\n"                           // 15
+         "    bandwidth: 1 TB/s\n"            // 16
+         "  units:\n"                         // 17
+         "    mac:\n"                         // 18
+         "      type: mac_array\n"            // 19
+         "      rows: 32\n"                   // 20
+         "      cols: 32\n"                   // 21
+         "      rates: {int8: 1, bf16: 1}\n"  // 22
+         "    vec:\n"                         // 23
+         "      type: vector_unit\n"          // 24
+         "      lanes: 16\n"                  // 25
+         "      rates: {fp32: 1}\n"           // 26
+         "memory:\n"                          // 27
+         "  dram:\n"                          // 28
+         "    channels: 4\n"                  // 29
+         "    bandwidth: 100 GB/s\n"          // 30
+         "    latency: 100 ns\n";             // 31
 }
 
 inline std::string replace_line(const std::string& text, int line, const std::string& with) {
@@ -81,7 +83,8 @@ inline std::string replace_line(const std::string& text, int line, const std::st
 }
 
 // The diagnostics a config load produces (empty if it loads).
-inline std::vector<std::string> config_errors(const std::string& text, const std::vector<std::string>& sets = {}) {
+inline std::vector<std::string> config_errors(const std::string& text,
+                                              const std::vector<std::string>& sets = {}) {
   std::string p = write_temp("hw.yaml", text);
   try {
     load_hw_config(p, sets);

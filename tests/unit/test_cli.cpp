@@ -55,8 +55,11 @@ TEST(Cli, DefaultRunPrintsTheTable) {
   std::ifstream c(csv);
   std::string header;
   std::getline(c, header);
-  EXPECT_EQ(header.rfind("name,kind,units,latency_s,start_s,end_s,compute_cycles,memory_stall_cycles,"
-                         "dependency_stall_cycles", 0), 0u);
+  EXPECT_EQ(
+      header.rfind("name,kind,units,latency_s,start_s,end_s,compute_cycles,memory_stall_cycles,"
+                   "dependency_stall_cycles",
+                   0),
+      0u);
 }
 
 TEST(Cli, BadInputExitsTwoWithOneLineAndNoOutputFile) {

@@ -43,8 +43,9 @@ TEST(Format, StorageBitsIncludeGroupScales) {
 TEST(MacArray, ScaleSimWeightStationaryExample) {
   // REFERENCES.md: M=128, N=1024, K=1024 on a 32x32 WS array:
   // (2*32 + 32 + 128 - 2) x 32 x 32 = 227,328 cycles.
-  auto u = make_unit("type: mac_array\nrows: 32\ncols: 32\ndataflow: weight_stationary\n"
-                     "fold_pipelining: false\nrates: {int8: 1}\n");
+  auto u = make_unit(
+      "type: mac_array\nrows: 32\ncols: 32\ndataflow: weight_stationary\n"
+      "fold_pipelining: false\nrates: {int8: 1}\n");
   TileCost c = u->matmul({128, 1024, 1024, format("int8"), format("int8")});
   EXPECT_EQ(c.cycles, 227328);
   ASSERT_EQ(c.actions.size(), 1u);
@@ -54,7 +55,8 @@ TEST(MacArray, ScaleSimWeightStationaryExample) {
 TEST(MacArray, PipelinedFoldsExposeFillOnce) {
   // Same GEMM, folds pipelined: 32 x 32 folds of max(T=128, S_R=32) = 128 cycles,
   // plus one fill/drain 2*32 + 32 - 2 = 94: 131,072 + 94 = 131,166.
-  auto u = make_unit("type: mac_array\nrows: 32\ncols: 32\ndataflow: weight_stationary\nrates: {int8: 1}\n");
+  auto u = make_unit(
+      "type: mac_array\nrows: 32\ncols: 32\ndataflow: weight_stationary\nrates: {int8: 1}\n");
   EXPECT_EQ(u->matmul({128, 1024, 1024, format("int8"), format("int8")}).cycles, 131166);
 }
 
@@ -72,7 +74,9 @@ TEST(MacArray, RatePacksTheReductionDimension) {
   auto ints = make_unit("type: mac_array\nrows: 16\ncols: 16\nrates: {int8: 2}\n");
   std::string why;
   EXPECT_FALSE(ints->can_matmul(format("fp8"), format("fp8"), &why));
-  EXPECT_EQ(why, "no datapath class for fp8_e4m3 x fp8_e4m3 (needs a float class of at least 8 bits; the unit has int8)");
+  EXPECT_EQ(why,
+            "no datapath class for fp8_e4m3 x fp8_e4m3 (needs a float class of at least 8 bits; "
+            "the unit has int8)");
 }
 
 TEST(VectorUnit, CyclesAndActions) {
@@ -133,10 +137,12 @@ TEST(DmaEngine, LoadTimingDerivedByHand) {
   DmaEngine dma(128e9);
   std::vector<double> op(kFixedActions, 0), core(kFixedActions, 0);
   CountSink sink{op.data(), core.data()};
-  EXPECT_EQ(dma.transfer(0, 65536, true, dram, kDramRead, kDramWrite, 0, noc, sram, sink), 1126000u);
+  EXPECT_EQ(dma.transfer(0, 65536, true, dram, kDramRead, kDramWrite, 0, noc, sram, sink),
+            1126000u);
   // A second load issued at the same time queues behind the first on the
   // channel (free at 1124 ns): 1124 + 1024 + 2 = 2150 ns.
-  EXPECT_EQ(dma.transfer(0, 65536, true, dram, kDramRead, kDramWrite, 0, noc, sram, sink), 2150000u);
+  EXPECT_EQ(dma.transfer(0, 65536, true, dram, kDramRead, kDramWrite, 0, noc, sram, sink),
+            2150000u);
   EXPECT_DOUBLE_EQ(op[kDramRead], 131072);
   EXPECT_DOUBLE_EQ(op[kSramWrite], 131072);
   EXPECT_DOUBLE_EQ(op[kNocByteHop], 131072);  // one router each

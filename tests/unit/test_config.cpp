@@ -24,7 +24,8 @@ TEST(ConfigErrors, UnknownKeySuggestsNearest) {
   auto e = config_errors(replace_line(small_config(), 14, "    bankz: 8"));
   ASSERT_EQ(e.size(), 1u);
   EXPECT_EQ(e[0],
-            "F:14:5: error: core.sram.bankz: unknown key (did you mean \"banks\"? valid keys: bank_width, "
+            "F:14:5: error: core.sram.bankz: unknown key (did you mean \"banks\"? valid keys: "
+            "bank_width, "
             "banks, cell, size)");
 }
 
@@ -43,13 +44,16 @@ TEST(ConfigErrors, MapWhereScalarExpected) {
 TEST(ConfigErrors, MissingField) {
   auto e = config_errors(replace_line(small_config(), 4, ""));
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_EQ(e[0], "F:1:1: error: frequency: missing required key (a frequency) (add e.g. frequency: 1.2 GHz)");
+  EXPECT_EQ(
+      e[0],
+      "F:1:1: error: frequency: missing required key (a frequency) (add e.g. frequency: 1.2 GHz)");
 }
 
 TEST(ConfigErrors, OutOfRange) {
   auto e = config_errors(replace_line(small_config(), 20, "      rows: 0"));
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_EQ(e[0], "F:20:13: error: core.units.mac.rows: value 0 out of range: must be >= 1 and <= 65536");
+  EXPECT_EQ(e[0],
+            "F:20:13: error: core.units.mac.rows: value 0 out of range: must be >= 1 and <= 65536");
 }
 
 TEST(ConfigErrors, NegativeAndZeroSizes) {
@@ -58,14 +62,16 @@ TEST(ConfigErrors, NegativeAndZeroSizes) {
   EXPECT_EQ(neg[0], "F:13:11: error: core.sram.size: value -1 MiB out of range: must be > 0 B");
   auto zero = config_errors(replace_line(small_config(), 30, "    bandwidth: 0 GB/s"));
   ASSERT_EQ(zero.size(), 1u);
-  EXPECT_EQ(zero[0], "F:30:16: error: memory.dram.bandwidth: value 0 GB/s out of range: must be > 0 B/s");
+  EXPECT_EQ(zero[0],
+            "F:30:16: error: memory.dram.bandwidth: value 0 GB/s out of range: must be > 0 B/s");
 }
 
 TEST(ConfigErrors, UnknownUnit) {
   auto e = config_errors(replace_line(small_config(), 13, "    size: 1 MiX"));
   ASSERT_EQ(e.size(), 1u);
   EXPECT_EQ(e[0],
-            "F:13:11: error: core.sram.size: unknown size unit \"MiX\" in \"1 MiX\" (did you mean \"MiB\"? "
+            "F:13:11: error: core.sram.size: unknown size unit \"MiX\" in \"1 MiX\" (did you mean "
+            "\"MiB\"? "
             "units: B, KB, kB, MB, GB, TB, KiB, MiB, GiB, TiB, bit, Kibit, Mibit)");
 }
 
@@ -96,7 +102,8 @@ TEST(ConfigErrors, MissingFile) {
     load_hw_config("/nonexistent/hw.yaml");
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_EQ(std::string(e.what()), "/nonexistent/hw.yaml: error: cannot open file (check the path)");
+    EXPECT_EQ(std::string(e.what()),
+              "/nonexistent/hw.yaml: error: cannot open file (check the path)");
   }
 }
 
@@ -121,10 +128,14 @@ TEST(ConfigSet, OverridesWithSameValidation) {
   EXPECT_EQ(hw.units[0]->resolved()["rows"], 64);
   auto e = config_errors(small_config(), {"core.sram.size=12 furlongs"});
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_EQ(e[0].rfind("--set core.sram.size=12 furlongs: error: core.sram.size: unknown size unit", 0), 0u) << e[0];
+  EXPECT_EQ(
+      e[0].rfind("--set core.sram.size=12 furlongs: error: core.sram.size: unknown size unit", 0),
+      0u)
+      << e[0];
   auto u = config_errors(small_config(), {"core.sram.colour=red"});
   ASSERT_EQ(u.size(), 1u);
-  EXPECT_EQ(u[0].rfind("--set core.sram.colour=red: error: core.sram.colour: unknown key", 0), 0u) << u[0];
+  EXPECT_EQ(u[0].rfind("--set core.sram.colour=red: error: core.sram.colour: unknown key", 0), 0u)
+      << u[0];
 }
 
 TEST(ConfigInclude, VariantOverridesBase) {
@@ -146,7 +157,9 @@ TEST(ConfigInclude, VariantOverridesBase) {
     load_hw_config(bad);
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_EQ(std::string(e.what()).rfind(bad + ":4:11: error: core.sram.size: unknown size unit", 0), 0u) << e.what();
+    EXPECT_EQ(
+        std::string(e.what()).rfind(bad + ":4:11: error: core.sram.size: unknown size unit", 0), 0u)
+        << e.what();
   }
 }
 

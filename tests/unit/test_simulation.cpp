@@ -14,18 +14,24 @@ using namespace bc::test;
 
 namespace {
 
-std::string chip(const std::string& dram_bw, int channels, const std::string& link_bw, const std::string& dma_bw,
-                 const std::string& sram, int mesh_x, int mesh_y, int rows, int cols) {
+std::string chip(const std::string& dram_bw, int channels, const std::string& link_bw,
+                 const std::string& dma_bw, const std::string& sram, int mesh_x, int mesh_y,
+                 int rows, int cols) {
   return "name: t\nlibrary: " + library_path() +
          "\nnode: 7 nm\nfrequency: 1 GHz\n"
-         "noc: {mesh: {x: " + std::to_string(mesh_x) + ", y: " + std::to_string(mesh_y) +
-         "}, link_bandwidth: " + link_bw + ", hop_latency: 1}\n"
-         "core:\n  sram: {size: " + sram + ", banks: 64, bank_width: 256 B}\n  dma: {bandwidth: " + dma_bw +
+         "noc: {mesh: {x: " +
+         std::to_string(mesh_x) + ", y: " + std::to_string(mesh_y) +
+         "}, link_bandwidth: " + link_bw +
+         ", hop_latency: 1}\n"
+         "core:\n  sram: {size: " +
+         sram + ", banks: 64, bank_width: 256 B}\n  dma: {bandwidth: " + dma_bw +
          "}\n  units:\n"
-         "    mac: {type: mac_array, rows: " + std::to_string(rows) + ", cols: " + std::to_string(cols) +
+         "    mac: {type: mac_array, rows: " +
+         std::to_string(rows) + ", cols: " + std::to_string(cols) +
          ", rates: {int8: 1, bf16: 1}}\n"
          "    vec: {type: vector_unit, lanes: 64, rates: {fp32: 1}}\n"
-         "memory:\n  dram: {channels: " + std::to_string(channels) + ", bandwidth: " + dram_bw + ", latency: 100 ns}\n";
+         "memory:\n  dram: {channels: " +
+         std::to_string(channels) + ", bandwidth: " + dram_bw + ", latency: 100 ns}\n";
 }
 
 Trace gemm_trace(int64_t m, int64_t n, int64_t k) {
@@ -39,7 +45,8 @@ Trace gemm_trace(int64_t m, int64_t n, int64_t k) {
   return t;
 }
 
-nlohmann::json simulate_in_child(const std::string& cfg_path, const Trace& t, std::vector<std::string> sets = {}) {
+nlohmann::json simulate_in_child(const std::string& cfg_path, const Trace& t,
+                                 std::vector<std::string> sets = {}) {
   nlohmann::json r = run_isolated([&] {
     HwConfig hw = load_hw_config(cfg_path, sets);
     Program p = map_trace(t, hw);
@@ -55,7 +62,8 @@ nlohmann::json simulate_in_child(const std::string& cfg_path, const Trace& t, st
 TEST(Simulation, ComputeBoundGemmWithinTwoPercentOfFloor) {
   // 4 cores x 32x32 int8 PEs at 1 GHz, bandwidth far above need.
   // Floor: 1024*1024*4096 MACs / (4 * 32*32 MACs/cycle) = 1,048,576 cycles = 1.048576 ms.
-  std::string cfg = write_temp("hw.yaml", chip("1000 TB/s", 16, "1000 TB/s", "1000 TB/s", "8 MiB", 2, 2, 32, 32));
+  std::string cfg =
+      write_temp("hw.yaml", chip("1000 TB/s", 16, "1000 TB/s", "1000 TB/s", "8 MiB", 2, 2, 32, 32));
   auto r = simulate_in_child(cfg, gemm_trace(1024, 1024, 4096));
   double floor_s = 1048576e-9;
   double lat = r["latency_s"].get<double>();
@@ -66,7 +74,8 @@ TEST(Simulation, ComputeBoundGemmWithinTwoPercentOfFloor) {
 TEST(Simulation, GemvFromDramWithinTwoPercentOfBandwidthFloor) {
   // 8192x8192 int8 weights = 67,108,864 B over 100 GB/s = 671.09 us; the four
   // 32x128 arrays consume 512 B/cycle, so DRAM is the bottleneck.
-  std::string cfg = write_temp("hw.yaml", chip("100 GB/s", 4, "1 TB/s", "1 TB/s", "2 MiB", 2, 2, 32, 128));
+  std::string cfg =
+      write_temp("hw.yaml", chip("100 GB/s", 4, "1 TB/s", "1 TB/s", "2 MiB", 2, 2, 32, 128));
   auto r = simulate_in_child(cfg, gemm_trace(1, 8192, 8192));
   double floor_s = 67108864.0 / 100e9;
   double lat = r["latency_s"].get<double>();
@@ -75,7 +84,8 @@ TEST(Simulation, GemvFromDramWithinTwoPercentOfBandwidthFloor) {
 }
 
 TEST(Simulation, DoublingDramBandwidthHalvesMemoryBoundLatency) {
-  std::string cfg = write_temp("hw.yaml", chip("100 GB/s", 4, "1 TB/s", "1 TB/s", "2 MiB", 2, 2, 32, 128));
+  std::string cfg =
+      write_temp("hw.yaml", chip("100 GB/s", 4, "1 TB/s", "1 TB/s", "2 MiB", 2, 2, 32, 128));
   auto slow = simulate_in_child(cfg, gemm_trace(1, 8192, 8192));
   auto fast = simulate_in_child(cfg, gemm_trace(1, 8192, 8192), {"memory.dram.bandwidth=200 GB/s"});
   double ratio = slow["latency_s"].get<double>() / fast["latency_s"].get<double>();
@@ -88,7 +98,8 @@ TEST(Simulation, TwoCoresOnOneChannelEachTakeTwiceAsLong) {
   // With both streaming, the FIFO channel serves them in turns of two tiles (two
   // buffers each in flight): core 1 ends at 2T, core 0 two tiles earlier, at
   // (64 - 2) / 32 x T = 1.94 T.
-  std::string cfg = write_temp("hw.yaml", chip("50 GB/s", 1, "1 TB/s", "1 TB/s", "4 MiB", 2, 1, 8, 8));
+  std::string cfg =
+      write_temp("hw.yaml", chip("50 GB/s", 1, "1 TB/s", "1 TB/s", "4 MiB", 2, 1, 8, 8));
   auto run = [&](bool both) {
     return run_isolated([&] {
       HwConfig hw = load_hw_config(cfg);
@@ -130,19 +141,22 @@ TEST(Simulation, ReportedEnergyIsSumOfActionsTimesEnergies) {
   std::string cfg = write_temp("hw.yaml", small_config());
   ModelDesc m;
   m.name = "tiny";
-  m.hidden = 256, m.ffn = 512, m.layers = 2, m.heads = 4, m.kv_heads = 2, m.head_dim = 64, m.vocab = 1000;
+  m.hidden = 256, m.ffn = 512, m.layers = 2, m.heads = 4, m.kv_heads = 2, m.head_dim = 64,
+  m.vocab = 1000;
   QuantRecipe q = load_quant("w8a8-int");
   WorkloadSpec w;
   w.context = 512;
   auto r = simulate_in_child(cfg, generate_trace(m, q, w));
   double dynamic = 0;
   for (const auto& a : r["actions"]) {
-    EXPECT_EQ(a["energy_j"].get<double>(), a["count"].get<double>() * a["energy_per_action_j"].get<double>());
+    EXPECT_EQ(a["energy_j"].get<double>(),
+              a["count"].get<double>() * a["energy_per_action_j"].get<double>());
     dynamic += a["count"].get<double>() * a["energy_per_action_j"].get<double>();
     EXPECT_FALSE(a["source"].get<std::string>().empty());
   }
   double leakage = 0;
-  for (const auto& c : r["area"]) leakage += c["leakage_w"].get<double>() * r["latency_s"].get<double>();
+  for (const auto& c : r["area"])
+    leakage += c["leakage_w"].get<double>() * r["latency_s"].get<double>();
   EXPECT_DOUBLE_EQ(r["dynamic_energy_j"].get<double>(), dynamic);
   EXPECT_DOUBLE_EQ(r["energy_j"].get<double>(), dynamic + leakage);
   double ops = 0;
@@ -175,7 +189,8 @@ TEST(Mapper, TileThatFitsNoSramIsAnError) {
     FAIL();
   } catch (const InputError& e) {
     EXPECT_EQ(std::string(e.what()),
-              "<mapper>: error: op gemm (gemm): no tile fits the core's SRAM: the smallest tile needs 5.248 KB, "
+              "<mapper>: error: op gemm (gemm): no tile fits the core's SRAM: the smallest tile "
+              "needs 5.248 KB, "
               "core.sram.size is 1.024 KB (raise core.sram.size)");
   }
 }
@@ -191,7 +206,8 @@ TEST(Mapper, UnsupportedFormatNamesOpUnitAndFormats) {
     FAIL();
   } catch (const InputError& e) {
     std::string s = e.what();
-    EXPECT_NE(s.find("op gemm (gemm): no unit of the core executes fp32 x fp32"), std::string::npos) << s;
+    EXPECT_NE(s.find("op gemm (gemm): no unit of the core executes fp32 x fp32"), std::string::npos)
+        << s;
     EXPECT_NE(s.find("mac: no datapath class"), std::string::npos) << s;
   }
 }
@@ -200,7 +216,8 @@ TEST(Simulation, SharedSramLevelHoldsActivations) {
   // With a shared SRAM level, activations between ops live there (they fit):
   // the element-wise op reads and writes no DRAM at all.
   std::string cfg = write_temp(
-      "hw.yaml", small_config() + "  shared_sram:\n    size: 8 MiB\n    channels: 4\n    bandwidth: 1 TB/s\n");
+      "hw.yaml",
+      small_config() + "  shared_sram:\n    size: 8 MiB\n    channels: 4\n    bandwidth: 1 TB/s\n");
   Trace t;
   Op g;
   g.name = "gemm";
@@ -221,7 +238,8 @@ TEST(Simulation, SharedSramLevelHoldsActivations) {
   // int8 = 16,384 B), the add reads two 16,384 B inputs and writes 16,384 B.
   double rd = 0, wr = 0;
   for (const auto& a : r["actions"])
-    if (a["component"] == "shared_sram") (a["action"] == "read_byte" ? rd : wr) = a["count"].get<double>();
+    if (a["component"] == "shared_sram")
+      (a["action"] == "read_byte" ? rd : wr) = a["count"].get<double>();
   EXPECT_EQ(wr, 32768.0);
   EXPECT_EQ(rd, 32768.0);
   EXPECT_GT(r["breakdown"]["energy_j"]["shared_sram"].get<double>(), 0.0);
