@@ -23,7 +23,7 @@ ChipContext::ChipContext(const HwConfig& h, const Program& p)
                        MemoryChannels::spread(h.shared_sram.channels, all));
   }
   for (int64_t c = 0; c < h.cores(); ++c) {
-    sram.emplace_back(h.sram.banks, h.sram.bank_width_bytes, h.freq_hz);
+    sram.emplace_back(h.sram.banks * h.sram.ports, h.sram.bank_width_bytes, h.freq_hz);
     dma.emplace_back(h.dma_bandwidth);
   }
   num_actions = kFixedActions;

@@ -1,7 +1,7 @@
 // A core's banked scratchpad. Every access interleaves over all banks (tiles
 // are laid out bank-striped), so the banks are always equally loaded and act as
-// one server of banks x bank_width bytes per cycle; DMA fills and the units'
-// operand reads contend for it.
+// one server of (banks x ports) x bank_width bytes per cycle; DMA fills and the
+// units' operand reads contend for it.
 #pragma once
 
 #include <cstdint>
@@ -12,8 +12,9 @@ namespace bc {
 
 class SramBanks {
  public:
-  SramBanks(int64_t banks, double bank_width_bytes, double freq_hz)
-      : bw_(static_cast<double>(banks) * bank_width_bytes * freq_hz) {}
+  // `ports` = banks x ports per bank, each moving port_width bytes per cycle.
+  SramBanks(int64_t ports, double port_width_bytes, double freq_hz)
+      : bw_(static_cast<double>(ports) * port_width_bytes * freq_hz) {}
 
   // Ticks the banks are busy for an access of `bytes`.
   Tick bank_ticks(double bytes) const { return transfer_ticks(bytes, bw_); }

@@ -100,7 +100,8 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
         hw.sram.size_bytes = s.quantity("size", Dim::Bytes, std::nullopt, "capacity per core");
         hw.sram.banks = s.integer("banks", 8, "banks", 1, 4096);
         hw.sram.bank_width_bytes =
-            s.quantity("bank_width", Dim::Bytes, 64.0, "bytes per bank per cycle");
+            s.quantity("bank_width", Dim::Bytes, 64.0, "bytes per port per cycle");
+        hw.sram.ports = s.integer("ports", 1, "ports per bank, shared by reads and writes", 1, 16);
         hw.sram.cell = s.text("cell", "sram_8kb_512b", "library component of one SRAM macro");
       }
       {
@@ -195,6 +196,7 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
          {{"size_bytes", hw.sram.size_bytes},
           {"banks", hw.sram.banks},
           {"bank_width_bytes", hw.sram.bank_width_bytes},
+          {"ports", hw.sram.ports},
           {"cell", hw.sram.cell}}},
         {"dma", {{"bandwidth_Bps", hw.dma_bandwidth}}},
         {"units", units}}},
@@ -223,7 +225,8 @@ nlohmann::json derived_values(const HwConfig& hw) {
   d["ridge_point_ops_per_byte"] = ridge;
   d["cores"] = hw.cores();
   d["local_sram_total_bytes"] = hw.sram.size_bytes * cores;
-  d["local_sram_bandwidth_Bps_per_core"] = hw.sram.banks * hw.sram.bank_width_bytes * hw.freq_hz;
+  d["local_sram_bandwidth_Bps_per_core"] =
+      hw.sram.banks * hw.sram.ports * hw.sram.bank_width_bytes * hw.freq_hz;
   d["shared_sram_bytes"] = hw.shared_sram.present ? hw.shared_sram.capacity : 0.0;
   d["onchip_sram_total_bytes"] =
       hw.sram.size_bytes * cores + (hw.shared_sram.present ? hw.shared_sram.capacity : 0.0);

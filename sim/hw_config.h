@@ -16,7 +16,8 @@ namespace bc {
 struct SramConfig {
   double size_bytes = 0;
   int64_t banks = 1;
-  double bank_width_bytes = 64;  // bytes per bank per cycle
+  double bank_width_bytes = 64;  // bytes per port per cycle
+  int64_t ports = 1;             // ports per bank (reads and writes share them)
   std::string cell;              // library component of one macro
 };
 

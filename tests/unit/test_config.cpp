@@ -26,7 +26,7 @@ TEST(ConfigErrors, UnknownKeySuggestsNearest) {
   EXPECT_EQ(e[0],
             "F:14:5: error: core.sram.bankz: unknown key (did you mean \"banks\"? valid keys: "
             "bank_width, "
-            "banks, cell, size)");
+            "banks, cell, ports, size)");
 }
 
 TEST(ConfigErrors, WrongType) {
