@@ -22,8 +22,9 @@ namespace bc {
 // C[m x n] (+)= A[m x k] * W[k x n]: one tile of a GEMM or of attention.
 struct MatmulTile {
   int64_t m = 1, n = 1, k = 1;
-  Format a;  // activation (streamed operand); int8 unless set
-  Format w;  // weight (or K/V cache in attention)
+  Format a;            // activation (streamed operand); int8 unless set
+  Format w;            // weight (or K/V cache in attention)
+  bool w_2_4 = false;  // W is 2:4 structured-sparse (half its values are zero)
 };
 
 inline const Format& fp32() {

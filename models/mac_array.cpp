@@ -34,6 +34,9 @@ class MacArray : public ComputeUnit {
                 "MACs per PE per cycle for each datapath class, e.g. {bf16: 1, int8: 2}");
     pe_ = p.text("pe", "mac_pe_fp16", "library component of one PE (area, leakage, MAC energy)");
     acc_bytes_ = p.integer("accumulator_bytes", 4, "bytes of a partial sum (int32/fp32)", 1, 8);
+    sparse_2_4_ =
+        p.boolean("sparse_2_4", false,
+                  "skip the zeros of 2:4-sparse weights (sparse tensor core): half the K steps");
   }
 
   std::string type() const override { return "mac_array"; }
@@ -45,7 +48,9 @@ class MacArray : public ComputeUnit {
   TileCost matmul(const MatmulTile& t) const override {
     std::string cls = rates_.pick(t.a, t.w, nullptr);
     double r = rates_.rate(cls);
-    int64_t k_eff = static_cast<int64_t>(std::ceil(static_cast<double>(t.k) / r));
+    // A sparse tensor core skips the zero half of 2:4 weights: K steps halve.
+    const bool skip = sparse_2_4_ && t.w_2_4;
+    int64_t k_eff = static_cast<int64_t>(std::ceil(static_cast<double>(t.k) / (skip ? 2 * r : r)));
     int64_t sr, sc, tt;
     if (dataflow_ == "output_stationary")
       sr = t.m, sc = t.n, tt = k_eff;
@@ -63,7 +68,7 @@ class MacArray : public ComputeUnit {
     } else {
       c.cycles = 2 * sr * nc + sc * nr + nr * nc * (tt - 2);
     }
-    double macs = static_cast<double>(t.m) * t.n * t.k;
+    double macs = static_cast<double>(t.m) * t.n * t.k * (skip ? 0.5 : 1.0);
     c.actions.push_back({rates_.index(cls), macs});
     double ba = t.a.storage_bits / 8, bw = t.w.storage_bits / 8;
     double m = t.m, n = t.n, k = t.k, acc = static_cast<double>(acc_bytes_);
@@ -122,6 +127,7 @@ class MacArray : public ComputeUnit {
             {"dataflow", dataflow_},
             {"fold_pipelining", pipelined_},
             {"rates", rates_.rates()},
+            {"sparse_2_4", sparse_2_4_},
             {"pe", pe_},
             {"accumulator_bytes", acc_bytes_}};
   }
@@ -130,6 +136,7 @@ class MacArray : public ComputeUnit {
   int64_t rows_ = 1, cols_ = 1, acc_bytes_ = 4;
   std::string dataflow_, pe_;
   bool pipelined_ = true;
+  bool sparse_2_4_ = false;
   RateTable rates_;
 };
 

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
 #include "sim/engine.h"
 #include "sim/hw_config.h"
@@ -31,7 +32,7 @@ const char* kUsage =
 std::string default_hw() { return project_root() + "/configs/hw/default.yaml"; }
 
 struct WorkloadOpts {
-  std::string model = "llama-3.1-8b", quant = "w8a8-int", phase = "decode";
+  std::string model = "llama-3.1-8b", quant = "w8a8-int", phase = "decode", expert_load;
   int64_t batch = 1, context = 4096, seq = 2048;
   bool no_lm_head = false, no_embedding = false;
 };
@@ -45,7 +46,9 @@ void add_workload_options(po::options_description& d, WorkloadOpts& w) {
       "decode: tokens in the KV cache; prefill: cached prefix")(
       "seq", po::value(&w.seq)->default_value(w.seq), "prefill: prompt tokens per sequence")(
       "no-lm-head", po::bool_switch(&w.no_lm_head), "leave out the final norm and LM head")(
-      "no-embedding", po::bool_switch(&w.no_embedding), "leave out the embedding lookup");
+      "no-embedding", po::bool_switch(&w.no_embedding), "leave out the embedding lookup")(
+      "expert-load", po::value(&w.expert_load),
+      "MoE: comma-separated share of routed tokens per expert (default uniform)");
 }
 
 Trace make_trace(const WorkloadOpts& o) {
@@ -61,8 +64,26 @@ Trace make_trace(const WorkloadOpts& o) {
   if (o.phase == "prefill" && o.seq <= 0)
     bad("--seq", "must be >= 1, got " + std::to_string(o.seq));
   ModelDesc m = load_model(o.model);
+  if (!m.unmapped_keys.empty()) {
+    std::string keys;
+    for (const auto& k : m.unmapped_keys) keys += (keys.empty() ? "" : ", ") + k;
+    std::cerr << o.model << ": note: config.json keys not used by BitCycle: " << keys << "\n";
+  }
   QuantRecipe q = load_quant(o.quant);
   WorkloadSpec w;
+  if (!o.expert_load.empty()) {
+    std::stringstream ss(o.expert_load);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+      try {
+        size_t used = 0;
+        w.expert_load.push_back(std::stod(item, &used));
+        if (used != item.size()) throw std::invalid_argument("x");
+      } catch (const std::exception&) {
+        bad("--expert-load", "expected comma-separated numbers, got \"" + item + "\"");
+      }
+    }
+  }
   w.phase = o.phase;
   w.batch = o.batch;
   w.context = o.context;

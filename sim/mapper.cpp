@@ -15,7 +15,8 @@ struct CostCache {
   CostCache(Program& p, const HwConfig& h) : prog(p), hw(h) {}
   Program& prog;
   const HwConfig& hw;
-  std::map<std::tuple<int, int64_t, int64_t, int64_t, std::string, std::string>, uint32_t> matmul;
+  std::map<std::tuple<int, int64_t, int64_t, int64_t, std::string, std::string, bool>, uint32_t>
+      matmul;
   std::map<std::tuple<int, int64_t, double, double, double>, uint32_t> vec;
 
   uint32_t add(int unit, TileCost c) {
@@ -23,11 +24,10 @@ struct CostCache {
     prog.cost_unit.push_back(static_cast<uint16_t>(unit));
     return static_cast<uint32_t>(prog.costs.size() - 1);
   }
-  uint32_t mm(int unit, int64_t m, int64_t n, int64_t k, const Format& a, const Format& w) {
-    auto key = std::make_tuple(unit, m, n, k, a.name, w.name);
+  uint32_t mm(int unit, const MatmulTile& t) {
+    auto key = std::make_tuple(unit, t.m, t.n, t.k, t.a.name, t.w.name, t.w_2_4);
     auto it = matmul.find(key);
     if (it != matmul.end()) return it->second;
-    MatmulTile t{m, n, k, a, w};
     return matmul[key] = add(unit, hw.units[unit]->matmul(t));
   }
   uint32_t vector(int unit, int64_t elements, double ops, double rd, double wr) {
@@ -93,20 +93,33 @@ struct Bw {  // bytes per cycle available to one core from each operand's level
   double a, w, o;
 };
 
+// One weight column block of a GEMM: the whole W, or one output-feature block
+// of a mixed-precision W.
+struct GemmShape {
+  int64_t m = 0, n = 0, k = 0;
+  Format a, w;
+  bool w_2_4 = false;  // W is 2:4 sparse
+  double ba = 1, bw = 1,
+         bo = 1;  // bytes per element: A, stored W (scales and index metadata), output
+  MatmulTile tile(int64_t tm, int64_t tn, int64_t tk) const {
+    MatmulTile t{tm, tn, tk, a, w};
+    t.w_2_4 = w_2_4;
+    return t;
+  }
+};
+
 // Best tiling of one core's Ms x Ns x K slice.
-GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, const Op& op,
+GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, const GemmShape& g,
                       double sram, const Bw& bw, int64_t* need_min) {
-  TileAlign al = u.align(op.a.elem, op.w.elem);
-  double ba = op.a.bits_per_element() / 8, bwt = op.w.bits_per_element() / 8,
-         bo = op.o.bits_per_element() / 8;
+  TileAlign al = u.align(g.a, g.w);
   GemmTiling best;
   best.est_cycles = -1;
   *need_min = INT64_MAX;
   for (int64_t tm : candidates(Ms, std::min(al.m, Ms)))
     for (int64_t tn : candidates(Ns, std::min(al.n, Ns)))
       for (int64_t tk : candidates(K, std::min(al.k, K))) {
-        double need = 2 * (tm * tk * ba + tk * tn * bwt) + tm * tn * (kAccBytes + bo);
-        *need_min = std::min<int64_t>(*need_min, static_cast<int64_t>(need));
+        double need = 2 * (tm * tk * g.ba + tk * tn * g.bw) + tm * tn * (kAccBytes + g.bo);
+        *need_min = std::min<int64_t>(*need_min, static_cast<int64_t>(std::ceil(need)));
         if (need > sram) continue;
         int64_t nm = ceil_div(Ms, tm), nn = ceil_div(Ns, tn), nk = ceil_div(K, tk);
         // Compute: full and edge tiles in each dimension, costed by the unit itself.
@@ -117,15 +130,16 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
             for (int ik = 0; ik < 2; ++ik) {
               int64_t cm = im ? 1 : nm - 1, cn = in ? 1 : nn - 1, ck = ik ? 1 : nk - 1;
               if (cm * cn * ck == 0) continue;
-              MatmulTile t{im ? em : tm, in ? en : tn, ik ? ek : tk, op.a.elem, op.w.elem};
-              compute += static_cast<double>(cm * cn * ck) * u.matmul(t).cycles;
+              compute += static_cast<double>(cm * cn * ck) *
+                         static_cast<double>(
+                             u.matmul(g.tile(im ? em : tm, in ? en : tn, ik ? ek : tk)).cycles);
             }
         for (bool reuse_a : {true, false}) {
-          double a_bytes = Ms * K * ba * ((reuse_a && nk == 1) ? 1 : nn);
-          double w_bytes = K * Ns * bwt * ((!reuse_a && nk == 1) ? 1 : nm);
-          double o_bytes = Ms * Ns * bo;
+          double a_bytes = Ms * K * g.ba * ((reuse_a && nk == 1) ? 1 : nn);
+          double w_bytes = K * Ns * g.bw * ((!reuse_a && nk == 1) ? 1 : nm);
+          double o_bytes = Ms * Ns * g.bo;
           double mem = a_bytes / bw.a + w_bytes / bw.w + o_bytes / bw.o;
-          double first = tm * tk * ba / bw.a + tk * tn * bwt / bw.w;
+          double first = tm * tk * g.ba / bw.a + tk * tn * g.bw / bw.w;
           double est = std::max(compute, mem) + first;
           int64_t tiles = nm * nn * nk;
           if (best.est_cycles < 0 || est < best.est_cycles * 0.999 ||
@@ -136,6 +150,12 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
       }
   return best;
 }
+
+// A GEMM block's core grid and tiling.
+struct GemmChoice {
+  int64_t pm = 0, pn = 0, Ms = 0, Ns = 0;
+  GemmTiling tiling;
+};
 
 class Mapper {
  public:
@@ -194,93 +214,113 @@ class Mapper {
   }
 
   void map_gemm(const Op& op, size_t idx, Level in) {
-    int u = pick_matmul_unit(hw_, op, op.a.elem, op.w.elem);
-    const ComputeUnit& unit = *hw_.units[u];
-    TileAlign al = unit.align(op.a.elem, op.w.elem);
     Level out = prog_.ops[idx].out_level;
-    const int64_t P = hw_.cores();
-    // Core grid pm x pn over (M, N): each core computes an Ms x Ns block of C.
-    struct Choice {
-      int64_t pm, pn, Ms, Ns;
-      GemmTiling tiling;
-    } best{0, 0, 0, 0, {}};
-    int64_t need_min = INT64_MAX;
-    auto key = std::make_tuple(op.m, op.n, op.k, op.a.str(), op.w.str(), op.o.str(),
-                               int(in) * 4 + int(out), u);
-    auto cached = gemm_cache_.find(key);
-    if (cached != gemm_cache_.end()) {
-      best = {cached->second[0], cached->second[1], cached->second[2], cached->second[3], {}};
-      best.tiling = gemm_tiling_cache_.at(key);
-    } else {
-      for (int64_t pm = 1; pm <= P; ++pm) {
-        if (pm > 1 && (pm - 1) * al.m >= op.m) break;
-        for (int64_t pn = 1; pm * pn <= P; ++pn) {
-          if (pn > 1 && (pn - 1) * al.n >= op.n) break;
-          int64_t Ms = std::min(op.m, round_up(ceil_div(op.m, pm), std::min(al.m, op.m)));
-          int64_t Ns = std::min(op.n, round_up(ceil_div(op.n, pn), std::min(al.n, op.n)));
-          int64_t used = ceil_div(op.m, Ms) * ceil_div(op.n, Ns);
-          Bw bw{core_bw(in, used), core_bw(kDram, used), core_bw(out, used)};
-          int64_t need = 0;
-          GemmTiling t = plan_slice(unit, Ms, Ns, op.k, op, hw_.sram.size_bytes, bw, &need);
-          need_min = std::min(need_min, need);
-          if (t.est_cycles < 0) continue;
-          // Ties (e.g. all memory-bound) go to the grid with more cores: more
-          // compute slack and more DMA engines in flight.
-          int64_t best_used = best.pm ? ceil_div(op.m, best.Ms) * ceil_div(op.n, best.Ns) : 0;
-          if (best.pm == 0 || t.est_cycles < best.tiling.est_cycles * 0.999 ||
-              (t.est_cycles <= best.tiling.est_cycles * 1.001 && used > best_used))
-            best = {pm, pn, Ms, Ns, t};
-        }
-      }
-      if (best.pm == 0)
-        fail(op,
-             "no tile fits the core's SRAM: the smallest tile needs " +
-                 format_quantity(static_cast<double>(need_min), Dim::Bytes) +
-                 ", core.sram.size is " + format_quantity(hw_.sram.size_bytes, Dim::Bytes),
-             "raise core.sram.size");
-      gemm_cache_[key] = {best.pm, best.pn, best.Ms, best.Ns};
-      gemm_tiling_cache_[key] = best.tiling;
+    std::vector<CoreOp> per_core(static_cast<size_t>(hw_.cores()));
+    std::string mapping, units;
+    double est = 0;
+    for (const auto& [cols, wf] : op.weight_parts()) {
+      GemmShape g;
+      g.m = op.m, g.n = cols, g.k = op.k;
+      g.a = op.a.elem, g.w = wf.elem;
+      g.w_2_4 = op.sparsity == "2:4";
+      g.ba = op.a.bits_per_element() / 8;
+      g.bw = op.density * (wf.bits_per_element() + op.sparsity_index_bits()) / 8;
+      g.bo = op.o.bits_per_element() / 8;
+      int u = pick_matmul_unit(hw_, op, g.a, g.w);
+      GemmChoice c = choose_gemm(op, g, u, in, out);
+      emit_gemm(g, u, c, in, out, per_core);
+      const GemmTiling& t = c.tiling;
+      std::ostringstream m;
+      m << (mapping.empty() ? "" : "; ")
+        << (op.w_parts.empty() ? "" : wf.str() + " x" + std::to_string(cols) + ": ") << "grid "
+        << ceil_div(g.m, c.Ms) << "x" << ceil_div(g.n, c.Ns) << " cores, tile " << t.tm << "x"
+        << t.tn << "x" << t.tk << ", " << (t.reuse_a ? "A" : "W") << " resident";
+      mapping += m.str();
+      if (units.find(hw_.units[u]->name()) == std::string::npos)
+        units += (units.empty() ? "" : "+") + hw_.units[u]->name();
+      est += t.est_cycles;
     }
-    const GemmTiling& g = best.tiling;
-    double ba = op.a.bits_per_element() / 8, bw = op.w.bits_per_element() / 8,
-           bo = op.o.bits_per_element() / 8;
-    int core = 0;
-    for (int64_t m0 = 0; m0 < op.m; m0 += best.Ms)
-      for (int64_t n0 = 0; n0 < op.n; n0 += best.Ns) {
-        int64_t Ms = std::min(best.Ms, op.m - m0), Ns = std::min(best.Ns, op.n - n0);
-        CoreOp co;
-        co.op = static_cast<uint32_t>(idx);
-        int64_t outer_n = g.reuse_a ? ceil_div(Ms, g.tm) : ceil_div(Ns, g.tn);
-        int64_t inner_n = g.reuse_a ? ceil_div(Ns, g.tn) : ceil_div(Ms, g.tm);
-        int64_t nk = ceil_div(op.k, g.tk);
+    for (auto& co : per_core)
+      if (!co.tiles.empty()) co.op = static_cast<uint32_t>(idx);
+    for (size_t c = 0; c < per_core.size(); ++c)
+      if (!per_core[c].tiles.empty()) prog_.cores[c].push_back(std::move(per_core[c]));
+    prog_.ops[idx].units = units;
+    prog_.ops[idx].mapping = mapping;
+    prog_.ops[idx].est_cycles = est;
+  }
+
+  // The core grid pm x pn over (M, N) and the per-core tiling with the lowest
+  // estimated time; ties go to the grid with more cores (more compute slack,
+  // more DMA engines in flight). Cached per shape: a model repeats its layers.
+  GemmChoice choose_gemm(const Op& op, const GemmShape& g, int u, Level in, Level out) {
+    auto key =
+        std::make_tuple(g.m, g.n, g.k, g.a.name + "/" + g.w.name + (g.w_2_4 ? "/2:4" : ""), g.ba,
+                        g.bw, g.bo, static_cast<int>(in) * 4 + static_cast<int>(out), u);
+    auto hit = gemm_cache_.find(key);
+    if (hit != gemm_cache_.end()) return hit->second;
+    const ComputeUnit& unit = *hw_.units[u];
+    TileAlign al = unit.align(g.a, g.w);
+    const int64_t P = hw_.cores();
+    GemmChoice best;
+    int64_t need_min = INT64_MAX;
+    for (int64_t pm = 1; pm <= P; ++pm) {
+      if (pm > 1 && (pm - 1) * al.m >= g.m) break;
+      for (int64_t pn = 1; pm * pn <= P; ++pn) {
+        if (pn > 1 && (pn - 1) * al.n >= g.n) break;
+        int64_t Ms = std::min(g.m, round_up(ceil_div(g.m, pm), std::min(al.m, g.m)));
+        int64_t Ns = std::min(g.n, round_up(ceil_div(g.n, pn), std::min(al.n, g.n)));
+        int64_t used = ceil_div(g.m, Ms) * ceil_div(g.n, Ns);
+        Bw bw{core_bw(in, used), core_bw(kDram, used), core_bw(out, used)};
+        int64_t need = 0;
+        GemmTiling t = plan_slice(unit, Ms, Ns, g.k, g, hw_.sram.size_bytes, bw, &need);
+        need_min = std::min(need_min, need);
+        if (t.est_cycles < 0) continue;
+        int64_t best_used = best.pm ? ceil_div(g.m, best.Ms) * ceil_div(g.n, best.Ns) : 0;
+        if (best.pm == 0 || t.est_cycles < best.tiling.est_cycles * 0.999 ||
+            (t.est_cycles <= best.tiling.est_cycles * 1.001 && used > best_used))
+          best = {pm, pn, Ms, Ns, t};
+      }
+    }
+    if (best.pm == 0)
+      fail(op,
+           "no tile fits the core's SRAM: the smallest tile needs " +
+               format_quantity(static_cast<double>(need_min), Dim::Bytes) + ", core.sram.size is " +
+               format_quantity(hw_.sram.size_bytes, Dim::Bytes),
+           "raise core.sram.size");
+    return gemm_cache_[key] = best;
+  }
+
+  // Appends the tiles of one GEMM block to the cores' tile lists.
+  void emit_gemm(const GemmShape& g, int u, const GemmChoice& c, Level in, Level out,
+                 std::vector<CoreOp>& per_core) {
+    const GemmTiling& t = c.tiling;
+    size_t core = 0;
+    for (int64_t m0 = 0; m0 < g.m; m0 += c.Ms)
+      for (int64_t n0 = 0; n0 < g.n; n0 += c.Ns, ++core) {
+        int64_t Ms = std::min(c.Ms, g.m - m0), Ns = std::min(c.Ns, g.n - n0);
+        CoreOp& co = per_core[core];
+        int64_t outer_n = t.reuse_a ? ceil_div(Ms, t.tm) : ceil_div(Ns, t.tn);
+        int64_t inner_n = t.reuse_a ? ceil_div(Ns, t.tn) : ceil_div(Ms, t.tm);
+        int64_t nk = ceil_div(g.k, t.tk);
         for (int64_t o = 0; o < outer_n; ++o)
           for (int64_t in_i = 0; in_i < inner_n; ++in_i) {
-            int64_t mi = g.reuse_a ? o : in_i, ni = g.reuse_a ? in_i : o;
-            int64_t tm = std::min(g.tm, Ms - mi * g.tm), tn = std::min(g.tn, Ns - ni * g.tn);
+            int64_t mi = t.reuse_a ? o : in_i, ni = t.reuse_a ? in_i : o;
+            int64_t tm = std::min(t.tm, Ms - mi * t.tm), tn = std::min(t.tn, Ns - ni * t.tn);
             for (int64_t ki = 0; ki < nk; ++ki) {
-              int64_t tk = std::min(g.tk, op.k - ki * g.tk);
-              Tile t;
-              // The resident operand is loaded once per outer iteration when K is a single tile.
-              bool a_resident = g.reuse_a && nk == 1 && in_i > 0;
-              bool w_resident = !g.reuse_a && nk == 1 && in_i > 0;
-              if (!a_resident) t.load_bytes[in] += tm * tk * ba;
-              if (!w_resident) t.load_bytes[kDram] += tk * tn * bw;
-              if (ki == nk - 1) t.store_bytes[out] += tm * tn * bo;
-              t.nsteps = 1;
-              t.steps[0] = {static_cast<uint16_t>(u),
-                            cache_.mm(u, tm, tn, tk, op.a.elem, op.w.elem)};
-              co.push(t);
+              int64_t tk = std::min(t.tk, g.k - ki * t.tk);
+              Tile tile;
+              // The resident operand is loaded once per outer iteration when K is one tile.
+              bool a_resident = t.reuse_a && nk == 1 && in_i > 0;
+              bool w_resident = !t.reuse_a && nk == 1 && in_i > 0;
+              if (!a_resident) tile.load_bytes[in] += static_cast<double>(tm * tk) * g.ba;
+              if (!w_resident) tile.load_bytes[kDram] += static_cast<double>(tk * tn) * g.bw;
+              if (ki == nk - 1) tile.store_bytes[out] += static_cast<double>(tm * tn) * g.bo;
+              tile.nsteps = 1;
+              tile.steps[0] = {static_cast<uint16_t>(u), cache_.mm(u, g.tile(tm, tn, tk))};
+              co.push(tile);
             }
           }
-        prog_.cores[core++].push_back(std::move(co));
       }
-    std::ostringstream m;
-    m << "grid " << ceil_div(op.m, best.Ms) << "x" << ceil_div(op.n, best.Ns) << " cores, tile "
-      << g.tm << "x" << g.tn << "x" << g.tk << ", " << (g.reuse_a ? "A" : "W")
-      << " resident across the inner loop";
-    prog_.ops[idx].units = unit.name();
-    prog_.ops[idx].mapping = m.str();
-    prog_.ops[idx].est_cycles = g.est_cycles;
   }
 
   void map_attention(const Op& op, size_t idx, Level in) {
@@ -327,12 +367,13 @@ class Mapper {
       for (int64_t h = 0; h < op.kv_heads; ++h)
         for (int64_t qb = 0; qb < q_blocks; ++qb) {
           int64_t q_rows = std::min(bq, op.q_len - qb * bq);
-          // Causal: the block's last query sees the prefix plus its own position.
-          int64_t keys = op.causal ? op.kv_len - op.q_len + qb * bq + q_rows : op.kv_len;
+          // The keys this query block attends (causal mask, sliding window).
+          auto [k_begin, k_end] = op.key_range(qb * bq, q_rows);
+          int64_t keys = k_end - k_begin;
           int64_t per = ceil_div(keys, kv_split);
           for (int64_t s = 0; s * per < keys; ++s)
-            items.push_back(
-                {s * per, std::min(keys, (s + 1) * per), q_rows, s == 0, (s + 1) * per >= keys});
+            items.push_back({k_begin + s * per, k_begin + std::min(keys, (s + 1) * per), q_rows,
+                             s == 0, (s + 1) * per >= keys});
         }
     std::vector<double> load(P, 0);
     std::vector<CoreOp> per_core(P);
@@ -348,12 +389,12 @@ class Mapper {
         if (k0 == it.keys_begin) t.load_bytes[in] += r * d * ba;  // Q, once
         t.nsteps = 3;
         t.steps[0] = {static_cast<uint16_t>(mu),
-                      cache_.mm(mu, r, kb, d, op.a.elem, op.w.elem)};  // S = Q K^T
+                      cache_.mm(mu, MatmulTile{r, kb, d, op.a.elem, op.w.elem})};  // S = Q K^T
         t.steps[1] = {static_cast<uint16_t>(vu),
                       cache_.vector(vu, r * kb, find_elementwise_fn("softmax")->ops_per_element,
                                     kAccBytes, ba)};
         t.steps[2] = {static_cast<uint16_t>(mu),
-                      cache_.mm(mu, r, d, kb, op.a.elem, op.w.elem)};  // O += P V
+                      cache_.mm(mu, MatmulTile{r, d, kb, op.a.elem, op.w.elem})};  // O += P V
         if (k0 + bk >= it.keys_end) {
           t.store_bytes[out] += r * d * (it.last_chunk && it.first_chunk ? bo : kAccBytes);
           // The new tokens' K and V are appended to the cache once per (sequence, KV head).
@@ -415,12 +456,9 @@ class Mapper {
   const HwConfig& hw_;
   Program prog_;
   CostCache cache_;
-  std::map<std::tuple<int64_t, int64_t, int64_t, std::string, std::string, std::string, int, int>,
-           std::array<int64_t, 4>>
+  std::map<std::tuple<int64_t, int64_t, int64_t, std::string, double, double, double, int, int>,
+           GemmChoice>
       gemm_cache_;
-  std::map<std::tuple<int64_t, int64_t, int64_t, std::string, std::string, std::string, int, int>,
-           GemmTiling>
-      gemm_tiling_cache_;
 };
 
 }  // namespace

@@ -48,6 +48,12 @@ std::string Params::key_path(const std::string& key) const {
 
 bool Params::has(const std::string& key) const { return node_ && node_->get(key); }
 
+SourceLoc Params::key_loc_of(const std::string& key) const {
+  if (node_)
+    if (const CNode* n = node_->get(key)) return n->key_loc.line ? n->key_loc : n->loc;
+  return loc_of(key);
+}
+
 SourceLoc Params::loc_of(const std::string& key) const {
   if (node_) {
     if (const CNode* n = node_->get(key)) return n->loc;

@@ -73,7 +73,8 @@ class Params {
   bool present() const { return node_ != nullptr; }
   const std::string& path() const { return path_; }
   std::string key_path(const std::string& key) const;
-  SourceLoc loc_of(const std::string& key) const;
+  SourceLoc loc_of(const std::string& key) const;      // where the key's value is
+  SourceLoc key_loc_of(const std::string& key) const;  // where the key itself is
   void error(const std::string& key, const std::string& message, const std::string& hint = "");
   DiagnosticSink* sink() const { return sink_; }
   // Reports keys nobody read as unknown (idempotent; the destructor calls it).

@@ -21,8 +21,9 @@ const char* op_kind_name(OpKind k) {
 
 namespace {
 const std::vector<ElementwiseFn> kFns = {
-    {"rmsnorm", 4, 1}, {"layernorm", 7, 1}, {"silu_mul", 5, 2}, {"gelu", 8, 1},     {"add", 1, 2},
-    {"rope", 3, 1},    {"softmax", 5, 1},   {"quantize", 2, 1}, {"embedding", 0, 1}};
+    {"rmsnorm", 4, 1},   {"layernorm", 7, 1}, {"silu_mul", 5, 2},   {"gelu", 8, 1},
+    {"add", 1, 2},       {"rope", 3, 1},      {"softmax", 5, 1},    {"quantize", 2, 1},
+    {"embedding", 0, 1}, {"topk", 2, 1},      {"moe_combine", 2, 1}};
 }
 
 const ElementwiseFn* find_elementwise_fn(const std::string& name) {
@@ -42,9 +43,11 @@ double Op::flops() const {
     case OpKind::Gemm:
       return 2.0 * m * n * k;
     case OpKind::Attention: {
-      // Causal: query i attends (kv_len - q_len + i + 1) keys; otherwise kv_len.
-      double keys = causal ? q_len * (kv_len - q_len) + q_len * (q_len + 1) / 2.0
-                           : static_cast<double>(q_len) * kv_len;
+      double keys = 0;
+      for (int64_t i = 0; i < q_len; ++i) {
+        auto [b, e] = key_range(i, 1);
+        keys += static_cast<double>(e - b);
+      }
       return 2.0 * 2.0 * batch * heads * keys * head_dim;  // QK^T and AV
     }
     case OpKind::Elementwise: {
@@ -55,11 +58,40 @@ double Op::flops() const {
   return 0;
 }
 
-double Op::weight_bytes() const { return kind == OpKind::Gemm ? w.bytes(double(k) * n) : 0; }
+std::vector<std::pair<int64_t, TensorFormat>> Op::weight_parts() const {
+  if (!w_parts.empty()) return w_parts;
+  return {{n, w}};
+}
+
+double Op::sparsity_index_bits() const {
+  if (sparsity == "2:4") return 2.0;                     // 2-bit position per kept weight
+  if (sparsity == "unstructured") return 1.0 / density;  // 1-bit-per-weight bitmap
+  return 0;
+}
+
+double Op::weight_bytes() const {
+  if (kind != OpKind::Gemm) return 0;
+  double bytes = 0;
+  for (const auto& [cols, f] : weight_parts())
+    bytes += static_cast<double>(k) * static_cast<double>(cols) * density *
+             (f.bits_per_element() + sparsity_index_bits()) / 8.0;
+  return bytes;
+}
+
+std::pair<int64_t, int64_t> Op::key_range(int64_t q_first, int64_t q_count) const {
+  // The queries are the last q_len positions of a kv_len-long sequence.
+  int64_t first_pos = kv_len - q_len + q_first, last_pos = first_pos + q_count - 1;
+  int64_t end = causal ? last_pos + 1 : kv_len;
+  int64_t begin = 0;
+  if (window > 0) begin = std::max<int64_t>(0, (causal ? first_pos : kv_len - 1) - window + 1);
+  return {begin, end};
+}
 
 double Op::kv_bytes_read() const {
   if (kind != OpKind::Attention) return 0;
-  return w.bytes(2.0 * batch * kv_heads * kv_len * head_dim);
+  auto [b, e] = key_range(0, q_len);
+  return w.bytes(2.0 * static_cast<double>(batch * kv_heads) * static_cast<double>(e - b) *
+                 static_cast<double>(head_dim));
 }
 
 namespace {
@@ -132,6 +164,28 @@ Trace read_trace(const std::string& path) {
           op.m = p.integer("m", std::nullopt, "rows of A and C (tokens)");
           op.n = p.integer("n", std::nullopt, "columns of W and C");
           op.k = p.integer("k", std::nullopt, "reduction dimension");
+          if (const CNode* parts = p.raw("w_parts")) {
+            int64_t total = 0;
+            if (parts->kind != CNode::Kind::Seq) {
+              sink.add({parts->loc, path_i + ".w_parts", "expected a list of {n, w}", ""});
+            } else {
+              for (size_t j = 0; j < parts->seq.size(); ++j) {
+                Params pp(&parts->seq[j], path_i + ".w_parts[" + std::to_string(j) + "]", &sink);
+                int64_t cols = pp.integer("n", std::nullopt, "output features in this format");
+                op.w_parts.push_back({cols, read_format(pp, "w", "their weight format")});
+                total += cols;
+              }
+              if (total != op.n)
+                sink.add({parts->loc, path_i + ".w_parts",
+                          "part sizes add up to " + std::to_string(total) +
+                              ", expected n = " + std::to_string(op.n),
+                          ""});
+            }
+          }
+          op.sparsity =
+              p.choice("sparsity", "", {"", "2:4", "unstructured"}, "weight sparsity pattern");
+          op.density = p.number("density", op.sparsity == "2:4" ? 0.5 : 1.0,
+                                "kept fraction of weights", 1e-6, 1);
         } else if (kind == "attention") {
           op.kind = OpKind::Attention;
           op.w = read_format(p, "kv", "KV cache format");
@@ -142,6 +196,7 @@ Trace read_trace(const std::string& path) {
           op.q_len = p.integer("q_len", std::nullopt, "query tokens per sequence");
           op.kv_len = p.integer("kv_len", std::nullopt, "keys attended per sequence");
           op.causal = p.boolean("causal", false, "causal mask within the query block");
+          op.window = p.integer("window", 0, "sliding window (keys per query), 0 = none", 0);
           op.kv_append = p.integer("kv_append", 0, "tokens appended to the KV cache", 0);
           if (op.kv_heads > 0 && op.heads % op.kv_heads != 0)
             p.error("kv_heads",
@@ -171,7 +226,8 @@ nlohmann::json trace_to_json(const Trace& t) {
   j["version"] = t.version;
   j["model"] = t.model;
   j["workload"] = t.workload;
-  j["totals"] = trace_totals(t);
+  j["totals"] = t.totals;
+  j["totals"].update(trace_totals(t));
   nlohmann::json ops = nlohmann::json::array();
   for (const auto& op : t.ops) {
     nlohmann::json o;
@@ -185,6 +241,12 @@ nlohmann::json trace_to_json(const Trace& t) {
       o["m"] = op.m;
       o["n"] = op.n;
       o["k"] = op.k;
+      if (!op.w_parts.empty()) {
+        o["w_parts"] = nlohmann::json::array();
+        for (const auto& [cols, f] : op.w_parts)
+          o["w_parts"].push_back({{"n", cols}, {"w", f.str()}});
+      }
+      if (!op.sparsity.empty()) o["sparsity"] = op.sparsity, o["density"] = op.density;
     } else if (op.kind == OpKind::Attention) {
       o["kv"] = op.w.str();
       o["batch"] = op.batch;
@@ -194,6 +256,7 @@ nlohmann::json trace_to_json(const Trace& t) {
       o["q_len"] = op.q_len;
       o["kv_len"] = op.kv_len;
       o["causal"] = op.causal;
+      if (op.window > 0) o["window"] = op.window;
       o["kv_append"] = op.kv_append;
     } else {
       o["fn"] = op.fn;
@@ -210,21 +273,28 @@ nlohmann::json trace_to_json(const Trace& t) {
 
 nlohmann::json trace_totals(const Trace& t) {
   nlohmann::json flops = nlohmann::json::object();
-  double weight_bytes = 0, kv_bytes = 0, params = 0;
+  double weight_bytes = 0, kv_bytes = 0, total = 0;
   for (const auto& op : t.ops) {
-    std::string cls = op.kind == OpKind::Gemm
-                          ? format_class(op.w.elem) + "w/" + format_class(op.a.elem) + "a"
-                      : op.kind == OpKind::Attention ? "attention/" + format_class(op.w.elem) + "kv"
-                                                     : "vector";
-    flops[cls] = flops.value(cls, 0.0) + op.flops();
+    if (op.kind == OpKind::Gemm) {
+      // FLOPs per format pair, split over the weight's column blocks.
+      for (const auto& [cols, f] : op.weight_parts()) {
+        std::string cls = format_class(f.elem) + "w/" + format_class(op.a.elem) + "a";
+        flops[cls] = flops.value(cls, 0.0) +
+                     op.flops() * static_cast<double>(cols) / static_cast<double>(op.n);
+      }
+    } else {
+      std::string cls =
+          op.kind == OpKind::Attention ? "attention/" + format_class(op.w.elem) + "kv" : "vector";
+      flops[cls] = flops.value(cls, 0.0) + op.flops();
+    }
     weight_bytes += op.weight_bytes();
-    if (op.kind == OpKind::Gemm) params += static_cast<double>(op.k) * op.n;
     kv_bytes += op.kv_bytes_read();
+    total += op.flops();
   }
   return {{"ops", t.ops.size()},
+          {"flops", total},
           {"flops_by_format", flops},
-          {"gemm_weight_params", params},
-          {"gemm_weight_bytes", weight_bytes},
+          {"weight_bytes_read", weight_bytes},
           {"kv_bytes_read", kv_bytes}};
 }
 

@@ -1,124 +1,88 @@
 #include "workloads/generator.h"
 
 #include <algorithm>
-#include <filesystem>
-
-#include "sim/hw_config.h"
-#include "sim/params.h"
+#include <cmath>
+#include <numeric>
 
 namespace bc {
-namespace fs = std::filesystem;
 
-namespace {
-
-std::vector<std::string> list_dir(const std::string& sub) {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(project_root() + "/workloads/" + sub, ec))
-    if (e.path().extension() == ".yaml") names.push_back(e.path().stem().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-std::string resolve(const std::string& name, const std::string& sub, const char* what,
-                    const char* option) {
-  if (name.find('/') != std::string::npos || fs::path(name).extension() == ".yaml") return name;
-  std::string p = project_root() + "/workloads/" + sub + "/" + name + ".yaml";
-  if (fs::exists(p)) return p;
-  auto known = list_dir(sub);
-  std::string list;
-  for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-  std::string near = nearest(name, known);
-  fail_input(SourceLoc{"<command line>", 0, 0}, option,
-             std::string("unknown ") + what + " \"" + name + "\"",
-             (near.empty() ? "" : "did you mean \"" + near + "\"? ") + "known: " + list);
-}
-
-TensorFormat format_param(Params& p, const std::string& key, std::optional<std::string> def,
-                          const std::string& help) {
-  std::string s = p.text(key, def, help);
-  std::string err;
-  auto f = parse_tensor_format(s, &err);
-  if (!f) {
-    if (p.has(key)) p.error(key, err);
-    return TensorFormat{};
+std::vector<int64_t> tokens_per_expert(int64_t tokens, const ModelDesc& m,
+                                       const std::vector<double>& load) {
+  const int64_t E = m.experts, slots = tokens * m.experts_per_token;
+  std::vector<double> share(static_cast<size_t>(E), 1.0 / static_cast<double>(E));
+  if (!load.empty()) share = load;
+  std::vector<int64_t> n(static_cast<size_t>(E));
+  std::vector<std::pair<double, int64_t>> rem;
+  int64_t given = 0;
+  for (int64_t e = 0; e < E; ++e) {
+    double exact = share[e] * static_cast<double>(slots);
+    n[e] = static_cast<int64_t>(std::floor(exact));
+    given += n[e];
+    rem.push_back({exact - static_cast<double>(n[e]), -e});  // ties go to the lower expert index
   }
-  return *f;
-}
-
-}  // namespace
-
-std::vector<std::string> known_models() { return list_dir("models"); }
-std::vector<std::string> known_quants() { return list_dir("quant"); }
-
-ModelDesc load_model(const std::string& name_or_path) {
-  std::string path = resolve(name_or_path, "models", "model", "--model");
-  CNode root = load_config_file(path);
-  DiagnosticSink sink;
-  ModelDesc m;
-  {
-    Params p(&root, "", &sink);
-    m.name = p.text("name", fs::path(path).stem().string(), "model name");
-    m.family = p.choice("family", "llama", {"llama", "mistral"}, "architecture family");
-    m.hidden = p.integer("hidden", std::nullopt, "hidden size");
-    m.ffn = p.integer("ffn", std::nullopt, "FFN intermediate size");
-    m.layers = p.integer("layers", std::nullopt, "decoder layers");
-    m.heads = p.integer("heads", std::nullopt, "attention heads");
-    m.kv_heads = p.integer("kv_heads", m.heads, "KV heads (grouped-query attention)");
-    m.head_dim = p.integer("head_dim", m.heads ? m.hidden / std::max<int64_t>(1, m.heads) : 1,
-                           "head dimension");
-    m.vocab = p.integer("vocab", std::nullopt, "vocabulary size");
-    m.tie_embeddings = p.boolean("tie_embeddings", false, "LM head shares the embedding table");
-    m.source = p.text("source", "", "where the dimensions come from");
-    if (m.kv_heads > 0 && m.heads % m.kv_heads != 0)
-      p.error("kv_heads", "heads (" + std::to_string(m.heads) +
-                              ") must be a multiple of kv_heads (" + std::to_string(m.kv_heads) +
-                              ")");
-  }
-  sink.throw_if_any();
-  return m;
-}
-
-QuantRecipe load_quant(const std::string& name_or_path) {
-  std::string path = resolve(name_or_path, "quant", "quantization recipe", "--quant");
-  CNode root = load_config_file(path);
-  DiagnosticSink sink;
-  QuantRecipe q;
-  {
-    Params p(&root, "", &sink);
-    q.name = p.text("name", fs::path(path).stem().string(), "recipe name");
-    p.text("description", "", "free text");
-    q.weights = format_param(p, "weights", std::nullopt, "weight format, e.g. int4/g128/fp16");
-    q.activations = format_param(p, "activations", std::nullopt, "GEMM input activation format");
-    q.kv_cache = format_param(p, "kv_cache", q.activations.str(), "KV cache format");
-    q.residual = format_param(p, "residual", "bf16", "residual stream and norm input format");
-    q.lm_head = format_param(p, "lm_head", q.weights.str(), "LM head weight format");
-  }
-  sink.throw_if_any();
-  return q;
+  std::sort(rem.rbegin(), rem.rend());
+  for (int64_t i = 0; i < slots - given; ++i) n[-rem[i].second]++;
+  // A token goes to distinct experts, so no expert gets more than `tokens`.
+  for (auto& x : n) x = std::min(x, tokens);
+  return n;
 }
 
 Trace generate_trace(const ModelDesc& m, const QuantRecipe& q, const WorkloadSpec& w) {
+  check_quant(q, m);
+  if (!w.expert_load.empty()) {
+    if (!m.is_moe())
+      fail_input(SourceLoc{"<command line>", 0, 0}, "--expert-load", m.name + " has no experts",
+                 "");
+    if (static_cast<int64_t>(w.expert_load.size()) != m.experts)
+      fail_input(SourceLoc{"<command line>", 0, 0}, "--expert-load",
+                 "expected " + std::to_string(m.experts) + " shares, got " +
+                     std::to_string(w.expert_load.size()),
+                 "");
+    double s = std::accumulate(w.expert_load.begin(), w.expert_load.end(), 0.0);
+    if (std::fabs(s - 1) > 1e-6 ||
+        *std::min_element(w.expert_load.begin(), w.expert_load.end()) < 0)
+      fail_input(SourceLoc{"<command line>", 0, 0}, "--expert-load",
+                 "shares must be >= 0 and add up to 1", "");
+  }
   Trace t;
   const bool decode = w.phase == "decode";
   const int64_t seq = decode ? 1 : w.seq;
   const int64_t tokens = w.batch * seq;
   const int64_t kv_len = decode ? w.context : w.context + seq;
   const int64_t q_dim = m.heads * m.head_dim, kv_dim = m.kv_heads * m.head_dim;
+  const std::string norm_fn = m.norm, act_fn = m.gated_mlp
+                                                   ? "silu_mul"
+                                                   : (m.activation == "gelu" ? "gelu" : "silu_mul");
 
   auto add = [&](Op op) {
     op.id = static_cast<int>(t.ops.size());
     t.ops.push_back(std::move(op));
     return t.ops.back().id;
   };
-  auto gemm = [&](const std::string& name, int layer, int64_t mm, int64_t n, int64_t k,
-                  const TensorFormat& wf, const TensorFormat& of, std::vector<int> deps) {
+  // A GEMM over a named weight tensor, in the formats the recipe gives it.
+  auto gemm = [&](const std::string& name, const std::string& cls, int layer, int64_t mm, int64_t n,
+                  int64_t k, bool out_residual, std::vector<int> deps) {
+    ResolvedQuant r = resolve_quant(q, cls, layer, name);
     Op op;
     op.name = name;
     op.kind = OpKind::Gemm;
     op.layer = layer;
     op.m = mm, op.n = n, op.k = k;
-    op.a = q.activations, op.w = wf, op.o = of;
+    op.a = r.activations, op.w = r.weights, op.o = out_residual ? q.residual : r.activations;
+    if (!r.parts.empty()) {
+      // Output-feature blocks sized by their fractions, largest remainder last.
+      int64_t given = 0;
+      for (size_t i = 0; i < r.parts.size(); ++i) {
+        int64_t cols =
+            i + 1 == r.parts.size()
+                ? n - given
+                : static_cast<int64_t>(std::llround(r.parts[i].fraction * static_cast<double>(n)));
+        given += cols;
+        if (cols > 0) op.w_parts.push_back({cols, r.parts[i].fmt});
+      }
+    }
+    if (!r.sparsity.pattern.empty())
+      op.sparsity = r.sparsity.pattern, op.density = r.sparsity.density;
     op.deps = std::move(deps);
     return add(op);
   };
@@ -134,6 +98,7 @@ Trace generate_trace(const ModelDesc& m, const QuantRecipe& q, const WorkloadSpe
     op.deps = std::move(deps);
     return add(op);
   };
+  auto deps_of = [](int prev) { return prev >= 0 ? std::vector<int>{prev} : std::vector<int>{}; };
 
   int prev = -1;
   if (w.embedding) {
@@ -141,63 +106,101 @@ Trace generate_trace(const ModelDesc& m, const QuantRecipe& q, const WorkloadSpe
     e.name = "embedding";
     e.kind = OpKind::Elementwise;
     e.fn = "embedding";
-    e.elements = tokens * m.hidden;
+    e.elements =
+        tokens * m.hidden * (m.max_positions > 0 ? 2 : 1);  // token (+ learned position) rows
     e.a = q.residual, e.o = q.residual;
     e.input_from_dram = true;
     prev = add(e);
   }
   for (int l = 0; l < m.layers; ++l) {
-    std::string L = "layers." + std::to_string(l) + ".";
-    std::vector<int> d0 = prev >= 0 ? std::vector<int>{prev} : std::vector<int>{};
+    const std::string L = "layers." + std::to_string(l) + ".";
+    ResolvedQuant act = resolve_quant(q, "qkv", l, L + "attn.qkv");
     int residual = prev;
-    int norm =
-        elem(L + "attn_norm", l, "rmsnorm", tokens * m.hidden, q.residual, q.activations, d0);
-    int qkv = gemm(L + "attn.qkv", l, tokens, q_dim + 2 * kv_dim, m.hidden, q.weights,
-                   q.activations, {norm});
-    int rope = elem(L + "attn.rope", l, "rope", tokens * (q_dim + kv_dim), q.activations,
-                    q.activations, {qkv});
+    int norm = elem(L + "attn_norm", l, norm_fn, tokens * m.hidden, q.residual, act.activations,
+                    deps_of(prev));
+    int qkv = gemm(L + "attn.qkv", "qkv", l, tokens, q_dim + 2 * kv_dim, m.hidden, false, {norm});
+    int pre_attn = qkv;
+    if (m.max_positions == 0)  // rotary position embedding on Q and K
+      pre_attn = elem(L + "attn.rope", l, "rope", tokens * (q_dim + kv_dim), act.activations,
+                      act.activations, {qkv});
+    ResolvedQuant ar = resolve_quant(q, "attention", l, L + "attn.attention");
     Op at;
     at.name = L + "attn.attention";
     at.kind = OpKind::Attention;
     at.layer = l;
-    at.a = q.activations, at.w = q.kv_cache, at.o = q.activations;
+    at.a = ar.activations, at.w = ar.kv_cache, at.o = ar.activations;
     at.batch = w.batch, at.heads = m.heads, at.kv_heads = m.kv_heads, at.head_dim = m.head_dim;
     at.q_len = seq, at.kv_len = kv_len, at.causal = !decode, at.kv_append = seq;
-    at.deps = {rope};
+    at.window = m.sliding_window;
+    at.deps = {pre_attn};
     int attn = add(at);
-    int o = gemm(L + "attn.o", l, tokens, m.hidden, q_dim, q.weights, q.residual, {attn});
+    int o = gemm(L + "attn.o", "o", l, tokens, m.hidden, q_dim, true, {attn});
     std::vector<int> rd = {o};
     if (residual >= 0) rd.push_back(residual);
     int res1 = elem(L + "attn.residual", l, "add", tokens * m.hidden, q.residual, q.residual, rd);
-    int norm2 =
-        elem(L + "ffn_norm", l, "rmsnorm", tokens * m.hidden, q.residual, q.activations, {res1});
-    int gu =
-        gemm(L + "ffn.gate_up", l, tokens, 2 * m.ffn, m.hidden, q.weights, q.activations, {norm2});
-    int act =
-        elem(L + "ffn.silu_mul", l, "silu_mul", tokens * m.ffn, q.activations, q.activations, {gu});
-    int down = gemm(L + "ffn.down", l, tokens, m.hidden, m.ffn, q.weights, q.residual, {act});
-    prev =
-        elem(L + "ffn.residual", l, "add", tokens * m.hidden, q.residual, q.residual, {down, res1});
+    ResolvedQuant mlp_act = resolve_quant(q, "gate_up", l, L + "ffn.gate_up");
+    int norm2 = elem(L + "ffn_norm", l, norm_fn, tokens * m.hidden, q.residual, mlp_act.activations,
+                     {res1});
+    const int64_t up = (m.gated_mlp ? 2 : 1) * m.ffn;
+    int mlp_out;
+    if (!m.is_moe()) {
+      int gu = gemm(L + "ffn.gate_up", "gate_up", l, tokens, up, m.hidden, false, {norm2});
+      int a = elem(L + "ffn.act", l, act_fn, tokens * m.ffn, mlp_act.activations,
+                   mlp_act.activations, {gu});
+      mlp_out = gemm(L + "ffn.down", "down", l, tokens, m.hidden, m.ffn, true, {a});
+    } else {
+      // Router logits, top-k selection, the experts that received tokens, and
+      // the gate-weighted combine of their outputs.
+      int router = gemm(L + "moe.router", "router", l, tokens, m.experts, m.hidden, false, {norm2});
+      int topk =
+          elem(L + "moe.topk", l, "topk", tokens * m.experts, q.residual, q.residual, {router});
+      std::vector<int> downs;
+      auto per_expert = tokens_per_expert(tokens, m, w.expert_load);
+      for (int e = 0; e < m.experts; ++e) {
+        if (per_expert[e] == 0) continue;  // an expert with no tokens reads no weights
+        const std::string E = L + "moe.experts." + std::to_string(e) + ".";
+        int gu = gemm(E + "gate_up", "gate_up", l, per_expert[e], up, m.hidden, false, {topk});
+        int a = elem(E + "act", l, act_fn, per_expert[e] * m.ffn, mlp_act.activations,
+                     mlp_act.activations, {gu});
+        downs.push_back(gemm(E + "down", "down", l, per_expert[e], m.hidden, m.ffn, true, {a}));
+      }
+      mlp_out = elem(L + "moe.combine", l, "moe_combine", tokens * m.experts_per_token * m.hidden,
+                     q.residual, q.residual, downs);
+    }
+    prev = elem(L + "ffn.residual", l, "add", tokens * m.hidden, q.residual, q.residual,
+                {mlp_out, res1});
   }
   if (w.lm_head) {
     // Only the last token of each sequence needs logits (prefill and decode alike).
-    std::vector<int> d0 = prev >= 0 ? std::vector<int>{prev} : std::vector<int>{};
-    int fn = elem("final_norm", -1, "rmsnorm", w.batch * m.hidden, q.residual, q.activations, d0);
-    gemm("lm_head", -1, w.batch, m.vocab, m.hidden, q.lm_head, q.residual, {fn});
+    ResolvedQuant lr = resolve_quant(q, "lm_head", -1, "lm_head");
+    int fn = elem("final_norm", -1, norm_fn, w.batch * m.hidden, q.residual, lr.activations,
+                  deps_of(prev));
+    gemm("lm_head", "lm_head", -1, w.batch, m.vocab, m.hidden, true, {fn});
+    if (m.tie_embeddings) t.ops.back().w = lr.weights;  // the shared table, read as the LM head
   }
-  t.model = {{"name", m.name},         {"family", m.family},
-             {"hidden", m.hidden},     {"ffn", m.ffn},
-             {"layers", m.layers},     {"heads", m.heads},
-             {"kv_heads", m.kv_heads}, {"head_dim", m.head_dim},
-             {"vocab", m.vocab},       {"tie_embeddings", m.tie_embeddings}};
+
+  // Model-level totals: all weights (every expert), in the recipe's formats.
+  double params = 0, wbytes = 0;
+  for (const auto& wt : weight_tensors(m)) {
+    params += wt.params();
+    wbytes += weight_bytes(q, wt);
+  }
+  ResolvedQuant kvq = resolve_quant(q, "attention", 0, "layers.0.attn.attention");
+  t.totals = {{"parameters", params},
+              {"active_parameters", active_param_count(m)},
+              {"weight_bytes", wbytes},
+              {"kv_bytes_per_token", kvq.kv_cache.bytes(kv_elements_per_token(m))},
+              {"kv_cache_bytes", kvq.kv_cache.bytes(kv_elements_per_token(m) *
+                                                    static_cast<double>(w.batch * kv_len))}};
+  t.model = model_to_json(m);
   t.workload = {{"phase", w.phase},
                 {"batch", w.batch},
                 {"context", w.context},
                 {"seq", seq},
                 {"quant", q.name},
-                {"weights", q.weights.str()},
-                {"activations", q.activations.str()},
-                {"kv_cache", q.kv_cache.str()}};
+                {"weights", q.base.weights ? q.base.weights->fmt.str() : ""},
+                {"activations", q.base.activations ? q.base.activations->fmt.str() : ""},
+                {"kv_cache", q.base.kv_cache ? q.base.kv_cache->fmt.str() : ""}};
   return t;
 }
 

@@ -1,26 +1,15 @@
-// Workload generator: a model description (workloads/models/NAME.yaml), a
-// quantization recipe (workloads/quant/NAME.yaml) and a serving shape become a
-// trace of dense Llama-family decoder layers.
+// Workload generator: a model, a quantization recipe and a serving shape become
+// a trace of decoder layers (dense or mixture-of-experts, Llama- or GPT-style).
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "sim/trace.h"
+#include "workloads/model.h"
+#include "workloads/quant.h"
 
 namespace bc {
-
-struct ModelDesc {
-  std::string name;
-  std::string family = "llama";
-  int64_t hidden = 0, ffn = 0, layers = 0, heads = 0, kv_heads = 0, head_dim = 0, vocab = 0;
-  bool tie_embeddings = false;
-  std::string source;
-};
-
-struct QuantRecipe {
-  std::string name;
-  TensorFormat weights, activations, kv_cache, residual, lm_head;
-};
 
 struct WorkloadSpec {
   std::string phase = "decode";  // decode | prefill
@@ -29,14 +18,16 @@ struct WorkloadSpec {
   int64_t seq = 1;         // prefill: prompt tokens per sequence
   bool lm_head = true;
   bool embedding = true;
+  // MoE: share of routed tokens each expert receives (sums to 1); empty = uniform.
+  std::vector<double> expert_load;
 };
 
-// NAME or a path to a .yaml; unknown names list the known ones.
-ModelDesc load_model(const std::string& name_or_path);
-QuantRecipe load_quant(const std::string& name_or_path);
-std::vector<std::string> known_models();
-std::vector<std::string> known_quants();
+// Tokens routed to each expert: slots = tokens x experts_per_token, split by
+// `load` (uniform when empty) with largest remainders, so they sum exactly.
+std::vector<int64_t> tokens_per_expert(int64_t tokens, const ModelDesc& m,
+                                       const std::vector<double>& load);
 
+// Throws InputError when the recipe does not fit the model.
 Trace generate_trace(const ModelDesc& m, const QuantRecipe& q, const WorkloadSpec& w);
 
 }  // namespace bc

@@ -1,0 +1,311 @@
+#include "workloads/model.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "sim/config_tree.h"
+#include "sim/hw_config.h"
+#include "sim/params.h"
+
+namespace bc {
+namespace fs = std::filesystem;
+
+std::vector<WeightTensor> weight_tensors(const ModelDesc& m) {
+  std::vector<WeightTensor> w;
+  const int64_t q = m.heads * m.head_dim, kv = m.kv_heads * m.head_dim;
+  const bool ln = m.norm == "layernorm";
+  auto add = [&](std::string name, std::string cls, int layer, int64_t k, int64_t n,
+                 int expert = -1) {
+    w.push_back({std::move(name), std::move(cls), layer, k, n, expert});
+  };
+  add("embedding", "embedding", -1, m.vocab, m.hidden);
+  if (m.max_positions > 0) add("position_embedding", "embedding", -1, m.max_positions, m.hidden);
+  for (int l = 0; l < m.layers; ++l) {
+    std::string L = "layers." + std::to_string(l) + ".";
+    add(L + "attn_norm", "norm", l, 1, m.hidden * (ln ? 2 : 1));
+    add(L + "attn.qkv", "qkv", l, m.hidden, q + 2 * kv);
+    if (m.attention_bias) add(L + "attn.qkv_bias", "bias", l, 1, q + 2 * kv);
+    add(L + "attn.o", "o", l, q, m.hidden);
+    if (m.attention_bias && m.family == "gpt") add(L + "attn.o_bias", "bias", l, 1, m.hidden);
+    add(L + "ffn_norm", "norm", l, 1, m.hidden * (ln ? 2 : 1));
+    const int64_t up = (m.gated_mlp ? 2 : 1) * m.ffn;
+    if (m.is_moe()) {
+      add(L + "moe.router", "router", l, m.hidden, m.experts);
+      for (int e = 0; e < m.experts; ++e) {
+        std::string E = L + "moe.experts." + std::to_string(e) + ".";
+        add(E + "gate_up", "gate_up", l, m.hidden, up, e);
+        add(E + "down", "down", l, m.ffn, m.hidden, e);
+      }
+    } else {
+      add(L + "ffn.gate_up", "gate_up", l, m.hidden, up);
+      if (m.mlp_bias) add(L + "ffn.gate_up_bias", "bias", l, 1, up);
+      add(L + "ffn.down", "down", l, m.ffn, m.hidden);
+      if (m.mlp_bias) add(L + "ffn.down_bias", "bias", l, 1, m.hidden);
+    }
+  }
+  add("final_norm", "norm", -1, 1, m.hidden * (ln ? 2 : 1));
+  if (!m.tie_embeddings) add("lm_head", "lm_head", -1, m.hidden, m.vocab);
+  return w;
+}
+
+double param_count(const ModelDesc& m) {
+  double p = 0;
+  for (const auto& t : weight_tensors(m)) p += t.params();
+  return p;
+}
+
+double active_param_count(const ModelDesc& m) {
+  double p = 0;
+  for (const auto& t : weight_tensors(m))
+    if (t.expert < 0 || t.expert < m.experts_per_token) p += t.params();
+  return p;
+}
+
+double kv_elements_per_token(const ModelDesc& m) {
+  return 2.0 * static_cast<double>(m.layers) * static_cast<double>(m.kv_heads) *
+         static_cast<double>(m.head_dim);
+}
+
+namespace {
+
+const std::vector<std::string> kFamilies = {"llama", "mistral", "mixtral",
+                                            "qwen2", "gpt",     "bitnet"};
+
+void check_model(const ModelDesc& m, Params& p) {
+  if (m.kv_heads > 0 && m.heads % m.kv_heads != 0)
+    p.error("kv_heads", "heads (" + std::to_string(m.heads) + ") must be a multiple of kv_heads (" +
+                            std::to_string(m.kv_heads) + ")");
+  if (m.is_moe() && (m.experts_per_token < 1 || m.experts_per_token > m.experts))
+    p.error("experts_per_token",
+            "must be between 1 and experts (" + std::to_string(m.experts) + ")");
+}
+
+std::vector<std::string> list_models() {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(project_root() + "/workloads/models", ec))
+    if (e.path().extension() == ".yaml") names.push_back(e.path().stem().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+ModelDesc read_model_yaml(const std::string& path) {
+  CNode root = load_config_file(path);
+  DiagnosticSink sink;
+  ModelDesc m;
+  {
+    Params p(&root, "", &sink);
+    m.name = p.text("name", fs::path(path).stem().string(), "model name");
+    m.family = p.choice("family", "llama", kFamilies, "architecture family");
+    m.hidden = p.integer("hidden", std::nullopt, "hidden size");
+    m.ffn = p.integer("ffn", std::nullopt, "FFN intermediate size (per expert for MoE)");
+    m.layers = p.integer("layers", std::nullopt, "decoder layers");
+    m.heads = p.integer("heads", std::nullopt, "attention heads");
+    m.kv_heads = p.integer("kv_heads", m.heads, "KV heads (grouped-query attention)");
+    m.head_dim = p.integer("head_dim", m.heads ? m.hidden / std::max<int64_t>(1, m.heads) : 1,
+                           "head dimension");
+    m.vocab = p.integer("vocab", std::nullopt, "vocabulary size");
+    m.tie_embeddings = p.boolean("tie_embeddings", false, "LM head shares the embedding table");
+    m.sliding_window = p.integer("sliding_window", 0, "attention window in tokens, 0 = full", 0);
+    m.experts = p.integer("experts", 0, "MoE experts per layer, 0 = dense", 0);
+    m.experts_per_token =
+        p.integer("experts_per_token", m.experts ? 2 : 0, "experts each token is routed to", 0);
+    bool gpt = m.family == "gpt";
+    m.gated_mlp = p.boolean("gated_mlp", !gpt, "SwiGLU MLP (gate, up, down) vs plain (up, down)");
+    m.norm =
+        p.choice("norm", gpt ? "layernorm" : "rmsnorm", {"rmsnorm", "layernorm"}, "normalisation");
+    m.activation =
+        p.choice("activation", gpt ? "gelu" : "silu", {"silu", "gelu"}, "MLP activation");
+    m.attention_bias =
+        p.boolean("attention_bias", gpt || m.family == "qwen2", "biases on attention projections");
+    m.mlp_bias = p.boolean("mlp_bias", gpt, "biases on MLP projections");
+    m.max_positions =
+        p.integer("max_positions", 0, "learned position embeddings (gpt), 0 = rotary", 0);
+    m.source = p.text("source", "", "where the dimensions come from");
+    check_model(m, p);
+  }
+  sink.throw_if_any();
+  return m;
+}
+
+}  // namespace
+
+std::vector<std::string> known_models() { return list_models(); }
+
+ModelDesc load_model(const std::string& name_or_path) {
+  fs::path p(name_or_path);
+  if (p.extension() == ".json") return read_hf_config(name_or_path);
+  if (name_or_path.find('/') != std::string::npos || p.extension() == ".yaml")
+    return read_model_yaml(name_or_path);
+  std::string file = project_root() + "/workloads/models/" + name_or_path + ".yaml";
+  if (fs::exists(file)) return read_model_yaml(file);
+  auto known = list_models();
+  std::string list;
+  for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+  std::string near = nearest(name_or_path, known);
+  fail_input(SourceLoc{"<command line>", 0, 0}, "--model", "unknown model \"" + name_or_path + "\"",
+             (near.empty() ? "" : "did you mean \"" + near + "\"? ") + "known: " + list +
+                 "; or give a .yaml model file or a Hugging Face config.json");
+}
+
+// Hugging Face config.json. JSON is YAML, so it goes through the located parser
+// and every error has file:line:column. Keys that describe the architecture are
+// mapped; the rest (token ids, rope and training settings) are listed.
+ModelDesc read_hf_config(const std::string& path) {
+  CNode root = load_config_file(path);
+  DiagnosticSink sink;
+  ModelDesc m;
+  m.name = fs::path(path).parent_path().filename().string();
+  if (m.name.empty() || m.name == ".") m.name = fs::path(path).stem().string();
+  m.source = "Hugging Face config.json " + path;
+  std::set<std::string> used;
+  auto get = [&](const std::string& key) -> const CNode* {
+    const CNode* n = root.get(key);
+    if (n) used.insert(key);
+    return n;
+  };
+  auto integer = [&](std::initializer_list<const char*> keys, bool required,
+                     int64_t def) -> int64_t {
+    for (const char* k : keys) {
+      if (const CNode* n = get(k)) {
+        if (n->kind == CNode::Kind::Null) return def;
+        try {
+          size_t used_chars = 0;
+          long long v = std::stoll(n->scalar, &used_chars);
+          if (used_chars != n->scalar.size() || v < 0) throw std::invalid_argument("x");
+          return v;
+        } catch (const std::exception&) {
+          sink.add({n->loc, k, "expected a non-negative integer, got \"" + n->scalar + "\"", ""});
+          return def;
+        }
+      }
+    }
+    if (required)
+      sink.add({root.loc, *keys.begin(),
+                "missing key in config.json (needed to describe the model)", ""});
+    return def;
+  };
+  auto boolean = [&](const char* key, bool def) {
+    const CNode* n = get(key);
+    return n && n->is_scalar() ? n->scalar == "true" : def;
+  };
+  const CNode* mt = get("model_type");
+  get("architectures");
+  std::string type = mt && mt->is_scalar() ? mt->scalar : "";
+  static const std::map<std::string, std::string> kTypes = {
+      {"llama", "llama"}, {"mistral", "mistral"}, {"mixtral", "mixtral"}, {"qwen2", "qwen2"},
+      {"gpt2", "gpt"},    {"gpt", "gpt"},         {"openai-gpt", "gpt"},  {"bitnet", "bitnet"}};
+  auto fam = kTypes.find(type);
+  if (fam == kTypes.end()) {
+    std::string list;
+    for (const auto& [k, v] : kTypes) list += (list.empty() ? "" : ", ") + k;
+    fail_input(mt ? mt->loc : root.loc, "model_type",
+               mt ? "unknown model family \"" + type + "\"" : "no model_type in config.json",
+               "supported model_type values: " + list);
+  }
+  m.family = fam->second;
+  if (m.family == "gpt") {
+    m.hidden = integer({"n_embd", "hidden_size"}, true, 0);
+    m.layers = integer({"n_layer", "num_hidden_layers"}, true, 0);
+    m.heads = integer({"n_head", "num_attention_heads"}, true, 0);
+    m.ffn = integer({"n_inner", "intermediate_size"}, false, 0);
+    if (m.ffn == 0) m.ffn = 4 * m.hidden;  // GPT-2/3 convention when n_inner is null
+    m.kv_heads = m.heads;
+    m.max_positions = integer({"n_positions", "max_position_embeddings"}, false, 0);
+    m.gated_mlp = false, m.norm = "layernorm", m.activation = "gelu";
+    m.attention_bias = m.mlp_bias = true;
+    m.tie_embeddings = boolean("tie_word_embeddings", true);
+  } else {
+    m.hidden = integer({"hidden_size"}, true, 0);
+    m.ffn = integer({"intermediate_size"}, true, 0);
+    m.layers = integer({"num_hidden_layers"}, true, 0);
+    m.heads = integer({"num_attention_heads"}, true, 0);
+    m.kv_heads = integer({"num_key_value_heads"}, false, m.heads);
+    m.tie_embeddings = boolean("tie_word_embeddings", false);
+    m.attention_bias = boolean("attention_bias", m.family == "qwen2");
+    m.mlp_bias = boolean("mlp_bias", false);
+    bool sliding = boolean("use_sliding_window", m.family != "qwen2");
+    int64_t window = integer({"sliding_window"}, false, 0);
+    m.sliding_window = sliding ? window : 0;
+    m.experts = integer({"num_local_experts", "num_experts"}, false, 0);
+    m.experts_per_token = integer({"num_experts_per_tok"}, false, m.experts ? 2 : 0);
+    if (m.experts > 0 && m.family != "qwen2") m.family = "mixtral";
+  }
+  m.vocab = integer({"vocab_size"}, true, 0);
+  int64_t hd = integer({"head_dim"}, false, 0);
+  m.head_dim = hd > 0 ? hd : (m.heads ? m.hidden / m.heads : 0);
+  for (const char* k : {"hidden_act", "activation_function"})
+    if (const CNode* n = get(k))
+      m.activation = n->scalar.find("gelu") != std::string::npos ? "gelu" : "silu";
+  if (get("rms_norm_eps")) m.norm = "rmsnorm";
+  if (get("layer_norm_epsilon") || get("layer_norm_eps")) m.norm = "layernorm";
+  for (const auto& [k, v] : root.map)
+    if (!used.count(k)) m.unmapped_keys.push_back(k);
+  {
+    Params p(nullptr, "", &sink);
+    check_model(m, p);
+  }
+  sink.throw_if_any();
+  return m;
+}
+
+nlohmann::json to_hf_config(const ModelDesc& m) {
+  nlohmann::json j;
+  if (m.family == "gpt") {
+    j = {{"model_type", "gpt2"},
+         {"n_embd", m.hidden},
+         {"n_layer", m.layers},
+         {"n_head", m.heads},
+         {"n_inner", m.ffn},
+         {"n_positions", m.max_positions},
+         {"vocab_size", m.vocab},
+         {"tie_word_embeddings", m.tie_embeddings},
+         {"activation_function", "gelu_new"},
+         {"layer_norm_epsilon", 1e-5}};
+    return j;
+  }
+  j = {{"model_type", m.family == "bitnet" ? "bitnet" : m.family},
+       {"hidden_size", m.hidden},
+       {"intermediate_size", m.ffn},
+       {"num_hidden_layers", m.layers},
+       {"num_attention_heads", m.heads},
+       {"num_key_value_heads", m.kv_heads},
+       {"head_dim", m.head_dim},
+       {"vocab_size", m.vocab},
+       {"tie_word_embeddings", m.tie_embeddings},
+       {"hidden_act", m.activation},
+       {"rms_norm_eps", 1e-5}};
+  if (m.attention_bias) j["attention_bias"] = true;
+  if (m.sliding_window > 0) j["sliding_window"] = m.sliding_window;
+  if (m.family == "qwen2") j["use_sliding_window"] = m.sliding_window > 0;
+  if (m.is_moe())
+    j["num_local_experts"] = m.experts, j["num_experts_per_tok"] = m.experts_per_token;
+  return j;
+}
+
+nlohmann::json model_to_json(const ModelDesc& m) {
+  return {{"name", m.name},
+          {"family", m.family},
+          {"hidden", m.hidden},
+          {"ffn", m.ffn},
+          {"layers", m.layers},
+          {"heads", m.heads},
+          {"kv_heads", m.kv_heads},
+          {"head_dim", m.head_dim},
+          {"vocab", m.vocab},
+          {"tie_embeddings", m.tie_embeddings},
+          {"sliding_window", m.sliding_window},
+          {"experts", m.experts},
+          {"experts_per_token", m.experts_per_token},
+          {"gated_mlp", m.gated_mlp},
+          {"norm", m.norm},
+          {"activation", m.activation},
+          {"attention_bias", m.attention_bias},
+          {"mlp_bias", m.mlp_bias},
+          {"max_positions", m.max_positions},
+          {"source", m.source}};
+}
+
+}  // namespace bc
