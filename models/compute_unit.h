@@ -22,9 +22,10 @@ namespace bc {
 // C[m x n] (+)= A[m x k] * W[k x n]: one tile of a GEMM or of attention.
 struct MatmulTile {
   int64_t m = 1, n = 1, k = 1;
-  Format a;            // activation (streamed operand); int8 unless set
-  Format w;            // weight (or K/V cache in attention)
-  bool w_2_4 = false;  // W is 2:4 structured-sparse (half its values are zero)
+  Format a;             // activation (streamed operand); int8 unless set
+  Format w;             // weight (or K/V cache in attention)
+  bool w_2_4 = false;   // W is 2:4 structured-sparse (half its values are zero)
+  int64_t w_group = 0;  // W's scale group size along K (0: no group scales)
 };
 
 inline const Format& fp32() {
@@ -94,8 +95,29 @@ class ComputeUnit {
 
   virtual nlohmann::json resolved() const = 0;
 
+  // Table precompute (LUT cores): work that must happen once per activation
+  // tile before its matmul tiles, reused across all output columns and weight
+  // bit-planes. Units without tables return false.
+  virtual bool has_precompute() const { return false; }
+  // The precompute as element-wise work (tables to build) for an m x k activation tile.
+  virtual VectorTile precompute_work(int64_t m, int64_t k, const Format& a) const;
+  // Unit that builds the tables: a vector unit's name, or "" for the unit's own
+  // precompute engine (then precompute_cost() gives its cycles and actions).
+  virtual std::string precompute_unit() const { return ""; }
+  virtual TileCost precompute_cost(int64_t m, int64_t k, const Format& a) const;
+  // Fused: the producing element-wise op builds the tables in its pass, and the
+  // matmul loads tables instead of activations.
+  virtual bool precompute_fused() const { return false; }
+  virtual double table_bytes_per_activation(const Format& a) const;
+
+  // Fallback for formats the unit cannot execute: a vector unit converts the
+  // operand to a format it can (its cost is counted). "" = no fallback.
+  virtual std::string fallback_unit() const { return fallback_; }
+  virtual std::vector<Format> fallback_formats() const { return {}; }
+
  protected:
   std::string name_;
+  std::string fallback_;
   friend class UnitRegistry;
 };
 

@@ -45,7 +45,7 @@ void ChipContext::wait_done(int op) {
 }
 
 void ChipContext::core_done(int op, int core, Tick finish, Tick compute, Tick dep_stall,
-                            Tick mem_stall) {
+                            Tick mem_stall, Tick precompute) {
   OpRecord& r = ops[op];
   if (r.critical_core < 0 || finish > r.end) {
     r.end = finish;
@@ -53,6 +53,7 @@ void ChipContext::core_done(int op, int core, Tick finish, Tick compute, Tick de
     r.compute = compute;
     r.dependency_stall = dep_stall;
     r.memory_stall = mem_stall;
+    r.precompute = precompute;
   }
   if (--r.remaining == 0) {
     r.complete = true;
@@ -122,7 +123,7 @@ void Core::compute_process() {
     const CoreOp& co = ops_[j];
     const int op = static_cast<int>(co.op);
     CountSink counts = chip_.sink(op, id_);
-    Tick busy = 0, finish = 0, first_start = 0;
+    Tick busy = 0, finish = 0, first_start = 0, pre = 0;
     bool first = true;
     for (const Tile& t : co.tiles) {
       for (uint32_t r = 0; r < t.repeat; ++r) {
@@ -141,6 +142,7 @@ void Core::compute_process() {
           Tick sram_done = chip_.sram[id_].access(now(), c.sram_read_bytes + c.sram_write_bytes);
           Tick end = std::max(now() + unit_time, sram_done);
           busy += unit_time;
+          if (st.tag == kStepPrecompute) pre += unit_time;
           const int base = chip_.unit_action_base[st.unit];
           for (const ActionCount& a : c.actions) counts.add(base + a.action, a.count);
           counts.add(kSramRead, c.sram_read_bytes);
@@ -161,7 +163,7 @@ void Core::compute_process() {
     Tick dep = dep_ready_[j] > free_at ? std::min(dep_ready_[j], first_start) - free_at : 0;
     Tick window = finish - free_at;
     Tick mem = window > busy + dep ? window - busy - dep : 0;
-    chip_.core_done(op, id_, finish, busy, dep, mem);
+    chip_.core_done(op, id_, finish, busy, dep, mem, pre);
     free_at = now();
   }
 }

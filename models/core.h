@@ -25,6 +25,7 @@ struct OpRecord {
   bool complete = false;
   int critical_core = -1;
   Tick compute = 0, memory_stall = 0, dependency_stall = 0;  // critical core's
+  Tick precompute = 0;  // critical core's busy time in table precompute (part of compute)
 };
 
 // Shared state of one simulated chip: the resources cores contend for, the op
@@ -55,7 +56,8 @@ struct ChipContext {
             &core_counts[static_cast<size_t>(core) * num_actions]};
   }
   void wait_done(int op);
-  void core_done(int op, int core, Tick finish, Tick compute, Tick dep_stall, Tick mem_stall);
+  void core_done(int op, int core, Tick finish, Tick compute, Tick dep_stall, Tick mem_stall,
+                 Tick precompute);
 };
 
 class Core : public sc_core::sc_module {

@@ -34,6 +34,8 @@ class MacArray : public ComputeUnit {
                 "MACs per PE per cycle for each datapath class, e.g. {bf16: 1, int8: 2}");
     pe_ = p.text("pe", "mac_pe_fp16", "library component of one PE (area, leakage, MAC energy)");
     acc_bytes_ = p.integer("accumulator_bytes", 4, "bytes of a partial sum (int32/fp32)", 1, 8);
+    fallback_ =
+        p.text("fallback", "", "vector unit that converts unsupported formats (\"\" = none)");
     sparse_2_4_ =
         p.boolean("sparse_2_4", false,
                   "skip the zeros of 2:4-sparse weights (sparse tensor core): half the K steps");
@@ -102,6 +104,13 @@ class MacArray : public ComputeUnit {
   }
 
   std::vector<std::string> formats() const override { return rates_.classes(); }
+  // Converted operands go to the unit's widest class (the least lossy).
+  std::vector<Format> fallback_formats() const override {
+    std::string widest = rates_.classes().front();
+    for (const auto& c : rates_.classes())
+      if (format(c).value_bits > format(widest).value_bits) widest = c;
+    return {format(widest), format(widest)};
+  }
 
   std::vector<std::string> actions() const override {
     std::vector<std::string> a;
@@ -128,6 +137,7 @@ class MacArray : public ComputeUnit {
             {"fold_pipelining", pipelined_},
             {"rates", rates_.rates()},
             {"sparse_2_4", sparse_2_4_},
+            {"fallback", fallback_},
             {"pe", pe_},
             {"accumulator_bytes", acc_bytes_}};
   }

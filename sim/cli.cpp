@@ -202,21 +202,25 @@ int cmd_trace(int argc, char** argv) {
   std::string text = j.dump(1) + "\n";
   // The totals go to stdout when the trace goes to a file, else to stderr.
   std::ostream& info = out.empty() ? std::cerr : std::cout;
-  if (out.empty()) std::cout << text;
-  else write_file_atomic(out, text);
+  if (out.empty())
+    std::cout << text;
+  else
+    write_file_atomic(out, text);
   const auto& tt = j["totals"];
   auto q = [](double v, Dim d) { return format_quantity(v, d); };
-  info << "trace: " << t.model["name"].get<std::string>() << " " << w.phase << ", batch " << w.batch << ", context "
-       << w.context << ", " << w.quant << (out.empty() ? "" : " -> " + out) << " (" << tt["ops"] << " ops)\n";
+  info << "trace: " << t.model["name"].get<std::string>() << " " << w.phase << ", batch " << w.batch
+       << ", context " << w.context << ", " << w.quant << (out.empty() ? "" : " -> " + out) << " ("
+       << tt["ops"] << " ops)\n";
   info << "  parameters        " << tt["parameters"].get<double>() << " (active per token "
        << tt["active_parameters"].get<double>() << ")\n";
-  info << "  weight bytes      " << q(tt["weight_bytes"].get<double>(), Dim::Bytes) << " (read by this step "
-       << q(tt["weight_bytes_read"].get<double>(), Dim::Bytes) << ")\n";
-  info << "  KV cache          " << q(tt["kv_bytes_per_token"].get<double>(), Dim::Bytes) << " per token, "
-       << q(tt["kv_cache_bytes"].get<double>(), Dim::Bytes) << " held, "
+  info << "  weight bytes      " << q(tt["weight_bytes"].get<double>(), Dim::Bytes)
+       << " (read by this step " << q(tt["weight_bytes_read"].get<double>(), Dim::Bytes) << ")\n";
+  info << "  KV cache          " << q(tt["kv_bytes_per_token"].get<double>(), Dim::Bytes)
+       << " per token, " << q(tt["kv_cache_bytes"].get<double>(), Dim::Bytes) << " held, "
        << q(tt["kv_bytes_read"].get<double>(), Dim::Bytes) << " read by this step\n";
   info << "  ops               " << tt["flops"].get<double>() << " (2 per MAC)\n";
-  for (auto& [k, v] : tt["flops_by_format"].items()) info << "    " << k << ": " << v.get<double>() << "\n";
+  for (auto& [k, v] : tt["flops_by_format"].items())
+    info << "    " << k << ": " << v.get<double>() << "\n";
   return 0;
 }
 

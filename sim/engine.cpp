@@ -32,6 +32,7 @@ SimResult simulate(const HwConfig& hw, const Program& prog) {
     o.compute_cycles = static_cast<double>(rec.compute) / cyc;
     o.memory_stall_cycles = static_cast<double>(rec.memory_stall) / cyc;
     o.dependency_stall_cycles = static_cast<double>(rec.dependency_stall) / cyc;
+    o.precompute_cycles = static_cast<double>(rec.precompute) / cyc;
     r.latency_s = std::max(r.latency_s, o.end_s);
   }
   r.num_actions = chip.num_actions;

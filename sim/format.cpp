@@ -1,5 +1,7 @@
 #include "sim/format.h"
 
+#include <cctype>
+#include <cmath>
 #include <map>
 #include <stdexcept>
 
@@ -123,6 +125,8 @@ double TensorFormat::bits_per_element() const {
   if (group_size > 0) {
     if (scale) bits += scale->storage_bits / static_cast<double>(group_size);
     if (zero_point) bits += elem.storage_bits / static_cast<double>(group_size);
+    if (type_set > 1)
+      bits += std::ceil(std::log2(static_cast<double>(type_set))) / static_cast<double>(group_size);
   }
   return bits;
 }
@@ -133,6 +137,7 @@ std::string TensorFormat::str() const {
     s += "/g" + std::to_string(group_size);
     if (scale) s += "/" + scale->name;
     if (zero_point) s += "/zp";
+    if (type_set > 1) s += "/t" + std::to_string(type_set);
   }
   return s;
 }
@@ -172,17 +177,25 @@ std::optional<TensorFormat> parse_tensor_format(const std::string& text, std::st
     return std::nullopt;
   }
   tf.scale = format("fp16");  // the usual group scale format (GPTQ, AWQ)
-  if (parts.size() >= 3) {
-    auto s = find_format(parts[2]);
-    if (!s) return unknown(parts[2]);
-    tf.scale = *s;
-  }
-  if (parts.size() >= 4) {
-    if (parts[3] != "zp" || parts.size() > 4) {
-      *error = "expected \"zp\" (zero point) as the last part of \"" + text + "\"";
-      return std::nullopt;
+  for (size_t i = 2; i < parts.size(); ++i) {
+    const std::string& p = parts[i];
+    if (p == "zp") {
+      tf.zero_point = true;
+    } else if (p.size() > 1 && p[0] == 't' && std::isdigit(static_cast<unsigned char>(p[1]))) {
+      try {
+        tf.type_set = std::stoll(p.substr(1));
+      } catch (const std::exception&) {
+        tf.type_set = 0;
+      }
+      if (tf.type_set < 2) {
+        *error = "a type set \"" + p + "\" needs at least 2 types";
+        return std::nullopt;
+      }
+    } else {
+      auto s = find_format(p);
+      if (!s) return unknown(p);
+      tf.scale = *s;
     }
-    tf.zero_point = true;
   }
   return tf;
 }

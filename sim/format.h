@@ -43,6 +43,8 @@ struct TensorFormat {
   int64_t group_size = 0;  // 0 = no group scales (per-tensor / per-channel, negligible)
   std::optional<Format> scale;
   bool zero_point = false;  // zero point stored per group, in the element format's width
+  int64_t type_set =
+      0;  // each group picks its data type from this many (BitMoD-style): log2 bits per group
 
   double bits_per_element() const;
   // Bytes to hold `elements` values with their scales.
@@ -50,7 +52,8 @@ struct TensorFormat {
   std::string str() const;  // "int4/g128/fp16" or "int8"
 };
 
-// Parses "int8", "int4/g128/fp16", "int4/g128/fp16/zp"; error text on failure.
+// Parses "int8", "int4/g128/fp16", "int4/g128/fp16/zp", "fp4/g128/fp16/t4" (after
+// the group: a scale format, "zp" and "tN" in any order); error text on failure.
 std::optional<TensorFormat> parse_tensor_format(const std::string& text, std::string* error);
 
 }  // namespace bc

@@ -117,12 +117,17 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
             "<" + (raw && raw->is_scalar() ? raw->scalar : std::string("unit")) + ">";
         auto up = std::make_shared<Params>(units.map(name, "a compute unit", true, doc_key));
         std::string type = up->choice("type", std::nullopt, UnitRegistry::types(), "unit type");
-        auto u = UnitRegistry::create(type, name, *up);
+        // An unknown type was reported; reading its keys as another type would only add noise.
+        bool known = raw && raw->is_scalar() && raw->scalar == type;
+        auto u = known ? UnitRegistry::create(type, name, *up) : nullptr;
+        if (!known) up->entry_names();
         up->finish();
-        if (u) hw.units.push_back(std::move(u));
-        unit_params.emplace_back(name, up);
+        if (u) {
+          hw.units.push_back(std::move(u));
+          unit_params.emplace_back(name, up);  // kept aligned with hw.units
+        }
       }
-      if (units.present() && hw.units.empty() && unit_params.empty())
+      if (units.present() && units.entry_names().empty())
         core.error("units", "a core needs at least one compute unit");
     }
     {
@@ -131,6 +136,24 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
       read_channels(d, hw.dram, true);
       Params s = mem.map("shared_sram", "optional on-chip shared SRAM level (like a GPU L2)");
       read_channels(s, hw.shared_sram, false);
+    }
+    // Units named by other units (table builders, fallbacks) must be vector units of the core.
+    for (size_t i = 0; i < hw.units.size(); ++i) {
+      auto check = [&](const std::string& key, const std::string& name) {
+        if (name.empty() || name == "dedicated") return;
+        for (const auto& u : hw.units)
+          if (u->name() == name && u->can_vector(fp32(), nullptr)) return;
+        std::vector<std::string> vec;
+        for (const auto& u : hw.units)
+          if (u->can_vector(fp32(), nullptr)) vec.push_back(u->name());
+        std::string list;
+        for (const auto& v : vec) list += (list.empty() ? "" : ", ") + v;
+        unit_params[i].second->error(
+            key, "\"" + name + "\" is not a vector unit of this core",
+            list.empty() ? "add a vector_unit to core.units" : "vector units: " + list);
+      };
+      check("fallback", hw.units[i]->fallback_unit());
+      if (hw.units[i]->has_precompute()) check("precompute", hw.units[i]->precompute_unit());
     }
     top.finish();
     sink.throw_if_any();  // the library check below needs the values above

@@ -17,7 +17,8 @@ struct CostCache {
   const HwConfig& hw;
   std::map<std::tuple<int, int64_t, int64_t, int64_t, std::string, std::string, bool>, uint32_t>
       matmul;
-  std::map<std::tuple<int, int64_t, double, double, double>, uint32_t> vec;
+  std::map<std::tuple<int, int64_t, double, double, double, std::string>, uint32_t> vec;
+  std::map<std::tuple<int, int64_t, int64_t, std::string>, uint32_t> pre;
 
   uint32_t add(int unit, TileCost c) {
     prog.costs.push_back(std::move(c));
@@ -30,17 +31,29 @@ struct CostCache {
     if (it != matmul.end()) return it->second;
     return matmul[key] = add(unit, hw.units[unit]->matmul(t));
   }
-  uint32_t vector(int unit, int64_t elements, double ops, double rd, double wr) {
-    auto key = std::make_tuple(unit, elements, ops, rd, wr);
+  uint32_t vector(int unit, const VectorTile& t) {
+    auto key = std::make_tuple(unit, t.elements, t.ops_per_element, t.read_bytes_per_element,
+                               t.write_bytes_per_element, t.fmt.name);
     auto it = vec.find(key);
     if (it != vec.end()) return it->second;
+    return vec[key] = add(unit, hw.units[unit]->vector(t));
+  }
+  // Element-wise work in fp32 (the vector unit's default arithmetic).
+  uint32_t vector(int unit, int64_t elements, double ops, double rd, double wr) {
     VectorTile t;
     t.elements = elements;
     t.ops_per_element = ops;
-    t.fmt = fp32();  // element-wise math runs in fp32
+    t.fmt = fp32();
     t.read_bytes_per_element = rd;
     t.write_bytes_per_element = wr;
-    return vec[key] = add(unit, hw.units[unit]->vector(t));
+    return vector(unit, t);
+  }
+  // Table precompute of an m x k activation tile on a LUT unit's own engine.
+  uint32_t precompute(int unit, int64_t m, int64_t k, const Format& a) {
+    auto key = std::make_tuple(unit, m, k, a.name);
+    auto it = pre.find(key);
+    if (it != pre.end()) return it->second;
+    return pre[key] = add(unit, hw.units[unit]->precompute_cost(m, k, a));
   }
 };
 
@@ -49,17 +62,45 @@ struct CostCache {
              hint);
 }
 
-int pick_matmul_unit(const HwConfig& hw, const Op& op, const Format& a, const Format& w) {
+// How a GEMM block runs: the unit, the formats it executes, and the conversions
+// its fallback vector unit performs first when the unit cannot take the op's
+// formats directly.
+struct UnitChoice {
+  int unit = -1;
+  Format a, w;            // formats the unit executes
+  int convert_unit = -1;  // fallback vector unit (-1: no conversion)
+  bool convert_a = false, convert_w = false;
+};
+
+int unit_index(const HwConfig& hw, const std::string& name) {
+  for (size_t i = 0; i < hw.units.size(); ++i)
+    if (hw.units[i]->name() == name) return static_cast<int>(i);
+  return -1;
+}
+
+UnitChoice pick_matmul_unit(const HwConfig& hw, const Op& op, const Format& a, const Format& w) {
   std::string reasons;
   for (size_t i = 0; i < hw.units.size(); ++i) {
     std::string why;
-    if (hw.units[i]->can_matmul(a, w, &why)) return static_cast<int>(i);
+    if (hw.units[i]->can_matmul(a, w, &why)) return {static_cast<int>(i), a, w};
     reasons += (reasons.empty() ? "" : "; ") + hw.units[i]->name() + ": " + why;
+  }
+  // A unit with a fallback: its vector unit converts the operand(s) it cannot take.
+  for (size_t i = 0; i < hw.units.size(); ++i) {
+    const ComputeUnit& u = *hw.units[i];
+    if (u.fallback_unit().empty()) continue;
+    auto ff = u.fallback_formats();  // {activation target, weight target}
+    int v = unit_index(hw, u.fallback_unit());
+    for (auto [ca, cw] : {std::pair{false, true}, std::pair{true, false}, std::pair{true, true}}) {
+      Format a2 = ca ? ff[0] : a, w2 = cw ? ff[1] : w;
+      if (u.can_matmul(a2, w2, nullptr)) return {static_cast<int>(i), a2, w2, v, ca, cw};
+    }
   }
   fail(op,
        "no unit of the core executes " + a.name + " x " + w.name + " matrix products (" + reasons +
            ")",
-       "add a rate for this class to a unit, or use another --quant recipe");
+       "add a rate for this class to a unit, name a fallback vector unit, or use another --quant "
+       "recipe");
 }
 
 int pick_vector_unit(const HwConfig& hw, const Op& op) {
@@ -98,12 +139,16 @@ struct Bw {  // bytes per cycle available to one core from each operand's level
 struct GemmShape {
   int64_t m = 0, n = 0, k = 0;
   Format a, w;
-  bool w_2_4 = false;  // W is 2:4 sparse
+  bool w_2_4 = false;   // W is 2:4 sparse
+  int64_t w_group = 0;  // W's scale group along K
   double ba = 1, bw = 1,
-         bo = 1;  // bytes per element: A, stored W (scales and index metadata), output
+         bo = 1;      // bytes per element: A as loaded (tables when fused), stored W, output
+  UnitChoice uc;      // unit, executed formats, fallback conversions
+  int pre_unit = -1;  // builds LUT tables before each new A tile (-1: none or fused)
   MatmulTile tile(int64_t tm, int64_t tn, int64_t tk) const {
-    MatmulTile t{tm, tn, tk, a, w};
+    MatmulTile t{tm, tn, tk, uc.a, uc.w};
     t.w_2_4 = w_2_4;
+    t.w_group = w_group;
     return t;
   }
 };
@@ -111,7 +156,7 @@ struct GemmShape {
 // Best tiling of one core's Ms x Ns x K slice.
 GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, const GemmShape& g,
                       double sram, const Bw& bw, int64_t* need_min) {
-  TileAlign al = u.align(g.a, g.w);
+  TileAlign al = u.align(g.uc.a, g.uc.w);
   GemmTiling best;
   best.est_cycles = -1;
   *need_min = INT64_MAX;
@@ -166,26 +211,38 @@ class Mapper {
   Program run() {
     std::map<int, int> index_of;
     for (size_t i = 0; i < t_.ops.size(); ++i) index_of[t_.ops[i].id] = static_cast<int>(i);
+    plan_table_fusion(index_of);
+    std::vector<int> prog_of(t_.ops.size());  // trace op -> program op
     for (size_t i = 0; i < t_.ops.size(); ++i) {
       const Op& op = t_.ops[i];
+      cur_ = i;
       OpPlan plan;
       plan.name = op.name;
       plan.kind = op.kind;
       plan.flops = op.flops();
-      for (int d : op.deps) plan.deps.push_back(index_of.at(d));
+      for (int d : op.deps) plan.deps.push_back(prog_of[index_of.at(d)]);
       plan.out_level = place_output(op);
       Level in = kDram;
       if (!op.input_from_dram && !plan.deps.empty()) in = prog_.ops[plan.deps.front()].out_level;
+      // An unfused LUT GEMM gets its table precompute as an op of its own: it
+      // reads the activations, builds the tables and writes them back, and the
+      // GEMM reads tables (the paper's unfused case).
+      if (op.kind == OpKind::Gemm && lut_gemm_.count(i) && !fused_gemm_.count(i)) {
+        plan.deps = {map_table_precompute(op, plan.deps, in)};
+        in = prog_.ops[plan.deps.front()].out_level;
+      }
+      prog_of[i] = static_cast<int>(prog_.ops.size());
+      size_t idx = prog_.ops.size();
       prog_.ops.push_back(plan);
       switch (op.kind) {
         case OpKind::Gemm:
-          map_gemm(op, i, in);
+          map_gemm(op, idx, in);
           break;
         case OpKind::Attention:
-          map_attention(op, i, in);
+          map_attention(op, idx, in);
           break;
         case OpKind::Elementwise:
-          map_elementwise(op, i, in);
+          map_elementwise(op, idx, in);
           break;
       }
     }
@@ -193,6 +250,29 @@ class Mapper {
   }
 
  private:
+  // LUT units with precompute_fused build a GEMM's tables in the element-wise op
+  // that produces its activations (a norm, an activation function), when that
+  // op's output is exactly the GEMM's A. Decided before mapping, since the
+  // producer is mapped first.
+  void plan_table_fusion(const std::map<int, int>& index_of) {
+    for (size_t i = 0; i < t_.ops.size(); ++i) {
+      const Op& op = t_.ops[i];
+      if (op.kind != OpKind::Gemm || op.deps.empty()) continue;
+      UnitChoice uc = pick_matmul_unit(hw_, op, op.a.elem, op.weight_parts().front().second.elem);
+      const ComputeUnit& u = *hw_.units[uc.unit];
+      if (!u.has_precompute()) continue;
+      lut_gemm_[i] = {uc.unit, uc.a};
+      if (!u.precompute_fused() || uc.convert_a) continue;
+      size_t p = static_cast<size_t>(index_of.at(op.deps.front()));
+      const Op& prod = t_.ops[p];
+      if (prod.kind != OpKind::Elementwise || prod.elements != op.m * op.k ||
+          fused_producer_.count(p))
+        continue;
+      fused_gemm_[i] = p;
+      fused_producer_[p] = {uc.unit, uc.a};
+    }
+  }
+
   double level_bw(Level l) const {
     return (l == kShared ? hw_.shared_sram.bandwidth : hw_.dram.bandwidth) /
            hw_.freq_hz;  // B/cycle
@@ -223,27 +303,44 @@ class Mapper {
       g.m = op.m, g.n = cols, g.k = op.k;
       g.a = op.a.elem, g.w = wf.elem;
       g.w_2_4 = op.sparsity == "2:4";
+      g.w_group = wf.group_size;
+      g.uc = pick_matmul_unit(hw_, op, g.a, g.w);
+      const ComputeUnit& unit = *hw_.units[g.uc.unit];
       g.ba = op.a.bits_per_element() / 8;
       g.bw = op.density * (wf.bits_per_element() + op.sparsity_index_bits()) / 8;
       g.bo = op.o.bits_per_element() / 8;
-      int u = pick_matmul_unit(hw_, op, g.a, g.w);
-      GemmChoice c = choose_gemm(op, g, u, in, out);
-      emit_gemm(g, u, c, in, out, per_core);
+      std::string pre;
+      if (unit.has_precompute()) {
+        // A is read as tables, built by the producer (fused) or by the op before.
+        g.ba = unit.table_bytes_per_activation(g.uc.a);
+        auto f = fused_gemm_.find(cur_);
+        pre = ", reads tables built by " +
+              (f != fused_gemm_.end() ? t_.ops[f->second].name : op.name + ".tables");
+      }
+      GemmChoice c = choose_gemm(op, g, in, out);
+      emit_gemm(g, c, in, out, per_core);
       const GemmTiling& t = c.tiling;
       std::ostringstream m;
       m << (mapping.empty() ? "" : "; ")
         << (op.w_parts.empty() ? "" : wf.str() + " x" + std::to_string(cols) + ": ") << "grid "
         << ceil_div(g.m, c.Ms) << "x" << ceil_div(g.n, c.Ns) << " cores, tile " << t.tm << "x"
-        << t.tn << "x" << t.tk << ", " << (t.reuse_a ? "A" : "W") << " resident";
+        << t.tn << "x" << t.tk << ", " << (t.reuse_a ? "A" : "W") << " resident" << pre;
+      if (g.uc.convert_a || g.uc.convert_w)
+        m << ", " << hw_.units[g.uc.convert_unit]->name() << " converts "
+          << (g.uc.convert_a ? g.a.name + "->" + g.uc.a.name : "")
+          << (g.uc.convert_a && g.uc.convert_w ? ", " : "")
+          << (g.uc.convert_w ? g.w.name + "->" + g.uc.w.name : "");
       mapping += m.str();
-      if (units.find(hw_.units[u]->name()) == std::string::npos)
-        units += (units.empty() ? "" : "+") + hw_.units[u]->name();
+      for (int u : {g.uc.unit, g.pre_unit, g.uc.convert_unit})
+        if (u >= 0 && units.find(hw_.units[u]->name()) == std::string::npos)
+          units += (units.empty() ? "" : "+") + hw_.units[u]->name();
       est += t.est_cycles;
     }
-    for (auto& co : per_core)
-      if (!co.tiles.empty()) co.op = static_cast<uint32_t>(idx);
     for (size_t c = 0; c < per_core.size(); ++c)
-      if (!per_core[c].tiles.empty()) prog_.cores[c].push_back(std::move(per_core[c]));
+      if (!per_core[c].tiles.empty()) {
+        per_core[c].op = static_cast<uint32_t>(idx);
+        prog_.cores[c].push_back(std::move(per_core[c]));
+      }
     prog_.ops[idx].units = units;
     prog_.ops[idx].mapping = mapping;
     prog_.ops[idx].est_cycles = est;
@@ -252,14 +349,18 @@ class Mapper {
   // The core grid pm x pn over (M, N) and the per-core tiling with the lowest
   // estimated time; ties go to the grid with more cores (more compute slack,
   // more DMA engines in flight). Cached per shape: a model repeats its layers.
-  GemmChoice choose_gemm(const Op& op, const GemmShape& g, int u, Level in, Level out) {
+  GemmChoice choose_gemm(const Op& op, const GemmShape& g, Level in, Level out) {
+    const int u = g.uc.unit;
     auto key =
-        std::make_tuple(g.m, g.n, g.k, g.a.name + "/" + g.w.name + (g.w_2_4 ? "/2:4" : ""), g.ba,
-                        g.bw, g.bo, static_cast<int>(in) * 4 + static_cast<int>(out), u);
+        std::make_tuple(g.m, g.n, g.k,
+                        g.uc.a.name + "/" + g.uc.w.name + (g.w_2_4 ? "/2:4" : "") + "/g" +
+                            std::to_string(g.w_group) + "/p" + std::to_string(g.pre_unit) + "/c" +
+                            std::to_string(g.uc.convert_unit),
+                        g.ba, g.bw, g.bo, static_cast<int>(in) * 4 + static_cast<int>(out), u);
     auto hit = gemm_cache_.find(key);
     if (hit != gemm_cache_.end()) return hit->second;
     const ComputeUnit& unit = *hw_.units[u];
-    TileAlign al = unit.align(g.a, g.w);
+    TileAlign al = unit.align(g.uc.a, g.uc.w);
     const int64_t P = hw_.cores();
     GemmChoice best;
     int64_t need_min = INT64_MAX;
@@ -290,10 +391,13 @@ class Mapper {
     return gemm_cache_[key] = best;
   }
 
-  // Appends the tiles of one GEMM block to the cores' tile lists.
-  void emit_gemm(const GemmShape& g, int u, const GemmChoice& c, Level in, Level out,
+  // Appends the tiles of one GEMM block to the cores' tile lists. A tile runs
+  // up to four steps: fallback conversions of A and W, the LUT table build for a
+  // newly loaded activation tile, and the matmul.
+  void emit_gemm(const GemmShape& g, const GemmChoice& c, Level in, Level out,
                  std::vector<CoreOp>& per_core) {
     const GemmTiling& t = c.tiling;
+    const int u = g.uc.unit;
     size_t core = 0;
     for (int64_t m0 = 0; m0 < g.m; m0 += c.Ms)
       for (int64_t n0 = 0; n0 < g.n; n0 += c.Ns, ++core) {
@@ -310,24 +414,53 @@ class Mapper {
               int64_t tk = std::min(t.tk, g.k - ki * t.tk);
               Tile tile;
               // The resident operand is loaded once per outer iteration when K is one tile.
-              bool a_resident = t.reuse_a && nk == 1 && in_i > 0;
-              bool w_resident = !t.reuse_a && nk == 1 && in_i > 0;
-              if (!a_resident) tile.load_bytes[in] += static_cast<double>(tm * tk) * g.ba;
-              if (!w_resident) tile.load_bytes[kDram] += static_cast<double>(tk * tn) * g.bw;
+              bool a_new = !(t.reuse_a && nk == 1 && in_i > 0);
+              bool w_new = !(!t.reuse_a && nk == 1 && in_i > 0);
+              if (a_new) tile.load_bytes[in] += static_cast<double>(tm * tk) * g.ba;
+              if (w_new) tile.load_bytes[kDram] += static_cast<double>(tk * tn) * g.bw;
               if (ki == nk - 1) tile.store_bytes[out] += static_cast<double>(tm * tn) * g.bo;
-              tile.nsteps = 1;
-              tile.steps[0] = {static_cast<uint16_t>(u), cache_.mm(u, g.tile(tm, tn, tk))};
+              int s = 0;
+              auto convert = [&](int64_t elements, const Format& from, const Format& to) {
+                // Quantize or dequantize: scale and round per element.
+                tile.steps[s++] = {static_cast<uint16_t>(g.uc.convert_unit),
+                                   cache_.vector(g.uc.convert_unit, elements,
+                                                 find_elementwise_fn("quantize")->ops_per_element,
+                                                 from.storage_bits / 8, to.storage_bits / 8),
+                                   kStepConvert};
+              };
+              if (g.uc.convert_a && a_new) convert(tm * tk, g.a, g.uc.a);
+              if (g.uc.convert_w && w_new) convert(tk * tn, g.w, g.uc.w);
+              if (g.pre_unit >= 0 && a_new)
+                tile.steps[s++] = {static_cast<uint16_t>(g.pre_unit), precompute(g, tm, tk),
+                                   kStepPrecompute};
+              tile.steps[s++] = {static_cast<uint16_t>(u), cache_.mm(u, g.tile(tm, tn, tk))};
+              tile.nsteps = static_cast<uint8_t>(s);
               co.push(tile);
             }
           }
       }
   }
 
+  // The cost entry that builds the tables of a tm x tk activation tile: on the
+  // LUT unit's own engine, or as element-wise work on a vector unit.
+  uint32_t precompute(const GemmShape& g, int64_t tm, int64_t tk) {
+    const int u = g.uc.unit;
+    if (g.pre_unit == u) return cache_.precompute(u, tm, tk, g.uc.a);
+    VectorTile v = hw_.units[u]->precompute_work(tm, tk, g.uc.a);
+    if (!hw_.units[g.pre_unit]->can_vector(v.fmt, nullptr)) v.fmt = fp32();
+    return cache_.vector(g.pre_unit, v);
+  }
+
   void map_attention(const Op& op, size_t idx, Level in) {
-    int mu = pick_matmul_unit(hw_, op, op.a.elem, op.w.elem);
+    const UnitChoice uc = pick_matmul_unit(hw_, op, op.a.elem, op.w.elem);
+    const int mu = uc.unit;
     int vu = pick_vector_unit(hw_, op);
     const ComputeUnit& unit = *hw_.units[mu];
-    TileAlign al = unit.align(op.a.elem, op.w.elem);
+    TileAlign al = unit.align(uc.a, uc.w);
+    // A LUT unit needs tables of Q (once per work item) and of P (per KV block).
+    const int pre = !unit.has_precompute()           ? -1
+                    : unit.precompute_unit().empty() ? mu
+                                                     : unit_index(hw_, unit.precompute_unit());
     Level out = prog_.ops[idx].out_level;
     const int64_t P = hw_.cores();
     const int64_t G = op.heads / op.kv_heads, d = op.head_dim;
@@ -387,14 +520,35 @@ class Mapper {
         Tile t;
         t.load_bytes[kDram] += 2 * kb * d * bkv;                  // K and V blocks
         if (k0 == it.keys_begin) t.load_bytes[in] += r * d * ba;  // Q, once
-        t.nsteps = 3;
-        t.steps[0] = {static_cast<uint16_t>(mu),
-                      cache_.mm(mu, MatmulTile{r, kb, d, op.a.elem, op.w.elem})};  // S = Q K^T
-        t.steps[1] = {static_cast<uint16_t>(vu),
-                      cache_.vector(vu, r * kb, find_elementwise_fn("softmax")->ops_per_element,
-                                    kAccBytes, ba)};
-        t.steps[2] = {static_cast<uint16_t>(mu),
-                      cache_.mm(mu, MatmulTile{r, d, kb, op.a.elem, op.w.elem})};  // O += P V
+        int s = 0;
+        const bool first = k0 == it.keys_begin;
+        if (uc.convert_w)  // the fallback converts the K and V blocks
+          t.steps[s++] = {static_cast<uint16_t>(uc.convert_unit),
+                          cache_.vector(uc.convert_unit, 2 * kb * d,
+                                        find_elementwise_fn("quantize")->ops_per_element,
+                                        op.w.elem.storage_bits / 8, uc.w.storage_bits / 8),
+                          kStepConvert};
+        if (uc.convert_a && first)
+          t.steps[s++] = {static_cast<uint16_t>(uc.convert_unit),
+                          cache_.vector(uc.convert_unit, r * d,
+                                        find_elementwise_fn("quantize")->ops_per_element,
+                                        op.a.elem.storage_bits / 8, uc.a.storage_bits / 8),
+                          kStepConvert};
+        GemmShape q_shape;  // for the table precompute of Q and of P
+        q_shape.uc = uc;
+        q_shape.pre_unit = pre;
+        if (pre >= 0 && first)
+          t.steps[s++] = {static_cast<uint16_t>(pre), precompute(q_shape, r, d), kStepPrecompute};
+        t.steps[s++] = {static_cast<uint16_t>(mu),
+                        cache_.mm(mu, MatmulTile{r, kb, d, uc.a, uc.w})};  // S = Q K^T
+        t.steps[s++] = {static_cast<uint16_t>(vu),
+                        cache_.vector(vu, r * kb, find_elementwise_fn("softmax")->ops_per_element,
+                                      kAccBytes, ba)};
+        if (pre >= 0)
+          t.steps[s++] = {static_cast<uint16_t>(pre), precompute(q_shape, r, kb), kStepPrecompute};
+        t.steps[s++] = {static_cast<uint16_t>(mu),
+                        cache_.mm(mu, MatmulTile{r, d, kb, uc.a, uc.w})};  // O += P V
+        t.nsteps = static_cast<uint8_t>(s);
         if (k0 + bk >= it.keys_end) {
           t.store_bytes[out] += r * d * (it.last_chunk && it.first_chunk ? bo : kAccBytes);
           // The new tokens' K and V are appended to the cache once per (sequence, KV head).
@@ -415,12 +569,79 @@ class Mapper {
 
   static std::string r_str(int64_t v) { return std::to_string(v); }
 
+  // The separate table precompute of an unfused LUT GEMM: an element-wise op
+  // over A (m x k activations) on the table builder, writing tables.
+  int map_table_precompute(const Op& gemm, const std::vector<int>& deps, Level in) {
+    const TableBuild& tb = lut_gemm_.at(cur_);
+    const ComputeUnit& lut = *hw_.units[tb.lut_unit];
+    int builder =
+        lut.precompute_unit().empty() ? tb.lut_unit : unit_index(hw_, lut.precompute_unit());
+    Op tables;
+    tables.name = gemm.name + ".tables";
+    tables.kind = OpKind::Elementwise;
+    tables.elements = gemm.m * gemm.k;
+    tables.a = gemm.a;
+    OpPlan plan;
+    plan.name = tables.name;
+    plan.kind = OpKind::Elementwise;
+    plan.deps = deps;
+    plan.table_precompute = true;
+    double bo = lut.table_bytes_per_activation(tb.a), ba = gemm.a.bits_per_element() / 8;
+    plan.out_level = hw_.shared_sram.present && bo * static_cast<double>(tables.elements) <=
+                                                    hw_.shared_sram.capacity / 2
+                         ? kShared
+                         : kDram;
+    const size_t idx = prog_.ops.size();
+    prog_.ops.push_back(plan);
+    const int64_t P = hw_.cores();
+    int64_t slice = round_up(ceil_div(tables.elements, P), 64);
+    int64_t te =
+        std::min<int64_t>(slice, static_cast<int64_t>(hw_.sram.size_bytes / (2 * (ba + bo))));
+    if (te < 64)
+      fail(gemm, "no tile of its table precompute fits the core's SRAM", "raise core.sram.size");
+    GemmShape g;
+    g.uc.unit = tb.lut_unit;
+    g.uc.a = tb.a;
+    g.pre_unit = builder;
+    int core = 0;
+    for (int64_t e0 = 0; e0 < tables.elements; e0 += slice, ++core) {
+      int64_t es = std::min(slice, tables.elements - e0);
+      CoreOp co;
+      co.op = static_cast<uint32_t>(idx);
+      for (int64_t t0 = 0; t0 < es; t0 += te) {
+        int64_t n = std::min(te, es - t0);
+        Tile t;
+        t.load_bytes[in] += static_cast<double>(n) * ba;
+        t.store_bytes[plan.out_level] += static_cast<double>(n) * bo;
+        t.nsteps = 1;
+        t.steps[0] = {static_cast<uint16_t>(builder), precompute(g, 1, n), kStepPrecompute};
+        co.push(t);
+      }
+      prog_.cores[core].push_back(std::move(co));
+    }
+    prog_.ops[idx].units = hw_.units[builder]->name();
+    prog_.ops[idx].mapping = "LUT table precompute for " + gemm.name + " (unfused), split over " +
+                             std::to_string(core) + " cores";
+    return static_cast<int>(idx);
+  }
+
   void map_elementwise(const Op& op, size_t idx, Level in) {
     int vu = pick_vector_unit(hw_, op);
     const ElementwiseFn* fn = find_elementwise_fn(op.fn);
     Level out = prog_.ops[idx].out_level;
     const int64_t P = hw_.cores();
     double ba = op.a.bits_per_element() / 8, bo = op.o.bits_per_element() / 8;
+    // Fused LUT precompute: this op also builds its consumer's tables, and writes
+    // them instead of its plain output.
+    auto fused = fused_producer_.find(cur_);
+    const ComputeUnit* lut =
+        fused == fused_producer_.end() ? nullptr : hw_.units[fused->second.lut_unit].get();
+    int builder = -1;
+    if (lut) {
+      bo = lut->table_bytes_per_activation(fused->second.a);
+      builder = lut->precompute_unit().empty() ? fused->second.lut_unit
+                                               : unit_index(hw_, lut->precompute_unit());
+    }
     double per_elem = fn->inputs * ba + bo;
     int64_t slice = round_up(ceil_div(op.elements, P), 64);
     int64_t te = static_cast<int64_t>(hw_.sram.size_bytes / (2 * per_elem));
@@ -443,6 +664,14 @@ class Mapper {
         t.nsteps = 1;
         t.steps[0] = {static_cast<uint16_t>(vu),
                       cache_.vector(vu, n, fn->ops_per_element, fn->inputs * ba, bo)};
+        if (lut) {
+          GemmShape g;
+          g.uc.unit = fused->second.lut_unit;
+          g.uc.a = fused->second.a;
+          g.pre_unit = builder;
+          t.steps[t.nsteps++] = {static_cast<uint16_t>(builder), precompute(g, 1, n),
+                                 kStepPrecompute};
+        }
         co.push(t);
       }
       prog_.cores[core].push_back(std::move(co));
@@ -450,12 +679,25 @@ class Mapper {
     prog_.ops[idx].units = hw_.units[vu]->name();
     prog_.ops[idx].mapping =
         "split over " + std::to_string(core) + " cores, tile " + std::to_string(te) + " elements";
+    if (lut) {
+      if (hw_.units[builder]->name() != prog_.ops[idx].units)
+        prog_.ops[idx].units += "+" + hw_.units[builder]->name();
+      prog_.ops[idx].mapping += ", builds the LUT tables of its consumer (fused precompute)";
+    }
   }
 
   const Trace& t_;
   const HwConfig& hw_;
   Program prog_;
   CostCache cache_;
+  std::map<size_t, size_t> fused_gemm_;  // GEMM -> the element-wise op that builds its tables
+  struct TableBuild {
+    int lut_unit;
+    Format a;  // table entry class
+  };
+  std::map<size_t, TableBuild> fused_producer_;  // element-wise op -> tables it builds
+  std::map<size_t, TableBuild> lut_gemm_;        // GEMMs on a LUT unit (trace indices)
+  size_t cur_ = 0;                               // trace index of the op being mapped
   std::map<std::tuple<int64_t, int64_t, int64_t, std::string, double, double, double, int, int>,
            GemmChoice>
       gemm_cache_;

@@ -16,23 +16,32 @@ namespace bc {
 // Where a tensor lives between ops.
 enum Level : uint8_t { kDram = 0, kShared = 1, kLevels = 2 };
 
+enum StepTag : uint8_t {
+  kStepCompute = 0,     // the op's own work
+  kStepPrecompute = 1,  // LUT table building
+  kStepConvert = 2,     // a fallback's format conversion
+};
+
 struct ComputeStep {
   uint16_t unit = 0;  // index into HwConfig::units
   uint32_t cost = 0;  // index into Program::costs
+  uint8_t tag = kStepCompute;
 };
 
 struct Tile {
   std::array<double, kLevels> load_bytes{};   // into SRAM, from each level
   std::array<double, kLevels> store_bytes{};  // out of SRAM, to each level
   uint8_t nsteps = 0;
-  std::array<ComputeStep, 3> steps{};
+  std::array<ComputeStep, 6> steps{};
   uint32_t repeat = 1;  // run-length: this tile, this many times in a row
 
   bool same_work(const Tile& o) const {
     if (nsteps != o.nsteps || load_bytes != o.load_bytes || store_bytes != o.store_bytes)
       return false;
     for (int i = 0; i < nsteps; ++i)
-      if (steps[i].unit != o.steps[i].unit || steps[i].cost != o.steps[i].cost) return false;
+      if (steps[i].unit != o.steps[i].unit || steps[i].cost != o.steps[i].cost ||
+          steps[i].tag != o.steps[i].tag)
+        return false;
     return true;
   }
 };
@@ -57,6 +66,7 @@ struct OpPlan {
   double flops = 0;
   double est_cycles = 0;  // mapper's estimate (its search objective)
   Level out_level = kDram;
+  bool table_precompute = false;  // a LUT table-precompute op the mapper added
 };
 
 struct Program {

@@ -113,12 +113,20 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
          {"compute_cycles", r.compute_cycles},
          {"memory_stall_cycles", r.memory_stall_cycles},
          {"dependency_stall_cycles", r.dependency_stall_cycles},
+         {"precompute_cycles", r.precompute_cycles},
          {"critical_core", r.critical_core},
          {"flops", p.flops},
          {"dram_bytes", sim.op_counts[i * na + kDramRead] + sim.op_counts[i * na + kDramWrite]},
          {"energy_j", e}});
   }
   report["ops"] = ops;
+  // Table precompute's share of latency: whole table-precompute ops, plus the
+  // precompute cycles inside other ops (fused into a producer, or attention's).
+  double pre_s = 0;
+  for (size_t i = 0; i < prog.ops.size(); ++i)
+    pre_s += prog.ops[i].table_precompute ? sim.ops[i].end_s - sim.ops[i].start_s
+                                          : sim.ops[i].precompute_cycles / hw.freq_hz;
+  report["precompute_share"] = sim.latency_s > 0 ? pre_s / sim.latency_s : 0;
   report["actions"] = actions;
   report["area"] = area_list;
   report["utilization"] = {
@@ -198,6 +206,12 @@ std::string render_table(const nlohmann::json& r, int top_ops) {
     row("  " + k, s.str());
   }
   row("average power", si(r["average_power_w"].get<double>(), "W"));
+  if (r["precompute_share"].get<double>() > 0) {
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(1) << 100 * r["precompute_share"].get<double>()
+      << " % of latency";
+    row("LUT table precompute", s.str());
+  }
   {
     std::ostringstream s;
     s << std::fixed << std::setprecision(2) << r["area_mm2"].get<double>() << " mm2";
@@ -247,6 +261,7 @@ std::string render_csv(const nlohmann::json& r) {
                                          "compute_cycles",
                                          "memory_stall_cycles",
                                          "dependency_stall_cycles",
+                                         "precompute_cycles",
                                          "critical_core",
                                          "flops",
                                          "dram_bytes",

@@ -101,4 +101,18 @@ inline std::vector<std::string> config_errors(const std::string& text,
   return {};
 }
 
+// A compute unit built from YAML text, as a config would build it.
+inline std::unique_ptr<ComputeUnit> make_unit(const std::string& yaml) {
+  CNode n = parse_config_text(yaml, "unit.yaml");
+  DiagnosticSink sink;
+  std::unique_ptr<ComputeUnit> u;
+  {
+    Params p(&n, "unit", &sink);
+    std::string type = p.text("type", std::nullopt, "");
+    u = UnitRegistry::create(type, "u", p);
+  }
+  sink.throw_if_any();
+  return u;
+}
+
 }  // namespace bc::test

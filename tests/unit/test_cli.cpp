@@ -66,7 +66,8 @@ TEST(Cli, BadInputExitsTwoWithOneLineAndNoOutputFile) {
   std::string json = temp_path("out.json");
   std::string bad = write_temp("bad.yaml", replace_line(small_config(), 13, "    size: 1 MiX"));
   std::string hf = write_temp("config.json", "{\"model_type\": \"mamba\", \"hidden_size\": 8}\n");
-  std::string recipe = write_temp("r.yaml", "weights: int8\nactivations: int8\ntensors:\n  layers.99.ffn.down: {}\n");
+  std::string recipe = write_temp(
+      "r.yaml", "weights: int8\nactivations: int8\ntensors:\n  layers.99.ffn.down: {}\n");
   struct Case {
     std::string args, expect;
   } cases[] = {
@@ -80,7 +81,8 @@ TEST(Cli, BadInputExitsTwoWithOneLineAndNoOutputFile) {
       {"run --set core.sram.size=-4MiB", "core.sram.size: value -4MiB out of range"},
       {"run --bogus", "unrecognised option '--bogus'"},
       {"run --model '" + hf + "'", ":1:16: error: model_type: unknown model family \"mamba\""},
-      {"run --quant '" + recipe + "'", ":4:3: error: tensors.layers.99.ffn.down: the recipe names tensor"},
+      {"run --quant '" + recipe + "'",
+       ":4:3: error: tensors.layers.99.ffn.down: the recipe names tensor"},
       {"run --context 0", "--context: decode needs a context >= 1"},
   };
   for (const auto& c : cases) {

@@ -10,21 +10,6 @@
 using namespace bc;
 using namespace bc::test;
 
-namespace {
-std::unique_ptr<ComputeUnit> make_unit(const std::string& yaml) {
-  CNode n = parse_config_text(yaml, "unit.yaml");
-  DiagnosticSink sink;
-  std::unique_ptr<ComputeUnit> u;
-  {
-    Params p(&n, "unit", &sink);
-    std::string type = p.text("type", std::nullopt, "");
-    u = UnitRegistry::create(type, "u", p);
-  }
-  sink.throw_if_any();
-  return u;
-}
-}  // namespace
-
 TEST(Format, StorageBitsIncludeGroupScales) {
   std::string err;
   auto f = parse_tensor_format("int4/g128/fp16", &err);

@@ -80,7 +80,7 @@ TEST(ConfigErrors, UnknownChoiceAndUnitType) {
   ASSERT_GE(e.size(), 1u);
   EXPECT_EQ(e[0],
             "F:19:13: error: core.units.mac.type: unknown value \"mac_aray\"; expected one of "
-            "mac_array|vector_unit (did you mean \"mac_array\"?)");
+            "bit_serial_array|lut_tensor_core|mac_array|vector_unit (did you mean \"mac_array\"?)");
 }
 
 TEST(ConfigErrors, AllErrorsOfAFileAtOnce) {
