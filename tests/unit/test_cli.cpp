@@ -115,3 +115,15 @@ TEST(Cli, TraceRoundTrip) {
   auto ja = nlohmann::json::parse(a), jb = nlohmann::json::parse(b);
   EXPECT_DOUBLE_EQ(ja["latency_s"].get<double>(), jb["latency_s"].get<double>());
 }
+
+TEST(Docs, ReadmeListsEveryConfigKey) {
+  // Every key a shipped config accepts appears in the README's key reference.
+  std::ifstream f(bc::project_root() + "/README.md");
+  std::string readme((std::istreambuf_iterator<char>(f)), {});
+  for (const auto& e : std::filesystem::directory_iterator(bc::project_root() + "/configs/hw")) {
+    if (e.path().extension() != ".yaml") continue;
+    std::vector<bc::ParamDoc> docs;
+    bc::load_hw_config(e.path().string(), {}, &docs);
+    for (const auto& d : docs) EXPECT_NE(readme.find("`" + d.key + "`"), std::string::npos) << d.key;
+  }
+}
