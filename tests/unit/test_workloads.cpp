@@ -32,6 +32,12 @@ TEST(Formats, ZeroPointsAndBlockScalesAreCounted) {
   EXPECT_DOUBLE_EQ(format("nf4").storage_bits, 4);
   EXPECT_DOUBLE_EQ(format("fp6_e2m3").storage_bits, 6);
   EXPECT_DOUBLE_EQ(format("uint3").storage_bits, 3);
+  // A mixture of data types per group (BitMoD): each group of 128 picks one of 4
+  // types, 2 selector bits: 4 + 16/128 + 2/128 = 4.140625 bits.
+  auto mixed = parse_tensor_format("fp4/g128/fp16/t4", &err);
+  ASSERT_TRUE(mixed) << err;
+  EXPECT_DOUBLE_EQ(mixed->bits_per_element(), 4.140625);
+  EXPECT_EQ(mixed->str(), "fp4_e2m1/g128/fp16/t4");
 }
 
 TEST(Zoo, ParameterCountsMatchPublishedFigures) {
