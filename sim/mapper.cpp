@@ -132,7 +132,10 @@ struct GemmTiling {
 
 struct Bw {  // bytes per cycle available to one core from each operand's level
   double a, w, o;
+  double latency = 0;  // cycles from issuing a tile's loads to their arrival (memory latency + hops)
 };
+
+constexpr double kBuffersInFlight = 2;  // the engine double-buffers tile loads
 
 // One weight column block of a GEMM: the whole W, or one output-feature block
 // of a mixed-precision W.
@@ -185,6 +188,11 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
           double o_bytes = Ms * Ns * g.bo;
           double mem = a_bytes / bw.a + w_bytes / bw.w + o_bytes / bw.o;
           double first = tm * tk * g.ba / bw.a + tk * tn * g.bw / bw.w;
+          // With two tiles in flight, each tile costs at least (latency + its
+          // transfer) / 2: small tiles are latency-bound.
+          double tiles_n = static_cast<double>(nm * nn * nk);
+          mem = std::max(mem, tiles_n * (bw.latency + first) / kBuffersInFlight);
+          first += bw.latency;
           double est = std::max(compute, mem) + first;
           int64_t tiles = nm * nn * nk;
           if (best.est_cycles < 0 || est < best.est_cycles * 0.999 ||
@@ -276,6 +284,10 @@ class Mapper {
   double level_bw(Level l) const {
     return (l == kShared ? hw_.shared_sram.bandwidth : hw_.dram.bandwidth) /
            hw_.freq_hz;  // B/cycle
+  }
+  // Cycles from issuing a load to its arrival: DRAM latency plus a mesh diameter of hops.
+  double load_latency_cycles() const {
+    return hw_.dram.latency_s * hw_.freq_hz + static_cast<double>(hw_.noc_hop_cycles * (hw_.mesh_x + hw_.mesh_y));
   }
   double core_bw(Level l, int64_t active) const {
     return std::min(level_bw(l) / static_cast<double>(std::max<int64_t>(1, active)),
@@ -371,7 +383,7 @@ class Mapper {
         int64_t Ms = std::min(g.m, round_up(ceil_div(g.m, pm), std::min(al.m, g.m)));
         int64_t Ns = std::min(g.n, round_up(ceil_div(g.n, pn), std::min(al.n, g.n)));
         int64_t used = ceil_div(g.m, Ms) * ceil_div(g.n, Ns);
-        Bw bw{core_bw(in, used), core_bw(kDram, used), core_bw(out, used)};
+        Bw bw{core_bw(in, used), core_bw(kDram, used), core_bw(out, used), load_latency_cycles()};
         int64_t need = 0;
         GemmTiling t = plan_slice(unit, Ms, Ns, g.k, g, hw_.sram.size_bytes, bw, &need);
         need_min = std::min(need_min, need);
