@@ -132,6 +132,12 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
     }
     {
       Params mem = top.map("memory", "global memory levels", true);
+      hw.weight_placement = mem.choice(
+          "weights", "auto", {"auto", "dram", "shared_sram", "local_sram"},
+          "where weights live: auto = the cores' SRAM if they fit, else shared SRAM, else DRAM");
+      hw.resident_max_fraction =
+          mem.number("resident_max_fraction", 0.75,
+                     "share of each core's SRAM that resident weights may take", 0.01, 0.99);
       Params d = mem.map("dram", "off-chip memory channels", true);
       read_channels(d, hw.dram, true);
       Params s = mem.map("shared_sram", "optional on-chip shared SRAM level (like a GPU L2)");
@@ -223,7 +229,10 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
           {"cell", hw.sram.cell}}},
         {"dma", {{"bandwidth_Bps", hw.dma_bandwidth}}},
         {"units", units}}},
-      {"memory", {{"dram", chan(hw.dram)}}},
+      {"memory",
+       {{"dram", chan(hw.dram)},
+        {"weights", hw.weight_placement},
+        {"resident_max_fraction", hw.resident_max_fraction}}},
   };
   if (hw.shared_sram.present) hw.resolved_tree["memory"]["shared_sram"] = chan(hw.shared_sram);
   return hw;

@@ -46,7 +46,11 @@ struct HwConfig {
   int64_t noc_hop_cycles = 1;
   std::string noc_router, noc_hop;  // library components (area, energy per byte-hop)
   ChannelsConfig dram, shared_sram;
-  nlohmann::json resolved_tree;  // resolved values as written in reports
+  // Where weights live: auto (local SRAM if they fit, else shared SRAM, else
+  // DRAM), dram, shared_sram or local_sram (resident in the cores' scratchpads).
+  std::string weight_placement = "auto";
+  double resident_max_fraction = 0.75;  // share of a scratchpad resident weights may take
+  nlohmann::json resolved_tree;         // resolved values as written in reports
 
   int64_t cores() const { return mesh_x * mesh_y; }
   double cycle_s() const { return 1.0 / freq_hz; }

@@ -132,7 +132,8 @@ struct GemmTiling {
 
 struct Bw {  // bytes per cycle available to one core from each operand's level
   double a, w, o;
-  double latency = 0;  // cycles from issuing a tile's loads to their arrival (memory latency + hops)
+  double latency =
+      0;  // cycles from issuing a tile's loads to their arrival (memory latency + hops)
 };
 
 constexpr double kBuffersInFlight = 2;  // the engine double-buffers tile loads
@@ -145,9 +146,11 @@ struct GemmShape {
   bool w_2_4 = false;   // W is 2:4 sparse
   int64_t w_group = 0;  // W's scale group along K
   double ba = 1, bw = 1,
-         bo = 1;      // bytes per element: A as loaded (tables when fused), stored W, output
-  UnitChoice uc;      // unit, executed formats, fallback conversions
-  int pre_unit = -1;  // builds LUT tables before each new A tile (-1: none or fused)
+         bo = 1;          // bytes per element: A as loaded (tables when fused), stored W, output
+  UnitChoice uc;          // unit, executed formats, fallback conversions
+  int pre_unit = -1;      // builds LUT tables before each new A tile (-1: none or fused)
+  bool w_local = false;   // W resident in the cores' SRAM: no weight loads
+  Level w_level = kDram;  // where W tiles are loaded from otherwise
   MatmulTile tile(int64_t tm, int64_t tn, int64_t tk) const {
     MatmulTile t{tm, tn, tk, uc.a, uc.w};
     t.w_2_4 = w_2_4;
@@ -166,7 +169,9 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
   for (int64_t tm : candidates(Ms, std::min(al.m, Ms)))
     for (int64_t tn : candidates(Ns, std::min(al.n, Ns)))
       for (int64_t tk : candidates(K, std::min(al.k, K))) {
-        double need = 2 * (tm * tk * g.ba + tk * tn * g.bw) + tm * tn * (kAccBytes + g.bo);
+        // Double-buffered operand tiles (resident weights need none) and the accumulator.
+        double need =
+            2 * (tm * tk * g.ba + (g.w_local ? 0 : tk * tn * g.bw)) + tm * tn * (kAccBytes + g.bo);
         *need_min = std::min<int64_t>(*need_min, static_cast<int64_t>(std::ceil(need)));
         if (need > sram) continue;
         int64_t nm = ceil_div(Ms, tm), nn = ceil_div(Ns, tn), nk = ceil_div(K, tk);
@@ -184,10 +189,10 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
             }
         for (bool reuse_a : {true, false}) {
           double a_bytes = Ms * K * g.ba * ((reuse_a && nk == 1) ? 1 : nn);
-          double w_bytes = K * Ns * g.bw * ((!reuse_a && nk == 1) ? 1 : nm);
+          double w_bytes = g.w_local ? 0 : K * Ns * g.bw * ((!reuse_a && nk == 1) ? 1 : nm);
           double o_bytes = Ms * Ns * g.bo;
           double mem = a_bytes / bw.a + w_bytes / bw.w + o_bytes / bw.o;
-          double first = tm * tk * g.ba / bw.a + tk * tn * g.bw / bw.w;
+          double first = tm * tk * g.ba / bw.a + (g.w_local ? 0 : tk * tn * g.bw / bw.w);
           // With two tiles in flight, each tile costs at least (latency + its
           // transfer) / 2: small tiles are latency-bound.
           double tiles_n = static_cast<double>(nm * nn * nk);
@@ -220,6 +225,7 @@ class Mapper {
     std::map<int, int> index_of;
     for (size_t i = 0; i < t_.ops.size(); ++i) index_of[t_.ops[i].id] = static_cast<int>(i);
     plan_table_fusion(index_of);
+    place_weights();
     std::vector<int> prog_of(t_.ops.size());  // trace op -> program op
     for (size_t i = 0; i < t_.ops.size(); ++i) {
       const Op& op = t_.ops[i];
@@ -258,6 +264,54 @@ class Mapper {
   }
 
  private:
+  // SRAM a core has for tile buffers: what resident weights leave.
+  double sram_avail() const { return hw_.sram.size_bytes - prog_.resident_bytes_per_core; }
+
+  // Where the weights live for the whole run, and whether the model fits at all.
+  void place_weights() {
+    double weights = 0, kv = 0;
+    for (const auto& op : t_.ops) weights += op.weight_bytes(), kv += op.kv_bytes_read();
+    if (t_.totals.contains("weight_bytes")) weights = t_.totals["weight_bytes"].get<double>();
+    if (t_.totals.contains("kv_cache_bytes")) kv = t_.totals["kv_cache_bytes"].get<double>();
+    const double cores = static_cast<double>(hw_.cores());
+    const double local = cores * hw_.sram.size_bytes,
+                 shared = hw_.shared_sram.present ? hw_.shared_sram.capacity : 0;
+    const double total = hw_.dram.capacity + shared + local;
+    auto q = [](double b) { return format_quantity(b, Dim::Bytes); };
+    if (weights + kv > total)
+      fail_input(SourceLoc{"<mapper>", 0, 0}, "memory",
+                 "the model fits nowhere: weights " + q(weights) + " + KV cache " + q(kv) + " = " +
+                     q(weights + kv) + ", but the chip holds " + q(total) + " (DRAM " +
+                     q(hw_.dram.capacity) + ", shared SRAM " + q(shared) + ", core SRAM " +
+                     q(local) + ")",
+                 "use more memory, a narrower --quant recipe, or a smaller --batch/--context");
+    const double local_budget = local * hw_.resident_max_fraction;
+    std::string where = hw_.weight_placement;
+    if (where == "auto")
+      where = weights <= local_budget                            ? "local_sram"
+              : hw_.shared_sram.present && weights <= shared / 2 ? "shared_sram"
+                                                                 : "dram";
+    if (where == "local_sram" && weights > local_budget)
+      fail_input(
+          SourceLoc{"<mapper>", 0, 0}, "memory.weights",
+          "weights (" + q(weights) + ") do not fit the cores' SRAM: " + q(local_budget) + " = " +
+              std::to_string(hw_.cores()) + " cores x " + q(hw_.sram.size_bytes) +
+              " x resident_max_fraction " +
+              [&] {
+                std::ostringstream f;
+                f << hw_.resident_max_fraction;
+                return f.str();
+              }(),
+          "set memory.weights to auto or dram");
+    if (where == "shared_sram" && (!hw_.shared_sram.present || weights > shared))
+      fail_input(SourceLoc{"<mapper>", 0, 0}, "memory.weights",
+                 "weights (" + q(weights) + ") do not fit the shared SRAM (" + q(shared) + ")",
+                 "set memory.weights to auto or dram");
+    prog_.weight_placement = where;
+    prog_.weight_bytes = weights;
+    prog_.resident_bytes_per_core = where == "local_sram" ? weights / cores : 0;
+  }
+
   // LUT units with precompute_fused build a GEMM's tables in the element-wise op
   // that produces its activations (a norm, an activation function), when that
   // op's output is exactly the GEMM's A. Decided before mapping, since the
@@ -287,7 +341,8 @@ class Mapper {
   }
   // Cycles from issuing a load to its arrival: DRAM latency plus a mesh diameter of hops.
   double load_latency_cycles() const {
-    return hw_.dram.latency_s * hw_.freq_hz + static_cast<double>(hw_.noc_hop_cycles * (hw_.mesh_x + hw_.mesh_y));
+    return hw_.dram.latency_s * hw_.freq_hz +
+           static_cast<double>(hw_.noc_hop_cycles * (hw_.mesh_x + hw_.mesh_y));
   }
   double core_bw(Level l, int64_t active) const {
     return std::min(level_bw(l) / static_cast<double>(std::max<int64_t>(1, active)),
@@ -321,6 +376,8 @@ class Mapper {
       g.ba = op.a.bits_per_element() / 8;
       g.bw = op.density * (wf.bits_per_element() + op.sparsity_index_bits()) / 8;
       g.bo = op.o.bits_per_element() / 8;
+      g.w_local = prog_.weight_placement == "local_sram";
+      g.w_level = prog_.weight_placement == "shared_sram" ? kShared : kDram;
       std::string pre;
       if (unit.has_precompute()) {
         // A is read as tables, built by the producer (fused) or by the op before.
@@ -336,7 +393,10 @@ class Mapper {
       m << (mapping.empty() ? "" : "; ")
         << (op.w_parts.empty() ? "" : wf.str() + " x" + std::to_string(cols) + ": ") << "grid "
         << ceil_div(g.m, c.Ms) << "x" << ceil_div(g.n, c.Ns) << " cores, tile " << t.tm << "x"
-        << t.tn << "x" << t.tk << ", " << (t.reuse_a ? "A" : "W") << " resident" << pre;
+        << t.tn << "x" << t.tk << ", " << (t.reuse_a ? "A" : "W") << " resident" << pre
+        << (g.w_local              ? ", weights resident in core SRAM"
+            : g.w_level == kShared ? ", weights in shared SRAM"
+                                   : "");
       if (g.uc.convert_a || g.uc.convert_w)
         m << ", " << hw_.units[g.uc.convert_unit]->name() << " converts "
           << (g.uc.convert_a ? g.a.name + "->" + g.uc.a.name : "")
@@ -378,14 +438,16 @@ class Mapper {
     int64_t need_min = INT64_MAX;
     for (int64_t pm = 1; pm <= P; ++pm) {
       if (pm > 1 && (pm - 1) * al.m >= g.m) break;
+      if (pm > 1 && g.w_local) break;  // resident W: each core owns a column slice
       for (int64_t pn = 1; pm * pn <= P; ++pn) {
         if (pn > 1 && (pn - 1) * al.n >= g.n) break;
         int64_t Ms = std::min(g.m, round_up(ceil_div(g.m, pm), std::min(al.m, g.m)));
         int64_t Ns = std::min(g.n, round_up(ceil_div(g.n, pn), std::min(al.n, g.n)));
         int64_t used = ceil_div(g.m, Ms) * ceil_div(g.n, Ns);
-        Bw bw{core_bw(in, used), core_bw(kDram, used), core_bw(out, used), load_latency_cycles()};
+        Bw bw{core_bw(in, used), core_bw(g.w_level, used), core_bw(out, used),
+              load_latency_cycles()};
         int64_t need = 0;
-        GemmTiling t = plan_slice(unit, Ms, Ns, g.k, g, hw_.sram.size_bytes, bw, &need);
+        GemmTiling t = plan_slice(unit, Ms, Ns, g.k, g, sram_avail(), bw, &need);
         need_min = std::min(need_min, need);
         if (t.est_cycles < 0) continue;
         int64_t best_used = best.pm ? ceil_div(g.m, best.Ms) * ceil_div(g.n, best.Ns) : 0;
@@ -398,7 +460,7 @@ class Mapper {
       fail(op,
            "no tile fits the core's SRAM: the smallest tile needs " +
                format_quantity(static_cast<double>(need_min), Dim::Bytes) + ", core.sram.size is " +
-               format_quantity(hw_.sram.size_bytes, Dim::Bytes),
+               format_quantity(sram_avail(), Dim::Bytes),
            "raise core.sram.size");
     return gemm_cache_[key] = best;
   }
@@ -429,7 +491,8 @@ class Mapper {
               bool a_new = !(t.reuse_a && nk == 1 && in_i > 0);
               bool w_new = !(!t.reuse_a && nk == 1 && in_i > 0);
               if (a_new) tile.load_bytes[in] += static_cast<double>(tm * tk) * g.ba;
-              if (w_new) tile.load_bytes[kDram] += static_cast<double>(tk * tn) * g.bw;
+              if (w_new && !g.w_local)
+                tile.load_bytes[g.w_level] += static_cast<double>(tk * tn) * g.bw;
               if (ki == nk - 1) tile.store_bytes[out] += static_cast<double>(tm * tn) * g.bo;
               int s = 0;
               auto convert = [&](int64_t elements, const Format& from, const Format& to) {
@@ -493,14 +556,14 @@ class Mapper {
              rows * d * (kAccBytes + bo);
     };
     int64_t bk = 16;
-    if (need(bk) > hw_.sram.size_bytes)
+    if (need(bk) > sram_avail())
       fail(op,
            "no tile fits the core's SRAM: a 16-key block needs " +
                format_quantity(need(bk), Dim::Bytes) + ", core.sram.size is " +
-               format_quantity(hw_.sram.size_bytes, Dim::Bytes),
+               format_quantity(sram_avail(), Dim::Bytes),
            "raise core.sram.size");
     int64_t chunk = ceil_div(op.kv_len, kv_split);
-    while (bk * 2 <= std::min<int64_t>(chunk, 4096) && need(bk * 2) <= hw_.sram.size_bytes) bk *= 2;
+    while (bk * 2 <= std::min<int64_t>(chunk, 4096) && need(bk * 2) <= sram_avail()) bk *= 2;
 
     // Work items (unit x kv chunk), balanced greedily over cores by key count.
     struct Item {
@@ -607,8 +670,7 @@ class Mapper {
     prog_.ops.push_back(plan);
     const int64_t P = hw_.cores();
     int64_t slice = round_up(ceil_div(tables.elements, P), 64);
-    int64_t te =
-        std::min<int64_t>(slice, static_cast<int64_t>(hw_.sram.size_bytes / (2 * (ba + bo))));
+    int64_t te = std::min<int64_t>(slice, static_cast<int64_t>(sram_avail() / (2 * (ba + bo))));
     if (te < 64)
       fail(gemm, "no tile of its table precompute fits the core's SRAM", "raise core.sram.size");
     GemmShape g;
@@ -656,7 +718,7 @@ class Mapper {
     }
     double per_elem = fn->inputs * ba + bo;
     int64_t slice = round_up(ceil_div(op.elements, P), 64);
-    int64_t te = static_cast<int64_t>(hw_.sram.size_bytes / (2 * per_elem));
+    int64_t te = static_cast<int64_t>(sram_avail() / (2 * per_elem));
     if (te < 64)
       fail(op,
            "no tile fits the core's SRAM: 64 elements need " +

@@ -74,6 +74,9 @@ struct Program {
   std::vector<std::vector<CoreOp>> cores;  // cores[c] in program order
   std::vector<TileCost> costs;
   std::vector<uint16_t> cost_unit;  // unit of each cost entry
+  std::string weight_placement;     // local_sram | shared_sram | dram
+  double weight_bytes = 0;          // model weights placed there
+  double resident_bytes_per_core = 0;
 };
 
 }  // namespace bc

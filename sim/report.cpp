@@ -82,6 +82,9 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
   report["energy_per_token_j"] = energy / tokens;
   report["average_power_w"] = sim.latency_s > 0 ? energy / sim.latency_s : 0;
   report["area_mm2"] = area_m2 * 1e6;
+  report["weights"] = {{"placement", prog.weight_placement},
+                       {"bytes", prog.weight_bytes},
+                       {"resident_bytes_per_core", prog.resident_bytes_per_core}};
 
   json be = json::object(), bd = json::object(), bl = json::object(), ba = json::object();
   for (const auto& [k, v] : dyn) {
@@ -206,6 +209,8 @@ std::string render_table(const nlohmann::json& r, int top_ops) {
     row("  " + k, s.str());
   }
   row("average power", si(r["average_power_w"].get<double>(), "W"));
+  row("weights", si(r["weights"]["bytes"].get<double>(), "B") + " in " +
+                     r["weights"]["placement"].get<std::string>());
   if (r["precompute_share"].get<double>() > 0) {
     std::ostringstream s;
     s << std::fixed << std::setprecision(1) << 100 * r["precompute_share"].get<double>()

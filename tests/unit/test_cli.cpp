@@ -124,6 +124,7 @@ TEST(Docs, ReadmeListsEveryConfigKey) {
     if (e.path().extension() != ".yaml") continue;
     std::vector<bc::ParamDoc> docs;
     bc::load_hw_config(e.path().string(), {}, &docs);
-    for (const auto& d : docs) EXPECT_NE(readme.find("`" + d.key + "`"), std::string::npos) << d.key;
+    for (const auto& d : docs)
+      EXPECT_NE(readme.find("`" + d.key + "`"), std::string::npos) << d.key;
   }
 }

@@ -245,3 +245,53 @@ TEST(Simulation, SharedSramLevelHoldsActivations) {
   EXPECT_GT(r["breakdown"]["energy_j"]["shared_sram"].get<double>(), 0.0);
   EXPECT_GT(r["breakdown"]["area_mm2"]["shared_sram"].get<double>(), 0.0);
 }
+
+TEST(Residency, WeightsThatFitStayInCoreSram) {
+  // A tiny model on the small chip (4 cores x 1 MiB): its weights fit in 75 % of
+  // the cores' SRAM, so auto keeps them resident and GEMMs read no weights from
+  // DRAM; forced to DRAM, the same GEMMs stream them.
+  std::string cfg = write_temp("hw.yaml", small_config());
+  ModelDesc m;
+  m.name = "tiny";
+  m.hidden = 256, m.ffn = 512, m.layers = 2, m.heads = 4, m.kv_heads = 2, m.head_dim = 64,
+  m.vocab = 1000;
+  WorkloadSpec w;
+  w.context = 256;
+  w.embedding = false, w.lm_head = false;
+  Trace t = generate_trace(m, load_quant("w8a8-int"), w);
+  auto resident = simulate_in_child(cfg, t);
+  auto streamed = simulate_in_child(cfg, t, {"memory.weights=dram"});
+  EXPECT_EQ(resident["weights"]["placement"], "local_sram");
+  EXPECT_EQ(streamed["weights"]["placement"], "dram");
+  double gemm_w = 0;
+  for (const auto& op : t.ops) gemm_w += op.weight_bytes();
+  double r_dram = 0, s_dram = 0;
+  for (size_t i = 0; i < t.ops.size(); ++i)
+    if (t.ops[i].kind == OpKind::Gemm) {
+      r_dram += resident["ops"][i]["dram_bytes"].get<double>();
+      s_dram += streamed["ops"][i]["dram_bytes"].get<double>();
+      EXPECT_NE(
+          resident["ops"][i]["mapping"].get<std::string>().find("weights resident in core SRAM"),
+          std::string::npos);
+    }
+  // Streamed GEMMs read every weight byte from DRAM at least once; resident ones none.
+  EXPECT_GE(s_dram - r_dram, gemm_w * 0.999);
+  EXPECT_LT(resident["latency_s"].get<double>(), streamed["latency_s"].get<double>());
+}
+
+TEST(Residency, AModelThatFitsNowhereIsAnError) {
+  std::string cfg = write_temp("hw.yaml", small_config() + "    size: 1 GB\n");
+  HwConfig hw = load_hw_config(cfg);
+  WorkloadSpec w;
+  Trace t = generate_trace(load_model("llama-3.1-8b"), load_quant("w16a16"), w);
+  try {
+    map_trace(t, hw);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "<mapper>: error: memory: the model fits nowhere: weights 16.06 GB + KV "
+                  "cache 536.9 MB = 16.6 GB, but the chip holds 1.004 GB"),
+              std::string::npos)
+        << e.what();
+  }
+}
