@@ -10,6 +10,7 @@
 #include "sim/hw_config.h"
 #include "sim/mapper.h"
 #include "sim/report.h"
+#include "sim/validate.h"
 #include "workloads/generator.h"
 
 namespace bc {
@@ -26,6 +27,7 @@ const char* kUsage =
     "  explain HW.yaml     print the resolved config and derived values (peaks, SRAM,\n"
     "                      bandwidth, ridge points); --keys lists every config key\n"
     "  trace MODEL         write the trace of a model, recipe and serving shape\n"
+    "  validate REF.csv    compare simulated with measured latencies (MAPE, Pearson r)\n"
     "\n"
     "`bitcycle COMMAND --help` describes each command's options.\n";
 
@@ -224,6 +226,31 @@ int cmd_trace(int argc, char** argv) {
   return 0;
 }
 
+int cmd_validate(int argc, char** argv) {
+  std::string ref, csv;
+  double max_mape = -1;
+  po::options_description d("bitcycle validate options");
+  d.add_options()("help,h", "show this help")("ref", po::value(&ref)->required(),
+                                              "reference CSV (also positional)")(
+      "csv", po::value(&csv), "write per-row results as CSV")(
+      "max-mape", po::value(&max_mape), "exit 1 if the MAPE exceeds this fraction (for tests)");
+  po::positional_options_description pos;
+  pos.add("ref", 1);
+  po::variables_map vm;
+  if (!parse(argc, argv, d, pos, vm,
+             "usage: bitcycle validate REF.csv [--csv FILE] [--max-mape F]"))
+    return 0;
+  ValidationSummary s = run_validation(ref);
+  if (!csv.empty()) write_file_atomic(csv, validation_csv(s));
+  std::cout << validation_table(s);
+  if (max_mape >= 0 && s.mape > max_mape) {
+    std::cerr << "bitcycle: MAPE " << 100 * s.mape << " % exceeds --max-mape " << 100 * max_mape
+              << " %\n";
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int cli_main(int argc, char** argv) {
@@ -238,6 +265,7 @@ int cli_main(int argc, char** argv) {
     if (cmd == "run") return cmd_run(sub_argc, sub_argv);
     if (cmd == "explain") return cmd_explain(sub_argc, sub_argv);
     if (cmd == "trace") return cmd_trace(sub_argc, sub_argv);
+    if (cmd == "validate") return cmd_validate(sub_argc, sub_argv);
     std::cerr << "bitcycle: unknown command \"" << cmd << "\"\n" << kUsage;
     return 2;
   } catch (const InputError& e) {

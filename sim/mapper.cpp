@@ -132,8 +132,11 @@ struct GemmTiling {
 
 struct Bw {  // bytes per cycle available to one core from each operand's level
   double a, w, o;
-  double latency =
-      0;  // cycles from issuing a tile's loads to their arrival (memory latency + hops)
+  // Cycles from issuing a tile's loads to their arrival (memory latency + hops).
+  double latency = 0;
+  // A shared SRAM level filtering panel reads (see load_shared_panel): its
+  // per-core bandwidth (0: none) and how many cores read each A and W panel.
+  double shared = 0, readers_a = 1, readers_w = 1;
 };
 
 constexpr double kBuffersInFlight = 2;  // the engine double-buffers tile loads
@@ -192,6 +195,15 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
           double w_bytes = g.w_local ? 0 : K * Ns * g.bw * ((!reuse_a && nk == 1) ? 1 : nm);
           double o_bytes = Ms * Ns * g.bo;
           double mem = a_bytes / bw.a + w_bytes / bw.w + o_bytes / bw.o;
+          if (bw.shared > 0) {
+            // One read in p reaches the panel's level; the rest hit the shared
+            // level, which streams in parallel with it.
+            double own =
+                a_bytes / bw.readers_a / bw.a + w_bytes / bw.readers_w / bw.w + o_bytes / bw.o;
+            double hits =
+                (a_bytes * (1 - 1 / bw.readers_a) + w_bytes * (1 - 1 / bw.readers_w)) / bw.shared;
+            mem = std::max(own, hits);
+          }
           double first = tm * tk * g.ba / bw.a + (g.w_local ? 0 : tk * tn * g.bw / bw.w);
           // With two tiles in flight, each tile costs at least (latency + its
           // transfer) / 2: small tiles are latency-bound.
@@ -446,6 +458,11 @@ class Mapper {
         int64_t used = ceil_div(g.m, Ms) * ceil_div(g.n, Ns);
         Bw bw{core_bw(in, used), core_bw(g.w_level, used), core_bw(out, used),
               load_latency_cycles()};
+        if (hw_.shared_sram.present && in == kDram && g.w_level == kDram) {
+          bw.shared = core_bw(kShared, used);
+          bw.readers_a = static_cast<double>(ceil_div(g.n, Ns));
+          bw.readers_w = static_cast<double>(ceil_div(g.m, Ms));
+        }
         int64_t need = 0;
         GemmTiling t = plan_slice(unit, Ms, Ns, g.k, g, sram_avail(), bw, &need);
         need_min = std::min(need_min, need);
@@ -472,6 +489,10 @@ class Mapper {
                  std::vector<CoreOp>& per_core) {
     const GemmTiling& t = c.tiling;
     const int u = g.uc.unit;
+    // Cores that read the same operand panel: an A row panel is read by every
+    // core of its grid row, a W column panel by every core of its grid column.
+    const double share_a = static_cast<double>(ceil_div(g.n, c.Ns));
+    const double share_w = static_cast<double>(ceil_div(g.m, c.Ms));
     size_t core = 0;
     for (int64_t m0 = 0; m0 < g.m; m0 += c.Ms)
       for (int64_t n0 = 0; n0 < g.n; n0 += c.Ns, ++core) {
@@ -490,9 +511,9 @@ class Mapper {
               // The resident operand is loaded once per outer iteration when K is one tile.
               bool a_new = !(t.reuse_a && nk == 1 && in_i > 0);
               bool w_new = !(!t.reuse_a && nk == 1 && in_i > 0);
-              if (a_new) tile.load_bytes[in] += static_cast<double>(tm * tk) * g.ba;
+              if (a_new) load_shared_panel(tile, in, static_cast<double>(tm * tk) * g.ba, share_a);
               if (w_new && !g.w_local)
-                tile.load_bytes[g.w_level] += static_cast<double>(tk * tn) * g.bw;
+                load_shared_panel(tile, g.w_level, static_cast<double>(tk * tn) * g.bw, share_w);
               if (ki == nk - 1) tile.store_bytes[out] += static_cast<double>(tm * tn) * g.bo;
               int s = 0;
               auto convert = [&](int64_t elements, const Format& from, const Format& to) {
@@ -514,6 +535,18 @@ class Mapper {
             }
           }
       }
+  }
+
+  // A shared SRAM level (a GPU's L2) filters reads of a panel that several
+  // cores load: of p readers, one read in p goes to the panel's level (DRAM) and
+  // the rest hit the shared level. Without one, every core reads DRAM.
+  void load_shared_panel(Tile& tile, Level level, double bytes, double readers) const {
+    if (level == kDram && hw_.shared_sram.present && readers > 1) {
+      tile.load_bytes[kDram] += bytes / readers;
+      tile.load_bytes[kShared] += bytes * (readers - 1) / readers;
+    } else {
+      tile.load_bytes[level] += bytes;
+    }
   }
 
   // The cost entry that builds the tables of a tm x tk activation tile: on the

@@ -1,0 +1,34 @@
+// The validation harness: runs every row of a reference CSV (published or
+// measured figures) and compares the simulated latency (and energy, where
+// given) with the measured one. Columns:
+// name,hw,kind,m,n,k,a_format,w_format,model,quant,phase,batch,context,seq,
+// measured_latency_s,measured_energy_j
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace bc {
+
+struct ValidationRow {
+  std::string name, hw, kind;
+  double simulated_latency_s = 0, measured_latency_s = 0;
+  double simulated_energy_j = 0, measured_energy_j = 0;  // 0 = not given
+  std::string status;                                    // "ok", or why the row was not simulated
+};
+
+struct ValidationSummary {
+  std::vector<ValidationRow> rows;
+  int compared = 0;
+  double mape = 0;     // mean |sim - meas| / meas over compared rows
+  double pearson = 0;  // correlation of simulated and measured latency (NaN if < 2 rows)
+};
+
+// Parses the file (InputError with file:line:column on bad input) and runs each
+// row in its own child process.
+ValidationSummary run_validation(const std::string& csv_path);
+std::string validation_table(const ValidationSummary& s);
+std::string validation_csv(const ValidationSummary& s);
+
+}  // namespace bc
