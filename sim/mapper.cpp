@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <tuple>
@@ -677,6 +678,21 @@ class Mapper {
 
   static std::string r_str(int64_t v) { return std::to_string(v); }
 
+  // Splits `elements` over the cores in slices of `slice`, each in tiles of at
+  // most `te`, with make(n) building the tile for n elements; returns the cores used.
+  int split_elements(size_t idx, int64_t elements, int64_t slice, int64_t te,
+                     const std::function<Tile(int64_t)>& make) {
+    int core = 0;
+    for (int64_t e0 = 0; e0 < elements; e0 += slice, ++core) {
+      int64_t es = std::min(slice, elements - e0);
+      CoreOp co;
+      co.op = static_cast<uint32_t>(idx);
+      for (int64_t t0 = 0; t0 < es; t0 += te) co.push(make(std::min(te, es - t0)));
+      prog_.cores[core].push_back(std::move(co));
+    }
+    return core;
+  }
+
   // The separate table precompute of an unfused LUT GEMM: an element-wise op
   // over A (m x k activations) on the table builder, writing tables.
   int map_table_precompute(const Op& gemm, const std::vector<int>& deps, Level in) {
@@ -710,22 +726,14 @@ class Mapper {
     g.uc.unit = tb.lut_unit;
     g.uc.a = tb.a;
     g.pre_unit = builder;
-    int core = 0;
-    for (int64_t e0 = 0; e0 < tables.elements; e0 += slice, ++core) {
-      int64_t es = std::min(slice, tables.elements - e0);
-      CoreOp co;
-      co.op = static_cast<uint32_t>(idx);
-      for (int64_t t0 = 0; t0 < es; t0 += te) {
-        int64_t n = std::min(te, es - t0);
-        Tile t;
-        t.load_bytes[in] += static_cast<double>(n) * ba;
-        t.store_bytes[plan.out_level] += static_cast<double>(n) * bo;
-        t.nsteps = 1;
-        t.steps[0] = {static_cast<uint16_t>(builder), precompute(g, 1, n), kStepPrecompute};
-        co.push(t);
-      }
-      prog_.cores[core].push_back(std::move(co));
-    }
+    int core = split_elements(idx, tables.elements, slice, te, [&](int64_t n) {
+      Tile t;
+      t.load_bytes[in] += static_cast<double>(n) * ba;
+      t.store_bytes[plan.out_level] += static_cast<double>(n) * bo;
+      t.nsteps = 1;
+      t.steps[0] = {static_cast<uint16_t>(builder), precompute(g, 1, n), kStepPrecompute};
+      return t;
+    });
     prog_.ops[idx].units = hw_.units[builder]->name();
     prog_.ops[idx].mapping = "LUT table precompute for " + gemm.name + " (unfused), split over " +
                              std::to_string(core) + " cores";
@@ -758,31 +766,24 @@ class Mapper {
                format_quantity(128 * per_elem, Dim::Bytes),
            "raise core.sram.size");
     te = std::min<int64_t>(std::min(te, slice), 1 << 20);
-    int core = 0;
-    for (int64_t e0 = 0; e0 < op.elements; e0 += slice, ++core) {
-      int64_t es = std::min(slice, op.elements - e0);
-      CoreOp co;
-      co.op = static_cast<uint32_t>(idx);
-      for (int64_t t0 = 0; t0 < es; t0 += te) {
-        int64_t n = std::min(te, es - t0);
-        Tile t;
-        t.load_bytes[op.input_from_dram ? kDram : in] += n * fn->inputs * ba;
-        t.store_bytes[out] += n * bo;
-        t.nsteps = 1;
-        t.steps[0] = {static_cast<uint16_t>(vu),
-                      cache_.vector(vu, n, fn->ops_per_element, fn->inputs * ba, bo)};
-        if (lut) {
-          GemmShape g;
-          g.uc.unit = fused->second.lut_unit;
-          g.uc.a = fused->second.a;
-          g.pre_unit = builder;
-          t.steps[t.nsteps++] = {static_cast<uint16_t>(builder), precompute(g, 1, n),
-                                 kStepPrecompute};
-        }
-        co.push(t);
-      }
-      prog_.cores[core].push_back(std::move(co));
+    GemmShape g;  // the consumer's table build, when fused
+    if (lut) {
+      g.uc.unit = fused->second.lut_unit;
+      g.uc.a = fused->second.a;
+      g.pre_unit = builder;
     }
+    int core = split_elements(idx, op.elements, slice, te, [&](int64_t n) {
+      Tile t;
+      t.load_bytes[op.input_from_dram ? kDram : in] += static_cast<double>(n) * fn->inputs * ba;
+      t.store_bytes[out] += static_cast<double>(n) * bo;
+      t.nsteps = 1;
+      t.steps[0] = {static_cast<uint16_t>(vu),
+                    cache_.vector(vu, n, fn->ops_per_element, fn->inputs * ba, bo)};
+      if (lut)
+        t.steps[t.nsteps++] = {static_cast<uint16_t>(builder), precompute(g, 1, n),
+                               kStepPrecompute};
+      return t;
+    });
     prog_.ops[idx].units = hw_.units[vu]->name();
     prog_.ops[idx].mapping =
         "split over " + std::to_string(core) + " cores, tile " + std::to_string(te) + " elements";

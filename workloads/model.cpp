@@ -82,15 +82,6 @@ void check_model(const ModelDesc& m, Params& p) {
             "must be between 1 and experts (" + std::to_string(m.experts) + ")");
 }
 
-std::vector<std::string> list_models() {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(project_root() + "/workloads/models", ec))
-    if (e.path().extension() == ".yaml") names.push_back(e.path().stem().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 ModelDesc read_model_yaml(const std::string& path) {
   CNode root = load_config_file(path);
   DiagnosticSink sink;
@@ -132,22 +123,38 @@ ModelDesc read_model_yaml(const std::string& path) {
 
 }  // namespace
 
-std::vector<std::string> known_models() { return list_models(); }
+std::vector<std::string> workload_names(const std::string& sub) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(project_root() + "/workloads/" + sub, ec))
+    if (e.path().extension() == ".yaml") names.push_back(e.path().stem().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
 
-ModelDesc load_model(const std::string& name_or_path) {
-  fs::path p(name_or_path);
-  if (p.extension() == ".json") return read_hf_config(name_or_path);
-  if (name_or_path.find('/') != std::string::npos || p.extension() == ".yaml")
-    return read_model_yaml(name_or_path);
-  std::string file = project_root() + "/workloads/models/" + name_or_path + ".yaml";
-  if (fs::exists(file)) return read_model_yaml(file);
-  auto known = list_models();
+std::string workload_file(const std::string& name_or_path, const std::string& sub,
+                          const std::string& what, const std::string& option,
+                          const std::string& extra_hint) {
+  if (name_or_path.find('/') != std::string::npos || fs::path(name_or_path).extension() == ".yaml")
+    return name_or_path;
+  std::string file = project_root() + "/workloads/" + sub + "/" + name_or_path + ".yaml";
+  if (fs::exists(file)) return file;
+  auto known = workload_names(sub);
   std::string list;
   for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
   std::string near = nearest(name_or_path, known);
-  fail_input(SourceLoc{"<command line>", 0, 0}, "--model", "unknown model \"" + name_or_path + "\"",
-             (near.empty() ? "" : "did you mean \"" + near + "\"? ") + "known: " + list +
-                 "; or give a .yaml model file or a Hugging Face config.json");
+  fail_input(
+      SourceLoc{"<command line>", 0, 0}, option, "unknown " + what + " \"" + name_or_path + "\"",
+      (near.empty() ? "" : "did you mean \"" + near + "\"? ") + "known: " + list + extra_hint);
+}
+
+std::vector<std::string> known_models() { return workload_names("models"); }
+
+ModelDesc load_model(const std::string& name_or_path) {
+  if (fs::path(name_or_path).extension() == ".json") return read_hf_config(name_or_path);
+  return read_model_yaml(
+      workload_file(name_or_path, "models", "model", "--model",
+                    "; or give a .yaml model file or a Hugging Face config.json"));
 }
 
 // Hugging Face config.json. JSON is YAML, so it goes through the located parser

@@ -51,6 +51,14 @@ double active_param_count(const ModelDesc& m);
 // KV-cache elements appended per token (all layers): 2 x layers x kv_heads x head_dim.
 double kv_elements_per_token(const ModelDesc& m);
 
+// The .yaml names in workloads/SUB (sorted), and the file a NAME or path means:
+// a path is taken as is; a name must be in workloads/SUB, else an error on
+// `option` lists the known ones (`what`: "model", "quantization recipe").
+std::vector<std::string> workload_names(const std::string& sub);
+std::string workload_file(const std::string& name_or_path, const std::string& sub,
+                          const std::string& what, const std::string& option,
+                          const std::string& extra_hint = "");
+
 // NAME (workloads/models/NAME.yaml), a model .yaml, or a Hugging Face config.json.
 ModelDesc load_model(const std::string& name_or_path);
 std::vector<std::string> known_models();

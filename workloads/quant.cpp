@@ -91,34 +91,12 @@ void merge(ResolvedQuant& r, const TensorSpec& s) {
   if (s.sparsity) r.sparsity = *s.sparsity;
 }
 
-std::vector<std::string> list_quants() {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(project_root() + "/workloads/quant", ec))
-    if (e.path().extension() == ".yaml") names.push_back(e.path().stem().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 }  // namespace
 
-std::vector<std::string> known_quants() { return list_quants(); }
+std::vector<std::string> known_quants() { return workload_names("quant"); }
 
 QuantRecipe load_quant(const std::string& name_or_path) {
-  std::string path = name_or_path;
-  if (name_or_path.find('/') == std::string::npos &&
-      fs::path(name_or_path).extension() != ".yaml") {
-    path = project_root() + "/workloads/quant/" + name_or_path + ".yaml";
-    if (!fs::exists(path)) {
-      auto known = list_quants();
-      std::string list;
-      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-      std::string near = nearest(name_or_path, known);
-      fail_input(SourceLoc{"<command line>", 0, 0}, "--quant",
-                 "unknown quantization recipe \"" + name_or_path + "\"",
-                 (near.empty() ? "" : "did you mean \"" + near + "\"? ") + "known: " + list);
-    }
-  }
+  std::string path = workload_file(name_or_path, "quant", "quantization recipe", "--quant");
   CNode root = load_config_file(path);
   DiagnosticSink sink;
   QuantRecipe q;

@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
-#include <filesystem>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <sstream>
@@ -137,23 +137,33 @@ TEST(Validate, ComparesRowsAndSummarises) {
   // whatever is simulated would give errors of -1/1.1 and +1/0.8 - 1; instead of
   // guessing the simulator, check the harness's arithmetic on its own rows.
   std::string hw = write_temp("hw.yaml", small_config());
-  std::string csv = write_temp(
-      "ref.csv",
-      "# comment lines are skipped\n"
-      "name,hw,kind,m,n,k,a_format,w_format,model,quant,phase,batch,context,seq,measured_latency_s,measured_energy_j\n"
-      "gemv_a," + hw + ",gemm,1,4096,4096,int8,int8,,,,,,,0.0002,\n"
-      "gemv_b," + hw + ",gemm,1,8192,4096,int8,int8,,,,,,,0.0003,\n"
-      "softmax," + hw + ",softmax,64,4096,,bf16,,,,,,,,0.00001,\n"
-      "allreduce," + hw + ",allreduce,,,,,,,,,,,,0.00001,\n");
+  std::string csv = write_temp("ref.csv",
+                               "# comment lines are skipped\n"
+                               "name,hw,kind,m,n,k,a_format,w_format,model,quant,phase,batch,"
+                               "context,seq,measured_latency_s,measured_energy_j\n"
+                               "gemv_a," +
+                                   hw +
+                                   ",gemm,1,4096,4096,int8,int8,,,,,,,0.0002,\n"
+                                   "gemv_b," +
+                                   hw +
+                                   ",gemm,1,8192,4096,int8,int8,,,,,,,0.0003,\n"
+                                   "softmax," +
+                                   hw +
+                                   ",softmax,64,4096,,bf16,,,,,,,,0.00001,\n"
+                                   "allreduce," +
+                                   hw + ",allreduce,,,,,,,,,,,,0.00001,\n");
   std::string out = temp_path("res.csv");
   CliRun r = run("validate '" + csv + "' --csv '" + out + "'");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("rows compared: 3 of 4"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("not simulated: all-reduce needs the multi-chip system model"), std::string::npos);
+  EXPECT_NE(r.out.find("not simulated: all-reduce needs the multi-chip system model"),
+            std::string::npos);
   std::ifstream f(out);
   std::string header, line;
   std::getline(f, header);
-  EXPECT_EQ(header, "name,hw,kind,simulated_latency_s,measured_latency_s,error,simulated_energy_j,measured_energy_j,status");
+  EXPECT_EQ(header,
+            "name,hw,kind,simulated_latency_s,measured_latency_s,error,simulated_energy_j,measured_"
+            "energy_j,status");
   double ape = 0;
   int n = 0;
   while (std::getline(f, line)) {
@@ -176,16 +186,21 @@ TEST(Validate, ComparesRowsAndSummarises) {
 }
 
 TEST(Validate, BadReferenceFilesExitTwo) {
-  std::string hdr = "name,hw,kind,m,n,k,a_format,w_format,model,quant,phase,batch,context,seq,measured_latency_s,measured_energy_j\n";
+  std::string hdr =
+      "name,hw,kind,m,n,k,a_format,w_format,model,quant,phase,batch,context,seq,measured_latency_s,"
+      "measured_energy_j\n";
   struct Case {
     std::string text, expect;
   } cases[] = {
       {"name,hw,kind\n", ":1:1: error: m: missing column \"m\""},
-      {hdr + "x,configs/hw/default.yaml,conv,1,1,1,int8,int8,,,,,,,1,\n", ":2:27: error: kind: unknown kind \"conv\""},
+      {hdr + "x,configs/hw/default.yaml,conv,1,1,1,int8,int8,,,,,,,1,\n",
+       ":2:27: error: kind: unknown kind \"conv\""},
       {hdr + "x,configs/hw/default.yaml,gemm,1,1,1,int8,int8,,,,,,,fast,\n",
        ":2:54: error: measured_latency_s: expected a positive number, got \"fast\""},
-      {hdr + "x,configs/hw/nope.yaml,gemm,1,1,1,int8,int8,,,,,,,1,\n", ":2:3: error: hw: no config \"configs/hw/nope.yaml\""},
-      {hdr + "x,configs/hw/default.yaml,gemm,0,1,1,int8,int8,,,,,,,1,\n", ":2:32: error: m: expected a positive integer"},
+      {hdr + "x,configs/hw/nope.yaml,gemm,1,1,1,int8,int8,,,,,,,1,\n",
+       ":2:3: error: hw: no config \"configs/hw/nope.yaml\""},
+      {hdr + "x,configs/hw/default.yaml,gemm,0,1,1,int8,int8,,,,,,,1,\n",
+       ":2:32: error: m: expected a positive integer"},
   };
   for (const auto& c : cases) {
     std::string p = write_temp("bad.csv", c.text);
