@@ -198,7 +198,6 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
       need(hw.shared_sram.component, "memory.shared_sram", "cell", {"read_byte", "write_byte"});
   }
   sink.throw_if_any();
-  unit_params.clear();
 
   nlohmann::json units = nlohmann::json::object();
   for (const auto& u : hw.units) units[u->name()] = u->resolved();

@@ -671,12 +671,11 @@ class Mapper {
       if (!per_core[c].tiles.empty()) prog_.cores[c].push_back(std::move(per_core[c]));
     std::ostringstream m;
     m << items.size() << " work items (batch x kv_heads x " << q_blocks << " query blocks x "
-      << kv_split << " context splits), " << r_str(G * bq) << " query rows, KV block " << bk;
+      << kv_split << " context splits), " << G * bq << " query rows, KV block " << bk;
     prog_.ops[idx].units = unit.name() + "+" + hw_.units[vu]->name();
     prog_.ops[idx].mapping = m.str();
   }
 
-  static std::string r_str(int64_t v) { return std::to_string(v); }
 
   // Splits `elements` over the cores in slices of `slice`, each in tiles of at
   // most `te`, with make(n) building the tile for n elements; returns the cores used.
