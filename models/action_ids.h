@@ -12,6 +12,8 @@ enum FixedAction : int {
   kDramWrite,
   kSharedRead,  // bytes, shared on-chip SRAM level
   kSharedWrite,
+  kDdrRead,  // bytes, the capacity tier (DDR) behind DRAM (HBM)
+  kDdrWrite,
   kFixedActions
 };
 

@@ -22,6 +22,9 @@ ChipContext::ChipContext(const HwConfig& h, const Program& p)
         MemoryChannels(h.shared_sram.channels, h.shared_sram.bandwidth, h.shared_sram.latency_s,
                        MemoryChannels::spread(h.shared_sram.channels, all));
   }
+  if (h.ddr.present)  // the capacity tier's controllers sit on the perimeter too
+    ddr = MemoryChannels(h.ddr.channels, h.ddr.bandwidth, h.ddr.latency_s,
+                         MemoryChannels::spread(h.ddr.channels, noc.perimeter()));
   for (int64_t c = 0; c < h.cores(); ++c) {
     sram.emplace_back(h.sram.banks * h.sram.ports, h.sram.bank_width_bytes, h.freq_hz);
     dma.emplace_back(h.dma_bandwidth);
@@ -80,9 +83,9 @@ void Core::wait_ticks(Tick t) {
 }
 
 Tick Core::transfer(int op, double bytes, int level, bool load) {
-  MemoryChannels& mem = level == kDram ? chip_.dram : chip_.shared;
-  int rd = level == kDram ? kDramRead : kSharedRead,
-      wr = level == kDram ? kDramWrite : kSharedWrite;
+  MemoryChannels& mem = level == kDram ? chip_.dram : level == kShared ? chip_.shared : chip_.ddr;
+  int rd = level == kDram ? kDramRead : level == kShared ? kSharedRead : kDdrRead;
+  int wr = level == kDram ? kDramWrite : level == kShared ? kSharedWrite : kDdrWrite;
   return chip_.dma[id_].transfer(now(), bytes, load, mem, rd, wr, node_, chip_.noc, chip_.sram[id_],
                                  chip_.sink(op, id_));
 }

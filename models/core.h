@@ -36,7 +36,7 @@ struct ChipContext {
   const HwConfig& hw;
   const Program& prog;
   NocMesh noc;
-  MemoryChannels dram, shared;
+  MemoryChannels dram, shared, ddr;
   std::vector<SramBanks> sram;
   std::vector<DmaEngine> dma;
   std::vector<OpRecord> ops;

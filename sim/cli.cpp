@@ -28,6 +28,7 @@ const char* kUsage =
     "                      bandwidth, ridge points); --keys lists every config key\n"
     "  trace MODEL         write the trace of a model, recipe and serving shape\n"
     "  validate REF.csv    compare simulated with measured latencies (MAPE, Pearson r)\n"
+    "  move [HW.yaml]      time to move a model's weights between memory tiers (e.g. DDR to HBM)\n"
     "\n"
     "`bitcycle COMMAND --help` describes each command's options.\n";
 
@@ -226,6 +227,66 @@ int cmd_trace(int argc, char** argv) {
   return 0;
 }
 
+int cmd_move(int argc, char** argv) {
+  std::string hw_path = default_hw(), from = "ddr", to = "dram", json_path;
+  std::vector<std::string> sets;
+  WorkloadOpts w;
+  double bytes = 0;
+  po::options_description d("bitcycle move options");
+  d.add_options()("help,h", "show this help")(
+      "hw", po::value(&hw_path)->default_value(hw_path, "configs/hw/default.yaml"),
+      "hardware config (also positional)")("model", po::value(&w.model)->default_value(w.model),
+                                           "model whose weights move")(
+      "quant", po::value(&w.quant)->default_value(w.quant),
+      "its quantization recipe (sets the bytes)")(
+      "bytes", po::value(&bytes), "move this many bytes instead of a model's weights")(
+      "from", po::value(&from)->default_value(from), "dram | ddr | shared_sram")(
+      "to", po::value(&to)->default_value(to), "dram | ddr | shared_sram")(
+      "set", po::value(&sets)->composing(), "override a config value: KEY.PATH=VALUE (repeatable)")(
+      "json", po::value(&json_path), "write the report as JSON");
+  po::positional_options_description pos;
+  pos.add("hw", 1);
+  po::variables_map vm;
+  if (!parse(argc, argv, d, pos, vm,
+             "usage: bitcycle move [HW.yaml] [--model NAME --quant R | --bytes B] --from L --to L"))
+    return 0;
+  HwConfig hw = load_hw_config(hw_path, sets);
+  auto level = [&](const std::string& opt, const std::string& v) {
+    Level l = v == "dram" ? kDram : v == "ddr" ? kDdr : v == "shared_sram" ? kShared : kLevels;
+    if (l == kLevels)
+      fail_input(SourceLoc{"<command line>", 0, 0}, opt,
+                 "expected dram, ddr or shared_sram, got \"" + v + "\"");
+    bool present =
+        l == kDram || (l == kDdr && hw.ddr.present) || (l == kShared && hw.shared_sram.present);
+    if (!present)
+      fail_input(SourceLoc{"<command line>", 0, 0}, opt, "this config has no " + v + " level",
+                 "add memory." + v);
+    return l;
+  };
+  Level lf = level("--from", from), lt = level("--to", to);
+  if (lf == lt)
+    fail_input(SourceLoc{"<command line>", 0, 0}, "--to", "--from and --to are the same level");
+  Trace t;
+  if (!vm.count("bytes")) {
+    w.batch = 1;
+    t = make_trace(w);
+    bytes = t.totals["weight_bytes"].get<double>();
+  } else if (bytes <= 0) {
+    fail_input(SourceLoc{"<command line>", 0, 0}, "--bytes", "must be > 0");
+  }
+  t.workload = {{"phase", "move"}, {"bytes", bytes}, {"from", from}, {"to", to}};
+  Program p = map_move(hw, bytes, lf, lt);
+  SimResult s = simulate(hw, p);
+  nlohmann::json r = build_report(hw, t, p, s);
+  r["bandwidth_Bps"] = bytes / s.latency_s;
+  if (!json_path.empty()) write_file_atomic(json_path, r.dump(1) + "\n");
+  std::cout << "moved " << format_quantity(bytes, Dim::Bytes) << " from " << from << " to " << to
+            << " in " << format_quantity(s.latency_s, Dim::Time) << ": "
+            << format_quantity(bytes / s.latency_s, Dim::Bandwidth) << " (" << p.ops[0].mapping
+            << "), energy " << format_quantity(r["energy_j"].get<double>(), Dim::Energy) << "\n";
+  return 0;
+}
+
 int cmd_validate(int argc, char** argv) {
   std::string ref, csv;
   double max_mape = -1;
@@ -266,6 +327,7 @@ int cli_main(int argc, char** argv) {
     if (cmd == "explain") return cmd_explain(sub_argc, sub_argv);
     if (cmd == "trace") return cmd_trace(sub_argc, sub_argv);
     if (cmd == "validate") return cmd_validate(sub_argc, sub_argv);
+    if (cmd == "move") return cmd_move(sub_argc, sub_argv);
     std::cerr << "bitcycle: unknown command \"" << cmd << "\"\n" << kUsage;
     return 2;
   } catch (const InputError& e) {

@@ -27,6 +27,13 @@ std::vector<ActionEntry> action_catalog(const HwConfig& hw) {
     cat[kSharedRead] = {"shared_sram", "read_byte", "", 0, "no shared SRAM level in this config"};
     cat[kSharedWrite] = {"shared_sram", "write_byte", "", 0, "no shared SRAM level in this config"};
   }
+  if (hw.ddr.present) {
+    cat[kDdrRead] = entry("ddr", hw.ddr.component, "read_byte");
+    cat[kDdrWrite] = entry("ddr", hw.ddr.component, "write_byte");
+  } else {
+    cat[kDdrRead] = {"ddr", "read_byte", "", 0, "no DDR tier in this config"};
+    cat[kDdrWrite] = {"ddr", "write_byte", "", 0, "no DDR tier in this config"};
+  }
   for (const auto& u : hw.units) {
     auto names = u->actions();
     for (size_t a = 0; a < names.size(); ++a) {
@@ -61,6 +68,13 @@ std::vector<ComponentArea> component_areas(const HwConfig& hw) {
   const LibComponent& router = lib.get(hw.noc_router);
   out.push_back({"noc", cores * lib.area(router, hw.node_m), cores * lib.leakage(router, hw.node_m),
                  std::to_string(hw.cores()) + " x " + hw.noc_router});
+  if (hw.ddr.present) {
+    const LibComponent& dd = lib.get(hw.ddr.component);
+    double k = static_cast<double>(hw.ddr.interfaces);
+    out.push_back(
+        {"ddr", k * lib.area(dd, hw.node_m), k * lib.leakage(dd, hw.node_m),
+         std::to_string(hw.ddr.interfaces) + " x " + hw.ddr.component + " PHY+controller"});
+  }
   const LibComponent& d = lib.get(hw.dram.component);
   double n = static_cast<double>(hw.dram.interfaces);
   out.push_back(

@@ -132,9 +132,10 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
     }
     {
       Params mem = top.map("memory", "global memory levels", true);
-      hw.weight_placement = mem.choice(
-          "weights", "auto", {"auto", "dram", "shared_sram", "local_sram"},
-          "where weights live: auto = the cores' SRAM if they fit, else shared SRAM, else DRAM");
+      hw.weight_placement =
+          mem.choice("weights", "auto", {"auto", "dram", "ddr", "shared_sram", "local_sram"},
+                     "where weights live: auto = the cores' SRAM if they fit, else shared SRAM, "
+                     "else DRAM, else DDR");
       hw.resident_max_fraction =
           mem.number("resident_max_fraction", 0.75,
                      "share of each core's SRAM that resident weights may take", 0.01, 0.99);
@@ -142,6 +143,8 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
       read_channels(d, hw.dram, true);
       Params s = mem.map("shared_sram", "optional on-chip shared SRAM level (like a GPU L2)");
       read_channels(s, hw.shared_sram, false);
+      Params dd = mem.map("ddr", "optional capacity tier behind DRAM (e.g. DDR behind HBM)");
+      read_channels(dd, hw.ddr, true);
     }
     // Units named by other units (table builders, fallbacks) must be vector units of the core.
     for (size_t i = 0; i < hw.units.size(); ++i) {
@@ -196,6 +199,7 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
       }
     if (hw.shared_sram.present)
       need(hw.shared_sram.component, "memory.shared_sram", "cell", {"read_byte", "write_byte"});
+    if (hw.ddr.present) need(hw.ddr.component, "memory.ddr", "type", {"read_byte", "write_byte"});
   }
   sink.throw_if_any();
 
@@ -234,6 +238,7 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
         {"resident_max_fraction", hw.resident_max_fraction}}},
   };
   if (hw.shared_sram.present) hw.resolved_tree["memory"]["shared_sram"] = chan(hw.shared_sram);
+  if (hw.ddr.present) hw.resolved_tree["memory"]["ddr"] = chan(hw.ddr);
   return hw;
 }
 

@@ -46,8 +46,10 @@ struct HwConfig {
   int64_t noc_hop_cycles = 1;
   std::string noc_router, noc_hop;  // library components (area, energy per byte-hop)
   ChannelsConfig dram, shared_sram;
+  ChannelsConfig ddr;  // optional capacity tier behind DRAM (SambaNova-style HBM + DDR)
   // Where weights live: auto (local SRAM if they fit, else shared SRAM, else
-  // DRAM), dram, shared_sram or local_sram (resident in the cores' scratchpads).
+  // DRAM, else DDR), dram, ddr, shared_sram or local_sram (resident in the cores'
+  // scratchpads).
   std::string weight_placement = "auto";
   double resident_max_fraction = 0.75;  // share of a scratchpad resident weights may take
   nlohmann::json resolved_tree;         // resolved values as written in reports

@@ -289,21 +289,28 @@ class Mapper {
     const double cores = static_cast<double>(hw_.cores());
     const double local = cores * hw_.sram.size_bytes,
                  shared = hw_.shared_sram.present ? hw_.shared_sram.capacity : 0;
-    const double total = hw_.dram.capacity + shared + local;
+    const double ddr = hw_.ddr.present ? hw_.ddr.capacity : 0;
+    const double total = hw_.dram.capacity + ddr + shared + local;
     auto q = [](double b) { return format_quantity(b, Dim::Bytes); };
     if (weights + kv > total)
       fail_input(SourceLoc{"<mapper>", 0, 0}, "memory",
                  "the model fits nowhere: weights " + q(weights) + " + KV cache " + q(kv) + " = " +
                      q(weights + kv) + ", but the chip holds " + q(total) + " (DRAM " +
-                     q(hw_.dram.capacity) + ", shared SRAM " + q(shared) + ", core SRAM " +
-                     q(local) + ")",
+                     q(hw_.dram.capacity) + (hw_.ddr.present ? ", DDR " + q(ddr) : std::string()) +
+                     ", shared SRAM " + q(shared) + ", core SRAM " + q(local) + ")",
                  "use more memory, a narrower --quant recipe, or a smaller --batch/--context");
     const double local_budget = local * hw_.resident_max_fraction;
     std::string where = hw_.weight_placement;
     if (where == "auto")
       where = weights <= local_budget                            ? "local_sram"
               : hw_.shared_sram.present && weights <= shared / 2 ? "shared_sram"
-                                                                 : "dram";
+              : weights + kv <= hw_.dram.capacity || !hw_.ddr.present
+                  ? "dram"
+                  : "ddr";  // spill to the capacity tier
+    if (where == "ddr" && !hw_.ddr.present)
+      fail_input(SourceLoc{"<mapper>", 0, 0}, "memory.weights",
+                 "weights are placed in DDR, but there is no memory.ddr",
+                 "add a memory.ddr tier or set memory.weights to auto");
     if (where == "local_sram" && weights > local_budget)
       fail_input(
           SourceLoc{"<mapper>", 0, 0}, "memory.weights",
@@ -349,8 +356,10 @@ class Mapper {
   }
 
   double level_bw(Level l) const {
-    return (l == kShared ? hw_.shared_sram.bandwidth : hw_.dram.bandwidth) /
-           hw_.freq_hz;  // B/cycle
+    const double bw = l == kShared ? hw_.shared_sram.bandwidth
+                      : l == kDdr  ? hw_.ddr.bandwidth
+                                   : hw_.dram.bandwidth;
+    return bw / hw_.freq_hz;  // B/cycle
   }
   // Cycles from issuing a load to its arrival: DRAM latency plus a mesh diameter of hops.
   double load_latency_cycles() const {
@@ -390,7 +399,9 @@ class Mapper {
       g.bw = op.density * (wf.bits_per_element() + op.sparsity_index_bits()) / 8;
       g.bo = op.o.bits_per_element() / 8;
       g.w_local = prog_.weight_placement == "local_sram";
-      g.w_level = prog_.weight_placement == "shared_sram" ? kShared : kDram;
+      g.w_level = prog_.weight_placement == "shared_sram" ? kShared
+                  : prog_.weight_placement == "ddr"       ? kDdr
+                                                          : kDram;
       std::string pre;
       if (unit.has_precompute()) {
         // A is read as tables, built by the producer (fused) or by the op before.
@@ -676,7 +687,6 @@ class Mapper {
     prog_.ops[idx].mapping = m.str();
   }
 
-
   // Splits `elements` over the cores in slices of `slice`, each in tiles of at
   // most `te`, with make(n) building the tile for n elements; returns the cores used.
   int split_elements(size_t idx, int64_t elements, int64_t slice, int64_t te,
@@ -813,5 +823,36 @@ class Mapper {
 }  // namespace
 
 Program map_trace(const Trace& t, const HwConfig& hw) { return Mapper(t, hw).run(); }
+
+Program map_move(const HwConfig& hw, double bytes, Level from, Level to) {
+  Program p;
+  p.cores.resize(static_cast<size_t>(hw.cores()));
+  OpPlan plan;
+  plan.name = std::string("move ") + level_name(from) + " -> " + level_name(to);
+  plan.kind = OpKind::Elementwise;
+  plan.units = "dma";
+  // Every core moves an equal share, in chunks of half its SRAM (double-buffered):
+  // each chunk is loaded from `from` and stored to `to`.
+  const double share = bytes / static_cast<double>(hw.cores());
+  const double chunk = std::min(share, hw.sram.size_bytes / 2);
+  const auto chunks = static_cast<uint32_t>(std::ceil(share / chunk));
+  plan.mapping = std::to_string(hw.cores()) + " cores x " + std::to_string(chunks) + " chunks of " +
+                 format_quantity(chunk, Dim::Bytes);
+  p.ops.push_back(plan);
+  for (auto& core : p.cores) {
+    CoreOp co;
+    Tile t;
+    t.load_bytes[from] = chunk;
+    t.store_bytes[to] = chunk;
+    t.repeat = chunks;
+    co.push(t);
+    core.push_back(co);
+  }
+  return p;
+}
+
+const char* level_name(Level l) {
+  return l == kDram ? "dram" : l == kShared ? "shared_sram" : "ddr";
+}
 
 }  // namespace bc

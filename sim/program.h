@@ -14,7 +14,7 @@
 namespace bc {
 
 // Where a tensor lives between ops.
-enum Level : uint8_t { kDram = 0, kShared = 1, kLevels = 2 };
+enum Level : uint8_t { kDram = 0, kShared = 1, kDdr = 2, kLevels = 3 };
 
 enum StepTag : uint8_t {
   kStepCompute = 0,     // the op's own work

@@ -87,6 +87,8 @@ TEST(Cli, BadInputExitsTwoWithOneLineAndNoOutputFile) {
       {"run --quant '" + recipe + "'",
        ":4:3: error: tensors.layers.99.ffn.down: the recipe names tensor"},
       {"run --context 0", "--context: decode needs a context >= 1"},
+      {"move --from ddr", "--from: this config has no ddr level"},
+      {"move --from hbm", "--from: expected dram, ddr or shared_sram, got \"hbm\""},
   };
   for (const auto& c : cases) {
     CliRun r = run(c.args + " --json '" + json + "'");

@@ -297,3 +297,29 @@ TEST(Residency, AModelThatFitsNowhereIsAnError) {
         << e.what();
   }
 }
+
+TEST(Tiers, WeightsSpillToDdrAndMoveAtTheSlowerTiersBandwidth) {
+  // HBM (dram) too small for Llama-3.1-8B int8 (8.6 GB), a DDR tier behind it:
+  // the weights go to DDR, and a decode step streams them at DDR bandwidth.
+  std::string cfg =
+      write_temp("hw.yaml", small_config() +
+                                "    size: 4 GB\n"
+                                "  ddr:\n    type: ddr3\n    channels: 4\n    bandwidth: 50 GB/s\n"
+                                "    latency: 200 ns\n    size: 64 GB\n");
+  WorkloadSpec w;
+  w.context = 1024;
+  Trace t = generate_trace(load_model("llama-3.1-8b"), load_quant("w8a8-int"), w);
+  auto r = simulate_in_child(cfg, t);
+  EXPECT_EQ(r["weights"]["placement"], "ddr");
+  double weights_read = r["trace_totals"]["weight_bytes_read"].get<double>();
+  EXPECT_GE(r["latency_s"].get<double>(), weights_read / 50e9);
+  EXPECT_GT(r["breakdown"]["energy_j"]["ddr"].get<double>(), 0);
+  // Moving 16 GB from DDR (50 GB/s) to HBM (100 GB/s) takes its bytes over the
+  // slower tier's bandwidth: 16e9 / 50e9 = 0.32 s.
+  nlohmann::json m = run_isolated([&] {
+    HwConfig hw = load_hw_config(cfg);
+    Program p = map_move(hw, 16e9, kDdr, kDram);
+    return nlohmann::json{{"latency_s", simulate(hw, p).latency_s}};
+  });
+  EXPECT_NEAR(m["latency_s"].get<double>(), 0.32, 0.32 * 0.02);
+}
