@@ -18,22 +18,16 @@ std::vector<ActionEntry> action_catalog(const HwConfig& hw) {
   cat[kSramRead] = entry("sram", hw.sram.cell, "read_byte");
   cat[kSramWrite] = entry("sram", hw.sram.cell, "write_byte");
   cat[kNocByteHop] = entry("noc", hw.noc_hop, "byte_hop");
-  cat[kDramRead] = entry("dram", hw.dram.component, "read_byte");
-  cat[kDramWrite] = entry("dram", hw.dram.component, "write_byte");
-  if (hw.shared_sram.present) {
-    cat[kSharedRead] = entry("shared_sram", hw.shared_sram.component, "read_byte");
-    cat[kSharedWrite] = entry("shared_sram", hw.shared_sram.component, "write_byte");
-  } else {
-    cat[kSharedRead] = {"shared_sram", "read_byte", "", 0, "no shared SRAM level in this config"};
-    cat[kSharedWrite] = {"shared_sram", "write_byte", "", 0, "no shared SRAM level in this config"};
-  }
-  if (hw.ddr.present) {
-    cat[kDdrRead] = entry("ddr", hw.ddr.component, "read_byte");
-    cat[kDdrWrite] = entry("ddr", hw.ddr.component, "write_byte");
-  } else {
-    cat[kDdrRead] = {"ddr", "read_byte", "", 0, "no DDR tier in this config"};
-    cat[kDdrWrite] = {"ddr", "write_byte", "", 0, "no DDR tier in this config"};
-  }
+  // A memory level's read and write energies; an absent level gets zero-energy
+  // entries so the counters keep their fixed positions.
+  auto level = [&](int read, int write, const std::string& name, const ChannelsConfig& c) {
+    for (auto [i, action] : {std::pair{read, "read_byte"}, std::pair{write, "write_byte"}})
+      cat[i] = c.present ? entry(name, c.component, action)
+                         : ActionEntry{name, action, "", 0, "no " + name + " level in this config"};
+  };
+  level(kDramRead, kDramWrite, "dram", hw.dram);
+  level(kSharedRead, kSharedWrite, "shared_sram", hw.shared_sram);
+  level(kDdrRead, kDdrWrite, "ddr", hw.ddr);
   for (const auto& u : hw.units) {
     auto names = u->actions();
     for (size_t a = 0; a < names.size(); ++a) {
