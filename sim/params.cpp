@@ -26,6 +26,7 @@ Params::Params(const CNode* node, std::string path, DiagnosticSink* sink,
     sink_->add(
         {node_->loc, path_, std::string("expected a map of keys, got ") + node_->kind_name(), ""});
     node_ = nullptr;
+    broken_ = true;  // reported once here; its keys are not "missing" on top
   }
 }
 
@@ -36,7 +37,8 @@ Params::Params(Params&& o) noexcept
       sink_(o.sink_),
       docs_(o.docs_),
       used_(std::move(o.used_)),
-      finished_(o.finished_) {
+      finished_(o.finished_),
+      broken_(o.broken_) {
   o.finished_ = true;
 }
 
@@ -83,7 +85,7 @@ void Params::doc(const std::string& key, const std::string& type, const std::str
 
 // A required key that is absent (a present key of the wrong kind was reported already).
 void Params::missing(const std::string& key, const std::string& message, const std::string& hint) {
-  if (node_ && node_->get(key)) return;
+  if (broken_ || (node_ && node_->get(key))) return;
   sink_->add({node_ ? node_->loc : SourceLoc{}, key_path(key), message, hint});
 }
 
@@ -247,10 +249,12 @@ Params Params::map(const std::string& key, const std::string& help, bool require
   const std::string& dk = doc_key.empty() ? key : doc_key;
   doc(dk, "map", required ? "required" : "optional", help);
   const CNode* n = lookup(key);
-  if (!n && required)
+  if (!n && required && !broken_)
     sink_->add({node_ ? node_->loc : SourceLoc{}, key_path(key), "missing required section", ""});
-  return Params(n, key_path(key), sink_, document_entries ? docs_ : nullptr,
-                doc_path_.empty() ? dk : doc_path_ + "." + dk);
+  Params child(n, key_path(key), sink_, document_entries ? docs_ : nullptr,
+               doc_path_.empty() ? dk : doc_path_ + "." + dk);
+  child.broken_ = child.broken_ || broken_;  // inside a broken section, nothing is "missing" either
+  return child;
 }
 
 std::vector<std::string> Params::entry_names() {

@@ -96,6 +96,7 @@ class Params {
   std::vector<ParamDoc>* docs_;
   std::vector<std::string> used_;
   bool finished_ = false;
+  bool broken_ = false;  // the section was not a map (already reported)
 };
 
 }  // namespace bc

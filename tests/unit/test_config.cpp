@@ -172,3 +172,10 @@ TEST(ConfigInclude, EveryShippedConfigLoads) {
     EXPECT_NO_THROW(load_hw_config(e.path().string()));
   }
 }
+
+TEST(ConfigErrors, WrongKindOfSectionIsOneError) {
+  // A scalar where a map belongs is reported once, not again as missing keys inside it.
+  auto e = config_errors(small_config(), {"noc.mesh=3"});
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0], "--set noc.mesh=3: error: noc.mesh: expected a map of keys, got a scalar");
+}
