@@ -586,8 +586,14 @@ class Mapper {
     const int64_t G = op.heads / op.kv_heads, d = op.head_dim;
     double ba = op.a.bits_per_element() / 8, bkv = op.w.bits_per_element() / 8,
            bo = op.o.bits_per_element() / 8;
-    // Query block: enough query rows (G heads x bq tokens) to fill the array's rows.
+    // Query block: enough query rows (G heads x bq tokens) to fill the array's
+    // rows, then taller (up to the 128-row query tiles of FlashAttention-2/3, Dao
+    // 2023) while every core still gets a work item: each query block reads all
+    // of its head's K and V, so taller blocks read them fewer times.
     int64_t bq = std::min(op.q_len, std::max<int64_t>(1, ceil_div(al.m, G)));
+    while (2 * bq * G <= 128 && 2 * bq <= op.q_len &&
+           op.batch * op.kv_heads * ceil_div(op.q_len, 2 * bq) >= P)
+      bq *= 2;
     int64_t q_blocks = ceil_div(op.q_len, bq);
     int64_t units = op.batch * op.kv_heads * q_blocks;
     // Fewer work units than cores: split the context (flash-decoding).
@@ -638,7 +644,10 @@ class Mapper {
       for (int64_t k0 = it.keys_begin; k0 < it.keys_end; k0 += bk) {
         int64_t kb = std::min(bk, it.keys_end - k0);
         Tile t;
-        t.load_bytes[kDram] += 2 * kb * d * bkv;                  // K and V blocks
+        // K and V blocks; the query blocks of one head on other cores read the
+        // same blocks, which a shared level (L2) filters.
+        load_shared_panel(t, kDram, static_cast<double>(2 * kb * d) * bkv,
+                          static_cast<double>(std::min<int64_t>(q_blocks, P)));
         if (k0 == it.keys_begin) t.load_bytes[in] += r * d * ba;  // Q, once
         int s = 0;
         const bool first = k0 == it.keys_begin;

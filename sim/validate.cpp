@@ -88,15 +88,15 @@ Trace row_trace(const RawRow& r, const std::string& file) {
     op.m = integer("m"), op.n = integer("n"), op.k = integer("k");
     op.w = fmt("w_format");
   } else if (kind == "attention") {
-    // m = heads, k = head_dim, seq = query tokens, context = keys; causal when
-    // the queries are the whole sequence (prefill).
+    // m = heads, k = head_dim, seq = query tokens, context = keys; phase
+    // "causal" applies a causal mask.
     op.kind = OpKind::Attention;
     op.heads = op.kv_heads = integer("m");
     op.head_dim = integer("k");
     op.batch = integer("batch");
     op.q_len = integer("seq");
     op.kv_len = integer("context");
-    op.causal = op.q_len == op.kv_len && op.q_len > 1;
+    op.causal = r.f.at("phase") == "causal";  // as documented: only phase "causal" masks
     op.w = fmt("w_format");
   } else {  // softmax, layernorm: m rows of n elements
     op.kind = OpKind::Elementwise;
