@@ -100,12 +100,7 @@ class BitSerialArray : public ComputeUnit {
 
   std::vector<std::string> actions() const override { return {"pe_cycle"}; }
   ActionSource action_source(int) const override { return {pe_, "pe_cycle", 1}; }
-  double area_m2(const ComponentLibrary& lib, double node) const override {
-    return static_cast<double>(rows_ * cols_) * lib.area(lib.get(pe_), node);
-  }
-  double leakage_w(const ComponentLibrary& lib, double node) const override {
-    return static_cast<double>(rows_ * cols_) * lib.leakage(lib.get(pe_), node);
-  }
+  Instances instances() const override { return {pe_, static_cast<double>(rows_ * cols_)}; }
   void check_library(const ComponentLibrary& lib, Params& p) const override {
     check_component(lib, p, "pe", pe_, actions(), "pe");
   }

@@ -44,6 +44,16 @@ TileAlign ComputeUnit::align(const Format&, const Format&) const { return {}; }
 VectorTile ComputeUnit::precompute_work(int64_t, int64_t, const Format&) const { return {}; }
 TileCost ComputeUnit::precompute_cost(int64_t, int64_t, const Format&) const { return {}; }
 double ComputeUnit::table_bytes_per_activation(const Format& a) const { return a.storage_bits / 8; }
+double ComputeUnit::area_m2(const ComponentLibrary& lib, double node_m) const {
+  Instances i = instances();
+  return i.count * lib.area(lib.get(i.component), node_m);
+}
+
+double ComputeUnit::leakage_w(const ComponentLibrary& lib, double node_m) const {
+  Instances i = instances();
+  return i.count * lib.leakage(lib.get(i.component), node_m);
+}
+
 double ComputeUnit::peak_macs_per_cycle(const Format&, const Format&) const { return 0; }
 double ComputeUnit::peak_vector_ops_per_cycle(const Format&) const { return 0; }
 

@@ -88,8 +88,15 @@ class ComputeUnit {
     double multiplier = 1;  // library actions per unit action
   };
   virtual ActionSource action_source(int action) const = 0;
-  virtual double area_m2(const ComponentLibrary& lib, double node_m) const = 0;
-  virtual double leakage_w(const ComponentLibrary& lib, double node_m) const = 0;
+  // What the unit is built of: `count` instances of a library component (PEs,
+  // lanes, LUT arrays). Area and leakage follow from it.
+  struct Instances {
+    std::string component;
+    double count = 0;
+  };
+  virtual Instances instances() const = 0;
+  double area_m2(const ComponentLibrary& lib, double node_m) const;
+  double leakage_w(const ComponentLibrary& lib, double node_m) const;
   // Checks that the library has what this unit references.
   virtual void check_library(const ComponentLibrary& lib, Params& p) const = 0;
 

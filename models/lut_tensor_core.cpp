@@ -150,12 +150,7 @@ class LutTensorCore : public ComputeUnit {
     return a;
   }
   ActionSource action_source(int i) const override { return {array_, actions()[i], 1}; }
-  double area_m2(const ComponentLibrary& lib, double node) const override {
-    return static_cast<double>(arrays_) * lib.area(lib.get(array_), node);
-  }
-  double leakage_w(const ComponentLibrary& lib, double node) const override {
-    return static_cast<double>(arrays_) * lib.leakage(lib.get(array_), node);
-  }
+  Instances instances() const override { return {array_, static_cast<double>(arrays_)}; }
   void check_library(const ComponentLibrary& lib, Params& p) const override {
     check_component(lib, p, "array", array_, actions(), "activations");
   }

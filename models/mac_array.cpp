@@ -119,11 +119,8 @@ class MacArray : public ComputeUnit {
   }
   ActionSource action_source(int i) const override { return {pe_, actions()[i], 1}; }
 
-  double area_m2(const ComponentLibrary& lib, double node) const override {
-    return static_cast<double>(rows_) * cols_ * lib.area(lib.get(pe_), node);
-  }
-  double leakage_w(const ComponentLibrary& lib, double node) const override {
-    return static_cast<double>(rows_) * cols_ * lib.leakage(lib.get(pe_), node);
+  Instances instances() const override {
+    return {pe_, static_cast<double>(rows_) * static_cast<double>(cols_)};
   }
   void check_library(const ComponentLibrary& lib, Params& p) const override {
     check_component(lib, p, "pe", pe_, actions(), "rates");

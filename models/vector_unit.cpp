@@ -48,12 +48,7 @@ class VectorUnit : public ComputeUnit {
     return a;
   }
   ActionSource action_source(int i) const override { return {lane_, actions()[i], 1}; }
-  double area_m2(const ComponentLibrary& lib, double node) const override {
-    return lanes_ * lib.area(lib.get(lane_), node);
-  }
-  double leakage_w(const ComponentLibrary& lib, double node) const override {
-    return lanes_ * lib.leakage(lib.get(lane_), node);
-  }
+  Instances instances() const override { return {lane_, static_cast<double>(lanes_)}; }
   void check_library(const ComponentLibrary& lib, Params& p) const override {
     check_component(lib, p, "lane", lane_, actions(), "rates");
   }
