@@ -14,6 +14,8 @@ enum FixedAction : int {
   kSharedWrite,
   kDdrRead,  // bytes, the capacity tier (DDR) behind DRAM (HBM)
   kDdrWrite,
+  kLinkByte,        // bytes x chip-to-chip links traversed (a system's local links)
+  kGlobalLinkByte,  // bytes x global links traversed (Dragonfly)
   kFixedActions
 };
 

@@ -5,27 +5,30 @@ namespace bc {
 using sc_core::sc_time;
 
 ChipContext::ChipContext(const HwConfig& h, const Program& p)
-    : hw(h),
-      prog(p),
-      noc(h.mesh_x, h.mesh_y, h.noc_link_bandwidth, 0),
-      ops(p.ops.size()),
-      op_done(p.ops.size()),
-      period_ps(1e12 / h.freq_hz) {
-  noc = NocMesh(h.mesh_x, h.mesh_y, h.noc_link_bandwidth,
-                cycles_to_ticks(static_cast<double>(h.noc_hop_cycles)));
-  dram = MemoryChannels(h.dram.channels, h.dram.bandwidth, h.dram.latency_s,
-                        MemoryChannels::spread(h.dram.channels, noc.perimeter()));
-  if (h.shared_sram.present) {
-    std::vector<int64_t> all;
-    for (int64_t n = 0; n < noc.nodes(); ++n) all.push_back(n);
-    shared =
-        MemoryChannels(h.shared_sram.channels, h.shared_sram.bandwidth, h.shared_sram.latency_s,
-                       MemoryChannels::spread(h.shared_sram.channels, all));
+    : hw(h), prog(p), ops(p.ops.size()), op_done(p.ops.size()), period_ps(1e12 / h.freq_hz) {
+  for (int k = 0; k < p.chips; ++k) {
+    ChipResources r{NocMesh(h.mesh_x, h.mesh_y, h.noc_link_bandwidth,
+                            cycles_to_ticks(static_cast<double>(h.noc_hop_cycles))),
+                    {},
+                    {},
+                    {}};
+    if (h.dram.present)
+      r.dram = MemoryChannels(h.dram.channels, h.dram.bandwidth, h.dram.latency_s,
+                              MemoryChannels::spread(h.dram.channels, r.noc.perimeter()));
+    if (h.shared_sram.present) {
+      std::vector<int64_t> all;
+      for (int64_t n = 0; n < r.noc.nodes(); ++n) all.push_back(n);
+      r.shared =
+          MemoryChannels(h.shared_sram.channels, h.shared_sram.bandwidth, h.shared_sram.latency_s,
+                         MemoryChannels::spread(h.shared_sram.channels, all));
+    }
+    if (h.ddr.present)  // the capacity tier's controllers sit on the perimeter too
+      r.ddr = MemoryChannels(h.ddr.channels, h.ddr.bandwidth, h.ddr.latency_s,
+                             MemoryChannels::spread(h.ddr.channels, r.noc.perimeter()));
+    chips.push_back(std::move(r));
   }
-  if (h.ddr.present)  // the capacity tier's controllers sit on the perimeter too
-    ddr = MemoryChannels(h.ddr.channels, h.ddr.bandwidth, h.ddr.latency_s,
-                         MemoryChannels::spread(h.ddr.channels, noc.perimeter()));
-  for (int64_t c = 0; c < h.cores(); ++c) {
+  if (h.system.present) links = std::make_unique<ChipLinks>(h.system);
+  for (int64_t c = 0; c < h.cores() * p.chips; ++c) {
     sram.emplace_back(h.sram.banks * h.sram.ports, h.sram.bank_width_bytes, h.freq_hz);
     dma.emplace_back(h.dma_bandwidth);
   }
@@ -35,9 +38,11 @@ ChipContext::ChipContext(const HwConfig& h, const Program& p)
     num_actions += static_cast<int>(u->actions().size());
   }
   op_counts.assign(p.ops.size() * num_actions, 0.0);
-  core_counts.assign(static_cast<size_t>(h.cores()) * num_actions, 0.0);
+  core_counts.assign(static_cast<size_t>(h.cores() * p.chips) * num_actions, 0.0);
   for (const auto& core_ops : p.cores)
     for (const auto& co : core_ops) ops[co.op].remaining++;
+  for (size_t i = 0; i < p.ops.size(); ++i)
+    if (!p.ops[i].collective.empty()) ops[i].remaining = 1;  // the chip's link process
 }
 
 void ChipContext::wait_done(int op) {
@@ -68,7 +73,8 @@ void ChipContext::core_done(int op, int core, Tick finish, Tick compute, Tick de
 Core::Core(const sc_core::sc_module_name& name, int id, ChipContext& chip)
     : sc_module(name),
       id_(id),
-      node_(id),
+      node_(id % chip.hw.cores()),
+      res_(chip.chips[static_cast<size_t>(id / chip.hw.cores())]),
       chip_(chip),
       ops_(chip.prog.cores[id]),
       dep_ready_(chip.prog.cores[id].size(), 0) {
@@ -83,10 +89,10 @@ void Core::wait_ticks(Tick t) {
 }
 
 Tick Core::transfer(int op, double bytes, int level, bool load) {
-  MemoryChannels& mem = level == kDram ? chip_.dram : level == kShared ? chip_.shared : chip_.ddr;
+  MemoryChannels& mem = level == kDram ? res_.dram : level == kShared ? res_.shared : res_.ddr;
   int rd = level == kDram ? kDramRead : level == kShared ? kSharedRead : kDdrRead;
   int wr = level == kDram ? kDramWrite : level == kShared ? kSharedWrite : kDdrWrite;
-  return chip_.dma[id_].transfer(now(), bytes, load, mem, rd, wr, node_, chip_.noc, chip_.sram[id_],
+  return chip_.dma[id_].transfer(now(), bytes, load, mem, rd, wr, node_, res_.noc, chip_.sram[id_],
                                  chip_.sink(op, id_));
 }
 
@@ -168,6 +174,53 @@ void Core::compute_process() {
     Tick mem = window > busy + dep ? window - busy - dep : 0;
     chip_.core_done(op, id_, finish, busy, dep, mem, pre);
     free_at = now();
+  }
+}
+
+LinkProcess::LinkProcess(const sc_core::sc_module_name& name, int chip, std::vector<int> ops,
+                         ChipContext& ctx)
+    : sc_module(name), chip_(chip), ops_(std::move(ops)), ctx_(ctx) {
+  SC_THREAD(run);
+}
+
+std::vector<std::vector<int64_t>> LinkProcess::groups(const OpPlan& op) const {
+  const SystemConfig& s = ctx_.hw.system;
+  std::vector<std::vector<int64_t>> g;
+  const int64_t stage = op.chip;
+  for (int64_t r = 0; r < s.dp(); ++r) {
+    const int64_t base = (r * s.pp + stage) * s.tp;  // chip id of rank 0 of this stage
+    if (op.collective == "send") {
+      if (stage + 1 >= s.pp) continue;  // the last stage has no next stage
+      for (int64_t i = 0; i < s.tp; ++i) g.push_back({base + i, base + s.tp + i});
+    } else {
+      std::vector<int64_t> ranks;
+      for (int64_t i = 0; i < s.tp; ++i) ranks.push_back(base + i);
+      g.push_back(std::move(ranks));
+    }
+  }
+  return g;
+}
+
+void LinkProcess::run() {
+  const int core = chip_ * static_cast<int>(ctx_.hw.cores());  // where link counts are booked
+  for (int op : ops_) {
+    const OpPlan& p = ctx_.prog.ops[op];
+    for (int d : p.deps) ctx_.wait_done(d);
+    const Tick start = sc_core::sc_time_stamp().value();
+    ctx_.ops[op].start = std::min(ctx_.ops[op].start, start);
+    Tick done = start;
+    if (ctx_.links) {
+      const double local = ctx_.links->local_bytes, global = ctx_.links->global_bytes;
+      done = ctx_.links->collective(start, p.collective, groups(p), p.collective_bytes);
+      CountSink counts = ctx_.sink(op, core);
+      counts.add(kLinkByte, ctx_.links->local_bytes - local);
+      counts.add(kGlobalLinkByte, ctx_.links->global_bytes - global);
+    }
+    if (done > start) {
+      sc_core::wait(sc_time::from_value(done - start));
+      ++ctx_.events;
+    }
+    ctx_.core_done(op, -1, done, 0, 0, done - start, 0);
   }
 }
 

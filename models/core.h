@@ -8,9 +8,11 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <systemc>
 #include <vector>
 
+#include "models/chip_links.h"
 #include "models/dma_engine.h"
 #include "sim/hw_config.h"
 #include "sim/program.h"
@@ -28,16 +30,23 @@ struct OpRecord {
   Tick precompute = 0;  // critical core's busy time in table precompute (part of compute)
 };
 
-// Shared state of one simulated chip: the resources cores contend for, the op
-// scoreboard and the action counters.
+// The resources of one chip that its cores contend for.
+struct ChipResources {
+  NocMesh noc;
+  MemoryChannels dram, shared, ddr;
+};
+
+// Shared state of the simulated chips (one, or one per pipeline stage of a
+// system): their resources, the chip-to-chip links, the op scoreboard and the
+// action counters.
 struct ChipContext {
   ChipContext(const HwConfig& hw, const Program& prog);
 
   const HwConfig& hw;
   const Program& prog;
-  NocMesh noc;
-  MemoryChannels dram, shared, ddr;
-  std::vector<SramBanks> sram;
+  std::vector<ChipResources> chips;
+  std::unique_ptr<ChipLinks> links;  // a system's links (null: one chip)
+  std::vector<SramBanks> sram;       // per core of every simulated chip
   std::vector<DmaEngine> dma;
   std::vector<OpRecord> ops;
   std::vector<sc_core::sc_event> op_done;  // notified when an op completes on all cores
@@ -60,6 +69,25 @@ struct ChipContext {
                  Tick precompute);
 };
 
+// A chip's link engine: runs the chip's collectives in program order, each
+// once its dependencies are met, for every rank and replica at once (see
+// ChipLinks), and completes the op when the last rank is done.
+class LinkProcess : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(LinkProcess);
+  LinkProcess(const sc_core::sc_module_name& name, int chip, std::vector<int> ops,
+              ChipContext& ctx);
+
+ private:
+  void run();
+  // Chip ids taking part in op `op`: the tensor groups of the op's stage in
+  // every replica, or (send) pairs of a rank and the same rank of the next stage.
+  std::vector<std::vector<int64_t>> groups(const OpPlan& op) const;
+  int chip_;
+  std::vector<int> ops_;
+  ChipContext& ctx_;
+};
+
 class Core : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Core);
@@ -75,6 +103,7 @@ class Core : public sc_core::sc_module {
   static constexpr uint64_t kBuffers = 2;  // double buffering
   int id_;
   int64_t node_;
+  ChipResources& res_;
   ChipContext& chip_;
   const std::vector<CoreOp>& ops_;
   std::vector<Tick> dep_ready_;            // per op of this core: when its dependencies were met

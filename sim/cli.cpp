@@ -10,6 +10,7 @@
 #include "sim/hw_config.h"
 #include "sim/mapper.h"
 #include "sim/report.h"
+#include "sim/system.h"
 #include "sim/validate.h"
 #include "workloads/generator.h"
 
@@ -37,6 +38,7 @@ std::string default_hw() { return project_root() + "/configs/hw/default.yaml"; }
 struct WorkloadOpts {
   std::string model = "llama-3.1-8b", quant = "w8a8-int", phase = "decode", expert_load;
   int64_t batch = 1, context = 4096, seq = 2048;
+  int64_t tp = 1;  // trace: one tensor-parallel rank's share
   bool no_lm_head = false, no_embedding = false;
 };
 
@@ -54,7 +56,13 @@ void add_workload_options(po::options_description& d, WorkloadOpts& w) {
       "MoE: comma-separated share of routed tokens per expert (default uniform)");
 }
 
-Trace make_trace(const WorkloadOpts& o) {
+struct Workload {
+  ModelDesc model;
+  QuantRecipe quant;
+  WorkloadSpec spec;
+};
+
+Workload load_workload(const WorkloadOpts& o) {
   auto bad = [](const std::string& key, const std::string& msg) {
     fail_input(SourceLoc{"<command line>", 0, 0}, key, msg, "");
   };
@@ -74,6 +82,7 @@ Trace make_trace(const WorkloadOpts& o) {
   }
   QuantRecipe q = load_quant(o.quant);
   WorkloadSpec w;
+  w.tp = o.tp;
   if (!o.expert_load.empty()) {
     std::stringstream ss(o.expert_load);
     std::string item;
@@ -93,7 +102,12 @@ Trace make_trace(const WorkloadOpts& o) {
   w.seq = o.seq;
   w.lm_head = !o.no_lm_head;
   w.embedding = !o.no_embedding;
-  return generate_trace(m, q, w);
+  return {std::move(m), std::move(q), std::move(w)};
+}
+
+Trace make_trace(const WorkloadOpts& o) {
+  Workload wl = load_workload(o);
+  return generate_trace(wl.model, wl.quant, wl.spec);
 }
 
 // Parses a subcommand's options; prints help and returns false for --help.
@@ -135,10 +149,15 @@ int cmd_run(int argc, char** argv) {
                "give either --model or --trace, not both", "");
 
   HwConfig hw = load_hw_config(hw_path, sets);
-  Trace trace = vm.count("trace") ? read_trace(trace_path) : make_trace(w);
-  Program prog = map_trace(trace, hw);
-  SimResult sim = simulate(hw, prog);
-  nlohmann::json report = build_report(hw, trace, prog, sim);
+  SystemPlan plan;
+  if (vm.count("trace")) {
+    plan = map_system_trace(read_trace(trace_path), hw);
+  } else {
+    Workload wl = load_workload(w);
+    plan = map_system(wl.model, wl.quant, wl.spec, hw);
+  }
+  SimResult sim = simulate(hw, plan.prog);
+  nlohmann::json report = build_report(hw, plan.trace, plan.prog, sim);
   if (!json_path.empty()) write_file_atomic(json_path, report.dump(1) + "\n");
   if (!csv_path.empty()) write_file_atomic(csv_path, render_csv(report));
   if (!quiet) std::cout << render_table(report, top);
@@ -191,16 +210,34 @@ int cmd_explain(int argc, char** argv) {
 int cmd_trace(int argc, char** argv) {
   WorkloadOpts w;
   std::string out;
+  int64_t pp = 1, stage = 0;
   po::options_description d("bitcycle trace options");
   d.add_options()("help,h", "show this help")("model", po::value(&w.model)->default_value(w.model),
                                               "model name or .yaml path (also positional)")(
-      "output,o", po::value(&out), "write the trace here (default: standard output)");
+      "output,o", po::value(&out), "write the trace here (default: standard output)")(
+      "tp", po::value(&w.tp)->default_value(1), "tensor-parallel ranks: write one rank's share")(
+      "pp", po::value(&pp)->default_value(1), "pipeline stages")(
+      "stage", po::value(&stage)->default_value(0), "which pipeline stage to write (0-based)");
   add_workload_options(d, w);
   po::positional_options_description pos;
   pos.add("model", 1);
   po::variables_map vm;
   if (!parse(argc, argv, d, pos, vm, "usage: bitcycle trace MODEL [options] [-o FILE]")) return 0;
-  Trace t = make_trace(w);
+  Workload wl = load_workload(w);
+  auto bad = [](const std::string& key, const std::string& msg, const std::string& hint) {
+    fail_input(SourceLoc{"<command line>", 0, 0}, key, msg, hint);
+  };
+  if (w.tp < 1) bad("--tp", "must be >= 1", "");
+  if (pp < 1) bad("--pp", "must be >= 1", "");
+  std::string why = check_parallelism(wl.model, w.tp, pp);
+  if (!why.empty()) bad(why[0] == 't' ? "--tp" : "--pp", why, "choose a degree that divides it");
+  if (stage < 0 || stage >= pp)
+    bad("--stage", "expected 0 to " + std::to_string(pp - 1) + ", got " + std::to_string(stage),
+        "");
+  wl.spec.first_layer = static_cast<int>(stage * wl.model.layers / pp);
+  wl.spec.last_layer = static_cast<int>((stage + 1) * wl.model.layers / pp);
+  wl.spec.send_next = stage + 1 < pp;
+  Trace t = generate_trace(wl.model, wl.quant, wl.spec);
   nlohmann::json j = trace_to_json(t);
   std::string text = j.dump(1) + "\n";
   // The totals go to stdout when the trace goes to a file, else to stderr.

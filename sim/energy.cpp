@@ -28,6 +28,13 @@ std::vector<ActionEntry> action_catalog(const HwConfig& hw) {
   level(kDramRead, kDramWrite, "dram", hw.dram);
   level(kSharedRead, kSharedWrite, "shared_sram", hw.shared_sram);
   level(kDdrRead, kDdrWrite, "ddr", hw.ddr);
+  const SystemConfig& s = hw.system;
+  cat[kLinkByte] = s.present ? entry("chip_links", s.link_component, "byte")
+                             : ActionEntry{"chip_links", "byte", "", 0, "one chip: no links"};
+  cat[kGlobalLinkByte] = s.present && s.topology == "dragonfly"
+                             ? entry("chip_links", s.global_component, "byte")
+                             : ActionEntry{"chip_links", "global_byte", "", 0, "no global links"};
+  cat[kGlobalLinkByte].action = "global_byte";
   for (const auto& u : hw.units) {
     auto names = u->actions();
     for (size_t a = 0; a < names.size(); ++a) {
@@ -69,11 +76,13 @@ std::vector<ComponentArea> component_areas(const HwConfig& hw) {
         {"ddr", k * lib.area(dd, hw.node_m), k * lib.leakage(dd, hw.node_m),
          std::to_string(hw.ddr.interfaces) + " x " + hw.ddr.component + " PHY+controller"});
   }
-  const LibComponent& d = lib.get(hw.dram.component);
-  double n = static_cast<double>(hw.dram.interfaces);
-  out.push_back(
-      {"dram", n * lib.area(d, hw.node_m), n * lib.leakage(d, hw.node_m),
-       std::to_string(hw.dram.interfaces) + " x " + hw.dram.component + " PHY+controller"});
+  if (hw.dram.present) {
+    const LibComponent& d = lib.get(hw.dram.component);
+    double n = static_cast<double>(hw.dram.interfaces);
+    out.push_back(
+        {"dram", n * lib.area(d, hw.node_m), n * lib.leakage(d, hw.node_m),
+         std::to_string(hw.dram.interfaces) + " x " + hw.dram.component + " PHY+controller"});
+  }
   return out;
 }
 

@@ -47,6 +47,112 @@ void read_channels(Params& p, ChannelsConfig& c, bool dram) {
   }
 }
 
+// The `system` section: chip count, links, topology and the parallel split.
+// Whether the topology can connect the chips is checked here; whether the split
+// fits a model is checked when a workload is mapped (check_parallelism).
+void read_system_keys(Params& p, SystemConfig& s) {
+  s.chips = p.integer("chips", std::nullopt, "chips in the system", 1, 1 << 20);
+  s.spares = p.integer("spares", 0, "chips held in reserve, not used by the model", 0, 1 << 20);
+  s.topology =
+      p.choice("topology", "fully_connected", {"ring", "fully_connected", "switch", "dragonfly"},
+               "how chips connect: ring, fully_connected, switch (one port per chip into "
+               "a non-blocking switch, like NVSwitch), dragonfly (fully connected groups "
+               "joined by global links)");
+  s.loc_topology = p.loc_of("topology");
+  s.ports = p.integer("ports", 0, "links per chip for the local topology (0: as many as needed)", 0,
+                      4096);
+  s.collective = p.choice("collective", "auto", {"auto", "ring", "direct"},
+                          "all-reduce/all-gather algorithm: ring (2(N-1) neighbour steps), "
+                          "direct (every rank to every rank, 2 steps), auto (faster estimate)");
+  {
+    Params l = p.map("link", "a chip-to-chip link (switch: a chip's port)", s.present);
+    s.link_bandwidth = l.quantity("bandwidth", Dim::Bandwidth, std::nullopt, "per direction");
+    s.link_latency_s = l.quantity("latency", Dim::Time, 1e-6, "per traversal", 0, false);
+    s.link_component = l.text("type", "link_board", "library component (energy per byte)");
+    s.links_per_pair =
+        l.integer("per_pair", 1, "parallel links between two connected chips", 1, 64);
+  }
+  {
+    Params g = p.map("global_link", "dragonfly: the links between groups");
+    s.global_links =
+        g.integer("count", s.topology == "dragonfly" ? 1 : 0, "global links per chip", 0, 64);
+    s.global_bandwidth =
+        g.quantity("bandwidth", Dim::Bandwidth, s.link_bandwidth > 0 ? s.link_bandwidth : 1.0,
+                   "per direction (default: the local link's)");
+    s.global_latency_s = g.quantity("latency", Dim::Time, s.link_latency_s,
+                                    "per traversal (default: the local link's)", 0, false);
+    s.global_component = g.text("type", s.link_component, "library component (energy per byte)");
+  }
+  s.group_size = p.integer("group_size", s.topology == "dragonfly" ? 8 : 0,
+                           "dragonfly: chips per group, fully connected inside", 0, 4096);
+  {
+    Params par = p.map("parallel", "how a model is split over the chips");
+    s.tp =
+        par.integer("tensor", 1, "tensor-parallel ranks (split heads, FFN, vocabulary)", 1, 4096);
+    s.pp = par.integer("pipeline", 1, "pipeline stages (split layers)", 1, 4096);
+    s.microbatches = par.integer("microbatches", 0,
+                                 "pipeline microbatches, must divide the batch (0: min(batch, "
+                                 "pipeline))",
+                                 0, 1 << 20);
+    s.loc_tp = par.loc_of("tensor");
+    s.loc_pp = par.loc_of("pipeline");
+    s.loc_microbatches = par.loc_of("microbatches");
+  }
+}
+
+void read_system(Params& top, SystemConfig& s) {
+  Params p = top.map("system", "optional: N chips joined by chip-to-chip links, and the split");
+  s.present = p.present();
+  if (!s.present) {
+    if (p.docs()) {  // absent optional section: still list its keys in the key reference
+      DiagnosticSink scratch;
+      SystemConfig unused;
+      unused.present = true;
+      Params doc_only(nullptr, p.path(), &scratch, p.docs(), p.doc_path());
+      read_system_keys(doc_only, unused);
+    }
+    return;
+  }
+  read_system_keys(p, s);
+  auto n = [](int64_t v) { return std::to_string(v); };
+  const int64_t N = s.chips;
+  if (s.spares >= N)
+    p.error("spares", "spares (" + n(s.spares) + ") leave no chip to run on");
+  else if (s.active() % (s.tp * s.pp) != 0)
+    p.error("parallel",
+            "tensor x pipeline = " + n(s.tp * s.pp) + " does not divide the " + n(s.active()) +
+                " active chips",
+            "the active chips form tensor x pipeline x replicas; choose degrees whose product "
+            "divides them");
+  // Can the topology connect N chips with the ports a chip has?
+  const std::string cannot = "a " + s.topology + " topology cannot connect " + n(N) + " chips: ";
+  if (s.topology == "fully_connected" && s.ports > 0 && (N - 1) * s.links_per_pair > s.ports)
+    p.error("topology",
+            cannot + "each chip needs " + n((N - 1) * s.links_per_pair) + " links (" + n(N - 1) +
+                " peers x " + n(s.links_per_pair) + "), it has " + n(s.ports) + " ports",
+            "use dragonfly groups, a switch, or fewer chips");
+  if (s.topology == "ring" && s.ports > 0 && N > 2 && 2 * s.links_per_pair > s.ports)
+    p.error("topology", cannot + "each chip needs 2 x " + n(s.links_per_pair) + " links, it has " +
+                            n(s.ports) + " ports");
+  if (s.topology == "dragonfly") {
+    const int64_t g = s.group_size;
+    if (g < 1 || N % g != 0)
+      p.error("group_size", cannot + "group_size " + n(g) + " does not divide the chips",
+              "chips must be a whole number of groups");
+    else if (s.ports > 0 && g - 1 > s.ports)
+      p.error("group_size", cannot + "a group of " + n(g) + " needs " + n(g - 1) +
+                                " local links per chip, it has " + n(s.ports) + " ports");
+    else if (N / g > 1 && s.global_links < 1)
+      p.error("global_link", cannot + n(N / g) + " groups need global links",
+              "set global_link.count >= 1");
+    else if (N / g > 2 && g * s.global_links < 2)
+      p.error("global_link",
+              cannot + "a group has " + n(g * s.global_links) +
+                  " global link, too few to reach two neighbouring groups",
+              "raise global_link.count or group_size");
+  }
+}
+
 const CNode* find_path(const CNode& root, const std::string& dotted) {
   const CNode* n = &root;
   size_t start = 0;
@@ -139,13 +245,17 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
       hw.resident_max_fraction =
           mem.number("resident_max_fraction", 0.75,
                      "share of each core's SRAM that resident weights may take", 0.01, 0.99);
-      Params d = mem.map("dram", "off-chip memory channels", true);
+      Params d = mem.map("dram", "off-chip memory channels (absent: an SRAM-only chip)");
       read_channels(d, hw.dram, true);
       Params s = mem.map("shared_sram", "optional on-chip shared SRAM level (like a GPU L2)");
       read_channels(s, hw.shared_sram, false);
       Params dd = mem.map("ddr", "optional capacity tier behind DRAM (e.g. DDR behind HBM)");
       read_channels(dd, hw.ddr, true);
     }
+    if (!hw.dram.present && !hw.shared_sram.present)
+      top.error("memory", "a chip without memory.dram needs a memory.shared_sram level",
+                "add memory.dram, or memory.shared_sram for an SRAM-only chip");
+    read_system(top, hw.system);
     // Units named by other units (table builders, fallbacks) must be vector units of the core.
     for (size_t i = 0; i < hw.units.size(); ++i) {
       auto check = [&](const std::string& key, const std::string& name) {
@@ -186,7 +296,13 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
     need(hw.sram.cell, "core.sram", "cell", {"read_byte", "write_byte"});
     need(hw.noc_router, "noc", "router", {});
     need(hw.noc_hop, "noc", "hop_energy", {"byte_hop"});
-    need(hw.dram.component, "memory.dram", "type", {"read_byte", "write_byte"});
+    if (hw.dram.present)
+      need(hw.dram.component, "memory.dram", "type", {"read_byte", "write_byte"});
+    if (hw.system.present) {
+      need(hw.system.link_component, "system.link", "type", {"byte"});
+      if (hw.system.topology == "dragonfly")
+        need(hw.system.global_component, "system.global_link", "type", {"byte"});
+    }
     for (auto [cell, section] : {std::pair{hw.sram.cell, "core.sram"},
                                  std::pair{hw.shared_sram.component, "memory.shared_sram"}})
       if (lib.has(cell) && lib.get(cell).capacity_bytes <= 0 &&
@@ -237,7 +353,33 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
         {"weights", hw.weight_placement},
         {"resident_max_fraction", hw.resident_max_fraction}}},
   };
+  if (!hw.dram.present) hw.resolved_tree["memory"].erase("dram");
   if (hw.shared_sram.present) hw.resolved_tree["memory"]["shared_sram"] = chan(hw.shared_sram);
+  if (hw.system.present) {
+    const SystemConfig& s = hw.system;
+    hw.resolved_tree["system"] = {{"chips", s.chips},
+                                  {"spares", s.spares},
+                                  {"topology", s.topology},
+                                  {"ports", s.ports},
+                                  {"collective", s.collective},
+                                  {"link",
+                                   {{"bandwidth_Bps", s.link_bandwidth},
+                                    {"latency_s", s.link_latency_s},
+                                    {"type", s.link_component},
+                                    {"per_pair", s.links_per_pair}}},
+                                  {"parallel",
+                                   {{"tensor", s.tp},
+                                    {"pipeline", s.pp},
+                                    {"replicas", s.dp()},
+                                    {"microbatches", s.microbatches}}}};
+    if (s.topology == "dragonfly") {
+      hw.resolved_tree["system"]["group_size"] = s.group_size;
+      hw.resolved_tree["system"]["global_link"] = {{"count", s.global_links},
+                                                   {"bandwidth_Bps", s.global_bandwidth},
+                                                   {"latency_s", s.global_latency_s},
+                                                   {"type", s.global_component}};
+    }
+  }
   if (hw.ddr.present) hw.resolved_tree["memory"]["ddr"] = chan(hw.ddr);
   return hw;
 }
@@ -254,7 +396,7 @@ nlohmann::json derived_values(const HwConfig& hw) {
       if (ops == 0) ops = u->peak_vector_ops_per_cycle(f) * hw.freq_hz * cores;
       std::string key = u->name() + "." + cls;
       peaks[key] = ops;
-      ridge[key] = ops / hw.dram.bandwidth;
+      ridge[key] = ops / (hw.dram.present ? hw.dram.bandwidth : hw.shared_sram.bandwidth);
     }
   }
   d["peak_ops_per_s"] = peaks;

@@ -32,6 +32,35 @@ struct ChannelsConfig {
   int64_t interfaces = 1;  // PHY/controller instances (DRAM) or macros (SRAM) for area
 };
 
+// A multi-chip system: N copies of the chip joined by chip-to-chip links, and
+// how a model is split over them (tensor x pipeline ranks, the rest data
+// parallel replicas). Absent: one chip.
+struct SystemConfig {
+  bool present = false;
+  int64_t chips = 1;
+  int64_t spares = 0;  // chips held in reserve (e.g. a GroqRack's redundant node)
+  // ring | fully_connected | switch (every chip one port into a non-blocking
+  // switch, like NVSwitch) | dragonfly (groups fully connected inside, global
+  // links between groups)
+  std::string topology = "fully_connected";
+  int64_t ports = 0;          // links per chip available to the topology (0: unlimited)
+  double link_bandwidth = 0;  // bytes/s per link per direction (switch: per chip port)
+  double link_latency_s = 0;
+  std::string link_component;  // library: energy per byte per link traversed
+  int64_t links_per_pair = 1;  // parallel links between two directly connected chips
+  int64_t group_size = 0;      // dragonfly: chips per group
+  int64_t global_links = 0;    // dragonfly: global links per chip
+  double global_bandwidth = 0, global_latency_s = 0;
+  std::string global_component;
+  int64_t tp = 1, pp = 1;
+  int64_t microbatches = 0;         // pipeline microbatches; 0: auto (min(batch, pp))
+  std::string collective = "auto";  // ring | direct | auto (the faster estimate)
+  SourceLoc loc_tp, loc_pp, loc_microbatches, loc_topology;
+
+  int64_t active() const { return chips - spares; }
+  int64_t dp() const { return active() / (tp * pp); }
+};
+
 struct HwConfig {
   std::string name;
   std::string path;  // file it was loaded from
@@ -52,7 +81,8 @@ struct HwConfig {
   // scratchpads).
   std::string weight_placement = "auto";
   double resident_max_fraction = 0.75;  // share of a scratchpad resident weights may take
-  nlohmann::json resolved_tree;         // resolved values as written in reports
+  SystemConfig system;
+  nlohmann::json resolved_tree;  // resolved values as written in reports
 
   int64_t cores() const { return mesh_x * mesh_y; }
   double cycle_s() const { return 1.0 / freq_hz; }

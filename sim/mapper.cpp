@@ -230,7 +230,8 @@ struct GemmChoice {
 
 class Mapper {
  public:
-  Mapper(const Trace& t, const HwConfig& hw) : t_(t), hw_(hw), cache_(prog_, hw) {
+  Mapper(const Trace& t, const HwConfig& hw)
+      : t_(t), hw_(hw), home_(hw.dram.present ? kDram : kShared), cache_(prog_, hw) {
     prog_.cores.resize(hw.cores());
   }
 
@@ -249,7 +250,7 @@ class Mapper {
       plan.flops = op.flops();
       for (int d : op.deps) plan.deps.push_back(prog_of[index_of.at(d)]);
       plan.out_level = place_output(op);
-      Level in = kDram;
+      Level in = home_;
       if (!op.input_from_dram && !plan.deps.empty()) in = prog_.ops[plan.deps.front()].out_level;
       // An unfused LUT GEMM gets its table precompute as an op of its own: it
       // reads the activations, builds the tables and writes them back, and the
@@ -271,6 +272,16 @@ class Mapper {
         case OpKind::Elementwise:
           map_elementwise(op, idx, in);
           break;
+        case OpKind::Collective:
+          // Chip-to-chip traffic: no core tiles; the engine's link process runs it.
+          prog_.ops[idx].collective = op.fn;
+          prog_.ops[idx].group = op.group;
+          prog_.ops[idx].collective_bytes = op.collective_bytes();
+          prog_.ops[idx].units = "links";
+          prog_.ops[idx].mapping =
+              op.fn + " of " + format_quantity(op.collective_bytes(), Dim::Bytes);
+          prog_.ops[idx].out_level = in;
+          break;
       }
     }
     return std::move(prog_);
@@ -290,23 +301,33 @@ class Mapper {
     const double local = cores * hw_.sram.size_bytes,
                  shared = hw_.shared_sram.present ? hw_.shared_sram.capacity : 0;
     const double ddr = hw_.ddr.present ? hw_.ddr.capacity : 0;
-    const double total = hw_.dram.capacity + ddr + shared + local;
+    const double dram = hw_.dram.present ? hw_.dram.capacity : 0;
+    const double total = dram + ddr + shared + local;
     auto q = [](double b) { return format_quantity(b, Dim::Bytes); };
     if (weights + kv > total)
       fail_input(SourceLoc{"<mapper>", 0, 0}, "memory",
                  "the model fits nowhere: weights " + q(weights) + " + KV cache " + q(kv) + " = " +
-                     q(weights + kv) + ", but the chip holds " + q(total) + " (DRAM " +
-                     q(hw_.dram.capacity) + (hw_.ddr.present ? ", DDR " + q(ddr) : std::string()) +
-                     ", shared SRAM " + q(shared) + ", core SRAM " + q(local) + ")",
+                     q(weights + kv) + ", but the chip holds " + q(total) + " (DRAM " + q(dram) +
+                     (hw_.ddr.present ? ", DDR " + q(ddr) : std::string()) + ", shared SRAM " +
+                     q(shared) + ", core SRAM " + q(local) + ")",
                  "use more memory, a narrower --quant recipe, or a smaller --batch/--context");
     const double local_budget = local * hw_.resident_max_fraction;
     std::string where = hw_.weight_placement;
     if (where == "auto")
-      where = weights <= local_budget                            ? "local_sram"
-              : hw_.shared_sram.present && weights <= shared / 2 ? "shared_sram"
-              : weights + kv <= hw_.dram.capacity || !hw_.ddr.present
-                  ? "dram"
-                  : "ddr";  // spill to the capacity tier
+      where = weights <= local_budget ? "local_sram"
+              // Half the shared level stays free for activations, unless there is no
+              // DRAM to hold them: an SRAM-only chip keeps everything on chip.
+              : hw_.shared_sram.present && weights <= (hw_.dram.present ? shared / 2 : shared - kv)
+                  ? "shared_sram"
+              : !hw_.dram.present                        ? "none"
+              : weights + kv <= dram || !hw_.ddr.present ? "dram"
+                                                         : "ddr";  // spill to the capacity tier
+    if (where == "none" || (where == "dram" && !hw_.dram.present))
+      fail_input(SourceLoc{"<mapper>", 0, 0}, "memory.weights",
+                 "weights (" + q(weights) + ") + KV cache (" + q(kv) +
+                     ") do not fit on this SRAM-only chip (core SRAM budget " + q(local_budget) +
+                     ", shared SRAM " + q(shared) + ") and there is no DRAM",
+                 "split the model over more chips (system.parallel) or use a narrower recipe");
     if (where == "ddr" && !hw_.ddr.present)
       fail_input(SourceLoc{"<mapper>", 0, 0}, "memory.weights",
                  "weights are placed in DDR, but there is no memory.ddr",
@@ -363,7 +384,7 @@ class Mapper {
   }
   // Cycles from issuing a load to its arrival: DRAM latency plus a mesh diameter of hops.
   double load_latency_cycles() const {
-    return hw_.dram.latency_s * hw_.freq_hz +
+    return (hw_.dram.present ? hw_.dram.latency_s : hw_.shared_sram.latency_s) * hw_.freq_hz +
            static_cast<double>(hw_.noc_hop_cycles * (hw_.mesh_x + hw_.mesh_y));
   }
   double core_bw(Level l, int64_t active) const {
@@ -375,6 +396,7 @@ class Mapper {
   // in half of it (the other half holds the tensor being read); else DRAM.
   Level place_output(const Op& op) const {
     if (!hw_.shared_sram.present) return kDram;
+    if (!hw_.dram.present) return kShared;  // an SRAM-only chip: activations stay on chip
     double elems = op.kind == OpKind::Gemm ? double(op.m) * op.n
                    : op.kind == OpKind::Attention
                        ? double(op.batch) * op.q_len * op.heads * op.head_dim
@@ -401,7 +423,7 @@ class Mapper {
       g.w_local = prog_.weight_placement == "local_sram";
       g.w_level = prog_.weight_placement == "shared_sram" ? kShared
                   : prog_.weight_placement == "ddr"       ? kDdr
-                                                          : kDram;
+                                                          : home_;
       std::string pre;
       if (unit.has_precompute()) {
         // A is read as tables, built by the producer (fused) or by the op before.
@@ -646,7 +668,7 @@ class Mapper {
         Tile t;
         // K and V blocks; the query blocks of one head on other cores read the
         // same blocks, which a shared level (L2) filters.
-        load_shared_panel(t, kDram, static_cast<double>(2 * kb * d) * bkv,
+        load_shared_panel(t, home_, static_cast<double>(2 * kb * d) * bkv,
                           static_cast<double>(std::min<int64_t>(q_blocks, P)));
         if (k0 == it.keys_begin) t.load_bytes[in] += r * d * ba;  // Q, once
         int s = 0;
@@ -682,7 +704,7 @@ class Mapper {
           t.store_bytes[out] += r * d * (it.last_chunk && it.first_chunk ? bo : kAccBytes);
           // The new tokens' K and V are appended to the cache once per (sequence, KV head).
           if (it.first_chunk && op.kv_append > 0)
-            t.store_bytes[kDram] += 2.0 * std::min(op.kv_append, it.q_rows) * d * bkv;
+            t.store_bytes[home_] += 2.0 * std::min(op.kv_append, it.q_rows) * d * bkv;
         }
         per_core[c].push(t);
       }
@@ -732,7 +754,7 @@ class Mapper {
     plan.out_level = hw_.shared_sram.present && bo * static_cast<double>(tables.elements) <=
                                                     hw_.shared_sram.capacity / 2
                          ? kShared
-                         : kDram;
+                         : home_;
     const size_t idx = prog_.ops.size();
     prog_.ops.push_back(plan);
     const int64_t P = hw_.cores();
@@ -792,7 +814,7 @@ class Mapper {
     }
     int core = split_elements(idx, op.elements, slice, te, [&](int64_t n) {
       Tile t;
-      t.load_bytes[op.input_from_dram ? kDram : in] += static_cast<double>(n) * fn->inputs * ba;
+      t.load_bytes[op.input_from_dram ? home_ : in] += static_cast<double>(n) * fn->inputs * ba;
       t.store_bytes[out] += static_cast<double>(n) * bo;
       t.nsteps = 1;
       t.steps[0] = {static_cast<uint16_t>(vu),
@@ -814,6 +836,7 @@ class Mapper {
 
   const Trace& t_;
   const HwConfig& hw_;
+  const Level home_;  // global memory: DRAM, or the shared SRAM of an SRAM-only chip
   Program prog_;
   CostCache cache_;
   std::map<size_t, size_t> fused_gemm_;  // GEMM -> the element-wise op that builds its tables

@@ -67,11 +67,20 @@ struct OpPlan {
   double est_cycles = 0;  // mapper's estimate (its search objective)
   Level out_level = kDram;
   bool table_precompute = false;  // a LUT table-precompute op the mapper added
+  // Collectives (chip-to-chip): allreduce | allgather | send, over the "tensor"
+  // or "pipeline" group, of a tensor of collective_bytes.
+  std::string collective, group;
+  double collective_bytes = 0;
+  int chip = 0;        // which simulated chip (pipeline stage) runs the op
+  int microbatch = 0;  // pipeline microbatch (and iteration) it belongs to
 };
 
 struct Program {
   std::vector<OpPlan> ops;
-  std::vector<std::vector<CoreOp>> cores;  // cores[c] in program order
+  // cores[c] in program order; a system program holds the cores of every
+  // simulated chip, chip k's at [k x cores per chip, (k + 1) x cores per chip).
+  std::vector<std::vector<CoreOp>> cores;
+  int chips = 1;  // simulated chips (one per pipeline stage; see sim/system.h)
   std::vector<TileCost> costs;
   std::vector<uint16_t> cost_unit;  // unit of each cost entry
   std::string weight_placement;     // local_sram | shared_sram | dram

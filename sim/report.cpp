@@ -30,10 +30,31 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
     tokens = prefill ? b * trace.workload.value("seq", 1.0) : b;
   }
 
-  // Total counts per action over all ops.
+  // A system: each simulated chip stands for its stage's tensor ranks in every
+  // replica (they do the same work); link counts already cover every rank. With
+  // pipelining, several steps are simulated: energy is per step, time per step
+  // is the steady-state period between the last two.
+  const json sys = trace.workload.value("system", json::object());
+  const double ranks = sys.empty() ? 1.0 : sys.value("tensor", 1.0) * sys.value("replicas", 1.0);
+  const double replicas = sys.value("replicas", 1.0), active = sys.value("active_chips", 1.0);
+  const int64_t mbs = sys.value("microbatches", int64_t{1}),
+                steps = sys.value("simulated_steps", int64_t{1});
+  std::vector<double> step_end(static_cast<size_t>(steps), 0.0);
+  for (size_t i = 0; i < prog.ops.size(); ++i) {
+    auto& e =
+        step_end[static_cast<size_t>(std::min<int64_t>(prog.ops[i].microbatch / mbs, steps - 1))];
+    e = std::max(e, sim.ops[i].end_s);
+  }
+  const double first_step = step_end[0];
+  const double period = steps > 1 ? step_end[steps - 1] - step_end[steps - 2] : first_step;
+
+  // Total counts per action over all ops, for one step of the whole system.
   std::vector<double> totals(na, 0.0);
   for (size_t o = 0; o < prog.ops.size(); ++o)
-    for (int a = 0; a < na; ++a) totals[a] += sim.op_counts[o * na + a];
+    for (int a = 0; a < na; ++a)
+      totals[a] += sim.op_counts[o * na + a] *
+                   (a == kLinkByte || a == kGlobalLinkByte ? 1 : ranks) /
+                   static_cast<double>(steps);
 
   json report;
   report["schema"] = "bitcycle-report";
@@ -62,7 +83,7 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
   double leakage = 0, area_m2 = 0;
   json area_list = json::array();
   for (const auto& c : areas) {
-    double lj = c.leakage_w * sim.latency_s;
+    double lj = c.leakage_w * active * period;  // every active chip leaks for a step
     leakage += lj;
     leak[c.component] += lj;
     area[c.component] += c.area_m2;
@@ -73,15 +94,37 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
                          {"how", c.how}});
   }
   double energy = dynamic + leakage;
-  report["latency_s"] = sim.latency_s;
-  report["tokens"] = tokens;
-  report["tokens_per_s"] = sim.latency_s > 0 ? tokens / sim.latency_s : 0;
+  const bool prefill = trace.workload.value("phase", "decode") == "prefill";
+  const double per_user = prefill ? trace.workload.value("seq", 1.0) : 1.0;
+  // Time on the chip-to-chip links: the union of the collectives' intervals.
+  std::vector<std::pair<double, double>> comm;
+  for (size_t i = 0; i < prog.ops.size(); ++i)
+    if (!prog.ops[i].collective.empty() && sim.ops[i].end_s > sim.ops[i].start_s)
+      comm.push_back({sim.ops[i].start_s, sim.ops[i].end_s});
+  std::sort(comm.begin(), comm.end());
+  double comm_s = 0, reach = 0;
+  for (auto [b, e] : comm) {
+    b = std::max(b, reach);
+    if (e > b) comm_s += e - b, reach = e;
+  }
+  report["latency_s"] = first_step;  // one step, from an empty pipeline
+  report["step_period_s"] = period;  // steady state: one step every period
+  report["tokens"] = tokens * replicas;
+  report["tokens_per_s"] = period > 0 ? tokens * replicas / period : 0;
+  report["tokens_per_s_per_user"] = period > 0 ? per_user / period : 0;
+  report["token_latency_s"] = prefill ? first_step / per_user : period;
+  report["communication_s"] = comm_s;
+  report["communication_share"] = sim.latency_s > 0 ? comm_s / sim.latency_s : 0;
   report["energy_j"] = energy;
   report["dynamic_energy_j"] = dynamic;
   report["leakage_energy_j"] = leakage;
-  report["energy_per_token_j"] = energy / tokens;
-  report["average_power_w"] = sim.latency_s > 0 ? energy / sim.latency_s : 0;
+  report["energy_per_token_j"] = energy / (tokens * replicas);
+  report["average_power_w"] = period > 0 ? energy / period : 0;
   report["area_mm2"] = area_m2 * 1e6;
+  if (!sys.empty()) {
+    report["system"] = sys;
+    report["system"]["area_mm2"] = area_m2 * 1e6 * sys.value("chips", 1.0);
+  }
   report["weights"] = {{"placement", prog.weight_placement},
                        {"bytes", prog.weight_bytes},
                        {"resident_bytes_per_core", prog.resident_bytes_per_core}};
@@ -137,7 +180,8 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
       {"shared_sram_busiest_slice",
        sim.latency_s > 0 ? sim.shared_channel_busy_s / sim.latency_s : 0},
       {"noc_busiest_link", sim.latency_s > 0 ? sim.noc_link_busy_s / sim.latency_s : 0},
-      {"dma_busiest_engine", sim.latency_s > 0 ? sim.dma_busy_s / sim.latency_s : 0}};
+      {"dma_busiest_engine", sim.latency_s > 0 ? sim.dma_busy_s / sim.latency_s : 0},
+      {"chip_link_busiest", sim.latency_s > 0 ? sim.chip_link_busy_s / sim.latency_s : 0}};
   report["technology"] = {{"node_m", hw.node_m},
                           {"frequency_hz", hw.freq_hz},
                           {"scaling_source", hw.lib->scaling_source()},
@@ -188,15 +232,32 @@ std::string render_table(const nlohmann::json& r, int top_ops) {
   auto row = [&](const std::string& k, const std::string& v) {
     os << "  " << std::left << std::setw(26) << k << v << "\n";
   };
-  row("latency per step", si(r["latency_s"].get<double>(), "s"));
-  row("latency per token", si(r["latency_s"].get<double>() /
-                                  (w.value("phase", std::string("")) == "prefill" ? tokens : 1.0),
-                              "s"));
-  row("tokens/s", [&] {
+  auto num = [](double v) {
     std::ostringstream s;
-    s << std::setprecision(5) << r["tokens_per_s"].get<double>();
+    s << std::setprecision(5) << v;
     return s.str();
-  }());
+  };
+  if (r.contains("system")) {
+    const auto& s = r["system"];
+    std::ostringstream d;
+    d << s["chips"].get<int64_t>() << " chips (" << s["topology"].get<std::string>() << "): tensor "
+      << s["tensor"].get<int64_t>() << " x pipeline " << s["pipeline"].get<int64_t>() << " x "
+      << s["replicas"].get<int64_t>() << " replicas, " << s["microbatches"].get<int64_t>()
+      << " microbatches";
+    row("system", d.str());
+  }
+  row("latency per step", si(r["latency_s"].get<double>(), "s"));
+  if (r["step_period_s"].get<double>() != r["latency_s"].get<double>())
+    row("steady-state step", si(r["step_period_s"].get<double>(), "s") + " (pipeline full)");
+  row("latency per token", si(r["token_latency_s"].get<double>(), "s"));
+  row("tokens/s", num(r["tokens_per_s"].get<double>()) + " (system), " +
+                      num(r["tokens_per_s_per_user"].get<double>()) + " per user");
+  if (r["communication_share"].get<double>() > 0) {
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(1) << 100 * r["communication_share"].get<double>()
+      << " % of the time (" << si(r["communication_s"].get<double>(), "s") << ")";
+    row("chip-to-chip comm.", s.str());
+  }
   row("energy per token", si(r["energy_per_token_j"].get<double>(), "J"));
   std::vector<std::pair<double, std::string>> e;
   for (auto& [k, v] : r["breakdown"]["energy_j"].items()) e.push_back({v.get<double>(), k});

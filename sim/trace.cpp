@@ -15,6 +15,8 @@ const char* op_kind_name(OpKind k) {
       return "attention";
     case OpKind::Elementwise:
       return "elementwise";
+    case OpKind::Collective:
+      return "collective";
   }
   return "?";
 }
@@ -54,8 +56,14 @@ double Op::flops() const {
       const ElementwiseFn* f = find_elementwise_fn(fn);
       return f ? f->ops_per_element * elements : 0;
     }
+    case OpKind::Collective:
+      return 0;  // the reduction adds of an all-reduce are not counted as model FLOPs
   }
   return 0;
+}
+
+double Op::collective_bytes() const {
+  return kind == OpKind::Collective ? o.bytes(static_cast<double>(elements)) : 0;
 }
 
 std::vector<std::pair<int64_t, TensorFormat>> Op::weight_parts() const {
@@ -134,8 +142,8 @@ Trace read_trace(const std::string& path) {
         Op op;
         op.id = static_cast<int>(p.integer("id", static_cast<int64_t>(i), "unique op id", 0));
         op.name = p.text("name", "op" + std::to_string(op.id), "op name");
-        std::string kind =
-            p.choice("kind", std::nullopt, {"gemm", "attention", "elementwise"}, "op kind");
+        std::string kind = p.choice("kind", std::nullopt,
+                                    {"gemm", "attention", "elementwise", "collective"}, "op kind");
         op.layer = static_cast<int>(p.integer("layer", -1, "decoder layer, -1 if none", -1));
         op.a = read_format(p, "a", "activation format");
         op.o = read_format(p, "o", "output format");
@@ -203,6 +211,14 @@ Trace read_trace(const std::string& path) {
                     "heads (" + std::to_string(op.heads) + ") must be a multiple of kv_heads");
           if (op.q_len > op.kv_len && op.kv_len > 0)
             p.error("q_len", "q_len cannot exceed kv_len (queries attend themselves)");
+        } else if (kind == "collective") {
+          op.kind = OpKind::Collective;
+          op.fn = p.choice("fn", std::nullopt, {"allreduce", "allgather", "send"},
+                           "chip-to-chip collective");
+          op.elements = p.integer("elements", std::nullopt,
+                                  "elements of the tensor each rank holds after it (sends)");
+          op.group = p.choice("group", op.fn == "send" ? "pipeline" : "tensor",
+                              {"tensor", "pipeline"}, "the ranks it runs over");
         } else {
           op.kind = OpKind::Elementwise;
           op.fn = p.choice("fn", std::nullopt, elementwise_fn_names(), "element-wise function");
@@ -258,6 +274,10 @@ nlohmann::json trace_to_json(const Trace& t) {
       o["causal"] = op.causal;
       if (op.window > 0) o["window"] = op.window;
       o["kv_append"] = op.kv_append;
+    } else if (op.kind == OpKind::Collective) {
+      o["fn"] = op.fn;
+      o["elements"] = op.elements;
+      o["group"] = op.group;
     } else {
       o["fn"] = op.fn;
       o["elements"] = op.elements;
@@ -273,7 +293,7 @@ nlohmann::json trace_to_json(const Trace& t) {
 
 nlohmann::json trace_totals(const Trace& t) {
   nlohmann::json flops = nlohmann::json::object();
-  double weight_bytes = 0, kv_bytes = 0, total = 0;
+  double weight_bytes = 0, kv_bytes = 0, total = 0, comm_bytes = 0;
   for (const auto& op : t.ops) {
     if (op.kind == OpKind::Gemm) {
       // FLOPs per format pair, split over the weight's column blocks.
@@ -282,6 +302,9 @@ nlohmann::json trace_totals(const Trace& t) {
         flops[cls] = flops.value(cls, 0.0) +
                      op.flops() * static_cast<double>(cols) / static_cast<double>(op.n);
       }
+    } else if (op.kind == OpKind::Collective) {
+      comm_bytes += op.collective_bytes();
+      continue;
     } else {
       std::string cls =
           op.kind == OpKind::Attention ? "attention/" + format_class(op.w.elem) + "kv" : "vector";
@@ -291,11 +314,9 @@ nlohmann::json trace_totals(const Trace& t) {
     kv_bytes += op.kv_bytes_read();
     total += op.flops();
   }
-  return {{"ops", t.ops.size()},
-          {"flops", total},
-          {"flops_by_format", flops},
-          {"weight_bytes_read", weight_bytes},
-          {"kv_bytes_read", kv_bytes}};
+  return {{"ops", t.ops.size()},       {"flops", total},
+          {"flops_by_format", flops},  {"weight_bytes_read", weight_bytes},
+          {"kv_bytes_read", kv_bytes}, {"collective_bytes", comm_bytes}};
 }
 
 }  // namespace bc

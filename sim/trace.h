@@ -12,7 +12,7 @@
 
 namespace bc {
 
-enum class OpKind { Gemm, Attention, Elementwise };
+enum class OpKind { Gemm, Attention, Elementwise, Collective };
 const char* op_kind_name(OpKind k);
 
 // Element-wise functions: arithmetic ops per element and input tensors, counted
@@ -53,10 +53,16 @@ struct Op {
   std::string fn;
   int64_t elements = 0;
   bool input_from_dram = false;  // reads a weight table (embedding), not an activation
+  // collective (chip-to-chip): fn is allreduce | allgather | send; `elements` is
+  // the tensor each rank holds after it (allreduce, allgather) or sends (send), in
+  // format o; group is "tensor" (the tensor-parallel ranks) or "pipeline" (to the
+  // same rank of the next stage).
+  std::string group;
 
-  double flops() const;          // 2 per MAC (dense); vector ops for element-wise
-  double weight_bytes() const;   // gemm weights, with scales and sparsity index metadata
-  double kv_bytes_read() const;  // attention
+  double flops() const;             // 2 per MAC (dense); vector ops for element-wise
+  double weight_bytes() const;      // gemm weights, with scales and sparsity index metadata
+  double kv_bytes_read() const;     // attention
+  double collective_bytes() const;  // collective: the tensor's bytes (0 for other kinds)
   // Attention: the keys [begin, end) that query rows [q_first, q_first + q_count)
   // of one sequence attend (causal mask and sliding window applied).
   std::pair<int64_t, int64_t> key_range(int64_t q_first, int64_t q_count) const;

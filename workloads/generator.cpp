@@ -27,6 +27,23 @@ std::vector<int64_t> tokens_per_expert(int64_t tokens, const ModelDesc& m,
   return n;
 }
 
+std::string check_parallelism(const ModelDesc& m, int64_t tp, int64_t pp) {
+  auto n = [](int64_t v) { return std::to_string(v); };
+  if (m.heads % tp != 0)
+    return "tensor parallelism " + n(tp) + " does not divide the " + n(m.heads) + " heads of " +
+           m.name;
+  if (m.kv_heads % tp != 0 && tp % m.kv_heads != 0)
+    return "tensor parallelism " + n(tp) + " neither divides nor is a multiple of the " +
+           n(m.kv_heads) + " KV heads of " + m.name;
+  if (m.ffn % tp != 0)
+    return "tensor parallelism " + n(tp) + " does not divide the FFN width " + n(m.ffn) + " of " +
+           m.name;
+  if (m.layers % pp != 0)
+    return "pipeline parallelism " + n(pp) + " does not divide the " + n(m.layers) + " layers of " +
+           m.name;
+  return "";
+}
+
 Trace generate_trace(const ModelDesc& m, const QuantRecipe& q, const WorkloadSpec& w) {
   check_quant(q, m);
   if (!w.expert_load.empty()) {
@@ -49,7 +66,14 @@ Trace generate_trace(const ModelDesc& m, const QuantRecipe& q, const WorkloadSpe
   const int64_t seq = decode ? 1 : w.seq;
   const int64_t tokens = w.batch * seq;
   const int64_t kv_len = decode ? w.context : w.context + seq;
-  const int64_t q_dim = m.heads * m.head_dim, kv_dim = m.kv_heads * m.head_dim;
+  // One tensor-parallel rank's share: its query heads, its KV heads (replicated
+  // when there are more ranks than KV heads), its slice of the FFN and vocabulary.
+  const int64_t tp = std::max<int64_t>(1, w.tp);
+  const int64_t heads = m.heads / tp, kv_heads = std::max<int64_t>(1, m.kv_heads / tp);
+  const int64_t ffn = m.ffn / tp, vocab = (m.vocab + tp - 1) / tp;
+  const int first = w.first_layer,
+            last = w.last_layer < 0 ? static_cast<int>(m.layers) : w.last_layer;
+  const int64_t q_dim = heads * m.head_dim, kv_dim = kv_heads * m.head_dim;
   const std::string norm_fn = m.norm, act_fn = m.gated_mlp
                                                    ? "silu_mul"
                                                    : (m.activation == "gelu" ? "gelu" : "silu_mul");
@@ -100,8 +124,23 @@ Trace generate_trace(const ModelDesc& m, const QuantRecipe& q, const WorkloadSpe
   };
   auto deps_of = [](int prev) { return prev >= 0 ? std::vector<int>{prev} : std::vector<int>{}; };
 
+  // After a row-parallel GEMM each rank holds a partial sum of the whole output.
+  auto allreduce = [&](const std::string& name, int layer, int64_t elements, int dep) {
+    if (tp == 1) return dep;
+    Op c;
+    c.name = name;
+    c.kind = OpKind::Collective;
+    c.layer = layer;
+    c.fn = "allreduce";
+    c.group = "tensor";
+    c.elements = elements;
+    c.a = c.o = q.residual;
+    c.deps = {dep};
+    return add(c);
+  };
+
   int prev = -1;
-  if (w.embedding) {
+  if (w.embedding && first == 0) {
     Op e;
     e.name = "embedding";
     e.kind = OpKind::Elementwise;
@@ -112,7 +151,7 @@ Trace generate_trace(const ModelDesc& m, const QuantRecipe& q, const WorkloadSpe
     e.input_from_dram = true;
     prev = add(e);
   }
-  for (int l = 0; l < m.layers; ++l) {
+  for (int l = first; l < last; ++l) {
     const std::string L = "layers." + std::to_string(l) + ".";
     ResolvedQuant act = resolve_quant(q, "qkv", l, L + "attn.qkv");
     int residual = prev;
@@ -129,25 +168,26 @@ Trace generate_trace(const ModelDesc& m, const QuantRecipe& q, const WorkloadSpe
     at.kind = OpKind::Attention;
     at.layer = l;
     at.a = ar.activations, at.w = ar.kv_cache, at.o = ar.activations;
-    at.batch = w.batch, at.heads = m.heads, at.kv_heads = m.kv_heads, at.head_dim = m.head_dim;
+    at.batch = w.batch, at.heads = heads, at.kv_heads = kv_heads, at.head_dim = m.head_dim;
     at.q_len = seq, at.kv_len = kv_len, at.causal = !decode, at.kv_append = seq;
     at.window = m.sliding_window;
     at.deps = {pre_attn};
     int attn = add(at);
     int o = gemm(L + "attn.o", "o", l, tokens, m.hidden, q_dim, true, {attn});
+    o = allreduce(L + "attn.allreduce", l, tokens * m.hidden, o);
     std::vector<int> rd = {o};
     if (residual >= 0) rd.push_back(residual);
     int res1 = elem(L + "attn.residual", l, "add", tokens * m.hidden, q.residual, q.residual, rd);
     ResolvedQuant mlp_act = resolve_quant(q, "gate_up", l, L + "ffn.gate_up");
     int norm2 = elem(L + "ffn_norm", l, norm_fn, tokens * m.hidden, q.residual, mlp_act.activations,
                      {res1});
-    const int64_t up = (m.gated_mlp ? 2 : 1) * m.ffn;
+    const int64_t up = (m.gated_mlp ? 2 : 1) * ffn;
     int mlp_out;
     if (!m.is_moe()) {
       int gu = gemm(L + "ffn.gate_up", "gate_up", l, tokens, up, m.hidden, false, {norm2});
-      int a = elem(L + "ffn.act", l, act_fn, tokens * m.ffn, mlp_act.activations,
-                   mlp_act.activations, {gu});
-      mlp_out = gemm(L + "ffn.down", "down", l, tokens, m.hidden, m.ffn, true, {a});
+      int a = elem(L + "ffn.act", l, act_fn, tokens * ffn, mlp_act.activations, mlp_act.activations,
+                   {gu});
+      mlp_out = gemm(L + "ffn.down", "down", l, tokens, m.hidden, ffn, true, {a});
     } else {
       // Router logits, top-k selection, the experts that received tokens, and
       // the gate-weighted combine of their outputs.
@@ -160,37 +200,78 @@ Trace generate_trace(const ModelDesc& m, const QuantRecipe& q, const WorkloadSpe
         if (per_expert[e] == 0) continue;  // an expert with no tokens reads no weights
         const std::string E = L + "moe.experts." + std::to_string(e) + ".";
         int gu = gemm(E + "gate_up", "gate_up", l, per_expert[e], up, m.hidden, false, {topk});
-        int a = elem(E + "act", l, act_fn, per_expert[e] * m.ffn, mlp_act.activations,
+        int a = elem(E + "act", l, act_fn, per_expert[e] * ffn, mlp_act.activations,
                      mlp_act.activations, {gu});
-        downs.push_back(gemm(E + "down", "down", l, per_expert[e], m.hidden, m.ffn, true, {a}));
+        downs.push_back(gemm(E + "down", "down", l, per_expert[e], m.hidden, ffn, true, {a}));
       }
       mlp_out = elem(L + "moe.combine", l, "moe_combine", tokens * m.experts_per_token * m.hidden,
                      q.residual, q.residual, downs);
     }
+    mlp_out = allreduce(L + "ffn.allreduce", l, tokens * m.hidden, mlp_out);
     prev = elem(L + "ffn.residual", l, "add", tokens * m.hidden, q.residual, q.residual,
                 {mlp_out, res1});
   }
-  if (w.lm_head) {
+  if (w.lm_head && last == static_cast<int>(m.layers)) {
     // Only the last token of each sequence needs logits (prefill and decode alike).
     ResolvedQuant lr = resolve_quant(q, "lm_head", -1, "lm_head");
     int fn = elem("final_norm", -1, norm_fn, w.batch * m.hidden, q.residual, lr.activations,
                   deps_of(prev));
-    gemm("lm_head", "lm_head", -1, w.batch, m.vocab, m.hidden, true, {fn});
+    int lm = gemm("lm_head", "lm_head", -1, w.batch, vocab, m.hidden, true, {fn});
     if (m.tie_embeddings) t.ops.back().w = lr.weights;  // the shared table, read as the LM head
+    if (tp > 1) {  // every rank gathers the logits of the whole vocabulary
+      Op c;
+      c.name = "lm_head.allgather";
+      c.kind = OpKind::Collective;
+      c.fn = "allgather";
+      c.group = "tensor";
+      c.elements = w.batch * vocab * tp;
+      c.a = c.o = q.residual;
+      c.deps = {lm};
+      prev = add(c);
+    } else {
+      prev = lm;
+    }
+  }
+  if (w.send_next) {  // the activations move on to the same rank of the next stage
+    Op c;
+    c.name = "stage.send";
+    c.kind = OpKind::Collective;
+    c.fn = "send";
+    c.group = "pipeline";
+    c.elements = tokens * m.hidden;
+    c.a = c.o = q.residual;
+    c.deps = deps_of(prev);
+    add(c);
   }
 
-  // Model-level totals: all weights (every expert), in the recipe's formats.
+  // Totals of the weights this rank holds (all of them on one chip), every
+  // expert included, in the recipe's formats: a stage's layers (embedding on
+  // the first, LM head on the last), each tensor by the share one rank keeps.
+  // Norm vectors are replicated; the QKV projection keeps its own heads and
+  // its (possibly replicated) KV heads.
   double params = 0, wbytes = 0;
+  const double qkv_share = static_cast<double>(q_dim + 2 * kv_dim) /
+                           static_cast<double>((m.heads + 2 * m.kv_heads) * m.head_dim);
   for (const auto& wt : weight_tensors(m)) {
-    params += wt.params();
-    wbytes += weight_bytes(q, wt);
+    const bool in_stage = wt.layer >= 0           ? wt.layer >= first && wt.layer < last
+                          : wt.cls == "embedding" ? first == 0
+                                                  : last == static_cast<int>(m.layers);
+    if (!in_stage) continue;
+    const double share = wt.cls == "norm"  ? 1.0
+                         : wt.cls == "qkv" ? qkv_share
+                                           : 1.0 / static_cast<double>(tp);
+    params += wt.params() * share;
+    wbytes += weight_bytes(q, wt) * share;
   }
   ResolvedQuant kvq = resolve_quant(q, "attention", 0, "layers.0.attn.attention");
+  // KV cache of this rank: its stage's layers, its KV heads.
+  const double kv_share = static_cast<double>(last - first) / static_cast<double>(m.layers) *
+                          static_cast<double>(kv_heads) / static_cast<double>(m.kv_heads);
   t.totals = {{"parameters", params},
               {"active_parameters", active_param_count(m)},
               {"weight_bytes", wbytes},
-              {"kv_bytes_per_token", kvq.kv_cache.bytes(kv_elements_per_token(m))},
-              {"kv_cache_bytes", kvq.kv_cache.bytes(kv_elements_per_token(m) *
+              {"kv_bytes_per_token", kvq.kv_cache.bytes(kv_elements_per_token(m) * kv_share)},
+              {"kv_cache_bytes", kvq.kv_cache.bytes(kv_elements_per_token(m) * kv_share *
                                                     static_cast<double>(w.batch * kv_len))}};
   t.model = model_to_json(m);
   t.workload = {{"phase", w.phase},
@@ -201,6 +282,8 @@ Trace generate_trace(const ModelDesc& m, const QuantRecipe& q, const WorkloadSpe
                 {"weights", q.base.weights ? q.base.weights->fmt.str() : ""},
                 {"activations", q.base.activations ? q.base.activations->fmt.str() : ""},
                 {"kv_cache", q.base.kv_cache ? q.base.kv_cache->fmt.str() : ""}};
+  if (tp > 1 || first > 0 || last < static_cast<int>(m.layers))
+    t.workload["shard"] = {{"tensor_ranks", tp}, {"layers", {first, last}}};
   return t;
 }
 
