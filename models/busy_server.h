@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace bc {
 
@@ -22,6 +24,45 @@ struct BusyServer {
     busy_until = start + duration;
     busy_total += duration;
   }
+};
+
+// A resource that keeps its reserved intervals rather than one busy-until
+// time: a request takes the earliest gap that fits, so a transfer reserved
+// ahead in time (after link latency, behind another rank's step) does not
+// block one that arrives later in program order but earlier in time. Used for
+// chip-to-chip links, where collectives reserve many transfers ahead; too slow
+// for the on-chip servers, which see millions of requests and stay FIFO.
+// Intervals that ended before `floor` (the current simulation time) are
+// forgotten; a request finding no gap among the next kMaxProbe intervals queues
+// after the last one, bounding the cost on a fragmented resource.
+class Calendar {
+ public:
+  Tick reserve(Tick t, Tick dur, Tick floor) {
+    busy_total += dur;
+    while (head_ < busy_.size() && busy_[head_].second <= floor) ++head_;
+    if (head_ > 256 && head_ * 2 > busy_.size()) {
+      busy_.erase(busy_.begin(), busy_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+    auto it = std::upper_bound(busy_.begin() + static_cast<std::ptrdiff_t>(head_), busy_.end(), t,
+                               [](Tick v, const std::pair<Tick, Tick>& b) { return v < b.second; });
+    for (int probe = 0; it != busy_.end() && it->first < t + dur; ++it, ++probe) {
+      t = std::max(t, it->second);
+      if (probe == kMaxProbe) {
+        t = std::max(t, busy_.back().second);
+        it = busy_.end();
+        break;
+      }
+    }
+    if (dur > 0) busy_.insert(it, {t, t + dur});
+    return t;
+  }
+  Tick busy_total = 0;
+
+ private:
+  static constexpr int kMaxProbe = 16;
+  std::vector<std::pair<Tick, Tick>> busy_;  // sorted, disjoint [start, end)
+  size_t head_ = 0;                          // busy_[0, head_) ended before the floor
 };
 
 // Bytes per second -> ticks to move `bytes`.

@@ -81,9 +81,11 @@ Tick ChipLinks::transfer(Tick start, int64_t src, int64_t dst, double bytes) {
   Tick head = start, tail = start;
   for (uint32_t id : route(src, dst)) {
     Link& l = links_[id];
-    Tick s = std::max(head, l.server.busy_until);
-    Tick end = std::max(s + transfer_ticks(bytes, l.bandwidth), tail);
-    l.server.occupy(s, end - s);
+    // Starts once free and the message head has arrived; cannot finish before
+    // the previous link has delivered the last byte.
+    const Tick dur = transfer_ticks(bytes, l.bandwidth);
+    Tick s = l.cal.reserve(head, dur, floor_);
+    Tick end = std::max(s + dur, tail);
     head = s + l.latency;
     tail = end + l.latency;
     (l.global ? global_bytes : local_bytes) += bytes;
@@ -113,6 +115,7 @@ std::string ChipLinks::algorithm(int64_t n, double bytes) const {
 Tick ChipLinks::collective(Tick start, const std::string& fn,
                            const std::vector<std::vector<int64_t>>& groups, double bytes) {
   Tick done = start;
+  floor_ = start;  // the simulation has reached `start`: earlier reservations are past
   if (fn == "send") {
     for (const auto& p : groups) done = std::max(done, transfer(start, p[0], p[1], bytes));
     return done;
@@ -155,7 +158,7 @@ Tick ChipLinks::collective(Tick start, const std::string& fn,
 
 double ChipLinks::busiest_link_s() const {
   Tick m = 0;
-  for (const auto& l : links_) m = std::max(m, l.server.busy_total);
+  for (const auto& l : links_) m = std::max(m, l.cal.busy_total);
   return ticks_to_seconds(m);
 }
 

@@ -45,8 +45,10 @@ class ChipLinks {
   const std::vector<uint32_t>& route(int64_t src, int64_t dst);
 
  private:
+  // A link is a Calendar: a collective reserves its transfers ahead in time and
+  // hops with latency leave gaps that later-reserved transfers may use.
   struct Link {
-    BusyServer server;
+    Calendar cal;
     double bandwidth = 0;
     Tick latency = 0;
     bool global = false;
@@ -59,6 +61,7 @@ class ChipLinks {
   std::vector<Link> links_;
   std::vector<std::vector<std::pair<int64_t, uint32_t>>> adj_;  // node -> (neighbour, link)
   std::unordered_map<uint64_t, std::vector<uint32_t>> routes_;
+  Tick floor_ = 0;  // reservations ending before this are history
 };
 
 }  // namespace bc

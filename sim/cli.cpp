@@ -311,16 +311,31 @@ int cmd_move(int argc, char** argv) {
   } else if (bytes <= 0) {
     fail_input(SourceLoc{"<command line>", 0, 0}, "--bytes", "must be > 0");
   }
+  // On a system every active chip moves its share at once (they are alike, so one
+  // is simulated): the time is one chip's, the bandwidth the aggregate.
+  const int64_t chips = hw.system.present ? hw.system.active() : 1;
   t.workload = {{"phase", "move"}, {"bytes", bytes}, {"from", from}, {"to", to}};
-  Program p = map_move(hw, bytes, lf, lt);
+  if (hw.system.present)
+    t.workload["system"] = {{"chips", hw.system.chips},
+                            {"active_chips", chips},
+                            {"tensor", 1},
+                            {"pipeline", 1},
+                            {"replicas", chips},
+                            {"microbatches", 1},
+                            {"simulated_steps", 1},
+                            {"topology", hw.system.topology}};
+  Program p = map_move(hw, bytes / static_cast<double>(chips), lf, lt);
   SimResult s = simulate(hw, p);
   nlohmann::json r = build_report(hw, t, p, s);
   r["bandwidth_Bps"] = bytes / s.latency_s;
+  r["chips"] = chips;
   if (!json_path.empty()) write_file_atomic(json_path, r.dump(1) + "\n");
   std::cout << "moved " << format_quantity(bytes, Dim::Bytes) << " from " << from << " to " << to
-            << " in " << format_quantity(s.latency_s, Dim::Time) << ": "
-            << format_quantity(bytes / s.latency_s, Dim::Bandwidth) << " (" << p.ops[0].mapping
-            << "), energy " << format_quantity(r["energy_j"].get<double>(), Dim::Energy) << "\n";
+            << (chips > 1 ? " on " + std::to_string(chips) + " chips" : std::string()) << " in "
+            << format_quantity(s.latency_s, Dim::Time) << ": "
+            << format_quantity(bytes / s.latency_s, Dim::Bandwidth) << " ("
+            << (chips > 1 ? "per chip: " : "") << p.ops[0].mapping << "), energy "
+            << format_quantity(r["energy_j"].get<double>(), Dim::Energy) << "\n";
   return 0;
 }
 

@@ -55,6 +55,7 @@ SimResult simulate(const HwConfig& hw, const Program& prog) {
       r.dram_channel_busy_s = std::max(r.dram_channel_busy_s, c.dram.busy_max_s());
     if (c.shared.present())
       r.shared_channel_busy_s = std::max(r.shared_channel_busy_s, c.shared.busy_max_s());
+    if (c.ddr.present()) r.ddr_channel_busy_s = std::max(r.ddr_channel_busy_s, c.ddr.busy_max_s());
     r.noc_link_busy_s = std::max(r.noc_link_busy_s, c.noc.link_busy_max_s());
   }
   if (chip.links) r.chip_link_busy_s = chip.links->busiest_link_s();

@@ -30,6 +30,7 @@ struct SimResult {
   // Busiest instance of each shared resource, seconds busy (utilisation = / latency).
   double dram_channel_busy_s = 0, shared_channel_busy_s = 0, noc_link_busy_s = 0, dma_busy_s = 0;
   double chip_link_busy_s = 0;  // busiest chip-to-chip link
+  double ddr_channel_busy_s = 0;
 };
 
 SimResult simulate(const HwConfig& hw, const Program& prog);

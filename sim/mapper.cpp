@@ -871,13 +871,17 @@ Program map_move(const HwConfig& hw, double bytes, Level from, Level to) {
   plan.mapping = std::to_string(hw.cores()) + " cores x " + std::to_string(chunks) + " chunks of " +
                  format_quantity(chunk, Dim::Bytes);
   p.ops.push_back(plan);
+  // Whole chunks, then the remainder: the cores move exactly `bytes`.
+  const double last = share - chunk * static_cast<double>(chunks - 1);
   for (auto& core : p.cores) {
     CoreOp co;
-    Tile t;
-    t.load_bytes[from] = chunk;
-    t.store_bytes[to] = chunk;
-    t.repeat = chunks;
-    co.push(t);
+    for (auto [b, n] : {std::pair{chunk, chunks - 1}, std::pair{last, 1u}}) {
+      Tile t;
+      t.load_bytes[from] = b;
+      t.store_bytes[to] = b;
+      t.repeat = n;
+      if (n > 0) co.push(t);
+    }
     core.push_back(co);
   }
   return p;

@@ -34,7 +34,8 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
   // replica (they do the same work); link counts already cover every rank. With
   // pipelining, several steps are simulated: energy is per step, time per step
   // is the steady-state period between the last two.
-  const json sys = trace.workload.value("system", json::object());
+  const json wl = trace.workload.is_object() ? trace.workload : json::object();
+  const json sys = wl.value("system", json::object());
   const double ranks = sys.empty() ? 1.0 : sys.value("tensor", 1.0) * sys.value("replicas", 1.0);
   const double replicas = sys.value("replicas", 1.0), active = sys.value("active_chips", 1.0);
   const int64_t mbs = sys.value("microbatches", int64_t{1}),
@@ -94,8 +95,8 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
                          {"how", c.how}});
   }
   double energy = dynamic + leakage;
-  const bool prefill = trace.workload.value("phase", "decode") == "prefill";
-  const double per_user = prefill ? trace.workload.value("seq", 1.0) : 1.0;
+  const bool prefill = wl.value("phase", "decode") == "prefill";
+  const double per_user = prefill ? wl.value("seq", 1.0) : 1.0;
   // Time on the chip-to-chip links: the union of the collectives' intervals.
   std::vector<std::pair<double, double>> comm;
   for (size_t i = 0; i < prog.ops.size(); ++i)
@@ -181,6 +182,7 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
        sim.latency_s > 0 ? sim.shared_channel_busy_s / sim.latency_s : 0},
       {"noc_busiest_link", sim.latency_s > 0 ? sim.noc_link_busy_s / sim.latency_s : 0},
       {"dma_busiest_engine", sim.latency_s > 0 ? sim.dma_busy_s / sim.latency_s : 0},
+      {"ddr_busiest_channel", sim.latency_s > 0 ? sim.ddr_channel_busy_s / sim.latency_s : 0},
       {"chip_link_busiest", sim.latency_s > 0 ? sim.chip_link_busy_s / sim.latency_s : 0}};
   report["technology"] = {{"node_m", hw.node_m},
                           {"frequency_hz", hw.freq_hz},
