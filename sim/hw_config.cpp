@@ -185,9 +185,6 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
     top.text("description", "", "free text");
     hw.node_m = top.quantity("node", Dim::Length, std::nullopt, "technology node");
     hw.freq_hz = top.quantity("frequency", Dim::Frequency, std::nullopt, "core clock");
-    hw.execution = top.choice("execution", "kernel", {"kernel", "dataflow"},
-                              "kernel: one op at a time on the whole chip; dataflow: a layer's "
-                              "ops at once on disjoint core groups, streaming through SRAM");
     hw.deterministic = top.boolean("deterministic", false,
                                    "no caches or arbitration: report where simulated time "
                                    "departs from the mapper's static schedule");
@@ -338,7 +335,6 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
       {"library", hw.lib->path()},
       {"node_m", hw.node_m},
       {"frequency_hz", hw.freq_hz},
-      {"execution", hw.execution},
       {"deterministic", hw.deterministic},
       {"noc",
        {{"mesh_x", hw.mesh_x},

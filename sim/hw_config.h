@@ -82,10 +82,6 @@ struct HwConfig {
   std::string weight_placement = "auto";
   double resident_max_fraction = 0.75;  // share of a scratchpad resident weights may take
   SystemConfig system;
-  // kernel: each op uses the whole chip, intermediates go to the global memory
-  // level; dataflow: the ops of a layer run at once on disjoint core groups,
-  // streaming tiles through SRAM buffers (see sim/mapper.h).
-  std::string execution = "kernel";
   // No caches and no arbitration: the mapper's static schedule is the timing,
   // and the report says where the simulated time departs from it.
   bool deterministic = false;

@@ -167,6 +167,27 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
          {"energy_j", e}});
   }
   report["ops"] = ops;
+  // A deterministic chip (no caches, no arbitration) runs the compiler's static
+  // schedule: the mapper's per-op estimate is the timing. Where the simulated
+  // op takes longer or shorter (contention the schedule did not foresee, fill
+  // and drain), the report says so, op by op.
+  if (hw.deterministic) {
+    double sched = 0, simulated = 0;
+    json departs = json::array();
+    for (size_t i = 0; i < prog.ops.size(); ++i) {
+      if (!prog.ops[i].collective.empty() || prog.ops[i].est_cycles <= 0) continue;
+      const double s = prog.ops[i].est_cycles / hw.freq_hz;
+      const double t = sim.ops[i].end_s - sim.ops[i].start_s;
+      sched += s, simulated += t;
+      if (std::fabs(t - s) > 0.01 * s)
+        departs.push_back({{"op", prog.ops[i].name}, {"schedule_s", s}, {"simulated_s", t}});
+    }
+    report["static_schedule"] = {{"schedule_s", sched},
+                                 {"simulated_s", simulated},
+                                 {"departure", sched > 0 ? simulated / sched - 1 : 0},
+                                 {"ops_departing_over_1_percent", departs.size()},
+                                 {"departing_ops", departs}};
+  }
   // Table precompute's share of latency: whole table-precompute ops, plus the
   // precompute cycles inside other ops (fused into a producer, or attention's).
   double pre_s = 0;
@@ -249,7 +270,8 @@ std::string render_table(const nlohmann::json& r, int top_ops) {
     row("system", d.str());
   }
   row("latency per step", si(r["latency_s"].get<double>(), "s"));
-  if (r["step_period_s"].get<double>() != r["latency_s"].get<double>())
+  if (std::fabs(r["step_period_s"].get<double>() - r["latency_s"].get<double>()) >
+      1e-6 * r["latency_s"].get<double>())
     row("steady-state step", si(r["step_period_s"].get<double>(), "s") + " (pipeline full)");
   row("latency per token", si(r["token_latency_s"].get<double>(), "s"));
   row("tokens/s", num(r["tokens_per_s"].get<double>()) + " (system), " +
@@ -272,6 +294,15 @@ std::string render_table(const nlohmann::json& r, int top_ops) {
     row("  " + k, s.str());
   }
   row("average power", si(r["average_power_w"].get<double>(), "W"));
+  if (r.contains("static_schedule")) {
+    const auto& s = r["static_schedule"];
+    std::ostringstream d;
+    d << si(s["schedule_s"].get<double>(), "s") << " scheduled, "
+      << si(s["simulated_s"].get<double>(), "s") << " simulated (" << std::showpos << std::fixed
+      << std::setprecision(1) << 100 * s["departure"].get<double>() << std::noshowpos << " %), "
+      << s["ops_departing_over_1_percent"].get<size_t>() << " ops depart by > 1 %";
+    row("static schedule", d.str());
+  }
   row("weights", si(r["weights"]["bytes"].get<double>(), "B") + " in " +
                      r["weights"]["placement"].get<std::string>());
   if (r["precompute_share"].get<double>() > 0) {
