@@ -18,11 +18,17 @@ CASES = [
     ("llama-3.1-8b decode (batch 1, context 4096)", ["--model", "llama-3.1-8b"], 0.3),
     ("llama-3.1-70b decode (batch 1, context 4096)", ["--model", "llama-3.1-70b"], 1.0),
     ("llama-3.1-8b prefill 2048", ["--model", "llama-3.1-8b", "--phase", "prefill", "--seq", "2048"], 5.0),
+    ("llama-2-70b decode on groq-tsp-x576 (576 chips)",
+     ["--model", "llama-2-70b", "--quant", "w8a8-int", "configs/hw/groq-tsp-x576.yaml"], 10.0),
 ]
 RSS_LIMIT_MB = 500
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
 def run_case(binary, args):
+    args = [os.path.join(ROOT, a) if a.startswith("configs/") else a for a in args]
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "r.json")
         start = time.perf_counter()
