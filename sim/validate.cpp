@@ -13,6 +13,7 @@
 #include "sim/hw_config.h"
 #include "sim/isolate.h"
 #include "sim/mapper.h"
+#include "sim/system.h"
 #include "sim/report.h"
 #include "workloads/generator.h"
 
@@ -78,6 +79,18 @@ Trace row_trace(const RawRow& r, const std::string& file) {
     w.seq = w.phase == "prefill" ? integer("seq") : 1;
     return generate_trace(load_model(r.f.at("model")),
                           load_quant(r.f.at("quant").empty() ? "w16a16" : r.f.at("quant")), w);
+  }
+  if (kind == "allreduce") {  // m x n elements in a_format, over the system's tensor group
+    Op c;
+    c.name = r.f.at("name");
+    c.kind = OpKind::Collective;
+    c.fn = "allreduce";
+    c.group = "tensor";
+    c.elements = integer("m") * integer("n");
+    c.a = c.o = fmt("a_format");
+    t.ops.push_back(c);
+    t.workload = {{"phase", "op"}, {"batch", 1}};
+    return t;
   }
   Op op;
   op.name = r.f.at("name");
@@ -188,13 +201,15 @@ ValidationSummary run_validation(const std::string& csv_path) {
   for (const auto& r : raw) {
     std::string hw = r.f.at("hw");
     std::string path = fs::path(hw).is_absolute() ? hw : project_root() + "/" + hw;
-    if (r.f.at("kind") != "allreduce") {
-      if (!fs::exists(path))
-        fail_input(SourceLoc{csv_path, r.line, r.col.at("hw")}, "hw", "no config \"" + hw + "\"",
-                   "hw is a path relative to the repository root, e.g. configs/hw/a100.yaml");
-      load_hw_config(path);
-    }
-    traces.push_back(r.f.at("kind") == "allreduce" ? Trace{} : row_trace(r, csv_path));
+    if (!fs::exists(path))
+      fail_input(SourceLoc{csv_path, r.line, r.col.at("hw")}, "hw", "no config \"" + hw + "\"",
+                 "hw is a path relative to the repository root, e.g. configs/hw/a100.yaml");
+    HwConfig h = load_hw_config(path);
+    if (r.f.at("kind") == "allreduce" && !h.system.present)
+      fail_input(SourceLoc{csv_path, r.line, r.col.at("hw")}, "hw",
+                 "an allreduce row needs a system config (with system:), got \"" + hw + "\"",
+                 "e.g. configs/hw/a100-x4.yaml");
+    traces.push_back(row_trace(r, csv_path));
     hw_paths.push_back(path);
   }
   ValidationSummary s;
@@ -207,16 +222,23 @@ ValidationSummary run_validation(const std::string& csv_path) {
     row.measured_latency_s = std::stod(r.f.at("measured_latency_s"));
     if (!r.f.at("measured_energy_j").empty())
       row.measured_energy_j = std::stod(r.f.at("measured_energy_j"));
-    if (row.kind == "allreduce") {
-      row.status = "not simulated: all-reduce needs the multi-chip system model";
-      s.rows.push_back(row);
-      continue;
-    }
     nlohmann::json res = run_isolated([&] {
       HwConfig hw = load_hw_config(hw_paths[i]);
-      Program p = map_trace(traces[i], hw);
-      SimResult sim = simulate(hw, p);
-      nlohmann::json rep = build_report(hw, traces[i], p, sim);
+      // A model on a system is split over its chips; an op row runs as one rank's work.
+      SystemPlan plan;
+      if (row.kind == "model" && hw.system.present) {
+        WorkloadSpec w;
+        w.phase = traces[i].workload["phase"].get<std::string>();
+        w.batch = traces[i].workload["batch"].get<int64_t>();
+        w.context = traces[i].workload["context"].get<int64_t>();
+        w.seq = traces[i].workload["seq"].get<int64_t>();
+        plan = map_system(load_model(r.f.at("model")),
+                          load_quant(r.f.at("quant").empty() ? "w16a16" : r.f.at("quant")), w, hw);
+      } else {
+        plan = map_system_trace(traces[i], hw);
+      }
+      SimResult sim = simulate(hw, plan.prog);
+      nlohmann::json rep = build_report(hw, plan.trace, plan.prog, sim);
       return nlohmann::json{{"latency_s", rep["latency_s"]}, {"energy_j", rep["energy_j"]}};
     });
     if (res.contains("error")) {
