@@ -69,19 +69,13 @@ std::vector<ComponentArea> component_areas(const HwConfig& hw) {
   const LibComponent& router = lib.get(hw.noc_router);
   out.push_back({"noc", cores * lib.area(router, hw.node_m), cores * lib.leakage(router, hw.node_m),
                  std::to_string(hw.cores()) + " x " + hw.noc_router});
-  if (hw.ddr.present) {
-    const LibComponent& dd = lib.get(hw.ddr.component);
-    double k = static_cast<double>(hw.ddr.interfaces);
-    out.push_back(
-        {"ddr", k * lib.area(dd, hw.node_m), k * lib.leakage(dd, hw.node_m),
-         std::to_string(hw.ddr.interfaces) + " x " + hw.ddr.component + " PHY+controller"});
-  }
-  if (hw.dram.present) {
-    const LibComponent& d = lib.get(hw.dram.component);
-    double n = static_cast<double>(hw.dram.interfaces);
-    out.push_back(
-        {"dram", n * lib.area(d, hw.node_m), n * lib.leakage(d, hw.node_m),
-         std::to_string(hw.dram.interfaces) + " x " + hw.dram.component + " PHY+controller"});
+  // Off-chip tiers: PHY + controller instances.
+  for (auto [name, c] : {std::pair{"ddr", &hw.ddr}, std::pair{"dram", &hw.dram}}) {
+    if (!c->present) continue;
+    const LibComponent& d = lib.get(c->component);
+    double n = static_cast<double>(c->interfaces);
+    out.push_back({name, n * lib.area(d, hw.node_m), n * lib.leakage(d, hw.node_m),
+                   std::to_string(c->interfaces) + " x " + c->component + " PHY+controller"});
   }
   return out;
 }

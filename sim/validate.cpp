@@ -13,8 +13,8 @@
 #include "sim/hw_config.h"
 #include "sim/isolate.h"
 #include "sim/mapper.h"
-#include "sim/system.h"
 #include "sim/report.h"
+#include "sim/system.h"
 #include "workloads/generator.h"
 
 namespace bc {
