@@ -135,9 +135,8 @@ TEST(Docs, ReadmeListsEveryConfigKey) {
 }
 
 TEST(Validate, ComparesRowsAndSummarises) {
-  // Two GEMV rows on the small chip; "measured" values 10 % above and 20 % below
-  // whatever is simulated would give errors of -1/1.1 and +1/0.8 - 1; instead of
-  // guessing the simulator, check the harness's arithmetic on its own rows.
+  // GEMV and softmax rows on the small chip and an all-reduce on the 4-GPU system;
+  // instead of guessing the simulator, check the harness's arithmetic on its own rows.
   std::string hw = write_temp("hw.yaml", small_config());
   std::string csv = write_temp("ref.csv",
                                "# comment lines are skipped\n"
@@ -152,14 +151,12 @@ TEST(Validate, ComparesRowsAndSummarises) {
                                    "softmax," +
                                    hw +
                                    ",softmax,64,4096,,bf16,,,,,,,,0.00001,\n"
-                                   "allreduce," +
-                                   hw + ",allreduce,,,,,,,,,,,,0.00001,\n");
+                                   "allreduce,configs/hw/a100-x4.yaml,allreduce,8,12288,,fp16,"
+                                   ",,,,,,,0.00003,\n");
   std::string out = temp_path("res.csv");
   CliRun r = run("validate '" + csv + "' --csv '" + out + "'");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("rows compared: 3 of 4"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("not simulated: all-reduce needs the multi-chip system model"),
-            std::string::npos);
+  EXPECT_NE(r.out.find("rows compared: 4 of 4"), std::string::npos) << r.out;
   std::ifstream f(out);
   std::string header, line;
   std::getline(f, header);
@@ -179,7 +176,7 @@ TEST(Validate, ComparesRowsAndSummarises) {
     ape += std::fabs(sim - meas) / meas;
     ++n;
   }
-  EXPECT_EQ(n, 3);
+  EXPECT_EQ(n, 4);
   std::ostringstream mape;
   mape << std::fixed << std::setprecision(1) << "MAPE " << 100 * ape / n << " %";
   EXPECT_NE(r.out.find(mape.str()), std::string::npos) << r.out;
@@ -203,6 +200,8 @@ TEST(Validate, BadReferenceFilesExitTwo) {
        ":2:3: error: hw: no config \"configs/hw/nope.yaml\""},
       {hdr + "x,configs/hw/default.yaml,gemm,0,1,1,int8,int8,,,,,,,1,\n",
        ":2:32: error: m: expected a positive integer"},
+      {hdr + "x,configs/hw/default.yaml,allreduce,8,64,,fp16,,,,,,,,1,\n",
+       ":2:3: error: hw: an allreduce row needs a system config"},
   };
   for (const auto& c : cases) {
     std::string p = write_temp("bad.csv", c.text);
