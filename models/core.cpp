@@ -1,11 +1,20 @@
 #include "models/core.h"
 
+#include <algorithm>
+
 namespace bc {
 
 using sc_core::sc_time;
 
 ChipContext::ChipContext(const HwConfig& h, const Program& p)
-    : hw(h), prog(p), ops(p.ops.size()), op_done(p.ops.size()), period_ps(1e12 / h.freq_hz) {
+    : hw(h),
+      prog(p),
+      ops(p.ops.size()),
+      op_done(p.ops.size()),
+      period_ps(1e12 / h.freq_hz),
+      frontier(p.ops.size()),
+      watermark(p.ops.size(), 0),
+      rows_ev(p.ops.size()) {
   for (int k = 0; k < p.chips; ++k) {
     ChipResources r{NocMesh(h.mesh_x, h.mesh_y, h.noc_link_bandwidth,
                             cycles_to_ticks(static_cast<double>(h.noc_hop_cycles))),
@@ -39,8 +48,15 @@ ChipContext::ChipContext(const HwConfig& h, const Program& p)
   }
   op_counts.assign(p.ops.size() * num_actions, 0.0);
   core_counts.assign(static_cast<size_t>(h.cores() * p.chips) * num_actions, 0.0);
-  for (const auto& core_ops : p.cores)
-    for (const auto& co : core_ops) ops[co.op].remaining++;
+  for (const auto& core_ops : p.cores) {
+    stream_slot.emplace_back();
+    for (const auto& co : core_ops) {
+      ops[co.op].remaining++;
+      const bool streamed = p.ops[co.op].core_count > 0 && p.ops[co.op].rows > 0;
+      stream_slot.back().push_back(streamed ? static_cast<int>(frontier[co.op].size()) : -1);
+      if (streamed) frontier[co.op].push_back(0);
+    }
+  }
   for (size_t i = 0; i < p.ops.size(); ++i)
     if (!p.ops[i].collective.empty()) ops[i].remaining = 1;  // the chip's link process
 }
@@ -52,8 +68,30 @@ void ChipContext::wait_done(int op) {
   }
 }
 
+void ChipContext::advance(int op, int slot, int64_t rows) {
+  std::vector<int64_t>& f = frontier[op];
+  const bool was_min = f[slot] == watermark[op];
+  f[slot] = std::max(f[slot], rows);
+  if (!was_min) return;
+  const int64_t m = *std::min_element(f.begin(), f.end());
+  if (m > watermark[op]) {
+    watermark[op] = m;
+    rows_ev[op].notify();
+  }
+}
+
+bool ChipContext::wait_rows(int op, int64_t rows) {
+  bool waited = false;
+  while (watermark[op] < rows) {
+    sc_core::wait(rows_ev[op]);
+    ++events;
+    waited = true;
+  }
+  return waited;
+}
+
 void ChipContext::core_done(int op, int core, Tick finish, Tick compute, Tick dep_stall,
-                            Tick mem_stall, Tick precompute) {
+                            Tick mem_stall, Tick precompute, Tick backpressure) {
   OpRecord& r = ops[op];
   if (r.critical_core < 0 || finish > r.end) {
     r.end = finish;
@@ -62,6 +100,7 @@ void ChipContext::core_done(int op, int core, Tick finish, Tick compute, Tick de
     r.dependency_stall = dep_stall;
     r.memory_stall = mem_stall;
     r.precompute = precompute;
+    r.backpressure = backpressure;
   }
   if (--r.remaining == 0) {
     r.complete = true;
@@ -77,7 +116,8 @@ Core::Core(const sc_core::sc_module_name& name, int id, ChipContext& chip)
       res_(chip.chips[static_cast<size_t>(id / chip.hw.cores())]),
       chip_(chip),
       ops_(chip.prog.cores[id]),
-      dep_ready_(chip.prog.cores[id].size(), 0) {
+      dep_ready_(chip.prog.cores[id].size(), 0),
+      row_wait_(chip.prog.cores[id].size(), 0) {
   SC_THREAD(dma_process);
   SC_THREAD(compute_process);
 }
@@ -86,6 +126,28 @@ void Core::wait_ticks(Tick t) {
   if (t == 0) return;
   wait(sc_time::from_value(t));
   ++chip_.events;
+}
+
+Tick Core::pull(int op, double bytes, uint64_t seq) {
+  const OpPlan& src = chip_.prog.ops[chip_.prog.ops[op].stream_src];
+  const int64_t cores = chip_.hw.cores();
+  const int64_t chip_base = (id_ / cores) * cores;
+  const int64_t n = std::min<int64_t>(kStreamSources, src.core_count);
+  Tick done = now();
+  for (int64_t k = 0; k < n; ++k) {
+    // Sources spread over the producer's group, rotating tile by tile, so the
+    // pulls use all of its scratchpads and the mesh links around them.
+    const int64_t s =
+        chip_base + src.core_base +
+        static_cast<int64_t>((static_cast<uint64_t>(k * src.core_count / n) + seq + id_) %
+                             static_cast<uint64_t>(src.core_count));
+    done = std::max(done, chip_.dma[id_].pull(now(), bytes / static_cast<double>(n),
+                                              chip_.prog.ops[op].stream_readers, s % cores,
+                                              chip_.sram[s], node_, res_.noc, chip_.sram[id_],
+                                              chip_.sink(op, id_)));
+  }
+  chip_.stream_bytes += bytes;
+  return done;
 }
 
 Tick Core::transfer(int op, double bytes, int level, bool load) {
@@ -100,7 +162,10 @@ void Core::dma_process() {
   uint64_t seq = 0;
   for (size_t j = 0; j < ops_.size(); ++j) {
     const CoreOp& co = ops_[j];
-    for (int d : chip_.prog.ops[co.op].deps) chip_.wait_done(d);
+    const OpPlan& plan = chip_.prog.ops[co.op];
+    for (int d : plan.deps)
+      if (std::find(plan.stream_in.begin(), plan.stream_in.end(), d) == plan.stream_in.end())
+        chip_.wait_done(d);
     dep_ready_[j] = now();
     bool first = true;
     for (const Tile& t : co.tiles) {
@@ -109,6 +174,11 @@ void Core::dma_process() {
           wait(computed_ev_);
           ++chip_.events;
         }
+        if (!plan.stream_in.empty()) {  // the streamed inputs' rows this tile reads
+          const Tick before = now();
+          for (int p : plan.stream_in) chip_.wait_rows(p, t.rows_need);
+          row_wait_[j] += now() - before;
+        }
         if (first) {
           chip_.ops[co.op].start = std::min(chip_.ops[co.op].start, now());
           first = false;
@@ -116,7 +186,9 @@ void Core::dma_process() {
         Tick done = now();
         for (int l = 0; l < kLevels; ++l)
           if (t.load_bytes[l] > 0)
-            done = std::max(done, transfer(static_cast<int>(co.op), t.load_bytes[l], l, true));
+            done = std::max(done, l == kStream ? pull(static_cast<int>(co.op), t.load_bytes[l], seq)
+                                               : transfer(static_cast<int>(co.op), t.load_bytes[l],
+                                                          l, true));
         ready_at_[seq % kBuffers] = done;
         issued_ = ++seq;
         loaded_ev_.notify();
@@ -131,8 +203,11 @@ void Core::compute_process() {
   for (size_t j = 0; j < ops_.size(); ++j) {
     const CoreOp& co = ops_[j];
     const int op = static_cast<int>(co.op);
+    const OpPlan& plan = chip_.prog.ops[op];
+    const int slot = chip_.stream_slot[id_][j];
+    int64_t front = 0;  // this core's output rows done
     CountSink counts = chip_.sink(op, id_);
-    Tick busy = 0, finish = 0, first_start = 0, pre = 0;
+    Tick busy = 0, finish = 0, first_start = 0, pre = 0, bp = 0;
     bool first = true;
     for (const Tile& t : co.tiles) {
       for (uint32_t r = 0; r < t.repeat; ++r) {
@@ -143,6 +218,14 @@ void Core::compute_process() {
         const Tick ready = ready_at_[seq % kBuffers];
         if (ready > now()) wait_ticks(ready - now());
         if (first) first_start = now(), first = false;
+        if (t.rows_done > front && !plan.stream_out.empty()) {
+          // Back-pressure: the rows this tile completes must fit the stream
+          // buffer, which holds what the slowest consumer has not used yet.
+          const Tick before = now();
+          for (int c : plan.stream_out)
+            chip_.wait_rows(c, static_cast<int64_t>(t.rows_done) - plan.buffer_rows);
+          bp += now() - before;
+        }
         for (int s = 0; s < t.nsteps; ++s) {
           const ComputeStep& st = t.steps[s];
           const TileCost& c = chip_.prog.costs[st.cost];
@@ -160,8 +243,9 @@ void Core::compute_process() {
         }
         computed_ = ++seq;
         computed_ev_.notify();
+        if (slot >= 0 && t.rows_done > front) chip_.advance(op, slot, front = t.rows_done);
         for (int l = 0; l < kLevels; ++l)
-          if (t.store_bytes[l] > 0)
+          if (t.store_bytes[l] > 0 && l != kStream)  // streamed results stay in SRAM
             finish = std::max(finish, transfer(op, t.store_bytes[l], l, false));
       }
     }
@@ -169,10 +253,15 @@ void Core::compute_process() {
     // Idle before the first tile is a dependency stall while the op's inputs were
     // not yet produced, a memory stall after; idle between tiles and the final
     // store drain are memory stalls.
+    // Streaming: loads held for a producer's rows count as dependency stall,
+    // waits for consumers to free buffers as back-pressure.
     Tick dep = dep_ready_[j] > free_at ? std::min(dep_ready_[j], first_start) - free_at : 0;
     Tick window = finish - free_at;
-    Tick mem = window > busy + dep ? window - busy - dep : 0;
-    chip_.core_done(op, id_, finish, busy, dep, mem, pre);
+    Tick idle = window > busy + dep + bp ? window - busy - dep - bp : 0;
+    const Tick held = std::min(idle, row_wait_[j]);
+    dep += held;
+    chip_.core_done(op, id_, finish, busy, dep, idle - held, pre, bp);
+    if (slot >= 0) chip_.advance(op, slot, plan.rows);
     free_at = now();
   }
 }

@@ -28,6 +28,7 @@ struct OpRecord {
   int critical_core = -1;
   Tick compute = 0, memory_stall = 0, dependency_stall = 0;  // critical core's
   Tick precompute = 0;  // critical core's busy time in table precompute (part of compute)
+  Tick backpressure = 0;  // critical core's wait for its consumers to free stream buffers
 };
 
 // The resources of one chip that its cores contend for.
@@ -66,7 +67,19 @@ struct ChipContext {
   }
   void wait_done(int op);
   void core_done(int op, int core, Tick finish, Tick compute, Tick dep_stall, Tick mem_stall,
-                 Tick precompute);
+                 Tick precompute, Tick backpressure = 0);
+
+  // Row streaming (dataflow): per streamed op, each of its cores' frontier (rows
+  // below it are done on that core) and the op's watermark, the lowest frontier:
+  // every output row below it is complete.
+  std::vector<std::vector<int64_t>> frontier;
+  std::vector<int64_t> watermark;
+  std::vector<sc_core::sc_event> rows_ev;      // notified when an op's watermark rises
+  std::vector<std::vector<int>> stream_slot;   // per core, per CoreOp: its frontier slot
+  double stream_bytes = 0;                     // bytes pulled between core groups
+  void advance(int op, int slot, int64_t rows);
+  // Waits until op's watermark reaches `rows`; returns whether it had to wait.
+  bool wait_rows(int op, int64_t rows);
 };
 
 // A chip's link engine: runs the chip's collectives in program order, each
@@ -99,6 +112,10 @@ class Core : public sc_core::sc_module {
   void wait_ticks(Tick t);
   Tick now() const { return sc_core::sc_time_stamp().value(); }
   Tick transfer(int op, double bytes, int level, bool load);
+  // A kStream load: the bytes come from the producer's core group, in pieces
+  // from up to kStreamSources of its cores (rotating with `seq`).
+  Tick pull(int op, double bytes, uint64_t seq);
+  static constexpr int kStreamSources = 4;
 
   static constexpr uint64_t kBuffers = 2;  // double buffering
   int id_;
@@ -107,6 +124,7 @@ class Core : public sc_core::sc_module {
   ChipContext& chip_;
   const std::vector<CoreOp>& ops_;
   std::vector<Tick> dep_ready_;            // per op of this core: when its dependencies were met
+  std::vector<Tick> row_wait_;             // per op of this core: loads held for streamed rows
   uint64_t issued_ = 0, computed_ = 0;     // tiles whose loads were issued / computed
   std::array<Tick, kBuffers> ready_at_{};  // when each buffer's loads complete
   sc_core::sc_event loaded_ev_, computed_ev_;

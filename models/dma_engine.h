@@ -28,6 +28,15 @@ class DmaEngine {
   Tick transfer(Tick now, double bytes, bool load, MemoryChannels& level, int level_read_action,
                 int level_write_action, int64_t core_node, NocMesh& noc, SramBanks& sram,
                 const CountSink& counts);
+  // Dataflow streaming: pulls `bytes` from another core's scratchpad (src_sram at
+  // src_node) into this core's, cut-through over the source's banks, the mesh
+  // route, this engine and the local banks. The same bytes go to `readers`
+  // cores (a multicast): the source reads them once and the route carries them
+  // once for all readers, so this pull takes 1/readers of the source's banks and
+  // of the route's links except the last, which delivers them to this core alone.
+  // Counts SRAM bytes and NoC byte-hops likewise.
+  Tick pull(Tick now, double bytes, double readers, int64_t src_node, SramBanks& src_sram,
+            int64_t core_node, NocMesh& noc, SramBanks& sram, const CountSink& counts);
   double busy_s() const { return ticks_to_seconds(server_.busy_total); }
 
  private:

@@ -8,6 +8,7 @@
 
 #include "sim/engine.h"
 #include "sim/hw_config.h"
+#include "sim/isolate.h"
 #include "sim/mapper.h"
 #include "sim/report.h"
 #include "sim/system.h"
@@ -149,15 +150,27 @@ int cmd_run(int argc, char** argv) {
                "give either --model or --trace, not both", "");
 
   HwConfig hw = load_hw_config(hw_path, sets);
-  SystemPlan plan;
-  if (vm.count("trace")) {
-    plan = map_system_trace(read_trace(trace_path), hw);
-  } else {
+  auto plan_for = [&](const HwConfig& h) {
+    if (vm.count("trace")) return map_system_trace(read_trace(trace_path), h);
     Workload wl = load_workload(w);
-    plan = map_system(wl.model, wl.quant, wl.spec, hw);
+    return map_system(wl.model, wl.quant, wl.spec, h);
+  };
+  SystemPlan plan = plan_for(hw);
+  // Dataflow: the same workload kernel-by-kernel on the same chip, for the
+  // report's comparison (a child process: SystemC simulates once per process).
+  nlohmann::json kernel;
+  if (hw.execution == "dataflow") {
+    kernel = run_isolated([&] {
+      HwConfig k = hw;
+      k.execution = "kernel";
+      k.resolved_tree["execution"] = "kernel";
+      SystemPlan kp = plan_for(k);
+      return execution_summary(build_report(k, kp.trace, kp.prog, simulate(k, kp.prog)));
+    });
   }
   SimResult sim = simulate(hw, plan.prog);
   nlohmann::json report = build_report(hw, plan.trace, plan.prog, sim);
+  if (!kernel.is_null()) add_kernel_comparison(report, kernel);
   if (!json_path.empty()) write_file_atomic(json_path, report.dump(1) + "\n");
   if (!csv_path.empty()) write_file_atomic(csv_path, render_csv(report));
   if (!quiet) std::cout << render_table(report, top);

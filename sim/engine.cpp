@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <stdexcept>
 
 #include "models/core.h"
 
@@ -35,7 +36,12 @@ SimResult simulate(const HwConfig& hw, const Program& prog) {
   for (size_t i = 0; i < prog.ops.size(); ++i) {
     const OpRecord& rec = chip.ops[i];
     OpResult& o = r.ops[i];
-    if (!rec.complete) continue;  // an op with no work (cannot happen for valid traces)
+    if (!rec.complete) {
+      // Every op has work; one left incomplete means the processes blocked each
+      // other (a stream buffer too small for the consumers' row needs).
+      throw std::logic_error("simulation ended with op " + prog.ops[i].name +
+                             " incomplete: the engine deadlocked");
+    }
     o.start_s = ticks_to_seconds(rec.start == ~Tick(0) ? rec.end : rec.start);
     o.end_s = ticks_to_seconds(rec.end);
     o.critical_core = rec.critical_core;
@@ -43,6 +49,7 @@ SimResult simulate(const HwConfig& hw, const Program& prog) {
     o.memory_stall_cycles = static_cast<double>(rec.memory_stall) / cyc;
     o.dependency_stall_cycles = static_cast<double>(rec.dependency_stall) / cyc;
     o.precompute_cycles = static_cast<double>(rec.precompute) / cyc;
+    o.backpressure_cycles = static_cast<double>(rec.backpressure) / cyc;
     r.latency_s = std::max(r.latency_s, o.end_s);
   }
   r.num_actions = chip.num_actions;
@@ -50,6 +57,7 @@ SimResult simulate(const HwConfig& hw, const Program& prog) {
   r.op_counts = std::move(chip.op_counts);
   r.core_counts = std::move(chip.core_counts);
   r.events = chip.events;
+  r.stream_bytes = chip.stream_bytes;
   for (const auto& c : chip.chips) {
     if (c.dram.present())
       r.dram_channel_busy_s = std::max(r.dram_channel_busy_s, c.dram.busy_max_s());

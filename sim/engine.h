@@ -16,6 +16,7 @@ struct OpResult {
   int critical_core = -1;
   double compute_cycles = 0, memory_stall_cycles = 0, dependency_stall_cycles = 0;
   double precompute_cycles = 0;  // of compute_cycles, spent building LUT tables
+  double backpressure_cycles = 0;  // dataflow: waiting for consumers to free stream buffers
 };
 
 struct SimResult {
@@ -31,6 +32,7 @@ struct SimResult {
   double dram_channel_busy_s = 0, shared_channel_busy_s = 0, noc_link_busy_s = 0, dma_busy_s = 0;
   double chip_link_busy_s = 0;  // busiest chip-to-chip link
   double ddr_channel_busy_s = 0;
+  double stream_bytes = 0;  // dataflow: bytes pulled from other core groups' SRAM
 };
 
 SimResult simulate(const HwConfig& hw, const Program& prog);

@@ -188,6 +188,10 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
     hw.deterministic = top.boolean("deterministic", false,
                                    "no caches or arbitration: report where simulated time "
                                    "departs from the mapper's static schedule");
+    hw.execution = top.choice("execution", std::string("kernel"), {"kernel", "dataflow"},
+                              "kernel: op by op on the whole chip, intermediates in global "
+                              "memory; dataflow: a layer's ops on disjoint core groups, "
+                              "streaming rows through SRAM with back-pressure");
     {
       Params noc = top.map("noc", "2D-mesh network on chip, XY routing", true);
       {
@@ -336,6 +340,7 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
       {"node_m", hw.node_m},
       {"frequency_hz", hw.freq_hz},
       {"deterministic", hw.deterministic},
+      {"execution", hw.execution},
       {"noc",
        {{"mesh_x", hw.mesh_x},
         {"mesh_y", hw.mesh_y},

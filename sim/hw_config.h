@@ -85,6 +85,10 @@ struct HwConfig {
   // No caches and no arbitration: the mapper's static schedule is the timing,
   // and the report says where the simulated time departs from it.
   bool deterministic = false;
+  // kernel: each op uses the whole chip and writes its output to global memory;
+  // dataflow: a decoder layer's ops run at once on disjoint core groups and
+  // stream token rows to each other through SRAM (see sim/mapper.h).
+  std::string execution = "kernel";
   nlohmann::json resolved_tree;  // resolved values as written in reports
 
   int64_t cores() const { return mesh_x * mesh_y; }

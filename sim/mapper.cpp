@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <set>
 #include <sstream>
 #include <tuple>
 
@@ -164,8 +165,10 @@ struct GemmShape {
 };
 
 // Best tiling of one core's Ms x Ns x K slice.
+// Streaming (a_outer_only): rows must complete in order, so only the order with
+// the A row block outermost qualifies.
 GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, const GemmShape& g,
-                      double sram, const Bw& bw, int64_t* need_min) {
+                      double sram, const Bw& bw, int64_t* need_min, bool a_outer_only) {
   TileAlign al = u.align(g.uc.a, g.uc.w);
   GemmTiling best;
   best.est_cycles = -1;
@@ -192,6 +195,7 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
                              u.matmul(g.tile(im ? em : tm, in ? en : tn, ik ? ek : tk)).cycles);
             }
         for (bool reuse_a : {true, false}) {
+          if (a_outer_only && !reuse_a) continue;
           double a_bytes = Ms * K * g.ba * ((reuse_a && nk == 1) ? 1 : nn);
           double w_bytes = g.w_local ? 0 : K * Ns * g.bw * ((!reuse_a && nk == 1) ? 1 : nm);
           double o_bytes = Ms * Ns * g.bo;
@@ -231,8 +235,13 @@ struct GemmChoice {
 class Mapper {
  public:
   Mapper(const Trace& t, const HwConfig& hw)
-      : t_(t), hw_(hw), home_(hw.dram.present ? kDram : kShared), cache_(prog_, hw) {
+      : t_(t),
+        hw_(hw),
+        home_(hw.dram.present ? kDram : kShared),
+        cache_(prog_, hw),
+        P_(hw.cores()) {
     prog_.cores.resize(hw.cores());
+    prog_.execution = hw.execution;
   }
 
   Program run() {
@@ -240,18 +249,47 @@ class Mapper {
     for (size_t i = 0; i < t_.ops.size(); ++i) index_of[t_.ops[i].id] = static_cast<int>(i);
     plan_table_fusion(index_of);
     place_weights();
+    if (hw_.execution == "dataflow") plan_dataflow(index_of);
     std::vector<int> prog_of(t_.ops.size());  // trace op -> program op
     for (size_t i = 0; i < t_.ops.size(); ++i) {
       const Op& op = t_.ops[i];
       cur_ = i;
+      auto g = group_.find(i);
+      grouped_ = g != group_.end();
+      base_ = grouped_ ? g->second.first : 0;
+      P_ = grouped_ ? g->second.second : hw_.cores();
+      stream_ = streamable_.count(i) > 0;
       OpPlan plan;
       plan.name = op.name;
       plan.kind = op.kind;
       plan.flops = op.flops();
       for (int d : op.deps) plan.deps.push_back(prog_of[index_of.at(d)]);
-      plan.out_level = place_output(op);
+      plan.out_level = streams_out(i) ? kStream : place_output(op);
       Level in = home_;
       if (!op.input_from_dram && !plan.deps.empty()) in = prog_.ops[plan.deps.front()].out_level;
+      if (grouped_) {
+        plan.core_base = static_cast<int>(base_);
+        plan.core_count = static_cast<int>(P_);
+        plan.rows = stream_ ? layer_rows_.at(op.layer) : 0;
+      }
+      if (stream_) {
+        // Row-level waits on the same layer's streamed producers; a producer
+        // that keeps its output in SRAM is pulled from and back-pressured.
+        for (int d : op.deps) {
+          const size_t di = static_cast<size_t>(index_of.at(d));
+          if (!streamable_.count(di) || t_.ops[di].layer != op.layer) continue;
+          const int pd = prog_of[di];
+          plan.stream_in.push_back(pd);
+          if (prog_.ops[pd].out_level == kStream) {
+            prog_.ops[pd].stream_out.push_back(static_cast<int>(prog_.ops.size()));
+            if (plan.stream_src < 0) plan.stream_src = pd;
+          }
+        }
+        if (plan.stream_src >= 0 && !op.input_from_dram) in = kStream;
+        if (plan.out_level == kStream)  // the SRAM half left by tile buffers
+          plan.buffer_rows = static_cast<int64_t>(
+              static_cast<double>(P_) * sram_avail() / out_row_bytes(op, plan.rows));
+      }
       // An unfused LUT GEMM gets its table precompute as an op of its own: it
       // reads the activations, builds the tables and writes them back, and the
       // GEMM reads tables (the paper's unfused case).
@@ -284,12 +322,137 @@ class Mapper {
           break;
       }
     }
+    // A stream buffer holds at least the rows that every op of the layer
+    // consumes or produces in one tile, so no chain of waits can close on itself.
+    std::map<int, int64_t> slack;
+    for (const auto& [i, r] : tile_rows_) slack[t_.ops[i].layer] += r;
+    for (size_t i = 0; i < t_.ops.size(); ++i)
+      if (prog_.ops[prog_of[i]].out_level == kStream)
+        prog_.ops[prog_of[i]].buffer_rows =
+            std::max(prog_.ops[prog_of[i]].buffer_rows, slack[t_.ops[i].layer]);
     return std::move(prog_);
   }
 
  private:
-  // SRAM a core has for tile buffers: what resident weights leave.
-  double sram_avail() const { return hw_.sram.size_bytes - prog_.resident_bytes_per_core; }
+  // SRAM a core has for tile buffers: what resident weights leave; in a
+  // dataflow core group, half of that (the other half holds stream buffers).
+  double sram_avail() const {
+    const double free = hw_.sram.size_bytes - prog_.resident_bytes_per_core;
+    return grouped_ ? free / 2 : free;
+  }
+
+  // Token rows of an op's output (0: not a row-wise tensor of `rows` rows).
+  static int64_t op_rows(const Op& op, int64_t rows) {
+    switch (op.kind) {
+      case OpKind::Gemm:
+        return op.m;
+      case OpKind::Attention:
+        return op.batch * op.q_len;
+      case OpKind::Elementwise:
+        return rows > 0 && op.elements % rows == 0 ? rows : 0;
+      default:
+        return 0;
+    }
+  }
+  double out_row_bytes(const Op& op, int64_t rows) const {
+    const double elems = op.kind == OpKind::Gemm ? static_cast<double>(op.n)
+                         : op.kind == OpKind::Attention
+                             ? static_cast<double>(op.heads * op.head_dim)
+                             : static_cast<double>(op.elements / rows);
+    return std::max(1.0, op.o.bytes(elems));
+  }
+  // Whether op i keeps its output in its group's SRAM: every consumer streams
+  // it within the same layer.
+  bool streams_out(size_t i) const {
+    if (!streamable_.count(i) || consumers_[i].empty()) return false;
+    for (size_t c : consumers_[i])
+      if (!streamable_.count(c) || t_.ops[c].layer != t_.ops[i].layer) return false;
+    return true;
+  }
+
+  // Spatial dataflow: each decoder layer's ops get disjoint core groups, sized
+  // in proportion to the cycles each op needs on one core (its compute at the
+  // unit's peak, or its bytes over one DMA engine, whichever is larger), so the
+  // pipeline's stages run at similar rates. Ops outside layers (embedding, LM
+  // head) and collectives run kernel-by-kernel on the whole chip.
+  void plan_dataflow(const std::map<int, int>& index_of) {
+    consumers_.assign(t_.ops.size(), {});
+    for (size_t i = 0; i < t_.ops.size(); ++i)
+      for (int d : t_.ops[i].deps) consumers_[static_cast<size_t>(index_of.at(d))].push_back(i);
+    std::map<int, std::vector<size_t>> layers;
+    for (size_t i = 0; i < t_.ops.size(); ++i)
+      if (t_.ops[i].layer >= 0 && t_.ops[i].kind != OpKind::Collective)
+        layers[t_.ops[i].layer].push_back(i);
+    const int64_t P = hw_.cores();
+    const double dma = hw_.dma_bandwidth / hw_.freq_hz;  // B/cycle per core
+    for (const auto& [layer, ops] : layers) {
+      if (ops.size() < 2) continue;
+      if (static_cast<int64_t>(ops.size()) > P)
+        fail_input(SourceLoc{hw_.path, 0, 0}, "execution",
+                   "dataflow gives every op of a layer its own cores, but layer " +
+                       std::to_string(layer) + " has " + std::to_string(ops.size()) +
+                       " ops and the chip " + std::to_string(P) + " cores",
+                   "use execution: kernel, or a chip with more cores");
+      int64_t rows = 0;
+      for (size_t i : ops)
+        if (t_.ops[i].kind == OpKind::Gemm) {
+          rows = t_.ops[i].m;
+          break;
+        }
+      layer_rows_[layer] = rows;
+      std::vector<double> need;
+      double total = 0;
+      for (size_t i : ops) {
+        const Op& op = t_.ops[i];
+        double compute = 0, bytes = 0;
+        if (op.kind == OpKind::Elementwise) {
+          const ElementwiseFn* fn = find_elementwise_fn(op.fn);
+          compute = static_cast<double>(op.elements) * fn->ops_per_element /
+                    hw_.units[pick_vector_unit(hw_, op)]->peak_vector_ops_per_cycle(fp32());
+          bytes = static_cast<double>(op.elements) *
+                  (fn->inputs * op.a.bits_per_element() + op.o.bits_per_element()) / 8;
+        } else {
+          const UnitChoice uc = pick_matmul_unit(
+              hw_, op, op.a.elem,
+              op.kind == OpKind::Gemm ? op.weight_parts().front().second.elem : op.w.elem);
+          compute = op.flops() / 2 / hw_.units[uc.unit]->peak_macs_per_cycle(uc.a, uc.w);
+          bytes = op.kind == OpKind::Gemm ? op.weight_bytes() : op.kv_bytes_read();
+        }
+        need.push_back(std::max(compute, bytes / dma));
+        total += need.back();
+      }
+      // Largest remainder, at least one core each.
+      std::vector<int64_t> n(ops.size());
+      int64_t used = 0;
+      for (size_t j = 0; j < ops.size(); ++j)
+        used += n[j] = std::max<int64_t>(
+            1, static_cast<int64_t>(std::floor(static_cast<double>(P) * need[j] / total)));
+      while (used > P) {  // the one-core minimums overshot: trim the largest groups
+        auto big = std::max_element(n.begin(), n.end());
+        --*big, --used;
+      }
+      std::vector<size_t> order(ops.size());
+      for (size_t j = 0; j < order.size(); ++j) order[j] = j;
+      std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        auto frac = [&](size_t j) {
+          return static_cast<double>(P) * need[j] / total - static_cast<double>(n[j]);
+        };
+        return frac(a) > frac(b);
+      });
+      for (size_t j = 0; used < P; j = (j + 1) % order.size(), ++used) ++n[order[j]];
+      int64_t base = 0;
+      for (size_t j = 0; j < ops.size(); ++j) {
+        const size_t i = ops[j];
+        group_[i] = {base, n[j]};
+        base += n[j];
+        // Rows stream when the op's output is the layer's token rows; an
+        // unfused LUT GEMM reads tables from its own precompute op instead.
+        if (rows > 0 && op_rows(t_.ops[i], rows) == rows &&
+            !(lut_gemm_.count(i) && !fused_gemm_.count(i)))
+          streamable_.insert(i);
+      }
+    }
+  }
 
   // Where the weights live for the whole run, and whether the model fits at all.
   void place_weights() {
@@ -377,6 +540,9 @@ class Mapper {
   }
 
   double level_bw(Level l) const {
+    // A stream is pulled from the producer's scratchpads: each core's DMA engine
+    // is the limit.
+    if (l == kStream) return hw_.dma_bandwidth * static_cast<double>(P_) / hw_.freq_hz;
     const double bw = l == kShared ? hw_.shared_sram.bandwidth
                       : l == kDdr  ? hw_.ddr.bandwidth
                                    : hw_.dram.bandwidth;
@@ -406,10 +572,11 @@ class Mapper {
 
   void map_gemm(const Op& op, size_t idx, Level in) {
     Level out = prog_.ops[idx].out_level;
-    std::vector<CoreOp> per_core(static_cast<size_t>(hw_.cores()));
+    std::vector<CoreOp> per_core(static_cast<size_t>(P_));
     std::string mapping, units;
     double est = 0;
-    for (const auto& [cols, wf] : op.weight_parts()) {
+    const auto parts = op.weight_parts();
+    for (const auto& [cols, wf] : parts) {
       GemmShape g;
       g.m = op.m, g.n = cols, g.k = op.k;
       g.a = op.a.elem, g.w = wf.elem;
@@ -433,7 +600,8 @@ class Mapper {
               (f != fused_gemm_.end() ? t_.ops[f->second].name : op.name + ".tables");
       }
       GemmChoice c = choose_gemm(op, g, in, out);
-      emit_gemm(g, c, in, out, per_core);
+      // Streaming: a mixed-precision GEMM's rows are done after its last block.
+      emit_gemm(g, c, in, out, per_core, &wf == &parts.back().second);
       const GemmTiling& t = c.tiling;
       std::ostringstream m;
       m << (mapping.empty() ? "" : "; ")
@@ -457,7 +625,7 @@ class Mapper {
     for (size_t c = 0; c < per_core.size(); ++c)
       if (!per_core[c].tiles.empty()) {
         per_core[c].op = static_cast<uint32_t>(idx);
-        prog_.cores[c].push_back(std::move(per_core[c]));
+        prog_.cores[static_cast<size_t>(base_) + c].push_back(std::move(per_core[c]));
       }
     prog_.ops[idx].units = units;
     prog_.ops[idx].mapping = mapping;
@@ -474,17 +642,22 @@ class Mapper {
                         g.uc.a.name + "/" + g.uc.w.name + (g.w_2_4 ? "/2:4" : "") + "/g" +
                             std::to_string(g.w_group) + "/p" + std::to_string(g.pre_unit) + "/c" +
                             std::to_string(g.uc.convert_unit),
-                        g.ba, g.bw, g.bo, static_cast<int>(in) * 4 + static_cast<int>(out), u);
+                        g.ba, g.bw, g.bo,
+                        (static_cast<int>(in) * 8 + static_cast<int>(out)) * 2 + (stream_ ? 1 : 0),
+                        u, P_);
     auto hit = gemm_cache_.find(key);
     if (hit != gemm_cache_.end()) return hit->second;
     const ComputeUnit& unit = *hw_.units[u];
     TileAlign al = unit.align(g.uc.a, g.uc.w);
-    const int64_t P = hw_.cores();
+    const int64_t P = P_;
     GemmChoice best;
     int64_t need_min = INT64_MAX;
     for (int64_t pm = 1; pm <= P; ++pm) {
       if (pm > 1 && (pm - 1) * al.m >= g.m) break;
       if (pm > 1 && g.w_local) break;  // resident W: each core owns a column slice
+      // Streaming: every core walks all rows in order, so rows complete as a
+      // prefix the consumers can start on.
+      if (pm > 1 && stream_) break;
       for (int64_t pn = 1; pm * pn <= P; ++pn) {
         if (pn > 1 && (pn - 1) * al.n >= g.n) break;
         int64_t Ms = std::min(g.m, round_up(ceil_div(g.m, pm), std::min(al.m, g.m)));
@@ -498,7 +671,7 @@ class Mapper {
           bw.readers_w = static_cast<double>(ceil_div(g.m, Ms));
         }
         int64_t need = 0;
-        GemmTiling t = plan_slice(unit, Ms, Ns, g.k, g, sram_avail(), bw, &need);
+        GemmTiling t = plan_slice(unit, Ms, Ns, g.k, g, sram_avail(), bw, &need, stream_);
         need_min = std::min(need_min, need);
         if (t.est_cycles < 0) continue;
         int64_t best_used = best.pm ? ceil_div(g.m, best.Ms) * ceil_div(g.n, best.Ns) : 0;
@@ -520,13 +693,18 @@ class Mapper {
   // up to four steps: fallback conversions of A and W, the LUT table build for a
   // newly loaded activation tile, and the matmul.
   void emit_gemm(const GemmShape& g, const GemmChoice& c, Level in, Level out,
-                 std::vector<CoreOp>& per_core) {
+                 std::vector<CoreOp>& per_core, bool last_part) {
     const GemmTiling& t = c.tiling;
     const int u = g.uc.unit;
     // Cores that read the same operand panel: an A row panel is read by every
     // core of its grid row, a W column panel by every core of its grid column.
     const double share_a = static_cast<double>(ceil_div(g.n, c.Ns));
     const double share_w = static_cast<double>(ceil_div(g.m, c.Ms));
+    if (stream_) {
+      tile_rows_[cur_] = std::max(tile_rows_[cur_], t.tm);
+      // Every core of the grid reads each A row block: one multicast.
+      prog_.ops.back().stream_readers = share_a;  // the GEMM being mapped
+    }
     size_t core = 0;
     for (int64_t m0 = 0; m0 < g.m; m0 += c.Ms)
       for (int64_t n0 = 0; n0 < g.n; n0 += c.Ns, ++core) {
@@ -549,6 +727,11 @@ class Mapper {
               if (w_new && !g.w_local)
                 load_shared_panel(tile, g.w_level, static_cast<double>(tk * tn) * g.bw, share_w);
               if (ki == nk - 1) tile.store_bytes[out] += static_cast<double>(tm * tn) * g.bo;
+              if (stream_) {  // A-outer: block mi's rows are done after its last tile
+                tile.rows_need = static_cast<uint32_t>(m0 + mi * t.tm + tm);
+                const bool block_done = in_i == inner_n - 1 && ki == nk - 1 && last_part;
+                tile.rows_done = last_part ? static_cast<uint32_t>(m0 + mi * t.tm + (block_done ? tm : 0)) : 0;
+              }
               int s = 0;
               auto convert = [&](int64_t elements, const Format& from, const Format& to) {
                 // Quantize or dequantize: scale and round per element.
@@ -604,7 +787,7 @@ class Mapper {
                     : unit.precompute_unit().empty() ? mu
                                                      : unit_index(hw_, unit.precompute_unit());
     Level out = prog_.ops[idx].out_level;
-    const int64_t P = hw_.cores();
+    const int64_t P = P_;
     const int64_t G = op.heads / op.kv_heads, d = op.head_dim;
     double ba = op.a.bits_per_element() / 8, bkv = op.w.bits_per_element() / 8,
            bo = op.o.bits_per_element() / 8;
@@ -642,26 +825,43 @@ class Mapper {
     struct Item {
       int64_t keys_begin, keys_end, q_rows;
       bool first_chunk, last_chunk;
+      int64_t row0;  // first token row of its query block (b x q_len + query index)
     };
     std::vector<Item> items;
+    // Streaming walks query rows in order (heads innermost), so output rows
+    // complete as a prefix.
     for (int64_t b = 0; b < op.batch; ++b)
-      for (int64_t h = 0; h < op.kv_heads; ++h)
-        for (int64_t qb = 0; qb < q_blocks; ++qb) {
-          int64_t q_rows = std::min(bq, op.q_len - qb * bq);
-          // The keys this query block attends (causal mask, sliding window).
-          auto [k_begin, k_end] = op.key_range(qb * bq, q_rows);
-          int64_t keys = k_end - k_begin;
-          int64_t per = ceil_div(keys, kv_split);
-          for (int64_t s = 0; s * per < keys; ++s)
-            items.push_back({k_begin + s * per, k_begin + std::min(keys, (s + 1) * per), q_rows,
-                             s == 0, (s + 1) * per >= keys});
-        }
+      for (int64_t x = 0; x < op.kv_heads * q_blocks; ++x) {
+        const int64_t qb = stream_ ? x / op.kv_heads : x % q_blocks;
+        int64_t q_rows = std::min(bq, op.q_len - qb * bq);
+        // The keys this query block attends (causal mask, sliding window).
+        auto [k_begin, k_end] = op.key_range(qb * bq, q_rows);
+        int64_t keys = k_end - k_begin;
+        int64_t per = ceil_div(keys, kv_split);
+        for (int64_t s = 0; s * per < keys; ++s)
+          items.push_back({k_begin + s * per, k_begin + std::min(keys, (s + 1) * per), q_rows,
+                           s == 0, (s + 1) * per >= keys, b * op.q_len + qb * bq});
+      }
     std::vector<double> load(P, 0);
+    std::vector<int64_t> core_of(items.size());
+    for (size_t i = 0; i < items.size(); ++i) {
+      int64_t c = std::min_element(load.begin(), load.end()) - load.begin();
+      load[c] += static_cast<double>(items[i].keys_end - items[i].keys_begin) * items[i].q_rows;
+      core_of[i] = c;
+    }
+    // A core's frontier after an item: the first row of its next item.
+    std::vector<int64_t> next_row(items.size(), op.batch * op.q_len), last_of(P, -1);
+    for (size_t i = items.size(); i-- > 0;) {
+      int64_t& l = last_of[core_of[i]];
+      if (l >= 0) next_row[i] = items[l].row0;
+      l = static_cast<int64_t>(i);
+    }
+    if (stream_) tile_rows_[cur_] = bq;
     std::vector<CoreOp> per_core(P);
     for (auto& c : per_core) c.op = static_cast<uint32_t>(idx);
-    for (const Item& it : items) {
-      int64_t c = std::min_element(load.begin(), load.end()) - load.begin();
-      load[c] += static_cast<double>(it.keys_end - it.keys_begin) * it.q_rows;
+    for (size_t i = 0; i < items.size(); ++i) {
+      const Item& it = items[i];
+      const int64_t c = core_of[i];
       int64_t r = G * it.q_rows;
       for (int64_t k0 = it.keys_begin; k0 < it.keys_end; k0 += bk) {
         int64_t kb = std::min(bk, it.keys_end - k0);
@@ -700,6 +900,10 @@ class Mapper {
         t.steps[s++] = {static_cast<uint16_t>(mu),
                         cache_.mm(mu, MatmulTile{r, d, kb, uc.a, uc.w})};  // O += P V
         t.nsteps = static_cast<uint8_t>(s);
+        if (stream_) {
+          t.rows_need = static_cast<uint32_t>(it.row0 + it.q_rows);
+          t.rows_done = static_cast<uint32_t>(k0 + bk >= it.keys_end ? next_row[i] : it.row0);
+        }
         if (k0 + bk >= it.keys_end) {
           t.store_bytes[out] += r * d * (it.last_chunk && it.first_chunk ? bo : kAccBytes);
           // The new tokens' K and V are appended to the cache once per (sequence, KV head).
@@ -710,7 +914,7 @@ class Mapper {
       }
     }
     for (int64_t c = 0; c < P; ++c)
-      if (!per_core[c].tiles.empty()) prog_.cores[c].push_back(std::move(per_core[c]));
+      if (!per_core[c].tiles.empty()) prog_.cores[base_ + c].push_back(std::move(per_core[c]));
     std::ostringstream m;
     m << items.size() << " work items (batch x kv_heads x " << q_blocks << " query blocks x "
       << kv_split << " context splits), " << G * bq << " query rows, KV block " << bk;
@@ -720,15 +924,36 @@ class Mapper {
 
   // Splits `elements` over the cores in slices of `slice`, each in tiles of at
   // most `te`, with make(n) building the tile for n elements; returns the cores used.
+  // Streaming: blocks of whole token rows instead, dealt to the cores in turn,
+  // so all of them advance through the rows together.
   int split_elements(size_t idx, int64_t elements, int64_t slice, int64_t te,
                      const std::function<Tile(int64_t)>& make) {
+    if (stream_) {
+      const int64_t rows = prog_.ops[idx].rows, width = elements / rows;
+      const int64_t rb = std::max<int64_t>(1, te / width);
+      const int64_t blocks = ceil_div(rows, rb);
+      tile_rows_[cur_] = rb;
+      std::vector<CoreOp> per_core(static_cast<size_t>(std::min(P_, blocks)));
+      for (int64_t j = 0; j < blocks; ++j) {
+        const int64_t r0 = j * rb, r1 = std::min(rows, r0 + rb);
+        Tile t = make((r1 - r0) * width);
+        t.rows_need = static_cast<uint32_t>(r1);
+        t.rows_done = static_cast<uint32_t>(std::min(rows, (j + P_) * rb));
+        per_core[static_cast<size_t>(j % P_)].push(t);
+      }
+      for (size_t c = 0; c < per_core.size(); ++c) {
+        per_core[c].op = static_cast<uint32_t>(idx);
+        prog_.cores[static_cast<size_t>(base_) + c].push_back(std::move(per_core[c]));
+      }
+      return static_cast<int>(per_core.size());
+    }
     int core = 0;
     for (int64_t e0 = 0; e0 < elements; e0 += slice, ++core) {
       int64_t es = std::min(slice, elements - e0);
       CoreOp co;
       co.op = static_cast<uint32_t>(idx);
       for (int64_t t0 = 0; t0 < es; t0 += te) co.push(make(std::min(te, es - t0)));
-      prog_.cores[core].push_back(std::move(co));
+      prog_.cores[static_cast<size_t>(base_ + core)].push_back(std::move(co));
     }
     return core;
   }
@@ -756,8 +981,12 @@ class Mapper {
                          ? kShared
                          : home_;
     const size_t idx = prog_.ops.size();
+    if (grouped_) {  // on the GEMM's core group, ahead of it
+      plan.core_base = static_cast<int>(base_);
+      plan.core_count = static_cast<int>(P_);
+    }
     prog_.ops.push_back(plan);
-    const int64_t P = hw_.cores();
+    const int64_t P = P_;
     int64_t slice = round_up(ceil_div(tables.elements, P), 64);
     int64_t te = std::min<int64_t>(slice, static_cast<int64_t>(sram_avail() / (2 * (ba + bo))));
     if (te < 64)
@@ -784,7 +1013,7 @@ class Mapper {
     int vu = pick_vector_unit(hw_, op);
     const ElementwiseFn* fn = find_elementwise_fn(op.fn);
     Level out = prog_.ops[idx].out_level;
-    const int64_t P = hw_.cores();
+    const int64_t P = P_;
     double ba = op.a.bits_per_element() / 8, bo = op.o.bits_per_element() / 8;
     // Fused LUT precompute: this op also builds its consumer's tables, and writes
     // them instead of its plain output.
@@ -847,9 +1076,21 @@ class Mapper {
   std::map<size_t, TableBuild> fused_producer_;  // element-wise op -> tables it builds
   std::map<size_t, TableBuild> lut_gemm_;        // GEMMs on a LUT unit (trace indices)
   size_t cur_ = 0;                               // trace index of the op being mapped
-  std::map<std::tuple<int64_t, int64_t, int64_t, std::string, double, double, double, int, int>,
+  std::map<std::tuple<int64_t, int64_t, int64_t, std::string, double, double, double, int, int,
+                      int64_t>,
            GemmChoice>
       gemm_cache_;
+  // Spatial dataflow (plan_dataflow): each layer op's core group (first core,
+  // count), the ops whose token rows stream, each layer's token rows, every
+  // op's consumers, and the most rows a streamed op handles in one tile.
+  std::map<size_t, std::pair<int64_t, int64_t>> group_;
+  std::set<size_t> streamable_;
+  std::map<int, int64_t> layer_rows_;
+  std::vector<std::vector<size_t>> consumers_;
+  std::map<size_t, int64_t> tile_rows_;
+  // The op being mapped: its core group, and whether its rows stream.
+  bool grouped_ = false, stream_ = false;
+  int64_t base_ = 0, P_;
 };
 
 }  // namespace
@@ -888,7 +1129,7 @@ Program map_move(const HwConfig& hw, double bytes, Level from, Level to) {
 }
 
 const char* level_name(Level l) {
-  return l == kDram ? "dram" : l == kShared ? "shared_sram" : "ddr";
+  return l == kDram ? "dram" : l == kShared ? "shared_sram" : l == kDdr ? "ddr" : "stream";
 }
 
 }  // namespace bc

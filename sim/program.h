@@ -13,8 +13,10 @@
 
 namespace bc {
 
-// Where a tensor lives between ops.
-enum Level : uint8_t { kDram = 0, kShared = 1, kDdr = 2, kLevels = 3 };
+// Where a tensor lives between ops. kStream: in the SRAM of the core group that
+// produced it (spatial dataflow); a consumer pulls it over the NoC, and the
+// producer keeps it only until its consumers have used it (back-pressure).
+enum Level : uint8_t { kDram = 0, kShared = 1, kDdr = 2, kStream = 3, kLevels = 4 };
 
 enum StepTag : uint8_t {
   kStepCompute = 0,     // the op's own work
@@ -34,9 +36,14 @@ struct Tile {
   uint8_t nsteps = 0;
   std::array<ComputeStep, 6> steps{};
   uint32_t repeat = 1;  // run-length: this tile, this many times in a row
+  // Row streaming (dataflow): the tile loads only once every streamed input has
+  // its first rows_need rows (token rows), and after it this core has finished
+  // every output row below rows_done (the start of its next unfinished row).
+  uint32_t rows_need = 0, rows_done = 0;
 
   bool same_work(const Tile& o) const {
-    if (nsteps != o.nsteps || load_bytes != o.load_bytes || store_bytes != o.store_bytes)
+    if (nsteps != o.nsteps || load_bytes != o.load_bytes || store_bytes != o.store_bytes ||
+        rows_need != o.rows_need || rows_done != o.rows_done)
       return false;
     for (int i = 0; i < nsteps; ++i)
       if (steps[i].unit != o.steps[i].unit || steps[i].cost != o.steps[i].cost ||
@@ -73,6 +80,16 @@ struct OpPlan {
   double collective_bytes = 0;
   int chip = 0;        // which simulated chip (pipeline stage) runs the op
   int microbatch = 0;  // pipeline microbatch (and iteration) it belongs to
+  // Spatial dataflow: the op runs on cores [core_base, core_base + core_count)
+  // of its chip (count 0: the whole chip, kernel-by-kernel). Its `rows` token
+  // rows stream: it waits for rows of the ops in stream_in (a subset of deps)
+  // instead of their completion, pulls kStream inputs from stream_src's cores,
+  // and may run at most buffer_rows ahead of the ops in stream_out.
+  int core_base = 0, core_count = 0;
+  int64_t rows = 0, buffer_rows = 0;
+  std::vector<int> stream_in, stream_out;
+  int stream_src = -1;
+  double stream_readers = 1;  // cores of the op that receive each streamed row block
 };
 
 struct Program {
@@ -86,6 +103,7 @@ struct Program {
   std::string weight_placement;     // local_sram | shared_sram | dram
   double weight_bytes = 0;          // model weights placed there
   double resident_bytes_per_core = 0;
+  std::string execution = "kernel";  // kernel | dataflow (HwConfig::execution)
 };
 
 }  // namespace bc

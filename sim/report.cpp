@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "models/action_ids.h"
+#include "sim/mapper.h"
 #include "sim/energy.h"
 
 namespace bc {
@@ -144,6 +145,24 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
       {"energy_j", be}, {"dynamic_energy_j", bd}, {"leakage_energy_j", bl}, {"area_mm2", ba}};
 
   json ops = json::array();
+  // Global-memory traffic (DRAM, shared SRAM, DDR; reads and writes) per op,
+  // and the tensors a dataflow layer kept in its core groups' SRAM.
+  auto global_bytes = [&](size_t i) {
+    double b = 0;
+    for (int a : {kDramRead, kDramWrite, kSharedRead, kSharedWrite, kDdrRead, kDdrWrite})
+      b += sim.op_counts[i * na + a];
+    return b;
+  };
+  double global_total = 0, streamed = 0, backpressure_s = 0;
+  int64_t groups = 0;
+  for (const auto& core : prog.cores)
+    for (const CoreOp& co : core)
+      for (const Tile& t : co.tiles) streamed += t.store_bytes[kStream] * t.repeat;
+  for (size_t i = 0; i < prog.ops.size(); ++i) {
+    global_total += global_bytes(i);
+    backpressure_s += sim.ops[i].backpressure_cycles / hw.freq_hz;
+    if (prog.ops[i].core_count > 0 && prog.ops[i].core_base == 0) ++groups;  // one per layer
+  }
   for (size_t i = 0; i < prog.ops.size(); ++i) {
     const OpPlan& p = prog.ops[i];
     const OpResult& r = sim.ops[i];
@@ -161,12 +180,23 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
          {"memory_stall_cycles", r.memory_stall_cycles},
          {"dependency_stall_cycles", r.dependency_stall_cycles},
          {"precompute_cycles", r.precompute_cycles},
+         {"backpressure_stall_cycles", r.backpressure_cycles},
          {"critical_core", r.critical_core},
+         {"cores", p.core_count > 0 ? p.core_count : hw.cores()},
+         {"first_core", p.core_base},
+         {"output_to", level_name(p.out_level)},
          {"flops", p.flops},
          {"dram_bytes", sim.op_counts[i * na + kDramRead] + sim.op_counts[i * na + kDramWrite]},
+         {"global_memory_bytes", global_bytes(i)},
          {"energy_j", e}});
   }
   report["ops"] = ops;
+  report["execution"] = {{"style", prog.execution},
+                         {"global_memory_bytes", global_total},
+                         {"streamed_tensor_bytes", streamed},
+                         {"stream_pull_bytes", sim.stream_bytes},
+                         {"backpressure_stall_s", backpressure_s},
+                         {"dataflow_layers", groups}};
   // A deterministic chip (no caches, no arbitration) runs the compiler's static
   // schedule: the mapper's per-op estimate is the timing. Where the simulated
   // op takes longer or shorter (contention the schedule did not foresee, fill
@@ -224,6 +254,53 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
          return n;
        }()}};
   return report;
+}
+
+nlohmann::json execution_summary(const nlohmann::json& r) {
+  const double f = r["config"]["frequency_hz"].get<double>();
+  double elementwise = 0, mem_stall = 0;
+  for (const auto& o : r["ops"]) {
+    if (o["kind"] == "elementwise") elementwise += o["latency_s"].get<double>();
+    mem_stall += o["memory_stall_cycles"].get<double>() / f;
+  }
+  return {{"latency_s", r["latency_s"]},
+          {"step_period_s", r["step_period_s"]},
+          {"energy_per_token_j", r["energy_per_token_j"]},
+          {"global_memory_bytes", r["execution"]["global_memory_bytes"]},
+          {"elementwise_s", elementwise},
+          {"memory_stall_s", mem_stall}};
+}
+
+namespace {
+std::string si(double v, const char* unit);
+}
+
+void add_kernel_comparison(nlohmann::json& r, const nlohmann::json& kernel) {
+  auto& x = r["execution"];
+  if (kernel.contains("error")) {  // e.g. a tile that fits only a dataflow core group
+    x["kernel"] = kernel;
+    x["why"] = "kernel-by-kernel cannot run this workload on this chip: " +
+               kernel["error"].get<std::string>();
+    return;
+  }
+  const double tk = kernel["step_period_s"].get<double>(), td = r["step_period_s"].get<double>();
+  const double gk = kernel["global_memory_bytes"].get<double>(),
+               gd = x["global_memory_bytes"].get<double>();
+  x["kernel"] = kernel;
+  x["speedup"] = td > 0 ? tk / td : 0;
+  std::ostringstream w;
+  w << std::setprecision(3) << "kernel-by-kernel takes " << si(tk, "s") << ", dataflow "
+    << si(td, "s") << " (" << (td > 0 ? tk / td : 0) << "x). Kernel mode sends every "
+    << "intermediate through global memory (" << si(gk, "B") << " of traffic against "
+    << si(gd, "B") << "; " << si(x["streamed_tensor_bytes"].get<double>(), "B")
+    << " of intermediates stay in SRAM here) and runs one op at a time: its element-wise ops "
+    << "alone take " << si(kernel["elementwise_s"].get<double>(), "s") << " ("
+    << std::fixed << std::setprecision(1)
+    << (tk > 0 ? 100 * kernel["elementwise_s"].get<double>() / tk : 0)
+    << " %), its ops stall on memory for " << si(kernel["memory_stall_s"].get<double>(), "s")
+    << ". Dataflow runs a layer's ops at once on core groups of fewer cores each, stalled "
+    << si(x["backpressure_stall_s"].get<double>(), "s") << " by back-pressure.";
+  x["why"] = w.str();
 }
 
 namespace {
@@ -294,6 +371,14 @@ std::string render_table(const nlohmann::json& r, int top_ops) {
     row("  " + k, s.str());
   }
   row("average power", si(r["average_power_w"].get<double>(), "W"));
+  if (r["execution"]["style"] == "dataflow") {
+    const auto& x = r["execution"];
+    row("execution", "dataflow: " + si(x["streamed_tensor_bytes"].get<double>(), "B") +
+                         " of intermediates streamed through SRAM, " +
+                         si(x["global_memory_bytes"].get<double>(), "B") +
+                         " global-memory traffic");
+    if (x.contains("kernel")) row("  vs kernel-by-kernel", x["why"].get<std::string>());
+  }
   if (r.contains("static_schedule")) {
     const auto& s = r["static_schedule"];
     std::ostringstream d;
@@ -361,9 +446,14 @@ std::string render_csv(const nlohmann::json& r) {
                                          "memory_stall_cycles",
                                          "dependency_stall_cycles",
                                          "precompute_cycles",
+                                         "backpressure_stall_cycles",
                                          "critical_core",
+                                         "cores",
+                                         "first_core",
+                                         "output_to",
                                          "flops",
                                          "dram_bytes",
+                                         "global_memory_bytes",
                                          "energy_j",
                                          "mapping"};
   for (size_t i = 0; i < cols.size(); ++i) os << (i ? "," : "") << cols[i];

@@ -27,7 +27,9 @@ int append_stage(Program& out, const Program& stage, int chip, int microbatch, s
     p.name = prefix + op.name;
     p.chip = chip;
     p.microbatch = microbatch;
-    for (int& d : p.deps) d += base;
+    for (auto* v : {&p.deps, &p.stream_in, &p.stream_out})
+      for (int& d : *v) d += base;
+    if (p.stream_src >= 0) p.stream_src += base;
     if (op.deps.empty()) p.deps = entry_deps;
     out.ops.push_back(std::move(p));
   }
@@ -115,6 +117,7 @@ SystemPlan map_system(const ModelDesc& m, const QuantRecipe& q, const WorkloadSp
         step_end[j] = prev_last;
       }
     out.weight_placement = stages[0].weight_placement;
+    out.execution = stages[0].execution;
     out.resident_bytes_per_core = stages[0].resident_bytes_per_core;
     for (const Program& p : stages) out.weight_bytes = std::max(out.weight_bytes, p.weight_bytes);
   }
