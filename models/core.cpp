@@ -141,10 +141,10 @@ Tick Core::pull(int op, double bytes, uint64_t seq) {
         chip_base + src.core_base +
         static_cast<int64_t>((static_cast<uint64_t>(k * src.core_count / n) + seq + id_) %
                              static_cast<uint64_t>(src.core_count));
-    done = std::max(done, chip_.dma[id_].pull(now(), bytes / static_cast<double>(n),
-                                              chip_.prog.ops[op].stream_readers, s % cores,
-                                              chip_.sram[s], node_, res_.noc, chip_.sram[id_],
-                                              chip_.sink(op, id_)));
+    done = std::max(done,
+                    chip_.dma[id_].pull(now(), bytes / static_cast<double>(n),
+                                        chip_.prog.ops[op].stream_readers, s % cores, chip_.sram[s],
+                                        node_, res_.noc, chip_.sram[id_], chip_.sink(op, id_)));
   }
   chip_.stream_bytes += bytes;
   return done;
@@ -186,9 +186,9 @@ void Core::dma_process() {
         Tick done = now();
         for (int l = 0; l < kLevels; ++l)
           if (t.load_bytes[l] > 0)
-            done = std::max(done, l == kStream ? pull(static_cast<int>(co.op), t.load_bytes[l], seq)
-                                               : transfer(static_cast<int>(co.op), t.load_bytes[l],
-                                                          l, true));
+            done = std::max(
+                done, l == kStream ? pull(static_cast<int>(co.op), t.load_bytes[l], seq)
+                                   : transfer(static_cast<int>(co.op), t.load_bytes[l], l, true));
         ready_at_[seq % kBuffers] = done;
         issued_ = ++seq;
         loaded_ev_.notify();

@@ -27,7 +27,7 @@ struct OpRecord {
   bool complete = false;
   int critical_core = -1;
   Tick compute = 0, memory_stall = 0, dependency_stall = 0;  // critical core's
-  Tick precompute = 0;  // critical core's busy time in table precompute (part of compute)
+  Tick precompute = 0;    // critical core's busy time in table precompute (part of compute)
   Tick backpressure = 0;  // critical core's wait for its consumers to free stream buffers
 };
 
@@ -74,9 +74,9 @@ struct ChipContext {
   // every output row below it is complete.
   std::vector<std::vector<int64_t>> frontier;
   std::vector<int64_t> watermark;
-  std::vector<sc_core::sc_event> rows_ev;      // notified when an op's watermark rises
-  std::vector<std::vector<int>> stream_slot;   // per core, per CoreOp: its frontier slot
-  double stream_bytes = 0;                     // bytes pulled between core groups
+  std::vector<sc_core::sc_event> rows_ev;     // notified when an op's watermark rises
+  std::vector<std::vector<int>> stream_slot;  // per core, per CoreOp: its frontier slot
+  double stream_bytes = 0;                    // bytes pulled between core groups
   void advance(int op, int slot, int64_t rows);
   // Waits until op's watermark reaches `rows`; returns whether it had to wait.
   bool wait_rows(int op, int64_t rows);

@@ -60,9 +60,8 @@ Tick DmaEngine::transfer(Tick now, double bytes, bool load, MemoryChannels& leve
   return done;
 }
 
-Tick DmaEngine::pull(Tick now, double bytes, double readers, int64_t src_node,
-                     SramBanks& src_sram, int64_t core_node, NocMesh& noc, SramBanks& sram,
-                     const CountSink& counts) {
+Tick DmaEngine::pull(Tick now, double bytes, double readers, int64_t src_node, SramBanks& src_sram,
+                     int64_t core_node, NocMesh& noc, SramBanks& sram, const CountSink& counts) {
   if (bytes <= 0) return now;
   const double shared = bytes / readers;  // this reader's share of the multicast
   const Tick hop = noc.hop_ticks();

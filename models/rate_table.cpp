@@ -42,6 +42,18 @@ std::vector<std::string> RateTable::classes() const {
 }
 
 std::string RateTable::pick(const Format& a, const Format& w, std::string* why) const {
+  auto key = std::make_pair(a.name, w.name);
+  auto it = picked_.find(key);
+  if (it == picked_.end()) {
+    std::string reason;
+    std::string cls = pick_uncached(a, w, &reason);
+    it = picked_.emplace(key, std::make_pair(cls, reason)).first;
+  }
+  if (it->second.first.empty() && why) *why = it->second.second;
+  return it->second.first;
+}
+
+std::string RateTable::pick_uncached(const Format& a, const Format& w, std::string* why) const {
   Format ca = format(format_class(a));
   Format cw = format(format_class(w));
   Family fam;

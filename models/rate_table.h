@@ -27,7 +27,11 @@ class RateTable {
   std::vector<std::string> classes() const;
 
  private:
+  std::string pick_uncached(const Format& a, const Format& w, std::string* why) const;
   std::map<std::string, double> rates_;
+  // The mapper's tiling search asks for the same pairs millions of times.
+  mutable std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>>
+      picked_;
 };
 
 }  // namespace bc

@@ -15,7 +15,7 @@ struct OpResult {
   double start_s = 0, end_s = 0;
   int critical_core = -1;
   double compute_cycles = 0, memory_stall_cycles = 0, dependency_stall_cycles = 0;
-  double precompute_cycles = 0;  // of compute_cycles, spent building LUT tables
+  double precompute_cycles = 0;    // of compute_cycles, spent building LUT tables
   double backpressure_cycles = 0;  // dataflow: waiting for consumers to free stream buffers
 };
 

@@ -287,8 +287,8 @@ class Mapper {
         }
         if (plan.stream_src >= 0 && !op.input_from_dram) in = kStream;
         if (plan.out_level == kStream)  // the SRAM half left by tile buffers
-          plan.buffer_rows = static_cast<int64_t>(
-              static_cast<double>(P_) * sram_avail() / out_row_bytes(op, plan.rows));
+          plan.buffer_rows = static_cast<int64_t>(static_cast<double>(P_) * sram_avail() /
+                                                  out_row_bytes(op, plan.rows));
       }
       // An unfused LUT GEMM gets its table precompute as an op of its own: it
       // reads the activations, builds the tables and writes them back, and the
@@ -637,14 +637,13 @@ class Mapper {
   // more DMA engines in flight). Cached per shape: a model repeats its layers.
   GemmChoice choose_gemm(const Op& op, const GemmShape& g, Level in, Level out) {
     const int u = g.uc.unit;
-    auto key =
-        std::make_tuple(g.m, g.n, g.k,
-                        g.uc.a.name + "/" + g.uc.w.name + (g.w_2_4 ? "/2:4" : "") + "/g" +
-                            std::to_string(g.w_group) + "/p" + std::to_string(g.pre_unit) + "/c" +
-                            std::to_string(g.uc.convert_unit),
-                        g.ba, g.bw, g.bo,
-                        (static_cast<int>(in) * 8 + static_cast<int>(out)) * 2 + (stream_ ? 1 : 0),
-                        u, P_);
+    auto key = std::make_tuple(
+        g.m, g.n, g.k,
+        g.uc.a.name + "/" + g.uc.w.name + (g.w_2_4 ? "/2:4" : "") + "/g" +
+            std::to_string(g.w_group) + "/p" + std::to_string(g.pre_unit) + "/c" +
+            std::to_string(g.uc.convert_unit),
+        g.ba, g.bw, g.bo,
+        (static_cast<int>(in) * 8 + static_cast<int>(out)) * 2 + (stream_ ? 1 : 0), u, P_);
     auto hit = gemm_cache_.find(key);
     if (hit != gemm_cache_.end()) return hit->second;
     const ComputeUnit& unit = *hw_.units[u];
@@ -730,7 +729,8 @@ class Mapper {
               if (stream_) {  // A-outer: block mi's rows are done after its last tile
                 tile.rows_need = static_cast<uint32_t>(m0 + mi * t.tm + tm);
                 const bool block_done = in_i == inner_n - 1 && ki == nk - 1 && last_part;
-                tile.rows_done = last_part ? static_cast<uint32_t>(m0 + mi * t.tm + (block_done ? tm : 0)) : 0;
+                tile.rows_done =
+                    last_part ? static_cast<uint32_t>(m0 + mi * t.tm + (block_done ? tm : 0)) : 0;
               }
               int s = 0;
               auto convert = [&](int64_t elements, const Format& from, const Format& to) {
@@ -1076,9 +1076,9 @@ class Mapper {
   std::map<size_t, TableBuild> fused_producer_;  // element-wise op -> tables it builds
   std::map<size_t, TableBuild> lut_gemm_;        // GEMMs on a LUT unit (trace indices)
   size_t cur_ = 0;                               // trace index of the op being mapped
-  std::map<std::tuple<int64_t, int64_t, int64_t, std::string, double, double, double, int, int,
-                      int64_t>,
-           GemmChoice>
+  std::map<
+      std::tuple<int64_t, int64_t, int64_t, std::string, double, double, double, int, int, int64_t>,
+      GemmChoice>
       gemm_cache_;
   // Spatial dataflow (plan_dataflow): each layer op's core group (first core,
   // count), the ops whose token rows stream, each layer's token rows, every

@@ -10,8 +10,8 @@
 #include <sstream>
 
 #include "models/action_ids.h"
-#include "sim/mapper.h"
 #include "sim/energy.h"
+#include "sim/mapper.h"
 
 namespace bc {
 
@@ -294,9 +294,8 @@ void add_kernel_comparison(nlohmann::json& r, const nlohmann::json& kernel) {
     << "intermediate through global memory (" << si(gk, "B") << " of traffic against "
     << si(gd, "B") << "; " << si(x["streamed_tensor_bytes"].get<double>(), "B")
     << " of intermediates stay in SRAM here) and runs one op at a time: its element-wise ops "
-    << "alone take " << si(kernel["elementwise_s"].get<double>(), "s") << " ("
-    << std::fixed << std::setprecision(1)
-    << (tk > 0 ? 100 * kernel["elementwise_s"].get<double>() / tk : 0)
+    << "alone take " << si(kernel["elementwise_s"].get<double>(), "s") << " (" << std::fixed
+    << std::setprecision(1) << (tk > 0 ? 100 * kernel["elementwise_s"].get<double>() / tk : 0)
     << " %), its ops stall on memory for " << si(kernel["memory_stall_s"].get<double>(), "s")
     << ". Dataflow runs a layer's ops at once on core groups of fewer cores each, stalled "
     << si(x["backpressure_stall_s"].get<double>(), "s") << " by back-pressure.";

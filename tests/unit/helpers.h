@@ -2,9 +2,11 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
@@ -25,6 +27,20 @@ inline std::string write_temp(const std::string& name, const std::string& text) 
   std::string p = temp_path(name);
   std::ofstream(p) << text;
   return p;
+}
+
+// Runs `bitcycle run` and returns its JSON report (null when it wrote none);
+// exit code in *code.
+inline nlohmann::json run_json(const std::string& args, int* code = nullptr) {
+  std::string out = temp_path("r.json"), err = temp_path("err.txt");
+  std::remove(out.c_str());
+  std::string cmd = std::string(BITCYCLE_BIN) + " run -q --json '" + out + "' " + args + " 2>'" +
+                    err + "' >/dev/null";
+  int st = std::system(cmd.c_str());
+  if (code) *code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  std::ifstream f(out);
+  if (!f) return nlohmann::json();
+  return nlohmann::json::parse(f);
 }
 
 inline std::string library_path() { return project_root() + "/configs/components/library.yaml"; }

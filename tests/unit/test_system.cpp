@@ -27,19 +27,6 @@ SystemConfig links(const std::string& topology, int64_t chips) {
   return s;
 }
 
-// Runs the CLI and returns its JSON report; exit code in *code.
-nlohmann::json run_json(const std::string& args, int* code = nullptr) {
-  std::string out = temp_path("r.json"), err = temp_path("err.txt");
-  std::remove(out.c_str());
-  std::string cmd = std::string(BITCYCLE_BIN) + " run -q --json '" + out + "' " + args + " 2>'" +
-                    err + "' >/dev/null";
-  int st = std::system(cmd.c_str());
-  if (code) *code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  std::ifstream f(out);
-  if (!f) return nlohmann::json();
-  return nlohmann::json::parse(f);
-}
-
 std::string stderr_of(const std::string& args, int* code) {
   std::string err = temp_path("err.txt");
   std::string cmd = std::string(BITCYCLE_BIN) + " " + args + " >/dev/null 2>'" + err + "'";
