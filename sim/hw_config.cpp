@@ -81,6 +81,8 @@ void read_system_keys(Params& p, SystemConfig& s) {
                    "per direction (default: the local link's)");
     s.global_latency_s = g.quantity("latency", Dim::Time, s.link_latency_s,
                                     "per traversal (default: the local link's)", 0, false);
+    g.document_default("bandwidth", "link.bandwidth");
+    g.document_default("latency", "link.latency");
     s.global_component = g.text("type", s.link_component, "library component (energy per byte)");
   }
   s.group_size = p.integer("group_size", s.topology == "dragonfly" ? 8 : 0,

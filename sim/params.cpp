@@ -83,6 +83,13 @@ void Params::doc(const std::string& key, const std::string& type, const std::str
   docs_->push_back({k, type, def, help});
 }
 
+void Params::document_default(const std::string& key, const std::string& text) {
+  if (!docs_) return;
+  std::string k = doc_path_.empty() ? key : doc_path_ + "." + key;
+  for (auto& d : *docs_)
+    if (d.key == k) d.def = text;
+}
+
 // A required key that is absent (a present key of the wrong kind was reported already).
 void Params::missing(const std::string& key, const std::string& message, const std::string& hint) {
   if (broken_ || (node_ && node_->get(key))) return;

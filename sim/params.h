@@ -80,6 +80,9 @@ class Params {
   // Reports keys nobody read as unknown (idempotent; the destructor calls it).
   void finish();
   std::vector<ParamDoc>* docs() const { return docs_; }
+  // For a default that follows another key: the key reference shows `text`
+  // instead of the number it happened to resolve to.
+  void document_default(const std::string& key, const std::string& text);
   const std::string& doc_path() const { return doc_path_; }
 
  private:
