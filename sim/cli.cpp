@@ -128,7 +128,7 @@ int cmd_run(int argc, char** argv) {
   std::vector<std::string> sets;
   WorkloadOpts w;
   int top = 10;
-  bool quiet = false;
+  bool quiet = false, no_compare = false;
   po::options_description d("bitcycle run options");
   d.add_options()("help,h", "show this help")(
       "hw", po::value(&hw_path)->default_value(hw_path, "configs/hw/default.yaml"),
@@ -139,7 +139,9 @@ int cmd_run(int argc, char** argv) {
       "json", po::value(&json_path), "write the full report as JSON")(
       "csv", po::value(&csv_path), "write one row per op as CSV")(
       "top", po::value(&top)->default_value(top), "slowest ops shown in the table")(
-      "quiet,q", po::bool_switch(&quiet), "print no table");
+      "quiet,q", po::bool_switch(&quiet), "print no table")(
+      "no-compare", po::bool_switch(&no_compare),
+      "dataflow: skip the kernel-by-kernel run the report compares with (for sweeps)");
   add_workload_options(d, w);
   po::positional_options_description pos;
   pos.add("hw", 1);
@@ -159,7 +161,7 @@ int cmd_run(int argc, char** argv) {
   // Dataflow: the same workload kernel-by-kernel on the same chip, for the
   // report's comparison (a child process: SystemC simulates once per process).
   nlohmann::json kernel;
-  if (hw.execution == "dataflow") {
+  if (hw.execution == "dataflow" && !no_compare) {
     kernel = run_isolated([&] {
       HwConfig k = hw;
       k.execution = "kernel";

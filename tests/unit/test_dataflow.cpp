@@ -107,3 +107,22 @@ TEST(Dataflow, ALayerWithMoreOpsThanCoresIsAnError) {
             std::string::npos)
       << err;
 }
+
+TEST(Dataflow, TheKernelComparisonRunsUnlessAskedNotTo) {
+  // A 4x4 small chip (16 cores) holds a layer's 11 ops.
+  std::string hw = write_temp(
+      "hw.yaml", replace_line(replace_line(small_config(), 7, "    x: 4"), 8, "    y: 4") +
+                     "execution: dataflow\n");
+  std::string model = write_temp("m.yaml",
+                                 "name: tiny\nfamily: llama\nhidden: 256\nffn: 512\nlayers: 2\n"
+                                 "heads: 4\nkv_heads: 4\nhead_dim: 64\nvocab: 1000\n");
+  const std::string w = hw + " --model " + model + " --phase prefill --seq 64 --context 0";
+  auto with = run_json(w);
+  auto without = run_json(w + " --no-compare");
+  ASSERT_FALSE(with.is_null());
+  ASSERT_FALSE(without.is_null());
+  EXPECT_TRUE(with["execution"].contains("kernel"));
+  EXPECT_FALSE(without["execution"].contains("kernel"));
+  EXPECT_EQ(with["latency_s"], without["latency_s"]);
+  EXPECT_EQ(with["execution"]["dataflow_layers"], 2);
+}
