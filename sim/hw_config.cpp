@@ -194,6 +194,7 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
                               "kernel: op by op on the whole chip, intermediates in global "
                               "memory; dataflow: a layer's ops on disjoint core groups, "
                               "streaming rows through SRAM with back-pressure");
+    hw.loc_execution = top.loc_of("execution");
     {
       Params noc = top.map("noc", "2D-mesh network on chip, XY routing", true);
       {

@@ -388,7 +388,7 @@ class Mapper {
     for (const auto& [layer, ops] : layers) {
       if (ops.size() < 2) continue;
       if (static_cast<int64_t>(ops.size()) > P)
-        fail_input(SourceLoc{hw_.path, 0, 0}, "execution",
+        fail_input(hw_.loc_execution, "execution",
                    "dataflow gives every op of a layer its own cores, but layer " +
                        std::to_string(layer) + " has " + std::to_string(ops.size()) +
                        " ops and the chip " + std::to_string(P) + " cores",

@@ -102,9 +102,12 @@ TEST(Dataflow, ALayerWithMoreOpsThanCoresIsAnError) {
   EXPECT_TRUE(r.is_null());
   std::ifstream f(temp_path("err.txt"));
   std::string err((std::istreambuf_iterator<char>(f)), {});
-  EXPECT_NE(err.find("error: execution: dataflow gives every op of a layer its own cores, but "
-                     "layer 0 has 11 ops and the chip 4 cores"),
-            std::string::npos)
+  // small_config() has 31 lines: the key is on line 32, its value at column 12.
+  EXPECT_NE(
+      err.find(hw +
+               ":32:12: error: execution: dataflow gives every op of a layer its own cores, but "
+               "layer 0 has 11 ops and the chip 4 cores"),
+      std::string::npos)
       << err;
 }
 
