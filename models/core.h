@@ -115,6 +115,8 @@ class Core : public sc_core::sc_module {
   // A kStream load: the bytes come from the producer's core group, in pieces
   // from up to kStreamSources of its cores (rotating with `seq`).
   Tick pull(int op, double bytes, uint64_t seq);
+  // Not a published figure: a modelling choice that spreads a pull's traffic
+  // over several producer scratchpads without one route per producer core.
   static constexpr int kStreamSources = 4;
 
   static constexpr uint64_t kBuffers = 2;  // double buffering

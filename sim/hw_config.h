@@ -89,7 +89,7 @@ struct HwConfig {
   // dataflow: a decoder layer's ops run at once on disjoint core groups and
   // stream token rows to each other through SRAM (see sim/mapper.h).
   std::string execution = "kernel";
-  SourceLoc loc_execution;  // where it was set, for the mapper's errors
+  SourceLoc loc_execution;       // where it was set, for the mapper's errors
   nlohmann::json resolved_tree;  // resolved values as written in reports
 
   int64_t cores() const { return mesh_x * mesh_y; }

@@ -256,6 +256,21 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
   return report;
 }
 
+namespace {
+std::string si(double v, const char* unit) {
+  const char* pre[] = {"p", "n", "u", "m", "", "k", "M", "G", "T", "P"};
+  int i = 4;
+  double a = std::fabs(v);
+  if (a > 0) {
+    while (a >= 1000 && i < 9) a /= 1000, v /= 1000, ++i;
+    while (a < 1 && i > 0) a *= 1000, v *= 1000, --i;
+  }
+  std::ostringstream os;
+  os << std::setprecision(4) << v << " " << pre[i] << unit;
+  return os.str();
+}
+}  // namespace
+
 nlohmann::json execution_summary(const nlohmann::json& r) {
   const double f = r["config"]["frequency_hz"].get<double>();
   double elementwise = 0, mem_stall = 0;
@@ -269,10 +284,6 @@ nlohmann::json execution_summary(const nlohmann::json& r) {
           {"global_memory_bytes", r["execution"]["global_memory_bytes"]},
           {"elementwise_s", elementwise},
           {"memory_stall_s", mem_stall}};
-}
-
-namespace {
-std::string si(double v, const char* unit);
 }
 
 void add_kernel_comparison(nlohmann::json& r, const nlohmann::json& kernel) {
@@ -301,21 +312,6 @@ void add_kernel_comparison(nlohmann::json& r, const nlohmann::json& kernel) {
     << si(x["backpressure_stall_s"].get<double>(), "s") << " by back-pressure.";
   x["why"] = w.str();
 }
-
-namespace {
-std::string si(double v, const char* unit) {
-  const char* pre[] = {"p", "n", "u", "m", "", "k", "M", "G", "T", "P"};
-  int i = 4;
-  double a = std::fabs(v);
-  if (a > 0) {
-    while (a >= 1000 && i < 9) a /= 1000, v /= 1000, ++i;
-    while (a < 1 && i > 0) a *= 1000, v *= 1000, --i;
-  }
-  std::ostringstream os;
-  os << std::setprecision(4) << v << " " << pre[i] << unit;
-  return os.str();
-}
-}  // namespace
 
 std::string render_table(const nlohmann::json& r, int top_ops) {
   std::ostringstream os;
