@@ -3,6 +3,7 @@
 #include "sim/cost_model.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -347,18 +348,29 @@ class Mapper {
   // The op's estimate from the tiles it was given, by the cost model the tile
   // search used: each core's work, of which the slowest core's sets the time.
   void estimate_emitted(size_t idx) {
-    Estimate best;
-    std::vector<CoreWork> works;
+    std::vector<const CoreOp*> mine;
     for (int64_t c = base_; c < base_ + P_; ++c) {
       const auto& list = prog_.cores[static_cast<size_t>(c)];
-      if (list.empty() || list.back().op != idx) continue;
+      if (!list.empty() && list.back().op == idx) mine.push_back(&list.back());
+    }
+    const Estimate e = estimate_cores(mine);
+    prog_.ops[idx].est_cycles = e.cycles;
+    prog_.ops[idx].est_bound = e.bound;
+  }
+  // `count`: cores doing such work at once (default: those given).
+  Estimate estimate_cores(const std::vector<const CoreOp*>& cores, int64_t count = -1) {
+    Estimate best;
+    for (const CoreOp* co : cores) {
       CoreWork w;
-      for (const Tile& t : list.back().tiles) {
+      for (const Tile& t : co->tiles) {
         const double r = t.repeat;
         w.tiles += r;
-        for (int l = 0; l < kLevels; ++l) w.load[l] += r * t.load_bytes[l], w.store[l] += r * t.store_bytes[l];
         double st = 0;
-        for (int l = 0; l < kLevels; ++l) st += t.store_bytes[l];
+        for (int l = 0; l < kLevels; ++l) {
+          w.load[l] += r * t.load_bytes[l];
+          w.store[l] += r * t.store_bytes[l];
+          st += t.store_bytes[l];
+        }
         if (st > 0) w.store_tail = st;
         for (int s = 0; s < t.nsteps; ++s) {
           const TileCost& k = prog_.costs[t.steps[s].cost];
@@ -366,14 +378,11 @@ class Mapper {
           w.sram_bytes += r * (k.sram_read_bytes + k.sram_write_bytes);
         }
       }
-      works.push_back(w);
-    }
-    for (const CoreWork& w : works) {
-      const Estimate e = model_.estimate(w, base_, static_cast<int64_t>(works.size()));
+      const Estimate e =
+          model_.estimate(w, base_, count > 0 ? count : static_cast<int64_t>(cores.size()));
       if (e.cycles > best.cycles) best = e;
     }
-    prog_.ops[idx].est_cycles = best.cycles;
-    prog_.ops[idx].est_bound = best.bound;
+    return best;
   }
 
   // SRAM a core has for tile buffers: what resident weights leave; in a
@@ -838,7 +847,9 @@ class Mapper {
                format_quantity(sram_avail(), Dim::Bytes),
            "raise core.sram.size");
     int64_t chunk = ceil_div(op.kv_len, kv_split);
-    while (bk * 2 <= std::min<int64_t>(chunk, 4096) && need(bk * 2) <= sram_avail()) bk *= 2;
+    int64_t max_bk = bk;  // the largest power of two whose buffers fit SRAM
+    while (max_bk * 2 <= std::min<int64_t>(chunk, 4096) && need(max_bk * 2) <= sram_avail())
+      max_bk *= 2;
 
     // Work items (unit x kv chunk), balanced greedily over cores by key count.
     struct Item {
@@ -876,6 +887,7 @@ class Mapper {
       l = static_cast<int64_t>(i);
     }
     if (stream_) tile_rows_[cur_] = bq;
+    auto emit = [&](int64_t bk) {
     std::vector<CoreOp> per_core(P);
     for (auto& c : per_core) c.op = static_cast<uint32_t>(idx);
     for (size_t i = 0; i < items.size(); ++i) {
@@ -932,6 +944,25 @@ class Mapper {
         per_core[c].push(t);
       }
     }
+    return per_core;
+    };
+    // The KV block by the cost model: larger blocks take fewer loads, smaller
+    // ones keep more of them in flight; every block that fits is a candidate, so
+    // more SRAM can only add choices.
+    std::vector<CoreOp> per_core;
+    Estimate best;
+    for (int64_t b = max_bk; b >= 16; b /= 2) {
+      std::vector<CoreOp> pc = emit(b);
+      std::vector<const CoreOp*> used;
+      for (const CoreOp& c : pc)
+        if (!c.tiles.empty()) used.push_back(&c);
+      const Estimate e = estimate_cores(used);
+      if (per_core.empty() || e.cycles < best.cycles * 0.999) {
+        per_core = std::move(pc);
+        best = e;
+        bk = b;
+      }
+    }
     for (int64_t c = 0; c < P; ++c)
       if (!per_core[c].tiles.empty()) prog_.cores[base_ + c].push_back(std::move(per_core[c]));
     std::ostringstream m;
@@ -939,6 +970,34 @@ class Mapper {
       << kv_split << " context splits), " << G * bq << " query rows, KV block " << bk;
     prog_.ops[idx].units = unit.name() + "+" + hw_.units[vu]->name();
     prog_.ops[idx].mapping = m.str();
+  }
+
+  // The element-wise tile size by the cost model: every power-of-two multiple
+  // of 64 elements up to `te_max` (what fits SRAM) is a candidate, so more SRAM
+  // only adds choices; ties keep the larger tile.
+  int64_t choose_elements_tile(int64_t elements, int64_t slice, int64_t te_max,
+                               const std::function<Tile(int64_t)>& make) {
+    const int64_t used = ceil_div(elements, slice);
+    int64_t best_te = te_max;
+    Estimate best;
+    // te_max, then the powers of two below it.
+    auto next = [&](int64_t te) {
+      return te == te_max && (te & (te - 1)) != 0
+                 ? static_cast<int64_t>(std::bit_floor(static_cast<uint64_t>(te)))
+                 : te / 2;
+    };
+    for (int64_t te = te_max; te >= 64; te = next(te)) {
+      CoreOp co;
+      if (slice / te > 0) {
+        Tile t = make(te);
+        t.repeat = static_cast<uint32_t>(slice / te);
+        co.push(t);
+      }
+      if (slice % te) co.push(make(slice % te));
+      const Estimate e = estimate_cores({&co}, used);
+      if (best.cycles <= 0 || e.cycles < best.cycles * 0.999) best = e, best_te = te;
+    }
+    return best_te;
   }
 
   // Splits `elements` over the cores in slices of `slice`, each in tiles of at
@@ -1061,7 +1120,7 @@ class Mapper {
       g.uc.a = fused->second.a;
       g.pre_unit = builder;
     }
-    int core = split_elements(idx, op.elements, slice, te, [&](int64_t n) {
+    auto make = [&](int64_t n) {
       Tile t;
       t.load_bytes[op.input_from_dram ? home_ : in] += static_cast<double>(n) * fn->inputs * ba;
       t.store_bytes[out] += static_cast<double>(n) * bo;
@@ -1072,7 +1131,9 @@ class Mapper {
         t.steps[t.nsteps++] = {static_cast<uint16_t>(builder), precompute(g, 1, n),
                                kStepPrecompute};
       return t;
-    });
+    };
+    if (!stream_) te = choose_elements_tile(op.elements, slice, te, make);
+    int core = split_elements(idx, op.elements, slice, te, make);
     prog_.ops[idx].units = hw_.units[vu]->name();
     prog_.ops[idx].mapping =
         "split over " + std::to_string(core) + " cores, tile " + std::to_string(te) + " elements";
