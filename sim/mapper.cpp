@@ -165,16 +165,6 @@ struct GridIo {
   int64_t base = 0, cores = 1;  // the grid's first core and cores in use
 };
 
-// Splits `bytes` of a panel read by `readers` cores as the engine loads them.
-void add_panel(CoreWork& w, Level level, double bytes, double readers, bool filter) {
-  if (filter && level == kDram && readers > 1) {
-    w.load[kDram] += bytes / readers;
-    w.load[kShared] += bytes * (readers - 1) / readers;
-  } else {
-    w.load[level] += bytes;
-  }
-}
-
 // Best tiling of one core's Ms x Ns x K slice, by the cost model's estimate
 // (sim/cost_model.h): the same resources, routes and in-flight loads the
 // engine simulates, without contention.
@@ -199,31 +189,57 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
         *need_min = std::min<int64_t>(*need_min, static_cast<int64_t>(std::ceil(need)));
         if (need > sram) continue;
         int64_t nm = ceil_div(Ms, tm), nn = ceil_div(Ns, tn), nk = ceil_div(K, tk);
-        // Compute: full and edge tiles in each dimension, costed by the unit itself.
-        double compute = 0, operands = 0;
-        int64_t em = Ms - (nm - 1) * tm, en = Ns - (nn - 1) * tn, ek = K - (nk - 1) * tk;
+        // Tile kinds: full and edge sizes in each dimension, costed by the unit
+        // itself (edge tiles: the last of each dimension).
+        const int64_t em = Ms - (nm - 1) * tm, en = Ns - (nn - 1) * tn, ek = K - (nk - 1) * tk;
+        TileCost cost[2][2][2];
         for (int im = 0; im < 2; ++im)
           for (int in = 0; in < 2; ++in)
-            for (int ik = 0; ik < 2; ++ik) {
-              int64_t cm = im ? 1 : nm - 1, cn = in ? 1 : nn - 1, ck = ik ? 1 : nk - 1;
-              if (cm * cn * ck == 0) continue;
-              const TileCost c = u.matmul(g.tile(im ? em : tm, in ? en : tn, ik ? ek : tk));
-              compute += static_cast<double>(cm * cn * ck) * static_cast<double>(c.cycles);
-              operands += static_cast<double>(cm * cn * ck) * (c.sram_read_bytes + c.sram_write_bytes);
-            }
+            for (int ik = 0; ik < 2; ++ik)
+              cost[im][in][ik] = u.matmul(g.tile(im ? em : tm, in ? en : tn, ik ? ek : tk));
         for (bool reuse_a : {true, false}) {
           if (a_outer_only && !reuse_a) continue;
           CoreWork w;
-          w.compute_cycles = compute;
-          w.sram_bytes = operands;
-          w.tiles = static_cast<double>(nm * nn * nk);
-          w.store_tail = static_cast<double>(tm * tn) * g.bo;
-          add_panel(w, io.in, Ms * K * g.ba * ((reuse_a && nk == 1) ? 1 : nn), io.readers_a,
-                    io.filter);
-          if (!g.w_local)
-            add_panel(w, g.w_level, K * Ns * g.bw * ((!reuse_a && nk == 1) ? 1 : nm),
-                      io.readers_w, io.filter);
-          w.store[io.out] += Ms * Ns * g.bo;
+          w.store_tail = static_cast<double>(em * en) * g.bo;
+          // As emit_gemm walks them: the outer loop over A row blocks (reuse_a)
+          // or W column blocks, the inner over the other, K innermost. With K
+          // in one tile, the outer operand is loaded only by the first inner tile.
+          const int64_t n_in = reuse_a ? nn : nm;
+          for (int im = 0; im < 2; ++im)
+            for (int in = 0; in < 2; ++in)
+              for (int ik = 0; ik < 2; ++ik) {
+                const int64_t cm = im ? 1 : nm - 1, cn = in ? 1 : nn - 1, ck = ik ? 1 : nk - 1;
+                if (cm * cn * ck == 0) continue;
+                const int64_t sm = im ? em : tm, sn = in ? en : tn, sk = ik ? ek : tk;
+                // Tiles of this kind that are the first of their inner loop.
+                const int inner_kind = reuse_a ? in : im;
+                const int64_t inner_count = reuse_a ? cn : cm;
+                const bool holds_first = n_in == 1 ? inner_kind == 1 : inner_kind == 0;
+                const int64_t firsts = holds_first ? cm * cn * ck / inner_count : 0;
+                for (bool first : {true, false}) {
+                  const int64_t count = first ? firsts : cm * cn * ck - firsts;
+                  if (count == 0) continue;
+                  const bool reload = nk > 1 || first;  // the outer operand's tile
+                  TileClass c;
+                  c.count = static_cast<double>(count);
+                  const TileCost& k = cost[im][in][ik];
+                  c.compute_cycles = static_cast<double>(k.cycles);
+                  c.sram_bytes = k.sram_read_bytes + k.sram_write_bytes;
+                  auto panel = [&](Level level, double bytes, double readers) {
+                    if (io.filter && level == kDram && readers > 1) {
+                      c.load[kDram] += bytes / readers;
+                      c.load[kShared] += bytes * (readers - 1) / readers;
+                    } else {
+                      c.load[level] += bytes;
+                    }
+                  };
+                  if (!reuse_a || reload) panel(io.in, static_cast<double>(sm * sk) * g.ba, io.readers_a);
+                  if (!g.w_local && (reuse_a || reload))
+                    panel(g.w_level, static_cast<double>(sk * sn) * g.bw, io.readers_w);
+                  if (ik == 1) c.store[io.out] += static_cast<double>(sm * sn) * g.bo;
+                  w.classes.push_back(c);
+                }
+              }
           const Estimate e = model.estimate(w, io.base, io.cores);
           int64_t tiles = nm * nn * nk;
           if (best.est_cycles < 0 || e.cycles < best.est_cycles * 0.999 ||
@@ -363,20 +379,21 @@ class Mapper {
     for (const CoreOp* co : cores) {
       CoreWork w;
       for (const Tile& t : co->tiles) {
-        const double r = t.repeat;
-        w.tiles += r;
+        TileClass c;
+        c.count = t.repeat;
         double st = 0;
         for (int l = 0; l < kLevels; ++l) {
-          w.load[l] += r * t.load_bytes[l];
-          w.store[l] += r * t.store_bytes[l];
+          c.load[l] = t.load_bytes[l];
+          c.store[l] = t.store_bytes[l];
           st += t.store_bytes[l];
         }
         if (st > 0) w.store_tail = st;
         for (int s = 0; s < t.nsteps; ++s) {
           const TileCost& k = prog_.costs[t.steps[s].cost];
-          w.compute_cycles += r * static_cast<double>(k.cycles);
-          w.sram_bytes += r * (k.sram_read_bytes + k.sram_write_bytes);
+          c.compute_cycles += static_cast<double>(k.cycles);
+          c.sram_bytes += k.sram_read_bytes + k.sram_write_bytes;
         }
+        w.classes.push_back(c);
       }
       const Estimate e =
           model_.estimate(w, base_, count > 0 ? count : static_cast<int64_t>(cores.size()));

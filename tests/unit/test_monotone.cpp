@@ -42,6 +42,7 @@ const Known kKnown[] = {
     {"default.yaml", "decode-b16", "noc.mesh.x", 1.04, "mesh geometry, NoC-bound GEMVs"},
     {"a100.yaml", "decode-b1", "frequency", 1.012, "near-tie between DRAM-bound tilings"},
     {"a100.yaml", "decode-b16", "noc.mesh.x", 1.023, "near-tie between DRAM-bound tilings"},
+    {"a100-x4.yaml", "decode-b16", "noc.mesh.x", 1.013, "near-tie between DRAM-bound tilings"},
 };
 
 std::string workload_args(const std::string& w) {
@@ -111,8 +112,11 @@ TEST_P(Monotone, BiggerResourceNeverSlower) {
 
 std::vector<std::string> shipped_configs() {
   std::vector<std::string> v;
+  // base-28nm.yaml is the common base of the 28 nm chips, with no matrix unit
+  // of its own: not a chip that runs a model.
   for (const auto& e : std::filesystem::directory_iterator(project_root() + "/configs/hw"))
-    if (e.path().extension() == ".yaml") v.push_back(e.path().filename().string());
+    if (e.path().extension() == ".yaml" && e.path().filename() != "base-28nm.yaml")
+      v.push_back(e.path().filename().string());
   std::sort(v.begin(), v.end());
   return v;
 }
