@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "sim/component_library.h"
-#include "sim/format.h"
-#include "sim/params.h"
+#include "sim/config/component_library.h"
+#include "sim/config/format.h"
+#include "sim/config/params.h"
 
 namespace bc {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/format.h"
-#include "sim/params.h"
+#include "sim/config/format.h"
+#include "sim/config/params.h"
 
 namespace bc {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/trace.h"
+#include "sim/trace/trace.h"
 #include "workloads/model.h"
 #include "workloads/quant.h"
 

@@ -5,9 +5,9 @@
 #include <map>
 #include <set>
 
-#include "sim/config_tree.h"
-#include "sim/hw_config.h"
-#include "sim/params.h"
+#include "sim/config/config_tree.h"
+#include "sim/config/hw_config.h"
+#include "sim/config/params.h"
 
 namespace bc {
 namespace fs = std::filesystem;

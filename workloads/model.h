@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/error.h"
+#include "sim/config/error.h"
 
 namespace bc {
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/error.h"
-#include "sim/format.h"
+#include "sim/config/error.h"
+#include "sim/config/format.h"
 #include "workloads/model.h"
 
 namespace bc {

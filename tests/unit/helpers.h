@@ -10,8 +10,8 @@
 #include <sstream>
 #include <string>
 
-#include "sim/error.h"
-#include "sim/hw_config.h"
+#include "sim/config/error.h"
+#include "sim/config/hw_config.h"
 
 namespace bc::test {
 

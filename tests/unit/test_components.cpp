@@ -4,8 +4,8 @@
 #include "helpers.h"
 #include "models/compute_unit.h"
 #include "models/dma_engine.h"
-#include "sim/component_library.h"
-#include "sim/format.h"
+#include "sim/config/component_library.h"
+#include "sim/config/format.h"
 
 using namespace bc;
 using namespace bc::test;

@@ -4,10 +4,10 @@
 #include <cmath>
 
 #include "helpers.h"
-#include "sim/engine.h"
-#include "sim/isolate.h"
-#include "sim/mapper.h"
-#include "sim/report.h"
+#include "sim/cli/isolate.h"
+#include "sim/engine/engine.h"
+#include "sim/mapping/mapper.h"
+#include "sim/report/report.h"
 
 using namespace bc;
 using namespace bc::test;

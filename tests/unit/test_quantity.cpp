@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "sim/quantity.h"
+#include "sim/config/quantity.h"
 
 using namespace bc;
 

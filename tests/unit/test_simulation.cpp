@@ -3,10 +3,10 @@
 #include <gtest/gtest.h>
 
 #include "helpers.h"
-#include "sim/engine.h"
-#include "sim/isolate.h"
-#include "sim/mapper.h"
-#include "sim/report.h"
+#include "sim/cli/isolate.h"
+#include "sim/engine/engine.h"
+#include "sim/mapping/mapper.h"
+#include "sim/report/report.h"
 #include "workloads/generator.h"
 
 using namespace bc;

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "helpers.h"
-#include "models/chip_links.h"
+#include "sim/engine/chip_links.h"
 
 using namespace bc;
 using namespace bc::test;

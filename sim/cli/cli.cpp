@@ -1,0 +1,412 @@
+#include "sim/cli/cli.h"
+
+#include <boost/program_options.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include "sim/cli/isolate.h"
+#include "sim/cli/validate.h"
+#include "sim/config/hw_config.h"
+#include "sim/engine/engine.h"
+#include "sim/mapping/mapper.h"
+#include "sim/mapping/system.h"
+#include "sim/report/report.h"
+#include "workloads/generator.h"
+
+namespace bc {
+namespace po = boost::program_options;
+
+namespace {
+
+const char* kUsage =
+    "usage: bitcycle COMMAND [ARGS...]\n"
+    "\n"
+    "commands:\n"
+    "  run [HW.yaml]       simulate a workload on a chip (default: Llama-3.1-8B decode,\n"
+    "                      batch 1, context 4096, w8a8-int, configs/hw/default.yaml)\n"
+    "  explain HW.yaml     print the resolved config and derived values (peaks, SRAM,\n"
+    "                      bandwidth, ridge points); --keys lists every config key\n"
+    "  trace MODEL         write the trace of a model, recipe and serving shape\n"
+    "  validate REF.csv    compare simulated with measured latencies (MAPE, Pearson r)\n"
+    "  move [HW.yaml]      time to move a model's weights between memory tiers (e.g. DDR to HBM)\n"
+    "\n"
+    "`bitcycle COMMAND --help` describes each command's options.\n";
+
+std::string default_hw() { return project_root() + "/configs/hw/default.yaml"; }
+
+struct WorkloadOpts {
+  std::string model = "llama-3.1-8b", quant = "w8a8-int", phase = "decode", expert_load;
+  int64_t batch = 1, context = 4096, seq = 2048;
+  int64_t tp = 1;  // trace: one tensor-parallel rank's share
+  bool no_lm_head = false, no_embedding = false;
+};
+
+void add_workload_options(po::options_description& d, WorkloadOpts& w) {
+  d.add_options()("quant", po::value(&w.quant)->default_value(w.quant),
+                  "quantization recipe: a name in workloads/quant/ or a .yaml path")(
+      "phase", po::value(&w.phase)->default_value(w.phase), "decode | prefill")(
+      "batch", po::value(&w.batch)->default_value(w.batch), "sequences in the batch")(
+      "context", po::value(&w.context)->default_value(w.context),
+      "decode: tokens in the KV cache; prefill: cached prefix")(
+      "seq", po::value(&w.seq)->default_value(w.seq), "prefill: prompt tokens per sequence")(
+      "no-lm-head", po::bool_switch(&w.no_lm_head), "leave out the final norm and LM head")(
+      "no-embedding", po::bool_switch(&w.no_embedding), "leave out the embedding lookup")(
+      "expert-load", po::value(&w.expert_load),
+      "MoE: comma-separated share of routed tokens per expert (default uniform)");
+}
+
+struct Workload {
+  ModelDesc model;
+  QuantRecipe quant;
+  WorkloadSpec spec;
+};
+
+Workload load_workload(const WorkloadOpts& o) {
+  auto bad = [](const std::string& key, const std::string& msg) {
+    fail_input(SourceLoc{"<command line>", 0, 0}, key, msg, "");
+  };
+  if (o.phase != "decode" && o.phase != "prefill")
+    bad("--phase", "expected decode or prefill, got \"" + o.phase + "\"");
+  if (o.batch <= 0) bad("--batch", "must be >= 1, got " + std::to_string(o.batch));
+  if (o.phase == "decode" && o.context <= 0)
+    bad("--context", "decode needs a context >= 1, got " + std::to_string(o.context));
+  if (o.context < 0) bad("--context", "must be >= 0");
+  if (o.phase == "prefill" && o.seq <= 0)
+    bad("--seq", "must be >= 1, got " + std::to_string(o.seq));
+  ModelDesc m = load_model(o.model);
+  if (!m.unmapped_keys.empty()) {
+    std::string keys;
+    for (const auto& k : m.unmapped_keys) keys += (keys.empty() ? "" : ", ") + k;
+    std::cerr << o.model << ": note: config.json keys not used by BitCycle: " << keys << "\n";
+  }
+  QuantRecipe q = load_quant(o.quant);
+  WorkloadSpec w;
+  w.tp = o.tp;
+  if (!o.expert_load.empty()) {
+    std::stringstream ss(o.expert_load);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+      try {
+        size_t used = 0;
+        w.expert_load.push_back(std::stod(item, &used));
+        if (used != item.size()) throw std::invalid_argument("x");
+      } catch (const std::exception&) {
+        bad("--expert-load", "expected comma-separated numbers, got \"" + item + "\"");
+      }
+    }
+  }
+  w.phase = o.phase;
+  w.batch = o.batch;
+  w.context = o.context;
+  w.seq = o.seq;
+  w.lm_head = !o.no_lm_head;
+  w.embedding = !o.no_embedding;
+  return {std::move(m), std::move(q), std::move(w)};
+}
+
+Trace make_trace(const WorkloadOpts& o) {
+  Workload wl = load_workload(o);
+  return generate_trace(wl.model, wl.quant, wl.spec);
+}
+
+// Parses a subcommand's options; prints help and returns false for --help.
+bool parse(int argc, char** argv, po::options_description& d,
+           po::positional_options_description& pos, po::variables_map& vm, const char* usage) {
+  po::store(po::command_line_parser(argc, argv).options(d).positional(pos).run(), vm);
+  if (vm.count("help")) {
+    std::cout << usage << "\n" << d << "\n";
+    return false;
+  }
+  po::notify(vm);
+  return true;
+}
+
+int cmd_run(int argc, char** argv) {
+  std::string hw_path = default_hw(), trace_path, json_path, csv_path;
+  std::vector<std::string> sets;
+  WorkloadOpts w;
+  int top = 10;
+  bool quiet = false, no_compare = false;
+  po::options_description d("bitcycle run options");
+  d.add_options()("help,h", "show this help")(
+      "hw", po::value(&hw_path)->default_value(hw_path, "configs/hw/default.yaml"),
+      "hardware config (also positional)")("model", po::value(&w.model)->default_value(w.model),
+                                           "model: a name in workloads/models/ or a .yaml path")(
+      "trace", po::value(&trace_path), "run a trace file instead of --model")(
+      "set", po::value(&sets)->composing(), "override a config value: KEY.PATH=VALUE (repeatable)")(
+      "json", po::value(&json_path), "write the full report as JSON")(
+      "csv", po::value(&csv_path), "write one row per op as CSV")(
+      "top", po::value(&top)->default_value(top), "slowest ops shown in the table")(
+      "quiet,q", po::bool_switch(&quiet), "print no table")(
+      "no-compare", po::bool_switch(&no_compare),
+      "dataflow: skip the kernel-by-kernel run the report compares with (for sweeps)");
+  add_workload_options(d, w);
+  po::positional_options_description pos;
+  pos.add("hw", 1);
+  po::variables_map vm;
+  if (!parse(argc, argv, d, pos, vm, "usage: bitcycle run [HW.yaml] [options]")) return 0;
+  if (vm.count("trace") && !vm["model"].defaulted())
+    fail_input(SourceLoc{"<command line>", 0, 0}, "--trace",
+               "give either --model or --trace, not both", "");
+
+  HwConfig hw = load_hw_config(hw_path, sets);
+  auto plan_for = [&](const HwConfig& h) {
+    if (vm.count("trace")) return map_system_trace(read_trace(trace_path), h);
+    Workload wl = load_workload(w);
+    return map_system(wl.model, wl.quant, wl.spec, h);
+  };
+  SystemPlan plan = plan_for(hw);
+  // Dataflow: the same workload kernel-by-kernel on the same chip, for the
+  // report's comparison (a child process: SystemC simulates once per process).
+  nlohmann::json kernel;
+  if (hw.execution == "dataflow" && !no_compare) {
+    kernel = run_isolated([&] {
+      HwConfig k = hw;
+      k.execution = "kernel";
+      k.resolved_tree["execution"] = "kernel";
+      SystemPlan kp = plan_for(k);
+      return execution_summary(build_report(k, kp.trace, kp.prog, simulate(k, kp.prog)));
+    });
+  }
+  SimResult sim = simulate(hw, plan.prog);
+  nlohmann::json report = build_report(hw, plan.trace, plan.prog, sim);
+  if (!kernel.is_null()) add_kernel_comparison(report, kernel);
+  if (!json_path.empty()) write_file_atomic(json_path, report.dump(1) + "\n");
+  if (!csv_path.empty()) write_file_atomic(csv_path, render_csv(report));
+  if (!quiet) std::cout << render_table(report, top);
+  return 0;
+}
+
+int cmd_explain(int argc, char** argv) {
+  std::string hw_path = default_hw(), json_path;
+  std::vector<std::string> sets;
+  bool keys = false;
+  po::options_description d("bitcycle explain options");
+  d.add_options()("help,h", "show this help")(
+      "hw", po::value(&hw_path)->default_value(hw_path, "configs/hw/default.yaml"),
+      "hardware config (also positional)")("set", po::value(&sets)->composing(),
+                                           "override a config value: KEY.PATH=VALUE (repeatable)")(
+      "keys", po::bool_switch(&keys), "list every config key with its type, default and help")(
+      "json", po::value(&json_path), "write the resolved config and derived values as JSON");
+  po::positional_options_description pos;
+  pos.add("hw", 1);
+  po::variables_map vm;
+  if (!parse(argc, argv, d, pos, vm, "usage: bitcycle explain [HW.yaml] [options]")) return 0;
+  std::vector<ParamDoc> docs;
+  HwConfig hw = load_hw_config(hw_path, sets, &docs);
+  if (keys) {
+    for (const auto& k : docs)
+      std::cout << k.key << "  [" << k.type << "; default " << k.def << "]\n    " << k.help << "\n";
+    return 0;
+  }
+  nlohmann::json out = {{"config", hw.resolved_tree}, {"derived", derived_values(hw)}};
+  if (!json_path.empty()) write_file_atomic(json_path, out.dump(1) + "\n");
+  std::cout << "resolved config (" << hw_path << "):\n"
+            << hw.resolved_tree.dump(2) << "\n\nderived:\n";
+  const auto& dv = out["derived"];
+  for (auto& [k, v] : dv["peak_ops_per_s"].items())
+    std::cout << "  peak " << k << ": " << v.get<double>() / 1e12 << " Tops/s (ridge point "
+              << dv["ridge_point_ops_per_byte"][k].get<double>() << " ops/B)\n";
+  std::cout << "  cores: " << dv["cores"] << "\n"
+            << "  local SRAM total: "
+            << format_quantity(dv["local_sram_total_bytes"].get<double>(), Dim::Bytes) << "\n"
+            << "  on-chip SRAM total: "
+            << format_quantity(dv["onchip_sram_total_bytes"].get<double>(), Dim::Bytes) << "\n"
+            << "  DRAM bandwidth: "
+            << format_quantity(dv["dram_bandwidth_Bps"].get<double>(), Dim::Bandwidth) << "\n"
+            << "  NoC bisection bandwidth: "
+            << format_quantity(dv["noc_bisection_bandwidth_Bps"].get<double>(), Dim::Bandwidth)
+            << "\n";
+  return 0;
+}
+
+int cmd_trace(int argc, char** argv) {
+  WorkloadOpts w;
+  std::string out;
+  int64_t pp = 1, stage = 0;
+  po::options_description d("bitcycle trace options");
+  d.add_options()("help,h", "show this help")("model", po::value(&w.model)->default_value(w.model),
+                                              "model name or .yaml path (also positional)")(
+      "output,o", po::value(&out), "write the trace here (default: standard output)")(
+      "tp", po::value(&w.tp)->default_value(1), "tensor-parallel ranks: write one rank's share")(
+      "pp", po::value(&pp)->default_value(1), "pipeline stages")(
+      "stage", po::value(&stage)->default_value(0), "which pipeline stage to write (0-based)");
+  add_workload_options(d, w);
+  po::positional_options_description pos;
+  pos.add("model", 1);
+  po::variables_map vm;
+  if (!parse(argc, argv, d, pos, vm, "usage: bitcycle trace MODEL [options] [-o FILE]")) return 0;
+  Workload wl = load_workload(w);
+  auto bad = [](const std::string& key, const std::string& msg, const std::string& hint) {
+    fail_input(SourceLoc{"<command line>", 0, 0}, key, msg, hint);
+  };
+  if (w.tp < 1) bad("--tp", "must be >= 1", "");
+  if (pp < 1) bad("--pp", "must be >= 1", "");
+  std::string why = check_parallelism(wl.model, w.tp, pp);
+  if (!why.empty()) bad(why[0] == 't' ? "--tp" : "--pp", why, "choose a degree that divides it");
+  if (stage < 0 || stage >= pp)
+    bad("--stage", "expected 0 to " + std::to_string(pp - 1) + ", got " + std::to_string(stage),
+        "");
+  wl.spec.first_layer = static_cast<int>(stage * wl.model.layers / pp);
+  wl.spec.last_layer = static_cast<int>((stage + 1) * wl.model.layers / pp);
+  wl.spec.send_next = stage + 1 < pp;
+  Trace t = generate_trace(wl.model, wl.quant, wl.spec);
+  nlohmann::json j = trace_to_json(t);
+  std::string text = j.dump(1) + "\n";
+  // The totals go to stdout when the trace goes to a file, else to stderr.
+  std::ostream& info = out.empty() ? std::cerr : std::cout;
+  if (out.empty())
+    std::cout << text;
+  else
+    write_file_atomic(out, text);
+  const auto& tt = j["totals"];
+  auto q = [](double v, Dim d) { return format_quantity(v, d); };
+  info << "trace: " << t.model["name"].get<std::string>() << " " << w.phase << ", batch " << w.batch
+       << ", context " << w.context << ", " << w.quant << (out.empty() ? "" : " -> " + out) << " ("
+       << tt["ops"] << " ops)\n";
+  info << "  parameters        " << tt["parameters"].get<double>() << " (active per token "
+       << tt["active_parameters"].get<double>() << ")\n";
+  info << "  weight bytes      " << q(tt["weight_bytes"].get<double>(), Dim::Bytes)
+       << " (read by this step " << q(tt["weight_bytes_read"].get<double>(), Dim::Bytes) << ")\n";
+  info << "  KV cache          " << q(tt["kv_bytes_per_token"].get<double>(), Dim::Bytes)
+       << " per token, " << q(tt["kv_cache_bytes"].get<double>(), Dim::Bytes) << " held, "
+       << q(tt["kv_bytes_read"].get<double>(), Dim::Bytes) << " read by this step\n";
+  info << "  ops               " << tt["flops"].get<double>() << " (2 per MAC)\n";
+  for (auto& [k, v] : tt["flops_by_format"].items())
+    info << "    " << k << ": " << v.get<double>() << "\n";
+  return 0;
+}
+
+int cmd_move(int argc, char** argv) {
+  std::string hw_path = default_hw(), from = "ddr", to = "dram", json_path;
+  std::vector<std::string> sets;
+  WorkloadOpts w;
+  double bytes = 0;
+  po::options_description d("bitcycle move options");
+  d.add_options()("help,h", "show this help")(
+      "hw", po::value(&hw_path)->default_value(hw_path, "configs/hw/default.yaml"),
+      "hardware config (also positional)")("model", po::value(&w.model)->default_value(w.model),
+                                           "model whose weights move")(
+      "quant", po::value(&w.quant)->default_value(w.quant),
+      "its quantization recipe (sets the bytes)")(
+      "bytes", po::value(&bytes), "move this many bytes instead of a model's weights")(
+      "from", po::value(&from)->default_value(from), "dram | ddr | shared_sram")(
+      "to", po::value(&to)->default_value(to), "dram | ddr | shared_sram")(
+      "set", po::value(&sets)->composing(), "override a config value: KEY.PATH=VALUE (repeatable)")(
+      "json", po::value(&json_path), "write the report as JSON");
+  po::positional_options_description pos;
+  pos.add("hw", 1);
+  po::variables_map vm;
+  if (!parse(argc, argv, d, pos, vm,
+             "usage: bitcycle move [HW.yaml] [--model NAME --quant R | --bytes B] --from L --to L"))
+    return 0;
+  HwConfig hw = load_hw_config(hw_path, sets);
+  auto level = [&](const std::string& opt, const std::string& v) {
+    Level l = v == "dram" ? kDram : v == "ddr" ? kDdr : v == "shared_sram" ? kShared : kLevels;
+    if (l == kLevels)
+      fail_input(SourceLoc{"<command line>", 0, 0}, opt,
+                 "expected dram, ddr or shared_sram, got \"" + v + "\"");
+    bool present =
+        l == kDram || (l == kDdr && hw.ddr.present) || (l == kShared && hw.shared_sram.present);
+    if (!present)
+      fail_input(SourceLoc{"<command line>", 0, 0}, opt, "this config has no " + v + " level",
+                 "add memory." + v);
+    return l;
+  };
+  Level lf = level("--from", from), lt = level("--to", to);
+  if (lf == lt)
+    fail_input(SourceLoc{"<command line>", 0, 0}, "--to", "--from and --to are the same level");
+  Trace t;
+  if (!vm.count("bytes")) {
+    w.batch = 1;
+    t = make_trace(w);
+    bytes = t.totals["weight_bytes"].get<double>();
+  } else if (bytes <= 0) {
+    fail_input(SourceLoc{"<command line>", 0, 0}, "--bytes", "must be > 0");
+  }
+  // On a system every active chip moves its share at once (they are alike, so one
+  // is simulated): the time is one chip's, the bandwidth the aggregate.
+  const int64_t chips = hw.system.present ? hw.system.active() : 1;
+  t.workload = {{"phase", "move"}, {"bytes", bytes}, {"from", from}, {"to", to}};
+  if (hw.system.present)
+    t.workload["system"] = {{"chips", hw.system.chips},
+                            {"active_chips", chips},
+                            {"tensor", 1},
+                            {"pipeline", 1},
+                            {"replicas", chips},
+                            {"microbatches", 1},
+                            {"simulated_steps", 1},
+                            {"topology", hw.system.topology}};
+  Program p = map_move(hw, bytes / static_cast<double>(chips), lf, lt);
+  SimResult s = simulate(hw, p);
+  nlohmann::json r = build_report(hw, t, p, s);
+  r["bandwidth_Bps"] = bytes / s.latency_s;
+  r["chips"] = chips;
+  if (!json_path.empty()) write_file_atomic(json_path, r.dump(1) + "\n");
+  std::cout << "moved " << format_quantity(bytes, Dim::Bytes) << " from " << from << " to " << to
+            << (chips > 1 ? " on " + std::to_string(chips) + " chips" : std::string()) << " in "
+            << format_quantity(s.latency_s, Dim::Time) << ": "
+            << format_quantity(bytes / s.latency_s, Dim::Bandwidth) << " ("
+            << (chips > 1 ? "per chip: " : "") << p.ops[0].mapping << "), energy "
+            << format_quantity(r["energy_j"].get<double>(), Dim::Energy) << "\n";
+  return 0;
+}
+
+int cmd_validate(int argc, char** argv) {
+  std::string ref, csv;
+  double max_mape = -1;
+  po::options_description d("bitcycle validate options");
+  d.add_options()("help,h", "show this help")("ref", po::value(&ref)->required(),
+                                              "reference CSV (also positional)")(
+      "csv", po::value(&csv), "write per-row results as CSV")(
+      "max-mape", po::value(&max_mape), "exit 1 if the MAPE exceeds this fraction (for tests)");
+  po::positional_options_description pos;
+  pos.add("ref", 1);
+  po::variables_map vm;
+  if (!parse(argc, argv, d, pos, vm,
+             "usage: bitcycle validate REF.csv [--csv FILE] [--max-mape F]"))
+    return 0;
+  ValidationSummary s = run_validation(ref);
+  if (!csv.empty()) write_file_atomic(csv, validation_csv(s));
+  std::cout << validation_table(s);
+  if (max_mape >= 0 && s.mape > max_mape) {
+    std::cerr << "bitcycle: MAPE " << 100 * s.mape << " % exceeds --max-mape " << 100 * max_mape
+              << " %\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int cli_main(int argc, char** argv) {
+  std::string cmd = argc > 1 ? argv[1] : "run";
+  int sub_argc = argc > 1 ? argc - 1 : 1;
+  char** sub_argv = argc > 1 ? argv + 1 : argv;
+  try {
+    if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (cmd == "run") return cmd_run(sub_argc, sub_argv);
+    if (cmd == "explain") return cmd_explain(sub_argc, sub_argv);
+    if (cmd == "trace") return cmd_trace(sub_argc, sub_argv);
+    if (cmd == "validate") return cmd_validate(sub_argc, sub_argv);
+    if (cmd == "move") return cmd_move(sub_argc, sub_argv);
+    std::cerr << "bitcycle: unknown command \"" << cmd << "\"\n" << kUsage;
+    return 2;
+  } catch (const InputError& e) {
+    std::cerr << e.what() << "\n";
+    return 2;
+  } catch (const po::error& e) {
+    std::cerr << "<command line>: error: " << e.what() << " (see bitcycle " << cmd << " --help)\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "bitcycle: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace bc

@@ -1,0 +1,51 @@
+#include "sim/cli/isolate.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+
+#include "sim/config/error.h"
+
+namespace bc {
+
+nlohmann::json run_isolated(const std::function<nlohmann::json()>& fn) {
+  int fds[2];
+  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  std::fflush(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    close(fds[0]);
+    std::string out;
+    try {
+      out = fn().dump();
+    } catch (const InputError& e) {
+      out = nlohmann::json{{"error", e.what()}, {"exit_code", 2}}.dump();
+    } catch (const std::exception& e) {
+      out = nlohmann::json{{"error", e.what()}, {"exit_code", 1}}.dump();
+    }
+    size_t off = 0;
+    while (off < out.size()) {
+      ssize_t n = write(fds[1], out.data() + off, out.size() - off);
+      if (n <= 0) break;
+      off += static_cast<size_t>(n);
+    }
+    close(fds[1]);
+    _exit(0);  // skip static destructors (SystemC's kernel state belongs to this child)
+  }
+  close(fds[1]);
+  std::string in;
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) in.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (in.empty()) throw std::runtime_error("child process produced no result");
+  return nlohmann::json::parse(in);
+}
+
+}  // namespace bc

@@ -1,0 +1,331 @@
+#include "sim/cli/validate.h"
+
+#include <boost/tokenizer.hpp>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <map>
+#include <sstream>
+
+#include "sim/cli/isolate.h"
+#include "sim/config/error.h"
+#include "sim/config/hw_config.h"
+#include "sim/engine/engine.h"
+#include "sim/mapping/mapper.h"
+#include "sim/mapping/system.h"
+#include "sim/report/report.h"
+#include "workloads/generator.h"
+
+namespace bc {
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::vector<std::string> kColumns = {"name",
+                                           "hw",
+                                           "kind",
+                                           "m",
+                                           "n",
+                                           "k",
+                                           "a_format",
+                                           "w_format",
+                                           "model",
+                                           "quant",
+                                           "phase",
+                                           "batch",
+                                           "context",
+                                           "seq",
+                                           "measured_latency_s",
+                                           "measured_energy_j"};
+
+struct RawRow {
+  int line = 0;
+  std::map<std::string, std::string> f;
+  std::map<std::string, int> col;  // 1-based character column of each field
+};
+
+// One op (or a model) and the chip to run it on, from a row.
+Trace row_trace(const RawRow& r, const std::string& file) {
+  auto where = [&](const std::string& c) { return SourceLoc{file, r.line, r.col.at(c)}; };
+  auto integer = [&](const std::string& c) -> int64_t {
+    const std::string& s = r.f.at(c);
+    try {
+      size_t used = 0;
+      long long v = std::stoll(s, &used);
+      if (used != s.size() || v <= 0) throw std::invalid_argument("x");
+      return v;
+    } catch (const std::exception&) {
+      fail_input(where(c), c, "expected a positive integer, got \"" + s + "\"");
+    }
+  };
+  auto fmt = [&](const std::string& c) {
+    std::string err;
+    auto f = parse_tensor_format(r.f.at(c).empty() ? "bf16" : r.f.at(c), &err);
+    if (!f) fail_input(where(c), c, err);
+    return *f;
+  };
+  const std::string& kind = r.f.at("kind");
+  Trace t;
+  if (kind == "model") {
+    WorkloadSpec w;
+    w.phase = r.f.at("phase").empty() ? "decode" : r.f.at("phase");
+    if (w.phase != "decode" && w.phase != "prefill")
+      fail_input(where("phase"), "phase", "expected decode or prefill, got \"" + w.phase + "\"");
+    w.batch = integer("batch");
+    const std::string& ctx = r.f.at("context");
+    w.context = w.phase == "decode" ? integer("context")
+                                    : (ctx.empty() || ctx == "0" ? 0 : integer("context"));
+    w.seq = w.phase == "prefill" ? integer("seq") : 1;
+    return generate_trace(load_model(r.f.at("model")),
+                          load_quant(r.f.at("quant").empty() ? "w16a16" : r.f.at("quant")), w);
+  }
+  if (kind == "allreduce") {  // m x n elements in a_format, over the system's tensor group
+    Op c;
+    c.name = r.f.at("name");
+    c.kind = OpKind::Collective;
+    c.fn = "allreduce";
+    c.group = "tensor";
+    c.elements = integer("m") * integer("n");
+    c.a = c.o = fmt("a_format");
+    t.ops.push_back(c);
+    t.workload = {{"phase", "op"}, {"batch", 1}};
+    return t;
+  }
+  Op op;
+  op.name = r.f.at("name");
+  op.a = fmt("a_format");
+  op.o = op.a;
+  if (kind == "gemm") {
+    op.kind = OpKind::Gemm;
+    op.m = integer("m"), op.n = integer("n"), op.k = integer("k");
+    op.w = fmt("w_format");
+  } else if (kind == "attention") {
+    // m = heads, k = head_dim, seq = query tokens, context = keys; phase
+    // "causal" applies a causal mask.
+    op.kind = OpKind::Attention;
+    op.heads = op.kv_heads = integer("m");
+    op.head_dim = integer("k");
+    op.batch = integer("batch");
+    op.q_len = integer("seq");
+    op.kv_len = integer("context");
+    op.causal = r.f.at("phase") == "causal";  // as documented: only phase "causal" masks
+    op.w = fmt("w_format");
+  } else {  // softmax, layernorm: m rows of n elements
+    op.kind = OpKind::Elementwise;
+    op.fn = kind;
+    op.elements = integer("m") * integer("n");
+  }
+  t.ops.push_back(op);
+  t.workload = {{"phase", "op"}, {"batch", 1}};
+  return t;
+}
+
+std::vector<RawRow> read_rows(const std::string& path) {
+  std::ifstream in(path);
+  if (!in || fs::is_directory(path))
+    fail_input(SourceLoc{path, 0, 0}, "", "cannot open file", "check the path");
+  using Tok = boost::tokenizer<boost::escaped_list_separator<char>>;
+  std::vector<RawRow> rows;
+  std::vector<std::string> header;
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> fields;
+    std::vector<int> cols;
+    try {
+      Tok tok(line);
+      int pos = 1;
+      for (const auto& f : tok) {
+        fields.push_back(f);
+        cols.push_back(pos);
+        pos += static_cast<int>(f.size()) + 1;  // exact for unquoted fields
+      }
+    } catch (const boost::escaped_list_error& e) {
+      fail_input(SourceLoc{path, n, 1}, "", std::string("malformed CSV line: ") + e.what());
+    }
+    if (header.empty()) {
+      header = fields;
+      for (const auto& c : kColumns)
+        if (std::find(header.begin(), header.end(), c) == header.end())
+          fail_input(
+              SourceLoc{path, n, 1}, c, "missing column \"" + c + "\" in the header",
+              "columns: name,hw,kind,m,n,k,a_format,w_format,model,quant,phase,batch,context,seq,"
+              "measured_latency_s,measured_energy_j");
+      continue;
+    }
+    if (fields.size() != header.size())
+      fail_input(SourceLoc{path, n, 1}, "",
+                 "expected " + std::to_string(header.size()) + " fields, got " +
+                     std::to_string(fields.size()));
+    RawRow r;
+    r.line = n;
+    for (size_t i = 0; i < header.size(); ++i)
+      r.f[header[i]] = fields[i], r.col[header[i]] = cols[i];
+    static const std::vector<std::string> kinds = {"gemm",      "attention", "softmax",
+                                                   "layernorm", "allreduce", "model"};
+    if (std::find(kinds.begin(), kinds.end(), r.f["kind"]) == kinds.end())
+      fail_input(SourceLoc{path, n, r.col["kind"]}, "kind", "unknown kind \"" + r.f["kind"] + "\"",
+                 "kinds: gemm, attention, softmax, layernorm, allreduce, model");
+    for (const char* c : {"measured_latency_s", "measured_energy_j"}) {
+      const std::string& s = r.f[c];
+      if (s.empty()) continue;
+      try {
+        size_t used = 0;
+        double v = std::stod(s, &used);
+        if (used != s.size() || !(v > 0)) throw std::invalid_argument("x");
+      } catch (const std::exception&) {
+        fail_input(SourceLoc{path, n, r.col[c]}, c,
+                   "expected a positive number, got \"" + s + "\"");
+      }
+    }
+    if (r.f["measured_latency_s"].empty())
+      fail_input(SourceLoc{path, n, r.col["measured_latency_s"]}, "measured_latency_s",
+                 "missing the measured latency");
+    rows.push_back(std::move(r));
+  }
+  if (header.empty()) fail_input(SourceLoc{path, 0, 0}, "", "empty file: expected a header line");
+  return rows;
+}
+
+}  // namespace
+
+ValidationSummary run_validation(const std::string& csv_path) {
+  std::vector<RawRow> raw = read_rows(csv_path);
+  // Check every row's config and op before simulating anything (bad input: no partial output).
+  std::vector<Trace> traces;
+  std::vector<std::string> hw_paths;
+  for (const auto& r : raw) {
+    std::string hw = r.f.at("hw");
+    std::string path = fs::path(hw).is_absolute() ? hw : project_root() + "/" + hw;
+    if (!fs::exists(path))
+      fail_input(SourceLoc{csv_path, r.line, r.col.at("hw")}, "hw", "no config \"" + hw + "\"",
+                 "hw is a path relative to the repository root, e.g. configs/hw/a100.yaml");
+    HwConfig h = load_hw_config(path);
+    if (r.f.at("kind") == "allreduce" && !h.system.present)
+      fail_input(SourceLoc{csv_path, r.line, r.col.at("hw")}, "hw",
+                 "an allreduce row needs a system config (with system:), got \"" + hw + "\"",
+                 "e.g. configs/hw/a100-x4.yaml");
+    traces.push_back(row_trace(r, csv_path));
+    hw_paths.push_back(path);
+  }
+  ValidationSummary s;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    const RawRow& r = raw[i];
+    ValidationRow row;
+    row.name = r.f.at("name");
+    row.hw = r.f.at("hw");
+    row.kind = r.f.at("kind");
+    row.measured_latency_s = std::stod(r.f.at("measured_latency_s"));
+    if (!r.f.at("measured_energy_j").empty())
+      row.measured_energy_j = std::stod(r.f.at("measured_energy_j"));
+    nlohmann::json res = run_isolated([&] {
+      HwConfig hw = load_hw_config(hw_paths[i]);
+      // A model on a system is split over its chips; an op row runs as one rank's work.
+      SystemPlan plan;
+      if (row.kind == "model" && hw.system.present) {
+        WorkloadSpec w;
+        w.phase = traces[i].workload["phase"].get<std::string>();
+        w.batch = traces[i].workload["batch"].get<int64_t>();
+        w.context = traces[i].workload["context"].get<int64_t>();
+        w.seq = traces[i].workload["seq"].get<int64_t>();
+        plan = map_system(load_model(r.f.at("model")),
+                          load_quant(r.f.at("quant").empty() ? "w16a16" : r.f.at("quant")), w, hw);
+      } else {
+        plan = map_system_trace(traces[i], hw);
+      }
+      SimResult sim = simulate(hw, plan.prog);
+      nlohmann::json rep = build_report(hw, plan.trace, plan.prog, sim);
+      return nlohmann::json{{"latency_s", rep["latency_s"]}, {"energy_j", rep["energy_j"]}};
+    });
+    if (res.contains("error")) {
+      row.status = "error: " + res["error"].get<std::string>();
+    } else {
+      row.status = "ok";
+      row.simulated_latency_s = res["latency_s"].get<double>();
+      row.simulated_energy_j = res["energy_j"].get<double>();
+    }
+    s.rows.push_back(row);
+  }
+  // MAPE and Pearson r over the rows that ran.
+  std::vector<double> x, y;
+  double ape = 0;
+  for (const auto& r : s.rows) {
+    if (r.status != "ok") continue;
+    x.push_back(r.simulated_latency_s);
+    y.push_back(r.measured_latency_s);
+    ape += std::fabs(r.simulated_latency_s - r.measured_latency_s) / r.measured_latency_s;
+  }
+  s.compared = static_cast<int>(x.size());
+  s.mape = x.empty() ? 0 : ape / static_cast<double>(x.size());
+  s.pearson = std::nan("");
+  if (x.size() >= 2) {
+    double mx = 0, my = 0;
+    for (size_t i = 0; i < x.size(); ++i) mx += x[i], my += y[i];
+    mx /= static_cast<double>(x.size()), my /= static_cast<double>(x.size());
+    double sxy = 0, sxx = 0, syy = 0;
+    for (size_t i = 0; i < x.size(); ++i)
+      sxy += (x[i] - mx) * (y[i] - my), sxx += (x[i] - mx) * (x[i] - mx),
+          syy += (y[i] - my) * (y[i] - my);
+    if (sxx > 0 && syy > 0) s.pearson = sxy / std::sqrt(sxx * syy);
+  }
+  return s;
+}
+
+std::string validation_table(const ValidationSummary& s) {
+  std::ostringstream os;
+  os << std::left << std::setw(48) << "name" << std::right << std::setw(14) << "simulated s"
+     << std::setw(14) << "measured s" << std::setw(10) << "error"
+     << "\n";
+  for (const auto& r : s.rows) {
+    os << std::left << std::setw(48) << r.name.substr(0, 47) << std::right;
+    if (r.status == "ok") {
+      os << std::setw(14) << std::setprecision(5) << r.simulated_latency_s << std::setw(14)
+         << r.measured_latency_s << std::setw(9) << std::fixed << std::setprecision(1)
+         << 100 * (r.simulated_latency_s - r.measured_latency_s) / r.measured_latency_s << "%"
+         << std::defaultfloat;
+    } else {
+      os << "  " << r.status;
+    }
+    os << "\n";
+  }
+  os << "rows compared: " << s.compared << " of " << s.rows.size() << ", MAPE " << std::fixed
+     << std::setprecision(1) << 100 * s.mape << " %, Pearson r ";
+  if (std::isnan(s.pearson))
+    os << "n/a";
+  else
+    os << std::setprecision(3) << s.pearson;
+  os << "\n";
+  return os.str();
+}
+
+std::string validation_csv(const ValidationSummary& s) {
+  std::ostringstream os;
+  os << "name,hw,kind,simulated_latency_s,measured_latency_s,error,simulated_energy_j,measured_"
+        "energy_j,status\n";
+  auto q = [](const std::string& v) {
+    if (v.find_first_of(",\"\n") == std::string::npos) return v;
+    std::string o = "\"";
+    for (char c : v) o += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return o + "\"";
+  };
+  os << std::setprecision(9);
+  for (const auto& r : s.rows) {
+    bool ok = r.status == "ok";
+    os << q(r.name) << "," << q(r.hw) << "," << r.kind << ",";
+    if (ok) os << r.simulated_latency_s;
+    os << "," << r.measured_latency_s << ",";
+    if (ok) os << (r.simulated_latency_s - r.measured_latency_s) / r.measured_latency_s;
+    os << ",";
+    if (ok) os << r.simulated_energy_j;
+    os << ",";
+    if (r.measured_energy_j > 0) os << r.measured_energy_j;
+    os << "," << q(r.status) << "\n";
+  }
+  return os.str();
+}
+
+}  // namespace bc

@@ -1,0 +1,66 @@
+// The component library (configs/components/*.yaml): energy per action, area and
+// leakage per instance, each at a reference technology node and each with its
+// source, plus the technology-scaling table that carries them to the config's node.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/config/params.h"
+
+namespace bc {
+
+struct LibAction {
+  double energy_j = 0;  // per action, at the component's node
+  std::string source;
+};
+
+struct LibComponent {
+  std::string name;
+  std::string description;
+  double node_m = 45e-9;      // node the figures were measured or synthesized at
+  bool scales = true;         // off-chip parts (DRAM) do not scale with the logic node
+  Sourced area_m2;            // per instance
+  Sourced leakage_w;          // per instance
+  double capacity_bytes = 0;  // storage per instance (SRAM macros)
+  std::map<std::string, LibAction> actions;
+};
+
+struct ScalePoint {
+  double node_m;
+  double energy;  // relative to the reference node
+  double area;
+};
+
+class ComponentLibrary {
+ public:
+  // Parses and validates; throws InputError with every problem found.
+  static ComponentLibrary load(const std::string& path);
+
+  const std::string& path() const { return path_; }
+  bool has(const std::string& name) const { return comps_.count(name) > 0; }
+  const LibComponent& get(const std::string& name) const;  // precondition: has(name)
+  std::vector<std::string> names() const;
+  const std::string& scaling_source() const { return scaling_source_; }
+
+  // Multipliers from `from` to `to` node, interpolated log-log between table points.
+  double energy_factor(double from_m, double to_m) const;
+  double area_factor(double from_m, double to_m) const;
+  double min_node() const { return points_.front().node_m; }
+  double max_node() const { return points_.back().node_m; }
+
+  // Values of a component carried to `node_m`.
+  double action_energy(const LibComponent& c, const std::string& action, double node_m) const;
+  double area(const LibComponent& c, double node_m) const;
+  double leakage(const LibComponent& c, double node_m) const;
+
+ private:
+  double factor(double node_m, bool energy) const;
+  std::string path_;
+  std::string scaling_source_;
+  std::vector<ScalePoint> points_;  // ascending node
+  std::map<std::string, LibComponent> comps_;
+};
+
+}  // namespace bc

@@ -1,0 +1,73 @@
+#include "sim/config/error.h"
+
+#include <algorithm>
+#include <sstream>
+
+namespace bc {
+
+std::string SourceLoc::str() const {
+  std::ostringstream os;
+  os << (file.empty() ? "<input>" : file);
+  if (line > 0) os << ':' << line << ':' << column;
+  return os.str();
+}
+
+std::string Diagnostic::str() const {
+  std::string s = loc.str() + ": error: ";
+  if (!key.empty()) s += key + ": ";
+  s += message;
+  if (!hint.empty()) s += " (" + hint + ")";
+  return s;
+}
+
+static std::string join(const std::vector<Diagnostic>& d) {
+  std::ostringstream os;
+  for (size_t i = 0; i < d.size(); ++i) os << (i ? "\n" : "") << d[i].str();
+  return os.str();
+}
+
+InputError::InputError(std::vector<Diagnostic> diags)
+    : std::runtime_error(join(diags)), diags_(std::move(diags)) {}
+InputError::InputError(Diagnostic d) : InputError(std::vector<Diagnostic>{std::move(d)}) {}
+
+void fail_input(const SourceLoc& loc, const std::string& key, const std::string& message,
+                const std::string& hint) {
+  Diagnostic d;
+  d.loc = loc;
+  d.key = key;
+  d.message = message;
+  d.hint = hint;
+  throw InputError(std::vector<Diagnostic>{d});
+}
+
+void DiagnosticSink::throw_if_any() const {
+  if (!diags_.empty()) throw InputError(diags_);
+}
+
+static size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t sub = prev[j - 1] + (std::tolower(a[i - 1]) == std::tolower(b[j - 1]) ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string nearest(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_d = SIZE_MAX;
+  for (const auto& c : candidates) {
+    size_t d = edit_distance(word, c);
+    if (d < best_d) best_d = d, best = c;
+  }
+  // Only suggest when the typo is plausibly a typo: at most a third of the word.
+  if (best.empty() || best_d > std::max<size_t>(2, word.size() / 3)) return "";
+  return best;
+}
+
+}  // namespace bc

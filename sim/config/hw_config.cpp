@@ -1,0 +1,441 @@
+#include "sim/config/hw_config.h"
+
+#include <filesystem>
+
+namespace bc {
+namespace fs = std::filesystem;
+
+std::string project_root() { return BITCYCLE_SOURCE_DIR; }
+
+namespace {
+
+// A path value is relative to the file that wrote it.
+std::string resolve_path(const CNode* n, const std::string& fallback) {
+  if (!n || !n->is_scalar()) return fallback;
+  fs::path p(n->scalar);
+  if (p.is_absolute() || n->loc.file.empty() || n->loc.file[0] == '<' ||
+      n->loc.file.rfind("--set", 0) == 0)
+    return p.string();
+  return (fs::path(n->loc.file).parent_path() / p).lexically_normal().string();
+}
+
+void read_channel_keys(Params& p, ChannelsConfig& c, bool dram) {
+  c.component = p.text(dram ? "type" : "cell", dram ? "hbm3" : "sram_8kb_512b",
+                       dram ? "library component: energy per byte, PHY area"
+                            : "library component of one SRAM macro");
+  c.channels = p.integer("channels", 1, "independent channels (contention servers)", 1, 4096);
+  c.bandwidth =
+      p.quantity("bandwidth", Dim::Bandwidth, std::nullopt, "total bandwidth, all channels");
+  c.latency_s = p.quantity("latency", Dim::Time, dram ? 100e-9 : 20e-9,
+                           "access latency added to every transfer", 0, false);
+  c.efficiency = p.number("efficiency", 1.0,
+                          "share of the nominal bandwidth that transfers reach (refresh, "
+                          "bank conflicts, turnarounds); cite the measurement",
+                          0.01, 1.0);
+  c.capacity =
+      p.quantity("size", Dim::Bytes, dram ? std::optional<double>(80e9) : std::nullopt, "capacity");
+  if (dram)
+    c.interfaces = p.integer("interfaces", 1, "PHY + controller instances (stacks)", 1, 1024);
+}
+
+void read_channels(Params& p, ChannelsConfig& c, bool dram) {
+  c.present = p.present();
+  if (c.present) {
+    read_channel_keys(p, c, dram);
+  } else if (p.docs()) {
+    // Absent optional section: still list its keys in the key reference.
+    DiagnosticSink scratch;
+    ChannelsConfig unused;
+    Params doc_only(nullptr, p.path(), &scratch, p.docs(), p.doc_path());
+    read_channel_keys(doc_only, unused, dram);
+  }
+}
+
+// The `system` section: chip count, links, topology and the parallel split.
+// Whether the topology can connect the chips is checked here; whether the split
+// fits a model is checked when a workload is mapped (check_parallelism).
+void read_system_keys(Params& p, SystemConfig& s) {
+  s.chips = p.integer("chips", std::nullopt, "chips in the system", 1, 1 << 20);
+  s.spares = p.integer("spares", 0, "chips held in reserve, not used by the model", 0, 1 << 20);
+  s.topology =
+      p.choice("topology", "fully_connected", {"ring", "fully_connected", "switch", "dragonfly"},
+               "how chips connect: ring, fully_connected, switch (one port per chip into "
+               "a non-blocking switch, like NVSwitch), dragonfly (fully connected groups "
+               "joined by global links)");
+  s.loc_topology = p.loc_of("topology");
+  s.ports = p.integer("ports", 0, "links per chip for the local topology (0: as many as needed)", 0,
+                      4096);
+  s.collective = p.choice("collective", "auto", {"auto", "ring", "direct"},
+                          "all-reduce/all-gather algorithm: ring (2(N-1) neighbour steps), "
+                          "direct (every rank to every rank, 2 steps), auto (faster estimate)");
+  {
+    Params l = p.map("link", "a chip-to-chip link (switch: a chip's port)", s.present);
+    s.link_bandwidth = l.quantity("bandwidth", Dim::Bandwidth, std::nullopt, "per direction");
+    s.link_latency_s = l.quantity("latency", Dim::Time, 1e-6, "per traversal", 0, false);
+    s.link_component = l.text("type", "link_board", "library component (energy per byte)");
+    s.links_per_pair =
+        l.integer("per_pair", 1, "parallel links between two connected chips", 1, 64);
+  }
+  {
+    Params g = p.map("global_link", "dragonfly: the links between groups");
+    s.global_links =
+        g.integer("count", s.topology == "dragonfly" ? 1 : 0, "global links per chip", 0, 64);
+    s.global_bandwidth =
+        g.quantity("bandwidth", Dim::Bandwidth, s.link_bandwidth > 0 ? s.link_bandwidth : 1.0,
+                   "per direction (default: the local link's)");
+    s.global_latency_s = g.quantity("latency", Dim::Time, s.link_latency_s,
+                                    "per traversal (default: the local link's)", 0, false);
+    g.document_default("bandwidth", "link.bandwidth");
+    g.document_default("latency", "link.latency");
+    s.global_component = g.text("type", s.link_component, "library component (energy per byte)");
+  }
+  s.group_size = p.integer("group_size", s.topology == "dragonfly" ? 8 : 0,
+                           "dragonfly: chips per group, fully connected inside", 0, 4096);
+  {
+    Params par = p.map("parallel", "how a model is split over the chips");
+    s.tp =
+        par.integer("tensor", 1, "tensor-parallel ranks (split heads, FFN, vocabulary)", 1, 4096);
+    s.pp = par.integer("pipeline", 1, "pipeline stages (split layers)", 1, 4096);
+    s.microbatches = par.integer("microbatches", 0,
+                                 "pipeline microbatches, must divide the batch (0: min(batch, "
+                                 "pipeline))",
+                                 0, 1 << 20);
+    s.loc_tp = par.loc_of("tensor");
+    s.loc_pp = par.loc_of("pipeline");
+    s.loc_microbatches = par.loc_of("microbatches");
+  }
+}
+
+void read_system(Params& top, SystemConfig& s) {
+  Params p = top.map("system", "optional: N chips joined by chip-to-chip links, and the split");
+  s.present = p.present();
+  if (!s.present) {
+    if (p.docs()) {  // absent optional section: still list its keys in the key reference
+      DiagnosticSink scratch;
+      SystemConfig unused;
+      unused.present = true;
+      Params doc_only(nullptr, p.path(), &scratch, p.docs(), p.doc_path());
+      read_system_keys(doc_only, unused);
+    }
+    return;
+  }
+  read_system_keys(p, s);
+  auto n = [](int64_t v) { return std::to_string(v); };
+  const int64_t N = s.chips;
+  if (s.spares >= N)
+    p.error("spares", "spares (" + n(s.spares) + ") leave no chip to run on");
+  else if (s.active() % (s.tp * s.pp) != 0)
+    p.error("parallel",
+            "tensor x pipeline = " + n(s.tp * s.pp) + " does not divide the " + n(s.active()) +
+                " active chips",
+            "the active chips form tensor x pipeline x replicas; choose degrees whose product "
+            "divides them");
+  // Can the topology connect N chips with the ports a chip has?
+  const std::string cannot = "a " + s.topology + " topology cannot connect " + n(N) + " chips: ";
+  if (s.topology == "fully_connected" && s.ports > 0 && (N - 1) * s.links_per_pair > s.ports)
+    p.error("topology",
+            cannot + "each chip needs " + n((N - 1) * s.links_per_pair) + " links (" + n(N - 1) +
+                " peers x " + n(s.links_per_pair) + "), it has " + n(s.ports) + " ports",
+            "use dragonfly groups, a switch, or fewer chips");
+  if (s.topology == "ring" && s.ports > 0 && N > 2 && 2 * s.links_per_pair > s.ports)
+    p.error("topology", cannot + "each chip needs 2 x " + n(s.links_per_pair) + " links, it has " +
+                            n(s.ports) + " ports");
+  if (s.topology == "dragonfly") {
+    const int64_t g = s.group_size;
+    if (g < 1 || N % g != 0)
+      p.error("group_size", cannot + "group_size " + n(g) + " does not divide the chips",
+              "chips must be a whole number of groups");
+    else if (s.ports > 0 && g - 1 > s.ports)
+      p.error("group_size", cannot + "a group of " + n(g) + " needs " + n(g - 1) +
+                                " local links per chip, it has " + n(s.ports) + " ports");
+    else if (N / g > 1 && s.global_links < 1)
+      p.error("global_link", cannot + n(N / g) + " groups need global links",
+              "set global_link.count >= 1");
+    else if (N / g > 2 && g * s.global_links < 2)
+      p.error("global_link",
+              cannot + "a group has " + n(g * s.global_links) +
+                  " global link, too few to reach two neighbouring groups",
+              "raise global_link.count or group_size");
+  }
+}
+
+const CNode* find_path(const CNode& root, const std::string& dotted) {
+  const CNode* n = &root;
+  size_t start = 0;
+  while (n && start < dotted.size()) {
+    size_t dot = dotted.find('.', start);
+    n = n->get(dotted.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    start = dot == std::string::npos ? dotted.size() : dot + 1;
+  }
+  return n;
+}
+
+}  // namespace
+
+HwConfig load_hw_config(const std::string& path, const std::vector<std::string>& sets,
+                        std::vector<ParamDoc>* docs) {
+  CNode root = load_config_file(path);
+  for (const auto& s : sets) apply_set(root, s);
+
+  HwConfig hw;
+  hw.path = path;
+  DiagnosticSink sink;
+  std::string lib_path =
+      resolve_path(root.get("library"), project_root() + "/configs/components/library.yaml");
+  std::vector<std::pair<std::string, std::shared_ptr<Params>>> unit_params;  // for library checks
+  {
+    Params top(&root, "", &sink, docs);
+    hw.name = top.text("name", fs::path(path).stem().string(), "config name shown in reports");
+    top.text("library", "configs/components/library.yaml",
+             "component library file, relative to this file");
+    top.text("description", "", "free text");
+    hw.node_m = top.quantity("node", Dim::Length, std::nullopt, "technology node");
+    hw.freq_hz = top.quantity("frequency", Dim::Frequency, std::nullopt, "core clock");
+    hw.deterministic = top.boolean("deterministic", false,
+                                   "no caches or arbitration: report where simulated time "
+                                   "departs from the mapper's static schedule");
+    hw.execution = top.choice("execution", std::string("kernel"), {"kernel", "dataflow"},
+                              "kernel: op by op on the whole chip, intermediates in global "
+                              "memory; dataflow: a layer's ops on disjoint core groups, "
+                              "streaming rows through SRAM with back-pressure");
+    hw.loc_execution = top.loc_of("execution");
+    hw.launch_gap_s = top.quantity("launch_gap", Dim::Time, 0.0,
+                                   "time from the end of a kernel to the start of the next "
+                                   "(launch, ramp and tail) on a kernel-by-kernel chip; not "
+                                   "applied with deterministic: true or execution: dataflow",
+                                   0, false);
+    {
+      Params noc = top.map("noc", "2D-mesh network on chip, XY routing", true);
+      {
+        Params mesh = noc.map("mesh", "mesh size; one core per node", true);
+        hw.mesh_x = mesh.integer("x", std::nullopt, "columns", 1, 256);
+        hw.mesh_y = mesh.integer("y", std::nullopt, "rows", 1, 256);
+      }
+      hw.noc_link_bandwidth =
+          noc.quantity("link_bandwidth", Dim::Bandwidth, std::nullopt, "per link, per direction");
+      hw.noc_hop_cycles = noc.integer("hop_latency", 1, "router + link latency, cycles", 0, 1000);
+      hw.noc_router = noc.text("router", "noc_router", "library component (area per router)");
+      hw.noc_hop =
+          noc.text("hop_energy", "noc_hop_12nm", "library component (energy per byte-hop)");
+    }
+    {
+      Params core = top.map("core", "every core: SRAM scratchpad, DMA engine, compute units", true);
+      {
+        Params s = core.map("sram", "banked local scratchpad", true);
+        hw.sram.size_bytes = s.quantity("size", Dim::Bytes, std::nullopt, "capacity per core");
+        hw.sram.banks = s.integer("banks", 8, "banks", 1, 4096);
+        hw.sram.bank_width_bytes =
+            s.quantity("bank_width", Dim::Bytes, 64.0, "bytes per port per cycle");
+        hw.sram.ports = s.integer("ports", 1, "ports per bank, shared by reads and writes", 1, 16);
+        hw.sram.cell = s.text("cell", "sram_8kb_512b", "library component of one SRAM macro");
+      }
+      {
+        Params d = core.map("dma", "the core's DMA engine");
+        hw.dma_bandwidth =
+            d.quantity("bandwidth", Dim::Bandwidth, 1e15, "bytes/s the engine moves");
+      }
+      Params units = core.map("units", "compute units by name: {NAME: {type: ..., ...}}", true);
+      for (const auto& name : units.entry_names()) {
+        // Keys differ by unit type, so the key reference groups them by type.
+        const CNode* raw = find_path(root, "core.units." + name + ".type");
+        std::string doc_key =
+            "<" + (raw && raw->is_scalar() ? raw->scalar : std::string("unit")) + ">";
+        auto up = std::make_shared<Params>(units.map(name, "a compute unit", true, doc_key));
+        std::string type = up->choice("type", std::nullopt, UnitRegistry::types(), "unit type");
+        // An unknown type was reported; reading its keys as another type would only add noise.
+        bool known = raw && raw->is_scalar() && raw->scalar == type;
+        auto u = known ? UnitRegistry::create(type, name, *up) : nullptr;
+        if (!known) up->entry_names();
+        up->finish();
+        if (u) {
+          hw.units.push_back(std::move(u));
+          unit_params.emplace_back(name, up);  // kept aligned with hw.units
+        }
+      }
+      if (units.present() && units.entry_names().empty())
+        core.error("units", "a core needs at least one compute unit");
+    }
+    {
+      Params mem = top.map("memory", "global memory levels", true);
+      hw.weight_placement =
+          mem.choice("weights", "auto", {"auto", "dram", "ddr", "shared_sram", "local_sram"},
+                     "where weights live: auto = the cores' SRAM if they fit, else shared SRAM, "
+                     "else DRAM, else DDR");
+      hw.resident_max_fraction =
+          mem.number("resident_max_fraction", 0.75,
+                     "share of each core's SRAM that resident weights may take", 0.01, 0.99);
+      Params d = mem.map("dram", "off-chip memory channels (absent: an SRAM-only chip)");
+      read_channels(d, hw.dram, true);
+      Params s = mem.map("shared_sram", "optional on-chip shared SRAM level (like a GPU L2)");
+      read_channels(s, hw.shared_sram, false);
+      Params dd = mem.map("ddr", "optional capacity tier behind DRAM (e.g. DDR behind HBM)");
+      read_channels(dd, hw.ddr, true);
+    }
+    if (!hw.dram.present && !hw.shared_sram.present)
+      top.error("memory", "a chip without memory.dram needs a memory.shared_sram level",
+                "add memory.dram, or memory.shared_sram for an SRAM-only chip");
+    read_system(top, hw.system);
+    // Units named by other units (table builders, fallbacks) must be vector units of the core.
+    for (size_t i = 0; i < hw.units.size(); ++i) {
+      auto check = [&](const std::string& key, const std::string& name) {
+        if (name.empty() || name == "dedicated") return;
+        for (const auto& u : hw.units)
+          if (u->name() == name && u->can_vector(fp32(), nullptr)) return;
+        std::vector<std::string> vec;
+        for (const auto& u : hw.units)
+          if (u->can_vector(fp32(), nullptr)) vec.push_back(u->name());
+        std::string list;
+        for (const auto& v : vec) list += (list.empty() ? "" : ", ") + v;
+        unit_params[i].second->error(
+            key, "\"" + name + "\" is not a vector unit of this core",
+            list.empty() ? "add a vector_unit to core.units" : "vector units: " + list);
+      };
+      check("fallback", hw.units[i]->fallback_unit());
+      if (hw.units[i]->has_precompute()) check("precompute", hw.units[i]->precompute_unit());
+    }
+    top.finish();
+    sink.throw_if_any();  // the library check below needs the values above
+
+    hw.lib = std::make_shared<ComponentLibrary>(ComponentLibrary::load(lib_path));
+    const ComponentLibrary& lib = *hw.lib;
+    if (hw.node_m < lib.min_node() * 0.999 || hw.node_m > lib.max_node() * 1.001)
+      top.error("node", "node " + format_quantity(hw.node_m, Dim::Length) +
+                            " is outside the scaling table (" +
+                            format_quantity(lib.min_node(), Dim::Length) + " to " +
+                            format_quantity(lib.max_node(), Dim::Length) + ") of " + lib.path());
+    for (size_t i = 0; i < hw.units.size(); ++i)
+      hw.units[i]->check_library(lib, *unit_params[i].second);
+    // Library components named by the config: reported at the key that names them.
+    auto need = [&](const std::string& comp, const std::string& section, const std::string& key,
+                    const std::vector<std::string>& acts) {
+      Params at(find_path(root, section), section, &sink);
+      at.entry_names();  // the section's keys were checked when it was read
+      check_component(lib, at, key, comp, acts, key);
+    };
+    need(hw.sram.cell, "core.sram", "cell", {"read_byte", "write_byte"});
+    need(hw.noc_router, "noc", "router", {});
+    need(hw.noc_hop, "noc", "hop_energy", {"byte_hop"});
+    if (hw.dram.present)
+      need(hw.dram.component, "memory.dram", "type", {"read_byte", "write_byte"});
+    if (hw.system.present) {
+      need(hw.system.link_component, "system.link", "type", {"byte"});
+      if (hw.system.topology == "dragonfly")
+        need(hw.system.global_component, "system.global_link", "type", {"byte"});
+    }
+    for (auto [cell, section] : {std::pair{hw.sram.cell, "core.sram"},
+                                 std::pair{hw.shared_sram.component, "memory.shared_sram"}})
+      if (lib.has(cell) && lib.get(cell).capacity_bytes <= 0 &&
+          (section[0] == 'c' || hw.shared_sram.present)) {
+        Params at(find_path(root, section), section, &sink);
+        at.entry_names();
+        at.error("cell",
+                 "library component \"" + cell + "\" has no capacity, so it cannot build an SRAM",
+                 "name an SRAM macro such as sram_8kb_512b");
+      }
+    if (hw.shared_sram.present)
+      need(hw.shared_sram.component, "memory.shared_sram", "cell", {"read_byte", "write_byte"});
+    if (hw.ddr.present) need(hw.ddr.component, "memory.ddr", "type", {"read_byte", "write_byte"});
+  }
+  sink.throw_if_any();
+
+  nlohmann::json units = nlohmann::json::object();
+  for (const auto& u : hw.units) units[u->name()] = u->resolved();
+  auto chan = [](const ChannelsConfig& c) {
+    return nlohmann::json{{"component", c.component},     {"channels", c.channels},
+                          {"bandwidth_Bps", c.bandwidth}, {"efficiency", c.efficiency},
+                          {"latency_s", c.latency_s},
+                          {"capacity_bytes", c.capacity}, {"interfaces", c.interfaces}};
+  };
+  hw.resolved_tree = {
+      {"name", hw.name},
+      {"file", hw.path},
+      {"library", hw.lib->path()},
+      {"node_m", hw.node_m},
+      {"frequency_hz", hw.freq_hz},
+      {"deterministic", hw.deterministic},
+      {"execution", hw.execution},
+      {"launch_gap_s", hw.launch_gap_s},
+      {"noc",
+       {{"mesh_x", hw.mesh_x},
+        {"mesh_y", hw.mesh_y},
+        {"link_bandwidth_Bps", hw.noc_link_bandwidth},
+        {"hop_latency_cycles", hw.noc_hop_cycles},
+        {"router", hw.noc_router},
+        {"hop_energy", hw.noc_hop}}},
+      {"core",
+       {{"sram",
+         {{"size_bytes", hw.sram.size_bytes},
+          {"banks", hw.sram.banks},
+          {"bank_width_bytes", hw.sram.bank_width_bytes},
+          {"ports", hw.sram.ports},
+          {"cell", hw.sram.cell}}},
+        {"dma", {{"bandwidth_Bps", hw.dma_bandwidth}}},
+        {"units", units}}},
+      {"memory",
+       {{"dram", chan(hw.dram)},
+        {"weights", hw.weight_placement},
+        {"resident_max_fraction", hw.resident_max_fraction}}},
+  };
+  if (!hw.dram.present) hw.resolved_tree["memory"].erase("dram");
+  if (hw.shared_sram.present) hw.resolved_tree["memory"]["shared_sram"] = chan(hw.shared_sram);
+  if (hw.system.present) {
+    const SystemConfig& s = hw.system;
+    hw.resolved_tree["system"] = {{"chips", s.chips},
+                                  {"spares", s.spares},
+                                  {"topology", s.topology},
+                                  {"ports", s.ports},
+                                  {"collective", s.collective},
+                                  {"link",
+                                   {{"bandwidth_Bps", s.link_bandwidth},
+                                    {"latency_s", s.link_latency_s},
+                                    {"type", s.link_component},
+                                    {"per_pair", s.links_per_pair}}},
+                                  {"parallel",
+                                   {{"tensor", s.tp},
+                                    {"pipeline", s.pp},
+                                    {"replicas", s.dp()},
+                                    {"microbatches", s.microbatches}}}};
+    if (s.topology == "dragonfly") {
+      hw.resolved_tree["system"]["group_size"] = s.group_size;
+      hw.resolved_tree["system"]["global_link"] = {{"count", s.global_links},
+                                                   {"bandwidth_Bps", s.global_bandwidth},
+                                                   {"latency_s", s.global_latency_s},
+                                                   {"type", s.global_component}};
+    }
+  }
+  if (hw.ddr.present) hw.resolved_tree["memory"]["ddr"] = chan(hw.ddr);
+  return hw;
+}
+
+nlohmann::json derived_values(const HwConfig& hw) {
+  nlohmann::json d;
+  double cores = static_cast<double>(hw.cores());
+  nlohmann::json peaks = nlohmann::json::object();
+  nlohmann::json ridge = nlohmann::json::object();
+  for (const auto& u : hw.units) {
+    for (const auto& cls : u->formats()) {
+      const Format& f = format(cls);
+      double ops = 2 * u->peak_macs_per_cycle(f, f) * hw.freq_hz * cores;  // 1 MAC = 2 ops
+      if (ops == 0) ops = u->peak_vector_ops_per_cycle(f) * hw.freq_hz * cores;
+      std::string key = u->name() + "." + cls;
+      peaks[key] = ops;
+      ridge[key] = ops / (hw.dram.present ? hw.dram.bandwidth : hw.shared_sram.bandwidth);
+    }
+  }
+  d["peak_ops_per_s"] = peaks;
+  d["ridge_point_ops_per_byte"] = ridge;
+  d["cores"] = hw.cores();
+  d["local_sram_total_bytes"] = hw.sram.size_bytes * cores;
+  d["local_sram_bandwidth_Bps_per_core"] =
+      hw.sram.banks * hw.sram.ports * hw.sram.bank_width_bytes * hw.freq_hz;
+  d["shared_sram_bytes"] = hw.shared_sram.present ? hw.shared_sram.capacity : 0.0;
+  d["onchip_sram_total_bytes"] =
+      hw.sram.size_bytes * cores + (hw.shared_sram.present ? hw.shared_sram.capacity : 0.0);
+  d["dram_bandwidth_Bps"] = hw.dram.bandwidth;
+  d["dram_capacity_bytes"] = hw.dram.capacity;
+  d["noc_bisection_bandwidth_Bps"] =
+      hw.noc_link_bandwidth * 2.0 * static_cast<double>(std::min(hw.mesh_x, hw.mesh_y));
+  return d;
+}
+
+}  // namespace bc

@@ -1,0 +1,117 @@
+// The resolved hardware configuration: every value typed, unit-converted,
+// range-checked and defaulted in one place (load_hw_config). Components get
+// these fields, never YAML.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "models/compute_unit.h"
+#include "sim/config/component_library.h"
+
+namespace bc {
+
+struct SramConfig {
+  double size_bytes = 0;
+  int64_t banks = 1;
+  double bank_width_bytes = 64;  // bytes per port per cycle
+  int64_t ports = 1;             // ports per bank (reads and writes share them)
+  std::string cell;              // library component of one macro
+};
+
+// A set of channels behind the NoC: DRAM, or an on-chip shared SRAM level.
+struct ChannelsConfig {
+  bool present = false;
+  std::string component;   // library component (energy per byte, area per interface)
+  int64_t channels = 1;    // channels (controllers placed on the mesh)
+  double bandwidth = 0;    // total bytes/s, nominal
+  double efficiency = 1;   // share of the nominal bandwidth transfers reach
+  double effective_bandwidth() const { return bandwidth * efficiency; }
+  double latency_s = 0;    // added to every access
+  double capacity = 0;     // bytes
+  int64_t interfaces = 1;  // PHY/controller instances (DRAM) or macros (SRAM) for area
+};
+
+// A multi-chip system: N copies of the chip joined by chip-to-chip links, and
+// how a model is split over them (tensor x pipeline ranks, the rest data
+// parallel replicas). Absent: one chip.
+struct SystemConfig {
+  bool present = false;
+  int64_t chips = 1;
+  int64_t spares = 0;  // chips held in reserve (e.g. a GroqRack's redundant node)
+  // ring | fully_connected | switch (every chip one port into a non-blocking
+  // switch, like NVSwitch) | dragonfly (groups fully connected inside, global
+  // links between groups)
+  std::string topology = "fully_connected";
+  int64_t ports = 0;          // links per chip available to the topology (0: unlimited)
+  double link_bandwidth = 0;  // bytes/s per link per direction (switch: per chip port)
+  double link_latency_s = 0;
+  std::string link_component;  // library: energy per byte per link traversed
+  int64_t links_per_pair = 1;  // parallel links between two directly connected chips
+  int64_t group_size = 0;      // dragonfly: chips per group
+  int64_t global_links = 0;    // dragonfly: global links per chip
+  double global_bandwidth = 0, global_latency_s = 0;
+  std::string global_component;
+  int64_t tp = 1, pp = 1;
+  int64_t microbatches = 0;         // pipeline microbatches; 0: auto (min(batch, pp))
+  std::string collective = "auto";  // ring | direct | auto (the faster estimate)
+  SourceLoc loc_tp, loc_pp, loc_microbatches, loc_topology;
+
+  int64_t active() const { return chips - spares; }
+  int64_t dp() const { return active() / (tp * pp); }
+};
+
+struct HwConfig {
+  std::string name;
+  std::string path;  // file it was loaded from
+  std::shared_ptr<const ComponentLibrary> lib;
+  double node_m = 7e-9;
+  double freq_hz = 1e9;
+  int64_t mesh_x = 1, mesh_y = 1;  // cores sit one per mesh node
+  SramConfig sram;
+  double dma_bandwidth = 0;  // bytes/s per core
+  std::vector<std::shared_ptr<const ComputeUnit>> units;
+  double noc_link_bandwidth = 0;  // bytes/s per direction per link
+  int64_t noc_hop_cycles = 1;
+  std::string noc_router, noc_hop;  // library components (area, energy per byte-hop)
+  ChannelsConfig dram, shared_sram;
+  ChannelsConfig ddr;  // optional capacity tier behind DRAM (SambaNova-style HBM + DDR)
+  // Where weights live: auto (local SRAM if they fit, else shared SRAM, else
+  // DRAM, else DDR), dram, ddr, shared_sram or local_sram (resident in the cores'
+  // scratchpads).
+  std::string weight_placement = "auto";
+  double resident_max_fraction = 0.75;  // share of a scratchpad resident weights may take
+  SystemConfig system;
+  // No caches and no arbitration: the mapper's static schedule is the timing,
+  // and the report says where the simulated time departs from it.
+  bool deterministic = false;
+  // Gap between the end of a kernel and the start of the next (launch, ramp,
+  // tail) on a kernel-by-kernel chip; 0 on statically scheduled and dataflow ones.
+  double launch_gap_s = 0;
+  // kernel: each op uses the whole chip and writes its output to global memory;
+  // dataflow: a decoder layer's ops run at once on disjoint core groups and
+  // stream token rows to each other through SRAM (see sim/mapper.h).
+  std::string execution = "kernel";
+  SourceLoc loc_execution;       // where it was set, for the mapper's errors
+  nlohmann::json resolved_tree;  // resolved values as written in reports
+
+  int64_t cores() const { return mesh_x * mesh_y; }
+  double cycle_s() const { return 1.0 / freq_hz; }
+};
+
+// Loads a hardware YAML (with includes), applies --set overrides, validates
+// everything and loads the component library it names. Throws InputError.
+HwConfig load_hw_config(const std::string& path, const std::vector<std::string>& sets = {},
+                        std::vector<ParamDoc>* docs = nullptr);
+
+// Derived values for `explain`: peak ops/s per format, SRAM totals, bandwidth,
+// ridge points.
+nlohmann::json derived_values(const HwConfig& hw);
+
+// Where the project's own files are (configs/, workloads/): the source tree the
+// binary was built from.
+std::string project_root();
+
+}  // namespace bc

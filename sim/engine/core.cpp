@@ -1,0 +1,310 @@
+#include "sim/engine/core.h"
+
+#include <algorithm>
+
+namespace bc {
+
+using sc_core::sc_time;
+
+ChipContext::ChipContext(const HwConfig& h, const Program& p)
+    : hw(h),
+      prog(p),
+      ops(p.ops.size()),
+      op_done(p.ops.size()),
+      period_ps(1e12 / h.freq_hz),
+      launch_gap(h.execution == "kernel" && !h.deterministic ? seconds_to_ticks(h.launch_gap_s)
+                                                             : 0),
+      frontier(p.ops.size()),
+      watermark(p.ops.size(), 0),
+      rows_ev(p.ops.size()) {
+  for (int k = 0; k < p.chips; ++k) chips.push_back(make_chip_resources(h));
+  if (h.system.present) links = std::make_unique<ChipLinks>(h.system);
+  for (int64_t c = 0; c < h.cores() * p.chips; ++c) {
+    sram.emplace_back(h.sram.banks * h.sram.ports, h.sram.bank_width_bytes, h.freq_hz);
+    dma.emplace_back(h.dma_bandwidth);
+  }
+  num_actions = kFixedActions;
+  for (const auto& u : h.units) {
+    unit_action_base.push_back(num_actions);
+    num_actions += static_cast<int>(u->actions().size());
+  }
+  op_counts.assign(p.ops.size() * num_actions, 0.0);
+  core_counts.assign(static_cast<size_t>(h.cores() * p.chips) * num_actions, 0.0);
+  for (const auto& core_ops : p.cores) {
+    stream_slot.emplace_back();
+    for (const auto& co : core_ops) {
+      ops[co.op].remaining++;
+      const bool streamed = p.ops[co.op].core_count > 0 && p.ops[co.op].rows > 0;
+      stream_slot.back().push_back(streamed ? static_cast<int>(frontier[co.op].size()) : -1);
+      if (streamed) frontier[co.op].push_back(0);
+    }
+  }
+  for (size_t i = 0; i < p.ops.size(); ++i)
+    if (!p.ops[i].collective.empty()) ops[i].remaining = 1;  // the chip's link process
+}
+
+void ChipContext::wait_done(int op) {
+  while (!(ops[op].complete && ops[op].end <= sc_core::sc_time_stamp().value())) {
+    sc_core::wait(op_done[op]);
+    ++events;
+  }
+}
+
+void ChipContext::wait_launch(const OpPlan& plan, const std::vector<int>* streamed) {
+  Tick last = 0;
+  for (int d : plan.deps) {
+    if (streamed && std::find(streamed->begin(), streamed->end(), d) != streamed->end()) continue;
+    wait_done(d);
+    last = std::max(last, ops[d].end);
+  }
+  const Tick now = sc_core::sc_time_stamp().value();
+  if (launch_gap > 0 && last + launch_gap > now) {
+    sc_core::wait(sc_time::from_value(last + launch_gap - now));
+    ++events;
+  }
+}
+
+void ChipContext::advance(int op, int slot, int64_t rows) {
+  std::vector<int64_t>& f = frontier[op];
+  const bool was_min = f[slot] == watermark[op];
+  f[slot] = std::max(f[slot], rows);
+  if (!was_min) return;
+  const int64_t m = *std::min_element(f.begin(), f.end());
+  if (m > watermark[op]) {
+    watermark[op] = m;
+    rows_ev[op].notify();
+  }
+}
+
+bool ChipContext::wait_rows(int op, int64_t rows) {
+  bool waited = false;
+  while (watermark[op] < rows) {
+    sc_core::wait(rows_ev[op]);
+    ++events;
+    waited = true;
+  }
+  return waited;
+}
+
+void ChipContext::core_done(int op, int core, Tick finish, Tick compute, Tick dep_stall,
+                            Tick mem_stall, Tick precompute, Tick backpressure) {
+  OpRecord& r = ops[op];
+  if (r.critical_core < 0 || finish > r.end) {
+    r.end = finish;
+    r.critical_core = core;
+    r.compute = compute;
+    r.dependency_stall = dep_stall;
+    r.memory_stall = mem_stall;
+    r.precompute = precompute;
+    r.backpressure = backpressure;
+  }
+  if (--r.remaining == 0) {
+    r.complete = true;
+    Tick now = sc_core::sc_time_stamp().value();
+    op_done[op].notify(sc_time::from_value(r.end > now ? r.end - now : 0));
+  }
+}
+
+Core::Core(const sc_core::sc_module_name& name, int id, ChipContext& chip)
+    : sc_module(name),
+      id_(id),
+      node_(id % chip.hw.cores()),
+      res_(chip.chips[static_cast<size_t>(id / chip.hw.cores())]),
+      chip_(chip),
+      ops_(chip.prog.cores[id]),
+      dep_ready_(chip.prog.cores[id].size(), 0),
+      row_wait_(chip.prog.cores[id].size(), 0) {
+  SC_THREAD(dma_process);
+  SC_THREAD(compute_process);
+}
+
+void Core::wait_ticks(Tick t) {
+  if (t == 0) return;
+  wait(sc_time::from_value(t));
+  ++chip_.events;
+}
+
+Tick Core::pull(int op, double bytes, uint64_t seq) {
+  const OpPlan& src = chip_.prog.ops[chip_.prog.ops[op].stream_src];
+  const int64_t cores = chip_.hw.cores();
+  const int64_t chip_base = (id_ / cores) * cores;
+  const int64_t n = std::min<int64_t>(kStreamSources, src.core_count);
+  Tick done = now();
+  for (int64_t k = 0; k < n; ++k) {
+    // Sources spread over the producer's group, rotating tile by tile, so the
+    // pulls use all of its scratchpads and the mesh links around them.
+    const int64_t s =
+        chip_base + src.core_base +
+        static_cast<int64_t>((static_cast<uint64_t>(k * src.core_count / n) + seq + id_) %
+                             static_cast<uint64_t>(src.core_count));
+    done = std::max(done,
+                    chip_.dma[id_].pull(now(), bytes / static_cast<double>(n),
+                                        chip_.prog.ops[op].stream_readers, s % cores, chip_.sram[s],
+                                        node_, res_.noc, chip_.sram[id_], chip_.sink(op, id_)));
+  }
+  chip_.stream_bytes += bytes;
+  return done;
+}
+
+Tick Core::transfer(int op, double bytes, int level, bool load) {
+  MemoryChannels& mem = res_.level(static_cast<Level>(level));
+  int rd = level == kDram ? kDramRead : level == kShared ? kSharedRead : kDdrRead;
+  int wr = level == kDram ? kDramWrite : level == kShared ? kSharedWrite : kDdrWrite;
+  return chip_.dma[id_].transfer(now(), bytes, load, mem, rd, wr, node_, res_.noc, chip_.sram[id_],
+                                 chip_.sink(op, id_));
+}
+
+void Core::dma_process() {
+  uint64_t seq = 0;
+  for (size_t j = 0; j < ops_.size(); ++j) {
+    const CoreOp& co = ops_[j];
+    const OpPlan& plan = chip_.prog.ops[co.op];
+    chip_.wait_launch(plan, &plan.stream_in);
+    dep_ready_[j] = now();
+    bool first = true;
+    for (const Tile& t : co.tiles) {
+      for (uint32_t r = 0; r < t.repeat; ++r) {
+        while (seq >= computed_ + kBuffers) {
+          wait(computed_ev_);
+          ++chip_.events;
+        }
+        if (!plan.stream_in.empty()) {  // the streamed inputs' rows this tile reads
+          const Tick before = now();
+          for (int p : plan.stream_in) chip_.wait_rows(p, t.rows_need);
+          row_wait_[j] += now() - before;
+        }
+        if (first) {
+          chip_.ops[co.op].start = std::min(chip_.ops[co.op].start, now());
+          first = false;
+        }
+        Tick done = now();
+        for (int l = 0; l < kLevels; ++l)
+          if (t.load_bytes[l] > 0)
+            done = std::max(
+                done, l == kStream ? pull(static_cast<int>(co.op), t.load_bytes[l], seq)
+                                   : transfer(static_cast<int>(co.op), t.load_bytes[l], l, true));
+        ready_at_[seq % kBuffers] = done;
+        issued_ = ++seq;
+        loaded_ev_.notify();
+      }
+    }
+  }
+}
+
+void Core::compute_process() {
+  uint64_t seq = 0;
+  Tick free_at = 0;  // when this core finished its previous op's compute
+  for (size_t j = 0; j < ops_.size(); ++j) {
+    const CoreOp& co = ops_[j];
+    const int op = static_cast<int>(co.op);
+    const OpPlan& plan = chip_.prog.ops[op];
+    const int slot = chip_.stream_slot[id_][j];
+    int64_t front = 0;  // this core's output rows done
+    CountSink counts = chip_.sink(op, id_);
+    Tick busy = 0, finish = 0, first_start = 0, pre = 0, bp = 0;
+    bool first = true;
+    for (const Tile& t : co.tiles) {
+      for (uint32_t r = 0; r < t.repeat; ++r) {
+        while (issued_ <= seq) {
+          wait(loaded_ev_);
+          ++chip_.events;
+        }
+        const Tick ready = ready_at_[seq % kBuffers];
+        if (ready > now()) wait_ticks(ready - now());
+        if (first) first_start = now(), first = false;
+        if (t.rows_done > front && !plan.stream_out.empty()) {
+          // Back-pressure: the rows this tile completes must fit the stream
+          // buffer, which holds what the slowest consumer has not used yet.
+          const Tick before = now();
+          for (int c : plan.stream_out)
+            chip_.wait_rows(c, static_cast<int64_t>(t.rows_done) - plan.buffer_rows);
+          bp += now() - before;
+        }
+        for (int s = 0; s < t.nsteps; ++s) {
+          const ComputeStep& st = t.steps[s];
+          const TileCost& c = chip_.prog.costs[st.cost];
+          Tick unit_time = chip_.cycles_to_ticks(static_cast<double>(c.cycles));
+          // Operand reads and result writes share the banks with DMA traffic.
+          Tick sram_done = chip_.sram[id_].access(now(), c.sram_read_bytes + c.sram_write_bytes);
+          Tick end = std::max(now() + unit_time, sram_done);
+          busy += unit_time;
+          if (st.tag == kStepPrecompute) pre += unit_time;
+          const int base = chip_.unit_action_base[st.unit];
+          for (const ActionCount& a : c.actions) counts.add(base + a.action, a.count);
+          counts.add(kSramRead, c.sram_read_bytes);
+          counts.add(kSramWrite, c.sram_write_bytes);
+          wait_ticks(end - now());
+        }
+        computed_ = ++seq;
+        computed_ev_.notify();
+        if (slot >= 0 && t.rows_done > front) chip_.advance(op, slot, front = t.rows_done);
+        for (int l = 0; l < kLevels; ++l)
+          if (t.store_bytes[l] > 0 && l != kStream)  // streamed results stay in SRAM
+            finish = std::max(finish, transfer(op, t.store_bytes[l], l, false));
+      }
+    }
+    finish = std::max(finish, now());
+    // Idle before the first tile is a dependency stall while the op's inputs were
+    // not yet produced, a memory stall after; idle between tiles and the final
+    // store drain are memory stalls.
+    // Streaming: loads held for a producer's rows count as dependency stall,
+    // waits for consumers to free buffers as back-pressure.
+    Tick dep = dep_ready_[j] > free_at ? std::min(dep_ready_[j], first_start) - free_at : 0;
+    Tick window = finish - free_at;
+    Tick idle = window > busy + dep + bp ? window - busy - dep - bp : 0;
+    const Tick held = std::min(idle, row_wait_[j]);
+    dep += held;
+    chip_.core_done(op, id_, finish, busy, dep, idle - held, pre, bp);
+    if (slot >= 0) chip_.advance(op, slot, plan.rows);
+    free_at = now();
+  }
+}
+
+LinkProcess::LinkProcess(const sc_core::sc_module_name& name, int chip, std::vector<int> ops,
+                         ChipContext& ctx)
+    : sc_module(name), chip_(chip), ops_(std::move(ops)), ctx_(ctx) {
+  SC_THREAD(run);
+}
+
+std::vector<std::vector<int64_t>> LinkProcess::groups(const OpPlan& op) const {
+  const SystemConfig& s = ctx_.hw.system;
+  std::vector<std::vector<int64_t>> g;
+  const int64_t stage = op.chip;
+  for (int64_t r = 0; r < s.dp(); ++r) {
+    const int64_t base = (r * s.pp + stage) * s.tp;  // chip id of rank 0 of this stage
+    if (op.collective == "send") {
+      if (stage + 1 >= s.pp) continue;  // the last stage has no next stage
+      for (int64_t i = 0; i < s.tp; ++i) g.push_back({base + i, base + s.tp + i});
+    } else {
+      std::vector<int64_t> ranks;
+      for (int64_t i = 0; i < s.tp; ++i) ranks.push_back(base + i);
+      g.push_back(std::move(ranks));
+    }
+  }
+  return g;
+}
+
+void LinkProcess::run() {
+  const int core = chip_ * static_cast<int>(ctx_.hw.cores());  // where link counts are booked
+  for (int op : ops_) {
+    const OpPlan& p = ctx_.prog.ops[op];
+    ctx_.wait_launch(p);
+    const Tick start = sc_core::sc_time_stamp().value();
+    ctx_.ops[op].start = std::min(ctx_.ops[op].start, start);
+    Tick done = start;
+    if (ctx_.links) {
+      const double local = ctx_.links->local_bytes, global = ctx_.links->global_bytes;
+      done = ctx_.links->collective(start, p.collective, groups(p), p.collective_bytes);
+      CountSink counts = ctx_.sink(op, core);
+      counts.add(kLinkByte, ctx_.links->local_bytes - local);
+      counts.add(kGlobalLinkByte, ctx_.links->global_bytes - global);
+    }
+    if (done > start) {
+      sc_core::wait(sc_time::from_value(done - start));
+      ++ctx_.events;
+    }
+    ctx_.core_done(op, -1, done, 0, 0, done - start, 0);
+  }
+}
+
+}  // namespace bc

@@ -1,0 +1,75 @@
+#include "sim/engine/engine.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <stdexcept>
+
+#include "sim/engine/core.h"
+
+namespace bc {
+
+SimResult simulate(const HwConfig& hw, const Program& prog) {
+  auto t0 = std::chrono::steady_clock::now();
+  ChipContext chip(hw, prog);
+  std::vector<std::unique_ptr<Core>> cores;
+  for (int64_t c = 0; c < hw.cores() * prog.chips; ++c) {
+    if (prog.cores[c].empty()) continue;  // idle cores need no process
+    std::string name = "core_" + std::to_string(c);
+    cores.push_back(std::make_unique<Core>(name.c_str(), static_cast<int>(c), chip));
+  }
+  // Each simulated chip's collectives, in program order, on its link process.
+  std::vector<std::vector<int>> coll(static_cast<size_t>(prog.chips));
+  for (size_t i = 0; i < prog.ops.size(); ++i)
+    if (!prog.ops[i].collective.empty()) coll[prog.ops[i].chip].push_back(static_cast<int>(i));
+  std::vector<std::unique_ptr<LinkProcess>> link_procs;
+  for (int k = 0; k < prog.chips; ++k)
+    if (!coll[k].empty()) {
+      std::string name = "links_" + std::to_string(k);
+      link_procs.push_back(std::make_unique<LinkProcess>(name.c_str(), k, coll[k], chip));
+    }
+  sc_core::sc_start();
+
+  SimResult r;
+  r.ops.resize(prog.ops.size());
+  double cyc = 1e12 / hw.freq_hz;  // ps per cycle
+  for (size_t i = 0; i < prog.ops.size(); ++i) {
+    const OpRecord& rec = chip.ops[i];
+    OpResult& o = r.ops[i];
+    if (!rec.complete) {
+      // Every op has work; one left incomplete means the processes blocked each
+      // other (a stream buffer too small for the consumers' row needs).
+      throw std::logic_error("simulation ended with op " + prog.ops[i].name +
+                             " incomplete: the engine deadlocked");
+    }
+    o.start_s = ticks_to_seconds(rec.start == ~Tick(0) ? rec.end : rec.start);
+    o.end_s = ticks_to_seconds(rec.end);
+    o.critical_core = rec.critical_core;
+    o.compute_cycles = static_cast<double>(rec.compute) / cyc;
+    o.memory_stall_cycles = static_cast<double>(rec.memory_stall) / cyc;
+    o.dependency_stall_cycles = static_cast<double>(rec.dependency_stall) / cyc;
+    o.precompute_cycles = static_cast<double>(rec.precompute) / cyc;
+    o.backpressure_cycles = static_cast<double>(rec.backpressure) / cyc;
+    r.latency_s = std::max(r.latency_s, o.end_s);
+  }
+  r.num_actions = chip.num_actions;
+  r.unit_action_base = chip.unit_action_base;
+  r.op_counts = std::move(chip.op_counts);
+  r.core_counts = std::move(chip.core_counts);
+  r.events = chip.events;
+  r.stream_bytes = chip.stream_bytes;
+  for (const auto& c : chip.chips) {
+    if (c.dram.present())
+      r.dram_channel_busy_s = std::max(r.dram_channel_busy_s, c.dram.busy_max_s());
+    if (c.shared.present())
+      r.shared_channel_busy_s = std::max(r.shared_channel_busy_s, c.shared.busy_max_s());
+    if (c.ddr.present()) r.ddr_channel_busy_s = std::max(r.ddr_channel_busy_s, c.ddr.busy_max_s());
+    r.noc_link_busy_s = std::max(r.noc_link_busy_s, c.noc.link_busy_max_s());
+  }
+  if (chip.links) r.chip_link_busy_s = chip.links->busiest_link_s();
+  for (const auto& d : chip.dma) r.dma_busy_s = std::max(r.dma_busy_s, d.busy_s());
+  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+}  // namespace bc

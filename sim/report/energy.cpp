@@ -1,0 +1,83 @@
+#include "sim/report/energy.h"
+
+#include <cmath>
+
+#include "models/action_ids.h"
+
+namespace bc {
+
+std::vector<ActionEntry> action_catalog(const HwConfig& hw) {
+  const ComponentLibrary& lib = *hw.lib;
+  auto entry = [&](const std::string& comp, const std::string& lib_name, const std::string& action,
+                   double mult = 1.0) {
+    const LibComponent& c = lib.get(lib_name);
+    return ActionEntry{comp, action, lib_name, mult * lib.action_energy(c, action, hw.node_m),
+                       c.actions.at(action).source};
+  };
+  std::vector<ActionEntry> cat(kFixedActions);
+  cat[kSramRead] = entry("sram", hw.sram.cell, "read_byte");
+  cat[kSramWrite] = entry("sram", hw.sram.cell, "write_byte");
+  cat[kNocByteHop] = entry("noc", hw.noc_hop, "byte_hop");
+  // A memory level's read and write energies; an absent level gets zero-energy
+  // entries so the counters keep their fixed positions.
+  auto level = [&](int read, int write, const std::string& name, const ChannelsConfig& c) {
+    for (auto [i, action] : {std::pair{read, "read_byte"}, std::pair{write, "write_byte"}})
+      cat[i] = c.present ? entry(name, c.component, action)
+                         : ActionEntry{name, action, "", 0, "no " + name + " level in this config"};
+  };
+  level(kDramRead, kDramWrite, "dram", hw.dram);
+  level(kSharedRead, kSharedWrite, "shared_sram", hw.shared_sram);
+  level(kDdrRead, kDdrWrite, "ddr", hw.ddr);
+  const SystemConfig& s = hw.system;
+  cat[kLinkByte] = s.present ? entry("chip_links", s.link_component, "byte")
+                             : ActionEntry{"chip_links", "byte", "", 0, "one chip: no links"};
+  cat[kGlobalLinkByte] = s.present && s.topology == "dragonfly"
+                             ? entry("chip_links", s.global_component, "byte")
+                             : ActionEntry{"chip_links", "global_byte", "", 0, "no global links"};
+  cat[kGlobalLinkByte].action = "global_byte";
+  for (const auto& u : hw.units) {
+    auto names = u->actions();
+    for (size_t a = 0; a < names.size(); ++a) {
+      auto src = u->action_source(static_cast<int>(a));
+      ActionEntry e = entry(u->name(), src.component, src.action, src.multiplier);
+      e.action = names[a];
+      cat.push_back(e);
+    }
+  }
+  return cat;
+}
+
+std::vector<ComponentArea> component_areas(const HwConfig& hw) {
+  const ComponentLibrary& lib = *hw.lib;
+  const double cores = static_cast<double>(hw.cores());
+  std::vector<ComponentArea> out;
+  for (const auto& u : hw.units)
+    out.push_back({u->name(), cores * u->area_m2(lib, hw.node_m),
+                   cores * u->leakage_w(lib, hw.node_m),
+                   std::to_string(hw.cores()) + " cores x " + u->type()});
+  // SRAM is built from library macros; a scratchpad needs ceil(size / macro capacity).
+  auto sram_level = [&](const std::string& name, const std::string& cell, double bytes,
+                        double copies) {
+    const LibComponent& c = lib.get(cell);
+    double macros = std::ceil(bytes / c.capacity_bytes) * copies;
+    out.push_back({name, macros * lib.area(c, hw.node_m), macros * lib.leakage(c, hw.node_m),
+                   std::to_string(static_cast<long long>(macros)) + " x " + cell});
+  };
+  sram_level("sram", hw.sram.cell, hw.sram.size_bytes, cores);
+  if (hw.shared_sram.present)
+    sram_level("shared_sram", hw.shared_sram.component, hw.shared_sram.capacity, 1);
+  const LibComponent& router = lib.get(hw.noc_router);
+  out.push_back({"noc", cores * lib.area(router, hw.node_m), cores * lib.leakage(router, hw.node_m),
+                 std::to_string(hw.cores()) + " x " + hw.noc_router});
+  // Off-chip tiers: PHY + controller instances.
+  for (auto [name, c] : {std::pair{"ddr", &hw.ddr}, std::pair{"dram", &hw.dram}}) {
+    if (!c->present) continue;
+    const LibComponent& d = lib.get(c->component);
+    double n = static_cast<double>(c->interfaces);
+    out.push_back({name, n * lib.area(d, hw.node_m), n * lib.leakage(d, hw.node_m),
+                   std::to_string(c->interfaces) + " x " + c->component + " PHY+controller"});
+  }
+  return out;
+}
+
+}  // namespace bc

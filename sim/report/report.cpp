@@ -1,0 +1,516 @@
+#include "sim/report/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <map>
+#include <sstream>
+
+#include "models/action_ids.h"
+#include "sim/mapping/mapper.h"
+#include "sim/report/energy.h"
+
+namespace bc {
+
+nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Program& prog,
+                            const SimResult& sim) {
+  using nlohmann::json;
+  const auto catalog = action_catalog(hw);
+  const auto areas = component_areas(hw);
+  const int na = sim.num_actions;
+
+  // Tokens produced by this step: decode makes one per sequence, prefill
+  // processes batch x seq prompt tokens.
+  double tokens = 1;
+  if (trace.workload.contains("batch")) {
+    double b = trace.workload["batch"].get<double>();
+    bool prefill = trace.workload.value("phase", "decode") == "prefill";
+    tokens = prefill ? b * trace.workload.value("seq", 1.0) : b;
+  }
+
+  // A system: each simulated chip stands for its stage's tensor ranks in every
+  // replica (they do the same work); link counts already cover every rank. With
+  // pipelining, several steps are simulated: energy is per step, time per step
+  // is the steady-state period between the last two.
+  const json wl = trace.workload.is_object() ? trace.workload : json::object();
+  const json sys = wl.value("system", json::object());
+  const double ranks = sys.empty() ? 1.0 : sys.value("tensor", 1.0) * sys.value("replicas", 1.0);
+  const double replicas = sys.value("replicas", 1.0), active = sys.value("active_chips", 1.0);
+  const int64_t mbs = sys.value("microbatches", int64_t{1}),
+                steps = sys.value("simulated_steps", int64_t{1});
+  std::vector<double> step_end(static_cast<size_t>(steps), 0.0);
+  for (size_t i = 0; i < prog.ops.size(); ++i) {
+    auto& e =
+        step_end[static_cast<size_t>(std::min<int64_t>(prog.ops[i].microbatch / mbs, steps - 1))];
+    e = std::max(e, sim.ops[i].end_s);
+  }
+  const double first_step = step_end[0];
+  const double period = steps > 1 ? step_end[steps - 1] - step_end[steps - 2] : first_step;
+
+  // Total counts per action over all ops, for one step of the whole system.
+  std::vector<double> totals(na, 0.0);
+  for (size_t o = 0; o < prog.ops.size(); ++o)
+    for (int a = 0; a < na; ++a)
+      totals[a] += sim.op_counts[o * na + a] *
+                   (a == kLinkByte || a == kGlobalLinkByte ? 1 : ranks) /
+                   static_cast<double>(steps);
+
+  json report;
+  report["schema"] = "bitcycle-report";
+  report["version"] = 1;
+  report["hw"] = {{"name", hw.name}, {"file", hw.path}};
+  report["workload"] = trace.workload;
+  report["model"] = trace.model;
+
+  std::map<std::string, double> dyn, leak, area;
+  json actions = json::array();
+  double dynamic = 0;
+  for (int a = 0; a < na; ++a) {
+    const ActionEntry& e = catalog[a];
+    double ej = totals[a] * e.energy_j;
+    dynamic += ej;
+    dyn[e.component] += ej;
+    if (totals[a] == 0 && e.library.empty()) continue;
+    actions.push_back(json{{"component", e.component},
+                           {"action", e.action},
+                           {"library", e.library},
+                           {"count", totals[a]},
+                           {"energy_per_action_j", e.energy_j},
+                           {"energy_j", ej},
+                           {"source", e.source}});
+  }
+  double leakage = 0, area_m2 = 0;
+  json area_list = json::array();
+  for (const auto& c : areas) {
+    double lj = c.leakage_w * active * period;  // every active chip leaks for a step
+    leakage += lj;
+    leak[c.component] += lj;
+    area[c.component] += c.area_m2;
+    area_m2 += c.area_m2;
+    area_list.push_back({{"component", c.component},
+                         {"area_mm2", c.area_m2 * 1e6},
+                         {"leakage_w", c.leakage_w},
+                         {"how", c.how}});
+  }
+  double energy = dynamic + leakage;
+  const bool prefill = wl.value("phase", "decode") == "prefill";
+  const double per_user = prefill ? wl.value("seq", 1.0) : 1.0;
+  // Time on the chip-to-chip links: the union of the collectives' intervals.
+  std::vector<std::pair<double, double>> comm;
+  for (size_t i = 0; i < prog.ops.size(); ++i)
+    if (!prog.ops[i].collective.empty() && sim.ops[i].end_s > sim.ops[i].start_s)
+      comm.push_back({sim.ops[i].start_s, sim.ops[i].end_s});
+  std::sort(comm.begin(), comm.end());
+  double comm_s = 0, reach = 0;
+  for (auto [b, e] : comm) {
+    b = std::max(b, reach);
+    if (e > b) comm_s += e - b, reach = e;
+  }
+  report["latency_s"] = first_step;  // one step, from an empty pipeline
+  report["step_period_s"] = period;  // steady state: one step every period
+  report["tokens"] = tokens * replicas;
+  report["tokens_per_s"] = period > 0 ? tokens * replicas / period : 0;
+  report["tokens_per_s_per_user"] = period > 0 ? per_user / period : 0;
+  report["token_latency_s"] = prefill ? first_step / per_user : period;
+  report["communication_s"] = comm_s;
+  report["communication_share"] = sim.latency_s > 0 ? comm_s / sim.latency_s : 0;
+  report["energy_j"] = energy;
+  report["dynamic_energy_j"] = dynamic;
+  report["leakage_energy_j"] = leakage;
+  report["energy_per_token_j"] = energy / (tokens * replicas);
+  report["average_power_w"] = period > 0 ? energy / period : 0;
+  report["area_mm2"] = area_m2 * 1e6;
+  if (!sys.empty()) {
+    report["system"] = sys;
+    report["system"]["area_mm2"] = area_m2 * 1e6 * sys.value("chips", 1.0);
+  }
+  report["weights"] = {{"placement", prog.weight_placement},
+                       {"bytes", prog.weight_bytes},
+                       {"resident_bytes_per_core", prog.resident_bytes_per_core}};
+
+  json be = json::object(), bd = json::object(), bl = json::object(), ba = json::object();
+  for (const auto& [k, v] : dyn) {
+    be[k] = v + leak[k];
+    bd[k] = v;
+  }
+  for (const auto& [k, v] : leak) {
+    if (!be.contains(k)) be[k] = v, bd[k] = 0.0;
+    bl[k] = v;
+  }
+  for (const auto& [k, v] : area) ba[k] = v * 1e6;
+  report["breakdown"] = {
+      {"energy_j", be}, {"dynamic_energy_j", bd}, {"leakage_energy_j", bl}, {"area_mm2", ba}};
+
+  json ops = json::array();
+  // Global-memory traffic (DRAM, shared SRAM, DDR; reads and writes) per op,
+  // and the tensors a dataflow layer kept in its core groups' SRAM.
+  auto global_bytes = [&](size_t i) {
+    double b = 0;
+    for (int a : {kDramRead, kDramWrite, kSharedRead, kSharedWrite, kDdrRead, kDdrWrite})
+      b += sim.op_counts[i * na + a];
+    return b;
+  };
+  double global_total = 0, streamed = 0, backpressure_s = 0;
+  int64_t groups = 0;
+  for (const auto& core : prog.cores)
+    for (const CoreOp& co : core)
+      for (const Tile& t : co.tiles) streamed += t.store_bytes[kStream] * t.repeat;
+  for (size_t i = 0; i < prog.ops.size(); ++i) {
+    global_total += global_bytes(i);
+    backpressure_s += sim.ops[i].backpressure_cycles / hw.freq_hz;
+    if (prog.ops[i].core_count > 0 && prog.ops[i].core_base == 0) ++groups;  // one per layer
+  }
+  for (size_t i = 0; i < prog.ops.size(); ++i) {
+    const OpPlan& p = prog.ops[i];
+    const OpResult& r = sim.ops[i];
+    double e = 0;
+    for (int a = 0; a < na; ++a) e += sim.op_counts[i * na + a] * catalog[a].energy_j;
+    ops.push_back(
+        {{"name", p.name},
+         {"kind", op_kind_name(p.kind)},
+         {"units", p.units},
+         {"mapping", p.mapping},
+         {"start_s", r.start_s},
+         {"end_s", r.end_s},
+         {"latency_s", r.end_s - r.start_s},
+         {"compute_cycles", r.compute_cycles},
+         {"memory_stall_cycles", r.memory_stall_cycles},
+         {"dependency_stall_cycles", r.dependency_stall_cycles},
+         {"precompute_cycles", r.precompute_cycles},
+         {"backpressure_stall_cycles", r.backpressure_cycles},
+         {"critical_core", r.critical_core},
+         {"cores", p.core_count > 0 ? p.core_count : hw.cores()},
+         {"first_core", p.core_base},
+         {"output_to", level_name(p.out_level)},
+         {"flops", p.flops},
+         {"dram_bytes", sim.op_counts[i * na + kDramRead] + sim.op_counts[i * na + kDramWrite]},
+         {"global_memory_bytes", global_bytes(i)},
+         {"estimate_s", p.est_cycles / hw.freq_hz},
+         {"estimate_bound", p.est_bound},
+         {"energy_j", e}});
+  }
+  report["ops"] = ops;
+  // The mapper's estimate beside the simulation: the same resources without
+  // queueing, so a ratio above 1 is contention (or an effect the estimate
+  // leaves out) and the summary shows how far the closed form can be trusted.
+  {
+    double est_total = 0, sim_total = 0, worst = 1, log_sum = 0;
+    int n = 0;
+    std::string worst_op;
+    for (size_t i = 0; i < prog.ops.size(); ++i) {
+      const double est = prog.ops[i].est_cycles / hw.freq_hz;
+      const double t = sim.ops[i].end_s - sim.ops[i].start_s;
+      if (est <= 0 || t <= 0) continue;
+      est_total += est, sim_total += t, ++n;
+      const double r = t / est;
+      log_sum += std::log(r);
+      if (std::fabs(std::log(r)) > std::fabs(std::log(worst))) worst = r, worst_op = prog.ops[i].name;
+    }
+    report["estimate"] = {{"ops", n},
+                          {"estimate_s", est_total},
+                          {"simulated_s", sim_total},
+                          {"ratio", est_total > 0 ? sim_total / est_total : 0},
+                          {"geomean_ratio", n > 0 ? std::exp(log_sum / n) : 0},
+                          {"worst_ratio", worst},
+                          {"worst_op", worst_op}};
+  }
+  report["execution"] = {{"style", prog.execution},
+                         {"global_memory_bytes", global_total},
+                         {"streamed_tensor_bytes", streamed},
+                         {"stream_pull_bytes", sim.stream_bytes},
+                         {"backpressure_stall_s", backpressure_s},
+                         {"dataflow_layers", groups}};
+  // A deterministic chip (no caches, no arbitration) runs the compiler's static
+  // schedule: the mapper's per-op estimate is the timing. Where the simulated
+  // op takes longer or shorter (contention the schedule did not foresee, fill
+  // and drain), the report says so, op by op.
+  if (hw.deterministic) {
+    double sched = 0, simulated = 0;
+    json departs = json::array();
+    for (size_t i = 0; i < prog.ops.size(); ++i) {
+      if (!prog.ops[i].collective.empty() || prog.ops[i].est_cycles <= 0) continue;
+      const double s = prog.ops[i].est_cycles / hw.freq_hz;
+      const double t = sim.ops[i].end_s - sim.ops[i].start_s;
+      sched += s, simulated += t;
+      if (std::fabs(t - s) > 0.01 * s)
+        departs.push_back({{"op", prog.ops[i].name}, {"schedule_s", s}, {"simulated_s", t}});
+    }
+    report["static_schedule"] = {{"schedule_s", sched},
+                                 {"simulated_s", simulated},
+                                 {"departure", sched > 0 ? simulated / sched - 1 : 0},
+                                 {"ops_departing_over_1_percent", departs.size()},
+                                 {"departing_ops", departs}};
+  }
+  // Table precompute's share of latency: whole table-precompute ops, plus the
+  // precompute cycles inside other ops (fused into a producer, or attention's).
+  double pre_s = 0;
+  for (size_t i = 0; i < prog.ops.size(); ++i)
+    pre_s += prog.ops[i].table_precompute ? sim.ops[i].end_s - sim.ops[i].start_s
+                                          : sim.ops[i].precompute_cycles / hw.freq_hz;
+  report["precompute_share"] = sim.latency_s > 0 ? pre_s / sim.latency_s : 0;
+  report["actions"] = actions;
+  report["area"] = area_list;
+  report["utilization"] = {
+      {"dram_busiest_channel", sim.latency_s > 0 ? sim.dram_channel_busy_s / sim.latency_s : 0},
+      {"shared_sram_busiest_slice",
+       sim.latency_s > 0 ? sim.shared_channel_busy_s / sim.latency_s : 0},
+      {"noc_busiest_link", sim.latency_s > 0 ? sim.noc_link_busy_s / sim.latency_s : 0},
+      {"dma_busiest_engine", sim.latency_s > 0 ? sim.dma_busy_s / sim.latency_s : 0},
+      {"ddr_busiest_channel", sim.latency_s > 0 ? sim.ddr_channel_busy_s / sim.latency_s : 0},
+      {"chip_link_busiest", sim.latency_s > 0 ? sim.chip_link_busy_s / sim.latency_s : 0}};
+  report["technology"] = {{"node_m", hw.node_m},
+                          {"frequency_hz", hw.freq_hz},
+                          {"scaling_source", hw.lib->scaling_source()},
+                          {"library", hw.lib->path()}};
+  report["config"] = hw.resolved_tree;
+  report["derived"] = derived_values(hw);
+  report["trace_totals"] = trace_totals(trace);
+  report["sim"] = {
+      {"events", sim.events},
+      {"wall_s", sim.wall_s},
+      {"events_per_s", sim.wall_s > 0 ? static_cast<double>(sim.events) / sim.wall_s : 0},
+      {"tile_tasks", [&] {
+         double n = 0;
+         for (const auto& c : prog.cores)
+           for (const auto& co : c)
+             for (const auto& t : co.tiles) n += t.repeat;
+         return n;
+       }()}};
+  return report;
+}
+
+namespace {
+std::string si(double v, const char* unit) {
+  const char* pre[] = {"p", "n", "u", "m", "", "k", "M", "G", "T", "P"};
+  int i = 4;
+  double a = std::fabs(v);
+  if (a > 0) {
+    while (a >= 1000 && i < 9) a /= 1000, v /= 1000, ++i;
+    while (a < 1 && i > 0) a *= 1000, v *= 1000, --i;
+  }
+  std::ostringstream os;
+  os << std::setprecision(4) << v << " " << pre[i] << unit;
+  return os.str();
+}
+}  // namespace
+
+nlohmann::json execution_summary(const nlohmann::json& r) {
+  const double f = r["config"]["frequency_hz"].get<double>();
+  double elementwise = 0, mem_stall = 0;
+  for (const auto& o : r["ops"]) {
+    if (o["kind"] == "elementwise") elementwise += o["latency_s"].get<double>();
+    mem_stall += o["memory_stall_cycles"].get<double>() / f;
+  }
+  return {{"latency_s", r["latency_s"]},
+          {"step_period_s", r["step_period_s"]},
+          {"energy_per_token_j", r["energy_per_token_j"]},
+          {"global_memory_bytes", r["execution"]["global_memory_bytes"]},
+          {"elementwise_s", elementwise},
+          {"memory_stall_s", mem_stall}};
+}
+
+void add_kernel_comparison(nlohmann::json& r, const nlohmann::json& kernel) {
+  auto& x = r["execution"];
+  if (kernel.contains("error")) {  // e.g. a tile that fits only a dataflow core group
+    x["kernel"] = kernel;
+    x["why"] = "kernel-by-kernel cannot run this workload on this chip: " +
+               kernel["error"].get<std::string>();
+    return;
+  }
+  const double tk = kernel["step_period_s"].get<double>(), td = r["step_period_s"].get<double>();
+  const double gk = kernel["global_memory_bytes"].get<double>(),
+               gd = x["global_memory_bytes"].get<double>();
+  x["kernel"] = kernel;
+  x["speedup"] = td > 0 ? tk / td : 0;
+  std::ostringstream w;
+  w << std::setprecision(3) << "kernel-by-kernel takes " << si(tk, "s") << ", dataflow "
+    << si(td, "s") << " (" << (td > 0 ? tk / td : 0) << "x). Kernel mode sends every "
+    << "intermediate through global memory (" << si(gk, "B") << " of traffic against "
+    << si(gd, "B") << "; " << si(x["streamed_tensor_bytes"].get<double>(), "B")
+    << " of intermediates stay in SRAM here) and runs one op at a time: its element-wise ops "
+    << "alone take " << si(kernel["elementwise_s"].get<double>(), "s") << " (" << std::fixed
+    << std::setprecision(1) << (tk > 0 ? 100 * kernel["elementwise_s"].get<double>() / tk : 0)
+    << " %), its ops stall on memory for " << si(kernel["memory_stall_s"].get<double>(), "s")
+    << ". Dataflow runs a layer's ops at once on core groups of fewer cores each, stalled "
+    << si(x["backpressure_stall_s"].get<double>(), "s") << " by back-pressure.";
+  x["why"] = w.str();
+}
+
+std::string render_table(const nlohmann::json& r, int top_ops) {
+  std::ostringstream os;
+  const auto& w = r["workload"];
+  os << "BitCycle: " << r["model"].value("name", std::string("trace")) << " "
+     << w.value("phase", std::string("")) << ", batch " << w.value("batch", 0) << ", context "
+     << w.value("context", 0);
+  if (w.value("phase", std::string("")) == "prefill") os << ", seq " << w.value("seq", 0);
+  os << ", " << w.value("quant", std::string("")) << "\n";
+  os << "hardware: " << r["hw"]["name"].get<std::string>() << " ("
+     << r["hw"]["file"].get<std::string>() << ")\n\n";
+  double tokens = r["tokens"].get<double>();
+  auto row = [&](const std::string& k, const std::string& v) {
+    os << "  " << std::left << std::setw(26) << k << v << "\n";
+  };
+  auto num = [](double v) {
+    std::ostringstream s;
+    s << std::setprecision(5) << v;
+    return s.str();
+  };
+  if (r.contains("system")) {
+    const auto& s = r["system"];
+    std::ostringstream d;
+    d << s["chips"].get<int64_t>() << " chips (" << s["topology"].get<std::string>() << "): tensor "
+      << s["tensor"].get<int64_t>() << " x pipeline " << s["pipeline"].get<int64_t>() << " x "
+      << s["replicas"].get<int64_t>() << " replicas, " << s["microbatches"].get<int64_t>()
+      << " microbatches";
+    row("system", d.str());
+  }
+  row("latency per step", si(r["latency_s"].get<double>(), "s"));
+  if (std::fabs(r["step_period_s"].get<double>() - r["latency_s"].get<double>()) >
+      1e-6 * r["latency_s"].get<double>())
+    row("steady-state step", si(r["step_period_s"].get<double>(), "s") + " (pipeline full)");
+  row("latency per token", si(r["token_latency_s"].get<double>(), "s"));
+  row("tokens/s", num(r["tokens_per_s"].get<double>()) + " (system), " +
+                      num(r["tokens_per_s_per_user"].get<double>()) + " per user");
+  if (r["communication_share"].get<double>() > 0) {
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(1) << 100 * r["communication_share"].get<double>()
+      << " % of the time (" << si(r["communication_s"].get<double>(), "s") << ")";
+    row("chip-to-chip comm.", s.str());
+  }
+  row("energy per token", si(r["energy_per_token_j"].get<double>(), "J"));
+  std::vector<std::pair<double, std::string>> e;
+  for (auto& [k, v] : r["breakdown"]["energy_j"].items()) e.push_back({v.get<double>(), k});
+  std::sort(e.rbegin(), e.rend());
+  double et = r["energy_j"].get<double>();
+  for (auto& [v, k] : e) {
+    std::ostringstream s;
+    s << si(v / tokens, "J") << "  (" << std::fixed << std::setprecision(1)
+      << (et > 0 ? 100 * v / et : 0) << " %)";
+    row("  " + k, s.str());
+  }
+  row("average power", si(r["average_power_w"].get<double>(), "W"));
+  if (r["execution"]["style"] == "dataflow") {
+    const auto& x = r["execution"];
+    row("execution", "dataflow: " + si(x["streamed_tensor_bytes"].get<double>(), "B") +
+                         " of intermediates streamed through SRAM, " +
+                         si(x["global_memory_bytes"].get<double>(), "B") +
+                         " global-memory traffic");
+    if (x.contains("kernel")) row("  vs kernel-by-kernel", x["why"].get<std::string>());
+  }
+  if (r.contains("static_schedule")) {
+    const auto& s = r["static_schedule"];
+    std::ostringstream d;
+    d << si(s["schedule_s"].get<double>(), "s") << " scheduled, "
+      << si(s["simulated_s"].get<double>(), "s") << " simulated (" << std::showpos << std::fixed
+      << std::setprecision(1) << 100 * s["departure"].get<double>() << std::noshowpos << " %), "
+      << s["ops_departing_over_1_percent"].get<size_t>() << " ops depart by > 1 %";
+    row("static schedule", d.str());
+  }
+  row("weights", si(r["weights"]["bytes"].get<double>(), "B") + " in " +
+                     r["weights"]["placement"].get<std::string>());
+  if (r["precompute_share"].get<double>() > 0) {
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(1) << 100 * r["precompute_share"].get<double>()
+      << " % of latency";
+    row("LUT table precompute", s.str());
+  }
+  {
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(2) << r["area_mm2"].get<double>() << " mm2";
+    row("chip area", s.str());
+  }
+  for (auto& a : r["area"]) {
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(2) << a["area_mm2"].get<double>() << " mm2  ("
+      << a["how"].get<std::string>() << ")";
+    row("  " + a["component"].get<std::string>(), s.str());
+  }
+  const auto& u = r["utilization"];
+  {
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(1) << 100 * u["dram_busiest_channel"].get<double>()
+      << " % DRAM channel, " << 100 * u["noc_busiest_link"].get<double>() << " % NoC link";
+    row("busiest resources", s.str());
+  }
+  if (top_ops > 0) {
+    std::vector<const nlohmann::json*> ops;
+    for (const auto& o : r["ops"]) ops.push_back(&o);
+    std::sort(ops.begin(), ops.end(), [](const nlohmann::json* a, const nlohmann::json* b) {
+      return a->at("latency_s").get<double>() > b->at("latency_s").get<double>();
+    });
+    os << "\n  slowest ops (of " << ops.size()
+       << ")              latency    compute     mem-stall   dep-stall  (cycles)\n";
+    for (int i = 0; i < top_ops && i < static_cast<int>(ops.size()); ++i) {
+      const auto& o = *ops[i];
+      os << "  " << std::left << std::setw(34) << o["name"].get<std::string>().substr(0, 33)
+         << std::right << std::setw(10) << si(o["latency_s"].get<double>(), "s") << std::setw(12)
+         << static_cast<long long>(o["compute_cycles"].get<double>()) << std::setw(12)
+         << static_cast<long long>(o["memory_stall_cycles"].get<double>()) << std::setw(12)
+         << static_cast<long long>(o["dependency_stall_cycles"].get<double>()) << "\n";
+    }
+  }
+  return os.str();
+}
+
+std::string render_csv(const nlohmann::json& r) {
+  std::ostringstream os;
+  const std::vector<std::string> cols = {"name",
+                                         "kind",
+                                         "units",
+                                         "latency_s",
+                                         "start_s",
+                                         "end_s",
+                                         "compute_cycles",
+                                         "memory_stall_cycles",
+                                         "dependency_stall_cycles",
+                                         "precompute_cycles",
+                                         "backpressure_stall_cycles",
+                                         "critical_core",
+                                         "cores",
+                                         "first_core",
+                                         "output_to",
+                                         "flops",
+                                         "dram_bytes",
+                                         "global_memory_bytes",
+                                         "energy_j",
+                                         "estimate_s",
+                                         "estimate_bound",
+                                         "mapping"};
+  for (size_t i = 0; i < cols.size(); ++i) os << (i ? "," : "") << cols[i];
+  os << "\n";
+  auto quote = [](const std::string& s) {
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
+    std::string q = "\"";
+    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+  };
+  for (const auto& o : r["ops"]) {
+    for (size_t i = 0; i < cols.size(); ++i) {
+      const auto& v = o[cols[i]];
+      os << (i ? "," : "");
+      if (v.is_string())
+        os << quote(v.get<std::string>());
+      else
+        os << std::setprecision(12) << v.get<double>();
+    }
+    os << "\n";
+  }
+  return os.str();
+}
+
+void write_file_atomic(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    if (!f)
+      fail_input(SourceLoc{path, 0, 0}, "", "cannot write file", "check the directory exists");
+    f << text;
+    if (!f) fail_input(SourceLoc{path, 0, 0}, "", "write failed", "");
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+}  // namespace bc

@@ -1,0 +1,322 @@
+#include "sim/trace/trace.h"
+
+#include <map>
+
+#include "sim/config/config_tree.h"
+#include "sim/config/params.h"
+
+namespace bc {
+
+const char* op_kind_name(OpKind k) {
+  switch (k) {
+    case OpKind::Gemm:
+      return "gemm";
+    case OpKind::Attention:
+      return "attention";
+    case OpKind::Elementwise:
+      return "elementwise";
+    case OpKind::Collective:
+      return "collective";
+  }
+  return "?";
+}
+
+namespace {
+const std::vector<ElementwiseFn> kFns = {
+    {"rmsnorm", 4, 1},   {"layernorm", 7, 1}, {"silu_mul", 5, 2},   {"gelu", 8, 1},
+    {"add", 1, 2},       {"rope", 3, 1},      {"softmax", 5, 1},    {"quantize", 2, 1},
+    {"embedding", 0, 1}, {"topk", 2, 1},      {"moe_combine", 2, 1}};
+}
+
+const ElementwiseFn* find_elementwise_fn(const std::string& name) {
+  for (const auto& f : kFns)
+    if (name == f.name) return &f;
+  return nullptr;
+}
+
+std::vector<std::string> elementwise_fn_names() {
+  std::vector<std::string> n;
+  for (const auto& f : kFns) n.push_back(f.name);
+  return n;
+}
+
+double Op::flops() const {
+  switch (kind) {
+    case OpKind::Gemm:
+      return 2.0 * m * n * k;
+    case OpKind::Attention: {
+      double keys = 0;
+      for (int64_t i = 0; i < q_len; ++i) {
+        auto [b, e] = key_range(i, 1);
+        keys += static_cast<double>(e - b);
+      }
+      return 2.0 * 2.0 * batch * heads * keys * head_dim;  // QK^T and AV
+    }
+    case OpKind::Elementwise: {
+      const ElementwiseFn* f = find_elementwise_fn(fn);
+      return f ? f->ops_per_element * elements : 0;
+    }
+    case OpKind::Collective:
+      return 0;  // the reduction adds of an all-reduce are not counted as model FLOPs
+  }
+  return 0;
+}
+
+double Op::collective_bytes() const {
+  return kind == OpKind::Collective ? o.bytes(static_cast<double>(elements)) : 0;
+}
+
+std::vector<std::pair<int64_t, TensorFormat>> Op::weight_parts() const {
+  if (!w_parts.empty()) return w_parts;
+  return {{n, w}};
+}
+
+double Op::sparsity_index_bits() const {
+  if (sparsity == "2:4") return 2.0;                     // 2-bit position per kept weight
+  if (sparsity == "unstructured") return 1.0 / density;  // 1-bit-per-weight bitmap
+  return 0;
+}
+
+double Op::weight_bytes() const {
+  if (kind != OpKind::Gemm) return 0;
+  double bytes = 0;
+  for (const auto& [cols, f] : weight_parts())
+    bytes += static_cast<double>(k) * static_cast<double>(cols) * density *
+             (f.bits_per_element() + sparsity_index_bits()) / 8.0;
+  return bytes;
+}
+
+std::pair<int64_t, int64_t> Op::key_range(int64_t q_first, int64_t q_count) const {
+  // The queries are the last q_len positions of a kv_len-long sequence.
+  int64_t first_pos = kv_len - q_len + q_first, last_pos = first_pos + q_count - 1;
+  int64_t end = causal ? last_pos + 1 : kv_len;
+  int64_t begin = 0;
+  if (window > 0) begin = std::max<int64_t>(0, (causal ? first_pos : kv_len - 1) - window + 1);
+  return {begin, end};
+}
+
+double Op::kv_bytes_read() const {
+  if (kind != OpKind::Attention) return 0;
+  auto [b, e] = key_range(0, q_len);
+  return w.bytes(2.0 * static_cast<double>(batch * kv_heads) * static_cast<double>(e - b) *
+                 static_cast<double>(head_dim));
+}
+
+namespace {
+
+TensorFormat read_format(Params& p, const std::string& key, const std::string& help) {
+  std::string s = p.text(key, "int8", help);
+  std::string err;
+  auto f = parse_tensor_format(s, &err);
+  if (!f) {
+    p.error(key, err);
+    return TensorFormat{};
+  }
+  return *f;
+}
+
+}  // namespace
+
+Trace read_trace(const std::string& path) {
+  CNode root = load_config_file(path);
+  DiagnosticSink sink;
+  Trace t;
+  {
+    Params top(&root, "", &sink);
+    std::string schema = top.text("schema", std::nullopt, "must be \"bitcycle-trace\"");
+    if (schema != "bitcycle-trace" && top.has("schema"))
+      top.error("schema", "expected \"bitcycle-trace\", got \"" + schema + "\"");
+    t.version =
+        static_cast<int>(top.integer("version", std::nullopt, "trace schema version", 1, 1));
+    top.raw("model");  // informational: what the trace was generated from
+    top.raw("workload");
+    top.raw("totals");
+    const CNode* ops = top.raw("ops");
+    if (!ops || ops->kind != CNode::Kind::Seq || ops->seq.empty()) {
+      sink.add({ops ? ops->loc : root.loc, "ops", "expected a non-empty list of ops", ""});
+    } else {
+      std::map<int, size_t> ids;
+      for (size_t i = 0; i < ops->seq.size(); ++i) {
+        std::string path_i = "ops[" + std::to_string(i) + "]";
+        Params p(&ops->seq[i], path_i, &sink);
+        Op op;
+        op.id = static_cast<int>(p.integer("id", static_cast<int64_t>(i), "unique op id", 0));
+        op.name = p.text("name", "op" + std::to_string(op.id), "op name");
+        std::string kind = p.choice("kind", std::nullopt,
+                                    {"gemm", "attention", "elementwise", "collective"}, "op kind");
+        op.layer = static_cast<int>(p.integer("layer", -1, "decoder layer, -1 if none", -1));
+        op.a = read_format(p, "a", "activation format");
+        op.o = read_format(p, "o", "output format");
+        if (const CNode* d = p.raw("deps")) {
+          if (d->kind != CNode::Kind::Seq) {
+            sink.add({d->loc, path_i + ".deps", "expected a list of op ids", ""});
+          } else {
+            for (const auto& e : d->seq) {
+              try {
+                int dep = std::stoi(e.scalar);
+                if (!ids.count(dep))
+                  sink.add({e.loc, path_i + ".deps",
+                            "dependency " + e.scalar + " is not an earlier op's id",
+                            "ops must be listed in dependency order"});
+                op.deps.push_back(dep);
+              } catch (const std::exception&) {
+                sink.add(
+                    {e.loc, path_i + ".deps", "expected an op id, got \"" + e.scalar + "\"", ""});
+              }
+            }
+          }
+        }
+        if (kind == "gemm") {
+          op.kind = OpKind::Gemm;
+          op.w = read_format(p, "w", "weight format");
+          op.m = p.integer("m", std::nullopt, "rows of A and C (tokens)");
+          op.n = p.integer("n", std::nullopt, "columns of W and C");
+          op.k = p.integer("k", std::nullopt, "reduction dimension");
+          if (const CNode* parts = p.raw("w_parts")) {
+            int64_t total = 0;
+            if (parts->kind != CNode::Kind::Seq) {
+              sink.add({parts->loc, path_i + ".w_parts", "expected a list of {n, w}", ""});
+            } else {
+              for (size_t j = 0; j < parts->seq.size(); ++j) {
+                Params pp(&parts->seq[j], path_i + ".w_parts[" + std::to_string(j) + "]", &sink);
+                int64_t cols = pp.integer("n", std::nullopt, "output features in this format");
+                op.w_parts.push_back({cols, read_format(pp, "w", "their weight format")});
+                total += cols;
+              }
+              if (total != op.n)
+                sink.add({parts->loc, path_i + ".w_parts",
+                          "part sizes add up to " + std::to_string(total) +
+                              ", expected n = " + std::to_string(op.n),
+                          ""});
+            }
+          }
+          op.sparsity =
+              p.choice("sparsity", "", {"", "2:4", "unstructured"}, "weight sparsity pattern");
+          op.density = p.number("density", op.sparsity == "2:4" ? 0.5 : 1.0,
+                                "kept fraction of weights", 1e-6, 1);
+        } else if (kind == "attention") {
+          op.kind = OpKind::Attention;
+          op.w = read_format(p, "kv", "KV cache format");
+          op.batch = p.integer("batch", std::nullopt, "sequences");
+          op.heads = p.integer("heads", std::nullopt, "query heads");
+          op.kv_heads = p.integer("kv_heads", op.heads, "KV heads (GQA)");
+          op.head_dim = p.integer("head_dim", std::nullopt, "head dimension");
+          op.q_len = p.integer("q_len", std::nullopt, "query tokens per sequence");
+          op.kv_len = p.integer("kv_len", std::nullopt, "keys attended per sequence");
+          op.causal = p.boolean("causal", false, "causal mask within the query block");
+          op.window = p.integer("window", 0, "sliding window (keys per query), 0 = none", 0);
+          op.kv_append = p.integer("kv_append", 0, "tokens appended to the KV cache", 0);
+          if (op.kv_heads > 0 && op.heads % op.kv_heads != 0)
+            p.error("kv_heads",
+                    "heads (" + std::to_string(op.heads) + ") must be a multiple of kv_heads");
+          if (op.q_len > op.kv_len && op.kv_len > 0)
+            p.error("q_len", "q_len cannot exceed kv_len (queries attend themselves)");
+        } else if (kind == "collective") {
+          op.kind = OpKind::Collective;
+          op.fn = p.choice("fn", std::nullopt, {"allreduce", "allgather", "send"},
+                           "chip-to-chip collective");
+          op.elements = p.integer("elements", std::nullopt,
+                                  "elements of the tensor each rank holds after it (sends)");
+          op.group = p.choice("group", op.fn == "send" ? "pipeline" : "tensor",
+                              {"tensor", "pipeline"}, "the ranks it runs over");
+        } else {
+          op.kind = OpKind::Elementwise;
+          op.fn = p.choice("fn", std::nullopt, elementwise_fn_names(), "element-wise function");
+          op.elements = p.integer("elements", std::nullopt, "output elements");
+          op.input_from_dram =
+              p.boolean("input_from_dram", false, "input is a table in DRAM (embedding)");
+        }
+        if (ids.count(op.id)) p.error("id", "duplicate op id " + std::to_string(op.id));
+        ids[op.id] = i;
+        t.ops.push_back(std::move(op));
+      }
+    }
+  }
+  sink.throw_if_any();
+  return t;
+}
+
+nlohmann::json trace_to_json(const Trace& t) {
+  nlohmann::json j;
+  j["schema"] = "bitcycle-trace";
+  j["version"] = t.version;
+  j["model"] = t.model;
+  j["workload"] = t.workload;
+  j["totals"] = t.totals;
+  j["totals"].update(trace_totals(t));
+  nlohmann::json ops = nlohmann::json::array();
+  for (const auto& op : t.ops) {
+    nlohmann::json o;
+    o["id"] = op.id;
+    o["name"] = op.name;
+    o["kind"] = op_kind_name(op.kind);
+    if (op.layer >= 0) o["layer"] = op.layer;
+    o["a"] = op.a.str();
+    if (op.kind == OpKind::Gemm) {
+      o["w"] = op.w.str();
+      o["m"] = op.m;
+      o["n"] = op.n;
+      o["k"] = op.k;
+      if (!op.w_parts.empty()) {
+        o["w_parts"] = nlohmann::json::array();
+        for (const auto& [cols, f] : op.w_parts)
+          o["w_parts"].push_back({{"n", cols}, {"w", f.str()}});
+      }
+      if (!op.sparsity.empty()) o["sparsity"] = op.sparsity, o["density"] = op.density;
+    } else if (op.kind == OpKind::Attention) {
+      o["kv"] = op.w.str();
+      o["batch"] = op.batch;
+      o["heads"] = op.heads;
+      o["kv_heads"] = op.kv_heads;
+      o["head_dim"] = op.head_dim;
+      o["q_len"] = op.q_len;
+      o["kv_len"] = op.kv_len;
+      o["causal"] = op.causal;
+      if (op.window > 0) o["window"] = op.window;
+      o["kv_append"] = op.kv_append;
+    } else if (op.kind == OpKind::Collective) {
+      o["fn"] = op.fn;
+      o["elements"] = op.elements;
+      o["group"] = op.group;
+    } else {
+      o["fn"] = op.fn;
+      o["elements"] = op.elements;
+      if (op.input_from_dram) o["input_from_dram"] = true;
+    }
+    o["o"] = op.o.str();
+    o["deps"] = op.deps;
+    ops.push_back(o);
+  }
+  j["ops"] = ops;
+  return j;
+}
+
+nlohmann::json trace_totals(const Trace& t) {
+  nlohmann::json flops = nlohmann::json::object();
+  double weight_bytes = 0, kv_bytes = 0, total = 0, comm_bytes = 0;
+  for (const auto& op : t.ops) {
+    if (op.kind == OpKind::Gemm) {
+      // FLOPs per format pair, split over the weight's column blocks.
+      for (const auto& [cols, f] : op.weight_parts()) {
+        std::string cls = format_class(f.elem) + "w/" + format_class(op.a.elem) + "a";
+        flops[cls] = flops.value(cls, 0.0) +
+                     op.flops() * static_cast<double>(cols) / static_cast<double>(op.n);
+      }
+    } else if (op.kind == OpKind::Collective) {
+      comm_bytes += op.collective_bytes();
+      continue;
+    } else {
+      std::string cls =
+          op.kind == OpKind::Attention ? "attention/" + format_class(op.w.elem) + "kv" : "vector";
+      flops[cls] = flops.value(cls, 0.0) + op.flops();
+    }
+    weight_bytes += op.weight_bytes();
+    kv_bytes += op.kv_bytes_read();
+    total += op.flops();
+  }
+  return {{"ops", t.ops.size()},       {"flops", total},
+          {"flops_by_format", flops},  {"weight_bytes_read", weight_bytes},
+          {"kv_bytes_read", kv_bytes}, {"collective_bytes", comm_bytes}};
+}
+
+}  // namespace bc
