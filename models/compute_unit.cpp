@@ -6,22 +6,6 @@ namespace bc {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-void check_component(const ComponentLibrary& lib, Params& p, const std::string& key,
-                     const std::string& component, const std::vector<std::string>& actions,
-                     const std::string& actions_key) {
-  if (!lib.has(component)) {
-    std::string near = nearest(component, lib.names());
-    p.error(key, "component \"" + component + "\" is not in the library " + lib.path(),
-            near.empty() ? "" : "did you mean \"" + near + "\"?");
-    return;
-  }
-  for (const auto& a : actions)
-    if (!lib.get(component).actions.count(a))
-      p.error(actions_key,
-              "library component \"" + component + "\" has no energy for action \"" + a + "\"",
-              "add it to " + lib.path() + " or drop the class");
-}
-
 bool ComputeUnit::can_matmul(const Format&, const Format&, std::string* why) const {
   if (why) *why = "a " + type() + " unit does not execute matrix multiplications";
   return false;
@@ -65,6 +49,19 @@ std::map<std::string, UnitFactory>& registry() {
 }  // namespace
 
 bool UnitRegistry::add(const std::string& type, UnitFactory f) {
+  // The config loader reads a unit through this: the unit object is built, asked
+  // what the config's cross-checks need, and dropped once the library is checked.
+  UnitTypes::add(type, [f](const std::string& name, Params& p) {
+    std::shared_ptr<ComputeUnit> u = f(p);
+    u->name_ = name;
+    UnitCheck c;
+    c.resolved = u->resolved();
+    c.vector = u->can_vector(fp32(), nullptr);
+    c.fallback = u->fallback_unit();
+    if (u->has_precompute()) c.precompute = u->precompute_unit();
+    c.check_library = [u](const ComponentLibrary& lib, Params& at) { u->check_library(lib, at); };
+    return c;
+  });
   registry()[type] = std::move(f);
   return true;
 }
@@ -76,6 +73,25 @@ std::unique_ptr<ComputeUnit> UnitRegistry::create(const std::string& type, const
   auto u = it->second(p);
   u->name_ = name;
   return u;
+}
+
+Units build_units(const std::vector<UnitDesc>& descs) {
+  Units units;
+  for (const auto& d : descs) {
+    DiagnosticSink sink;
+    std::unique_ptr<ComputeUnit> u;
+    {
+      Params p(d.node.get(), d.path, &sink);
+      p.raw("type");  // read by the loader, which picked the type by it
+      u = UnitRegistry::create(d.type, d.name, p);
+    }  // p reports keys nobody read: none, the loader read the same node
+    // The loader checked this node, so a problem here is a bug, reported as the
+    // input error it would have been.
+    sink.throw_if_any();
+    if (!u) throw std::logic_error("unit type \"" + d.type + "\" is not registered");
+    units.push_back(std::move(u));
+  }
+  return units;
 }
 
 std::vector<std::string> UnitRegistry::types() {

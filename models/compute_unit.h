@@ -16,6 +16,7 @@
 #include "sim/config/component_library.h"
 #include "sim/config/format.h"
 #include "sim/config/params.h"
+#include "sim/config/unit_desc.h"
 
 namespace bc {
 
@@ -133,7 +134,9 @@ class ComputeUnit {
 
 using UnitFactory = std::function<std::unique_ptr<ComputeUnit>(Params&)>;
 
-// Self-registering factory: each unit file registers its type string.
+// Self-registering factory: each unit file registers its type string. add()
+// also registers how the config checks a unit of the type (UnitTypes), so one
+// BC_REGISTER_UNIT line makes a type both checkable at load time and buildable.
 class UnitRegistry {
  public:
   static bool add(const std::string& type, UnitFactory f);
@@ -148,12 +151,13 @@ class UnitRegistry {
       ::bc::UnitRegistry::add(TYPE, [](::bc::Params& p) { return std::make_unique<CLASS>(p); }); \
   }
 
-int64_t ceil_div(int64_t a, int64_t b);
+// The compute units of one core, in config order (a Program's compute steps
+// index them), built by the registry from the config's descriptions. The config
+// holds descriptions only, so that it does not depend on the units; whoever
+// needs unit objects (the mapper, the engine, energy and area) builds them.
+using Units = std::vector<std::shared_ptr<const ComputeUnit>>;
+Units build_units(const std::vector<UnitDesc>& descs);
 
-// Reports, against config key `key`, a library component that is missing or
-// lacks one of `actions`.
-void check_component(const ComponentLibrary& lib, Params& p, const std::string& key,
-                     const std::string& component, const std::vector<std::string>& actions,
-                     const std::string& actions_key);
+int64_t ceil_div(int64_t a, int64_t b);
 
 }  // namespace bc

@@ -12,6 +12,7 @@
 #include "sim/engine/engine.h"
 #include "sim/mapping/mapper.h"
 #include "sim/mapping/system.h"
+#include "sim/report/derived.h"
 #include "sim/report/report.h"
 #include "workloads/generator.h"
 

@@ -105,4 +105,20 @@ double ComponentLibrary::leakage(const LibComponent& c, double node_m) const {
   return c.scales ? c.leakage_w.value * energy_factor(c.node_m, node_m) : c.leakage_w.value;
 }
 
+void check_component(const ComponentLibrary& lib, Params& p, const std::string& key,
+                     const std::string& component, const std::vector<std::string>& actions,
+                     const std::string& actions_key) {
+  if (!lib.has(component)) {
+    std::string near = nearest(component, lib.names());
+    p.error(key, "component \"" + component + "\" is not in the library " + lib.path(),
+            near.empty() ? "" : "did you mean \"" + near + "\"?");
+    return;
+  }
+  for (const auto& a : actions)
+    if (!lib.get(component).actions.count(a))
+      p.error(actions_key,
+              "library component \"" + component + "\" has no energy for action \"" + a + "\"",
+              "add it to " + lib.path() + " or drop the class");
+}
+
 }  // namespace bc

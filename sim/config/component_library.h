@@ -63,4 +63,10 @@ class ComponentLibrary {
   std::map<std::string, LibComponent> comps_;
 };
 
+// Reports, against config key `key`, a library component that is missing or
+// lacks one of `actions`.
+void check_component(const ComponentLibrary& lib, Params& p, const std::string& key,
+                     const std::string& component, const std::vector<std::string>& actions,
+                     const std::string& actions_key);
+
 }  // namespace bc

@@ -182,7 +182,9 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
   DiagnosticSink sink;
   std::string lib_path =
       resolve_path(root.get("library"), project_root() + "/configs/components/library.yaml");
-  std::vector<std::pair<std::string, std::shared_ptr<Params>>> unit_params;  // for library checks
+  // Per unit of hw.units, what reading it told us, and its parameters (where the
+  // cross-unit and library checks below report).
+  std::vector<std::pair<UnitCheck, std::shared_ptr<Params>>> checked;
   {
     Params top(&root, "", &sink, docs);
     hw.name = top.text("name", fs::path(path).stem().string(), "config name shown in reports");
@@ -241,15 +243,18 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
         std::string doc_key =
             "<" + (raw && raw->is_scalar() ? raw->scalar : std::string("unit")) + ">";
         auto up = std::make_shared<Params>(units.map(name, "a compute unit", true, doc_key));
-        std::string type = up->choice("type", std::nullopt, UnitRegistry::types(), "unit type");
+        std::string type = up->choice("type", std::nullopt, UnitTypes::names(), "unit type");
         // An unknown type was reported; reading its keys as another type would only add noise.
         bool known = raw && raw->is_scalar() && raw->scalar == type;
-        auto u = known ? UnitRegistry::create(type, name, *up) : nullptr;
+        const UnitChecker* read = known ? UnitTypes::find(type) : nullptr;
+        UnitCheck c;
+        if (read) c = (*read)(name, *up);
         if (!known) up->entry_names();
         up->finish();
-        if (u) {
-          hw.units.push_back(std::move(u));
-          unit_params.emplace_back(name, up);  // kept aligned with hw.units
+        if (read) {
+          hw.units.push_back(
+              {type, name, up->path(), std::make_shared<const CNode>(*units.raw(name))});
+          checked.emplace_back(std::move(c), up);  // kept aligned with hw.units
         }
       }
       if (units.present() && units.entry_names().empty())
@@ -279,19 +284,19 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
     for (size_t i = 0; i < hw.units.size(); ++i) {
       auto check = [&](const std::string& key, const std::string& name) {
         if (name.empty() || name == "dedicated") return;
-        for (const auto& u : hw.units)
-          if (u->name() == name && u->can_vector(fp32(), nullptr)) return;
+        for (size_t j = 0; j < hw.units.size(); ++j)
+          if (hw.units[j].name == name && checked[j].first.vector) return;
         std::vector<std::string> vec;
-        for (const auto& u : hw.units)
-          if (u->can_vector(fp32(), nullptr)) vec.push_back(u->name());
+        for (size_t j = 0; j < hw.units.size(); ++j)
+          if (checked[j].first.vector) vec.push_back(hw.units[j].name);
         std::string list;
         for (const auto& v : vec) list += (list.empty() ? "" : ", ") + v;
-        unit_params[i].second->error(
+        checked[i].second->error(
             key, "\"" + name + "\" is not a vector unit of this core",
             list.empty() ? "add a vector_unit to core.units" : "vector units: " + list);
       };
-      check("fallback", hw.units[i]->fallback_unit());
-      if (hw.units[i]->has_precompute()) check("precompute", hw.units[i]->precompute_unit());
+      check("fallback", checked[i].first.fallback);
+      check("precompute", checked[i].first.precompute);
     }
     top.finish();
     sink.throw_if_any();  // the library check below needs the values above
@@ -303,8 +308,7 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
                             " is outside the scaling table (" +
                             format_quantity(lib.min_node(), Dim::Length) + " to " +
                             format_quantity(lib.max_node(), Dim::Length) + ") of " + lib.path());
-    for (size_t i = 0; i < hw.units.size(); ++i)
-      hw.units[i]->check_library(lib, *unit_params[i].second);
+    for (auto& [c, params] : checked) c.check_library(lib, *params);
     // Library components named by the config: reported at the key that names them.
     auto need = [&](const std::string& comp, const std::string& section, const std::string& key,
                     const std::vector<std::string>& acts) {
@@ -339,7 +343,7 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
   sink.throw_if_any();
 
   nlohmann::json units = nlohmann::json::object();
-  for (const auto& u : hw.units) units[u->name()] = u->resolved();
+  for (size_t i = 0; i < hw.units.size(); ++i) units[hw.units[i].name] = checked[i].first.resolved;
   auto chan = [](const ChannelsConfig& c) {
     return nlohmann::json{{"component", c.component},     {"channels", c.channels},
                           {"bandwidth_Bps", c.bandwidth}, {"efficiency", c.efficiency},
@@ -405,37 +409,6 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
   }
   if (hw.ddr.present) hw.resolved_tree["memory"]["ddr"] = chan(hw.ddr);
   return hw;
-}
-
-nlohmann::json derived_values(const HwConfig& hw) {
-  nlohmann::json d;
-  double cores = static_cast<double>(hw.cores());
-  nlohmann::json peaks = nlohmann::json::object();
-  nlohmann::json ridge = nlohmann::json::object();
-  for (const auto& u : hw.units) {
-    for (const auto& cls : u->formats()) {
-      const Format& f = format(cls);
-      double ops = 2 * u->peak_macs_per_cycle(f, f) * hw.freq_hz * cores;  // 1 MAC = 2 ops
-      if (ops == 0) ops = u->peak_vector_ops_per_cycle(f) * hw.freq_hz * cores;
-      std::string key = u->name() + "." + cls;
-      peaks[key] = ops;
-      ridge[key] = ops / (hw.dram.present ? hw.dram.bandwidth : hw.shared_sram.bandwidth);
-    }
-  }
-  d["peak_ops_per_s"] = peaks;
-  d["ridge_point_ops_per_byte"] = ridge;
-  d["cores"] = hw.cores();
-  d["local_sram_total_bytes"] = hw.sram.size_bytes * cores;
-  d["local_sram_bandwidth_Bps_per_core"] =
-      hw.sram.banks * hw.sram.ports * hw.sram.bank_width_bytes * hw.freq_hz;
-  d["shared_sram_bytes"] = hw.shared_sram.present ? hw.shared_sram.capacity : 0.0;
-  d["onchip_sram_total_bytes"] =
-      hw.sram.size_bytes * cores + (hw.shared_sram.present ? hw.shared_sram.capacity : 0.0);
-  d["dram_bandwidth_Bps"] = hw.dram.bandwidth;
-  d["dram_capacity_bytes"] = hw.dram.capacity;
-  d["noc_bisection_bandwidth_Bps"] =
-      hw.noc_link_bandwidth * 2.0 * static_cast<double>(std::min(hw.mesh_x, hw.mesh_y));
-  return d;
 }
 
 }  // namespace bc

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "models/compute_unit.h"
 #include "sim/config/component_library.h"
+#include "sim/config/unit_desc.h"
 
 namespace bc {
 
@@ -72,7 +72,9 @@ struct HwConfig {
   int64_t mesh_x = 1, mesh_y = 1;  // cores sit one per mesh node
   SramConfig sram;
   double dma_bandwidth = 0;  // bytes/s per core
-  std::vector<std::shared_ptr<const ComputeUnit>> units;
+  // The compute units, described (checked at load); build_units
+  // (models/compute_unit.h) makes the objects.
+  std::vector<UnitDesc> units;
   double noc_link_bandwidth = 0;  // bytes/s per direction per link
   int64_t noc_hop_cycles = 1;
   std::string noc_router, noc_hop;  // library components (area, energy per byte-hop)
@@ -92,7 +94,7 @@ struct HwConfig {
   double launch_gap_s = 0;
   // kernel: each op uses the whole chip and writes its output to global memory;
   // dataflow: a decoder layer's ops run at once on disjoint core groups and
-  // stream token rows to each other through SRAM (see sim/mapper.h).
+  // stream token rows to each other through SRAM (see sim/mapping/mapper.h).
   std::string execution = "kernel";
   SourceLoc loc_execution;       // where it was set, for the mapper's errors
   nlohmann::json resolved_tree;  // resolved values as written in reports
@@ -105,10 +107,6 @@ struct HwConfig {
 // everything and loads the component library it names. Throws InputError.
 HwConfig load_hw_config(const std::string& path, const std::vector<std::string>& sets = {},
                         std::vector<ParamDoc>* docs = nullptr);
-
-// Derived values for `explain`: peak ops/s per format, SRAM totals, bandwidth,
-// ridge points.
-nlohmann::json derived_values(const HwConfig& hw);
 
 // Where the project's own files are (configs/, workloads/): the source tree the
 // binary was built from.

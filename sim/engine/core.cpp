@@ -24,7 +24,7 @@ ChipContext::ChipContext(const HwConfig& h, const Program& p)
     dma.emplace_back(h.dma_bandwidth);
   }
   num_actions = kFixedActions;
-  for (const auto& u : h.units) {
+  for (const auto& u : build_units(h.units)) {
     unit_action_base.push_back(num_actions);
     num_actions += static_cast<int>(u->actions().size());
   }

@@ -1,6 +1,6 @@
 // Runs a Program on the SystemC model of a chip. SystemC elaborates once per
 // process: call simulate() at most once per process (sweeps and tests that need
-// several runs use a child process each, see sim/isolate.h).
+// several runs use a child process each, see sim/cli/isolate.h).
 #pragma once
 
 #include <cstdint>

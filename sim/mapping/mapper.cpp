@@ -15,9 +15,9 @@ namespace bc {
 namespace {
 
 struct CostCache {
-  CostCache(Program& p, const HwConfig& h) : prog(p), hw(h) {}
+  CostCache(Program& p, const Units& u) : prog(p), units(u) {}
   Program& prog;
-  const HwConfig& hw;
+  const Units& units;
   std::map<std::tuple<int, int64_t, int64_t, int64_t, std::string, std::string, bool>, uint32_t>
       matmul;
   std::map<std::tuple<int, int64_t, double, double, double, std::string>, uint32_t> vec;
@@ -32,14 +32,14 @@ struct CostCache {
     auto key = std::make_tuple(unit, t.m, t.n, t.k, t.a.name, t.w.name, t.w_2_4);
     auto it = matmul.find(key);
     if (it != matmul.end()) return it->second;
-    return matmul[key] = add(unit, hw.units[unit]->matmul(t));
+    return matmul[key] = add(unit, units[unit]->matmul(t));
   }
   uint32_t vector(int unit, const VectorTile& t) {
     auto key = std::make_tuple(unit, t.elements, t.ops_per_element, t.read_bytes_per_element,
                                t.write_bytes_per_element, t.fmt.name);
     auto it = vec.find(key);
     if (it != vec.end()) return it->second;
-    return vec[key] = add(unit, hw.units[unit]->vector(t));
+    return vec[key] = add(unit, units[unit]->vector(t));
   }
   // Element-wise work in fp32 (the vector unit's default arithmetic).
   uint32_t vector(int unit, int64_t elements, double ops, double rd, double wr) {
@@ -56,7 +56,7 @@ struct CostCache {
     auto key = std::make_tuple(unit, m, k, a.name);
     auto it = pre.find(key);
     if (it != pre.end()) return it->second;
-    return pre[key] = add(unit, hw.units[unit]->precompute_cost(m, k, a));
+    return pre[key] = add(unit, units[unit]->precompute_cost(m, k, a));
   }
 };
 
@@ -75,25 +75,25 @@ struct UnitChoice {
   bool convert_a = false, convert_w = false;
 };
 
-int unit_index(const HwConfig& hw, const std::string& name) {
-  for (size_t i = 0; i < hw.units.size(); ++i)
-    if (hw.units[i]->name() == name) return static_cast<int>(i);
+int unit_index(const Units& units, const std::string& name) {
+  for (size_t i = 0; i < units.size(); ++i)
+    if (units[i]->name() == name) return static_cast<int>(i);
   return -1;
 }
 
-UnitChoice pick_matmul_unit(const HwConfig& hw, const Op& op, const Format& a, const Format& w) {
+UnitChoice pick_matmul_unit(const Units& units, const Op& op, const Format& a, const Format& w) {
   std::string reasons;
-  for (size_t i = 0; i < hw.units.size(); ++i) {
+  for (size_t i = 0; i < units.size(); ++i) {
     std::string why;
-    if (hw.units[i]->can_matmul(a, w, &why)) return {static_cast<int>(i), a, w};
-    reasons += (reasons.empty() ? "" : "; ") + hw.units[i]->name() + ": " + why;
+    if (units[i]->can_matmul(a, w, &why)) return {static_cast<int>(i), a, w};
+    reasons += (reasons.empty() ? "" : "; ") + units[i]->name() + ": " + why;
   }
   // A unit with a fallback: its vector unit converts the operand(s) it cannot take.
-  for (size_t i = 0; i < hw.units.size(); ++i) {
-    const ComputeUnit& u = *hw.units[i];
+  for (size_t i = 0; i < units.size(); ++i) {
+    const ComputeUnit& u = *units[i];
     if (u.fallback_unit().empty()) continue;
     auto ff = u.fallback_formats();  // {activation target, weight target}
-    int v = unit_index(hw, u.fallback_unit());
+    int v = unit_index(units, u.fallback_unit());
     for (auto [ca, cw] : {std::pair{false, true}, std::pair{true, false}, std::pair{true, true}}) {
       Format a2 = ca ? ff[0] : a, w2 = cw ? ff[1] : w;
       if (u.can_matmul(a2, w2, nullptr)) return {static_cast<int>(i), a2, w2, v, ca, cw};
@@ -106,12 +106,12 @@ UnitChoice pick_matmul_unit(const HwConfig& hw, const Op& op, const Format& a, c
        "recipe");
 }
 
-int pick_vector_unit(const HwConfig& hw, const Op& op) {
+int pick_vector_unit(const Units& units, const Op& op) {
   std::string reasons;
-  for (size_t i = 0; i < hw.units.size(); ++i) {
+  for (size_t i = 0; i < units.size(); ++i) {
     std::string why;
-    if (hw.units[i]->can_vector(fp32(), &why)) return static_cast<int>(i);
-    reasons += (reasons.empty() ? "" : "; ") + hw.units[i]->name() + ": " + why;
+    if (units[i]->can_vector(fp32(), &why)) return static_cast<int>(i);
+    reasons += (reasons.empty() ? "" : "; ") + units[i]->name() + ": " + why;
   }
   fail(op, "no unit of the core executes fp32 element-wise work (" + reasons + ")",
        "add a vector_unit to core.units");
@@ -262,8 +262,9 @@ class Mapper {
   Mapper(const Trace& t, const HwConfig& hw)
       : t_(t),
         hw_(hw),
+        units_(build_units(hw.units)),
         home_(hw.dram.present ? kDram : kShared),
-        cache_(prog_, hw),
+        cache_(prog_, units_),
         model_(hw),
         P_(hw.cores()) {
     prog_.cores.resize(hw.cores());
@@ -476,14 +477,14 @@ class Mapper {
         if (op.kind == OpKind::Elementwise) {
           const ElementwiseFn* fn = find_elementwise_fn(op.fn);
           compute = static_cast<double>(op.elements) * fn->ops_per_element /
-                    hw_.units[pick_vector_unit(hw_, op)]->peak_vector_ops_per_cycle(fp32());
+                    units_[pick_vector_unit(units_, op)]->peak_vector_ops_per_cycle(fp32());
           bytes = static_cast<double>(op.elements) *
                   (fn->inputs * op.a.bits_per_element() + op.o.bits_per_element()) / 8;
         } else {
           const UnitChoice uc = pick_matmul_unit(
-              hw_, op, op.a.elem,
+              units_, op, op.a.elem,
               op.kind == OpKind::Gemm ? op.weight_parts().front().second.elem : op.w.elem);
-          compute = op.flops() / 2 / hw_.units[uc.unit]->peak_macs_per_cycle(uc.a, uc.w);
+          compute = op.flops() / 2 / units_[uc.unit]->peak_macs_per_cycle(uc.a, uc.w);
           bytes = op.kind == OpKind::Gemm ? op.weight_bytes() : op.kv_bytes_read();
         }
         need.push_back(std::max(compute, bytes / dma));
@@ -592,8 +593,9 @@ class Mapper {
     for (size_t i = 0; i < t_.ops.size(); ++i) {
       const Op& op = t_.ops[i];
       if (op.kind != OpKind::Gemm || op.deps.empty()) continue;
-      UnitChoice uc = pick_matmul_unit(hw_, op, op.a.elem, op.weight_parts().front().second.elem);
-      const ComputeUnit& u = *hw_.units[uc.unit];
+      UnitChoice uc =
+          pick_matmul_unit(units_, op, op.a.elem, op.weight_parts().front().second.elem);
+      const ComputeUnit& u = *units_[uc.unit];
       if (!u.has_precompute()) continue;
       lut_gemm_[i] = {uc.unit, uc.a};
       if (!u.precompute_fused() || uc.convert_a) continue;
@@ -630,8 +632,8 @@ class Mapper {
       g.a = op.a.elem, g.w = wf.elem;
       g.w_2_4 = op.sparsity == "2:4";
       g.w_group = wf.group_size;
-      g.uc = pick_matmul_unit(hw_, op, g.a, g.w);
-      const ComputeUnit& unit = *hw_.units[g.uc.unit];
+      g.uc = pick_matmul_unit(units_, op, g.a, g.w);
+      const ComputeUnit& unit = *units_[g.uc.unit];
       g.ba = op.a.bits_per_element() / 8;
       g.bw = op.density * (wf.bits_per_element() + op.sparsity_index_bits()) / 8;
       g.bo = op.o.bits_per_element() / 8;
@@ -660,14 +662,14 @@ class Mapper {
             : g.w_level == kShared ? ", weights in shared SRAM"
                                    : "");
       if (g.uc.convert_a || g.uc.convert_w)
-        m << ", " << hw_.units[g.uc.convert_unit]->name() << " converts "
+        m << ", " << units_[g.uc.convert_unit]->name() << " converts "
           << (g.uc.convert_a ? g.a.name + "->" + g.uc.a.name : "")
           << (g.uc.convert_a && g.uc.convert_w ? ", " : "")
           << (g.uc.convert_w ? g.w.name + "->" + g.uc.w.name : "");
       mapping += m.str();
       for (int u : {g.uc.unit, g.pre_unit, g.uc.convert_unit})
-        if (u >= 0 && units.find(hw_.units[u]->name()) == std::string::npos)
-          units += (units.empty() ? "" : "+") + hw_.units[u]->name();
+        if (u >= 0 && units.find(units_[u]->name()) == std::string::npos)
+          units += (units.empty() ? "" : "+") + units_[u]->name();
     }
     for (size_t c = 0; c < per_core.size(); ++c)
       if (!per_core[c].tiles.empty()) {
@@ -692,7 +694,7 @@ class Mapper {
         (static_cast<int>(in) * 8 + static_cast<int>(out)) * 2 + (stream_ ? 1 : 0), u, P_);
     auto hit = gemm_cache_.find(key);
     if (hit != gemm_cache_.end()) return hit->second;
-    const ComputeUnit& unit = *hw_.units[u];
+    const ComputeUnit& unit = *units_[u];
     TileAlign al = unit.align(g.uc.a, g.uc.w);
     const int64_t P = P_;
     GemmChoice best;
@@ -815,22 +817,22 @@ class Mapper {
   uint32_t precompute(const GemmShape& g, int64_t tm, int64_t tk) {
     const int u = g.uc.unit;
     if (g.pre_unit == u) return cache_.precompute(u, tm, tk, g.uc.a);
-    VectorTile v = hw_.units[u]->precompute_work(tm, tk, g.uc.a);
-    if (!hw_.units[g.pre_unit]->can_vector(v.fmt, nullptr)) v.fmt = fp32();
+    VectorTile v = units_[u]->precompute_work(tm, tk, g.uc.a);
+    if (!units_[g.pre_unit]->can_vector(v.fmt, nullptr)) v.fmt = fp32();
     return cache_.vector(g.pre_unit, v);
   }
 
   void map_attention(const Op& op, size_t idx, Level in) {
-    const UnitChoice uc = pick_matmul_unit(hw_, op, op.a.elem, op.w.elem);
+    const UnitChoice uc = pick_matmul_unit(units_, op, op.a.elem, op.w.elem);
     const int mu = uc.unit;
-    int vu = pick_vector_unit(hw_, op);
-    const ComputeUnit& unit = *hw_.units[mu];
+    int vu = pick_vector_unit(units_, op);
+    const ComputeUnit& unit = *units_[mu];
     TileAlign al = unit.align(uc.a, uc.w);
     const double acc = unit.accumulator_bytes();  // scores and the output accumulator
     // A LUT unit needs tables of Q (once per work item) and of P (per KV block).
     const int pre = !unit.has_precompute()           ? -1
                     : unit.precompute_unit().empty() ? mu
-                                                     : unit_index(hw_, unit.precompute_unit());
+                                                     : unit_index(units_, unit.precompute_unit());
     Level out = prog_.ops[idx].out_level;
     const int64_t P = P_;
     const int64_t G = op.heads / op.kv_heads, d = op.head_dim;
@@ -985,7 +987,7 @@ class Mapper {
     std::ostringstream m;
     m << items.size() << " work items (batch x kv_heads x " << q_blocks << " query blocks x "
       << kv_split << " context splits), " << G * bq << " query rows, KV block " << bk;
-    prog_.ops[idx].units = unit.name() + "+" + hw_.units[vu]->name();
+    prog_.ops[idx].units = unit.name() + "+" + units_[vu]->name();
     prog_.ops[idx].mapping = m.str();
   }
 
@@ -1057,9 +1059,9 @@ class Mapper {
   // over A (m x k activations) on the table builder, writing tables.
   int map_table_precompute(const Op& gemm, const std::vector<int>& deps, Level in) {
     const TableBuild& tb = lut_gemm_.at(cur_);
-    const ComputeUnit& lut = *hw_.units[tb.lut_unit];
+    const ComputeUnit& lut = *units_[tb.lut_unit];
     int builder =
-        lut.precompute_unit().empty() ? tb.lut_unit : unit_index(hw_, lut.precompute_unit());
+        lut.precompute_unit().empty() ? tb.lut_unit : unit_index(units_, lut.precompute_unit());
     Op tables;
     tables.name = gemm.name + ".tables";
     tables.kind = OpKind::Elementwise;
@@ -1098,7 +1100,7 @@ class Mapper {
       t.steps[0] = {static_cast<uint16_t>(builder), precompute(g, 1, n), kStepPrecompute};
       return t;
     });
-    prog_.ops[idx].units = hw_.units[builder]->name();
+    prog_.ops[idx].units = units_[builder]->name();
     prog_.ops[idx].mapping = "LUT table precompute for " + gemm.name + " (unfused), split over " +
                              std::to_string(core) + " cores";
     estimate_emitted(idx);
@@ -1106,7 +1108,7 @@ class Mapper {
   }
 
   void map_elementwise(const Op& op, size_t idx, Level in) {
-    int vu = pick_vector_unit(hw_, op);
+    int vu = pick_vector_unit(units_, op);
     const ElementwiseFn* fn = find_elementwise_fn(op.fn);
     Level out = prog_.ops[idx].out_level;
     const int64_t P = P_;
@@ -1115,12 +1117,12 @@ class Mapper {
     // them instead of its plain output.
     auto fused = fused_producer_.find(cur_);
     const ComputeUnit* lut =
-        fused == fused_producer_.end() ? nullptr : hw_.units[fused->second.lut_unit].get();
+        fused == fused_producer_.end() ? nullptr : units_[fused->second.lut_unit].get();
     int builder = -1;
     if (lut) {
       bo = lut->table_bytes_per_activation(fused->second.a);
       builder = lut->precompute_unit().empty() ? fused->second.lut_unit
-                                               : unit_index(hw_, lut->precompute_unit());
+                                               : unit_index(units_, lut->precompute_unit());
     }
     double per_elem = fn->inputs * ba + bo;
     int64_t slice = round_up(ceil_div(op.elements, P), 64);
@@ -1151,18 +1153,19 @@ class Mapper {
     };
     if (!stream_) te = choose_elements_tile(op.elements, slice, te, make);
     int core = split_elements(idx, op.elements, slice, te, make);
-    prog_.ops[idx].units = hw_.units[vu]->name();
+    prog_.ops[idx].units = units_[vu]->name();
     prog_.ops[idx].mapping =
         "split over " + std::to_string(core) + " cores, tile " + std::to_string(te) + " elements";
     if (lut) {
-      if (hw_.units[builder]->name() != prog_.ops[idx].units)
-        prog_.ops[idx].units += "+" + hw_.units[builder]->name();
+      if (units_[builder]->name() != prog_.ops[idx].units)
+        prog_.ops[idx].units += "+" + units_[builder]->name();
       prog_.ops[idx].mapping += ", builds the LUT tables of its consumer (fused precompute)";
     }
   }
 
   const Trace& t_;
   const HwConfig& hw_;
+  const Units units_;  // the core's units, in the config's order (Program steps index them)
   const Level home_;  // global memory: DRAM, or the shared SRAM of an SRAM-only chip
   Program prog_;
   CostCache cache_;

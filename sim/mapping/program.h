@@ -26,7 +26,7 @@ enum StepTag : uint8_t {
 };
 
 struct ComputeStep {
-  uint16_t unit = 0;  // index into HwConfig::units
+  uint16_t unit = 0;  // index into the core's units (HwConfig::units, build_units)
   uint32_t cost = 0;  // index into Program::costs
   uint8_t tag = kStepCompute;
 };
@@ -99,7 +99,7 @@ struct Program {
   // cores[c] in program order; a system program holds the cores of every
   // simulated chip, chip k's at [k x cores per chip, (k + 1) x cores per chip).
   std::vector<std::vector<CoreOp>> cores;
-  int chips = 1;  // simulated chips (one per pipeline stage; see sim/system.h)
+  int chips = 1;  // simulated chips (one per pipeline stage; see sim/mapping/system.h)
   std::vector<TileCost> costs;
   std::vector<uint16_t> cost_unit;  // unit of each cost entry
   std::string weight_placement;     // local_sram | shared_sram | dram

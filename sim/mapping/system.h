@@ -3,7 +3,7 @@
 // remaining chips are data-parallel replicas. Ranks of one stage do identical
 // work, so one chip per stage is simulated (its program is a rank's trace,
 // mapped like any chip's) while the links carry every rank's and replica's
-// traffic (models/chip_links.h), which is where contention between chips
+// traffic (sim/engine/chip_links.h), which is where contention between chips
 // arises.
 //
 // Pipelining: the batch is split into microbatches that flow through the

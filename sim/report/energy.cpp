@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "models/action_ids.h"
+#include "models/compute_unit.h"
 
 namespace bc {
 
@@ -35,7 +36,7 @@ std::vector<ActionEntry> action_catalog(const HwConfig& hw) {
                              ? entry("chip_links", s.global_component, "byte")
                              : ActionEntry{"chip_links", "global_byte", "", 0, "no global links"};
   cat[kGlobalLinkByte].action = "global_byte";
-  for (const auto& u : hw.units) {
+  for (const auto& u : build_units(hw.units)) {
     auto names = u->actions();
     for (size_t a = 0; a < names.size(); ++a) {
       auto src = u->action_source(static_cast<int>(a));
@@ -51,7 +52,7 @@ std::vector<ComponentArea> component_areas(const HwConfig& hw) {
   const ComponentLibrary& lib = *hw.lib;
   const double cores = static_cast<double>(hw.cores());
   std::vector<ComponentArea> out;
-  for (const auto& u : hw.units)
+  for (const auto& u : build_units(hw.units))
     out.push_back({u->name(), cores * u->area_m2(lib, hw.node_m),
                    cores * u->leakage_w(lib, hw.node_m),
                    std::to_string(hw.cores()) + " cores x " + u->type()});

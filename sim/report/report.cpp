@@ -11,6 +11,7 @@
 
 #include "models/action_ids.h"
 #include "sim/mapping/mapper.h"
+#include "sim/report/derived.h"
 #include "sim/report/energy.h"
 
 namespace bc {

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include "models/compute_unit.h"
 #include "sim/config/error.h"
 #include "sim/config/hw_config.h"
 

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "helpers.h"
+#include "sim/report/derived.h"
 
 using namespace bc;
 using namespace bc::test;

@@ -150,7 +150,7 @@ TEST(Simulation, TwoCoresOnOneChannelEachTakeTwiceAsLong) {
       p.cores.resize(2);
       VectorTile vt;
       vt.elements = 1;
-      p.costs.push_back(hw.units[1]->vector(vt));
+      p.costs.push_back(build_units(hw.units)[1]->vector(vt));
       p.cost_unit.push_back(1);
       for (int c = 0; c < (both ? 2 : 1); ++c) {
         OpPlan plan;
