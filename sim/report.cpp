@@ -315,8 +315,11 @@ void add_kernel_comparison(nlohmann::json& r, const nlohmann::json& kernel) {
 
 std::string render_table(const nlohmann::json& r, int top_ops) {
   std::ostringstream os;
-  const auto& w = r["workload"];
-  os << "BitCycle: " << r["model"].value("name", std::string("trace")) << " "
+  // A hand-written trace may have no model or workload section.
+  const nlohmann::json none = nlohmann::json::object();
+  const auto& w = r["workload"].is_object() ? r["workload"] : none;
+  const auto& model = r["model"].is_object() ? r["model"] : none;
+  os << "BitCycle: " << model.value("name", std::string("trace")) << " "
      << w.value("phase", std::string("")) << ", batch " << w.value("batch", 0) << ", context "
      << w.value("context", 0);
   if (w.value("phase", std::string("")) == "prefill") os << ", seq " << w.value("seq", 0);

@@ -121,6 +121,39 @@ TEST(Cli, TraceRoundTrip) {
   EXPECT_DOUBLE_EQ(ja["latency_s"].get<double>(), jb["latency_s"].get<double>());
 }
 
+TEST(Cli, TraceRunReportsWhatTheModelRunReports) {
+  // Issue 9: a trace run dropped the trace's workload, so tokens/s and energy per
+  // token were per one sequence (batch 4 decode: 4x too low and 4x too high), and
+  // the table crashed on the missing model name. The same workload through a
+  // trace file and through --model must give the same report; the table prints.
+  struct Case {
+    std::string workload;
+    double tokens;  // decode: one per sequence; prefill: batch x seq
+  } cases[] = {{"--batch 4 --context 1024", 4}, {"--phase prefill --batch 2 --seq 64", 128}};
+  for (const auto& c : cases) {
+    std::string tr = temp_path("t.json"), rj = temp_path("r.json"), mj = temp_path("m.json");
+    CliRun t = run("trace llama-3.1-8b " + c.workload + " -o '" + tr + "'");
+    ASSERT_EQ(t.code, 0) << t.err;
+    CliRun r = run("run --trace '" + tr + "' --json '" + rj + "'");  // with the table
+    ASSERT_EQ(r.code, 0) << c.workload << "\n" << r.err;
+    EXPECT_NE(r.out.find("BitCycle: llama-3.1-8b"), std::string::npos) << r.out;
+    CliRun m = run("run " + c.workload + " --json '" + mj + "'");
+    ASSERT_EQ(m.code, 0) << m.err;
+    std::ifstream a(rj), b(mj);
+    auto ja = nlohmann::json::parse(a), jb = nlohmann::json::parse(b);
+    EXPECT_EQ(ja["tokens"].get<double>(), c.tokens) << c.workload;
+    for (const char* k :
+         {"latency_s", "step_period_s", "tokens", "tokens_per_s", "tokens_per_s_per_user",
+          "token_latency_s", "energy_j", "energy_per_token_j", "average_power_w"})
+      EXPECT_EQ(ja[k].get<double>(), jb[k].get<double>()) << c.workload << ": " << k;
+    EXPECT_EQ(ja["workload"], jb["workload"]) << c.workload;
+    EXPECT_EQ(ja["model"], jb["model"]) << c.workload;
+    EXPECT_EQ(ja["ops"].size(), jb["ops"].size());
+    // The tables are identical too: same workload line, same figures.
+    EXPECT_EQ(r.out, m.out) << c.workload;
+  }
+}
+
 TEST(Docs, ReadmeListsEveryConfigKey) {
   // Every key a shipped config accepts appears in the README's key reference.
   std::ifstream f(bc::project_root() + "/README.md");
