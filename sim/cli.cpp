@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "sim/engine.h"
@@ -38,7 +39,10 @@ std::string default_hw() { return project_root() + "/configs/hw/default.yaml"; }
 
 struct WorkloadOpts {
   std::string model = "llama-3.1-8b", quant = "w8a8-int", phase = "decode", expert_load;
-  int64_t batch = 1, context = 4096, seq = 2048;
+  int64_t batch = 1, seq = 2048;
+  // Unset: decode attends a 4,096-token KV cache, a prefill starts from an empty
+  // one (a prefix is something the user asks for, never a silent default).
+  std::optional<int64_t> context;
   int64_t tp = 1;  // trace: one tensor-parallel rank's share
   bool no_lm_head = false, no_embedding = false;
 };
@@ -48,8 +52,8 @@ void add_workload_options(po::options_description& d, WorkloadOpts& w) {
                   "quantization recipe: a name in workloads/quant/ or a .yaml path")(
       "phase", po::value(&w.phase)->default_value(w.phase), "decode | prefill")(
       "batch", po::value(&w.batch)->default_value(w.batch), "sequences in the batch")(
-      "context", po::value(&w.context)->default_value(w.context),
-      "decode: tokens in the KV cache; prefill: cached prefix")(
+      "context", po::value<int64_t>()->notifier([&w](int64_t c) { w.context = c; }),
+      "decode: tokens in the KV cache (default 4096); prefill: a cached prefix (default 0)")(
       "seq", po::value(&w.seq)->default_value(w.seq), "prefill: prompt tokens per sequence")(
       "no-lm-head", po::bool_switch(&w.no_lm_head), "leave out the final norm and LM head")(
       "no-embedding", po::bool_switch(&w.no_embedding), "leave out the embedding lookup")(
@@ -70,9 +74,10 @@ Workload load_workload(const WorkloadOpts& o) {
   if (o.phase != "decode" && o.phase != "prefill")
     bad("--phase", "expected decode or prefill, got \"" + o.phase + "\"");
   if (o.batch <= 0) bad("--batch", "must be >= 1, got " + std::to_string(o.batch));
-  if (o.phase == "decode" && o.context <= 0)
-    bad("--context", "decode needs a context >= 1, got " + std::to_string(o.context));
-  if (o.context < 0) bad("--context", "must be >= 0");
+  const int64_t context = o.context.value_or(o.phase == "prefill" ? 0 : 4096);
+  if (o.phase == "decode" && context <= 0)
+    bad("--context", "decode needs a context >= 1, got " + std::to_string(context));
+  if (context < 0) bad("--context", "must be >= 0");
   if (o.phase == "prefill" && o.seq <= 0)
     bad("--seq", "must be >= 1, got " + std::to_string(o.seq));
   ModelDesc m = load_model(o.model);
@@ -99,7 +104,7 @@ Workload load_workload(const WorkloadOpts& o) {
   }
   w.phase = o.phase;
   w.batch = o.batch;
-  w.context = o.context;
+  w.context = context;
   w.seq = o.seq;
   w.lm_head = !o.no_lm_head;
   w.embedding = !o.no_embedding;
@@ -264,8 +269,8 @@ int cmd_trace(int argc, char** argv) {
   const auto& tt = j["totals"];
   auto q = [](double v, Dim d) { return format_quantity(v, d); };
   info << "trace: " << t.model["name"].get<std::string>() << " " << w.phase << ", batch " << w.batch
-       << ", context " << w.context << ", " << w.quant << (out.empty() ? "" : " -> " + out) << " ("
-       << tt["ops"] << " ops)\n";
+       << ", context " << wl.spec.context << ", " << w.quant << (out.empty() ? "" : " -> " + out)
+       << " (" << tt["ops"] << " ops)\n";
   info << "  parameters        " << tt["parameters"].get<double>() << " (active per token "
        << tt["active_parameters"].get<double>() << ")\n";
   info << "  weight bytes      " << q(tt["weight_bytes"].get<double>(), Dim::Bytes)

@@ -154,6 +154,36 @@ TEST(Cli, TraceRunReportsWhatTheModelRunReports) {
   }
 }
 
+TEST(Cli, PrefillStartsFromAnEmptyKvCacheUnlessContextIsGiven) {
+  // Issue 9: --phase prefill silently attended a 4,096-token cached prefix (the
+  // decode default of --context). Llama-3.1-8B, w8a8-int (int8 KV cache), seq
+  // 256: each of the 32 layers reads K and V of kv_len keys for its 8 KV heads of
+  // 128: 2 x 8 x kv_len x 128 x 1 B. Without --context kv_len = 256:
+  // 524,288 B a layer, 16,777,216 B in all.
+  int code = -1;
+  nlohmann::json r = run_json("--phase prefill --seq 256", &code);
+  ASSERT_EQ(code, 0);
+  EXPECT_EQ(r["workload"]["context"].get<int64_t>(), 0);
+  EXPECT_DOUBLE_EQ(r["trace_totals"]["kv_bytes_read"].get<double>(), 16777216.0);
+  // An explicit --context 0 is the same run.
+  nlohmann::json z = run_json("--phase prefill --seq 256 --context 0", &code);
+  ASSERT_EQ(code, 0);
+  EXPECT_EQ(z["latency_s"].get<double>(), r["latency_s"].get<double>());
+  // A prefix given explicitly is attended: kv_len = 4,096 + 256 = 4,352 keys,
+  // 2 x 8 x 4,352 x 128 = 8,912,896 B a layer, 285,212,672 B in all.
+  nlohmann::json p = run_json("--phase prefill --seq 256 --context 4096", &code);
+  ASSERT_EQ(code, 0);
+  EXPECT_EQ(p["workload"]["context"].get<int64_t>(), 4096);
+  EXPECT_DOUBLE_EQ(p["trace_totals"]["kv_bytes_read"].get<double>(), 285212672.0);
+  EXPECT_GT(p["latency_s"].get<double>(), r["latency_s"].get<double>());
+  // Decode keeps its default of 4,096 cached tokens: 2 x 8 x 4,096 x 128 x 32 =
+  // 268,435,456 B.
+  nlohmann::json d = run_json("--phase decode", &code);
+  ASSERT_EQ(code, 0);
+  EXPECT_EQ(d["workload"]["context"].get<int64_t>(), 4096);
+  EXPECT_DOUBLE_EQ(d["trace_totals"]["kv_bytes_read"].get<double>(), 268435456.0);
+}
+
 TEST(Docs, ReadmeListsEveryConfigKey) {
   // Every key a shipped config accepts appears in the README's key reference.
   std::ifstream f(bc::project_root() + "/README.md");
