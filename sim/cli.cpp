@@ -285,7 +285,7 @@ int cmd_trace(int argc, char** argv) {
 }
 
 int cmd_move(int argc, char** argv) {
-  std::string hw_path = default_hw(), from = "ddr", to = "dram", json_path;
+  std::string hw_path = default_hw(), from, to, json_path;
   std::vector<std::string> sets;
   WorkloadOpts w;
   double bytes = 0;
@@ -297,8 +297,9 @@ int cmd_move(int argc, char** argv) {
       "quant", po::value(&w.quant)->default_value(w.quant),
       "its quantization recipe (sets the bytes)")(
       "bytes", po::value(&bytes), "move this many bytes instead of a model's weights")(
-      "from", po::value(&from)->default_value(from), "dram | ddr | shared_sram")(
-      "to", po::value(&to)->default_value(to), "dram | ddr | shared_sram")(
+      "from", po::value(&from),
+      "dram | ddr | shared_sram (default: ddr if the chip has it, else dram)")(
+      "to", po::value(&to), "dram | ddr | shared_sram (default: the chip's fastest other tier)")(
       "set", po::value(&sets)->composing(), "override a config value: KEY.PATH=VALUE (repeatable)")(
       "json", po::value(&json_path), "write the report as JSON");
   po::positional_options_description pos;
@@ -308,32 +309,63 @@ int cmd_move(int argc, char** argv) {
              "usage: bitcycle move [HW.yaml] [--model NAME --quant R | --bytes B] --from L --to L"))
     return 0;
   HwConfig hw = load_hw_config(hw_path, sets);
-  auto level = [&](const std::string& opt, const std::string& v) {
-    Level l = v == "dram" ? kDram : v == "ddr" ? kDdr : v == "shared_sram" ? kShared : kLevels;
-    if (l == kLevels)
-      fail_input(SourceLoc{"<command line>", 0, 0}, opt,
-                 "expected dram, ddr or shared_sram, got \"" + v + "\"");
-    bool present =
-        l == kDram || (l == kDdr && hw.ddr.present) || (l == kShared && hw.shared_sram.present);
-    if (!present)
-      fail_input(SourceLoc{"<command line>", 0, 0}, opt, "this config has no " + v + " level",
-                 "add memory." + v);
-    return l;
+  const SourceLoc cmd{"<command line>", 0, 0};
+  // The chip's tiers, slowest (capacity) first.
+  struct Tier {
+    Level level;
+    const ChannelsConfig* mem;
   };
-  Level lf = level("--from", from), lt = level("--to", to);
-  if (lf == lt)
-    fail_input(SourceLoc{"<command line>", 0, 0}, "--to", "--from and --to are the same level");
+  const Tier all[] = {{kDdr, &hw.ddr}, {kDram, &hw.dram}, {kShared, &hw.shared_sram}};
+  std::vector<Tier> tiers;
+  std::string absent;  // "memory.ddr or memory.shared_sram", for hints
+  for (const Tier& t : all)
+    if (t.mem->present)
+      tiers.push_back(t);
+    else
+      absent += (absent.empty() ? "memory." : " or memory.") + std::string(level_name(t.level));
+  auto tier = [&](const std::string& opt, const std::string& v) {
+    Level l = v == "dram" ? kDram : v == "ddr" ? kDdr : v == "shared_sram" ? kShared : kLevels;
+    if (l == kLevels) fail_input(cmd, opt, "expected dram, ddr or shared_sram, got \"" + v + "\"");
+    for (const Tier& t : tiers)
+      if (t.level == l) return t;
+    fail_input(cmd, opt, "this config has no " + v + " level", "add memory." + v);
+  };
+  // Defaults follow the chip: from its capacity tier (DDR, else DRAM) to its
+  // fastest other tier, so a chip without DDR still has a move to time.
+  if (from.empty()) from = level_name(tiers.front().level);
+  const Tier tf = tier("--from", from);
+  if (to.empty()) {
+    for (const Tier& t : tiers)
+      if (t.level != tf.level) to = level_name(t.level);  // the last one is the fastest
+    if (to.empty())
+      fail_input(cmd, "--to", "this config has no memory tier besides " + from + " to move to",
+                 "add " + absent);
+  }
+  const Tier tt = tier("--to", to);
+  if (tf.level == tt.level) fail_input(cmd, "--to", "--from and --to are the same level");
   Trace t;
   if (!vm.count("bytes")) {
     w.batch = 1;
     t = make_trace(w);
     bytes = t.totals["weight_bytes"].get<double>();
   } else if (bytes <= 0) {
-    fail_input(SourceLoc{"<command line>", 0, 0}, "--bytes", "must be > 0");
+    fail_input(cmd, "--bytes", "must be > 0");
   }
   // On a system every active chip moves its share at once (they are alike, so one
   // is simulated): the time is one chip's, the bandwidth the aggregate.
   const int64_t chips = hw.system.present ? hw.system.active() : 1;
+  const double share = bytes / static_cast<double>(chips);
+  // Both tiers must hold a chip's share: a move that overflows its destination
+  // would report a time for something the chip cannot do.
+  for (const auto& [opt, tr] : {std::pair{"from", tf}, std::pair{"to", tt}}) {
+    if (share <= tr.mem->capacity) continue;
+    const std::string name = level_name(tr.level), per_chip = chips > 1 ? " per chip" : "";
+    fail_input(cmd, std::string("--") + opt,
+               (vm.count(opt) ? name : name + " (the default --" + opt + " of this chip)") +
+                   " holds " + format_quantity(tr.mem->capacity, Dim::Bytes) + per_chip +
+                   ", the move needs " + format_quantity(share, Dim::Bytes) + per_chip,
+               "move fewer --bytes, or choose a larger tier");
+  }
   t.workload = {{"phase", "move"}, {"bytes", bytes}, {"from", from}, {"to", to}};
   if (hw.system.present)
     t.workload["system"] = {{"chips", hw.system.chips},
@@ -344,7 +376,7 @@ int cmd_move(int argc, char** argv) {
                             {"microbatches", 1},
                             {"simulated_steps", 1},
                             {"topology", hw.system.topology}};
-  Program p = map_move(hw, bytes / static_cast<double>(chips), lf, lt);
+  Program p = map_move(hw, share, tf.level, tt.level);
   SimResult s = simulate(hw, p);
   nlohmann::json r = build_report(hw, t, p, s);
   r["bandwidth_Bps"] = bytes / s.latency_s;

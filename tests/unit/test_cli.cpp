@@ -184,6 +184,71 @@ TEST(Cli, PrefillStartsFromAnEmptyKvCacheUnlessContextIsGiven) {
   EXPECT_DOUBLE_EQ(d["trace_totals"]["kv_bytes_read"].get<double>(), 268435456.0);
 }
 
+TEST(Cli, MoveDefaultsFollowTheChipAndCapacityIsChecked) {
+  // Issue 9: `move` defaulted to --from ddr --to dram, which fails on every chip
+  // without DDR, and moved 8.6 GB into a 50 MB L2 without complaint. Defaults now
+  // go from the chip's capacity tier (DDR, else DRAM) to its fastest other tier,
+  // and both tiers must hold the bytes (a system: each chip's share).
+  const std::string hw = bc::project_root() + "/configs/hw/";
+  std::string json = temp_path("move.json");
+  struct Bad {
+    std::string args, err;
+  } bad[] = {
+      // default.yaml has DRAM only: nothing to move to.
+      {"move",
+       "<command line>: error: --to: this config has no memory tier besides dram to move to (add "
+       "memory.ddr or memory.shared_sram)\n"},
+      // groq-tsp.yaml has its shared SRAM only.
+      {"move '" + hw + "groq-tsp.yaml'",
+       "<command line>: error: --to: this config has no memory tier besides shared_sram to move "
+       "to (add memory.ddr or memory.dram)\n"},
+      // h100.yaml: DRAM and a 50 MB L2; 51e6 B = 51 MB do not fit it.
+      {"move '" + hw + "h100.yaml' --to shared_sram --bytes 51e6",
+       "<command line>: error: --to: shared_sram holds 50 MB, the move needs 51 MB (move fewer "
+       "--bytes, or choose a larger tier)\n"},
+      // Eight H100s move 800e6 B: 100 MB a chip, into 50 MB of L2 each.
+      {"move '" + hw + "h100-x8.yaml' --bytes 800e6",
+       "<command line>: error: --to: shared_sram (the default --to of this chip) holds 50 MB per "
+       "chip, the move needs 100 MB per chip (move fewer --bytes, or choose a larger tier)\n"},
+      // The 1 TB source does not fit the 80 GB of HBM.
+      {"move '" + hw + "h100.yaml' --bytes 1e12 --from dram --to shared_sram",
+       "<command line>: error: --from: dram holds 80 GB, the move needs 1 TB (move fewer --bytes, "
+       "or choose a larger tier)\n"},
+  };
+  for (const auto& b : bad) {
+    CliRun r = run(b.args + " --json '" + json + "'");
+    EXPECT_EQ(r.code, 2) << b.args;
+    EXPECT_EQ(r.err, b.err) << b.args;
+    EXPECT_TRUE(r.out.empty()) << b.args;
+    EXPECT_FALSE(std::filesystem::exists(json)) << b.args;
+  }
+  // The default model's weights (8.6 GB) do not fit the default --to of h100.yaml.
+  CliRun l2 = run("move '" + hw + "h100.yaml'");
+  EXPECT_EQ(l2.code, 2);
+  EXPECT_EQ(l2.err.rfind("<command line>: error: --to: shared_sram (the default --to of this "
+                         "chip) holds 50 MB, the move needs 8.",
+                         0),
+            0u)
+      << l2.err;
+  // Defaults that fit: h100.yaml moves 40 MB from DRAM into its L2, at most at
+  // DRAM's 3.35 TB/s: at least 40e6 / 3.35e12 = 11.9 us.
+  CliRun ok = run("move '" + hw + "h100.yaml' --bytes 40e6 --json '" + json + "'");
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  auto j = nlohmann::json::parse(std::ifstream(json));
+  EXPECT_EQ(j["workload"]["from"], "dram");
+  EXPECT_EQ(j["workload"]["to"], "shared_sram");
+  EXPECT_EQ(j["workload"]["bytes"].get<double>(), 40e6);
+  EXPECT_GE(j["latency_s"].get<double>(), 40e6 / 3.35e12);
+  // sn40l.yaml has DDR behind its HBM: the default is DDR to HBM, and 1 GB at the
+  // DDR's 100 GB/s takes at least 10 ms.
+  CliRun sn = run("move '" + hw + "sn40l.yaml' --bytes 1e9 --json '" + json + "'");
+  ASSERT_EQ(sn.code, 0) << sn.err;
+  j = nlohmann::json::parse(std::ifstream(json));
+  EXPECT_EQ(j["workload"]["from"], "ddr");
+  EXPECT_EQ(j["workload"]["to"], "dram");
+  EXPECT_GE(j["latency_s"].get<double>(), 1e9 / 100e9);
+}
+
 TEST(Docs, ReadmeListsEveryConfigKey) {
   // Every key a shipped config accepts appears in the README's key reference.
   std::ifstream f(bc::project_root() + "/README.md");
