@@ -155,6 +155,7 @@ int cmd_run(int argc, char** argv) {
   if (vm.count("trace") && !vm["model"].defaulted())
     fail_input(SourceLoc{"<command line>", 0, 0}, "--trace",
                "give either --model or --trace, not both", "");
+  OutputFile json_out(json_path, "--json"), csv_out(csv_path, "--csv");  // before the work
 
   HwConfig hw = load_hw_config(hw_path, sets);
   auto plan_for = [&](const HwConfig& h) {
@@ -178,8 +179,8 @@ int cmd_run(int argc, char** argv) {
   SimResult sim = simulate(hw, plan.prog);
   nlohmann::json report = build_report(hw, plan.trace, plan.prog, sim);
   if (!kernel.is_null()) add_kernel_comparison(report, kernel);
-  if (!json_path.empty()) write_file_atomic(json_path, report.dump(1) + "\n");
-  if (!csv_path.empty()) write_file_atomic(csv_path, render_csv(report));
+  if (!json_path.empty()) json_out.write(report.dump(1) + "\n");
+  if (!csv_path.empty()) csv_out.write(render_csv(report));
   if (!quiet) std::cout << render_table(report, top);
   return 0;
 }
@@ -199,6 +200,7 @@ int cmd_explain(int argc, char** argv) {
   pos.add("hw", 1);
   po::variables_map vm;
   if (!parse(argc, argv, d, pos, vm, "usage: bitcycle explain [HW.yaml] [options]")) return 0;
+  OutputFile json_out(json_path, "--json");
   std::vector<ParamDoc> docs;
   HwConfig hw = load_hw_config(hw_path, sets, &docs);
   if (keys) {
@@ -207,7 +209,7 @@ int cmd_explain(int argc, char** argv) {
     return 0;
   }
   nlohmann::json out = {{"config", hw.resolved_tree}, {"derived", derived_values(hw)}};
-  if (!json_path.empty()) write_file_atomic(json_path, out.dump(1) + "\n");
+  json_out.write(out.dump(1) + "\n");
   std::cout << "resolved config (" << hw_path << "):\n"
             << hw.resolved_tree.dump(2) << "\n\nderived:\n";
   const auto& dv = out["derived"];
@@ -243,6 +245,7 @@ int cmd_trace(int argc, char** argv) {
   pos.add("model", 1);
   po::variables_map vm;
   if (!parse(argc, argv, d, pos, vm, "usage: bitcycle trace MODEL [options] [-o FILE]")) return 0;
+  OutputFile out_file(out, "--output");
   Workload wl = load_workload(w);
   auto bad = [](const std::string& key, const std::string& msg, const std::string& hint) {
     fail_input(SourceLoc{"<command line>", 0, 0}, key, msg, hint);
@@ -265,7 +268,7 @@ int cmd_trace(int argc, char** argv) {
   if (out.empty())
     std::cout << text;
   else
-    write_file_atomic(out, text);
+    out_file.write(text);
   const auto& tt = j["totals"];
   auto q = [](double v, Dim d) { return format_quantity(v, d); };
   info << "trace: " << t.model["name"].get<std::string>() << " " << w.phase << ", batch " << w.batch
@@ -308,6 +311,7 @@ int cmd_move(int argc, char** argv) {
   if (!parse(argc, argv, d, pos, vm,
              "usage: bitcycle move [HW.yaml] [--model NAME --quant R | --bytes B] --from L --to L"))
     return 0;
+  OutputFile json_out(json_path, "--json");
   HwConfig hw = load_hw_config(hw_path, sets);
   const SourceLoc cmd{"<command line>", 0, 0};
   // The chip's tiers, slowest (capacity) first.
@@ -381,7 +385,7 @@ int cmd_move(int argc, char** argv) {
   nlohmann::json r = build_report(hw, t, p, s);
   r["bandwidth_Bps"] = bytes / s.latency_s;
   r["chips"] = chips;
-  if (!json_path.empty()) write_file_atomic(json_path, r.dump(1) + "\n");
+  json_out.write(r.dump(1) + "\n");
   std::cout << "moved " << format_quantity(bytes, Dim::Bytes) << " from " << from << " to " << to
             << (chips > 1 ? " on " + std::to_string(chips) + " chips" : std::string()) << " in "
             << format_quantity(s.latency_s, Dim::Time) << ": "
@@ -405,8 +409,9 @@ int cmd_validate(int argc, char** argv) {
   if (!parse(argc, argv, d, pos, vm,
              "usage: bitcycle validate REF.csv [--csv FILE] [--max-mape F]"))
     return 0;
+  OutputFile csv_out(csv, "--csv");
   ValidationSummary s = run_validation(ref);
-  if (!csv.empty()) write_file_atomic(csv, validation_csv(s));
+  csv_out.write(validation_csv(s));
   std::cout << validation_table(s);
   if (max_mape >= 0 && s.mape > max_mape) {
     std::cerr << "bitcycle: MAPE " << 100 * s.mape << " % exceeds --max-mape " << 100 * max_mape

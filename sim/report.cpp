@@ -1,8 +1,13 @@
 #include "sim/report.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -476,16 +481,49 @@ std::string render_csv(const nlohmann::json& r) {
   return os.str();
 }
 
-void write_file_atomic(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!f)
-      fail_input(SourceLoc{path, 0, 0}, "", "cannot write file", "check the directory exists");
-    f << text;
-    if (!f) fail_input(SourceLoc{path, 0, 0}, "", "write failed", "");
+OutputFile::OutputFile(std::string path, std::string option)
+    : path_(std::move(path)), option_(std::move(option)) {
+  if (path_.empty()) return;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path_, ec)) fail("it is a directory", 0);
+  tmp_ = path_ + ".tmp.XXXXXX";  // same directory: the rename cannot cross file systems
+  fd_ = mkstemp(tmp_.data());
+  if (fd_ < 0) {
+    const int err = errno;
+    tmp_.clear();
+    fail("cannot create a file in its directory", err);
   }
-  std::filesystem::rename(tmp, path);
+  // mkstemp makes the file private (0600); an output gets the usual umask mode.
+  const mode_t mask = umask(0);
+  umask(mask);
+  fchmod(fd_, 0666 & ~mask);
+}
+
+OutputFile::~OutputFile() {
+  if (fd_ >= 0) close(fd_);
+  if (!tmp_.empty()) unlink(tmp_.c_str());
+}
+
+void OutputFile::write(const std::string& text) {
+  if (path_.empty()) return;
+  for (size_t off = 0; off < text.size();) {
+    const ssize_t n = ::write(fd_, text.data() + off, text.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail("write failed", errno);
+    off += static_cast<size_t>(n);
+  }
+  const int fd = fd_;
+  fd_ = -1;
+  if (close(fd) != 0) fail("write failed", errno);
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) fail("cannot replace it", errno);
+  tmp_.clear();  // it is the output now
+}
+
+void OutputFile::fail(const std::string& what, int err) {
+  fail_input(SourceLoc{"<command line>", 0, 0}, option_,
+             "cannot write \"" + path_ + "\": " + what +
+                 (err ? std::string(": ") + std::strerror(err) : ""),
+             "give a file in a directory that exists and is writable");
 }
 
 }  // namespace bc

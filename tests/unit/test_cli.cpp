@@ -1,7 +1,9 @@
 // The command line as users run it: exit codes, messages, no partial output.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -191,6 +193,7 @@ TEST(Cli, MoveDefaultsFollowTheChipAndCapacityIsChecked) {
   // and both tiers must hold the bytes (a system: each chip's share).
   const std::string hw = bc::project_root() + "/configs/hw/";
   std::string json = temp_path("move.json");
+  std::filesystem::remove(json);  // from an earlier run of this test
   struct Bad {
     std::string args, err;
   } bad[] = {
@@ -247,6 +250,67 @@ TEST(Cli, MoveDefaultsFollowTheChipAndCapacityIsChecked) {
   EXPECT_EQ(j["workload"]["from"], "ddr");
   EXPECT_EQ(j["workload"]["to"], "dram");
   EXPECT_GE(j["latency_s"].get<double>(), 1e9 / 100e9);
+}
+
+TEST(Cli, UnwritableOutputIsReportedBeforeTheWorkAndNothingIsLeftBehind) {
+  // Issue 9: an output path that cannot be written was found only after the
+  // simulation, and its temporary (path.tmp) could survive. Outputs are now
+  // claimed first: a unique temporary in the file's directory, renamed at the end.
+  namespace fs = std::filesystem;
+  const std::string dir = temp_path("outs");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string json = dir + "/r.json", csv = dir + "/r.csv", missing = dir + "/no/r.csv";
+  auto entries = [&] {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename());
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  const std::string no_dir = "cannot create a file in its directory: No such file or directory";
+  struct Bad {
+    std::string args, err;
+  } bad[] = {
+      // The path is checked before the config is even read, let alone mapped: this
+      // SRAM fits no tile, yet the error is the output's.
+      {"run --set core.sram.size=1KiB --json '" + json + "' --csv '" + missing + "'",
+       "<command line>: error: --csv: cannot write \"" + missing + "\": " + no_dir},
+      {"run --json '" + dir + "'",
+       "<command line>: error: --json: cannot write \"" + dir + "\": it is a directory"},
+      {"trace llama-3.1-8b -o '" + missing + "'",
+       "<command line>: error: --output: cannot write \"" + missing + "\": " + no_dir},
+      {"move --json '" + missing + "'",
+       "<command line>: error: --json: cannot write \"" + missing + "\": " + no_dir},
+      {"validate '" + bc::project_root() + "/tests/validation/a100_gemm.csv' --csv '" + missing +
+           "'",
+       "<command line>: error: --csv: cannot write \"" + missing + "\": " + no_dir},
+      {"explain --json '" + missing + "'",
+       "<command line>: error: --json: cannot write \"" + missing + "\": " + no_dir},
+  };
+  for (const auto& b : bad) {
+    CliRun r = run(b.args);
+    EXPECT_EQ(r.code, 2) << b.args;
+    EXPECT_EQ(r.err, b.err + " (give a file in a directory that exists and is writable)\n")
+        << b.args;
+    EXPECT_TRUE(r.out.empty()) << b.args;
+    // No output at all: not the JSON that could be written, no temporary.
+    EXPECT_EQ(entries(), std::vector<std::string>{}) << b.args;
+  }
+  // A run that fails after its outputs were claimed removes their temporaries.
+  CliRun late = run("run --set core.sram.size=1KiB --json '" + json + "' --csv '" + csv + "'");
+  EXPECT_EQ(late.code, 2);
+  EXPECT_NE(late.err.find("no tile fits the core's SRAM"), std::string::npos) << late.err;
+  EXPECT_EQ(entries(), std::vector<std::string>{});
+  // A run that succeeds leaves exactly its outputs, readable as usual (umask 022:
+  // 0644, not the 0600 of a private temporary).
+  umask(022);
+  CliRun ok = run("run -q --context 128 --json '" + json + "' --csv '" + csv + "'");
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(entries(), (std::vector<std::string>{"r.csv", "r.json"}));
+  EXPECT_EQ(fs::status(json).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                fs::perms::others_read);
+  EXPECT_NO_THROW(nlohmann::json::parse(std::ifstream(json)));
 }
 
 TEST(Docs, ReadmeListsEveryConfigKey) {
