@@ -75,10 +75,13 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
   double dynamic = 0;
   for (int a = 0; a < na; ++a) {
     const ActionEntry& e = catalog[a];
+    // An absent component (no DDR, no chip links, no shared SRAM) keeps its
+    // counter slot but has no library entry and nothing to count: it is left
+    // out of the breakdowns rather than listed at 0 J.
+    if (e.library.empty()) continue;
     double ej = totals[a] * e.energy_j;
     dynamic += ej;
     dyn[e.component] += ej;
-    if (totals[a] == 0 && e.library.empty()) continue;
     actions.push_back(json{{"component", e.component},
                            {"action", e.action},
                            {"library", e.library},

@@ -313,6 +313,53 @@ TEST(Cli, UnwritableOutputIsReportedBeforeTheWorkAndNothingIsLeftBehind) {
   EXPECT_NO_THROW(nlohmann::json::parse(std::ifstream(json)));
 }
 
+TEST(Cli, AbsentComponentsAreLeftOutOfTheBreakdowns) {
+  // Issue 9: default.yaml has no DDR, no shared SRAM and one chip, yet its report
+  // listed ddr, shared_sram and chip_links at 0 J. Its components are the two
+  // units (mac, vec), the core SRAM, the NoC and its HBM (dram), nothing else.
+  const std::string json = temp_path("r.json");
+  CliRun r = run("run --context 128 --json '" + json + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(std::ifstream(json));
+  auto keys = [](const nlohmann::json& o) {
+    std::vector<std::string> k;
+    for (auto& [name, v] : o.items()) k.push_back(name);
+    return k;  // nlohmann keeps object keys sorted
+  };
+  const std::vector<std::string> present = {"dram", "mac", "noc", "sram", "vec"};
+  for (const char* b : {"energy_j", "dynamic_energy_j", "leakage_energy_j", "area_mm2"})
+    EXPECT_EQ(keys(j["breakdown"][b]), present) << b;
+  for (const auto& a : j["actions"])
+    EXPECT_NE(std::find(present.begin(), present.end(), a["component"]), present.end())
+        << a["component"];
+  for (const char* absent : {"    ddr ", "    shared_sram ", "    chip_links "})
+    EXPECT_EQ(r.out.find(absent), std::string::npos) << absent << "\n" << r.out;
+  EXPECT_NE(r.out.find("    dram "), std::string::npos) << r.out;
+  // A two-chip system of a chip that has all three tiers: every component is
+  // there, DDR (where the weights go: 4.3 GB a rank do not fit the 4 GB of HBM),
+  // shared SRAM and the chip links (the all-reduces) with energy.
+  const std::string full = write_temp(
+      "full.yaml", small_config() +
+                       "    size: 4 GB\n"
+                       "  ddr: {type: ddr3, channels: 4, bandwidth: 50 GB/s, size: 64 GB}\n"
+                       "  shared_sram: {channels: 4, bandwidth: 1 TB/s, size: 8 MiB}\n"
+                       "system:\n  chips: 2\n  link: {bandwidth: 100 GB/s}\n"
+                       "  parallel: {tensor: 2}\n");
+  CliRun f = run("run '" + full + "' --context 128 --json '" + json + "'");
+  ASSERT_EQ(f.code, 0) << f.err;
+  j = nlohmann::json::parse(std::ifstream(json));
+  EXPECT_EQ(j["weights"]["placement"], "ddr");
+  EXPECT_EQ(keys(j["breakdown"]["energy_j"]),
+            (std::vector<std::string>{"chip_links", "ddr", "dram", "mac", "noc", "shared_sram",
+                                      "sram", "vec"}));
+  EXPECT_EQ(keys(j["breakdown"]["area_mm2"]),
+            (std::vector<std::string>{"ddr", "dram", "mac", "noc", "shared_sram", "sram", "vec"}));
+  for (const char* c : {"ddr", "shared_sram", "chip_links"}) {
+    EXPECT_GT(j["breakdown"]["energy_j"][c].get<double>(), 0) << c;
+    EXPECT_NE(f.out.find(std::string("    ") + c + " "), std::string::npos) << c << "\n" << f.out;
+  }
+}
+
 TEST(Docs, ReadmeListsEveryConfigKey) {
   // Every key a shipped config accepts appears in the README's key reference.
   std::ifstream f(bc::project_root() + "/README.md");
