@@ -328,7 +328,7 @@ std::string render_table(const nlohmann::json& r, int top_ops) {
   const auto& w = r["workload"].is_object() ? r["workload"] : none;
   const auto& model = r["model"].is_object() ? r["model"] : none;
   os << "BitCycle: " << model.value("name", std::string("trace")) << " "
-     << w.value("phase", std::string("")) << ", batch " << w.value("batch", 0) << ", context "
+     << w.value("phase", std::string("decode")) << ", batch " << w.value("batch", 1) << ", context "
      << w.value("context", 0);
   if (w.value("phase", std::string("")) == "prefill") os << ", seq " << w.value("seq", 0);
   os << ", " << w.value("quant", std::string("")) << "\n";

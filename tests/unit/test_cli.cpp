@@ -156,6 +156,31 @@ TEST(Cli, TraceRunReportsWhatTheModelRunReports) {
   }
 }
 
+TEST(Cli, TraceWorkloadIsCheckedAndMayBeLeftOut) {
+  // The trace's workload sets the tokens per step, so its phase, batch and seq
+  // are checked where they are written; a hand-written trace may leave it (and
+  // the model) out: one decode step of one sequence, and the table still prints.
+  const std::string ops =
+      " \"ops\": [{\"kind\": \"elementwise\", \"fn\": \"add\", "
+      "\"elements\": 4096}]\n}\n";
+  const std::string head = "{\n \"schema\": \"bitcycle-trace\",\n \"version\": 1,\n";
+  const std::string bad = write_temp(
+      "bad.json", head + " \"workload\": {\"phase\": \"prefil\", \"batch\": 0},\n" + ops);
+  CliRun b = run("run --trace '" + bad + "'");
+  EXPECT_EQ(b.code, 2);
+  EXPECT_EQ(b.err, bad +
+                       ":4:24: error: workload.phase: unknown value \"prefil\"; expected one of "
+                       "decode|prefill (did you mean \"prefill\"?)\n" +
+                       bad + ":4:43: error: workload.batch: value 0 out of range: must be >= 1\n");
+  EXPECT_TRUE(b.out.empty());
+  const std::string bare = write_temp("bare.json", head + ops);
+  const std::string json = temp_path("bare.r.json");
+  CliRun r = run("run --trace '" + bare + "' --json '" + json + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("BitCycle: trace decode, batch 1,", 0), 0u) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(json))["tokens"].get<double>(), 1);
+}
+
 TEST(Cli, PrefillStartsFromAnEmptyKvCacheUnlessContextIsGiven) {
   // Issue 9: --phase prefill silently attended a 4,096-token cached prefix (the
   // decode default of --context). Llama-3.1-8B, w8a8-int (int8 KV cache), seq
