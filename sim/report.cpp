@@ -13,6 +13,7 @@
 #include <iomanip>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 #include "models/action_ids.h"
 #include "sim/energy.h"
@@ -415,9 +416,16 @@ std::string render_table(const nlohmann::json& r, int top_ops) {
   }
   const auto& u = r["utilization"];
   {
+    // The memory tiers the chip has (an absent one is not shown busy at 0 %).
     std::ostringstream s;
-    s << std::fixed << std::setprecision(1) << 100 * u["dram_busiest_channel"].get<double>()
-      << " % DRAM channel, " << 100 * u["noc_busiest_link"].get<double>() << " % NoC link";
+    s << std::fixed << std::setprecision(1);
+    const auto& parts = r["breakdown"]["area_mm2"];
+    for (auto [tier, key, label] :
+         {std::tuple{"dram", "dram_busiest_channel", "DRAM channel"},
+          {"shared_sram", "shared_sram_busiest_slice", "shared-SRAM slice"},
+          {"ddr", "ddr_busiest_channel", "DDR channel"}})
+      if (parts.contains(tier)) s << 100 * u[key].get<double>() << " % " << label << ", ";
+    s << 100 * u["noc_busiest_link"].get<double>() << " % NoC link";
     row("busiest resources", s.str());
   }
   if (top_ops > 0) {

@@ -360,6 +360,10 @@ TEST(Cli, AbsentComponentsAreLeftOutOfTheBreakdowns) {
   for (const char* absent : {"    ddr ", "    shared_sram ", "    chip_links "})
     EXPECT_EQ(r.out.find(absent), std::string::npos) << absent << "\n" << r.out;
   EXPECT_NE(r.out.find("    dram "), std::string::npos) << r.out;
+  // Nor is an absent tier shown busy at 0 % among the busiest resources.
+  EXPECT_NE(r.out.find("% DRAM channel, "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("shared-SRAM slice"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("DDR channel"), std::string::npos) << r.out;
   // A two-chip system of a chip that has all three tiers: every component is
   // there, DDR (where the weights go: 4.3 GB a rank do not fit the 4 GB of HBM),
   // shared SRAM and the chip links (the all-reduces) with energy.
@@ -383,6 +387,8 @@ TEST(Cli, AbsentComponentsAreLeftOutOfTheBreakdowns) {
     EXPECT_GT(j["breakdown"]["energy_j"][c].get<double>(), 0) << c;
     EXPECT_NE(f.out.find(std::string("    ") + c + " "), std::string::npos) << c << "\n" << f.out;
   }
+  for (const char* busy : {"% DRAM channel, ", "% shared-SRAM slice, ", "% DDR channel, "})
+    EXPECT_NE(f.out.find(busy), std::string::npos) << busy << "\n" << f.out;
 }
 
 TEST(Docs, ReadmeListsEveryConfigKey) {
