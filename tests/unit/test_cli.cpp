@@ -154,6 +154,18 @@ TEST(Cli, TraceRunReportsWhatTheModelRunReports) {
     // The tables are identical too: same workload line, same figures.
     EXPECT_EQ(r.out, m.out) << c.workload;
   }
+  // On a system a trace is one tensor-parallel rank's work: the trace of rank
+  // 1 of 8 on h100-x8.yaml reports what the model run on it reports.
+  const std::string tr = temp_path("tp.json"), rj = temp_path("tp.r.json"),
+                    mj = temp_path("tp.m.json"),
+                    x8 = bc::project_root() + "/configs/hw/h100-x8.yaml";
+  ASSERT_EQ(run("trace llama-3.1-8b --tp 8 --batch 4 --context 1024 -o '" + tr + "'").code, 0);
+  ASSERT_EQ(run("run '" + x8 + "' --trace '" + tr + "' -q --json '" + rj + "'").code, 0);
+  ASSERT_EQ(run("run '" + x8 + "' --batch 4 --context 1024 -q --json '" + mj + "'").code, 0);
+  auto ja = nlohmann::json::parse(std::ifstream(rj)), jb = nlohmann::json::parse(std::ifstream(mj));
+  EXPECT_EQ(ja["tokens"].get<double>(), 4);
+  for (const char* k : {"latency_s", "tokens_per_s", "energy_per_token_j"})
+    EXPECT_EQ(ja[k].get<double>(), jb[k].get<double>()) << "h100-x8: " << k;
 }
 
 TEST(Cli, TraceWorkloadIsCheckedAndMayBeLeftOut) {
