@@ -778,22 +778,20 @@ class Mapper {
                 tile.rows_done =
                     last_part ? static_cast<uint32_t>(m0 + mi * t.tm + (block_done ? tm : 0)) : 0;
               }
-              int s = 0;
               auto convert = [&](int64_t elements, const Format& from, const Format& to) {
                 // Quantize or dequantize: scale and round per element.
-                tile.steps[s++] = {static_cast<uint16_t>(g.uc.convert_unit),
-                                   cache_.vector(g.uc.convert_unit, elements,
-                                                 find_elementwise_fn("quantize")->ops_per_element,
-                                                 from.storage_bits / 8, to.storage_bits / 8),
-                                   kStepConvert};
+                tile.add_step({static_cast<uint16_t>(g.uc.convert_unit),
+                               cache_.vector(g.uc.convert_unit, elements,
+                                             find_elementwise_fn("quantize")->ops_per_element,
+                                             from.storage_bits / 8, to.storage_bits / 8),
+                               kStepConvert});
               };
               if (g.uc.convert_a && a_new) convert(tm * tk, g.a, g.uc.a);
               if (g.uc.convert_w && w_new) convert(tk * tn, g.w, g.uc.w);
               if (g.pre_unit >= 0 && a_new)
-                tile.steps[s++] = {static_cast<uint16_t>(g.pre_unit), precompute(g, tm, tk),
-                                   kStepPrecompute};
-              tile.steps[s++] = {static_cast<uint16_t>(u), cache_.mm(u, g.tile(tm, tn, tk))};
-              tile.nsteps = static_cast<uint8_t>(s);
+                tile.add_step(
+                    {static_cast<uint16_t>(g.pre_unit), precompute(g, tm, tk), kStepPrecompute});
+              tile.add_step({static_cast<uint16_t>(u), cache_.mm(u, g.tile(tm, tn, tk))});
               co.push(tile);
             }
           }
@@ -921,35 +919,33 @@ class Mapper {
         load_shared_panel(t, home_, static_cast<double>(2 * kb * d) * bkv,
                           static_cast<double>(std::min<int64_t>(q_blocks, P)));
         if (k0 == it.keys_begin) t.load_bytes[in] += r * d * ba;  // Q, once
-        int s = 0;
         const bool first = k0 == it.keys_begin;
         if (uc.convert_w)  // the fallback converts the K and V blocks
-          t.steps[s++] = {static_cast<uint16_t>(uc.convert_unit),
-                          cache_.vector(uc.convert_unit, 2 * kb * d,
-                                        find_elementwise_fn("quantize")->ops_per_element,
-                                        op.w.elem.storage_bits / 8, uc.w.storage_bits / 8),
-                          kStepConvert};
+          t.add_step({static_cast<uint16_t>(uc.convert_unit),
+                      cache_.vector(uc.convert_unit, 2 * kb * d,
+                                    find_elementwise_fn("quantize")->ops_per_element,
+                                    op.w.elem.storage_bits / 8, uc.w.storage_bits / 8),
+                      kStepConvert});
         if (uc.convert_a && first)
-          t.steps[s++] = {static_cast<uint16_t>(uc.convert_unit),
-                          cache_.vector(uc.convert_unit, r * d,
-                                        find_elementwise_fn("quantize")->ops_per_element,
-                                        op.a.elem.storage_bits / 8, uc.a.storage_bits / 8),
-                          kStepConvert};
+          t.add_step({static_cast<uint16_t>(uc.convert_unit),
+                      cache_.vector(uc.convert_unit, r * d,
+                                    find_elementwise_fn("quantize")->ops_per_element,
+                                    op.a.elem.storage_bits / 8, uc.a.storage_bits / 8),
+                      kStepConvert});
         GemmShape q_shape;  // for the table precompute of Q and of P
         q_shape.uc = uc;
         q_shape.pre_unit = pre;
         if (pre >= 0 && first)
-          t.steps[s++] = {static_cast<uint16_t>(pre), precompute(q_shape, r, d), kStepPrecompute};
-        t.steps[s++] = {static_cast<uint16_t>(mu),
-                        cache_.mm(mu, MatmulTile{r, kb, d, uc.a, uc.w})};  // S = Q K^T
-        t.steps[s++] = {static_cast<uint16_t>(vu),
-                        cache_.vector(vu, r * kb, find_elementwise_fn("softmax")->ops_per_element,
-                                      acc, ba)};
+          t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, d), kStepPrecompute});
+        t.add_step({static_cast<uint16_t>(mu),
+                    cache_.mm(mu, MatmulTile{r, kb, d, uc.a, uc.w})});  // S = Q K^T
+        t.add_step({static_cast<uint16_t>(vu),
+                    cache_.vector(vu, r * kb, find_elementwise_fn("softmax")->ops_per_element,
+                                  acc, ba)});
         if (pre >= 0)
-          t.steps[s++] = {static_cast<uint16_t>(pre), precompute(q_shape, r, kb), kStepPrecompute};
-        t.steps[s++] = {static_cast<uint16_t>(mu),
-                        cache_.mm(mu, MatmulTile{r, d, kb, uc.a, uc.w})};  // O += P V
-        t.nsteps = static_cast<uint8_t>(s);
+          t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, kb), kStepPrecompute});
+        t.add_step({static_cast<uint16_t>(mu),
+                    cache_.mm(mu, MatmulTile{r, d, kb, uc.a, uc.w})});  // O += P V
         if (stream_) {
           t.rows_need = static_cast<uint32_t>(it.row0 + it.q_rows);
           t.rows_done = static_cast<uint32_t>(k0 + bk >= it.keys_end ? next_row[i] : it.row0);
@@ -1096,8 +1092,7 @@ class Mapper {
       Tile t;
       t.load_bytes[in] += static_cast<double>(n) * ba;
       t.store_bytes[plan.out_level] += static_cast<double>(n) * bo;
-      t.nsteps = 1;
-      t.steps[0] = {static_cast<uint16_t>(builder), precompute(g, 1, n), kStepPrecompute};
+      t.add_step({static_cast<uint16_t>(builder), precompute(g, 1, n), kStepPrecompute});
       return t;
     });
     prog_.ops[idx].units = units_[builder]->name();
@@ -1143,12 +1138,9 @@ class Mapper {
       Tile t;
       t.load_bytes[op.input_from_dram ? home_ : in] += static_cast<double>(n) * fn->inputs * ba;
       t.store_bytes[out] += static_cast<double>(n) * bo;
-      t.nsteps = 1;
-      t.steps[0] = {static_cast<uint16_t>(vu),
-                    cache_.vector(vu, n, fn->ops_per_element, fn->inputs * ba, bo)};
-      if (lut)
-        t.steps[t.nsteps++] = {static_cast<uint16_t>(builder), precompute(g, 1, n),
-                               kStepPrecompute};
+      t.add_step({static_cast<uint16_t>(vu),
+                  cache_.vector(vu, n, fn->ops_per_element, fn->inputs * ba, bo)});
+      if (lut) t.add_step({static_cast<uint16_t>(builder), precompute(g, 1, n), kStepPrecompute});
       return t;
     };
     if (!stream_) te = choose_elements_tile(op.elements, slice, te, make);
