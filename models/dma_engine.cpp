@@ -8,8 +8,8 @@ Tick DmaEngine::transfer(Tick now, double bytes, bool load, MemoryChannels& leve
   if (bytes <= 0) return now;
   const Fanout& f = level.fanout(noc, core_node, load);
   Tick end = level.server().serve(now, transfer_ticks(bytes, level.bandwidth()));
-  for (const auto& [link, share] : f.links)
-    end = std::max(end, noc.link(link).serve(now, transfer_ticks(bytes * share, noc.link_bandwidth())));
+  for (size_t i = 0; i < f.links.size(); ++i)
+    end = std::max(end, noc.link(f.links[i].first).serve(now, ceil_ticks(bytes * f.ticks_per_byte[i])));
   end = std::max(end, server_.serve(now, transfer_ticks(bytes, bw_)));
   end = std::max(end, sram.access(now, bytes));
   counts.add(load ? level_read_action : level_write_action, bytes);

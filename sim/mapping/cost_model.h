@@ -1,5 +1,5 @@
 // The mapper's estimate of an op's time on one chip, from the same resources
-// the engine simulates (sim/fabric.h): the memory levels' channels and where
+// the engine simulates (sim/mapping/fabric.h): the memory levels' channels and where
 // they attach, the mesh links each core's transfers cross, each core's DMA
 // engine and scratchpad banks, the loads the engine keeps in flight, and each
 // unit's own cycle counts. It leaves out only queueing between requests

@@ -166,7 +166,7 @@ struct GridIo {
 };
 
 // Best tiling of one core's Ms x Ns x K slice, by the cost model's estimate
-// (sim/cost_model.h): the same resources, routes and in-flight loads the
+// (sim/mapping/cost_model.h): the same resources, routes and in-flight loads the
 // engine simulates, without contention.
 // Streaming (a_outer_only): rows must complete in order, so only the order with
 // the A row block outermost qualifies.
@@ -847,8 +847,14 @@ class Mapper {
     int64_t q_blocks = ceil_div(op.q_len, bq);
     int64_t units = op.batch * op.kv_heads * q_blocks;
     // Fewer work units than cores: split the context (flash-decoding).
-    int64_t kv_split =
+    // Candidates: enough splits to give every core an item, fewer so the items
+    // divide the cores evenly, and powers of two below (the cost model picks).
+    const int64_t kv_max =
         units >= P ? 1 : std::min(ceil_div(P, units), std::max<int64_t>(1, op.kv_len / 64));
+    std::vector<int64_t> splits = {kv_max};
+    if (units < P && P / units >= 1 && P / units < kv_max) splits.push_back(P / units);
+    for (int64_t v = std::bit_floor(static_cast<uint64_t>(kv_max)); v >= 1; v /= 2)
+      if (std::find(splits.begin(), splits.end(), v) == splits.end()) splits.push_back(v);
     // KV block: the largest power of two whose double-buffered K and V blocks,
     // scores and output accumulator fit SRAM.
     int64_t rows = G * bq;
@@ -863,125 +869,131 @@ class Mapper {
                format_quantity(need(bk), Dim::Bytes) + ", core.sram.size is " +
                format_quantity(sram_avail(), Dim::Bytes),
            "raise core.sram.size");
-    int64_t chunk = ceil_div(op.kv_len, kv_split);
-    int64_t max_bk = bk;  // the largest power of two whose buffers fit SRAM
-    while (max_bk * 2 <= std::min<int64_t>(chunk, 4096) && need(max_bk * 2) <= sram_avail())
-      max_bk *= 2;
-
-    // Work items (unit x kv chunk), balanced greedily over cores by key count.
-    struct Item {
-      int64_t keys_begin, keys_end, q_rows;
-      bool first_chunk, last_chunk;
-      int64_t row0;  // first token row of its query block (b x q_len + query index)
-    };
-    std::vector<Item> items;
-    // Streaming walks query rows in order (heads innermost), so output rows
-    // complete as a prefix.
-    for (int64_t b = 0; b < op.batch; ++b)
-      for (int64_t x = 0; x < op.kv_heads * q_blocks; ++x) {
-        const int64_t qb = stream_ ? x / op.kv_heads : x % q_blocks;
-        int64_t q_rows = std::min(bq, op.q_len - qb * bq);
-        // The keys this query block attends (causal mask, sliding window).
-        auto [k_begin, k_end] = op.key_range(qb * bq, q_rows);
-        int64_t keys = k_end - k_begin;
-        int64_t per = ceil_div(keys, kv_split);
-        for (int64_t s = 0; s * per < keys; ++s)
-          items.push_back({k_begin + s * per, k_begin + std::min(keys, (s + 1) * per), q_rows,
-                           s == 0, (s + 1) * per >= keys, b * op.q_len + qb * bq});
-      }
-    std::vector<double> load(P, 0);
-    std::vector<int64_t> core_of(items.size());
-    for (size_t i = 0; i < items.size(); ++i) {
-      int64_t c = std::min_element(load.begin(), load.end()) - load.begin();
-      load[c] += static_cast<double>(items[i].keys_end - items[i].keys_begin) * items[i].q_rows;
-      core_of[i] = c;
-    }
-    // A core's frontier after an item: the first row of its next item.
-    std::vector<int64_t> next_row(items.size(), op.batch * op.q_len), last_of(P, -1);
-    for (size_t i = items.size(); i-- > 0;) {
-      int64_t& l = last_of[core_of[i]];
-      if (l >= 0) next_row[i] = items[l].row0;
-      l = static_cast<int64_t>(i);
-    }
-    if (stream_) tile_rows_[cur_] = bq;
-    auto emit = [&](int64_t bk) {
-    std::vector<CoreOp> per_core(P);
-    for (auto& c : per_core) c.op = static_cast<uint32_t>(idx);
-    for (size_t i = 0; i < items.size(); ++i) {
-      const Item& it = items[i];
-      const int64_t c = core_of[i];
-      int64_t r = G * it.q_rows;
-      for (int64_t k0 = it.keys_begin; k0 < it.keys_end; k0 += bk) {
-        int64_t kb = std::min(bk, it.keys_end - k0);
-        Tile t;
-        // K and V blocks; the query blocks of one head on other cores read the
-        // same blocks, which a shared level (L2) filters.
-        load_shared_panel(t, home_, static_cast<double>(2 * kb * d) * bkv,
-                          static_cast<double>(std::min<int64_t>(q_blocks, P)));
-        if (k0 == it.keys_begin) t.load_bytes[in] += r * d * ba;  // Q, once
-        const bool first = k0 == it.keys_begin;
-        if (uc.convert_w)  // the fallback converts the K and V blocks
-          t.add_step({static_cast<uint16_t>(uc.convert_unit),
-                      cache_.vector(uc.convert_unit, 2 * kb * d,
-                                    find_elementwise_fn("quantize")->ops_per_element,
-                                    op.w.elem.storage_bits / 8, uc.w.storage_bits / 8),
-                      kStepConvert});
-        if (uc.convert_a && first)
-          t.add_step({static_cast<uint16_t>(uc.convert_unit),
-                      cache_.vector(uc.convert_unit, r * d,
-                                    find_elementwise_fn("quantize")->ops_per_element,
-                                    op.a.elem.storage_bits / 8, uc.a.storage_bits / 8),
-                      kStepConvert});
-        GemmShape q_shape;  // for the table precompute of Q and of P
-        q_shape.uc = uc;
-        q_shape.pre_unit = pre;
-        if (pre >= 0 && first)
-          t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, d), kStepPrecompute});
-        t.add_step({static_cast<uint16_t>(mu),
-                    cache_.mm(mu, MatmulTile{r, kb, d, uc.a, uc.w})});  // S = Q K^T
-        t.add_step({static_cast<uint16_t>(vu),
-                    cache_.vector(vu, r * kb, find_elementwise_fn("softmax")->ops_per_element,
-                                  acc, ba)});
-        if (pre >= 0)
-          t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, kb), kStepPrecompute});
-        t.add_step({static_cast<uint16_t>(mu),
-                    cache_.mm(mu, MatmulTile{r, d, kb, uc.a, uc.w})});  // O += P V
-        if (stream_) {
-          t.rows_need = static_cast<uint32_t>(it.row0 + it.q_rows);
-          t.rows_done = static_cast<uint32_t>(k0 + bk >= it.keys_end ? next_row[i] : it.row0);
-        }
-        if (k0 + bk >= it.keys_end) {
-          t.store_bytes[out] += r * d * (it.last_chunk && it.first_chunk ? bo : acc);
-          // The new tokens' K and V are appended to the cache once per (sequence, KV head).
-          if (it.first_chunk && op.kv_append > 0)
-            t.store_bytes[home_] += 2.0 * std::min(op.kv_append, it.q_rows) * d * bkv;
-        }
-        per_core[c].push(t);
-      }
-    }
-    return per_core;
-    };
-    // The KV block by the cost model: larger blocks take fewer loads, smaller
-    // ones keep more of them in flight; every block that fits is a candidate, so
-    // more SRAM can only add choices.
     std::vector<CoreOp> per_core;
     Estimate best;
-    for (int64_t b = max_bk; b >= 16; b /= 2) {
-      std::vector<CoreOp> pc = emit(b);
-      std::vector<const CoreOp*> used;
-      for (const CoreOp& c : pc)
-        if (!c.tiles.empty()) used.push_back(&c);
-      const Estimate e = estimate_cores(used);
-      if (per_core.empty() || e.cycles < best.cycles * 0.999) {
-        per_core = std::move(pc);
-        best = e;
-        bk = b;
+    int64_t kv_split = 1;
+    size_t n_items = 0;
+    for (const int64_t split : splits) {
+      int64_t chunk = ceil_div(op.kv_len, split);
+      int64_t max_bk = 16;  // the largest power of two whose buffers fit SRAM
+      while (max_bk * 2 <= std::min<int64_t>(chunk, 4096) && need(max_bk * 2) <= sram_avail())
+        max_bk *= 2;
+
+      // Work items (unit x kv chunk), balanced greedily over cores by key count.
+      struct Item {
+        int64_t keys_begin, keys_end, q_rows;
+        bool first_chunk, last_chunk;
+        int64_t row0;  // first token row of its query block (b x q_len + query index)
+      };
+      std::vector<Item> items;
+      // Streaming walks query rows in order (heads innermost), so output rows
+      // complete as a prefix.
+      for (int64_t b = 0; b < op.batch; ++b)
+        for (int64_t x = 0; x < op.kv_heads * q_blocks; ++x) {
+          const int64_t qb = stream_ ? x / op.kv_heads : x % q_blocks;
+          int64_t q_rows = std::min(bq, op.q_len - qb * bq);
+          // The keys this query block attends (causal mask, sliding window).
+          auto [k_begin, k_end] = op.key_range(qb * bq, q_rows);
+          int64_t keys = k_end - k_begin;
+          int64_t per = ceil_div(keys, split);
+          for (int64_t s = 0; s * per < keys; ++s)
+            items.push_back({k_begin + s * per, k_begin + std::min(keys, (s + 1) * per), q_rows,
+                             s == 0, (s + 1) * per >= keys, b * op.q_len + qb * bq});
+        }
+      std::vector<double> load(P, 0);
+      std::vector<int64_t> core_of(items.size());
+      for (size_t i = 0; i < items.size(); ++i) {
+        int64_t c = std::min_element(load.begin(), load.end()) - load.begin();
+        load[c] += static_cast<double>(items[i].keys_end - items[i].keys_begin) * items[i].q_rows;
+        core_of[i] = c;
+      }
+      // A core's frontier after an item: the first row of its next item.
+      std::vector<int64_t> next_row(items.size(), op.batch * op.q_len), last_of(P, -1);
+      for (size_t i = items.size(); i-- > 0;) {
+        int64_t& l = last_of[core_of[i]];
+        if (l >= 0) next_row[i] = items[l].row0;
+        l = static_cast<int64_t>(i);
+      }
+      if (stream_) tile_rows_[cur_] = bq;
+      auto emit = [&](int64_t bk) {
+      std::vector<CoreOp> per_core(P);
+      for (auto& c : per_core) c.op = static_cast<uint32_t>(idx);
+      for (size_t i = 0; i < items.size(); ++i) {
+        const Item& it = items[i];
+        const int64_t c = core_of[i];
+        int64_t r = G * it.q_rows;
+        for (int64_t k0 = it.keys_begin; k0 < it.keys_end; k0 += bk) {
+          int64_t kb = std::min(bk, it.keys_end - k0);
+          Tile t;
+          // K and V blocks; the query blocks of one head on other cores read the
+          // same blocks, which a shared level (L2) filters.
+          load_shared_panel(t, home_, static_cast<double>(2 * kb * d) * bkv,
+                            static_cast<double>(std::min<int64_t>(q_blocks, P)));
+          if (k0 == it.keys_begin) t.load_bytes[in] += r * d * ba;  // Q, once
+          const bool first = k0 == it.keys_begin;
+          if (uc.convert_w)  // the fallback converts the K and V blocks
+            t.add_step({static_cast<uint16_t>(uc.convert_unit),
+                        cache_.vector(uc.convert_unit, 2 * kb * d,
+                                      find_elementwise_fn("quantize")->ops_per_element,
+                                      op.w.elem.storage_bits / 8, uc.w.storage_bits / 8),
+                        kStepConvert});
+          if (uc.convert_a && first)
+            t.add_step({static_cast<uint16_t>(uc.convert_unit),
+                        cache_.vector(uc.convert_unit, r * d,
+                                      find_elementwise_fn("quantize")->ops_per_element,
+                                      op.a.elem.storage_bits / 8, uc.a.storage_bits / 8),
+                        kStepConvert});
+          GemmShape q_shape;  // for the table precompute of Q and of P
+          q_shape.uc = uc;
+          q_shape.pre_unit = pre;
+          if (pre >= 0 && first)
+            t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, d), kStepPrecompute});
+          t.add_step({static_cast<uint16_t>(mu),
+                      cache_.mm(mu, MatmulTile{r, kb, d, uc.a, uc.w})});  // S = Q K^T
+          t.add_step({static_cast<uint16_t>(vu),
+                      cache_.vector(vu, r * kb, find_elementwise_fn("softmax")->ops_per_element,
+                                    acc, ba)});
+          if (pre >= 0)
+            t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, kb), kStepPrecompute});
+          t.add_step({static_cast<uint16_t>(mu),
+                      cache_.mm(mu, MatmulTile{r, d, kb, uc.a, uc.w})});  // O += P V
+          if (stream_) {
+            t.rows_need = static_cast<uint32_t>(it.row0 + it.q_rows);
+            t.rows_done = static_cast<uint32_t>(k0 + bk >= it.keys_end ? next_row[i] : it.row0);
+          }
+          if (k0 + bk >= it.keys_end) {
+            t.store_bytes[out] += r * d * (it.last_chunk && it.first_chunk ? bo : acc);
+            // The new tokens' K and V are appended to the cache once per (sequence, KV head).
+            if (it.first_chunk && op.kv_append > 0)
+              t.store_bytes[home_] += 2.0 * std::min(op.kv_append, it.q_rows) * d * bkv;
+          }
+          per_core[c].push(t);
+        }
+      }
+      return per_core;
+      };
+      // The KV block by the cost model: larger blocks take fewer loads, smaller
+      // ones keep more of them in flight; every block that fits is a candidate, so
+      // more SRAM can only add choices.
+      for (int64_t b = max_bk; b >= 16; b /= 2) {
+        std::vector<CoreOp> pc = emit(b);
+        std::vector<const CoreOp*> used;
+        for (const CoreOp& c : pc)
+          if (!c.tiles.empty()) used.push_back(&c);
+        const Estimate e = estimate_cores(used);
+        if (per_core.empty() || e.cycles < best.cycles * 0.999) {
+          per_core = std::move(pc);
+          best = e;
+          bk = b;
+          kv_split = split;
+          n_items = items.size();
+        }
       }
     }
     for (int64_t c = 0; c < P; ++c)
       if (!per_core[c].tiles.empty()) prog_.cores[base_ + c].push_back(std::move(per_core[c]));
     std::ostringstream m;
-    m << items.size() << " work items (batch x kv_heads x " << q_blocks << " query blocks x "
+    m << n_items << " work items (batch x kv_heads x " << q_blocks << " query blocks x "
       << kv_split << " context splits), " << G * bq << " query rows, KV block " << bk;
     prog_.ops[idx].units = unit.name() + "+" + units_[vu]->name();
     prog_.ops[idx].mapping = m.str();
@@ -1015,6 +1027,8 @@ class Mapper {
     return best_te;
   }
 
+  static constexpr int64_t kStreamBlocks = 8;
+
   // Splits `elements` over the cores in slices of `slice`, each in tiles of at
   // most `te`, with make(n) building the tile for n elements; returns the cores used.
   // Streaming: blocks of whole token rows instead, dealt to the cores in turn,
@@ -1023,7 +1037,12 @@ class Mapper {
                      const std::function<Tile(int64_t)>& make) {
     if (stream_) {
       const int64_t rows = prog_.ops[idx].rows, width = elements / rows;
-      const int64_t rb = std::max<int64_t>(1, te / width);
+      // Row blocks of at most an eighth of the rows (what fits SRAM if less):
+      // a consumer starts on the first block, so the block, not the SRAM size,
+      // sets the pipeline's fill. A modelling choice, not a published figure;
+      // fixed so that more SRAM does not coarsen the pipeline.
+      const int64_t rb =
+          std::max<int64_t>(1, std::min(te / width, ceil_div(rows, kStreamBlocks)));
       const int64_t blocks = ceil_div(rows, rb);
       tile_rows_[cur_] = rb;
       std::vector<CoreOp> per_core(static_cast<size_t>(std::min(P_, blocks)));

@@ -32,7 +32,7 @@ struct ComputeStep {
   uint8_t tag = kStepCompute;
 };
 
-// The most compute steps the mapper's emitters put in one tile (sim/mapper.cpp),
+// The most compute steps the mapper's emitters put in one tile (sim/mapping/mapper.cpp),
 // the largest of: a GEMM tile 4 (convert A, convert W, build A's LUT tables,
 // matmul); an element-wise tile 2 (the op, a fused table build); an attention
 // KV block 7 (convert K and V, convert Q, build Q's tables, S = Q K^T, softmax,
@@ -55,7 +55,7 @@ struct Tile {
   void add_step(const ComputeStep& s) {
     if (nsteps >= kMaxTileSteps)  // checked in every build: a Release build has no assert
       throw std::logic_error("a tile needs more than " + std::to_string(kMaxTileSteps) +
-                             " compute steps (raise kMaxTileSteps in sim/program.h)");
+                             " compute steps (raise kMaxTileSteps in sim/mapping/program.h)");
     steps[nsteps++] = s;
   }
 
@@ -89,7 +89,7 @@ struct OpPlan {
   std::string units;      // units used, e.g. "mac" or "mac+vec"
   std::string mapping;    // human-readable: grid, tile, loop order
   double flops = 0;
-  double est_cycles = 0;  // mapper's estimate (its search objective; sim/cost_model.h)
+  double est_cycles = 0;  // mapper's estimate (its search objective; sim/mapping/cost_model.h)
   std::string est_bound;  // the resource that binds the estimate
   Level out_level = kDram;
   bool table_precompute = false;  // a LUT table-precompute op the mapper added
