@@ -18,8 +18,14 @@ struct CostCache {
   CostCache(Program& p, const HwConfig& h) : prog(p), hw(h) {}
   Program& prog;
   const HwConfig& hw;
-  std::map<std::tuple<int, int64_t, int64_t, int64_t, std::string, std::string, bool>, uint32_t>
-      matmul;
+  std::map<std::tuple<int, int64_t, int64_t, int64_t, int, int, bool, int64_t>, uint32_t> matmul;
+  std::vector<std::string> formats;  // interned names: cost keys hold small integers
+  int fmt(const Format& f) {
+    for (size_t i = 0; i < formats.size(); ++i)
+      if (formats[i] == f.name) return static_cast<int>(i);
+    formats.push_back(f.name);
+    return static_cast<int>(formats.size() - 1);
+  }
   std::map<std::tuple<int, int64_t, double, double, double, std::string>, uint32_t> vec;
   std::map<std::tuple<int, int64_t, int64_t, std::string>, uint32_t> pre;
 
@@ -29,7 +35,8 @@ struct CostCache {
     return static_cast<uint32_t>(prog.costs.size() - 1);
   }
   uint32_t mm(int unit, const MatmulTile& t) {
-    auto key = std::make_tuple(unit, t.m, t.n, t.k, t.a.name, t.w.name, t.w_2_4);
+    // w_group: a bit-serial unit's per-group dequantization depends on it.
+    auto key = std::make_tuple(unit, t.m, t.n, t.k, fmt(t.a), fmt(t.w), t.w_2_4, t.w_group);
     auto it = matmul.find(key);
     if (it != matmul.end()) return it->second;
     return matmul[key] = add(unit, hw.units[unit]->matmul(t));
