@@ -16,13 +16,25 @@ using Tick = uint64_t;  // picoseconds, the SystemC time resolution used here
 inline Tick seconds_to_ticks(double s) { return static_cast<Tick>(std::ceil(s * 1e12 - 1e-6)); }
 inline double ticks_to_seconds(Tick t) { return static_cast<double>(t) * 1e-12; }
 
+// Told of every interval a hooked server is occupied (the run's timeline,
+// models/timeline.h); `track` is the id the observer gave the server.
+struct BusyObserver {
+  virtual void occupied(int32_t track, Tick start, Tick duration) = 0;
+
+ protected:
+  ~BusyObserver() = default;
+};
+
 struct BusyServer {
   Tick busy_until = 0;
   Tick busy_total = 0;  // for utilisation
+  BusyObserver* observer = nullptr;  // null: no timeline (one branch per request)
+  int32_t track = -1;
   Tick free_at(Tick now) const { return std::max(now, busy_until); }
   void occupy(Tick start, Tick duration) {
     busy_until = start + duration;
     busy_total += duration;
+    if (observer) observer->occupied(track, start, duration);
   }
 };
 

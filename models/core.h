@@ -19,6 +19,8 @@
 
 namespace bc {
 
+class Timeline;
+
 // Per op: when it started and ended, and the timing of its critical core.
 struct OpRecord {
   Tick start = ~Tick(0);
@@ -57,6 +59,8 @@ struct ChipContext {
   std::vector<double> core_counts;  // cores x num_actions
   double period_ps;
   uint64_t events = 0;  // timed waits and wake-ups processed
+  std::vector<Tick> unit_busy;    // per unit: busy time summed over all cores
+  Timeline* timeline = nullptr;  // optional trace-event recorder (run --timeline)
 
   Tick cycles_to_ticks(double cycles) const {
     return static_cast<Tick>(std::llround(cycles * period_ps));
