@@ -54,6 +54,9 @@ def atomic_write(path, write):
     os.close(fd)
     try:
         write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a figure is not
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -119,9 +119,43 @@ def fmt_value(v):
     return str(v)
 
 
+GENERIC = {"bandwidth", "size", "channels", "latency", "banks", "rows", "cols", "lanes", "x",
+           "y", "type", "ports"}
+
+
 def short(col):
-    """Last part of a dotted parameter name, for point labels."""
-    return col.split(".")[-1]
+    """A parameter's name for point labels: its last dotted part without the unit
+    suffix, with the part before it when the last is generic (dram.bandwidth)."""
+    parts = col.split(".")
+    last = unit_of(parts[-1])[0].rstrip("_ ") if unit_of(parts[-1])[1] else parts[-1]
+    if last in GENERIC and len(parts) > 1:
+        return parts[-2] + "." + last
+    return last
+
+
+def param_name(col):
+    """A parameter column's name for an axis, without the unit suffix its values
+    carry when formatted (memory.dram.bandwidth_Bps -> memory.dram.bandwidth)."""
+    stem, unit, _ = unit_of(col)
+    return stem.rstrip("_") if unit and stem.rstrip("_") else col
+
+
+def fmt_param(col, v):
+    """A parameter value for a label: SI values of config paths with their unit
+    (memory.dram.bandwidth_Bps 3.35e12 -> 3.35 TB/s, size_bytes -> MiB)."""
+    if not is_number(v):
+        return fmt_value(v)
+    low = col.lower()
+    if low.endswith("_bytes"):
+        for f, p in ((2 ** 30, "GiB"), (2 ** 20, "MiB"), (2 ** 10, "KiB")):
+            if abs(v) >= f:
+                return "%.3g %s" % (v / f, p)
+        return "%g B" % v
+    stem, unit, scalable = unit_of(col)
+    if unit and scalable and unit not in ("cycles", "1/s"):
+        f, lab = scale_for([v], col)
+        return "%.3g %s" % (v * f, lab.rsplit("(", 1)[1].rstrip(")"))
+    return fmt_value(v)
 
 
 # --- label placement ---------------------------------------------------------
@@ -130,21 +164,32 @@ _OFFSETS = [(6, 6), (6, -10), (-6, 6), (-6, -10), (10, 0), (-10, 0), (0, 10), (0
             (14, 14), (-14, -16), (14, -18), (-14, 14)]
 
 
-def place_labels(fig, ax, points, texts, fontsize=7):
+def place_labels(fig, ax, points, texts, fontsize=7, avoid=()):
     """Annotates each (x, y) with its text, trying several offsets and keeping a
-    label only where it overlaps no label already placed and stays inside the
-    axes. Returns the list of placed annotation objects."""
+    label only where it stays inside the axes and overlaps neither a label
+    already placed, nor the legend, nor any of the points in `avoid` (data
+    coordinates; the labelled points are always avoided). Returns the placed
+    annotations."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     axbox = ax.get_window_extent(renderer)
-    placed, boxes = [], []
+    from matplotlib.transforms import Bbox
+    boxes = []
+    leg = ax.get_legend()
+    if leg is not None:
+        boxes.append(leg.get_window_extent(renderer))
+    r = 3.5  # marker radius in pixels, about
+    for x, y in list(points) + list(avoid):
+        px, py = ax.transData.transform((x, y))
+        boxes.append(Bbox([[px - r, py - r], [px + r, py + r]]))
+    placed = []
     for (x, y), text in zip(points, texts):
         for dx, dy in _OFFSETS:
             ha = "left" if dx >= 0 else "right"
             va = "bottom" if dy >= 0 else "top"
             a = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
                             fontsize=fontsize, ha=ha, va=va, color="#333333")
-            bb = a.get_window_extent(renderer).expanded(1.05, 1.1)
+            bb = a.get_window_extent(renderer).expanded(1.04, 1.08)
             inside = (bb.x0 >= axbox.x0 and bb.x1 <= axbox.x1 and bb.y0 >= axbox.y0 and
                       bb.y1 <= axbox.y1)
             if inside and not any(bb.overlaps(b) for b in boxes):
@@ -180,7 +225,8 @@ def pareto_front(xs, ys, max_x=False, max_y=False):
 DEFAULT_METRICS_X = ("latency_s", "token_latency_s", "step_period_s")
 DEFAULT_METRICS_Y = ("energy_per_token_j", "energy_j", "area_mm2")
 NOT_PARAMS = {"file", "id", "point", "point_id", "run_id", "status", "error", "workload_id",
-              "design_point", "design_id", "wall_s", "seed", "schema"}
+              "design_point", "design_id", "wall_s", "seed", "schema", "tokens"}
+METRIC_PREFIXES = ("utilization.", "sim.", "breakdown.", "derived.", "execution.")
 
 
 def param_columns(table, metrics):
@@ -189,10 +235,9 @@ def param_columns(table, metrics):
     with (almost) every value distinct while other columns repeat."""
     out = []
     for c in table.varying(exclude=set(metrics) | NOT_PARAMS):
-        stem, unit, _ = unit_of(c)
-        if unit and c not in ("batch", "context", "seq"):
+        if c.startswith(METRIC_PREFIXES):
             continue
-        if c.startswith(("utilization.", "sim.", "breakdown.")):
+        if "." not in c and unit_of(c)[1]:  # a top-level name with a unit: a metric
             continue
         out.append(c)
     return out
@@ -247,10 +292,13 @@ def pareto_figure(table, x=None, y=None, maximize=(), label_by=None, logx=False,
     ax.set_title(title or "%s vs %s (%d points, %d on the front)" % (
         pretty(unit_of(y)[0]), pretty(unit_of(x)[0]), len(X), len(front)))
     if params:
+        # Labels carry the parameters' values; the legend's title names them.
+        ax.legend(loc="best", frameon=True,
+                  title="labels: " + ", ".join(short(p) for p in params),
+                  title_fontsize=7)
         # Front points first so they win the space; the others if room remains.
         idx = order + others
-        texts = [", ".join("%s=%s" % (short(p), fmt_value(table.rows[i].get(p)))
-                           for p in params) for i in idx]
+        texts = [", ".join(fmt_param(p, table.rows[i].get(p)) for p in params) for i in idx]
         place_labels(fig, ax, [(X[i], Y[i]) for i in idx], texts)
     fig.bitcycle = {"front": front, "params": params, "x": x, "y": y}
     return fig
@@ -461,32 +509,39 @@ def area_figure(reports, top_parts=10):
 # --- roofline ------------------------------------------------------------------
 
 def roofs(rep):
-    """{format class: peak ops/s} (best unit for each class) and the memory
-    bandwidth (B/s) under the roof, from the report's derived values."""
+    """The roofs: [(label, peak ops/s, [unit.format keys])], one per unit and
+    format, formats of a unit with the same peak sharing a roof (int8 and fp8
+    on a DP-2 MAC array), highest first; and the memory bandwidth (B/s) under
+    them, from the report's derived values."""
     d = rep.get("derived") or {}
     peaks = d.get("peak_ops_per_s") or {}
     if not peaks:
         raise AnalysisError("report has no derived.peak_ops_per_s (use a report of "
                             "`bitcycle run --json`)")
-    by_cls = {}
+    groups = {}
     for key, v in peaks.items():
+        if v <= 0:
+            continue
         unit, _, cls = key.partition(".")
-        label = cls if cls else key
-        if v > by_cls.get(label, (0, ""))[0]:
-            by_cls[label] = (v, unit)
+        groups.setdefault((unit, v), []).append(key)
+    out = []
+    for (unit, v), keys in groups.items():
+        fmts = ", ".join(k.partition(".")[2] or k for k in keys)
+        out.append(("%s %s" % (unit, fmts), v, keys))
+    out.sort(key=lambda r: -r[1])
     bw = d.get("dram_bandwidth_Bps") or 0
     mem = "DRAM"
     if not bw:
         cfg = ((rep.get("config") or {}).get("memory") or {}).get("shared_sram") or {}
-        bw = cfg.get("bandwidth") if isinstance(cfg.get("bandwidth"), (int, float)) else 0
+        bw = cfg.get("bandwidth_Bps") if isinstance(cfg.get("bandwidth_Bps"), (int, float)) else 0
         mem = "shared SRAM"
     if not bw:
         raise AnalysisError("report has no DRAM or shared SRAM bandwidth for the roof")
-    return by_cls, bw, mem
+    return out, bw, mem
 
 
 def roofline_figure(rep, path="report"):
-    by_cls, bw, mem = roofs(rep)
+    roof_list, bw, mem = roofs(rep)
     pts = []
     for op in rep.get("ops", []):
         fl, by, lat = op.get("flops", 0), op.get("global_memory_bytes", 0), op.get("latency_s", 0)
@@ -495,7 +550,7 @@ def roofline_figure(rep, path="report"):
     if not pts:
         raise AnalysisError("%s: no op with FLOPs and a latency to place on the roofline" % path)
     finite = [fl / by for _, _, fl, by, _ in pts if by > 0]
-    peak_max = max(v for v, _ in by_cls.values())
+    peak_max = roof_list[0][1]
     lo = min(finite + [peak_max / bw]) / 4 if finite else peak_max / bw / 100
     hi_data = max(finite) if finite else peak_max / bw
     hi = max(hi_data, peak_max / bw) * 8
@@ -508,16 +563,12 @@ def roofline_figure(rep, path="report"):
     ax.set_yscale("log")
     import numpy as np
     xs = np.logspace(math.log10(lo), math.log10(hi), 200)
-    classes = sorted(by_cls.items(), key=lambda kv: -kv[1][0])
-    roof_colors = palette(len(classes) + 4)[4:] if len(classes) > 4 else ["#444444"] * len(
-        classes)
     styles = ["-", "--", "-.", ":"]
-    for k, (cls, (peak, unit)) in enumerate(classes):
-        ax.plot(xs, np.minimum(peak, xs * bw), styles[k % 4], color="#555555", lw=1.0,
-                label="_roof " + cls)
-        ax.annotate("%s (%s) %.3g Tops/s" % (cls, unit, peak / 1e12), (hi, peak),
-                    xytext=(-4, 2), textcoords="offset points", ha="right", va="bottom",
-                    fontsize=7, color="#333333")
+    for k, (label, peak, _) in enumerate(roof_list):
+        ax.plot(xs, np.minimum(peak, xs * bw), styles[k % 4], color="#555555", lw=1.0)
+        ax.annotate("%s: %.3g Tops/s" % (label, peak / 1e12), (hi, peak), xytext=(-4, 2),
+                    textcoords="offset points", ha="right", va="bottom", fontsize=7,
+                    color="#333333")
     kinds = sorted({k for _, k, _, _, _ in pts})
     colors = dict(zip(kinds, palette(len(kinds))))
     markers = dict(zip(kinds, ["o", "s", "^", "D", "v", "P"]))
@@ -541,7 +592,7 @@ def roofline_figure(rep, path="report"):
     ax.set_title("%s: roofline, %s %.3g TB/s" % (config_name(rep, path), mem, bw / 1e12))
     ax.legend(loc="lower right", title="op kind")
     ax.grid(True, which="major", alpha=0.3)
-    fig.bitcycle = {"roofs": [c for c, _ in classes], "kinds": kinds, "points": len(pts)}
+    fig.bitcycle = {"roofs": roof_list, "kinds": kinds, "points": len(pts)}
     return fig
 
 
@@ -599,12 +650,13 @@ def heatmap_figure(table, x, y, metric, agg="mean", cmap="viridis"):
             ax.text(j, i, "%.3g" % v, ha="center", va="center", fontsize=7,
                     color="white" if dark else "black")
     ax.set_xticks(range(len(xv)))
-    ax.set_xticklabels([fmt_value(v) for v in xv])
+    ax.set_xticklabels([fmt_param(x, v) for v in xv])
     ax.set_yticks(range(len(yv)))
-    ax.set_yticklabels([fmt_value(v) for v in yv])
-    ax.set_xlabel(pretty(x))
-    ax.set_ylabel(pretty(y))
-    ax.set_title("%s over %s and %s" % (pretty(unit_of(metric)[0]), pretty(x), pretty(y)))
+    ax.set_yticklabels([fmt_param(y, v) for v in yv])
+    ax.set_xlabel(param_name(x))
+    ax.set_ylabel(param_name(y))
+    ax.set_title("%s over %s and %s" % (pretty(unit_of(metric)[0]), param_name(x),
+                                        param_name(y)))
     fig.bitcycle = {"x": xv, "y": yv, "grid": grid, "rows_per_cell": multi}
     return fig
 
@@ -643,14 +695,14 @@ def scaling_figure(table, x, metric, line_by=None, logx=None, logy=False):
         ax.set_xscale("log", base=2)
         ticks = sorted(set(xs))
         ax.set_xticks(ticks)
-        ax.set_xticklabels([fmt_value(t) for t in ticks])
+        ax.set_xticklabels([fmt_param(x, t) for t in ticks])
         ax.minorticks_off()
     if logy:
         ax.set_yscale("log")
     xstem, xunit, _ = unit_of(x)
     xlabel = {"batch": "batch (sequences)", "context": "context (tokens)",
               "seq": "prompt length (tokens)", "weight_bits": "weight bits"}.get(
-                  x, pretty(xstem) + (" (%s)" % xunit if xunit else ""))
+                  x, param_name(x) if "." in x else pretty(xstem) + (" (%s)" % xunit if xunit else ""))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title("%s vs %s" % (pretty(unit_of(metric)[0]), xlabel.split(" (")[0]))

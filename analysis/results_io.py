@@ -262,8 +262,40 @@ def _ordered_columns(rows):
     return cols
 
 
+def flatten(tree, prefix=""):
+    """{'a': {'b': 1}} -> {'a.b': 1}; lists and maps of scalars become text."""
+    out = {}
+    for k, v in tree.items():
+        key = prefix + k
+        if isinstance(v, dict):
+            out.update(flatten(v, key + "."))
+        elif isinstance(v, list):
+            out[key] = json.dumps(v)
+        else:
+            out[key] = v
+    return out
+
+
+CONFIG_NOT_PARAMS = {"file", "library", "name", "description"}
+
+
 def read_reports(paths):
-    rows = [report_row(read_report(p), p) for p in paths]
+    """One row per report. The resolved config values that differ between the
+    reports (the design parameters a study varied) become columns named by
+    their config path, e.g. memory.dram.bandwidth_Bps (SI units, as in the
+    report's config section)."""
+    reps = [read_report(p) for p in paths]
+    rows = [report_row(r, p) for r, p in zip(reps, paths)]
+    flat = [flatten(r.get("config") or {}) for r in reps]
+    keys = []
+    for f in flat:
+        for k in f:
+            if k not in keys and k not in CONFIG_NOT_PARAMS:
+                keys.append(k)
+    varied = [k for k in keys if len({json.dumps(f.get(k)) for f in flat}) > 1]
+    for row, f in zip(rows, flat):
+        for k in varied:
+            row[k] = f.get(k)
     return Table(_ordered_columns(rows), rows, ", ".join(paths))
 
 

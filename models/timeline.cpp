@@ -102,10 +102,29 @@ void Timeline::attach(ChipContext& chip) {
 }
 
 void Timeline::push(int32_t track, Tick start, Tick dur, int op, double bytes, uint8_t cat) {
+  Track& t = tracks_[static_cast<size_t>(track)];
+  const bool resource = cat == kLink || cat == kChannel;
+  if (resource) {
+    // Back-to-back with the track's last slice, same op: the same slice, kept
+    // or left out with it (so a limit or window never splits one).
+    const bool merge = t.last_end == start && t.last_op == op;
+    t.last_end = start + dur;
+    t.last_op = op;
+    if (merge) {
+      if (t.last >= 0) ev_[static_cast<size_t>(t.last)].dur += dur;
+      return;
+    }
+    t.last = -1;
+  }
   if (start < opt_.from || start >= opt_.to) return;
-  if (opt_.limit > 0 && ev_.size() >= opt_.limit) {
+  if (opt_.limit > 0 &&
+      (ev_.size() >= opt_.limit || (resource && 2 * resource_slices_ >= opt_.limit))) {
     ++dropped_;
     return;
+  }
+  if (resource) {
+    ++resource_slices_;
+    t.last = static_cast<int64_t>(ev_.size());
   }
   ev_.push_back({start, dur, track, op, bytes, cat});
 }

@@ -7,9 +7,12 @@
 //
 // The engine holds an optional pointer to a Timeline (ChipContext::timeline);
 // null costs one branch per step. Links and channels report through the
-// BusyObserver hook of busy_server.h. Large runs: `limit` caps the slices kept
-// (the first ones recorded, in simulation order) and `window` keeps only the
-// slices starting inside [from, to); the file says how many were left out.
+// BusyObserver hook of busy_server.h; back-to-back occupancies of a link or
+// channel by the same op merge into one slice. Large runs: `limit` caps the
+// slices kept (the first ones recorded, in simulation order), links and
+// channels taking at most half of it so that they cannot crowd out the cores'
+// slices; `window` keeps only the slices starting inside [from, to). The file
+// says how many were left out.
 #pragma once
 
 #include <cstdint>
@@ -57,6 +60,11 @@ class Timeline : public BusyObserver {
     int32_t pid, tid;
     std::string name;
     uint8_t cat = kCompute;  // of the hooked tracks' slices
+    // The track's last slice (links and channels, to merge back-to-back
+    // occupancies): its end, op, and index in ev_ if it was kept (else -1).
+    Tick last_end = ~Tick(0);
+    int32_t last_op = -2;
+    int64_t last = -1;
   };
   struct Event {
     Tick start, dur;
@@ -85,6 +93,7 @@ class Timeline : public BusyObserver {
   std::vector<int32_t> core_pid_;
   std::vector<Event> ev_;
   uint64_t dropped_ = 0;
+  uint64_t resource_slices_ = 0;  // kept slices of links and channels
   int op_ = -1;
 };
 

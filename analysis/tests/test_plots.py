@@ -84,13 +84,18 @@ def test_pareto_labels_name_the_varied_parameters_without_overlap():
     ax = fig.axes[0]
     # Varied parameters of the fixture; constant ones (quant) and metrics are left out.
     assert fig.bitcycle["params"] == ["hw", "noc.mesh.x", "core.sram.size", "batch"]
+    # The legend's title names the parameters, each label gives their values.
+    assert ax.get_legend().get_title().get_text() == "labels: hw, mesh.x, sram.size, batch"
     labels = texts(ax)
     assert labels, "no point labels"
+    t = sweep()
+    want = {", ".join(str(r[p]) for p in fig.bitcycle["params"]) for r in t.rows}
     for s in labels:
-        assert "x=" in s and "size=" in s and "batch=" in s and "quant" not in s
-    # Every front point is labelled (they are placed first).
+        assert s in want and "w4a8" not in s
+    # Every front point is labelled (they are placed first), and nothing
+    # overlaps: labels, the legend.
     assert len(labels) >= len(fig.bitcycle["front"])
-    assert no_overlap(fig, ax.texts)
+    assert no_overlap(fig, ax.texts + [ax.get_legend()])
 
 
 def test_pareto_maximised_metric_flips_the_front():
@@ -180,15 +185,23 @@ def test_roofline_one_roof_per_format_and_every_op():
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     assert ax.get_xlabel().startswith("arithmetic intensity (ops/byte")
     assert ax.get_ylabel() == "performance (ops/s)"
-    classes = {k.split(".", 1)[1] for k in rep["derived"]["peak_ops_per_s"]}
-    assert sorted(fig.bitcycle["roofs"]) == sorted(classes)
-    assert len(ax.get_lines()) == len(classes)
-    for cls in classes:
-        assert any(t.startswith(cls + " (") for t in texts(ax))
+    peaks = rep["derived"]["peak_ops_per_s"]
+    # One roof per unit and format; formats of a unit with the same peak share one.
+    roofs = fig.bitcycle["roofs"]
+    covered = sorted(k for _, _, keys in roofs for k in keys)
+    assert covered == sorted(peaks)
+    for label, peak, keys in roofs:
+        assert all(peaks[k] == peak for k in keys)
+        assert len({k.split(".")[0] for k in keys}) == 1
+    assert len(roofs) == len({(k.split(".")[0], v) for k, v in peaks.items()})
+    assert len(ax.get_lines()) == len(roofs)
+    # The fixture chip: int8 and fp8 share the DP-2 MAC array's roof.
+    assert any("int8" in label and "fp8" in label for label, _, _ in roofs)
+    for label, peak, _ in roofs:
+        assert any(t.startswith(label + ": ") for t in texts(ax))
     # Roof heights: the flat part of each roof is its peak.
-    peaks = sorted(max(v for k, v in rep["derived"]["peak_ops_per_s"].items()
-                       if k.split(".", 1)[1] == c) for c in classes)
-    assert sorted(max(line.get_ydata()) for line in ax.get_lines()) == pytest.approx(peaks)
+    assert sorted(max(line.get_ydata()) for line in ax.get_lines()) == pytest.approx(
+        sorted(p for _, p, _ in roofs))
     ops = [o for o in rep["ops"] if o["flops"] > 0 and o["latency_s"] > 0]
     cols = [c for c in ax.collections if isinstance(c, PathCollection)]
     assert sum(len(c.get_offsets()) for c in cols) == len(ops)

@@ -124,6 +124,14 @@ TEST(Timeline, LimitKeepsTheFirstSlicesAndSaysHowManyWereLeftOut) {
   const auto pa = parse_trace(a), pf = parse_trace(f);
   EXPECT_EQ(pf.slices.size(), 25u);
   EXPECT_EQ(f["otherData"]["dropped_slices"].get<size_t>(), pa.slices.size() - 25);
+  // Links and channels (most of the slices) take at most half of the limit, so
+  // the cores' slices are not crowded out.
+  size_t resource = 0, all_resource = 0;
+  for (const auto& s : pf.slices) resource += s["cat"] == "link" || s["cat"] == "channel";
+  for (const auto& s : pa.slices) all_resource += s["cat"] == "link" || s["cat"] == "channel";
+  EXPECT_GT(all_resource, pa.slices.size() / 2);
+  EXPECT_LE(resource, 13u);
+  EXPECT_GE(resource, 1u);
   // A window keeps only slices starting in it.
   std::string win = temp_path("win.json");
   run_json(hw + " --model " + model + " --timeline '" + win + "' --timeline-window 1us:2us",
