@@ -1,6 +1,11 @@
 // A shared resource that serves requests in arrival order: a request is granted
 // at max(now, busy_until) and moves busy_until on by its duration. Contention
 // between cores emerges from these servers, not from a formula.
+// Requests are always made at the current simulation time (never booked ahead),
+// and SystemC runs processes in time order, so each server sees its arrivals in
+// time order: a FIFO single server fed that way is work-conserving (idle only
+// when nobody is waiting for it), and its departures are monotone in arrival
+// times and service times (Lindley's recursion D = max(A, D_prev) + S).
 #pragma once
 
 #include <algorithm>
@@ -35,6 +40,11 @@ struct BusyServer {
     busy_until = start + duration;
     busy_total += duration;
     if (observer) observer->occupied(track, start, duration);
+  }
+  // Serves `duration` of work requested at `now`; returns when it is done.
+  Tick serve(Tick now, Tick duration) {
+    occupy(free_at(now), duration);
+    return busy_until;
   }
 };
 

@@ -138,6 +138,7 @@ class MacArray : public ComputeUnit {
             {"pe", pe_},
             {"accumulator_bytes", acc_bytes_}};
   }
+  double accumulator_bytes() const override { return static_cast<double>(acc_bytes_); }
 
  private:
   int64_t rows_ = 1, cols_ = 1, acc_bytes_ = 4;

@@ -1,6 +1,9 @@
 #include "sim/mapper.h"
 
+#include "sim/cost_model.h"
+
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -10,8 +13,6 @@
 
 namespace bc {
 namespace {
-
-constexpr double kAccBytes = 4;  // int32 / fp32 partial sums
 
 struct CostCache {
   CostCache(Program& p, const HwConfig& h) : prog(p), hw(h) {}
@@ -130,18 +131,8 @@ struct GemmTiling {
   bool reuse_a = true;  // loop order: A tile resident across the n loop (else W across m)
   double est_cycles = 0;
   int64_t tiles = 0;
+  std::string bound;  // the estimate's binding resource
 };
-
-struct Bw {  // bytes per cycle available to one core from each operand's level
-  double a, w, o;
-  // Cycles from issuing a tile's loads to their arrival (memory latency + hops).
-  double latency = 0;
-  // A shared SRAM level filtering panel reads (see load_shared_panel): its
-  // per-core bandwidth (0: none) and how many cores read each A and W panel.
-  double shared = 0, readers_a = 1, readers_w = 1;
-};
-
-constexpr double kBuffersInFlight = 2;  // the engine double-buffers tile loads
 
 // One weight column block of a GEMM: the whole W, or one output-feature block
 // of a mixed-precision W.
@@ -164,62 +155,80 @@ struct GemmShape {
   }
 };
 
-// Best tiling of one core's Ms x Ns x K slice.
+// Where a candidate grid's cores read and write: A from `in`, W from the
+// GEMM's weight level, C to `out`; with a shared SRAM level in front of DRAM,
+// a panel read by several cores reaches DRAM once (load_shared_panel).
+struct GridIo {
+  Level in = kDram, out = kDram;
+  bool filter = false;  // panel reads filtered by the shared level
+  double readers_a = 1, readers_w = 1;
+  int64_t base = 0, cores = 1;  // the grid's first core and cores in use
+};
+
+// Splits `bytes` of a panel read by `readers` cores as the engine loads them.
+void add_panel(CoreWork& w, Level level, double bytes, double readers, bool filter) {
+  if (filter && level == kDram && readers > 1) {
+    w.load[kDram] += bytes / readers;
+    w.load[kShared] += bytes * (readers - 1) / readers;
+  } else {
+    w.load[level] += bytes;
+  }
+}
+
+// Best tiling of one core's Ms x Ns x K slice, by the cost model's estimate
+// (sim/cost_model.h): the same resources, routes and in-flight loads the
+// engine simulates, without contention.
 // Streaming (a_outer_only): rows must complete in order, so only the order with
 // the A row block outermost qualifies.
 GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, const GemmShape& g,
-                      double sram, const Bw& bw, int64_t* need_min, bool a_outer_only) {
+                      double sram, CostModel& model, const GridIo& io, int64_t* need_min,
+                      bool a_outer_only) {
   TileAlign al = u.align(g.uc.a, g.uc.w);
+  const double acc = u.accumulator_bytes();
   GemmTiling best;
   best.est_cycles = -1;
   *need_min = INT64_MAX;
   for (int64_t tm : candidates(Ms, std::min(al.m, Ms)))
     for (int64_t tn : candidates(Ns, std::min(al.n, Ns)))
       for (int64_t tk : candidates(K, std::min(al.k, K))) {
-        // Double-buffered operand tiles (resident weights need none) and the accumulator.
-        double need =
-            2 * (tm * tk * g.ba + (g.w_local ? 0 : tk * tn * g.bw)) + tm * tn * (kAccBytes + g.bo);
+        // Operand tiles for every load in flight (resident weights need none)
+        // and the accumulator.
+        double need = static_cast<double>(kLoadBuffers) *
+                          (tm * tk * g.ba + (g.w_local ? 0 : tk * tn * g.bw)) +
+                      tm * tn * (acc + g.bo);
         *need_min = std::min<int64_t>(*need_min, static_cast<int64_t>(std::ceil(need)));
         if (need > sram) continue;
         int64_t nm = ceil_div(Ms, tm), nn = ceil_div(Ns, tn), nk = ceil_div(K, tk);
         // Compute: full and edge tiles in each dimension, costed by the unit itself.
-        double compute = 0;
+        double compute = 0, operands = 0;
         int64_t em = Ms - (nm - 1) * tm, en = Ns - (nn - 1) * tn, ek = K - (nk - 1) * tk;
         for (int im = 0; im < 2; ++im)
           for (int in = 0; in < 2; ++in)
             for (int ik = 0; ik < 2; ++ik) {
               int64_t cm = im ? 1 : nm - 1, cn = in ? 1 : nn - 1, ck = ik ? 1 : nk - 1;
               if (cm * cn * ck == 0) continue;
-              compute += static_cast<double>(cm * cn * ck) *
-                         static_cast<double>(
-                             u.matmul(g.tile(im ? em : tm, in ? en : tn, ik ? ek : tk)).cycles);
+              const TileCost c = u.matmul(g.tile(im ? em : tm, in ? en : tn, ik ? ek : tk));
+              compute += static_cast<double>(cm * cn * ck) * static_cast<double>(c.cycles);
+              operands += static_cast<double>(cm * cn * ck) * (c.sram_read_bytes + c.sram_write_bytes);
             }
         for (bool reuse_a : {true, false}) {
           if (a_outer_only && !reuse_a) continue;
-          double a_bytes = Ms * K * g.ba * ((reuse_a && nk == 1) ? 1 : nn);
-          double w_bytes = g.w_local ? 0 : K * Ns * g.bw * ((!reuse_a && nk == 1) ? 1 : nm);
-          double o_bytes = Ms * Ns * g.bo;
-          double mem = a_bytes / bw.a + w_bytes / bw.w + o_bytes / bw.o;
-          if (bw.shared > 0) {
-            // One read in p reaches the panel's level; the rest hit the shared
-            // level, which streams in parallel with it.
-            double own =
-                a_bytes / bw.readers_a / bw.a + w_bytes / bw.readers_w / bw.w + o_bytes / bw.o;
-            double hits =
-                (a_bytes * (1 - 1 / bw.readers_a) + w_bytes * (1 - 1 / bw.readers_w)) / bw.shared;
-            mem = std::max(own, hits);
-          }
-          double first = tm * tk * g.ba / bw.a + (g.w_local ? 0 : tk * tn * g.bw / bw.w);
-          // With two tiles in flight, each tile costs at least (latency + its
-          // transfer) / 2: small tiles are latency-bound.
-          double tiles_n = static_cast<double>(nm * nn * nk);
-          mem = std::max(mem, tiles_n * (bw.latency + first) / kBuffersInFlight);
-          first += bw.latency;
-          double est = std::max(compute, mem) + first;
+          CoreWork w;
+          w.compute_cycles = compute;
+          w.sram_bytes = operands;
+          w.tiles = static_cast<double>(nm * nn * nk);
+          w.store_tail = static_cast<double>(tm * tn) * g.bo;
+          add_panel(w, io.in, Ms * K * g.ba * ((reuse_a && nk == 1) ? 1 : nn), io.readers_a,
+                    io.filter);
+          if (!g.w_local)
+            add_panel(w, g.w_level, K * Ns * g.bw * ((!reuse_a && nk == 1) ? 1 : nm),
+                      io.readers_w, io.filter);
+          w.store[io.out] += Ms * Ns * g.bo;
+          const Estimate e = model.estimate(w, io.base, io.cores);
           int64_t tiles = nm * nn * nk;
-          if (best.est_cycles < 0 || est < best.est_cycles * 0.999 ||
-              (est <= best.est_cycles * 1.001 && tiles < best.tiles)) {
-            best = {tm, tn, tk, reuse_a, est, tiles};
+          if (best.est_cycles < 0 || e.cycles < best.est_cycles * 0.999 ||
+              (e.cycles <= best.est_cycles * 1.001 && tiles < best.tiles)) {
+            best = {tm, tn, tk, reuse_a, e.cycles, tiles, e.bound};
           }
         }
       }
@@ -239,6 +248,7 @@ class Mapper {
         hw_(hw),
         home_(hw.dram.present ? kDram : kShared),
         cache_(prog_, hw),
+        model_(hw),
         P_(hw.cores()) {
     prog_.cores.resize(hw.cores());
     prog_.execution = hw.execution;
@@ -321,6 +331,7 @@ class Mapper {
           prog_.ops[idx].out_level = in;
           break;
       }
+      estimate_emitted(idx);
     }
     // A stream buffer holds at least the rows that every op of the layer
     // consumes or produces in one tile, so no chain of waits can close on itself.
@@ -334,6 +345,46 @@ class Mapper {
   }
 
  private:
+  // The op's estimate from the tiles it was given, by the cost model the tile
+  // search used: each core's work, of which the slowest core's sets the time.
+  void estimate_emitted(size_t idx) {
+    std::vector<const CoreOp*> mine;
+    for (int64_t c = base_; c < base_ + P_; ++c) {
+      const auto& list = prog_.cores[static_cast<size_t>(c)];
+      if (!list.empty() && list.back().op == idx) mine.push_back(&list.back());
+    }
+    const Estimate e = estimate_cores(mine);
+    prog_.ops[idx].est_cycles = e.cycles;
+    prog_.ops[idx].est_bound = e.bound;
+  }
+  // `count`: cores doing such work at once (default: those given).
+  Estimate estimate_cores(const std::vector<const CoreOp*>& cores, int64_t count = -1) {
+    Estimate best;
+    for (const CoreOp* co : cores) {
+      CoreWork w;
+      for (const Tile& t : co->tiles) {
+        const double r = t.repeat;
+        w.tiles += r;
+        double st = 0;
+        for (int l = 0; l < kLevels; ++l) {
+          w.load[l] += r * t.load_bytes[l];
+          w.store[l] += r * t.store_bytes[l];
+          st += t.store_bytes[l];
+        }
+        if (st > 0) w.store_tail = st;
+        for (int s = 0; s < t.nsteps; ++s) {
+          const TileCost& k = prog_.costs[t.steps[s].cost];
+          w.compute_cycles += r * static_cast<double>(k.cycles);
+          w.sram_bytes += r * (k.sram_read_bytes + k.sram_write_bytes);
+        }
+      }
+      const Estimate e =
+          model_.estimate(w, base_, count > 0 ? count : static_cast<int64_t>(cores.size()));
+      if (e.cycles > best.cycles) best = e;
+    }
+    return best;
+  }
+
   // SRAM a core has for tile buffers: what resident weights leave; in a
   // dataflow core group, half of that (the other half holds stream buffers).
   double sram_avail() const {
@@ -539,25 +590,6 @@ class Mapper {
     }
   }
 
-  double level_bw(Level l) const {
-    // A stream is pulled from the producer's scratchpads: each core's DMA engine
-    // is the limit.
-    if (l == kStream) return hw_.dma_bandwidth * static_cast<double>(P_) / hw_.freq_hz;
-    const double bw = l == kShared ? hw_.shared_sram.bandwidth
-                      : l == kDdr  ? hw_.ddr.bandwidth
-                                   : hw_.dram.bandwidth;
-    return bw / hw_.freq_hz;  // B/cycle
-  }
-  // Cycles from issuing a load to its arrival: DRAM latency plus a mesh diameter of hops.
-  double load_latency_cycles() const {
-    return (hw_.dram.present ? hw_.dram.latency_s : hw_.shared_sram.latency_s) * hw_.freq_hz +
-           static_cast<double>(hw_.noc_hop_cycles * (hw_.mesh_x + hw_.mesh_y));
-  }
-  double core_bw(Level l, int64_t active) const {
-    return std::min(level_bw(l) / static_cast<double>(std::max<int64_t>(1, active)),
-                    hw_.dma_bandwidth / hw_.freq_hz);
-  }
-
   // Activations go to the shared SRAM level when it exists and the tensor fits
   // in half of it (the other half holds the tensor being read); else DRAM.
   Level place_output(const Op& op) const {
@@ -574,7 +606,6 @@ class Mapper {
     Level out = prog_.ops[idx].out_level;
     std::vector<CoreOp> per_core(static_cast<size_t>(P_));
     std::string mapping, units;
-    double est = 0;
     const auto parts = op.weight_parts();
     for (const auto& [cols, wf] : parts) {
       GemmShape g;
@@ -620,7 +651,6 @@ class Mapper {
       for (int u : {g.uc.unit, g.pre_unit, g.uc.convert_unit})
         if (u >= 0 && units.find(hw_.units[u]->name()) == std::string::npos)
           units += (units.empty() ? "" : "+") + hw_.units[u]->name();
-      est += t.est_cycles;
     }
     for (size_t c = 0; c < per_core.size(); ++c)
       if (!per_core[c].tiles.empty()) {
@@ -629,7 +659,6 @@ class Mapper {
       }
     prog_.ops[idx].units = units;
     prog_.ops[idx].mapping = mapping;
-    prog_.ops[idx].est_cycles = est;
   }
 
   // The core grid pm x pn over (M, N) and the per-core tiling with the lowest
@@ -662,15 +691,13 @@ class Mapper {
         int64_t Ms = std::min(g.m, round_up(ceil_div(g.m, pm), std::min(al.m, g.m)));
         int64_t Ns = std::min(g.n, round_up(ceil_div(g.n, pn), std::min(al.n, g.n)));
         int64_t used = ceil_div(g.m, Ms) * ceil_div(g.n, Ns);
-        Bw bw{core_bw(in, used), core_bw(g.w_level, used), core_bw(out, used),
-              load_latency_cycles()};
-        if (hw_.shared_sram.present && in == kDram && g.w_level == kDram) {
-          bw.shared = core_bw(kShared, used);
-          bw.readers_a = static_cast<double>(ceil_div(g.n, Ns));
-          bw.readers_w = static_cast<double>(ceil_div(g.m, Ms));
-        }
+        GridIo io;
+        io.in = in, io.out = out, io.base = base_, io.cores = used;
+        io.filter = hw_.shared_sram.present;
+        io.readers_a = static_cast<double>(ceil_div(g.n, Ns));
+        io.readers_w = static_cast<double>(ceil_div(g.m, Ms));
         int64_t need = 0;
-        GemmTiling t = plan_slice(unit, Ms, Ns, g.k, g, sram_avail(), bw, &need, stream_);
+        GemmTiling t = plan_slice(unit, Ms, Ns, g.k, g, sram_avail(), model_, io, &need, stream_);
         need_min = std::min(need_min, need);
         if (t.est_cycles < 0) continue;
         int64_t best_used = best.pm ? ceil_div(g.m, best.Ms) * ceil_div(g.n, best.Ns) : 0;
@@ -782,6 +809,7 @@ class Mapper {
     int vu = pick_vector_unit(hw_, op);
     const ComputeUnit& unit = *hw_.units[mu];
     TileAlign al = unit.align(uc.a, uc.w);
+    const double acc = unit.accumulator_bytes();  // scores and the output accumulator
     // A LUT unit needs tables of Q (once per work item) and of P (per KV block).
     const int pre = !unit.has_precompute()           ? -1
                     : unit.precompute_unit().empty() ? mu
@@ -808,8 +836,8 @@ class Mapper {
     // scores and output accumulator fit SRAM.
     int64_t rows = G * bq;
     auto need = [&](int64_t bk) {
-      return 2 * (2 * bk * d * bkv) + rows * d * ba + rows * bk * kAccBytes +
-             rows * d * (kAccBytes + bo);
+      return static_cast<double>(kLoadBuffers) * (2 * bk * d * bkv) + rows * d * ba +
+             rows * bk * acc + rows * d * (acc + bo);
     };
     int64_t bk = 16;
     if (need(bk) > sram_avail())
@@ -819,7 +847,9 @@ class Mapper {
                format_quantity(sram_avail(), Dim::Bytes),
            "raise core.sram.size");
     int64_t chunk = ceil_div(op.kv_len, kv_split);
-    while (bk * 2 <= std::min<int64_t>(chunk, 4096) && need(bk * 2) <= sram_avail()) bk *= 2;
+    int64_t max_bk = bk;  // the largest power of two whose buffers fit SRAM
+    while (max_bk * 2 <= std::min<int64_t>(chunk, 4096) && need(max_bk * 2) <= sram_avail())
+      max_bk *= 2;
 
     // Work items (unit x kv chunk), balanced greedily over cores by key count.
     struct Item {
@@ -857,6 +887,7 @@ class Mapper {
       l = static_cast<int64_t>(i);
     }
     if (stream_) tile_rows_[cur_] = bq;
+    auto emit = [&](int64_t bk) {
     std::vector<CoreOp> per_core(P);
     for (auto& c : per_core) c.op = static_cast<uint32_t>(idx);
     for (size_t i = 0; i < items.size(); ++i) {
@@ -894,7 +925,7 @@ class Mapper {
                         cache_.mm(mu, MatmulTile{r, kb, d, uc.a, uc.w})};  // S = Q K^T
         t.steps[s++] = {static_cast<uint16_t>(vu),
                         cache_.vector(vu, r * kb, find_elementwise_fn("softmax")->ops_per_element,
-                                      kAccBytes, ba)};
+                                      acc, ba)};
         if (pre >= 0)
           t.steps[s++] = {static_cast<uint16_t>(pre), precompute(q_shape, r, kb), kStepPrecompute};
         t.steps[s++] = {static_cast<uint16_t>(mu),
@@ -905,12 +936,31 @@ class Mapper {
           t.rows_done = static_cast<uint32_t>(k0 + bk >= it.keys_end ? next_row[i] : it.row0);
         }
         if (k0 + bk >= it.keys_end) {
-          t.store_bytes[out] += r * d * (it.last_chunk && it.first_chunk ? bo : kAccBytes);
+          t.store_bytes[out] += r * d * (it.last_chunk && it.first_chunk ? bo : acc);
           // The new tokens' K and V are appended to the cache once per (sequence, KV head).
           if (it.first_chunk && op.kv_append > 0)
             t.store_bytes[home_] += 2.0 * std::min(op.kv_append, it.q_rows) * d * bkv;
         }
         per_core[c].push(t);
+      }
+    }
+    return per_core;
+    };
+    // The KV block by the cost model: larger blocks take fewer loads, smaller
+    // ones keep more of them in flight; every block that fits is a candidate, so
+    // more SRAM can only add choices.
+    std::vector<CoreOp> per_core;
+    Estimate best;
+    for (int64_t b = max_bk; b >= 16; b /= 2) {
+      std::vector<CoreOp> pc = emit(b);
+      std::vector<const CoreOp*> used;
+      for (const CoreOp& c : pc)
+        if (!c.tiles.empty()) used.push_back(&c);
+      const Estimate e = estimate_cores(used);
+      if (per_core.empty() || e.cycles < best.cycles * 0.999) {
+        per_core = std::move(pc);
+        best = e;
+        bk = b;
       }
     }
     for (int64_t c = 0; c < P; ++c)
@@ -920,6 +970,34 @@ class Mapper {
       << kv_split << " context splits), " << G * bq << " query rows, KV block " << bk;
     prog_.ops[idx].units = unit.name() + "+" + hw_.units[vu]->name();
     prog_.ops[idx].mapping = m.str();
+  }
+
+  // The element-wise tile size by the cost model: every power-of-two multiple
+  // of 64 elements up to `te_max` (what fits SRAM) is a candidate, so more SRAM
+  // only adds choices; ties keep the larger tile.
+  int64_t choose_elements_tile(int64_t elements, int64_t slice, int64_t te_max,
+                               const std::function<Tile(int64_t)>& make) {
+    const int64_t used = ceil_div(elements, slice);
+    int64_t best_te = te_max;
+    Estimate best;
+    // te_max, then the powers of two below it.
+    auto next = [&](int64_t te) {
+      return te == te_max && (te & (te - 1)) != 0
+                 ? static_cast<int64_t>(std::bit_floor(static_cast<uint64_t>(te)))
+                 : te / 2;
+    };
+    for (int64_t te = te_max; te >= 64; te = next(te)) {
+      CoreOp co;
+      if (slice / te > 0) {
+        Tile t = make(te);
+        t.repeat = static_cast<uint32_t>(slice / te);
+        co.push(t);
+      }
+      if (slice % te) co.push(make(slice % te));
+      const Estimate e = estimate_cores({&co}, used);
+      if (best.cycles <= 0 || e.cycles < best.cycles * 0.999) best = e, best_te = te;
+    }
+    return best_te;
   }
 
   // Splits `elements` over the cores in slices of `slice`, each in tiles of at
@@ -1006,6 +1084,7 @@ class Mapper {
     prog_.ops[idx].units = hw_.units[builder]->name();
     prog_.ops[idx].mapping = "LUT table precompute for " + gemm.name + " (unfused), split over " +
                              std::to_string(core) + " cores";
+    estimate_emitted(idx);
     return static_cast<int>(idx);
   }
 
@@ -1041,7 +1120,7 @@ class Mapper {
       g.uc.a = fused->second.a;
       g.pre_unit = builder;
     }
-    int core = split_elements(idx, op.elements, slice, te, [&](int64_t n) {
+    auto make = [&](int64_t n) {
       Tile t;
       t.load_bytes[op.input_from_dram ? home_ : in] += static_cast<double>(n) * fn->inputs * ba;
       t.store_bytes[out] += static_cast<double>(n) * bo;
@@ -1052,7 +1131,9 @@ class Mapper {
         t.steps[t.nsteps++] = {static_cast<uint16_t>(builder), precompute(g, 1, n),
                                kStepPrecompute};
       return t;
-    });
+    };
+    if (!stream_) te = choose_elements_tile(op.elements, slice, te, make);
+    int core = split_elements(idx, op.elements, slice, te, make);
     prog_.ops[idx].units = hw_.units[vu]->name();
     prog_.ops[idx].mapping =
         "split over " + std::to_string(core) + " cores, tile " + std::to_string(te) + " elements";
@@ -1068,6 +1149,7 @@ class Mapper {
   const Level home_;  // global memory: DRAM, or the shared SRAM of an SRAM-only chip
   Program prog_;
   CostCache cache_;
+  CostModel model_;
   std::map<size_t, size_t> fused_gemm_;  // GEMM -> the element-wise op that builds its tables
   struct TableBuild {
     int lut_unit;

@@ -17,6 +17,7 @@ namespace bc {
 // produced it (spatial dataflow); a consumer pulls it over the NoC, and the
 // producer keeps it only until its consumers have used it (back-pressure).
 enum Level : uint8_t { kDram = 0, kShared = 1, kDdr = 2, kStream = 3, kLevels = 4 };
+const char* level_name(Level l);
 
 enum StepTag : uint8_t {
   kStepCompute = 0,     // the op's own work
@@ -71,7 +72,8 @@ struct OpPlan {
   std::string units;      // units used, e.g. "mac" or "mac+vec"
   std::string mapping;    // human-readable: grid, tile, loop order
   double flops = 0;
-  double est_cycles = 0;  // mapper's estimate (its search objective)
+  double est_cycles = 0;  // mapper's estimate (its search objective; sim/cost_model.h)
+  std::string est_bound;  // the resource that binds the estimate
   Level out_level = kDram;
   bool table_precompute = false;  // a LUT table-precompute op the mapper added
   // Collectives (chip-to-chip): allreduce | allgather | send, over the "tensor"

@@ -188,9 +188,35 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
          {"flops", p.flops},
          {"dram_bytes", sim.op_counts[i * na + kDramRead] + sim.op_counts[i * na + kDramWrite]},
          {"global_memory_bytes", global_bytes(i)},
+         {"estimate_s", p.est_cycles / hw.freq_hz},
+         {"estimate_bound", p.est_bound},
          {"energy_j", e}});
   }
   report["ops"] = ops;
+  // The mapper's estimate beside the simulation: the same resources without
+  // queueing, so a ratio above 1 is contention (or an effect the estimate
+  // leaves out) and the summary shows how far the closed form can be trusted.
+  {
+    double est_total = 0, sim_total = 0, worst = 1, log_sum = 0;
+    int n = 0;
+    std::string worst_op;
+    for (size_t i = 0; i < prog.ops.size(); ++i) {
+      const double est = prog.ops[i].est_cycles / hw.freq_hz;
+      const double t = sim.ops[i].end_s - sim.ops[i].start_s;
+      if (est <= 0 || t <= 0) continue;
+      est_total += est, sim_total += t, ++n;
+      const double r = t / est;
+      log_sum += std::log(r);
+      if (std::fabs(std::log(r)) > std::fabs(std::log(worst))) worst = r, worst_op = prog.ops[i].name;
+    }
+    report["estimate"] = {{"ops", n},
+                          {"estimate_s", est_total},
+                          {"simulated_s", sim_total},
+                          {"ratio", est_total > 0 ? sim_total / est_total : 0},
+                          {"geomean_ratio", n > 0 ? std::exp(log_sum / n) : 0},
+                          {"worst_ratio", worst},
+                          {"worst_op", worst_op}};
+  }
   report["execution"] = {{"style", prog.execution},
                          {"global_memory_bytes", global_total},
                          {"streamed_tensor_bytes", streamed},
@@ -456,6 +482,8 @@ std::string render_csv(const nlohmann::json& r) {
                                          "dram_bytes",
                                          "global_memory_bytes",
                                          "energy_j",
+                                         "estimate_s",
+                                         "estimate_bound",
                                          "mapping"};
   for (size_t i = 0; i < cols.size(); ++i) os << (i ? "," : "") << cols[i];
   os << "\n";
