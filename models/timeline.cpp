@@ -83,21 +83,22 @@ void Timeline::attach(ChipContext& chip) {
                                 std::to_string(node / hw.mesh_x) + ") " + dir[d],
                             kLink);
       }
+    // A level's channels interleave finely and always carry equal shares, so
+    // the level is one server (models/memory_channels.h): one track per level.
+    int32_t mem_pid = 0, tid = 0;
     auto level = [&](MemoryChannels& m, const char* what, const char* item) {
       if (!m.present()) return;
-      const int32_t pid = add_process(prefix(k) + what);
-      for (int64_t c = 0; c < m.channels(); ++c) {
-        BusyServer& s = m.channel(c);
-        s.observer = this;
-        s.track = add_track(pid, static_cast<int32_t>(c + 1),
-                            std::string(item) + " " + std::to_string(c) + " (node " +
-                                std::to_string(m.node(c)) + ")",
-                            kChannel);
-      }
+      if (mem_pid == 0) mem_pid = add_process(prefix(k) + "memory");
+      BusyServer& s = m.server();
+      s.observer = this;
+      s.track = add_track(mem_pid, ++tid,
+                          std::string(what) + " (" + std::to_string(m.channels()) + " " + item +
+                              (m.channels() > 1 ? "s" : "") + ")",
+                          kChannel);
     };
-    level(r.dram, "DRAM channels", "channel");
-    level(r.shared, "shared SRAM slices", "slice");
-    level(r.ddr, "DDR channels", "channel");
+    level(r.dram, "DRAM", "channel");
+    level(r.shared, "shared SRAM", "slice");
+    level(r.ddr, "DDR", "channel");
   }
 }
 

@@ -1,9 +1,10 @@
 // A run's timeline: Chrome / Perfetto trace-event JSON (opens in
 // ui.perfetto.dev or chrome://tracing). One process per core (a track per
 // compute unit and lanes for the DMA engine's loads and stores), one per chip's
-// NoC (a track per directed link) and one per global memory level (a track per
-// channel). One slice per unit step of a tile, per DMA transfer (from issue to
-// completion) and per occupancy of a link or channel.
+// NoC (a track per directed link) and one per chip's memory (a track per level:
+// DRAM, shared SRAM, DDR, each one server of all its channels). One slice per
+// unit step of a tile, per DMA transfer (from issue to completion) and per
+// occupancy of a link or memory level.
 //
 // The engine holds an optional pointer to a Timeline (ChipContext::timeline);
 // null costs one branch per step. Links and channels report through the

@@ -90,12 +90,12 @@ TEST(Timeline, ValidTraceEventsWhoseUnitSlicesAddUpToBusyTime) {
       EXPECT_GE(v[i].first + 1e-9, v[i - 1].second) << p.process[key.first] << " / "
                                                      << p.thread[key] << " slice " << i;
   }
-  // The resources: compute units, DMA loads and stores, NoC links, DRAM channels.
+  // The resources: compute units, DMA loads and stores, NoC links, DRAM.
   for (const char* c : {"compute", "load", "store", "link", "channel"})
     EXPECT_TRUE(cats.count(c)) << c;
   std::set<std::string> names;
   for (const auto& [k, n] : p.thread) names.insert(n.substr(0, n.find(' ')));
-  for (const char* n : {"mac", "vec", "DMA", "link", "channel"}) EXPECT_TRUE(names.count(n)) << n;
+  for (const char* n : {"mac", "vec", "DMA", "link", "DRAM"}) EXPECT_TRUE(names.count(n)) << n;
 
   // Per unit, the slices add up to the report's busy time (summed over cores).
   ASSERT_TRUE(r.contains("unit_busy_s"));
