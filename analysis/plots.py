@@ -450,6 +450,7 @@ def breakdown_figure(reports, by="op", what="both", energy_by="component", top_g
                 ax.bar(range(len(reports)), vals, 0.6, bottom=bottom, color=colors[k], label=c,
                        edgecolor="white", linewidth=0.4)
                 bottom = [b + v for b, v in zip(bottom, vals)]
+            ax.set_ylim(0, max(bottom) * 1.06 if max(bottom) > 0 else 1)
             ax.set_xticks(range(len(reports)))
             ax.set_xticklabels(names, rotation=30 if len(reports) > 1 else 0,
                                ha="right" if len(reports) > 1 else "center")
