@@ -310,6 +310,7 @@ void LinkProcess::run() {
       counts.add(kLinkByte, ctx_.links->local_bytes - local);
       counts.add(kGlobalLinkByte, ctx_.links->global_bytes - global);
     }
+    if (ctx_.timeline) ctx_.timeline->collective(chip_, start, done, op);
     if (done > start) {
       sc_core::wait(sc_time::from_value(done - start));
       ++ctx_.events;

@@ -10,9 +10,9 @@ namespace bc {
 namespace {
 
 const char* cat_name(uint8_t c) {
-  static const char* names[] = {"compute", "precompute", "convert", "load",
-                                "store",   "pull",       "link",    "channel"};
-  return c < 8 ? names[c] : "?";
+  static const char* names[] = {"compute", "precompute", "convert", "load",      "store",
+                                "pull",    "link",       "channel", "collective"};
+  return c < 9 ? names[c] : "?";
 }
 
 // JSON string escaping for names (op names are plain, but stay safe).
@@ -99,6 +99,9 @@ void Timeline::attach(ChipContext& chip) {
     level(r.dram, "DRAM", "channel");
     level(r.shared, "shared SRAM", "slice");
     level(r.ddr, "DDR", "channel");
+    if (chip.links)
+      collective_track_.push_back(
+          add_track(add_process(prefix(k) + "chip-to-chip links"), 1, "collectives"));
   }
 }
 
@@ -153,6 +156,11 @@ int32_t Timeline::dma_lane(int core, bool load, Tick start, Tick end) {
 void Timeline::transfer(int core, Tick start, Tick end, int op, double bytes, Cat cat) {
   if (end <= start) return;
   push(dma_lane(core, cat != kStore, start, end), start, end - start, op, bytes, cat);
+}
+
+void Timeline::collective(int chip, Tick start, Tick end, int op) {
+  if (end > start && static_cast<size_t>(chip) < collective_track_.size())
+    push(collective_track_[static_cast<size_t>(chip)], start, end - start, op, 0, kCollective);
 }
 
 void Timeline::occupied(int32_t track, Tick start, Tick duration) {

@@ -41,12 +41,16 @@ class Timeline : public BusyObserver {
   void attach(ChipContext& chip);
 
   // Slice kinds (the trace event's category).
-  enum Cat : uint8_t { kCompute, kPrecompute, kConvert, kLoad, kStore, kPull, kLink, kChannel };
+  enum Cat : uint8_t {
+    kCompute, kPrecompute, kConvert, kLoad, kStore, kPull, kLink, kChannel, kCollective
+  };
 
   // A unit step of a tile on core `core`.
   void unit_step(int core, int unit, Tick start, Tick dur, int op, uint8_t tag);
   // A DMA transfer of core `core`, from issue to completion.
   void transfer(int core, Tick start, Tick end, int op, double bytes, Cat cat);
+  // A collective of chip `chip` on the chip-to-chip links, start to end.
+  void collective(int chip, Tick start, Tick end, int op);
   // The op whose transfer is being booked (names the link and channel slices).
   void set_op(int op) { op_ = op; }
   void occupied(int32_t track, Tick start, Tick duration) override;
@@ -92,6 +96,7 @@ class Timeline : public BusyObserver {
   };
   std::vector<Lanes> load_lanes_, store_lanes_;
   std::vector<int32_t> core_pid_;
+  std::vector<int32_t> collective_track_;  // per simulated chip
   std::vector<Event> ev_;
   uint64_t dropped_ = 0;
   uint64_t resource_slices_ = 0;  // kept slices of links and channels

@@ -149,6 +149,35 @@ TEST(Timeline, LimitKeepsTheFirstSlicesAndSaysHowManyWereLeftOut) {
   }
 }
 
+TEST(Timeline, CollectivesOnTheChipLinksTrack) {
+  // A system (4 A100-like chips, tensor parallel): one slice per collective on
+  // the chip-to-chip links track, lasting the op's reported latency.
+  std::string model = write_temp("m.yaml",
+                                 "name: tiny4\nfamily: llama\nhidden: 512\nffn: 1024\nlayers: 2\n"
+                                 "heads: 8\nkv_heads: 4\nhead_dim: 64\nvocab: 2000\n");
+  std::string tl = temp_path("sys.json");
+  int code = 0;
+  auto r = run_json("configs/hw/a100-x4.yaml --model " + model + " --context 256 --timeline '" +
+                        tl + "' --timeline-limit 0",
+                    &code);
+  ASSERT_EQ(code, 0);
+  const Parsed p = parse_trace(read_json(tl));
+  std::map<std::string, double> want;  // collective op -> latency, us
+  for (const auto& op : r["ops"])
+    if (op["kind"] == "collective" && op["latency_s"].get<double>() > 0)
+      want[op["name"]] = op["latency_s"].get<double>() * 1e6;
+  ASSERT_GE(want.size(), 4u);  // two all-reduces per layer
+  size_t n = 0;
+  for (const auto& s : p.slices) {
+    if (s["cat"] != "collective") continue;
+    ++n;
+    EXPECT_EQ(p.process.at(s["pid"]), "chip-to-chip links");
+    ASSERT_TRUE(want.count(s["name"])) << s.dump();
+    EXPECT_NEAR(s["dur"].get<double>(), want[s["name"]], 1e-6 * want[s["name"]] + 1e-6);
+  }
+  EXPECT_EQ(n, want.size());
+}
+
 TEST(Timeline, BadOptionsExitTwoWithoutAFile) {
   std::string hw = write_temp("hw.yaml", small_config());
   std::string model = write_temp("m.yaml", kTinyModel);
