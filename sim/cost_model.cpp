@@ -4,8 +4,7 @@
 
 namespace bc {
 
-CostModel::CostModel(const HwConfig& hw)
-    : hw_(hw), res_(make_chip_resources(hw)), per_cycle_(1.0 / hw.freq_hz) {}
+CostModel::CostModel(const HwConfig& hw) : hw_(hw), res_(make_chip_resources(hw)) {}
 
 // Link loads of n cores each moving one byte to or from `level`: the sum of
 // their fanouts, link by link, of which the busiest link sets the time. Built
@@ -34,74 +33,77 @@ const CostModel::Prefix& CostModel::prefix(Level level, bool load, int64_t base)
   return prefix_[key] = std::move(p);
 }
 
-double CostModel::latency_cycles(Level level, int64_t base, int64_t cores) {
-  if (level == kStream) return static_cast<double>(hw_.noc_hop_cycles * (hw_.mesh_x + hw_.mesh_y));
-  const MemoryChannels& m = res_.level(level);
-  if (!m.present()) return 0;
-  const Prefix& p = prefix(level, true, base);
-  const int64_t n = std::min<int64_t>(cores, static_cast<int64_t>(p.routers.size()) - 1);
-  return ticks_to_seconds(m.latency()) / per_cycle_ +
-         static_cast<double>(p.routers[static_cast<size_t>(n)] * hw_.noc_hop_cycles);
-}
-
+// Per tile of a class, in cycles: each resource's time for the class's bytes
+// (the level's channels shared by all `cores` cores doing the same, the
+// busiest link of the group's routes, the core's DMA engine and banks), the
+// units' cycles, and the in-flight bound: with kLoadBuffers loads in flight, a
+// tile's load is issued when the compute of the tile kLoadBuffers before it
+// ends, so each buffer cycles through compute + latency + transfer (Little's
+// law). The tile takes the largest; the op, the sum over its tiles, plus the
+// first load (fill) and the last store (drain). Summing per class, not taking
+// the maximum of sums, keeps a mix of large and small (edge) tiles honest:
+// the large ones can be bandwidth-bound while the small ones wait on latency.
 Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
   const double f = hw_.freq_hz;
   const double dma_bpc = hw_.dma_bandwidth / f;
-  const double sram_bpc = static_cast<double>(hw_.sram.banks * hw_.sram.ports) *
-                          hw_.sram.bank_width_bytes;
+  const double sram_bpc =
+      static_cast<double>(hw_.sram.banks * hw_.sram.ports) * hw_.sram.bank_width_bytes;
   const double link_bpc = hw_.noc_link_bandwidth / f;
   const double n = static_cast<double>(cores);
-  double moved = 0, lat = 0, store_lat = 0, links = 0, tile_time = 0;
-  std::vector<std::pair<std::string, double>> terms;
-  for (int l = 0; l < kLevels; ++l) {
-    const double b = w.load[l] + w.store[l];
-    moved += b;
-    if (b <= 0) continue;
-    const Level lv = static_cast<Level>(l);
-    if (lv == kStream) continue;  // pulled from the producer's cores: DMA and banks below
-    MemoryChannels& m = res_.level(lv);
-    if (!m.present()) continue;
-    terms.emplace_back(level_name(lv), n * b / (m.bandwidth() / f));
-    for (bool load : {true, false}) {
-      const double bytes = load ? w.load[l] : w.store[l];
-      if (bytes <= 0) continue;
-      const Prefix& p = prefix(lv, load, base);
-      const auto k = static_cast<size_t>(std::min<int64_t>(cores, p.link_share.size() - 1));
-      links += bytes * p.link_share[k] / link_bpc;
-      const double d = ticks_to_seconds(m.latency()) * f +
-                       static_cast<double>(p.routers[k] * hw_.noc_hop_cycles);
-      (load ? lat : store_lat) = std::max(load ? lat : store_lat, d);
+  const double hop = static_cast<double>(hw_.noc_hop_cycles);
+  std::map<std::string, double> spent;  // cycles each resource bound
+  double total = 0, fill = -1, store_lat = 0;
+  for (const TileClass& c : w.classes) {
+    if (c.count <= 0) continue;
+    double moved = 0, links = 0, lat = 0, transfer = 0;
+    std::string limit = "dma";
+    for (int l = 0; l < kLevels; ++l) {
+      const double b = c.load[l] + c.store[l];
+      if (b <= 0) continue;
+      moved += b;
+      const Level lv = static_cast<Level>(l);
+      if (lv == kStream) {  // pulled from the producer's cores, a mesh away
+        lat = std::max(lat, hop * static_cast<double>(hw_.mesh_x + hw_.mesh_y));
+        continue;
+      }
+      MemoryChannels& m = res_.level(lv);
+      if (!m.present()) continue;
+      const double t = n * b / (m.bandwidth() / f);
+      if (t > transfer) transfer = t, limit = level_name(lv);
+      for (bool load : {true, false}) {
+        const double bytes = load ? c.load[l] : c.store[l];
+        if (bytes <= 0) continue;
+        const Prefix& p = prefix(lv, load, base);
+        const auto k = static_cast<size_t>(std::min<int64_t>(cores, p.link_share.size() - 1));
+        links += bytes * p.link_share[k] / link_bpc;
+        const double d =
+            ticks_to_seconds(m.latency()) * f + static_cast<double>(p.routers[k]) * hop;
+        if (load) lat = std::max(lat, d);
+        if (!load) store_lat = std::max(store_lat, d);
+      }
     }
+    if (links > transfer) transfer = links, limit = "noc";
+    if (moved / dma_bpc > transfer) transfer = moved / dma_bpc, limit = "dma";
+    // The banks serve the DMA engine's bytes and the units' operands; a unit's
+    // step ends when both its cycles and its operand accesses are done.
+    const double sram = (moved + c.sram_bytes) / sram_bpc;
+    double period = transfer;
+    if (c.compute_cycles > period) period = c.compute_cycles, limit = "compute";
+    if (sram > period) period = sram, limit = "sram";
+    const bool loads = std::any_of(c.load.begin(), c.load.end(), [](double b) { return b > 0; });
+    const double in_flight = (c.compute_cycles + (loads ? lat + transfer : 0)) /
+                             static_cast<double>(kLoadBuffers);
+    if (in_flight > period) period = in_flight, limit = "latency";
+    total += c.count * period;
+    spent[limit] += c.count * period;
+    if (fill < 0 && loads) fill = lat + transfer;  // the first tile's load, before any compute
   }
-  if (w.load[kStream] > 0) lat = std::max(lat, latency_cycles(kStream, base, cores));
-  terms.emplace_back("noc", links);
-  terms.emplace_back("dma", moved / dma_bpc);
-  double mem = 0;
-  for (const auto& t : terms) mem = std::max(mem, t.second);
-  // The banks serve the DMA engine's bytes and the units' operands; a unit's
-  // step ends when both its cycles and its operand accesses are done.
-  const double sram = (moved + w.sram_bytes) / sram_bpc;
-  const double busy = std::max(w.compute_cycles, sram);
-  const double tiles = std::max(1.0, w.tiles);
-  tile_time = mem / tiles;
-  // kLoadBuffers loads in flight: a tile's load is issued when the compute of
-  // the tile kLoadBuffers before it ends, so each buffer cycles through
-  // compute + latency + transfer (Little's law).
-  const double in_flight =
-      (w.compute_cycles + tiles * lat + mem) / static_cast<double>(kLoadBuffers);
-  terms.emplace_back("compute", w.compute_cycles);
-  terms.emplace_back("sram", sram);
-  terms.emplace_back("latency", in_flight);
   Estimate e;
-  double top = std::max({busy, mem, in_flight});
-  for (const auto& t : terms)
-    if (t.second >= top * (1 - 1e-9)) {
-      e.bound = t.first;
-      break;
-    }
-  // Fill: the first tile's load before any compute; drain: the last store.
-  const double drain = w.store_tail > 0 ? store_lat + w.store_tail / std::min(dma_bpc, link_bpc) : 0;
-  e.cycles = top + (w.tiles > 0 ? lat + tile_time : 0) + drain;
+  double most = -1;
+  for (const auto& [name, t] : spent)
+    if (t > most) most = t, e.bound = name;
+  const double drain = w.store_tail > 0 ? store_lat + w.store_tail / dma_bpc : 0;
+  e.cycles = total + std::max(0.0, fill) + drain;
   return e;
 }
 

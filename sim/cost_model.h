@@ -18,13 +18,20 @@
 
 namespace bc {
 
-// One core's share of an op as the estimate sees it (the busiest core).
+// Tiles of one kind: `count` of them, each with these compute cycles, operand
+// bytes between the units and the banks, and bytes from / to each level.
+struct TileClass {
+  double count = 0;
+  double compute_cycles = 0;
+  double sram_bytes = 0;
+  std::array<double, kLevels> load{}, store{};
+};
+
+// One core's share of an op as the estimate sees it (the busiest core): its
+// tiles in program order, grouped by kind.
 struct CoreWork {
-  double compute_cycles = 0;  // the units' cycles for all its tiles
-  double sram_bytes = 0;      // the units' operand reads and writes
-  std::array<double, kLevels> load{}, store{};  // bytes from / to each level
-  double tiles = 0;           // tile loads issued (kLoadBuffers in flight)
-  double store_tail = 0;      // bytes of the last tile's store (the drain)
+  std::vector<TileClass> classes;
+  double store_tail = 0;  // bytes of the last tile's store (the drain)
 };
 
 struct Estimate {
@@ -37,8 +44,6 @@ class CostModel {
   explicit CostModel(const HwConfig& hw);
   // Every one of `cores` cores (from `base` on) does `w` at the same time.
   Estimate estimate(const CoreWork& w, int64_t base, int64_t cores);
-  // Cycles for one load's fixed delay from `level` to a core of the group.
-  double latency_cycles(Level level, int64_t base, int64_t cores);
 
  private:
   struct Prefix {  // over the first n cores of a group: the busiest link's share, most routers
@@ -48,7 +53,6 @@ class CostModel {
   const Prefix& prefix(Level level, bool load, int64_t base);
   const HwConfig& hw_;
   ChipResources res_;
-  double per_cycle_;  // seconds per cycle
   std::map<std::tuple<int, bool, int64_t>, Prefix> prefix_;
 };
 

@@ -165,16 +165,6 @@ struct GridIo {
   int64_t base = 0, cores = 1;  // the grid's first core and cores in use
 };
 
-// Splits `bytes` of a panel read by `readers` cores as the engine loads them.
-void add_panel(CoreWork& w, Level level, double bytes, double readers, bool filter) {
-  if (filter && level == kDram && readers > 1) {
-    w.load[kDram] += bytes / readers;
-    w.load[kShared] += bytes * (readers - 1) / readers;
-  } else {
-    w.load[level] += bytes;
-  }
-}
-
 // Best tiling of one core's Ms x Ns x K slice, by the cost model's estimate
 // (sim/cost_model.h): the same resources, routes and in-flight loads the
 // engine simulates, without contention.
@@ -199,31 +189,57 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
         *need_min = std::min<int64_t>(*need_min, static_cast<int64_t>(std::ceil(need)));
         if (need > sram) continue;
         int64_t nm = ceil_div(Ms, tm), nn = ceil_div(Ns, tn), nk = ceil_div(K, tk);
-        // Compute: full and edge tiles in each dimension, costed by the unit itself.
-        double compute = 0, operands = 0;
-        int64_t em = Ms - (nm - 1) * tm, en = Ns - (nn - 1) * tn, ek = K - (nk - 1) * tk;
+        // Tile kinds: full and edge sizes in each dimension, costed by the unit
+        // itself (edge tiles: the last of each dimension).
+        const int64_t em = Ms - (nm - 1) * tm, en = Ns - (nn - 1) * tn, ek = K - (nk - 1) * tk;
+        TileCost cost[2][2][2];
         for (int im = 0; im < 2; ++im)
           for (int in = 0; in < 2; ++in)
-            for (int ik = 0; ik < 2; ++ik) {
-              int64_t cm = im ? 1 : nm - 1, cn = in ? 1 : nn - 1, ck = ik ? 1 : nk - 1;
-              if (cm * cn * ck == 0) continue;
-              const TileCost c = u.matmul(g.tile(im ? em : tm, in ? en : tn, ik ? ek : tk));
-              compute += static_cast<double>(cm * cn * ck) * static_cast<double>(c.cycles);
-              operands += static_cast<double>(cm * cn * ck) * (c.sram_read_bytes + c.sram_write_bytes);
-            }
+            for (int ik = 0; ik < 2; ++ik)
+              cost[im][in][ik] = u.matmul(g.tile(im ? em : tm, in ? en : tn, ik ? ek : tk));
         for (bool reuse_a : {true, false}) {
           if (a_outer_only && !reuse_a) continue;
           CoreWork w;
-          w.compute_cycles = compute;
-          w.sram_bytes = operands;
-          w.tiles = static_cast<double>(nm * nn * nk);
-          w.store_tail = static_cast<double>(tm * tn) * g.bo;
-          add_panel(w, io.in, Ms * K * g.ba * ((reuse_a && nk == 1) ? 1 : nn), io.readers_a,
-                    io.filter);
-          if (!g.w_local)
-            add_panel(w, g.w_level, K * Ns * g.bw * ((!reuse_a && nk == 1) ? 1 : nm),
-                      io.readers_w, io.filter);
-          w.store[io.out] += Ms * Ns * g.bo;
+          w.store_tail = static_cast<double>(em * en) * g.bo;
+          // As emit_gemm walks them: the outer loop over A row blocks (reuse_a)
+          // or W column blocks, the inner over the other, K innermost. With K
+          // in one tile, the outer operand is loaded only by the first inner tile.
+          const int64_t n_in = reuse_a ? nn : nm;
+          for (int im = 0; im < 2; ++im)
+            for (int in = 0; in < 2; ++in)
+              for (int ik = 0; ik < 2; ++ik) {
+                const int64_t cm = im ? 1 : nm - 1, cn = in ? 1 : nn - 1, ck = ik ? 1 : nk - 1;
+                if (cm * cn * ck == 0) continue;
+                const int64_t sm = im ? em : tm, sn = in ? en : tn, sk = ik ? ek : tk;
+                // Tiles of this kind that are the first of their inner loop.
+                const int inner_kind = reuse_a ? in : im;
+                const int64_t inner_count = reuse_a ? cn : cm;
+                const bool holds_first = n_in == 1 ? inner_kind == 1 : inner_kind == 0;
+                const int64_t firsts = holds_first ? cm * cn * ck / inner_count : 0;
+                for (bool first : {true, false}) {
+                  const int64_t count = first ? firsts : cm * cn * ck - firsts;
+                  if (count == 0) continue;
+                  const bool reload = nk > 1 || first;  // the outer operand's tile
+                  TileClass c;
+                  c.count = static_cast<double>(count);
+                  const TileCost& k = cost[im][in][ik];
+                  c.compute_cycles = static_cast<double>(k.cycles);
+                  c.sram_bytes = k.sram_read_bytes + k.sram_write_bytes;
+                  auto panel = [&](Level level, double bytes, double readers) {
+                    if (io.filter && level == kDram && readers > 1) {
+                      c.load[kDram] += bytes / readers;
+                      c.load[kShared] += bytes * (readers - 1) / readers;
+                    } else {
+                      c.load[level] += bytes;
+                    }
+                  };
+                  if (!reuse_a || reload) panel(io.in, static_cast<double>(sm * sk) * g.ba, io.readers_a);
+                  if (!g.w_local && (reuse_a || reload))
+                    panel(g.w_level, static_cast<double>(sk * sn) * g.bw, io.readers_w);
+                  if (ik == 1) c.store[io.out] += static_cast<double>(sm * sn) * g.bo;
+                  w.classes.push_back(c);
+                }
+              }
           const Estimate e = model.estimate(w, io.base, io.cores);
           int64_t tiles = nm * nn * nk;
           if (best.est_cycles < 0 || e.cycles < best.est_cycles * 0.999 ||
@@ -363,20 +379,21 @@ class Mapper {
     for (const CoreOp* co : cores) {
       CoreWork w;
       for (const Tile& t : co->tiles) {
-        const double r = t.repeat;
-        w.tiles += r;
+        TileClass c;
+        c.count = t.repeat;
         double st = 0;
         for (int l = 0; l < kLevels; ++l) {
-          w.load[l] += r * t.load_bytes[l];
-          w.store[l] += r * t.store_bytes[l];
+          c.load[l] = t.load_bytes[l];
+          c.store[l] = t.store_bytes[l];
           st += t.store_bytes[l];
         }
         if (st > 0) w.store_tail = st;
         for (int s = 0; s < t.nsteps; ++s) {
           const TileCost& k = prog_.costs[t.steps[s].cost];
-          w.compute_cycles += r * static_cast<double>(k.cycles);
-          w.sram_bytes += r * (k.sram_read_bytes + k.sram_write_bytes);
+          c.compute_cycles += static_cast<double>(k.cycles);
+          c.sram_bytes += k.sram_read_bytes + k.sram_write_bytes;
         }
+        w.classes.push_back(c);
       }
       const Estimate e =
           model_.estimate(w, base_, count > 0 ? count : static_cast<int64_t>(cores.size()));
@@ -759,22 +776,20 @@ class Mapper {
                 tile.rows_done =
                     last_part ? static_cast<uint32_t>(m0 + mi * t.tm + (block_done ? tm : 0)) : 0;
               }
-              int s = 0;
               auto convert = [&](int64_t elements, const Format& from, const Format& to) {
                 // Quantize or dequantize: scale and round per element.
-                tile.steps[s++] = {static_cast<uint16_t>(g.uc.convert_unit),
-                                   cache_.vector(g.uc.convert_unit, elements,
-                                                 find_elementwise_fn("quantize")->ops_per_element,
-                                                 from.storage_bits / 8, to.storage_bits / 8),
-                                   kStepConvert};
+                tile.add_step({static_cast<uint16_t>(g.uc.convert_unit),
+                               cache_.vector(g.uc.convert_unit, elements,
+                                             find_elementwise_fn("quantize")->ops_per_element,
+                                             from.storage_bits / 8, to.storage_bits / 8),
+                               kStepConvert});
               };
               if (g.uc.convert_a && a_new) convert(tm * tk, g.a, g.uc.a);
               if (g.uc.convert_w && w_new) convert(tk * tn, g.w, g.uc.w);
               if (g.pre_unit >= 0 && a_new)
-                tile.steps[s++] = {static_cast<uint16_t>(g.pre_unit), precompute(g, tm, tk),
-                                   kStepPrecompute};
-              tile.steps[s++] = {static_cast<uint16_t>(u), cache_.mm(u, g.tile(tm, tn, tk))};
-              tile.nsteps = static_cast<uint8_t>(s);
+                tile.add_step(
+                    {static_cast<uint16_t>(g.pre_unit), precompute(g, tm, tk), kStepPrecompute});
+              tile.add_step({static_cast<uint16_t>(u), cache_.mm(u, g.tile(tm, tn, tk))});
               co.push(tile);
             }
           }
@@ -830,8 +845,14 @@ class Mapper {
     int64_t q_blocks = ceil_div(op.q_len, bq);
     int64_t units = op.batch * op.kv_heads * q_blocks;
     // Fewer work units than cores: split the context (flash-decoding).
-    int64_t kv_split =
+    // Candidates: enough splits to give every core an item, fewer so the items
+    // divide the cores evenly, and powers of two below (the cost model picks).
+    const int64_t kv_max =
         units >= P ? 1 : std::min(ceil_div(P, units), std::max<int64_t>(1, op.kv_len / 64));
+    std::vector<int64_t> splits = {kv_max};
+    if (units < P && P / units >= 1 && P / units < kv_max) splits.push_back(P / units);
+    for (int64_t v = std::bit_floor(static_cast<uint64_t>(kv_max)); v >= 1; v /= 2)
+      if (std::find(splits.begin(), splits.end(), v) == splits.end()) splits.push_back(v);
     // KV block: the largest power of two whose double-buffered K and V blocks,
     // scores and output accumulator fit SRAM.
     int64_t rows = G * bq;
@@ -846,127 +867,131 @@ class Mapper {
                format_quantity(need(bk), Dim::Bytes) + ", core.sram.size is " +
                format_quantity(sram_avail(), Dim::Bytes),
            "raise core.sram.size");
-    int64_t chunk = ceil_div(op.kv_len, kv_split);
-    int64_t max_bk = bk;  // the largest power of two whose buffers fit SRAM
-    while (max_bk * 2 <= std::min<int64_t>(chunk, 4096) && need(max_bk * 2) <= sram_avail())
-      max_bk *= 2;
-
-    // Work items (unit x kv chunk), balanced greedily over cores by key count.
-    struct Item {
-      int64_t keys_begin, keys_end, q_rows;
-      bool first_chunk, last_chunk;
-      int64_t row0;  // first token row of its query block (b x q_len + query index)
-    };
-    std::vector<Item> items;
-    // Streaming walks query rows in order (heads innermost), so output rows
-    // complete as a prefix.
-    for (int64_t b = 0; b < op.batch; ++b)
-      for (int64_t x = 0; x < op.kv_heads * q_blocks; ++x) {
-        const int64_t qb = stream_ ? x / op.kv_heads : x % q_blocks;
-        int64_t q_rows = std::min(bq, op.q_len - qb * bq);
-        // The keys this query block attends (causal mask, sliding window).
-        auto [k_begin, k_end] = op.key_range(qb * bq, q_rows);
-        int64_t keys = k_end - k_begin;
-        int64_t per = ceil_div(keys, kv_split);
-        for (int64_t s = 0; s * per < keys; ++s)
-          items.push_back({k_begin + s * per, k_begin + std::min(keys, (s + 1) * per), q_rows,
-                           s == 0, (s + 1) * per >= keys, b * op.q_len + qb * bq});
-      }
-    std::vector<double> load(P, 0);
-    std::vector<int64_t> core_of(items.size());
-    for (size_t i = 0; i < items.size(); ++i) {
-      int64_t c = std::min_element(load.begin(), load.end()) - load.begin();
-      load[c] += static_cast<double>(items[i].keys_end - items[i].keys_begin) * items[i].q_rows;
-      core_of[i] = c;
-    }
-    // A core's frontier after an item: the first row of its next item.
-    std::vector<int64_t> next_row(items.size(), op.batch * op.q_len), last_of(P, -1);
-    for (size_t i = items.size(); i-- > 0;) {
-      int64_t& l = last_of[core_of[i]];
-      if (l >= 0) next_row[i] = items[l].row0;
-      l = static_cast<int64_t>(i);
-    }
-    if (stream_) tile_rows_[cur_] = bq;
-    auto emit = [&](int64_t bk) {
-    std::vector<CoreOp> per_core(P);
-    for (auto& c : per_core) c.op = static_cast<uint32_t>(idx);
-    for (size_t i = 0; i < items.size(); ++i) {
-      const Item& it = items[i];
-      const int64_t c = core_of[i];
-      int64_t r = G * it.q_rows;
-      for (int64_t k0 = it.keys_begin; k0 < it.keys_end; k0 += bk) {
-        int64_t kb = std::min(bk, it.keys_end - k0);
-        Tile t;
-        // K and V blocks; the query blocks of one head on other cores read the
-        // same blocks, which a shared level (L2) filters.
-        load_shared_panel(t, home_, static_cast<double>(2 * kb * d) * bkv,
-                          static_cast<double>(std::min<int64_t>(q_blocks, P)));
-        if (k0 == it.keys_begin) t.load_bytes[in] += r * d * ba;  // Q, once
-        int s = 0;
-        const bool first = k0 == it.keys_begin;
-        if (uc.convert_w)  // the fallback converts the K and V blocks
-          t.steps[s++] = {static_cast<uint16_t>(uc.convert_unit),
-                          cache_.vector(uc.convert_unit, 2 * kb * d,
-                                        find_elementwise_fn("quantize")->ops_per_element,
-                                        op.w.elem.storage_bits / 8, uc.w.storage_bits / 8),
-                          kStepConvert};
-        if (uc.convert_a && first)
-          t.steps[s++] = {static_cast<uint16_t>(uc.convert_unit),
-                          cache_.vector(uc.convert_unit, r * d,
-                                        find_elementwise_fn("quantize")->ops_per_element,
-                                        op.a.elem.storage_bits / 8, uc.a.storage_bits / 8),
-                          kStepConvert};
-        GemmShape q_shape;  // for the table precompute of Q and of P
-        q_shape.uc = uc;
-        q_shape.pre_unit = pre;
-        if (pre >= 0 && first)
-          t.steps[s++] = {static_cast<uint16_t>(pre), precompute(q_shape, r, d), kStepPrecompute};
-        t.steps[s++] = {static_cast<uint16_t>(mu),
-                        cache_.mm(mu, MatmulTile{r, kb, d, uc.a, uc.w})};  // S = Q K^T
-        t.steps[s++] = {static_cast<uint16_t>(vu),
-                        cache_.vector(vu, r * kb, find_elementwise_fn("softmax")->ops_per_element,
-                                      acc, ba)};
-        if (pre >= 0)
-          t.steps[s++] = {static_cast<uint16_t>(pre), precompute(q_shape, r, kb), kStepPrecompute};
-        t.steps[s++] = {static_cast<uint16_t>(mu),
-                        cache_.mm(mu, MatmulTile{r, d, kb, uc.a, uc.w})};  // O += P V
-        t.nsteps = static_cast<uint8_t>(s);
-        if (stream_) {
-          t.rows_need = static_cast<uint32_t>(it.row0 + it.q_rows);
-          t.rows_done = static_cast<uint32_t>(k0 + bk >= it.keys_end ? next_row[i] : it.row0);
-        }
-        if (k0 + bk >= it.keys_end) {
-          t.store_bytes[out] += r * d * (it.last_chunk && it.first_chunk ? bo : acc);
-          // The new tokens' K and V are appended to the cache once per (sequence, KV head).
-          if (it.first_chunk && op.kv_append > 0)
-            t.store_bytes[home_] += 2.0 * std::min(op.kv_append, it.q_rows) * d * bkv;
-        }
-        per_core[c].push(t);
-      }
-    }
-    return per_core;
-    };
-    // The KV block by the cost model: larger blocks take fewer loads, smaller
-    // ones keep more of them in flight; every block that fits is a candidate, so
-    // more SRAM can only add choices.
     std::vector<CoreOp> per_core;
     Estimate best;
-    for (int64_t b = max_bk; b >= 16; b /= 2) {
-      std::vector<CoreOp> pc = emit(b);
-      std::vector<const CoreOp*> used;
-      for (const CoreOp& c : pc)
-        if (!c.tiles.empty()) used.push_back(&c);
-      const Estimate e = estimate_cores(used);
-      if (per_core.empty() || e.cycles < best.cycles * 0.999) {
-        per_core = std::move(pc);
-        best = e;
-        bk = b;
+    int64_t kv_split = 1;
+    size_t n_items = 0;
+    for (const int64_t split : splits) {
+      int64_t chunk = ceil_div(op.kv_len, split);
+      int64_t max_bk = 16;  // the largest power of two whose buffers fit SRAM
+      while (max_bk * 2 <= std::min<int64_t>(chunk, 4096) && need(max_bk * 2) <= sram_avail())
+        max_bk *= 2;
+
+      // Work items (unit x kv chunk), balanced greedily over cores by key count.
+      struct Item {
+        int64_t keys_begin, keys_end, q_rows;
+        bool first_chunk, last_chunk;
+        int64_t row0;  // first token row of its query block (b x q_len + query index)
+      };
+      std::vector<Item> items;
+      // Streaming walks query rows in order (heads innermost), so output rows
+      // complete as a prefix.
+      for (int64_t b = 0; b < op.batch; ++b)
+        for (int64_t x = 0; x < op.kv_heads * q_blocks; ++x) {
+          const int64_t qb = stream_ ? x / op.kv_heads : x % q_blocks;
+          int64_t q_rows = std::min(bq, op.q_len - qb * bq);
+          // The keys this query block attends (causal mask, sliding window).
+          auto [k_begin, k_end] = op.key_range(qb * bq, q_rows);
+          int64_t keys = k_end - k_begin;
+          int64_t per = ceil_div(keys, split);
+          for (int64_t s = 0; s * per < keys; ++s)
+            items.push_back({k_begin + s * per, k_begin + std::min(keys, (s + 1) * per), q_rows,
+                             s == 0, (s + 1) * per >= keys, b * op.q_len + qb * bq});
+        }
+      std::vector<double> load(P, 0);
+      std::vector<int64_t> core_of(items.size());
+      for (size_t i = 0; i < items.size(); ++i) {
+        int64_t c = std::min_element(load.begin(), load.end()) - load.begin();
+        load[c] += static_cast<double>(items[i].keys_end - items[i].keys_begin) * items[i].q_rows;
+        core_of[i] = c;
+      }
+      // A core's frontier after an item: the first row of its next item.
+      std::vector<int64_t> next_row(items.size(), op.batch * op.q_len), last_of(P, -1);
+      for (size_t i = items.size(); i-- > 0;) {
+        int64_t& l = last_of[core_of[i]];
+        if (l >= 0) next_row[i] = items[l].row0;
+        l = static_cast<int64_t>(i);
+      }
+      if (stream_) tile_rows_[cur_] = bq;
+      auto emit = [&](int64_t bk) {
+      std::vector<CoreOp> per_core(P);
+      for (auto& c : per_core) c.op = static_cast<uint32_t>(idx);
+      for (size_t i = 0; i < items.size(); ++i) {
+        const Item& it = items[i];
+        const int64_t c = core_of[i];
+        int64_t r = G * it.q_rows;
+        for (int64_t k0 = it.keys_begin; k0 < it.keys_end; k0 += bk) {
+          int64_t kb = std::min(bk, it.keys_end - k0);
+          Tile t;
+          // K and V blocks; the query blocks of one head on other cores read the
+          // same blocks, which a shared level (L2) filters.
+          load_shared_panel(t, home_, static_cast<double>(2 * kb * d) * bkv,
+                            static_cast<double>(std::min<int64_t>(q_blocks, P)));
+          if (k0 == it.keys_begin) t.load_bytes[in] += r * d * ba;  // Q, once
+          const bool first = k0 == it.keys_begin;
+          if (uc.convert_w)  // the fallback converts the K and V blocks
+            t.add_step({static_cast<uint16_t>(uc.convert_unit),
+                        cache_.vector(uc.convert_unit, 2 * kb * d,
+                                      find_elementwise_fn("quantize")->ops_per_element,
+                                      op.w.elem.storage_bits / 8, uc.w.storage_bits / 8),
+                        kStepConvert});
+          if (uc.convert_a && first)
+            t.add_step({static_cast<uint16_t>(uc.convert_unit),
+                        cache_.vector(uc.convert_unit, r * d,
+                                      find_elementwise_fn("quantize")->ops_per_element,
+                                      op.a.elem.storage_bits / 8, uc.a.storage_bits / 8),
+                        kStepConvert});
+          GemmShape q_shape;  // for the table precompute of Q and of P
+          q_shape.uc = uc;
+          q_shape.pre_unit = pre;
+          if (pre >= 0 && first)
+            t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, d), kStepPrecompute});
+          t.add_step({static_cast<uint16_t>(mu),
+                      cache_.mm(mu, MatmulTile{r, kb, d, uc.a, uc.w})});  // S = Q K^T
+          t.add_step({static_cast<uint16_t>(vu),
+                      cache_.vector(vu, r * kb, find_elementwise_fn("softmax")->ops_per_element,
+                                    acc, ba)});
+          if (pre >= 0)
+            t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, kb), kStepPrecompute});
+          t.add_step({static_cast<uint16_t>(mu),
+                      cache_.mm(mu, MatmulTile{r, d, kb, uc.a, uc.w})});  // O += P V
+          if (stream_) {
+            t.rows_need = static_cast<uint32_t>(it.row0 + it.q_rows);
+            t.rows_done = static_cast<uint32_t>(k0 + bk >= it.keys_end ? next_row[i] : it.row0);
+          }
+          if (k0 + bk >= it.keys_end) {
+            t.store_bytes[out] += r * d * (it.last_chunk && it.first_chunk ? bo : acc);
+            // The new tokens' K and V are appended to the cache once per (sequence, KV head).
+            if (it.first_chunk && op.kv_append > 0)
+              t.store_bytes[home_] += 2.0 * std::min(op.kv_append, it.q_rows) * d * bkv;
+          }
+          per_core[c].push(t);
+        }
+      }
+      return per_core;
+      };
+      // The KV block by the cost model: larger blocks take fewer loads, smaller
+      // ones keep more of them in flight; every block that fits is a candidate, so
+      // more SRAM can only add choices.
+      for (int64_t b = max_bk; b >= 16; b /= 2) {
+        std::vector<CoreOp> pc = emit(b);
+        std::vector<const CoreOp*> used;
+        for (const CoreOp& c : pc)
+          if (!c.tiles.empty()) used.push_back(&c);
+        const Estimate e = estimate_cores(used);
+        if (per_core.empty() || e.cycles < best.cycles * 0.999) {
+          per_core = std::move(pc);
+          best = e;
+          bk = b;
+          kv_split = split;
+          n_items = items.size();
+        }
       }
     }
     for (int64_t c = 0; c < P; ++c)
       if (!per_core[c].tiles.empty()) prog_.cores[base_ + c].push_back(std::move(per_core[c]));
     std::ostringstream m;
-    m << items.size() << " work items (batch x kv_heads x " << q_blocks << " query blocks x "
+    m << n_items << " work items (batch x kv_heads x " << q_blocks << " query blocks x "
       << kv_split << " context splits), " << G * bq << " query rows, KV block " << bk;
     prog_.ops[idx].units = unit.name() + "+" + hw_.units[vu]->name();
     prog_.ops[idx].mapping = m.str();
@@ -1000,6 +1025,8 @@ class Mapper {
     return best_te;
   }
 
+  static constexpr int64_t kStreamBlocks = 8;
+
   // Splits `elements` over the cores in slices of `slice`, each in tiles of at
   // most `te`, with make(n) building the tile for n elements; returns the cores used.
   // Streaming: blocks of whole token rows instead, dealt to the cores in turn,
@@ -1008,7 +1035,12 @@ class Mapper {
                      const std::function<Tile(int64_t)>& make) {
     if (stream_) {
       const int64_t rows = prog_.ops[idx].rows, width = elements / rows;
-      const int64_t rb = std::max<int64_t>(1, te / width);
+      // Row blocks of at most an eighth of the rows (what fits SRAM if less):
+      // a consumer starts on the first block, so the block, not the SRAM size,
+      // sets the pipeline's fill. A modelling choice, not a published figure;
+      // fixed so that more SRAM does not coarsen the pipeline.
+      const int64_t rb =
+          std::max<int64_t>(1, std::min(te / width, ceil_div(rows, kStreamBlocks)));
       const int64_t blocks = ceil_div(rows, rb);
       tile_rows_[cur_] = rb;
       std::vector<CoreOp> per_core(static_cast<size_t>(std::min(P_, blocks)));
@@ -1077,8 +1109,7 @@ class Mapper {
       Tile t;
       t.load_bytes[in] += static_cast<double>(n) * ba;
       t.store_bytes[plan.out_level] += static_cast<double>(n) * bo;
-      t.nsteps = 1;
-      t.steps[0] = {static_cast<uint16_t>(builder), precompute(g, 1, n), kStepPrecompute};
+      t.add_step({static_cast<uint16_t>(builder), precompute(g, 1, n), kStepPrecompute});
       return t;
     });
     prog_.ops[idx].units = hw_.units[builder]->name();
@@ -1124,12 +1155,9 @@ class Mapper {
       Tile t;
       t.load_bytes[op.input_from_dram ? home_ : in] += static_cast<double>(n) * fn->inputs * ba;
       t.store_bytes[out] += static_cast<double>(n) * bo;
-      t.nsteps = 1;
-      t.steps[0] = {static_cast<uint16_t>(vu),
-                    cache_.vector(vu, n, fn->ops_per_element, fn->inputs * ba, bo)};
-      if (lut)
-        t.steps[t.nsteps++] = {static_cast<uint16_t>(builder), precompute(g, 1, n),
-                               kStepPrecompute};
+      t.add_step({static_cast<uint16_t>(vu),
+                  cache_.vector(vu, n, fn->ops_per_element, fn->inputs * ba, bo)});
+      if (lut) t.add_step({static_cast<uint16_t>(builder), precompute(g, 1, n), kStepPrecompute});
       return t;
     };
     if (!stream_) te = choose_elements_tile(op.elements, slice, te, make);

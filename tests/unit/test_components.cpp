@@ -37,6 +37,25 @@ TEST(MacArray, ScaleSimWeightStationaryExample) {
   EXPECT_DOUBLE_EQ(c.actions[0].count, 128.0 * 1024 * 1024);
 }
 
+TEST(MacArray, ScaleSimPartialFoldsDrainTheWholeArray) {
+  // Issue 9: a fold that maps fewer than R rows or C columns still fills and
+  // drains the whole array; SCALE-Sim v2 pads it with idle PEs. Weight-
+  // stationary on 32x32, M x K by K x N, pipelining off: S_R = K, S_C = N, T = M,
+  // ceil(K/32) x ceil(N/32) folds of 2*R + C + T - 2 = 2*32 + 32 + M - 2 cycles.
+  // SCALE-Sim v2 reports the index of the last cycle, counting from zero (one
+  // less, as for 227,327 vs 227,328 above; REFERENCES.md).
+  auto u = make_unit(
+      "type: mac_array\nrows: 32\ncols: 32\ndataflow: weight_stationary\n"
+      "fold_pipelining: false\nrates: {int8: 1}\n");
+  // 33x33x33: 2 x 2 folds of 64 + 32 + 33 - 2 = 127 cycles = 508 (SCALE-Sim 507).
+  // Charging only the used PEs gave 2*33*2 + 33*2 + 4*(33-2) = 322.
+  EXPECT_EQ(u->matmul({33, 33, 33, format("int8"), format("int8")}).cycles, 508);
+  // 100x100x100: 4 x 4 folds of 64 + 32 + 100 - 2 = 194 cycles = 3,104 (SCALE-Sim 3,103).
+  EXPECT_EQ(u->matmul({100, 100, 100, format("int8"), format("int8")}).cycles, 3104);
+  // A fold that fits exactly is unchanged: 32x32x32 is one fold of 64 + 32 + 30 = 126.
+  EXPECT_EQ(u->matmul({32, 32, 32, format("int8"), format("int8")}).cycles, 126);
+}
+
 TEST(MacArray, PipelinedFoldsExposeFillOnce) {
   // Same GEMM, folds pipelined: 32 x 32 folds of max(T=128, S_R=32) = 128 cycles,
   // plus one fill/drain 2*32 + 32 - 2 = 94: 131,072 + 94 = 131,166.
