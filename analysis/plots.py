@@ -133,6 +133,25 @@ def short(col):
     return last
 
 
+def param_unit(col):
+    """The unit of a config parameter's SI value when its name has no unit suffix
+    (a sweep's `memory.dram.bandwidth` column holds B/s): bytes, B/s, Hz, s or m;
+    None if unknown."""
+    parts = col.split(".")
+    last = parts[-1]
+    if last in ("bandwidth", "link_bandwidth"):
+        return "B/s"
+    if last in ("size", "capacity", "bank_width"):
+        return "bytes"
+    if last == "frequency":
+        return "Hz"
+    if last == "latency" and parts[0] == "memory":
+        return "s"
+    if last == "node":
+        return "m"
+    return None
+
+
 def param_name(col):
     """A parameter column's name for an axis, without the unit suffix its values
     carry when formatted (memory.dram.bandwidth_Bps -> memory.dram.bandwidth)."""
@@ -146,6 +165,14 @@ def fmt_param(col, v):
     if not is_number(v):
         return fmt_value(v)
     low = col.lower()
+    inferred = None if unit_of(col)[1] else param_unit(col)
+    if inferred == "bytes":
+        low = low + "_bytes"
+    elif inferred in ("B/s", "Hz", "s"):
+        f, lab = scale_for([v], {"B/s": "x_bps", "Hz": "x_hz", "s": "x_s"}[inferred])
+        return "%.3g %s" % (v * f, lab.rsplit("(", 1)[1].rstrip(")"))
+    elif inferred == "m":
+        return "%.3g nm" % (v * 1e9)
     if low.endswith("_bytes"):
         for f, p in ((2 ** 30, "GiB"), (2 ** 20, "MiB"), (2 ** 10, "KiB")):
             if abs(v) >= f:
@@ -225,7 +252,8 @@ def pareto_front(xs, ys, max_x=False, max_y=False):
 DEFAULT_METRICS_X = ("latency_s", "token_latency_s", "step_period_s")
 DEFAULT_METRICS_Y = ("energy_per_token_j", "energy_j", "area_mm2")
 NOT_PARAMS = {"file", "id", "point", "point_id", "run_id", "status", "error", "workload_id",
-              "design_point", "design_id", "wall_s", "seed", "schema", "tokens"}
+              "design_point", "design_id", "wall_s", "seed", "schema", "tokens", "fidelity",
+              "weights_placement"}
 METRIC_PREFIXES = ("utilization.", "sim.", "breakdown.", "derived.", "execution.")
 
 
@@ -234,8 +262,13 @@ def param_columns(table, metrics):
     A column counts as a metric if its name carries a unit suffix or it is numeric
     with (almost) every value distinct while other columns repeat."""
     out = []
-    for c in table.varying(exclude=set(metrics) | NOT_PARAMS):
+    exclude = set(metrics) | NOT_PARAMS
+    if "hw_name" in table.columns:  # a sweep's config path and name vary together
+        exclude.add("hw")
+    for c in table.varying(exclude=exclude):
         if c.startswith(METRIC_PREFIXES):
+            continue
+        if "." in c and unit_of(c.split(".")[0])[1]:  # energy_j.mac, time_s.gemm
             continue
         if "." not in c and unit_of(c)[1]:  # a top-level name with a unit: a metric
             continue
@@ -256,7 +289,7 @@ def pick(table, wanted, candidates, role):
 
 def pareto_figure(table, x=None, y=None, maximize=(), label_by=None, logx=False, logy=False,
                   title=None):
-    table.nonempty()
+    table = table.nonempty().runs_that_ran()
     x = pick(table, x, DEFAULT_METRICS_X, "x")
     y = pick(table, y, DEFAULT_METRICS_Y, "y")
     table.require(x, y)
@@ -616,7 +649,7 @@ AGGS = {
 
 
 def heatmap_figure(table, x, y, metric, agg="mean", cmap="viridis"):
-    table.nonempty()
+    table = table.nonempty().runs_that_ran()
     table.require(x, y, metric)
     if agg not in AGGS:
         raise AnalysisError('--agg "%s": expected one of %s' % (agg, ", ".join(AGGS)))
@@ -668,10 +701,10 @@ SCALING_X = ("batch", "context", "weight_bits", "seq")
 
 
 def scaling_figure(table, x, metric, line_by=None, logx=None, logy=False):
-    table.nonempty()
+    table = table.nonempty().runs_that_ran()
     table.require(x, metric)
     if line_by is None:
-        line_by = ["hw"] if "hw" in table.columns else [
+        line_by = ["hw_name"] if "hw_name" in table.columns else ["hw"] if "hw" in table.columns else [
             c for c in param_columns(table, [metric]) if c != x][:2]
     table.require(*line_by)
     xs = table.numeric(x)
@@ -679,7 +712,7 @@ def scaling_figure(table, x, metric, line_by=None, logx=None, logy=False):
     factor, ylabel = scale_for(ys, metric)
     lines = {}
     for r, a, b in zip(table.rows, xs, ys):
-        key = ", ".join(fmt_value(r.get(c)) for c in line_by) if line_by else "all"
+        key = ", ".join(fmt_param(c, r.get(c)) for c in line_by) if line_by else "all"
         lines.setdefault(key, []).append((a, b * factor))
     fig = new_figure(6.0, 4.0)
     ax = fig.add_subplot()
@@ -708,7 +741,7 @@ def scaling_figure(table, x, metric, line_by=None, logx=None, logy=False):
     ax.set_ylabel(ylabel)
     ax.set_title("%s vs %s" % (pretty(unit_of(metric)[0]), xlabel.split(" (")[0]))
     ax.grid(True, alpha=0.3)
-    ax.legend(title=", ".join(line_by) if line_by else None, loc="best")
+    ax.legend(title=", ".join(short(c) for c in line_by) if line_by else None, loc="best")
     fig.bitcycle = {"lines": list(lines)}
     return fig
 

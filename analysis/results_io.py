@@ -135,6 +135,26 @@ class Table:
                 out.append(c)
         return out
 
+    def runs_that_ran(self):
+        """The rows a sweep ran: with a `status` column (a sweep's results), those
+        whose status is ok (skipped and failed runs have no metrics). Rows of
+        both fidelities (a sweep with --refine) are not comparable: an error
+        asks for one."""
+        rows = self.rows
+        if "status" in self.columns:
+            rows = [r for r in rows if r.get("status") in ("ok", None)]
+            if self.rows and not rows:
+                seen = sorted({str(r.get("status")) for r in self.rows})
+                raise AnalysisError("%s: no run with status ok (statuses: %s)" % (
+                    self.source, ", ".join(seen)))
+        if "fidelity" in self.columns:
+            fids = sorted({str(r.get("fidelity")) for r in rows})
+            if len(fids) > 1:
+                raise AnalysisError(
+                    "%s: rows of fidelities %s; choose one with --where fidelity=%s" % (
+                        self.source, ", ".join(fids), fids[-1]))
+        return Table(self.columns, rows, self.source)
+
     def where(self, conds):
         """Keeps the rows matching every COL=VALUE condition (values compared as text
         or as numbers)."""
@@ -171,7 +191,13 @@ def read_csv(path):
 def read_sqlite(path, table="results"):
     _check_file(path)
     try:
-        con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+        try:
+            con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            # A write-ahead-log store (a sweep's results.db) whose -shm file is
+            # missing cannot be opened read-only; reading it normally is safe.
+            con = sqlite3.connect(path)
         try:
             tables = [r[0] for r in con.execute(
                 "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name")]

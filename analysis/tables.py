@@ -9,14 +9,18 @@ from results_io import AnalysisError, Table, is_number, sort_key
 FORMATS = ("markdown", "latex", "csv")
 
 
-def fmt_cell(v, precision=4):
+def fmt_cell(v, precision=4, exact=False):
+    """A cell's text: `precision` significant digits (integers below 1e9 in
+    full), or with `exact` (CSV) the shortest text that reads back the same."""
     if v is None:
         return ""
     if isinstance(v, float):
         if v == 0:
             return "0"
-        if v == int(v) and abs(v) < 1e15:
+        if v == int(v) and abs(v) < (1e15 if exact else 1e9):
             return str(int(v))
+        return repr(v) if exact else "%.*g" % (precision, v)
+    if isinstance(v, int) and not isinstance(v, bool) and not exact and abs(v) >= 1e9:
         return "%.*g" % (precision, v)
     return str(v)
 
@@ -85,7 +89,7 @@ def render(table, fmt="markdown", columns=None, sort=None, group=None, agg=None,
     if fmt not in FORMATS:
         raise AnalysisError('--format "%s": expected one of %s' % (fmt, ", ".join(FORMATS)))
     cols, rows, group = select(table, columns, sort, group, agg)
-    cells = [[fmt_cell(r.get(c), precision) for c in cols] for r in rows]
+    cells = [[fmt_cell(r.get(c), precision, exact=fmt == "csv") for c in cols] for r in rows]
     numeric = [all(is_number(r.get(c)) or r.get(c) is None for r in rows) and rows != []
                for c in cols]
     if fmt == "csv":

@@ -172,3 +172,32 @@ def test_table_ops_of_run_reports(cli):
     assert lines[0] == "name,latency_s,compute_s"
     lat = [float(x.split(",")[1]) for x in lines[1:]]
     assert lat == sorted(lat, reverse=True) and len(lat) > 5
+
+
+def test_sweep_results_db_in_wal_mode(cli, tmp_path):
+    # A store laid out like `bitcycle sweep`'s results.db: write-ahead log,
+    # tables results, meta and pareto.
+    db = tmp_path / "results.db"
+    with open(fixture("sweep_store.csv")) as f:
+        rows = list(csv.reader(f))
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    con.execute("CREATE TABLE pareto (fidelity TEXT, objectives TEXT, result_id INTEGER)")
+    con.execute("CREATE TABLE results (%s)" % ", ".join('"%s"' % c for c in rows[0]))
+    con.executemany("INSERT INTO results VALUES (%s)" % ",".join("?" * len(rows[0])),
+                    [[None if v == "" else v for v in r] for r in rows[1:]])
+    con.commit()
+    con.close()
+    out = tmp_path / "h.png"
+    r = cli("plot", "heatmap", db, "--x", "memory.dram.bandwidth", "--y", "core.sram.size",
+            "--metric", "energy_per_token_j", "--where", "batch=1", "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes().startswith(PNG)
+    r = cli("table", db, "--columns", "memory.dram.bandwidth,core.sram.size,batch,status",
+            "--where", "status=skipped", "--format", "csv")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[1:] == ["6400000000000,4194304,16,skipped"]
+    r = cli("table", db, "--columns", "memory.dram.bandwidth,core.sram.size",
+            "--where", "status=skipped")
+    assert r.stdout.splitlines()[2] == "|               6.4e+12 |        4194304 |"

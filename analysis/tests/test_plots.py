@@ -316,3 +316,73 @@ def test_axis_units(name, values, label, factor):
     assert lab == label
     assert f == pytest.approx(factor)
     assert math.isfinite(f)
+
+
+# --- a sweep's results store (`bitcycle sweep`'s results.csv columns) -------------
+
+def store():
+    return load_results([fixture("sweep_store.csv")])
+
+
+def test_sweep_store_parameters_units_and_skipped_runs():
+    t = store()
+    fig = plots.pareto_figure(t)  # defaults: latency_s vs energy_per_token_j
+    ax = fig.axes[0]
+    # The swept parameters; not id, point, status, the config path beside its
+    # name, breakdown columns (energy_j.mac), timing columns or outputs.
+    assert fig.bitcycle["params"] == ["batch", "memory.dram.bandwidth", "core.sram.size"]
+    assert ax.get_legend().get_title().get_text() == "labels: batch, dram.bandwidth, sram.size"
+    # The skipped run (no metrics) is left out: 17 of 18 rows are drawn.
+    cols = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert sum(len(c.get_offsets()) for c in cols) == 17
+    ok = [r for r in t.rows if r["status"] == "ok"]
+    assert sorted(fig.bitcycle["front"]) == brute_front(
+        [r["latency_s"] for r in ok], [r["energy_per_token_j"] for r in ok])
+    # SI values shown with their units.
+    labels = texts(ax)
+    assert labels and all(("TB/s" in s and "MiB" in s) for s in labels)
+    want = {"%d, %s, %s" % (r["batch"], plots.fmt_param("memory.dram.bandwidth",
+                                                          r["memory.dram.bandwidth"]),
+                            plots.fmt_param("core.sram.size", r["core.sram.size"])) for r in ok}
+    assert set(labels) <= want
+    assert "16, 6.4 TB/s, 2 MiB" in want and "1, 1.6 TB/s, 1 MiB" in want
+
+
+def test_sweep_store_heatmap_ticks_and_the_skipped_cell():
+    t = store().where(["batch=16"])
+    fig = plots.heatmap_figure(t, "memory.dram.bandwidth", "core.sram.size", "latency_s")
+    ax = fig.axes[0]
+    assert [x.get_text() for x in ax.get_xticklabels()] == ["1.6 TB/s", "3.35 TB/s", "6.4 TB/s"]
+    assert [x.get_text() for x in ax.get_yticklabels()] == ["1 MiB", "2 MiB", "4 MiB"]
+    grid = fig.bitcycle["grid"]
+    assert math.isnan(grid[2, 2])  # 6.4 TB/s with 4 MiB was skipped by a constraint
+    assert "n/a" in texts(ax)
+    assert sum(1 for v in grid.flatten() if not math.isnan(v)) == 8
+
+
+def test_sweep_store_mixed_fidelities_and_nothing_ran():
+    t = store()
+    mixed = [dict(r, fidelity="analytical") for r in t.rows] + t.rows
+    from results_io import Table
+    with pytest.raises(AnalysisError) as e:
+        plots.pareto_figure(Table(t.columns, mixed, "r.csv"))
+    assert "fidelities analytical, cycle" in str(e.value)
+    assert "--where fidelity=" in str(e.value)
+    fig = plots.pareto_figure(Table(t.columns, mixed, "r.csv").where(["fidelity=cycle"]))
+    assert len(fig.bitcycle["front"]) > 0
+    skipped = [dict(r, status="skipped") for r in t.rows]
+    with pytest.raises(AnalysisError) as e:
+        plots.scaling_figure(Table(t.columns, skipped, "r.csv"), "batch", "latency_s")
+    assert "no run with status ok (statuses: skipped)" in str(e.value)
+
+
+def test_sweep_store_scaling_lines_by_config_name():
+    t = store().where(["core.sram.size=2097152"])
+    fig = plots.scaling_figure(t, "batch", "token_latency_s", line_by=["memory.dram.bandwidth"])
+    ax = fig.axes[0]
+    assert legend_labels(ax) == ["1.6 TB/s", "3.35 TB/s", "6.4 TB/s"]
+    assert ax.get_legend().get_title().get_text() == "dram.bandwidth"
+    fig = plots.scaling_figure(store().where(["core.sram.size=2097152",
+                                              "memory.dram.bandwidth=1.6e+12"]),
+                               "batch", "token_latency_s")
+    assert legend_labels(fig.axes[0]) == ["bitcycle-ref"]  # hw_name, not the path
