@@ -27,7 +27,7 @@ PLOT_HELP = {
     "breakdown": "stacked latency (compute / memory stall / dependency stall) per op or "
                  "layer and energy per component or action, across run reports",
     "area": "area per component across configs (run reports)",
-    "roofline": "each op of a run on the chip's roofline, one roof per format",
+    "roofline": "each op of a run on the chip's roofline, one roof per unit and format",
     "heatmap": "a metric over two swept parameters",
     "scaling": "a metric versus batch, context or weight bits, one line per config",
     "validation": "simulated vs measured latency from `bitcycle validate --csv`",
@@ -133,10 +133,12 @@ def make_figure(kind, a):
 
 def cmd_plot(argv):
     if not argv or argv[0] in ("-h", "--help"):
-        print("usage: bitcycle plot KIND RESULTS... -o FIG.png|.pdf|.svg [options]\n\nkinds:")
+        out = sys.stdout if argv else sys.stderr  # no kind: usage as the error
+        print("usage: bitcycle plot KIND RESULTS... -o FIG.png|.pdf|.svg [options]\n\nkinds:",
+              file=out)
         for k in plots.KINDS:
-            print("  %-11s %s" % (k, PLOT_HELP[k]))
-        print("\n`bitcycle plot KIND --help` lists a kind's options.")
+            print("  %-11s %s" % (k, PLOT_HELP[k]), file=out)
+        print("\n`bitcycle plot KIND --help` lists a kind's options.", file=out)
         return 0 if argv else 2
     kind = argv[0]
     if kind not in plots.KINDS:

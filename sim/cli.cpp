@@ -36,6 +36,11 @@ const char* kUsage =
     "  validate REF.csv    compare simulated with measured latencies (MAPE, Pearson r)\n"
     "  move [HW.yaml]      time to move a model's weights between memory tiers (e.g. DDR to HBM)\n"
     "\n"
+    "through the ./bitcycle launcher (Python in analysis/):\n"
+    "  plot KIND RESULTS   figures: pareto, breakdown, area, roofline, heatmap, scaling,\n"
+    "                      validation\n"
+    "  table RESULTS       result rows as Markdown, LaTeX or CSV\n"
+    "\n"
     "`bitcycle COMMAND --help` describes each command's options.\n";
 
 std::string default_hw() { return project_root() + "/configs/hw/default.yaml"; }
