@@ -18,7 +18,15 @@ namespace bc {
 
 using Tick = uint64_t;  // picoseconds, the SystemC time resolution used here
 
-inline Tick seconds_to_ticks(double s) { return static_cast<Tick>(std::ceil(s * 1e12 - 1e-6)); }
+// Rounds up (less a millionth of a tick, so float noise on an exact count does
+// not add one); written without std::ceil, which is a library call on x86-64.
+inline Tick ceil_ticks(double ps) {
+  const double x = ps - 1e-6;
+  if (x <= 0) return 0;
+  const Tick t = static_cast<Tick>(x);
+  return static_cast<double>(t) < x ? t + 1 : t;
+}
+inline Tick seconds_to_ticks(double s) { return ceil_ticks(s * 1e12); }
 inline double ticks_to_seconds(Tick t) { return static_cast<double>(t) * 1e-12; }
 
 // Told of every interval a hooked server is occupied (the run's timeline,

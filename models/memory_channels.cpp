@@ -40,12 +40,17 @@ Fanout MemoryChannels::build(const NocMesh& noc, int64_t core, bool to_core) con
       l[w++] = l[i];
   }
   l.resize(w);
+  for (const auto& [id, share] : l) f.ticks_per_byte.push_back(share * 1e12 / noc.link_bandwidth());
   f.byte_hop_factor = hops + 1;  // routers per byte: the links crossed plus the injecting one
   return f;
 }
 
+bool MemoryChannels::caches_fanouts(const NocMesh& noc) const {
+  return noc.nodes() * channels() <= kMaxCachedRoutes;
+}
+
 const Fanout& MemoryChannels::fanout(const NocMesh& noc, int64_t core, bool to_core) {
-  if (noc.nodes() * channels() > kMaxCachedRoutes) return scratch_ = build(noc, core, to_core);
+  if (!caches_fanouts(noc)) return scratch_ = build(noc, core, to_core);
   const size_t key = static_cast<size_t>(core * 2 + (to_core ? 1 : 0));
   if (cache_.empty()) {
     cache_.resize(static_cast<size_t>(noc.nodes() * 2));

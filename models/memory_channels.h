@@ -20,6 +20,7 @@ namespace bc {
 // bytes each), and the most routers a piece passes (the pipeline's hop delay).
 struct Fanout {
   std::vector<std::pair<uint32_t, double>> links;  // link id, share of the bytes
+  std::vector<double> ticks_per_byte;              // per link: share x 1e12 / link bandwidth
   int64_t routers = 0;                              // longest route + the injecting router
   double byte_hop_factor = 1;                      // routers per byte, over all pieces
 };
@@ -40,6 +41,8 @@ class MemoryChannels {
   // Links between this level and `core` (to_core: a load), cached per core when
   // the cache stays small (meshes up to a few thousand routes), else rebuilt.
   const Fanout& fanout(const NocMesh& noc, int64_t core, bool to_core);
+  // Whether fanout() keeps its results (else the engine walks the routes itself).
+  bool caches_fanouts(const NocMesh& noc) const;
 
   // Nodes for `channels` controllers spread evenly over `candidates`.
   static std::vector<int64_t> spread(int64_t channels, const std::vector<int64_t>& candidates);

@@ -31,19 +31,23 @@ struct Known {
   const char* why;
 };
 
-// Mesh geometry: another column of cores moves the memory controllers' attach
-// points along the longer perimeter and lengthens XY routes; on a chip whose
-// NoC links bind (the report's estimate_bound says "noc"), the busiest link can
-// carry more. Near-ties: the mapper's estimate ranks tilings within 0.1 % of
-// each other equal, and the simulated queueing of the chosen one can differ by
-// a few per cent.
+// Dataflow group sizes follow each op's compute or DMA time (plan_dataflow): a
+// faster DMA engine moves cores from memory-bound to compute-bound ops, and a
+// latency-bound element-wise op left with fewer cores slows its stage.
 const Known kKnown[] = {
-    {"default.yaml", "decode-b1", "noc.mesh.x", 1.09, "mesh geometry, NoC-bound GEMVs"},
-    {"default.yaml", "decode-b16", "noc.mesh.x", 1.04, "mesh geometry, NoC-bound GEMVs"},
-    {"a100.yaml", "decode-b1", "frequency", 1.012, "near-tie between DRAM-bound tilings"},
-    {"a100.yaml", "decode-b16", "noc.mesh.x", 1.023, "near-tie between DRAM-bound tilings"},
-    {"a100-x4.yaml", "decode-b16", "noc.mesh.x", 1.013, "near-tie between DRAM-bound tilings"},
+    {"sn40l-x16.yaml", "decode-b16", "core.dma.bandwidth", 1.025,
+     "dataflow groups sized by compute or DMA time, not by the cost model"},
+    // Mesh geometry again, where the per-op estimate sees only part of it (0.4 %
+    // of 1.1 %): in dataflow the slower links also slow the streams between groups.
+    {"sn40l-x16.yaml", "decode-b16", "noc.mesh.x", 1.011, "mesh geometry in dataflow"},
 };
+
+// Mesh geometry, a modelled effect: another column of cores moves the memory
+// controllers' attach points along the longer perimeter, and XY routes change;
+// where the NoC binds, the busiest link can carry more. The contention-free
+// estimate sees it too, so a slowdown on this axis is accepted when the
+// estimate predicts at least half of it (it is the geometry, not queueing).
+constexpr const char* kGeometryKey = "noc.mesh.x";
 
 std::string workload_args(const std::string& w) {
   if (w == "decode-b1") return "--phase decode --batch 1";
@@ -65,11 +69,16 @@ std::string model_args(const std::string& name) {
   return "--model '" + m + "' --context 512";
 }
 
-double latency(const std::string& cfg, const std::string& args) {
+struct Point {
+  double latency = NAN, estimate = NAN;
+};
+
+Point run_point(const std::string& cfg, const std::string& args) {
   int code = 0;
   nlohmann::json r = test::run_json("'" + cfg + "' --no-compare " + args, &code);
   EXPECT_EQ(code, 0) << cfg << " " << args;
-  return r.is_null() ? NAN : r["latency_s"].get<double>();
+  if (r.is_null()) return {};
+  return {r["latency_s"].get<double>(), r["estimate"]["estimate_s"].get<double>()};
 }
 
 std::vector<Step> steps(const std::string& cfg) {
@@ -111,14 +120,19 @@ TEST_P(Monotone, BiggerResourceNeverSlower) {
   if (!system && name != "sn40l.yaml") workloads.push_back("prefill-512");
   for (const std::string& w : workloads) {
     const std::string args = workload_args(w) + " " + model_args(name);
-    const double base = latency(cfg, args);
+    const Point base = run_point(cfg, args);
     for (const Step& s : steps(cfg)) {
-      const double v = latency(cfg, args + " --set '" + s.key + "=" + s.value + "'");
-      const double ratio = v / base;
-      std::printf("%s %s %s x: %.4f\n", name.c_str(), w.c_str(), s.key.c_str(), ratio);
+      const Point p = run_point(cfg, args + " --set '" + s.key + "=" + s.value + "'");
+      const double ratio = p.latency / base.latency, est = p.estimate / base.estimate;
+      std::printf("%s %s %s x: %.4f (estimate x %.4f)\n", name.c_str(), w.c_str(),
+                  s.key.c_str(), ratio, est);
       double allowed = 1.01;
       for (const Known& k : kKnown)
         if (name == k.config && w == k.workload && s.key == k.key) allowed = k.worst * 1.005;
+      if (s.key == kGeometryKey && ratio > allowed && est - 1 >= (ratio - 1) / 2) {
+        std::printf("  mesh geometry: the estimate predicts it\n");
+        continue;
+      }
       EXPECT_LE(ratio, allowed) << name << " " << w << ": " << s.key << " = " << s.value;
     }
   }
