@@ -326,6 +326,24 @@ ValidationSummary run_validation(const std::string& csv_path) {
   }
   s.compared = static_cast<int>(x.size());
   s.mape = x.empty() ? 0 : ape / static_cast<double>(x.size());
+  double roof = 0, sim_roof = 0, energy = 0;
+  for (const auto& r : s.rows) {
+    if (r.status != "ok") continue;
+    if (r.roofline_latency_s > 0) {
+      ++s.roofline_rows;
+      roof += std::fabs(r.roofline_latency_s - r.measured_latency_s) / r.measured_latency_s;
+      sim_roof += std::fabs(r.simulated_latency_s - r.measured_latency_s) / r.measured_latency_s;
+    }
+    if (r.measured_energy_j > 0) {
+      ++s.energy_rows;
+      energy += std::fabs(r.simulated_energy_j - r.measured_energy_j) / r.measured_energy_j;
+    }
+  }
+  if (s.roofline_rows > 0) {
+    s.roofline_mape = roof / s.roofline_rows;
+    s.sim_mape_on_roofline_rows = sim_roof / s.roofline_rows;
+  }
+  if (s.energy_rows > 0) s.energy_mape = energy / s.energy_rows;
   s.pearson = std::nan("");
   if (x.size() >= 2) {
     double mx = 0, my = 0;
@@ -364,6 +382,13 @@ std::string validation_table(const ValidationSummary& s) {
   else
     os << std::setprecision(3) << s.pearson;
   os << "\n";
+  if (s.roofline_rows > 0)
+    os << "roofline baseline (peak ops and DRAM bandwidth of the same config) on "
+       << s.roofline_rows << " rows: MAPE " << std::setprecision(1) << 100 * s.roofline_mape
+       << " %, the simulator's " << 100 * s.sim_mape_on_roofline_rows << " %\n";
+  if (s.energy_rows > 0)
+    os << "energy on " << s.energy_rows << " rows with a measured energy: MAPE "
+       << std::setprecision(1) << 100 * s.energy_mape << " %\n";
   return os.str();
 }
 
