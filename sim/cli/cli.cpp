@@ -8,12 +8,12 @@
 #include <optional>
 #include <sstream>
 
-#include "models/timeline.h"
 #include "sim/cli/isolate.h"
 #include "sim/cli/validate.h"
 #include "sim/config/hw_config.h"
 #include "sim/config/quantity.h"
 #include "sim/engine/engine.h"
+#include "sim/engine/timeline.h"
 #include "sim/mapping/mapper.h"
 #include "sim/mapping/system.h"
 #include "sim/report/derived.h"

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "models/timeline.h"
+#include "sim/engine/timeline.h"
 
 namespace bc {
 

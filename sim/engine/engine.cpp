@@ -5,8 +5,8 @@
 #include <memory>
 #include <stdexcept>
 
-#include "models/timeline.h"
 #include "sim/engine/core.h"
+#include "sim/engine/timeline.h"
 
 namespace bc {
 

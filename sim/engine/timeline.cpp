@@ -1,4 +1,4 @@
-#include "models/timeline.h"
+#include "sim/engine/timeline.h"
 
 #include <cinttypes>
 #include <cstdio>
