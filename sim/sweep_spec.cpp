@@ -387,7 +387,10 @@ SweepSpec load_sweep_spec(const std::string& path, bool check_configs) {
           } catch (const InputError& e) {
             SourceLoc at = i < nodes.size() ? nodes[i]->loc : w.loc_of(key);
             for (auto d : e.diagnostics()) {
-              if (d.loc.file == "<command line>" || d.loc.line == 0) d.loc = at;
+              if (d.loc.file == "<command line>" || d.loc.line == 0) {
+                d.loc = at;
+                d.key = "workload." + key;  // not the --model option the loader names
+              }
               sink.add(d);
             }
           }
@@ -472,9 +475,9 @@ SweepSpec load_sweep_spec(const std::string& path, bool check_configs) {
       spec.pareto.push_back(o);
     }
   }
-  sink.throw_if_any();
 
-  // Every varied key must exist in every base config, and every value must load.
+  // Every varied key must exist in every base config, and every value must load
+  // (checked even when the spec has other errors: all are reported at once).
   if (check_configs) {
     for (const auto& hw_path : spec.hw) {
       std::vector<ParamDoc> docs;
