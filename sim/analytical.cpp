@@ -92,8 +92,7 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
   const auto perimeter = noc.perimeter();
   std::array<LevelModel, kLevels> lv;
   lv[kDram] = make_level(hw.dram, kDramRead, kDramWrite, freq, perimeter, noc);
-  lv[kShared] =
-      make_level(hw.shared_sram, kSharedRead, kSharedWrite, freq, all_nodes, noc);
+  lv[kShared] = make_level(hw.shared_sram, kSharedRead, kSharedWrite, freq, all_nodes, noc);
   lv[kDdr] = make_level(hw.ddr, kDdrRead, kDdrWrite, freq, perimeter, noc);
   const double link_bpc = hw.noc_link_bandwidth / freq;
   const double dma_bpc = hw.dma_bandwidth / freq;
@@ -162,7 +161,8 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
     double ready = 0;  // dependencies met (seconds)
     double stream_end = 0;
     for (int d : p.deps) {
-      const bool streamed = std::find(p.stream_in.begin(), p.stream_in.end(), d) != p.stream_in.end();
+      const bool streamed =
+          std::find(p.stream_in.begin(), p.stream_in.end(), d) != p.stream_in.end();
       if (streamed) {
         ready = std::max(ready, r.ops[d].start_s);
         stream_end = std::max(stream_end, r.ops[d].end_s);
@@ -313,8 +313,9 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
   r.shared_channel_busy_s = busy(kShared);
   r.ddr_channel_busy_s = busy(kDdr);
   r.noc_link_busy_s = *std::max_element(link_total.begin(), link_total.end()) / link_bpc / freq;
-  r.dma_busy_s =
-      dma_total.empty() ? 0 : *std::max_element(dma_total.begin(), dma_total.end()) / hw.dma_bandwidth;
+  r.dma_busy_s = dma_total.empty()
+                     ? 0
+                     : *std::max_element(dma_total.begin(), dma_total.end()) / hw.dma_bandwidth;
   r.chip_link_busy_s = chip_link_busy_s;
   r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;

@@ -55,7 +55,8 @@ int cmd_crosscheck(int argc, char** argv) {
   };
   if (phase != "decode" && phase != "prefill") bad("--phase", "expected decode or prefill");
   if (batch < 1) bad("--batch", "must be >= 1");
-  if (context < 0 || (phase == "decode" && context < 1)) bad("--context", "must be >= 1 for decode");
+  if (context < 0 || (phase == "decode" && context < 1))
+    bad("--context", "must be >= 1 for decode");
   if (seq < 1) bad("--seq", "must be >= 1");
 
   HwConfig hw = load_hw_config(hw_path, sets);
@@ -72,7 +73,8 @@ int cmd_crosscheck(int argc, char** argv) {
   nlohmann::json ops = nlohmann::json::array();
   std::cout << std::left << std::setw(34) << "op" << std::right << std::setw(13) << "analytical"
             << std::setw(10) << "from" << std::setw(13) << "roofline" << std::setw(13) << "cycle"
-            << std::setw(9) << "ratio" << "  bound (roofline)\n";
+            << std::setw(9) << "ratio"
+            << "  bound (roofline)\n";
   auto us = [](double s) {
     std::ostringstream os;
     os << std::fixed << std::setprecision(2) << s * 1e6 << " us";
@@ -104,8 +106,8 @@ int cmd_crosscheck(int argc, char** argv) {
             << ", cycle " << format_quantity(lc, Dim::Time) << ", cycle / analytical "
             << std::setprecision(4) << (la > 0 ? lc / la : 0) << "\n"
             << "energy per token: analytical " << format_quantity(ea, Dim::Energy) << ", cycle "
-            << format_quantity(ec, Dim::Energy) << ", cycle / analytical "
-            << (ea > 0 ? ec / ea : 0) << "\n";
+            << format_quantity(ec, Dim::Energy) << ", cycle / analytical " << (ea > 0 ? ec / ea : 0)
+            << "\n";
   if (!json_path.empty()) {
     nlohmann::json out = {{"hw", hw.name},
                           {"latency_s", {{"analytical", la}, {"cycle", lc}}},

@@ -58,11 +58,10 @@ WorkloadSpec workload_spec(const SweepWorkload& w) {
 // column per component (energy_j.mac, area_mm2.sram, ...) and per op kind
 // (time_s.gemm: the summed latency of the kind's ops).
 void add_metrics(ojson& row, const nlohmann::json& r) {
-  for (const char* k :
-       {"latency_s", "step_period_s", "tokens", "tokens_per_s", "tokens_per_s_per_user",
-        "token_latency_s", "energy_j", "dynamic_energy_j", "leakage_energy_j",
-        "energy_per_token_j", "average_power_w", "area_mm2", "communication_s",
-        "communication_share", "precompute_share"})
+  for (const char* k : {"latency_s", "step_period_s", "tokens", "tokens_per_s",
+                        "tokens_per_s_per_user", "token_latency_s", "energy_j", "dynamic_energy_j",
+                        "leakage_energy_j", "energy_per_token_j", "average_power_w", "area_mm2",
+                        "communication_s", "communication_share", "precompute_share"})
     row[k] = r.value(k, 0.0);
   if (r.contains("system")) row["system_area_mm2"] = r["system"].value("area_mm2", 0.0);
   row["weights_placement"] = r["weights"].value("placement", "");
@@ -126,7 +125,10 @@ ojson evaluate_point(const SweepSpec& spec, const SweepPoint& p, const std::stri
       double x = 0;
       std::string t = v;
       if (t.size() >= 2 && t.front() == '"') t = nlohmann::json::parse(t).get<std::string>();
-      if (number_or_quantity(t, &x)) row[k] = x; else row[k] = t;
+      if (number_or_quantity(t, &x))
+        row[k] = x;
+      else
+        row[k] = t;
     }
     // Constraints first: a point that breaks one is not simulated.
     for (const auto& c : spec.constraints) {
@@ -299,7 +301,8 @@ void run_local(const SweepSpec& spec, const std::vector<SweepPoint>& points,
         if (getppid() != parent) _exit(1);
         close(fds[0]);
         for (const auto& o : workers) close(o.fd);
-        for (size_t i : w.batch) write_all(fds[1], evaluate_point(spec, points[i], fidelity).dump() + "\n");
+        for (size_t i : w.batch)
+          write_all(fds[1], evaluate_point(spec, points[i], fidelity).dump() + "\n");
         close(fds[1]);
         _exit(0);  // skip static destructors: the SystemC kernel belongs to this child
       }
@@ -460,7 +463,8 @@ std::vector<Front> pareto_fronts(SweepStore& store, const SweepSpec& spec,
     std::vector<std::vector<double>> v;
     for (const auto& r : rows) {
       std::vector<double> x;
-      for (const auto& o : spec.pareto) x.push_back((o.maximize ? -1 : 1) * r[o.metric].get<double>());
+      for (const auto& o : spec.pareto)
+        x.push_back((o.maximize ? -1 : 1) * r[o.metric].get<double>());
       v.push_back(x);
     }
     Front f{w, {}};
@@ -474,7 +478,9 @@ std::vector<Front> pareto_fronts(SweepStore& store, const SweepSpec& spec,
     out.push_back(std::move(f));
   }
   std::string objectives;
-  for (const auto& o : spec.pareto) objectives += (objectives.empty() ? "" : ",") + std::string(o.maximize ? "max:" : "") + o.metric;
+  for (const auto& o : spec.pareto)
+    objectives +=
+        (objectives.empty() ? "" : ",") + std::string(o.maximize ? "max:" : "") + o.metric;
   store.set_pareto(fidelity, objectives, ids);
   return out;
 }
@@ -483,13 +489,15 @@ void print_fronts(const std::vector<Front>& fronts, const SweepSpec& spec,
                   const std::string& fidelity) {
   std::string objectives;
   for (const auto& o : spec.pareto)
-    objectives += (objectives.empty() ? "" : ", ") + std::string(o.maximize ? "max " : "") + o.metric;
+    objectives +=
+        (objectives.empty() ? "" : ", ") + std::string(o.maximize ? "max " : "") + o.metric;
   for (const auto& f : fronts) {
     std::cout << "Pareto front (" << objectives << "; " << fidelity << "), " << f.workload << ": "
               << f.rows.size() << " points\n";
     for (const auto& r : f.rows) {
       std::cout << "  ";
-      for (const auto& o : spec.pareto) std::cout << o.metric << " " << num(r[o.metric].get<double>()) << "  ";
+      for (const auto& o : spec.pareto)
+        std::cout << o.metric << " " << num(r[o.metric].get<double>()) << "  ";
       std::cout << "| " << point_label(r) << "\n";
     }
   }
@@ -560,12 +568,13 @@ int cmd_sweep(int argc, char** argv) {
       if (runs[k] < points.size() && !skip.count(points[runs[k]].key(fidelity)))
         mine.push_back(runs[k]);
     std::ofstream pf(part, std::ios::app);
-    run_local(spec, points, mine, fidelity, jobs,
-              [&](std::vector<ojson>&& rows) {
-                for (const auto& r : rows) pf << r.dump() << "\n";
-                pf.flush();
-              },
-              nullptr);
+    run_local(
+        spec, points, mine, fidelity, jobs,
+        [&](std::vector<ojson>&& rows) {
+          for (const auto& r : rows) pf << r.dump() << "\n";
+          pf.flush();
+        },
+        nullptr);
     return 0;
   }
 
@@ -578,11 +587,12 @@ int cmd_sweep(int argc, char** argv) {
       SweepStore ro(db, true);
       stored = ro.meta("spec");
     } catch (const std::exception& e) {
-      fail_input(SourceLoc{spec_path, 1, 1}, "", std::string("cannot read the results store: ") + e.what());
+      fail_input(SourceLoc{spec_path, 1, 1}, "",
+                 std::string("cannot read the results store: ") + e.what());
     }
     if (stored.empty())
-      fail_input(SourceLoc{spec_path, 1, 1}, "",
-                 db + " is not the results store of a sweep", "use another --out");
+      fail_input(SourceLoc{spec_path, 1, 1}, "", db + " is not the results store of a sweep",
+                 "use another --out");
     if (stored != spec_json) {
       // Point at the first top-level entry that differs from the stored spec.
       nlohmann::json old = nlohmann::json::parse(stored);
@@ -609,6 +619,23 @@ int cmd_sweep(int argc, char** argv) {
     store.set_meta("name", spec.name);
   }
 
+  // Parts of Slurm tasks that finished after their sweep was killed (or while
+  // it waited) go into the store first, so their runs are not run again.
+  const std::string parts_dir = out_dir + "/parts";
+  auto merge_parts = [&] {
+    if (!fs::exists(parts_dir)) return size_t{0};
+    std::set<std::string> seen = store.done_points();
+    std::vector<ojson> rows;
+    for (const auto& e : fs::directory_iterator(parts_dir))
+      if (e.path().extension() == ".jsonl")
+        for (auto& r : read_part(e.path().string()))
+          if (seen.insert(r["point"].get<std::string>()).second) rows.push_back(std::move(r));
+    store.insert(rows);
+    return rows.size();
+  };
+  if (size_t n = merge_parts(); n > 0)
+    std::cerr << "sweep: merged " << n << " rows of earlier Slurm tasks from " << parts_dir << "\n";
+
   auto run_pending = [&](const std::vector<size_t>& candidates, const std::string& fid) {
     const auto done = store.done_points();
     std::vector<size_t> todo;
@@ -616,13 +643,14 @@ int cmd_sweep(int argc, char** argv) {
       if (!done.count(points[k].key(fid))) todo.push_back(k);
     std::cerr << "sweep " << spec.name << ": " << candidates.size() << " runs (" << fid << "), "
               << candidates.size() - todo.size() << " already in " << db << ", running "
-              << todo.size() << (backend == "slurm" ? " on Slurm" : " with -j " + std::to_string(jobs))
-              << "\n";
+              << todo.size()
+              << (backend == "slurm" ? " on Slurm" : " with -j " + std::to_string(jobs)) << "\n";
     if (todo.empty()) return;
     if (backend == "local") {
       Progress progress(todo.size(), "runs");
-      run_local(spec, points, todo, fid, jobs,
-                [&](std::vector<ojson>&& rows) { store.insert(rows); }, &progress);
+      run_local(
+          spec, points, todo, fid, jobs, [&](std::vector<ojson>&& rows) { store.insert(rows); },
+          &progress);
       return;
     }
     // Slurm: an array of shards over the pending runs; each task re-expands
@@ -630,9 +658,10 @@ int cmd_sweep(int argc, char** argv) {
     // of the pending list into its own part file.
     if (run_command("command -v sbatch >/dev/null 2>&1", nullptr) != 0)
       bad("--backend", "slurm needs sbatch on PATH");
-    int n = shards > 0 ? shards : static_cast<int>(std::clamp<size_t>((todo.size() + 7) / 8, 1, 64));
+    int n =
+        shards > 0 ? shards : static_cast<int>(std::clamp<size_t>((todo.size() + 7) / 8, 1, 64));
     n = std::min<int>(n, static_cast<int>(todo.size()));
-    const std::string parts = fs::absolute(out_dir).string() + "/parts";
+    const std::string parts = fs::absolute(parts_dir).string();
     fs::create_directories(parts);
     const std::string tag = fid + "-" + std::to_string(getpid());
     write_file_atomic(parts + "/" + tag + "-runs.json", nlohmann::json(todo).dump() + "\n");
@@ -641,21 +670,14 @@ int cmd_sweep(int argc, char** argv) {
          << " --fidelity " << fid << " -j 1 --shard $SLURM_ARRAY_TASK_ID/" << n << " --runs "
          << shell_quote(parts + "/" + tag + "-runs.json") << " --part "
          << shell_quote(parts + "/" + tag + "-") << "$SLURM_ARRAY_TASK_ID.jsonl";
-    std::string cmd = "sbatch --parsable --wait --array=0-" + std::to_string(n - 1) +
-                      " --job-name=bitcycle-sweep --output=" + shell_quote(parts + "/slurm-%A_%a.out") +
-                      " --wrap=" + shell_quote(wrap.str()) + " 2>&1";
+    std::string cmd =
+        "sbatch --parsable --wait --array=0-" + std::to_string(n - 1) +
+        " --job-name=bitcycle-sweep --output=" + shell_quote(parts + "/slurm-%A_%a.out") +
+        " --wrap=" + shell_quote(wrap.str()) + " 2>&1";
     std::cerr << "sweep: submitting " << n << " array tasks: " << cmd << "\n";
     std::string out;
     int rc = run_command(cmd, &out);
-    std::vector<ojson> rows;
-    std::set<std::string> seen = store.done_points();
-    for (int i = 0; i < n; ++i)
-      for (auto& r : read_part(parts + "/" + tag + "-" + std::to_string(i) + ".jsonl")) {
-        if (r["fidelity"] != fid || !seen.insert(r["point"].get<std::string>()).second) continue;
-        rows.push_back(std::move(r));
-      }
-    store.insert(rows);
-    std::cerr << "sweep: merged " << rows.size() << " rows from " << n << " part files\n";
+    std::cerr << "sweep: merged " << merge_parts() << " rows from " << n << " part files\n";
     if (rc != 0)
       std::cerr << "sweep: sbatch exited with " << rc << ": " << out
                 << "(rows of finished tasks are stored; run the sweep again to finish)\n";
@@ -683,8 +705,9 @@ int cmd_sweep(int argc, char** argv) {
       for (size_t k : pick) {
         ojson ar = store.find(points[k].key("analytical")), cr = store.find(points[k].key("cycle"));
         if (ar.is_null() || cr.is_null() || cr["status"] != "ok") {
-          std::cout << "  " << point_label(ar) << ": cycle run failed: "
-                    << (cr.is_null() ? "no row" : cr["error"].dump()) << "\n";
+          std::cout << "  " << point_label(ar)
+                    << ": cycle run failed: " << (cr.is_null() ? "no row" : cr["error"].dump())
+                    << "\n";
           continue;
         }
         std::cout << "  " << point_label(ar) << ", " << workload_label(ar) << "\n";

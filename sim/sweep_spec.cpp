@@ -189,13 +189,15 @@ bool config_key_exists(const CNode& raw, const std::vector<ParamDoc>& docs,
                      [&](const ParamDoc& d) { return doc_matches(d.key, key); });
 }
 
-bool config_key_number(const CNode& raw, const std::vector<ParamDoc>& docs,
-                       const std::string& key, double* out) {
-  if (const CNode* n = node_at(raw, key)) return n->is_scalar() && parse_number_or_quantity(n->scalar, out);
+bool config_key_number(const CNode& raw, const std::vector<ParamDoc>& docs, const std::string& key,
+                       double* out) {
+  if (const CNode* n = node_at(raw, key))
+    return n->is_scalar() && parse_number_or_quantity(n->scalar, out);
   for (const auto& d : docs)
     if (doc_matches(d.key, key)) {
       std::string def = d.def;
-      if (def.size() >= 2 && def.front() == '"' && def.back() == '"') def = def.substr(1, def.size() - 2);
+      if (def.size() >= 2 && def.front() == '"' && def.back() == '"')
+        def = def.substr(1, def.size() - 2);
       return parse_number_or_quantity(def, out);
     }
   return false;
@@ -517,10 +519,10 @@ SweepSpec load_sweep_spec(const std::string& path, bool check_configs) {
                          kConstraintMetrics.end() ||
                      config_key_exists(raw, docs, c.metric);
         if (!known)
-          sink.add({c.loc, "constraints",
-                    "\"" + c.metric + "\" is neither area_mm2, cores nor a numeric key of " +
-                        hw_path,
-                    ""});
+          sink.add(
+              {c.loc, "constraints",
+               "\"" + c.metric + "\" is neither area_mm2, cores nor a numeric key of " + hw_path,
+               ""});
       }
     }
   } else {

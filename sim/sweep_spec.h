@@ -53,9 +53,9 @@ struct ParetoObjective {
 
 // One run: a design point (a config and its --set overrides) and a workload.
 struct SweepPoint {
-  std::string hw;  // config path as resolved
+  std::string hw;                                         // config path as resolved
   std::vector<std::pair<std::string, std::string>> sets;  // key path, value text
-  std::vector<int> value_index;                            // per spec param: which value
+  std::vector<int> value_index;                           // per spec param: which value
   SweepWorkload wl;
   // Identity in the results store: config, overrides, workload and fidelity.
   std::string key(const std::string& fidelity) const;

@@ -33,7 +33,8 @@ class Stmt {
   bool step() {
     int rc = sqlite3_step(s_);
     if (rc == SQLITE_ROW) return true;
-    if (rc != SQLITE_DONE) throw std::runtime_error("results store: " + std::string(sqlite3_errmsg(db_)));
+    if (rc != SQLITE_DONE)
+      throw std::runtime_error("results store: " + std::string(sqlite3_errmsg(db_)));
     return false;
   }
 

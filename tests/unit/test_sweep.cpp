@@ -1,8 +1,8 @@
 // Design-space sweeps: spec expansion, bad specs, constraints, the results
 // store (resume after SIGKILL, CSV export), Pareto fronts, and the analytical
 // mode against the cycle mode.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -71,9 +71,12 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (quoted) {
-      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') cell += '"', ++i;
-      else if (c == '"') quoted = false;
-      else cell += c;
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"')
+        cell += '"', ++i;
+      else if (c == '"')
+        quoted = false;
+      else
+        cell += c;
     } else if (c == '"') {
       quoted = true;
     } else if (c == ',') {
@@ -95,13 +98,12 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
 // x workloads (workload fastest). 3 x 2 values = 6 combinations, x 2 batches =
 // 12 runs. seq is meaningless for decode, so its list does not multiply them.
 TEST(SweepSpec, GridExpansion) {
-  std::string p = write_temp("grid.yaml",
-                             "hw: " + hw("default.yaml") +
-                                 "\n"
-                                 "workload: {batch: [1, 2], seq: [128, 256]}\n"
-                                 "params:\n"
-                                 "  core.sram.size: [1 MiB, 2 MiB, 4 MiB]\n"
-                                 "  memory.dram.bandwidth: [1 TB/s, 2 TB/s]\n");
+  std::string p = write_temp("grid.yaml", "hw: " + hw("default.yaml") +
+                                              "\n"
+                                              "workload: {batch: [1, 2], seq: [128, 256]}\n"
+                                              "params:\n"
+                                              "  core.sram.size: [1 MiB, 2 MiB, 4 MiB]\n"
+                                              "  memory.dram.bandwidth: [1 TB/s, 2 TB/s]\n");
   SweepSpec s = load_sweep_spec(p);
   auto combos = combine_params(s);
   ASSERT_EQ(combos.size(), 6u);
@@ -114,28 +116,29 @@ TEST(SweepSpec, GridExpansion) {
   EXPECT_EQ(pts[0].wl.batch, 1);
   EXPECT_EQ(pts[1].wl.batch, 2);
   EXPECT_EQ(pts[3].sets[1].second, "\"2 TB/s\"");  // combination 1, second workload
-  EXPECT_EQ(pts[11].set_args(),
-            (std::vector<std::string>{"core.sram.size=\"4 MiB\"", "memory.dram.bandwidth=\"2 TB/s\""}));
+  EXPECT_EQ(pts[11].set_args(), (std::vector<std::string>{"core.sram.size=\"4 MiB\"",
+                                                          "memory.dram.bandwidth=\"2 TB/s\""}));
   // Every run has its own store key.
   std::set<std::string> keys;
   for (const auto& x : pts) keys.insert(x.key("cycle"));
   EXPECT_EQ(keys.size(), 12u);
 
   // Prefill does use seq: 2 batches x 2 seqs = 4 workloads.
-  p = write_temp("grid2.yaml", "hw: " + hw("default.yaml") +
-                                   "\nworkload: {phase: prefill, batch: [1, 2], seq: [128, 256]}\n");
+  p = write_temp("grid2.yaml",
+                 "hw: " + hw("default.yaml") +
+                     "\nworkload: {phase: prefill, batch: [1, 2], seq: [128, 256]}\n");
   EXPECT_EQ(expand_points(load_sweep_spec(p)).size(), 4u);
 }
 
 // Zip: the i-th value of every parameter; two configs double the runs.
 TEST(SweepSpec, ZipExpansion) {
-  std::string p = write_temp("zip.yaml", "hw: [" + hw("bitmod-28nm.yaml") + ", " +
-                                             hw("lut-tc-28nm.yaml") +
-                                             "]\n"
-                                             "combine: zip\n"
-                                             "params:\n"
-                                             "  core.sram.size: [256 KiB, 512 KiB, 1 MiB]\n"
-                                             "  frequency: [0.5 GHz, 1 GHz, 2 GHz]\n");
+  std::string p =
+      write_temp("zip.yaml", "hw: [" + hw("bitmod-28nm.yaml") + ", " + hw("lut-tc-28nm.yaml") +
+                                 "]\n"
+                                 "combine: zip\n"
+                                 "params:\n"
+                                 "  core.sram.size: [256 KiB, 512 KiB, 1 MiB]\n"
+                                 "  frequency: [0.5 GHz, 1 GHz, 2 GHz]\n");
   SweepSpec s = load_sweep_spec(p);
   auto combos = combine_params(s);
   ASSERT_EQ(combos.size(), 3u);
@@ -189,16 +192,17 @@ TEST(SweepSpec, RandomExpansionIsSeeded) {
 TEST(SweepSpec, BadInputNamesTheSpecLine) {
   std::string p = write_temp("bad.yaml",
                              "hw: " + hw("default.yaml") +
-                                 "\n"                                   // 1
-                                 "params:\n"                            // 2
-                                 "  core.sram.sise: [1 MiB]\n"          // 3
-                                 "  memory.dram.bandwidth: [3 GHz]\n"   // 4
-                                 "  frequency: []\n"                    // 5
-                                 "  memory.ddr.bandwidth: [1 TB/s]\n"); // 6
+                                 "\n"                                    // 1
+                                 "params:\n"                             // 2
+                                 "  core.sram.sise: [1 MiB]\n"           // 3
+                                 "  memory.dram.bandwidth: [3 GHz]\n"    // 4
+                                 "  frequency: []\n"                     // 5
+                                 "  memory.ddr.bandwidth: [1 TB/s]\n");  // 6
   auto e = spec_errors(p);
   ASSERT_EQ(e.size(), 4u) << ::testing::PrintToString(e);
-  EXPECT_EQ(e[0], "S:5:14: error: params.frequency: empty list of values: the grid would be "
-                  "empty (give at least one value)");
+  EXPECT_EQ(e[0],
+            "S:5:14: error: params.frequency: empty list of values: the grid would be "
+            "empty (give at least one value)");
   EXPECT_EQ(e[1].substr(0, 56), "S:3:3: error: params.core.sram.sise: no such key in /wor");
   EXPECT_NE(e[1].find("(did you mean core.sram.size?)"), std::string::npos) << e[1];
   EXPECT_EQ(e[2].substr(0, 77),
@@ -208,12 +212,12 @@ TEST(SweepSpec, BadInputNamesTheSpecLine) {
   EXPECT_EQ(e[3].substr(0, 50), "S:6:3: error: params.memory.ddr.bandwidth: no such");
 
   p = write_temp("bad2.yaml", "hw: [" + hw("default.yaml") +
-                                  ", nowhere/*.yaml]\n"  // 1
-                                  "combine: zip\n"       // 2
-                                  "params:\n"            // 3
-                                  "  frequency: [1 GHz, 2 GHz]\n"  // 4
-                                  "  core.sram.size: [1 MiB]\n"    // 5
-                                  "workload:\n"                    // 6
+                                  ", nowhere/*.yaml]\n"                 // 1
+                                  "combine: zip\n"                      // 2
+                                  "params:\n"                           // 3
+                                  "  frequency: [1 GHz, 2 GHz]\n"       // 4
+                                  "  core.sram.size: [1 MiB]\n"         // 5
+                                  "workload:\n"                         // 6
                                   "  model: [llama-3.1-8b, llama-9]\n"  // 7
                                   "  batch: [0]\n"                      // 8
                                   "constraints: [area_mm2 400]\n"       // 9
@@ -238,8 +242,8 @@ TEST(SweepSpec, BadInputNamesTheSpecLine) {
 
 // The CLI: bad spec -> exit 2, one line per problem, no store created.
 TEST(Sweep, BadSpecExitsTwoAndWritesNothing) {
-  std::string p = write_temp("bad.yaml", "hw: " + hw("default.yaml") +
-                                             "\nparams: {core.sram.size: [3 GHz]}\n");
+  std::string p =
+      write_temp("bad.yaml", "hw: " + hw("default.yaml") + "\nparams: {core.sram.size: [3 GHz]}\n");
   std::string out = temp_path("out");
   CliRun r = run_cli("sweep '" + p + "' --out '" + out + "'");
   EXPECT_EQ(r.code, 2);
@@ -257,12 +261,14 @@ TEST(Sweep, ParetoFront) {
 // 2 MiB 147.3, 4 MiB 182.7 mm2. A 150 mm2 budget skips the 4 MiB point, and a
 // second constraint on a config key (SRAM >= 2 MiB) skips the 1 MiB one.
 TEST(Sweep, ConstraintsSkipPoints) {
-  std::string p = write_temp("c.yaml", "hw: " + hw("default.yaml") +
-                                           "\n"
-                                           "workload: {model: " + project_root() +
-                                           "/configs/sweeps/models/llama-3.1-8b-1layer.yaml}\n"
-                                           "params: {core.sram.size: [1 MiB, 2 MiB, 4 MiB]}\n"
-                                           "constraints: [area_mm2 <= 150, core.sram.size >= 2 MiB]\n");
+  std::string p =
+      write_temp("c.yaml", "hw: " + hw("default.yaml") +
+                               "\n"
+                               "workload: {model: " +
+                               project_root() +
+                               "/configs/sweeps/models/llama-3.1-8b-1layer.yaml}\n"
+                               "params: {core.sram.size: [1 MiB, 2 MiB, 4 MiB]}\n"
+                               "constraints: [area_mm2 <= 150, core.sram.size >= 2 MiB]\n");
   std::string out = temp_path("out");
   CliRun r = run_cli("sweep '" + p + "' --fidelity analytical -j 2 --out '" + out + "'");
   ASSERT_EQ(r.code, 0) << r.err;
@@ -270,7 +276,8 @@ TEST(Sweep, ConstraintsSkipPoints) {
   auto rows = store.rows();
   ASSERT_EQ(rows.size(), 3u);
   std::map<double, std::string> status;
-  for (const auto& x : rows) status[x["core.sram.size"].get<double>()] = x["status"].get<std::string>();
+  for (const auto& x : rows)
+    status[x["core.sram.size"].get<double>()] = x["status"].get<std::string>();
   EXPECT_EQ(status[1048576], "skipped");
   EXPECT_EQ(status[2097152], "ok");
   EXPECT_EQ(status[4194304], "skipped");
@@ -348,13 +355,15 @@ TEST(Sweep, ResumesAfterSigkill) {
 // round-trip exactly, NULL is an empty cell). A store made by another spec is
 // refused at the differing line, and left as it was.
 TEST(Sweep, CsvEqualsStoreAndStoreBelongsToItsSpec) {
-  const std::string body = "workload:\n"                                         // 2
-                           "  model: " + project_root() +
-                           "/configs/sweeps/models/llama-3.1-8b-1layer.yaml\n"  // 3
-                           "  batch: [1, 4]\n"                                  // 4
-                           "params:\n"                                          // 5
-                           "  memory.dram.bandwidth: [1 TB/s, 2 TB/s]\n"        // 6
-                           "pareto: [latency_s, area_mm2]\n";                   // 7
+  const std::string body =
+      "workload:\n"  // 2
+      "  model: " +
+      project_root() +
+      "/configs/sweeps/models/llama-3.1-8b-1layer.yaml\n"  // 3
+      "  batch: [1, 4]\n"                                  // 4
+      "params:\n"                                          // 5
+      "  memory.dram.bandwidth: [1 TB/s, 2 TB/s]\n"        // 6
+      "pareto: [latency_s, area_mm2]\n";                   // 7
   std::string p = write_temp("s.yaml", "hw: " + hw("default.yaml") + "\n" + body);
   std::string out = temp_path("out");
   CliRun r = run_cli("sweep '" + p + "' --fidelity analytical --out '" + out + "'");
@@ -386,8 +395,9 @@ TEST(Sweep, CsvEqualsStoreAndStoreBelongsToItsSpec) {
   // Another spec (a changed value list on line 6) must not touch the store.
   std::ifstream before_f(out + "/results.db", std::ios::binary);
   std::string before(std::istreambuf_iterator<char>(before_f), {});
-  std::string q = write_temp("s.yaml", "hw: " + hw("default.yaml") + "\n" +
-                                           replace_line(body, 5, "  memory.dram.bandwidth: [3 TB/s]"));
+  std::string q =
+      write_temp("s.yaml", "hw: " + hw("default.yaml") + "\n" +
+                               replace_line(body, 5, "  memory.dram.bandwidth: [3 TB/s]"));
   r = run_cli("sweep '" + q + "' --fidelity analytical --out '" + out + "'");
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(r.err.find(q + ":5:1: error: params: the results store " + out +
@@ -406,9 +416,9 @@ TEST(Analytical, AgreesWithCycleModeWhereUncontended) {
   HwConfig h = load_hw_config(hw("bitmod-28nm.yaml"));
   WorkloadSpec w;
   w.phase = "prefill", w.seq = 256, w.context = 0, w.lm_head = false, w.embedding = false;
-  SystemPlan plan = map_system(
-      load_model(project_root() + "/configs/sweeps/models/llama-3.1-8b-1layer.yaml"),
-      load_quant("w8a8-int"), w, h);
+  SystemPlan plan =
+      map_system(load_model(project_root() + "/configs/sweeps/models/llama-3.1-8b-1layer.yaml"),
+                 load_quant("w8a8-int"), w, h);
   std::vector<AnalyticalOp> detail;
   SimResult a = analytical_simulate(h, plan.prog, &detail);
   SimResult c = simulate(h, plan.prog);
@@ -422,7 +432,8 @@ TEST(Analytical, AgreesWithCycleModeWhereUncontended) {
   }
   EXPECT_EQ(checked, 5);  // qkv, attention, o, gate_up, down
   EXPECT_NEAR(c.latency_s / a.latency_s, 1.0, 0.005);
-  auto ra = build_report(h, plan.trace, plan.prog, a), rc = build_report(h, plan.trace, plan.prog, c);
+  auto ra = build_report(h, plan.trace, plan.prog, a),
+       rc = build_report(h, plan.trace, plan.prog, c);
   EXPECT_NEAR(rc["dynamic_energy_j"].get<double>() / ra["dynamic_energy_j"].get<double>(), 1.0,
               1e-3);
   // Counts an engine with no queues must agree on exactly: MACs and DRAM bytes.
@@ -458,4 +469,57 @@ TEST(Sweep, ExampleSpecsLoad) {
     ++n;
   }
   EXPECT_GE(n, 4);
+}
+
+// The Slurm backend on a real single-node cluster (tests/slurm/local-slurm.sh
+// starts munged, slurmctld and slurmd as root): a 4-run sweep as an array of
+// 2 tasks, each writing its part file, merged into the store. The rows equal a
+// local run's (the simulation is deterministic).
+TEST(SweepSlurm, RunsAJobArrayOnLocalSlurm) {
+  std::string err = temp_path("slurm-start.txt");
+  std::string cmd = project_root() + "/tests/slurm/local-slurm.sh 2>'" + err + "'";
+  FILE* f = popen(cmd.c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  char buf[512] = {0};
+  std::string conf = fgets(buf, sizeof buf, f) ? std::string(buf) : "";
+  int st = pclose(f);
+  if (st != 0 || conf.empty()) {
+    std::ifstream e(err);
+    GTEST_SKIP() << "Slurm could not be started: "
+                 << std::string(std::istreambuf_iterator<char>(e), {});
+  }
+  conf.erase(conf.find_last_not_of("\n") + 1);
+  setenv("SLURM_CONF", conf.c_str(), 1);
+  std::string p = write_temp("s.yaml", "hw: " + hw("bitmod-28nm.yaml") +
+                                           "\n"
+                                           "workload:\n"
+                                           "  model: " +
+                                           project_root() +
+                                           "/configs/sweeps/models/llama-3.1-8b-1layer.yaml\n"
+                                           "  batch: [1, 2]\n"
+                                           "params: {core.sram.size: [256 KiB, 512 KiB]}\n");
+  std::string out = temp_path("slurm"), local = temp_path("local");
+  fs::remove_all(out);
+  fs::remove_all(local);
+  CliRun r = run_cli("sweep '" + p + "' --backend slurm --shards 2 --out '" + out + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("submitting 2 array tasks"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("merged 4 rows from 2 part files"), std::string::npos) << r.err;
+  int parts = 0;
+  for (const auto& e : fs::directory_iterator(out + "/parts"))
+    parts += e.path().extension() == ".jsonl";
+  EXPECT_EQ(parts, 2);
+  r = run_cli("sweep '" + p + "' -j 2 --out '" + local + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto a = SweepStore(out + "/results.db", true).rows();
+  auto b = SweepStore(local + "/results.db", true).rows();
+  ASSERT_EQ(a.size(), 4u);
+  ASSERT_EQ(b.size(), 4u);
+  std::map<std::string, double> la, lb;
+  for (const auto& x : a) {
+    EXPECT_EQ(x["status"], "ok") << x["error"];
+    la[x["point"].get<std::string>()] = x["latency_s"].get<double>();
+  }
+  for (const auto& x : b) lb[x["point"].get<std::string>()] = x["latency_s"].get<double>();
+  EXPECT_EQ(la, lb);
 }
