@@ -2,15 +2,18 @@
 // SystemC engine, so a sweep can evaluate thousands of design points a minute
 // and prune before cycle-mode runs.
 //
-// Time: each op takes the mapper's own estimate (OpPlan::est_cycles, the
-// objective its tiling search minimised) where the mapper gives one; an op it
-// gave none (today: attention and element-wise ops) takes a roofline over the
+// Time: each op takes the larger of the mapper's own estimate
+// (OpPlan::est_cycles, the objective its tiling search minimised; 0 where it
+// gives none, today attention and element-wise ops) and a roofline over the
 // same tiles the engine would run: the slowest of its critical core's compute
 // (the units' own TileCost cycles, SRAM bank time included), each memory
 // level's bytes over that level's bandwidth, each core's DMA bytes over its
 // engine's bandwidth, and the busiest mesh link's bytes over the link
-// bandwidth, plus one load and one store latency. Collectives take the
-// chip-to-chip link model (models/chip_links.h) run for that collective alone.
+// bandwidth, plus one load and one store latency. The larger, because an op
+// cannot beat any of its resources: today's GEMM estimate leaves out the NoC
+// and the fallback and precompute steps, and would otherwise rank NoC-starved
+// designs first. Collectives take the chip-to-chip link model
+// (models/chip_links.h) run for that collective alone.
 // Nothing queues behind anything else: there is no contention, which is the
 // difference `bitcycle crosscheck` shows against the cycle mode.
 //

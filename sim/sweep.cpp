@@ -421,6 +421,18 @@ std::string workload_label(const ojson& r) {
   return os.str();
 }
 
+// The fields a front is taken within (spec `pareto_by`; all workload fields
+// when empty): runs that differ only in the other fields compete.
+std::string group_label(const ojson& r, const std::vector<std::string>& by) {
+  if (by.empty()) return workload_label(r);
+  std::string s;
+  for (const auto& f : by) {
+    const auto& v = r[f];
+    s += (s.empty() ? "" : ", ") + f + " " + (v.is_string() ? v.get<std::string>() : v.dump());
+  }
+  return s;
+}
+
 // The varied values of a row as the spec wrote them (from its point key).
 std::string point_label(const ojson& r) {
   std::string s = r.value("hw_name", "");
@@ -452,7 +464,7 @@ std::vector<Front> pareto_fronts(SweepStore& store, const SweepSpec& spec,
     bool ok = true;
     for (const auto& o : spec.pareto) ok &= r.contains(o.metric) && r[o.metric].is_number();
     if (!ok) continue;
-    std::string w = workload_label(r);
+    std::string w = group_label(r, spec.pareto_by);
     if (!groups.count(w)) order.push_back(w);
     groups[w].push_back(std::move(r));
   }
@@ -496,6 +508,7 @@ void print_fronts(const std::vector<Front>& fronts, const SweepSpec& spec,
               << f.rows.size() << " points\n";
     for (const auto& r : f.rows) {
       std::cout << "  ";
+      if (!spec.pareto_by.empty()) std::cout << workload_label(r) << " | ";
       for (const auto& o : spec.pareto)
         std::cout << o.metric << " " << num(r[o.metric].get<double>()) << "  ";
       std::cout << "| " << point_label(r) << "\n";

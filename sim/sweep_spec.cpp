@@ -476,6 +476,15 @@ SweepSpec load_sweep_spec(const std::string& path, bool check_configs) {
       if (o.metric.rfind("min:", 0) == 0) o.metric = trim(o.metric.substr(4));
       spec.pareto.push_back(o);
     }
+    const std::vector<std::string> fields = {"model", "quant",   "phase",   "batch",
+                                             "context", "seq",   "lm_head", "embedding"};
+    for (const CNode* b : as_list(top.raw("pareto_by"))) {
+      if (!b->is_scalar() || std::find(fields.begin(), fields.end(), b->scalar) == fields.end())
+        sink.add({b->loc, "pareto_by", "expected a workload field",
+                  "one of model, quant, phase, batch, context, seq, lm_head, embedding"});
+      else
+        spec.pareto_by.push_back(b->scalar);
+    }
   }
 
   // Every varied key must exist in every base config, and every value must load

@@ -72,6 +72,8 @@ struct SweepSpec {
   std::vector<SweepWorkload> workloads;
   std::vector<SweepConstraint> constraints;
   std::vector<ParetoObjective> pareto;
+  // Workload fields each front is taken within (empty: one front per workload).
+  std::vector<std::string> pareto_by;
   // Identity of the spec for the store: every top-level key's value as JSON,
   // and where each key is (for "store from a different spec" errors).
   nlohmann::json canonical;
