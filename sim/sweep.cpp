@@ -444,11 +444,22 @@ std::string point_label(const ojson& r) {
       const size_t eq = kv.find('=');
       std::string v = kv.substr(eq + 1);
       if (v.size() >= 2 && v.front() == '"') v = nlohmann::json::parse(v).get<std::string>();
-      s += " " + kv.substr(0, eq) + "=" + v;
+      s.append(" ").append(kv, 0, eq).append("=").append(v);
     }
   } catch (const std::exception&) {
   }
   return s;
+}
+
+// "latency_s,max:tokens_per_s" (appends: GCC 12 misreads chained + here, -Wrestrict).
+std::string objectives_text(const SweepSpec& spec, const char* sep, const char* max) {
+  std::string t;
+  for (const auto& o : spec.pareto) {
+    if (!t.empty()) t.append(sep);
+    if (o.maximize) t.append(max);
+    t.append(o.metric);
+  }
+  return t;
 }
 
 struct Front {
@@ -489,20 +500,13 @@ std::vector<Front> pareto_fronts(SweepStore& store, const SweepSpec& spec,
     for (const auto& r : f.rows) ids.push_back(r["id"].get<int64_t>());
     out.push_back(std::move(f));
   }
-  std::string objectives;
-  for (const auto& o : spec.pareto)
-    objectives +=
-        (objectives.empty() ? "" : ",") + std::string(o.maximize ? "max:" : "") + o.metric;
-  store.set_pareto(fidelity, objectives, ids);
+  store.set_pareto(fidelity, objectives_text(spec, ",", "max:"), ids);
   return out;
 }
 
 void print_fronts(const std::vector<Front>& fronts, const SweepSpec& spec,
                   const std::string& fidelity) {
-  std::string objectives;
-  for (const auto& o : spec.pareto)
-    objectives +=
-        (objectives.empty() ? "" : ", ") + std::string(o.maximize ? "max " : "") + o.metric;
+  const std::string objectives = objectives_text(spec, ", ", "max ");
   for (const auto& f : fronts) {
     std::cout << "Pareto front (" << objectives << "; " << fidelity << "), " << f.workload << ": "
               << f.rows.size() << " points\n";
