@@ -297,7 +297,19 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
     double start = ready;
     for (const auto& [core, co] : by_op[i]) start = std::max(start, core_free[core]);
     o.start_s = start;
-    o.end_s = std::max(start + a.cycles / freq, stream_end);
+    // A streamed consumer works through its input in row blocks: after its
+    // producer's last block it still has its own last block to do, 1/blocks of
+    // its time (a one-row decode step: all of it, so the two run in series).
+    double blocks = 1;
+    if (!p.stream_in.empty())
+      for (const auto& [core, co] : by_op[i]) {
+        double b = 0;
+        uint32_t last = 0;
+        for (const Tile& t : co->tiles)
+          if (t.rows_done > last) last = t.rows_done, b += 1;
+        blocks = std::max(blocks, b);
+      }
+    o.end_s = std::max(start + a.cycles / freq, stream_end + a.cycles / freq / blocks);
     for (const auto& [core, co] : by_op[i]) core_free[core] = o.end_s;
     o.critical_core = crit;
     o.compute_cycles = t_compute;

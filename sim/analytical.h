@@ -21,7 +21,8 @@
 // finished and its cores (or its chip's link process) are free, so a
 // kernel-by-kernel program is the sum of its ops and a pipelined system
 // overlaps its stages. A streamed (dataflow) input lets a consumer start with
-// its producer and end no earlier than it.
+// its producer; it ends no earlier than its own last row block after the
+// producer's end (a one-row decode step runs them in series).
 //
 // Energy: the action counts are the engine's, counted from the same tiles
 // (compute actions and SRAM bytes from the TileCosts, memory-level and SRAM
