@@ -476,7 +476,7 @@ SweepSpec load_sweep_spec(const std::string& path, bool check_configs) {
       if (o.metric.rfind("min:", 0) == 0) o.metric = trim(o.metric.substr(4));
       spec.pareto.push_back(o);
     }
-    const std::vector<std::string> fields = {"model", "quant",   "phase",   "batch",
+    const std::vector<std::string> fields = {"model",   "quant", "phase",   "batch",
                                              "context", "seq",   "lm_head", "embedding"};
     for (const CNode* b : as_list(top.raw("pareto_by"))) {
       if (!b->is_scalar() || std::find(fields.begin(), fields.end(), b->scalar) == fields.end())

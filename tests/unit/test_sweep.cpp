@@ -527,3 +527,37 @@ TEST(SweepSlurm, RunsAJobArrayOnLocalSlurm) {
   for (const auto& x : b) lb[x["point"].get<std::string>()] = x["latency_s"].get<double>();
   EXPECT_EQ(la, lb);
 }
+
+// --refine K: the K best points of each analytical front (by its first
+// objective) run again in cycle mode, as rows of their own.
+TEST(Sweep, RefineRerunsTheBestParetoPointsInCycleMode) {
+  std::string p =
+      write_temp("f.yaml", "hw: " + hw("default.yaml") +
+                               "\n"
+                               "workload:\n"
+                               "  model: " +
+                               project_root() +
+                               "/configs/sweeps/models/llama-3.1-8b-1layer.yaml\n"
+                               "  batch: [1, 8]\n"
+                               "params: {memory.dram.bandwidth: [1 TB/s, 2 TB/s, 4 TB/s]}\n"
+                               "pareto: [latency_s]\n");
+  std::string out = temp_path("out");
+  CliRun r = run_cli("sweep '" + p + "' --fidelity analytical --refine 1 --out '" + out + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  SweepStore store(out + "/results.db", true);
+  EXPECT_EQ(store.rows("fidelity = 'analytical'").size(), 6u);
+  auto cycle = store.rows("fidelity = 'cycle'");
+  ASSERT_EQ(cycle.size(), 2u);  // one per workload's front
+  // With latency alone, the best point has the most DRAM bandwidth.
+  for (const auto& x : cycle) {
+    EXPECT_EQ(x["status"], "ok") << x["error"];
+    EXPECT_EQ(x["memory.dram.bandwidth"].get<double>(), 4e12);
+  }
+  EXPECT_NE(r.out.find("Refined in cycle mode (analytical -> cycle):"), std::string::npos) << r.out;
+  r = run_cli("sweep --help");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("usage: bitcycle sweep SPEC.yaml"), std::string::npos);
+  r = run_cli("crosscheck --help");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("usage: bitcycle crosscheck"), std::string::npos);
+}
