@@ -99,10 +99,10 @@ ojson evaluate_point(const SweepSpec& spec, const SweepPoint& p, const std::stri
   row["fidelity"] = fidelity;
   row["status"] = "ok";
   row["error"] = nullptr;
-  row["hw"] = p.hw;
+  row["hw"] = p.hw_label();
   row["hw_name"] = fs::path(p.hw).stem().string();
-  row["model"] = p.wl.model;
-  row["quant"] = p.wl.quant;
+  row["model"] = repo_relative(p.wl.model);
+  row["quant"] = repo_relative(p.wl.quant);
   row["phase"] = p.wl.phase;
   row["batch"] = p.wl.batch;
   row["context"] = p.wl.context;
@@ -351,7 +351,7 @@ void run_local(const SweepSpec& spec, const std::vector<SweepPoint>& points,
                            ? "worker process died of signal " + std::to_string(WTERMSIG(status))
                            : "worker process exited with code " +
                                  std::to_string(WEXITSTATUS(status)) + " without a result";
-        row["hw"] = points[i].hw;
+        row["hw"] = points[i].hw_label();
         rows.push_back(std::move(row));
         ++done;
       }

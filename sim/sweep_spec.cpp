@@ -203,11 +203,18 @@ bool config_key_number(const CNode& raw, const std::vector<ParamDoc>& docs, cons
   return false;
 }
 
+std::string repo_relative(const std::string& path) {
+  const std::string root = fs::path(project_root()).lexically_normal().string() + "/";
+  return path.rfind(root, 0) == 0 ? path.substr(root.size()) : path;
+}
+
+std::string SweepPoint::hw_label() const { return repo_relative(hw); }
+
 std::string SweepPoint::key(const std::string& fidelity) const {
-  nlohmann::json j = {{"hw", hw},
+  nlohmann::json j = {{"hw", hw_label()},
                       {"set", nlohmann::json::array()},
-                      {"model", wl.model},
-                      {"quant", wl.quant},
+                      {"model", repo_relative(wl.model)},
+                      {"quant", repo_relative(wl.quant)},
                       {"phase", wl.phase},
                       {"batch", wl.batch},
                       {"context", wl.context},

@@ -58,7 +58,10 @@ struct SweepPoint {
   std::vector<int> value_index;                           // per spec param: which value
   SweepWorkload wl;
   // Identity in the results store: config, overrides, workload and fidelity.
+  // Paths inside the repository are taken relative to it, so a store stays
+  // valid in another checkout (or on cluster nodes that mount it elsewhere).
   std::string key(const std::string& fidelity) const;
+  std::string hw_label() const;  // the config path as the key and the store show it
   std::vector<std::string> set_args() const;  // "key=value" for load_hw_config
 };
 
@@ -98,6 +101,9 @@ std::vector<SweepPoint> expand_points(const SweepSpec& spec);
 
 // Rewrites diagnostics of a --set override so they point at the spec value.
 InputError remap_set_errors(const InputError& e, const std::map<std::string, SourceLoc>& locs);
+
+// A path inside the repository, relative to it; others unchanged.
+std::string repo_relative(const std::string& path);
 
 // A config tree's node at a dotted key path (null when absent).
 const CNode* node_at(const CNode& root, const std::string& path);

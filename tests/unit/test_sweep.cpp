@@ -245,6 +245,7 @@ TEST(Sweep, BadSpecExitsTwoAndWritesNothing) {
   std::string p =
       write_temp("bad.yaml", "hw: " + hw("default.yaml") + "\nparams: {core.sram.size: [3 GHz]}\n");
   std::string out = temp_path("out");
+  fs::remove_all(out);  // a store left by an earlier run of this test
   CliRun r = run_cli("sweep '" + p + "' --out '" + out + "'");
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(r.err.find(p + ":2:27: error: core.sram.size:"), 0u) << r.err;
@@ -270,6 +271,7 @@ TEST(Sweep, ConstraintsSkipPoints) {
                                "params: {core.sram.size: [1 MiB, 2 MiB, 4 MiB]}\n"
                                "constraints: [area_mm2 <= 150, core.sram.size >= 2 MiB]\n");
   std::string out = temp_path("out");
+  fs::remove_all(out);  // a store left by an earlier run of this test
   CliRun r = run_cli("sweep '" + p + "' --fidelity analytical -j 2 --out '" + out + "'");
   ASSERT_EQ(r.code, 0) << r.err;
   SweepStore store(out + "/results.db");
@@ -368,6 +370,7 @@ TEST(Sweep, CsvEqualsStoreAndStoreBelongsToItsSpec) {
       "pareto: [latency_s, area_mm2]\n";                   // 7
   std::string p = write_temp("s.yaml", "hw: " + hw("default.yaml") + "\n" + body);
   std::string out = temp_path("out");
+  fs::remove_all(out);  // a store left by an earlier run of this test
   CliRun r = run_cli("sweep '" + p + "' --fidelity analytical --out '" + out + "'");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("Pareto front (latency_s, area_mm2; analytical)"), std::string::npos);
@@ -542,6 +545,7 @@ TEST(Sweep, RefineRerunsTheBestParetoPointsInCycleMode) {
                                "params: {memory.dram.bandwidth: [1 TB/s, 2 TB/s, 4 TB/s]}\n"
                                "pareto: [latency_s]\n");
   std::string out = temp_path("out");
+  fs::remove_all(out);  // a store left by an earlier run of this test
   CliRun r = run_cli("sweep '" + p + "' --fidelity analytical --refine 1 --out '" + out + "'");
   ASSERT_EQ(r.code, 0) << r.err;
   SweepStore store(out + "/results.db", true);
