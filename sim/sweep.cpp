@@ -16,6 +16,7 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -130,6 +131,7 @@ ojson evaluate_point(const SweepSpec& spec, const SweepPoint& p, const std::stri
         row[k] = t;
     }
     // Constraints first: a point that breaks one is not simulated.
+    std::optional<CNode> raw;  // the config as written, for key constraints
     for (const auto& c : spec.constraints) {
       double v = 0;
       if (c.metric == "area_mm2") {
@@ -138,9 +140,11 @@ ojson evaluate_point(const SweepSpec& spec, const SweepPoint& p, const std::stri
       } else if (c.metric == "cores") {
         v = static_cast<double>(hw.cores());
       } else {
-        CNode raw = load_config_file(p.hw);
-        for (const auto& s : p.set_args()) apply_set(raw, s);
-        if (!config_key_number(raw, docs, c.metric, &v))
+        if (!raw) {
+          raw = load_config_file(p.hw);
+          for (const auto& s : p.set_args()) apply_set(*raw, s);
+        }
+        if (!config_key_number(*raw, docs, c.metric, &v))
           throw InputError(Diagnostic{c.loc, "constraints",
                                       "\"" + c.metric + "\" is not a numeric key of " + p.hw, ""});
       }
@@ -598,6 +602,8 @@ int cmd_sweep(int argc, char** argv) {
     return 0;
   }
 
+  if (backend == "slurm" && run_command("command -v sbatch >/dev/null 2>&1", nullptr) != 0)
+    bad("--backend", "slurm needs sbatch on PATH");
   if (out_dir.empty()) out_dir = "sweeps/" + spec.name;
   const std::string db = out_dir + "/results.db";
   const std::string spec_json = spec.canonical.dump();
@@ -673,11 +679,10 @@ int cmd_sweep(int argc, char** argv) {
           &progress);
       return;
     }
-    // Slurm: an array of shards over the pending runs; each task re-expands
+    // Slurm (sbatch was checked before the store was opened): an array of
+    // shards over the pending runs; each task re-expands
     // the spec (the same points, in the same order) and runs every N-th entry
     // of the pending list into its own part file.
-    if (run_command("command -v sbatch >/dev/null 2>&1", nullptr) != 0)
-      bad("--backend", "slurm needs sbatch on PATH");
     int n =
         shards > 0 ? shards : static_cast<int>(std::clamp<size_t>((todo.size() + 7) / 8, 1, 64));
     n = std::min<int>(n, static_cast<int>(todo.size()));

@@ -136,6 +136,8 @@ void SweepStore::insert(const std::vector<nlohmann::ordered_json>& rows) {
   if (rows.empty()) return;
   exec("BEGIN IMMEDIATE");
   try {
+    // Under the write lock: another sweep on this store may have added columns.
+    cols_ = columns();
     for (const auto& row : rows) {
       std::string names, marks;
       std::vector<const nlohmann::ordered_json*> vals;
@@ -150,7 +152,9 @@ void SweepStore::insert(const std::vector<nlohmann::ordered_json>& rows) {
         marks += marks.empty() ? "?" : ", ?";
         vals.push_back(&*it);
       }
-      Stmt s(db_, "INSERT INTO results (" + names + ") VALUES (" + marks + ")");
+      // OR IGNORE: two sweeps started on one store run the same points; the
+      // UNIQUE point keeps the first row of each and drops the other.
+      Stmt s(db_, "INSERT OR IGNORE INTO results (" + names + ") VALUES (" + marks + ")");
       for (size_t i = 0; i < vals.size(); ++i) {
         const auto& v = *vals[i];
         const int k = static_cast<int>(i) + 1;
@@ -204,7 +208,10 @@ std::string SweepStore::csv() {
   Stmt s(db_, "SELECT * FROM results ORDER BY id");
   const int n = sqlite3_column_count(s.get());
   std::string out;
-  for (int i = 0; i < n; ++i) out += (i ? "," : "") + csv_cell(sqlite3_column_name(s.get(), i));
+  for (int i = 0; i < n; ++i) {
+    if (i) out += ",";
+    out += csv_cell(sqlite3_column_name(s.get(), i));
+  }
   out += "\n";
   while (s.step()) {
     for (int i = 0; i < n; ++i) {
