@@ -527,6 +527,38 @@ void print_fronts(const std::vector<Front>& fronts, const SweepSpec& spec,
   }
 }
 
+// A store belongs to the spec that made it. Another spec's store is refused
+// at the first top-level entry of this spec that differs, and not touched
+// (it is opened read-only).
+void check_store_spec(const std::string& db, const SweepSpec& spec, const std::string& spec_path) {
+  if (!fs::exists(db)) return;
+  std::string stored;
+  try {
+    SweepStore ro(db, true);
+    stored = ro.meta("spec");
+  } catch (const std::exception& e) {
+    fail_input(SourceLoc{spec_path, 1, 1}, "",
+               std::string("cannot read the results store: ") + e.what());
+  }
+  if (stored.empty())
+    fail_input(SourceLoc{spec_path, 1, 1}, "", db + " is not the results store of a sweep",
+               "use another --out");
+  if (stored == spec.canonical.dump()) return;
+  nlohmann::json old = nlohmann::json::parse(stored);
+  SourceLoc at{spec_path, 1, 1};
+  std::string key;
+  for (const auto& [k, loc] : spec.top_key_loc)
+    if ((!old.contains(k) || old[k] != spec.canonical[k]) && (key.empty() || loc.line < at.line))
+      at = loc, key = k;
+  if (key.empty())  // an entry the stored spec had and this one dropped
+    for (auto& [k, v] : old.items())
+      if (!spec.canonical.contains(k)) key = k;
+  fail_input(at, key,
+             "the results store " + db + " was made by a different spec (" +
+                 (key.empty() ? "it differs" : "`" + key + "` differs") + ")",
+             "use another --out, or delete the store to start over");
+}
+
 }  // namespace
 
 int cmd_sweep(int argc, char** argv) {
@@ -607,36 +639,7 @@ int cmd_sweep(int argc, char** argv) {
   if (out_dir.empty()) out_dir = "sweeps/" + spec.name;
   const std::string db = out_dir + "/results.db";
   const std::string spec_json = spec.canonical.dump();
-  if (fs::exists(db)) {
-    std::string stored;
-    try {
-      SweepStore ro(db, true);
-      stored = ro.meta("spec");
-    } catch (const std::exception& e) {
-      fail_input(SourceLoc{spec_path, 1, 1}, "",
-                 std::string("cannot read the results store: ") + e.what());
-    }
-    if (stored.empty())
-      fail_input(SourceLoc{spec_path, 1, 1}, "", db + " is not the results store of a sweep",
-                 "use another --out");
-    if (stored != spec_json) {
-      // Point at the first top-level entry that differs from the stored spec.
-      nlohmann::json old = nlohmann::json::parse(stored);
-      SourceLoc at{spec_path, 1, 1};
-      std::string key;
-      for (const auto& [k, loc] : spec.top_key_loc)
-        if (!old.contains(k) || old[k] != spec.canonical[k]) {
-          if (key.empty() || loc.line < at.line) at = loc, key = k;
-        }
-      if (key.empty())
-        for (auto& [k, v] : old.items())
-          if (!spec.canonical.contains(k)) key = k;
-      fail_input(at, key,
-                 "the results store " + db + " was made by a different spec (" +
-                     (key.empty() ? "it differs" : "`" + key + "` differs") + ")",
-                 "use another --out, or delete the store to start over");
-    }
-  }
+  check_store_spec(db, spec, spec_path);
   fs::create_directories(out_dir);
   SweepStore store(db);
   if (store.meta("spec").empty()) {
@@ -680,9 +683,9 @@ int cmd_sweep(int argc, char** argv) {
       return;
     }
     // Slurm (sbatch was checked before the store was opened): an array of
-    // shards over the pending runs; each task re-expands
-    // the spec (the same points, in the same order) and runs every N-th entry
-    // of the pending list into its own part file.
+    // shards over the pending runs. Each task re-expands the spec (the same
+    // points in the same order) and runs every N-th entry of the pending list
+    // into its own part file.
     int n =
         shards > 0 ? shards : static_cast<int>(std::clamp<size_t>((todo.size() + 7) / 8, 1, 64));
     n = std::min<int>(n, static_cast<int>(todo.size()));
