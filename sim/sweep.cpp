@@ -220,7 +220,10 @@ class Progress {
     const double eta = rate > 0 ? static_cast<double>(total_ - done) / rate : 0;
     std::ostringstream line;
     line << done << "/" << total_ << " " << what_ << ", " << std::fixed << std::setprecision(1)
-         << rate << "/s, " << (final ? "took " + fmt_time(el) : "ETA " + fmt_time(eta));
+         << rate << "/s, "
+         << (final      ? "took " + fmt_time(el)
+             : done > 0 ? "ETA " + fmt_time(eta)
+                        : std::string("ETA unknown"));
     if (tty_) {
       const int width = 30;
       const int fill = total_ ? static_cast<int>(width * done / total_) : width;
