@@ -565,3 +565,43 @@ TEST(Sweep, RefineRerunsTheBestParetoPointsInCycleMode) {
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("usage: bitcycle crosscheck"), std::string::npos);
 }
+
+// A Slurm task's own mode, without Slurm: `--shard I/N --runs FILE --part FILE`
+// runs every N-th listed run into its part file (skipping rows the part has).
+// A sweep started on the folder merges the parts it finds before running
+// anything, so tasks that finished after their sweep was killed count.
+TEST(Sweep, PartFilesOfShardsAreMergedOnStart) {
+  std::string p = write_temp("m.yaml", "hw: " + hw("default.yaml") +
+                                           "\n"
+                                           "workload:\n"
+                                           "  model: " +
+                                           project_root() +
+                                           "/configs/sweeps/models/llama-3.1-8b-1layer.yaml\n"
+                                           "params: {frequency: [1 GHz, 1.5 GHz, 2 GHz]}\n");
+  std::string out = temp_path("out");
+  fs::remove_all(out);
+  fs::create_directories(out + "/parts");
+  std::string runs = write_temp("runs.json", "[0, 1, 2]\n");
+  for (int i = 0; i < 2; ++i) {
+    std::string part = out + "/parts/t-" + std::to_string(i) + ".jsonl";
+    CliRun r = run_cli("sweep '" + p + "' --fidelity analytical --shard " + std::to_string(i) +
+                       "/2 --runs '" + runs + "' --part '" + part + "'");
+    ASSERT_EQ(r.code, 0) << r.err;
+    std::ifstream f(part);
+    int lines = 0;
+    for (std::string l; std::getline(f, l);) ++lines;
+    EXPECT_EQ(lines, i == 0 ? 2 : 1);  // runs 0 and 2, then run 1
+    // Again: the part already has its rows, nothing is added.
+    run_cli("sweep '" + p + "' --fidelity analytical --shard " + std::to_string(i) + "/2 --runs '" +
+            runs + "' --part '" + part + "'");
+    std::ifstream g(part);
+    int again = 0;
+    for (std::string l; std::getline(g, l);) ++again;
+    EXPECT_EQ(again, lines);
+  }
+  CliRun r = run_cli("sweep '" + p + "' --fidelity analytical --out '" + out + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("merged 3 rows of earlier Slurm tasks"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("3 runs (analytical), 3 already in"), std::string::npos) << r.err;
+  EXPECT_EQ(SweepStore(out + "/results.db", true).rows("status = 'ok'").size(), 3u);
+}
