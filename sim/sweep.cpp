@@ -26,6 +26,7 @@
 #include "sim/energy.h"
 #include "sim/engine.h"
 #include "sim/hw_config.h"
+#include "sim/progress.h"
 #include "sim/report.h"
 #include "sim/sweep_store.h"
 #include "sim/system.h"
@@ -205,57 +206,6 @@ std::vector<size_t> pareto_front(const std::vector<std::vector<double>>& v) {
 }
 
 namespace {
-
-// ---- progress ------------------------------------------------------------
-
-// A bar redrawn in place on a terminal; on anything else (a log file, CI) a
-// plain line every 10 % or 10 s, so logs stay readable.
-class Progress {
- public:
-  Progress(size_t total, std::string what)
-      : total_(total), what_(std::move(what)), tty_(isatty(STDERR_FILENO)), t0_(Clock::now()) {}
-  void update(size_t done, bool final = false) {
-    const double el = seconds_since(t0_);
-    const double rate = el > 0 ? static_cast<double>(done) / el : 0;
-    const double eta = rate > 0 ? static_cast<double>(total_ - done) / rate : 0;
-    std::ostringstream line;
-    line << done << "/" << total_ << " " << what_ << ", " << std::fixed << std::setprecision(1)
-         << rate << "/s, "
-         << (final      ? "took " + fmt_time(el)
-             : done > 0 ? "ETA " + fmt_time(eta)
-                        : std::string("ETA unknown"));
-    if (tty_) {
-      const int width = 30;
-      const int fill = total_ ? static_cast<int>(width * done / total_) : width;
-      std::cerr << "\r[" << std::string(fill, '#') << std::string(width - fill, ' ') << "] "
-                << line.str() << "   " << (final ? "\n" : "") << std::flush;
-      return;
-    }
-    const bool step = done * 10 / std::max<size_t>(total_, 1) > last_decile_;
-    if (final || step || seconds_since(last_) > 10) {
-      std::cerr << "sweep: " << line.str() << "\n";
-      last_decile_ = done * 10 / std::max<size_t>(total_, 1);
-      last_ = Clock::now();
-    }
-  }
-
- private:
-  static std::string fmt_time(double s) {
-    std::ostringstream os;
-    if (s < 60)
-      os << std::fixed << std::setprecision(s < 10 ? 1 : 0) << s << " s";
-    else if (s < 3600)
-      os << static_cast<int>(s / 60) << " min " << static_cast<int>(s) % 60 << " s";
-    else
-      os << std::fixed << std::setprecision(1) << s / 3600 << " h";
-    return os.str();
-  }
-  size_t total_;
-  std::string what_;
-  bool tty_;
-  Clock::time_point t0_, last_ = Clock::now();
-  size_t last_decile_ = 0;
-};
 
 // ---- local backend: forked workers ----------------------------------------
 
@@ -679,7 +629,7 @@ int cmd_sweep(int argc, char** argv) {
               << (backend == "slurm" ? " on Slurm" : " with -j " + std::to_string(jobs)) << "\n";
     if (todo.empty()) return;
     if (backend == "local") {
-      Progress progress(todo.size(), "runs");
+      Progress progress(todo.size(), "runs", "sweep");
       run_local(
           spec, points, todo, fid, jobs, [&](std::vector<ojson>&& rows) { store.insert(rows); },
           &progress);

@@ -13,6 +13,7 @@
 #include "sim/hw_config.h"
 #include "sim/isolate.h"
 #include "sim/mapper.h"
+#include "sim/progress.h"
 #include "sim/report.h"
 #include "sim/system.h"
 #include "workloads/generator.h"
@@ -213,6 +214,8 @@ ValidationSummary run_validation(const std::string& csv_path) {
     hw_paths.push_back(path);
   }
   ValidationSummary s;
+  // Rows can take seconds each (a whole model on a GPU config): say how far along.
+  Progress progress(raw.size(), "rows", "validate");
   for (size_t i = 0; i < raw.size(); ++i) {
     const RawRow& r = raw[i];
     ValidationRow row;
@@ -249,6 +252,7 @@ ValidationSummary run_validation(const std::string& csv_path) {
       row.simulated_energy_j = res["energy_j"].get<double>();
     }
     s.rows.push_back(row);
+    progress.update(i + 1, i + 1 == raw.size());
   }
   // MAPE and Pearson r over the rows that ran.
   std::vector<double> x, y;
