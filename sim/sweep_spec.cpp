@@ -241,261 +241,261 @@ InputError remap_set_errors(const InputError& e, const std::map<std::string, Sou
   return InputError(d);
 }
 
-SweepSpec load_sweep_spec(const std::string& path, bool check_configs) {
-  CNode root = load_config_file(path);
-  SweepSpec spec;
-  spec.path = path;
-  DiagnosticSink sink;
-  for (const auto& [k, v] : root.map) {
-    spec.canonical[k] = to_json(v);
-    spec.top_key_loc[k] = v.key_loc;
+namespace {
+
+// `hw`: a config path or a glob, or a list of them.
+void read_hw(Params& top, const std::string& path, DiagnosticSink& sink, SweepSpec& spec) {
+  // Hardware configs: a path or glob, or a list of them.
+  const CNode* hw = top.raw("hw");
+  if (!hw) top.error("hw", "required: a config path, a glob or a list of them");
+  for (const CNode* h : as_list(hw)) {
+    if (!h->is_scalar()) {
+      sink.add({h->loc, "hw", "expected a config path or a glob", ""});
+      continue;
+    }
+    const std::string& p = h->scalar;
+    if (p.find_first_of("*?[") != std::string::npos) {
+      std::string pat = fs::path(p).is_absolute() ? p : (fs::path(project_root()) / p).string();
+      std::string beside = (fs::path(path).parent_path() / p).string();
+      auto m = glob_paths(beside);
+      if (m.empty()) m = glob_paths(pat);
+      if (m.empty()) sink.add({h->loc, "hw", "the glob \"" + p + "\" matches no file", ""});
+      for (auto& x : m) spec.hw.push_back(fs::path(x).lexically_normal().string());
+    } else {
+      std::string r = resolve_config(path, p);
+      if (!fs::exists(r))
+        sink.add({h->loc, "hw", "config \"" + p + "\" does not exist",
+                  "paths are relative to the spec's folder or the repository root"});
+      else
+        spec.hw.push_back(r);
+    }
   }
-  {
-    Params top(&root, "", &sink);
-    spec.name = top.text("name", fs::path(path).stem().string(),
-                         "sweep name: names the output folder (default: the spec's file name)");
-    top.text("description", "", "free text");
+}
 
-    // Hardware configs: a path or glob, or a list of them.
-    const CNode* hw = top.raw("hw");
-    if (!hw) top.error("hw", "required: a config path, a glob or a list of them");
-    for (const CNode* h : as_list(hw)) {
-      if (!h->is_scalar()) {
-        sink.add({h->loc, "hw", "expected a config path or a glob", ""});
-        continue;
-      }
-      const std::string& p = h->scalar;
-      if (p.find_first_of("*?[") != std::string::npos) {
-        std::string pat = fs::path(p).is_absolute() ? p : (fs::path(project_root()) / p).string();
-        std::string beside = (fs::path(path).parent_path() / p).string();
-        auto m = glob_paths(beside);
-        if (m.empty()) m = glob_paths(pat);
-        if (m.empty()) sink.add({h->loc, "hw", "the glob \"" + p + "\" matches no file", ""});
-        for (auto& x : m) spec.hw.push_back(fs::path(x).lexically_normal().string());
+// `params`, `combine`, `samples`, `seed`.
+void read_params(Params& top, DiagnosticSink& sink, SweepSpec& spec) {
+  // Varied parameters, by key path.
+  const CNode* params = top.raw("params");
+  if (params && !params->is_map() && params->kind != CNode::Kind::Null)
+    sink.add({params->loc, "params", "expected a map of key paths to value lists", ""});
+  if (params && params->is_map())
+    for (const auto& [k, v] : params->map) {
+      SweepParam sp{k, v.key_loc, {}};
+      if (v.kind == CNode::Kind::Seq) {
+        for (const auto& e : v.seq) sp.values.push_back({flow_text(e), e.loc});
+        if (v.seq.empty())
+          sink.add({v.loc, "params." + k, "empty list of values: the grid would be empty",
+                    "give at least one value"});
       } else {
-        std::string r = resolve_config(path, p);
-        if (!fs::exists(r))
-          sink.add({h->loc, "hw", "config \"" + p + "\" does not exist",
-                    "paths are relative to the spec's folder or the repository root"});
+        sp.values.push_back({flow_text(v), v.loc});
+      }
+      std::set<std::string> seen;
+      for (const auto& val : sp.values)
+        if (!seen.insert(val.text).second)
+          sink.add({val.loc, "params." + k, "value " + val.text + " appears twice", ""});
+      spec.params.push_back(std::move(sp));
+    }
+  spec.combine = top.choice("combine", std::string("grid"), {"grid", "zip", "random"},
+                            "grid: every combination; zip: the i-th value of each parameter; "
+                            "random: `samples` grid points drawn with `seed`");
+  spec.samples = top.integer("samples", 0, "random: points to draw", 0);
+  spec.seed = static_cast<uint64_t>(top.integer("seed", 1, "random: seed", 0));
+  if (spec.combine == "zip" && !spec.params.empty()) {
+    const size_t n = spec.params[0].values.size();
+    for (const auto& p : spec.params)
+      if (p.values.size() != n)
+        sink.add({p.key_loc, "params." + p.key,
+                  "zip needs lists of one length: " + std::to_string(p.values.size()) +
+                      " values here, " + std::to_string(n) + " for " + spec.params[0].key,
+                  ""});
+  }
+  if (spec.combine == "random") {
+    double grid = 1;
+    for (const auto& p : spec.params) grid *= static_cast<double>(p.values.size());
+    if (spec.samples < 1)
+      top.error("samples", "random needs samples >= 1");
+    else if (static_cast<double>(spec.samples) > grid)
+      top.error("samples", "asks for " + std::to_string(spec.samples) + " points of a grid of " +
+                               std::to_string(static_cast<int64_t>(grid)));
+  } else if (top.has("samples") || top.has("seed")) {
+    top.error(top.has("samples") ? "samples" : "seed", "only used with combine: random");
+  }
+}
+
+// `workload`: each field a value or a list, crossed; names checked here.
+void read_workloads(Params& top, const CNode& root, const std::string& path, DiagnosticSink& sink,
+                    SweepSpec& spec) {
+  // Workloads: each field a value or a list; all lists are crossed.
+  {
+    Params w = top.map("workload", "the workloads: each field a value or a list (crossed)");
+    std::vector<std::string> models, quants, phases;
+    std::vector<int64_t> batches, contexts, seqs;
+    std::vector<bool> heads, embeds;
+    auto texts = [&](const std::string& key, const std::string& def,
+                     std::vector<std::string>& out) {
+      const CNode* n = w.raw(key);
+      if (!n) out.push_back(def);
+      for (const CNode* e : as_list(n)) {
+        if (!e->is_scalar())
+          sink.add({e->loc, "workload." + key, "expected a name", ""});
         else
-          spec.hw.push_back(r);
+          out.push_back(e->scalar);
       }
-    }
-
-    // Varied parameters, by key path.
-    const CNode* params = top.raw("params");
-    if (params && !params->is_map() && params->kind != CNode::Kind::Null)
-      sink.add({params->loc, "params", "expected a map of key paths to value lists", ""});
-    if (params && params->is_map())
-      for (const auto& [k, v] : params->map) {
-        SweepParam sp{k, v.key_loc, {}};
-        if (v.kind == CNode::Kind::Seq) {
-          for (const auto& e : v.seq) sp.values.push_back({flow_text(e), e.loc});
-          if (v.seq.empty())
-            sink.add({v.loc, "params." + k, "empty list of values: the grid would be empty",
-                      "give at least one value"});
-        } else {
-          sp.values.push_back({flow_text(v), v.loc});
-        }
-        std::set<std::string> seen;
-        for (const auto& val : sp.values)
-          if (!seen.insert(val.text).second)
-            sink.add({val.loc, "params." + k, "value " + val.text + " appears twice", ""});
-        spec.params.push_back(std::move(sp));
-      }
-    spec.combine = top.choice("combine", std::string("grid"), {"grid", "zip", "random"},
-                              "grid: every combination; zip: the i-th value of each parameter; "
-                              "random: `samples` grid points drawn with `seed`");
-    spec.samples = top.integer("samples", 0, "random: points to draw", 0);
-    spec.seed = static_cast<uint64_t>(top.integer("seed", 1, "random: seed", 0));
-    if (spec.combine == "zip" && !spec.params.empty()) {
-      const size_t n = spec.params[0].values.size();
-      for (const auto& p : spec.params)
-        if (p.values.size() != n)
-          sink.add({p.key_loc, "params." + p.key,
-                    "zip needs lists of one length: " + std::to_string(p.values.size()) +
-                        " values here, " + std::to_string(n) + " for " + spec.params[0].key,
+      if (n && n->kind == CNode::Kind::Seq && n->seq.empty())
+        sink.add({n->loc, "workload." + key, "empty list", ""});
+    };
+    auto ints = [&](const std::string& key, int64_t def, int64_t min, std::vector<int64_t>& out) {
+      const CNode* n = w.raw(key);
+      if (!n) out.push_back(def);
+      for (const CNode* e : as_list(n)) {
+        int64_t v = 0;
+        if (!e->is_scalar() || !parse_int(e->scalar, &v) || v < min)
+          sink.add({e->loc, "workload." + key,
+                    "expected an integer >= " + std::to_string(min) +
+                        (e->is_scalar() ? ", got \"" + e->scalar + "\"" : ""),
                     ""});
-    }
-    if (spec.combine == "random") {
-      double grid = 1;
-      for (const auto& p : spec.params) grid *= static_cast<double>(p.values.size());
-      if (spec.samples < 1)
-        top.error("samples", "random needs samples >= 1");
-      else if (static_cast<double>(spec.samples) > grid)
-        top.error("samples", "asks for " + std::to_string(spec.samples) + " points of a grid of " +
-                                 std::to_string(static_cast<int64_t>(grid)));
-    } else if (top.has("samples") || top.has("seed")) {
-      top.error(top.has("samples") ? "samples" : "seed", "only used with combine: random");
-    }
-
-    // Workloads: each field a value or a list; all lists are crossed.
-    {
-      Params w = top.map("workload", "the workloads: each field a value or a list (crossed)");
-      std::vector<std::string> models, quants, phases;
-      std::vector<int64_t> batches, contexts, seqs;
-      std::vector<bool> heads, embeds;
-      auto texts = [&](const std::string& key, const std::string& def,
-                       std::vector<std::string>& out) {
-        const CNode* n = w.raw(key);
-        if (!n) out.push_back(def);
-        for (const CNode* e : as_list(n)) {
-          if (!e->is_scalar())
-            sink.add({e->loc, "workload." + key, "expected a name", ""});
-          else
-            out.push_back(e->scalar);
-        }
-        if (n && n->kind == CNode::Kind::Seq && n->seq.empty())
-          sink.add({n->loc, "workload." + key, "empty list", ""});
-      };
-      auto ints = [&](const std::string& key, int64_t def, int64_t min, std::vector<int64_t>& out) {
-        const CNode* n = w.raw(key);
-        if (!n) out.push_back(def);
-        for (const CNode* e : as_list(n)) {
-          int64_t v = 0;
-          if (!e->is_scalar() || !parse_int(e->scalar, &v) || v < min)
-            sink.add({e->loc, "workload." + key,
-                      "expected an integer >= " + std::to_string(min) +
-                          (e->is_scalar() ? ", got \"" + e->scalar + "\"" : ""),
-                      ""});
-          else
-            out.push_back(v);
-        }
-        if (n && n->kind == CNode::Kind::Seq && n->seq.empty())
-          sink.add({n->loc, "workload." + key, "empty list", ""});
-      };
-      auto bools = [&](const std::string& key, std::vector<bool>& out) {
-        const CNode* n = w.raw(key);
-        if (!n) out.push_back(true);
-        for (const CNode* e : as_list(n)) {
-          if (e->is_scalar() && (e->scalar == "true" || e->scalar == "false"))
-            out.push_back(e->scalar == "true");
-          else
-            sink.add({e->loc, "workload." + key, "expected true or false", ""});
-        }
-      };
-      texts("model", "llama-3.1-8b", models);
-      texts("quant", "w8a8-int", quants);
-      texts("phase", "decode", phases);
-      ints("batch", 1, 1, batches);
-      ints("context", 4096, 0, contexts);
-      ints("seq", 2048, 1, seqs);
-      bools("lm_head", heads);
-      bools("embedding", embeds);
-      // Names are checked here, so a typo is an error at its line, not a
-      // failed point per run.
-      auto check_loaded = [&](const std::string& key, const std::vector<std::string>& names,
-                              const std::function<void(const std::string&)>& load) {
-        const CNode* n = w.has(key) ? root.get("workload")->get(key) : nullptr;
-        auto nodes = as_list(n);
-        for (size_t i = 0; i < names.size(); ++i) {
-          try {
-            std::string p = names[i];
-            if (p.find('/') != std::string::npos) p = resolve_config(path, p);
-            load(p);
-          } catch (const InputError& e) {
-            SourceLoc at = i < nodes.size() ? nodes[i]->loc : w.loc_of(key);
-            for (auto d : e.diagnostics()) {
-              if (d.loc.file == "<command line>" || d.loc.line == 0) {
-                d.loc = at;
-                d.key = "workload." + key;  // not the --model option the loader names
-              }
-              sink.add(d);
+        else
+          out.push_back(v);
+      }
+      if (n && n->kind == CNode::Kind::Seq && n->seq.empty())
+        sink.add({n->loc, "workload." + key, "empty list", ""});
+    };
+    auto bools = [&](const std::string& key, std::vector<bool>& out) {
+      const CNode* n = w.raw(key);
+      if (!n) out.push_back(true);
+      for (const CNode* e : as_list(n)) {
+        if (e->is_scalar() && (e->scalar == "true" || e->scalar == "false"))
+          out.push_back(e->scalar == "true");
+        else
+          sink.add({e->loc, "workload." + key, "expected true or false", ""});
+      }
+    };
+    texts("model", "llama-3.1-8b", models);
+    texts("quant", "w8a8-int", quants);
+    texts("phase", "decode", phases);
+    ints("batch", 1, 1, batches);
+    ints("context", 4096, 0, contexts);
+    ints("seq", 2048, 1, seqs);
+    bools("lm_head", heads);
+    bools("embedding", embeds);
+    // Names are checked here, so a typo is an error at its line, not a
+    // failed point per run.
+    auto check_loaded = [&](const std::string& key, const std::vector<std::string>& names,
+                            const std::function<void(const std::string&)>& load) {
+      const CNode* n = w.has(key) ? root.get("workload")->get(key) : nullptr;
+      auto nodes = as_list(n);
+      for (size_t i = 0; i < names.size(); ++i) {
+        try {
+          std::string p = names[i];
+          if (p.find('/') != std::string::npos) p = resolve_config(path, p);
+          load(p);
+        } catch (const InputError& e) {
+          SourceLoc at = i < nodes.size() ? nodes[i]->loc : w.loc_of(key);
+          for (auto d : e.diagnostics()) {
+            if (d.loc.file == "<command line>" || d.loc.line == 0) {
+              d.loc = at;
+              d.key = "workload." + key;  // not the --model option the loader names
             }
+            sink.add(d);
           }
         }
-      };
-      check_loaded("model", models, [](const std::string& m) { load_model(m); });
-      check_loaded("quant", quants, [](const std::string& q) { load_quant(q); });
-      for (const auto& ph : phases)
-        if (ph != "decode" && ph != "prefill")
-          w.error("phase", "expected decode or prefill, got \"" + ph + "\"");
-      auto fix = [&](std::string p) {
-        return p.find('/') != std::string::npos ? resolve_config(path, p) : p;
-      };
-      for (const auto& m : models)
-        for (const auto& q : quants)
-          for (const auto& ph : phases)
-            for (int64_t b : batches)
-              for (int64_t c : contexts)
-                for (int64_t s : seqs)
-                  for (bool h : heads)
-                    for (bool e : embeds) {
-                      if (ph == "decode" && c < 1) continue;  // reported below
-                      SweepWorkload x{fix(m), fix(q), ph, b, c, s, h, e};
-                      // seq means nothing to decode: one run, not one per seq.
-                      if (ph == "decode") x.seq = seqs.front();
-                      bool dup = false;
-                      for (const auto& y : spec.workloads)
-                        dup |= y.model == x.model && y.quant == x.quant && y.phase == x.phase &&
-                               y.batch == x.batch && y.context == x.context && y.seq == x.seq &&
-                               y.lm_head == x.lm_head && y.embedding == x.embedding;
-                      if (!dup) spec.workloads.push_back(x);
-                    }
-      for (int64_t c : contexts)
-        if (c < 1 && std::find(phases.begin(), phases.end(), "decode") != phases.end())
-          w.error("context", "decode needs a context >= 1");
-    }
+      }
+    };
+    check_loaded("model", models, [](const std::string& m) { load_model(m); });
+    check_loaded("quant", quants, [](const std::string& q) { load_quant(q); });
+    for (const auto& ph : phases)
+      if (ph != "decode" && ph != "prefill")
+        w.error("phase", "expected decode or prefill, got \"" + ph + "\"");
+    auto fix = [&](std::string p) {
+      return p.find('/') != std::string::npos ? resolve_config(path, p) : p;
+    };
+    for (const auto& m : models)
+      for (const auto& q : quants)
+        for (const auto& ph : phases)
+          for (int64_t b : batches)
+            for (int64_t c : contexts)
+              for (int64_t s : seqs)
+                for (bool h : heads)
+                  for (bool e : embeds) {
+                    if (ph == "decode" && c < 1) continue;  // reported below
+                    SweepWorkload x{fix(m), fix(q), ph, b, c, s, h, e};
+                    // seq means nothing to decode: one run, not one per seq.
+                    if (ph == "decode") x.seq = seqs.front();
+                    bool dup = false;
+                    for (const auto& y : spec.workloads)
+                      dup |= y.model == x.model && y.quant == x.quant && y.phase == x.phase &&
+                             y.batch == x.batch && y.context == x.context && y.seq == x.seq &&
+                             y.lm_head == x.lm_head && y.embedding == x.embedding;
+                    if (!dup) spec.workloads.push_back(x);
+                  }
+    for (int64_t c : contexts)
+      if (c < 1 && std::find(phases.begin(), phases.end(), "decode") != phases.end())
+        w.error("context", "decode needs a context >= 1");
+  }
+}
 
-    // Constraints: "metric OP value".
-    const CNode* cons = top.raw("constraints");
-    for (const CNode* c : as_list(cons)) {
-      if (!c->is_scalar()) {
-        sink.add({c->loc, "constraints", "expected a text like \"area_mm2 <= 400\"", ""});
-        continue;
-      }
-      SweepConstraint sc;
-      sc.text = c->scalar;
-      sc.loc = c->loc;
-      size_t pos = std::string::npos, len = 0;
-      for (const char* op : {"<=", ">=", "==", "!=", "<", ">"}) {
-        size_t p = sc.text.find(op);
-        if (p != std::string::npos) {
-          pos = p, len = std::string(op).size();
-          sc.op = op;
-          break;
-        }
-      }
-      if (pos == std::string::npos) {
-        sink.add({c->loc, "constraints", "no comparison in \"" + sc.text + "\"",
-                  "write METRIC <= VALUE (or <, >=, >, ==, !=)"});
-        continue;
-      }
-      sc.metric = trim(sc.text.substr(0, pos));
-      std::string rhs = trim(sc.text.substr(pos + len));
-      if (!parse_number_or_quantity(rhs, &sc.value))
-        sink.add({c->loc, "constraints", "\"" + rhs + "\" is not a number or a quantity",
-                  "e.g. 400, 4 MiB, 3.2 TB/s"});
-      else
-        spec.constraints.push_back(sc);
+// `constraints`, `pareto`, `pareto_by`.
+void read_constraints_and_pareto(Params& top, DiagnosticSink& sink, SweepSpec& spec) {
+  // Constraints: "metric OP value".
+  const CNode* cons = top.raw("constraints");
+  for (const CNode* c : as_list(cons)) {
+    if (!c->is_scalar()) {
+      sink.add({c->loc, "constraints", "expected a text like \"area_mm2 <= 400\"", ""});
+      continue;
     }
-
-    // Pareto objectives: minimised, or maximised with "max:".
-    const CNode* par = top.raw("pareto");
-    for (const CNode* p : as_list(par)) {
-      if (!p->is_scalar()) {
-        sink.add({p->loc, "pareto", "expected a metric name", ""});
-        continue;
+    SweepConstraint sc;
+    sc.text = c->scalar;
+    sc.loc = c->loc;
+    size_t pos = std::string::npos, len = 0;
+    for (const char* op : {"<=", ">=", "==", "!=", "<", ">"}) {
+      size_t p = sc.text.find(op);
+      if (p != std::string::npos) {
+        pos = p, len = std::string(op).size();
+        sc.op = op;
+        break;
       }
-      ParetoObjective o;
-      o.metric = p->scalar;
-      if (o.metric.rfind("max:", 0) == 0) o.maximize = true, o.metric = trim(o.metric.substr(4));
-      if (o.metric.rfind("min:", 0) == 0) o.metric = trim(o.metric.substr(4));
-      spec.pareto.push_back(o);
     }
-    const std::vector<std::string> fields = {"model",   "quant", "phase",   "batch",
-                                             "context", "seq",   "lm_head", "embedding"};
-    for (const CNode* b : as_list(top.raw("pareto_by"))) {
-      if (!b->is_scalar() || std::find(fields.begin(), fields.end(), b->scalar) == fields.end())
-        sink.add({b->loc, "pareto_by", "expected a workload field",
-                  "one of model, quant, phase, batch, context, seq, lm_head, embedding"});
-      else
-        spec.pareto_by.push_back(b->scalar);
+    if (pos == std::string::npos) {
+      sink.add({c->loc, "constraints", "no comparison in \"" + sc.text + "\"",
+                "write METRIC <= VALUE (or <, >=, >, ==, !=)"});
+      continue;
     }
+    sc.metric = trim(sc.text.substr(0, pos));
+    std::string rhs = trim(sc.text.substr(pos + len));
+    if (!parse_number_or_quantity(rhs, &sc.value))
+      sink.add({c->loc, "constraints", "\"" + rhs + "\" is not a number or a quantity",
+                "e.g. 400, 4 MiB, 3.2 TB/s"});
+    else
+      spec.constraints.push_back(sc);
   }
 
-  // Every varied key must exist in every base config, and every value must load
-  // (checked even when the spec has other errors: all are reported at once).
+  // Pareto objectives: minimised, or maximised with "max:".
+  const CNode* par = top.raw("pareto");
+  for (const CNode* p : as_list(par)) {
+    if (!p->is_scalar()) {
+      sink.add({p->loc, "pareto", "expected a metric name", ""});
+      continue;
+    }
+    ParetoObjective o;
+    o.metric = p->scalar;
+    if (o.metric.rfind("max:", 0) == 0) o.maximize = true, o.metric = trim(o.metric.substr(4));
+    if (o.metric.rfind("min:", 0) == 0) o.metric = trim(o.metric.substr(4));
+    spec.pareto.push_back(o);
+  }
+  const std::vector<std::string> fields = {"model",   "quant", "phase",   "batch",
+                                           "context", "seq",   "lm_head", "embedding"};
+  for (const CNode* b : as_list(top.raw("pareto_by"))) {
+    if (!b->is_scalar() || std::find(fields.begin(), fields.end(), b->scalar) == fields.end())
+      sink.add({b->loc, "pareto_by", "expected a workload field",
+                "one of model, quant, phase, batch, context, seq, lm_head, embedding"});
+    else
+      spec.pareto_by.push_back(b->scalar);
+  }
+}
+
+// Every varied key must exist in every base config and every value must load
+// on it; constraint metrics must be known there.
+void check_against_configs(DiagnosticSink& sink, SweepSpec& spec, bool check_configs) {
   if (check_configs) {
     for (const auto& hw_path : spec.hw) {
       std::vector<ParamDoc> docs;
@@ -545,6 +545,30 @@ SweepSpec load_sweep_spec(const std::string& path, bool check_configs) {
     for (const auto& p : spec.params)
       for (const auto& v : p.values) spec.set_locs["--set " + p.key + "=" + v.text] = v.loc;
   }
+}
+
+}  // namespace
+
+SweepSpec load_sweep_spec(const std::string& path, bool check_configs) {
+  CNode root = load_config_file(path);
+  SweepSpec spec;
+  spec.path = path;
+  DiagnosticSink sink;
+  for (const auto& [k, v] : root.map) {
+    spec.canonical[k] = to_json(v);
+    spec.top_key_loc[k] = v.key_loc;
+  }
+  {
+    Params top(&root, "", &sink);
+    spec.name = top.text("name", fs::path(path).stem().string(),
+                         "sweep name: names the output folder (default: the spec's file name)");
+    top.text("description", "", "free text");
+    read_hw(top, path, sink, spec);
+    read_params(top, sink, spec);
+    read_workloads(top, root, path, sink, spec);
+    read_constraints_and_pareto(top, sink, spec);
+  }
+  check_against_configs(sink, spec, check_configs);
   sink.throw_if_any();
   return spec;
 }
