@@ -554,7 +554,10 @@ SweepSpec load_sweep_spec(const std::string& path, bool check_configs) {
   SweepSpec spec;
   spec.path = path;
   DiagnosticSink sink;
+  // What the runs depend on identifies the spec; the description and the
+  // fronts (recomputed from the stored rows every time) do not.
   for (const auto& [k, v] : root.map) {
+    if (k == "description" || k == "pareto" || k == "pareto_by") continue;
     spec.canonical[k] = to_json(v);
     spec.top_key_loc[k] = v.key_loc;
   }

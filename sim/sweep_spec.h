@@ -77,8 +77,9 @@ struct SweepSpec {
   std::vector<ParetoObjective> pareto;
   // Workload fields each front is taken within (empty: one front per workload).
   std::vector<std::string> pareto_by;
-  // Identity of the spec for the store: every top-level key's value as JSON,
-  // and where each key is (for "store from a different spec" errors).
+  // Identity of the spec for the store: every top-level key's value as JSON
+  // (but description, pareto and pareto_by, which change no run), and where
+  // each key is (for "store from a different spec" errors).
   nlohmann::json canonical;
   std::map<std::string, SourceLoc> top_key_loc;
   // "--set KEY=VALUE" label -> where the spec wrote the value, so the config

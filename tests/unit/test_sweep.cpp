@@ -397,6 +397,13 @@ TEST(Sweep, CsvEqualsStoreAndStoreBelongsToItsSpec) {
         EXPECT_EQ(cell, v.get<std::string>()) << cols[c];
     }
   }
+  // New Pareto objectives change no run: the same store, a new front.
+  std::string same = write_temp("s.yaml", "hw: " + hw("default.yaml") + "\n" +
+                                              replace_line(body, 6, "pareto: [area_mm2]"));
+  r = run_cli("sweep '" + same + "' --fidelity analytical --out '" + out + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("4 already in"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("Pareto front (area_mm2; analytical)"), std::string::npos) << r.out;
   // Another spec (a changed value list on line 6) must not touch the store.
   std::ifstream before_f(out + "/results.db", std::ios::binary);
   std::string before(std::istreambuf_iterator<char>(before_f), {});
