@@ -568,7 +568,14 @@ int cmd_sweep(int argc, char** argv) {
         part.empty() || runs_file.empty())
       bad("--shard", "expected I/N with 0 <= I < N, --part FILE and --runs FILE");
     std::ifstream rf(runs_file);
-    const auto runs = nlohmann::json::parse(rf).get<std::vector<size_t>>();
+    const nlohmann::json job = nlohmann::json::parse(rf);
+    // The indices mean something only for the spec that listed them: a spec
+    // edited while the array waited in the queue must not run other points.
+    if (job.at("spec").get<std::string>() != spec.canonical.dump())
+      fail_input(SourceLoc{spec_path, 1, 1}, "",
+                 "the spec changed since the sweep listed its runs in " + runs_file,
+                 "run the sweep again");
+    const auto runs = job.at("runs").get<std::vector<size_t>>();
     // A re-queued task keeps the rows its part already has.
     std::set<std::string> skip;
     for (const auto& r : read_part(part)) skip.insert(r["point"].get<std::string>());
@@ -645,7 +652,9 @@ int cmd_sweep(int argc, char** argv) {
     const std::string parts = fs::absolute(parts_dir).string();
     fs::create_directories(parts);
     const std::string tag = fid + "-" + std::to_string(getpid());
-    write_file_atomic(parts + "/" + tag + "-runs.json", nlohmann::json(todo).dump() + "\n");
+    write_file_atomic(
+        parts + "/" + tag + "-runs.json",
+        nlohmann::json{{"spec", spec.canonical.dump()}, {"runs", todo}}.dump() + "\n");
     std::ostringstream wrap;
     wrap << shell_quote(self_exe()) << " sweep " << shell_quote(fs::absolute(spec_path).string())
          << " --fidelity " << fid << " -j 1 --shard $SLURM_ARRAY_TASK_ID/" << n << " --runs "

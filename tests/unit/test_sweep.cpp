@@ -398,8 +398,8 @@ TEST(Sweep, CsvEqualsStoreAndStoreBelongsToItsSpec) {
     }
   }
   // New Pareto objectives change no run: the same store, a new front.
-  std::string same = write_temp("s.yaml", "hw: " + hw("default.yaml") + "\n" +
-                                              replace_line(body, 6, "pareto: [area_mm2]"));
+  std::string same = write_temp(
+      "s.yaml", "hw: " + hw("default.yaml") + "\n" + replace_line(body, 6, "pareto: [area_mm2]"));
   r = run_cli("sweep '" + same + "' --fidelity analytical --out '" + out + "'");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("4 already in"), std::string::npos) << r.err;
@@ -588,7 +588,10 @@ TEST(Sweep, PartFilesOfShardsAreMergedOnStart) {
   std::string out = temp_path("out");
   fs::remove_all(out);
   fs::create_directories(out + "/parts");
-  std::string runs = write_temp("runs.json", "[0, 1, 2]\n");
+  // The runs file the sweep writes for its tasks: the spec's identity and the runs.
+  std::string runs = write_temp(
+      "runs.json",
+      nlohmann::json{{"spec", load_sweep_spec(p).canonical.dump()}, {"runs", {0, 1, 2}}}.dump());
   for (int i = 0; i < 2; ++i) {
     std::string part = out + "/parts/t-" + std::to_string(i) + ".jsonl";
     CliRun r = run_cli("sweep '" + p + "' --fidelity analytical --shard " + std::to_string(i) +
@@ -606,6 +609,15 @@ TEST(Sweep, PartFilesOfShardsAreMergedOnStart) {
     for (std::string l; std::getline(g, l);) ++again;
     EXPECT_EQ(again, lines);
   }
+  // A task of an edited spec refuses to run.
+  std::string edited = write_temp(
+      "m2.yaml", "hw: " + hw("default.yaml") + "\nparams: {frequency: [1 GHz, 3 GHz]}\n");
+  CliRun bad = run_cli("sweep '" + edited + "' --fidelity analytical --shard 0/2 --runs '" + runs +
+                       "' --part '" + out + "/parts/x.jsonl'");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("the spec changed since the sweep listed its runs"), std::string::npos)
+      << bad.err;
+  EXPECT_FALSE(fs::exists(out + "/parts/x.jsonl"));
   CliRun r = run_cli("sweep '" + p + "' --fidelity analytical --out '" + out + "'");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("merged 3 rows of earlier Slurm tasks"), std::string::npos) << r.err;
