@@ -1,6 +1,11 @@
 // A shared resource that serves requests in arrival order: a request is granted
 // at max(now, busy_until) and moves busy_until on by its duration. Contention
 // between cores emerges from these servers, not from a formula.
+// Requests are always made at the current simulation time (never booked ahead),
+// and SystemC runs processes in time order, so each server sees its arrivals in
+// time order: a FIFO single server fed that way is work-conserving (idle only
+// when nobody is waiting for it), and its departures are monotone in arrival
+// times and service times (Lindley's recursion D = max(A, D_prev) + S).
 #pragma once
 
 #include <algorithm>
@@ -13,7 +18,15 @@ namespace bc {
 
 using Tick = uint64_t;  // picoseconds, the SystemC time resolution used here
 
-inline Tick seconds_to_ticks(double s) { return static_cast<Tick>(std::ceil(s * 1e12 - 1e-6)); }
+// Rounds up (less a millionth of a tick, so float noise on an exact count does
+// not add one); written without std::ceil, which is a library call on x86-64.
+inline Tick ceil_ticks(double ps) {
+  const double x = ps - 1e-6;
+  if (x <= 0) return 0;
+  const Tick t = static_cast<Tick>(x);
+  return static_cast<double>(t) < x ? t + 1 : t;
+}
+inline Tick seconds_to_ticks(double s) { return ceil_ticks(s * 1e12); }
 inline double ticks_to_seconds(Tick t) { return static_cast<double>(t) * 1e-12; }
 
 struct BusyServer {
@@ -23,6 +36,11 @@ struct BusyServer {
   void occupy(Tick start, Tick duration) {
     busy_until = start + duration;
     busy_total += duration;
+  }
+  // Serves `duration` of work requested at `now`; returns when it is done.
+  Tick serve(Tick now, Tick duration) {
+    occupy(free_at(now), duration);
+    return busy_until;
   }
 };
 

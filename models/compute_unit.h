@@ -72,6 +72,9 @@ class ComputeUnit {
   virtual TileCost matmul(const MatmulTile& t) const;  // precondition: can_matmul
   virtual TileCost vector(const VectorTile& t) const;  // precondition: can_vector
   virtual TileAlign align(const Format& a, const Format& w) const;
+  // Bytes of one partial sum the unit keeps per output element while K
+  // accumulates (the accumulator tile the mapper reserves in SRAM). 4: int32/fp32.
+  virtual double accumulator_bytes() const { return 4; }
 
   // Peaks, for `explain`: MACs per cycle for a format pair, vector ops per cycle.
   virtual double peak_macs_per_cycle(const Format& a, const Format& w) const;

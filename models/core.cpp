@@ -12,30 +12,12 @@ ChipContext::ChipContext(const HwConfig& h, const Program& p)
       ops(p.ops.size()),
       op_done(p.ops.size()),
       period_ps(1e12 / h.freq_hz),
+      launch_gap(h.execution == "kernel" && !h.deterministic ? seconds_to_ticks(h.launch_gap_s)
+                                                             : 0),
       frontier(p.ops.size()),
       watermark(p.ops.size(), 0),
       rows_ev(p.ops.size()) {
-  for (int k = 0; k < p.chips; ++k) {
-    ChipResources r{NocMesh(h.mesh_x, h.mesh_y, h.noc_link_bandwidth,
-                            cycles_to_ticks(static_cast<double>(h.noc_hop_cycles))),
-                    {},
-                    {},
-                    {}};
-    if (h.dram.present)
-      r.dram = MemoryChannels(h.dram.channels, h.dram.bandwidth, h.dram.latency_s,
-                              MemoryChannels::spread(h.dram.channels, r.noc.perimeter()));
-    if (h.shared_sram.present) {
-      std::vector<int64_t> all;
-      for (int64_t n = 0; n < r.noc.nodes(); ++n) all.push_back(n);
-      r.shared =
-          MemoryChannels(h.shared_sram.channels, h.shared_sram.bandwidth, h.shared_sram.latency_s,
-                         MemoryChannels::spread(h.shared_sram.channels, all));
-    }
-    if (h.ddr.present)  // the capacity tier's controllers sit on the perimeter too
-      r.ddr = MemoryChannels(h.ddr.channels, h.ddr.bandwidth, h.ddr.latency_s,
-                             MemoryChannels::spread(h.ddr.channels, r.noc.perimeter()));
-    chips.push_back(std::move(r));
-  }
+  for (int k = 0; k < p.chips; ++k) chips.push_back(make_chip_resources(h));
   if (h.system.present) links = std::make_unique<ChipLinks>(h.system);
   for (int64_t c = 0; c < h.cores() * p.chips; ++c) {
     sram.emplace_back(h.sram.banks * h.sram.ports, h.sram.bank_width_bytes, h.freq_hz);
@@ -64,6 +46,20 @@ ChipContext::ChipContext(const HwConfig& h, const Program& p)
 void ChipContext::wait_done(int op) {
   while (!(ops[op].complete && ops[op].end <= sc_core::sc_time_stamp().value())) {
     sc_core::wait(op_done[op]);
+    ++events;
+  }
+}
+
+void ChipContext::wait_launch(const OpPlan& plan, const std::vector<int>* streamed) {
+  Tick last = 0;
+  for (int d : plan.deps) {
+    if (streamed && std::find(streamed->begin(), streamed->end(), d) != streamed->end()) continue;
+    wait_done(d);
+    last = std::max(last, ops[d].end);
+  }
+  const Tick now = sc_core::sc_time_stamp().value();
+  if (launch_gap > 0 && last + launch_gap > now) {
+    sc_core::wait(sc_time::from_value(last + launch_gap - now));
     ++events;
   }
 }
@@ -151,7 +147,7 @@ Tick Core::pull(int op, double bytes, uint64_t seq) {
 }
 
 Tick Core::transfer(int op, double bytes, int level, bool load) {
-  MemoryChannels& mem = level == kDram ? res_.dram : level == kShared ? res_.shared : res_.ddr;
+  MemoryChannels& mem = res_.level(static_cast<Level>(level));
   int rd = level == kDram ? kDramRead : level == kShared ? kSharedRead : kDdrRead;
   int wr = level == kDram ? kDramWrite : level == kShared ? kSharedWrite : kDdrWrite;
   return chip_.dma[id_].transfer(now(), bytes, load, mem, rd, wr, node_, res_.noc, chip_.sram[id_],
@@ -163,9 +159,7 @@ void Core::dma_process() {
   for (size_t j = 0; j < ops_.size(); ++j) {
     const CoreOp& co = ops_[j];
     const OpPlan& plan = chip_.prog.ops[co.op];
-    for (int d : plan.deps)
-      if (std::find(plan.stream_in.begin(), plan.stream_in.end(), d) == plan.stream_in.end())
-        chip_.wait_done(d);
+    chip_.wait_launch(plan, &plan.stream_in);
     dep_ready_[j] = now();
     bool first = true;
     for (const Tile& t : co.tiles) {
@@ -294,7 +288,7 @@ void LinkProcess::run() {
   const int core = chip_ * static_cast<int>(ctx_.hw.cores());  // where link counts are booked
   for (int op : ops_) {
     const OpPlan& p = ctx_.prog.ops[op];
-    for (int d : p.deps) ctx_.wait_done(d);
+    ctx_.wait_launch(p);
     const Tick start = sc_core::sc_time_stamp().value();
     ctx_.ops[op].start = std::min(ctx_.ops[op].start, start);
     Tick done = start;

@@ -14,6 +14,7 @@
 
 #include "models/chip_links.h"
 #include "models/dma_engine.h"
+#include "sim/fabric.h"
 #include "sim/hw_config.h"
 #include "sim/program.h"
 
@@ -29,12 +30,6 @@ struct OpRecord {
   Tick compute = 0, memory_stall = 0, dependency_stall = 0;  // critical core's
   Tick precompute = 0;    // critical core's busy time in table precompute (part of compute)
   Tick backpressure = 0;  // critical core's wait for its consumers to free stream buffers
-};
-
-// The resources of one chip that its cores contend for.
-struct ChipResources {
-  NocMesh noc;
-  MemoryChannels dram, shared, ddr;
 };
 
 // Shared state of the simulated chips (one, or one per pipeline stage of a
@@ -56,6 +51,7 @@ struct ChipContext {
   std::vector<double> op_counts;    // ops x num_actions
   std::vector<double> core_counts;  // cores x num_actions
   double period_ps;
+  Tick launch_gap = 0;  // per kernel (HwConfig::launch_gap_s), 0 where it does not apply
   uint64_t events = 0;  // timed waits and wake-ups processed
 
   Tick cycles_to_ticks(double cycles) const {
@@ -66,6 +62,9 @@ struct ChipContext {
             &core_counts[static_cast<size_t>(core) * num_actions]};
   }
   void wait_done(int op);
+  // Waits for the op's dependencies (all of them, or those not in `streamed`),
+  // then for the launch gap after the last of them ended.
+  void wait_launch(const OpPlan& plan, const std::vector<int>* streamed = nullptr);
   void core_done(int op, int core, Tick finish, Tick compute, Tick dep_stall, Tick mem_stall,
                  Tick precompute, Tick backpressure = 0);
 
@@ -119,7 +118,7 @@ class Core : public sc_core::sc_module {
   // over several producer scratchpads without one route per producer core.
   static constexpr int kStreamSources = 4;
 
-  static constexpr uint64_t kBuffers = 2;  // double buffering
+  static constexpr uint64_t kBuffers = kLoadBuffers;
   int id_;
   int64_t node_;
   ChipResources& res_;

@@ -1,12 +1,21 @@
 // A core's DMA engine: moves a tile's operands between a global memory level
 // (DRAM channels or shared SRAM slices) and the core's scratchpad over the NoC.
-// The transfer splits over the level's channels (fine address interleaving).
-// Each piece flows cut-through along its path: for a load, the memory channel,
-// the mesh links of its XY route, the DMA engine, then the scratchpad banks (a
-// store runs the path backwards). Every stage is a FIFO server: it starts the
-// piece when it is free and the previous stage has started (plus a router hop),
-// streams it at its own bandwidth, and cannot finish before the previous stage
-// has delivered the last byte. Queues at any stage delay everything behind it.
+//
+// Resource model (why it is built this way): every resource a transfer needs
+// (the level's channels, each mesh link its pieces cross, this DMA engine, the
+// scratchpad banks) is a FIFO server, and the transfer asks each of them for
+// its own share of the work at the moment it is issued. A resource is
+// therefore never reserved while it waits for a slower one upstream, and never
+// booked ahead of the present: it is busy exactly for the bytes it moves, and
+// idle only when no request is pending (work-conserving). The transfer is
+// complete when its last resource has delivered, plus the pipeline's fixed
+// delays (the level's access latency and one router delay per hop). Without
+// contention this is cut-through streaming at the bottleneck's rate:
+//   latency + routers x hop + max(bytes / bandwidth of each resource);
+// under contention each resource queues its requests in arrival order.
+// This is the bottleneck (max over resources) form of a flow model; the
+// mapper's estimate (sim/mapper.cpp) uses the same resources and shares, so the
+// two differ only by queueing.
 #pragma once
 
 #include <cstdint>
@@ -29,14 +38,15 @@ class DmaEngine {
                 int level_write_action, int64_t core_node, NocMesh& noc, SramBanks& sram,
                 const CountSink& counts);
   // Dataflow streaming: pulls `bytes` from another core's scratchpad (src_sram at
-  // src_node) into this core's, cut-through over the source's banks, the mesh
-  // route, this engine and the local banks. The same bytes go to `readers`
-  // cores (a multicast): the source reads them once and the route carries them
-  // once for all readers, so this pull takes 1/readers of the source's banks and
-  // of the route's links except the last, which delivers them to this core alone.
+  // src_node) into this core's, over the source's banks, the mesh route, this
+  // engine and the local banks. The same bytes go to `readers` cores (a
+  // multicast): the source reads them once and the route carries them once for
+  // all readers, so this pull takes 1/readers of the source's banks and of the
+  // route's links except the last, which delivers them to this core alone.
   // Counts SRAM bytes and NoC byte-hops likewise.
   Tick pull(Tick now, double bytes, double readers, int64_t src_node, SramBanks& src_sram,
             int64_t core_node, NocMesh& noc, SramBanks& sram, const CountSink& counts);
+  double bandwidth() const { return bw_; }
   double busy_s() const { return ticks_to_seconds(server_.busy_total); }
 
  private:

@@ -2,7 +2,8 @@
 //
 // Timing follows SCALE-Sim (Samajdar et al., ISPASS 2020): a GEMM is cut into
 // folds of at most R stationary rows x C columns; per fold the array needs
-// 2*S_R + S_C + T - 2 cycles (fill, stream T values, drain). Mapping per dataflow
+// 2*R + C + T - 2 cycles (fill, stream T values, drain), R and C the whole array's
+// even when the fold maps fewer rows or columns. Mapping per dataflow
 // (M x K by K x N):  output-stationary S_R=M, S_C=N, T=K;  weight-stationary
 // S_R=K, S_C=N, T=M;  input-stationary S_R=K, S_C=M, T=N.
 // A PE with rate r for a format is an r-wide dot product (DP-r), so the reduction
@@ -68,7 +69,12 @@ class MacArray : public ComputeUnit {
       int64_t r0 = std::min(sr, rows_), c0 = std::min(sc, cols_);
       c.cycles = nc * per_col_fold + (2 * r0 + c0 - 2);
     } else {
-      c.cycles = 2 * sr * nc + sc * nr + nr * nc * (tt - 2);
+      // SCALE-Sim charges every fold the whole array's fill and drain: a
+      // partial fold (K or N not a multiple of the array) still loads its
+      // stationary operand over all R rows and its partial sums still leave
+      // through all R + C - 1 skewed stages, so the PEs it leaves idle cost
+      // time too.
+      c.cycles = nr * nc * (2 * rows_ + cols_ + tt - 2);
     }
     double macs = static_cast<double>(t.m) * t.n * t.k * (skip ? 0.5 : 1.0);
     c.actions.push_back({rates_.index(cls), macs});
@@ -138,6 +144,7 @@ class MacArray : public ComputeUnit {
             {"pe", pe_},
             {"accumulator_bytes", acc_bytes_}};
   }
+  double accumulator_bytes() const override { return static_cast<double>(acc_bytes_); }
 
  private:
   int64_t rows_ = 1, cols_ = 1, acc_bytes_ = 4;

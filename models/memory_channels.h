@@ -1,15 +1,29 @@
 // A global memory level behind the NoC: DRAM channels, or the slices of an
-// on-chip shared SRAM. Addresses interleave finely across channels, so a
-// transfer splits evenly over all of them; each channel is a BusyServer with
-// bandwidth/channels and adds the level's access latency.
+// on-chip shared SRAM. Addresses interleave finely across channels, so every
+// transfer splits evenly over all of them: the channels always carry equal
+// shares and are busy at the same times, which makes them one server of the
+// level's total bandwidth (exactly, not as an approximation). Each channel
+// still has its place on the mesh, so a transfer's piece from channel c
+// crosses the links of c's route; fanout() sums those pieces per link.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "models/busy_server.h"
+#include "models/noc_mesh.h"
 
 namespace bc {
+
+// The links a transfer between a level and one core crosses, with the share of
+// the transfer's bytes each carries (one piece per channel, 1/channels of the
+// bytes each), and the most routers a piece passes (the pipeline's hop delay).
+struct Fanout {
+  std::vector<std::pair<uint32_t, double>> links;  // link id, share of the bytes
+  std::vector<double> ticks_per_byte;              // per link: share x 1e12 / link bandwidth
+  int64_t routers = 0;                              // longest route + the injecting router
+  double byte_hop_factor = 1;                      // routers per byte, over all pieces
+};
 
 class MemoryChannels {
  public:
@@ -17,22 +31,29 @@ class MemoryChannels {
   MemoryChannels(int64_t channels, double total_bandwidth, double latency_s,
                  std::vector<int64_t> attach_nodes);
 
-  bool present() const { return !servers_.empty(); }
-  int64_t channels() const { return static_cast<int64_t>(servers_.size()); }
-  BusyServer& channel(int64_t c) { return servers_[c]; }
+  bool present() const { return !nodes_.empty(); }
+  int64_t channels() const { return static_cast<int64_t>(nodes_.size()); }
   int64_t node(int64_t c) const { return nodes_[c]; }
-  double channel_bandwidth() const { return per_channel_bw_; }
+  BusyServer& server() { return server_; }
+  double bandwidth() const { return bw_; }
   Tick latency() const { return latency_; }
-  double busy_max_s() const;
+  double busy_max_s() const { return ticks_to_seconds(server_.busy_total); }
+  // Links between this level and `core` (to_core: a load), cached per core when
+  // the cache stays small (meshes up to a few thousand routes), else rebuilt.
+  const Fanout& fanout(const NocMesh& noc, int64_t core, bool to_core);
 
   // Nodes for `channels` controllers spread evenly over `candidates`.
   static std::vector<int64_t> spread(int64_t channels, const std::vector<int64_t>& candidates);
 
  private:
-  std::vector<BusyServer> servers_;
+  Fanout build(const NocMesh& noc, int64_t core, bool to_core) const;
+  BusyServer server_;
   std::vector<int64_t> nodes_;
-  double per_channel_bw_ = 0;
+  double bw_ = 0;
   Tick latency_ = 0;
+  std::vector<Fanout> cache_;  // [core * 2 + to_core]
+  std::vector<bool> cached_;
+  Fanout scratch_;
 };
 
 }  // namespace bc

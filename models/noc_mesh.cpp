@@ -3,30 +3,11 @@
 namespace bc {
 
 NocMesh::NocMesh(int64_t x, int64_t y, double link_bandwidth, Tick hop_ticks)
-    : x_(x),
-      y_(y),
-      bw_(link_bandwidth),
-      hop_(hop_ticks),
-      links_(static_cast<size_t>(x * y * 4)),
-      routes_(static_cast<size_t>(x * y * x * y)),
-      routed_(static_cast<size_t>(x * y * x * y), false) {}
+    : x_(x), y_(y), bw_(link_bandwidth), hop_(hop_ticks), links_(static_cast<size_t>(x * y * 4)) {}
 
-const std::vector<uint32_t>& NocMesh::route(int64_t from, int64_t to) {
-  const size_t key = static_cast<size_t>(from * nodes() + to);
-  if (routed_[key]) return routes_[key];
-  routed_[key] = true;
-  std::vector<uint32_t>& r = routes_[key];
-  int64_t cx = from % x_, cy = from / x_, tx = to % x_, ty = to / x_;
-  while (cx != tx) {
-    int dir = tx > cx ? 0 : 1;
-    r.push_back(static_cast<uint32_t>(node(cx, cy) * 4 + dir));
-    cx += tx > cx ? 1 : -1;
-  }
-  while (cy != ty) {
-    int dir = ty > cy ? 2 : 3;
-    r.push_back(static_cast<uint32_t>(node(cx, cy) * 4 + dir));
-    cy += ty > cy ? 1 : -1;
-  }
+std::vector<uint32_t> NocMesh::route(int64_t from, int64_t to) const {
+  std::vector<uint32_t> r;
+  for_each_link(from, to, [&](uint32_t l) { r.push_back(l); });
   return r;
 }
 

@@ -11,6 +11,7 @@
 #include "models/chip_links.h"
 #include "models/memory_channels.h"
 #include "models/noc_mesh.h"
+#include "sim/fabric.h"
 
 namespace bc {
 namespace {
@@ -26,39 +27,35 @@ struct LevelModel {
   double bytes_per_cycle = 0;  // all channels
   double latency_cycles = 0;
   int read = 0, write = 0;  // action ids
-  // Per core node: routers traversed per byte (the engine counts route + 1 per
-  // channel piece), the longest route in links, and the links a load / a store
-  // crosses with the fraction of its bytes.
+  // Per core node: routers traversed per byte, the most routers a piece passes,
+  // and the links a load / a store crosses with the share of its bytes.
   std::vector<double> hops_per_byte, route_hops;
   std::vector<std::vector<std::pair<uint32_t, double>>> load_links, store_links;
 };
 
-LevelModel make_level(const ChannelsConfig& c, int read, int write, double freq,
-                      const std::vector<int64_t>& candidates, NocMesh& noc) {
+// A level of the chip's resources (sim/fabric.h, the engine's and the cost
+// model's one description): the same channel placement and, per core, the same
+// fanout of a transfer over the mesh links (models/memory_channels.h).
+LevelModel make_level(ChipResources& res, Level l, const ChannelsConfig& c, int read, int write,
+                      double freq) {
   LevelModel m;
   if (!c.present) return m;
+  MemoryChannels& ch = res.level(l);
   m.present = true;
   m.bytes_per_cycle = c.bandwidth / freq;
   m.read = read, m.write = write;
-  const auto attach = MemoryChannels::spread(c.channels, candidates);
-  const double nch = static_cast<double>(c.channels);
-  const int64_t nodes = noc.nodes();
+  const int64_t nodes = res.noc.nodes();
   m.hops_per_byte.assign(static_cast<size_t>(nodes), 0);
   m.route_hops.assign(static_cast<size_t>(nodes), 0);
   m.load_links.resize(static_cast<size_t>(nodes));
   m.store_links.resize(static_cast<size_t>(nodes));
   for (int64_t n = 0; n < nodes; ++n) {
-    std::map<uint32_t, double> ld, st;
-    for (int64_t ch = 0; ch < c.channels; ++ch) {
-      const auto& in = noc.route(attach[static_cast<size_t>(ch)], n);
-      for (uint32_t l : in) ld[l] += 1 / nch;
-      for (uint32_t l : noc.route(n, attach[static_cast<size_t>(ch)])) st[l] += 1 / nch;
-      m.hops_per_byte[static_cast<size_t>(n)] += static_cast<double>(in.size() + 1) / nch;
-      m.route_hops[static_cast<size_t>(n)] =
-          std::max(m.route_hops[static_cast<size_t>(n)], static_cast<double>(in.size()));
-    }
-    m.load_links[static_cast<size_t>(n)].assign(ld.begin(), ld.end());
-    m.store_links[static_cast<size_t>(n)].assign(st.begin(), st.end());
+    const size_t k = static_cast<size_t>(n);
+    const Fanout& in = ch.fanout(res.noc, n, true);
+    m.hops_per_byte[k] = in.byte_hop_factor;
+    m.route_hops[k] = static_cast<double>(in.routers);
+    m.load_links[k] = in.links;
+    m.store_links[k] = ch.fanout(res.noc, n, false).links;
   }
   m.latency_cycles = c.latency_s * freq;
   return m;
@@ -70,6 +67,9 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
                               std::vector<AnalyticalOp>* detail) {
   const auto t0 = std::chrono::steady_clock::now();
   const double freq = hw.freq_hz;
+  // Kernel launch gaps (GPU configs), where the engine applies them.
+  const double launch_gap_s =
+      hw.execution == "kernel" && !hw.deterministic ? hw.launch_gap_s : 0.0;
   const int64_t P = hw.cores();
   const size_t nops = prog.ops.size();
 
@@ -85,15 +85,13 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
   r.ops.resize(nops);
 
   // Every simulated chip has the same mesh and channel placement: one model.
-  NocMesh noc(hw.mesh_x, hw.mesh_y, hw.noc_link_bandwidth, 0);
+  ChipResources res = make_chip_resources(hw);
+  const NocMesh& noc = res.noc;
   const double hop_cycles = static_cast<double>(hw.noc_hop_cycles);
-  std::vector<int64_t> all_nodes;
-  for (int64_t n = 0; n < P; ++n) all_nodes.push_back(n);
-  const auto perimeter = noc.perimeter();
   std::array<LevelModel, kLevels> lv;
-  lv[kDram] = make_level(hw.dram, kDramRead, kDramWrite, freq, perimeter, noc);
-  lv[kShared] = make_level(hw.shared_sram, kSharedRead, kSharedWrite, freq, all_nodes, noc);
-  lv[kDdr] = make_level(hw.ddr, kDdrRead, kDdrWrite, freq, perimeter, noc);
+  lv[kDram] = make_level(res, kDram, hw.dram, kDramRead, kDramWrite, freq);
+  lv[kShared] = make_level(res, kShared, hw.shared_sram, kSharedRead, kSharedWrite, freq);
+  lv[kDdr] = make_level(res, kDdr, hw.ddr, kDdrRead, kDdrWrite, freq);
   const double link_bpc = hw.noc_link_bandwidth / freq;
   const double dma_bpc = hw.dma_bandwidth / freq;
   const double sram_bpc =
@@ -159,7 +157,7 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
     AnalyticalOp a;
     a.mapper_cycles = p.est_cycles;
     double ready = 0;  // dependencies met (seconds)
-    double stream_end = 0;
+    double stream_end = 0, last_end = 0;
     for (int d : p.deps) {
       const bool streamed =
           std::find(p.stream_in.begin(), p.stream_in.end(), d) != p.stream_in.end();
@@ -167,9 +165,12 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
         ready = std::max(ready, r.ops[d].start_s);
         stream_end = std::max(stream_end, r.ops[d].end_s);
       } else {
-        ready = std::max(ready, r.ops[d].end_s);
+        last_end = std::max(last_end, r.ops[d].end_s);
       }
     }
+    // As ChipContext::wait_launch: a kernel launches launch_gap after the last
+    // of its (non-streamed) dependencies ended (the first ones at launch_gap).
+    ready = std::max(ready, last_end + launch_gap_s);
     OpResult& o = r.ops[i];
     if (!p.collective.empty()) {
       const LinkCost lc = collective_cost(p);
@@ -205,7 +206,7 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
         double sum = 0;
         const int64_t n = std::max<int64_t>(1, src.core_count);
         for (int64_t k = 0; k < n; ++k)
-          sum += static_cast<double>(noc.route((src.core_base + k) % P, node).size());
+          sum += static_cast<double>(noc.hops((src.core_base + k) % P, node));
         pull_hops = sum / static_cast<double>(n);
       }
       for (const Tile& t : co->tiles) {
@@ -288,11 +289,12 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
     bind(link_max / link_bpc, "noc");
     bind(t_latency, "latency");
     a.roofline_cycles = roof + load_lat + store_lat;
-    // No op runs faster than any of its resources allows: the mapper's
-    // estimate where it is the larger (today it leaves out the NoC and the
-    // units' extra steps for GEMMs, issue 9), else the roofline.
-    a.cycles = std::max(p.est_cycles, a.roofline_cycles);
-    a.source = p.est_cycles >= a.roofline_cycles ? "mapper" : "roofline";
+    // The mapper's estimate (sim/cost_model.h: the engine's resources without
+    // contention) where it gives one; the roofline only for ops it did not
+    // estimate.
+    a.cycles = p.est_cycles > 0 ? p.est_cycles : a.roofline_cycles;
+    a.source = p.est_cycles > 0 ? "mapper" : "roofline";
+    if (p.est_cycles > 0 && !p.est_bound.empty()) a.bound = p.est_bound;
 
     double start = ready;
     for (const auto& [core, co] : by_op[i]) start = std::max(start, core_free[core]);

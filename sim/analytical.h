@@ -2,23 +2,22 @@
 // SystemC engine, so a sweep can evaluate thousands of design points a minute
 // and prune before cycle-mode runs.
 //
-// Time: each op takes the larger of the mapper's own estimate
-// (OpPlan::est_cycles, the objective its tiling search minimised; 0 where it
-// gives none, today attention and element-wise ops) and a roofline over the
-// same tiles the engine would run: the slowest of its critical core's compute
-// (the units' own TileCost cycles, SRAM bank time included), each memory
-// level's bytes over that level's bandwidth, each core's DMA bytes over its
-// engine's bandwidth, and the busiest mesh link's bytes over the link
-// bandwidth, plus one load and one store latency. The larger, because an op
-// cannot beat any of its resources: today's GEMM estimate leaves out the NoC
-// and the fallback and precompute steps, and would otherwise rank NoC-starved
-// designs first. Collectives take the chip-to-chip link model
-// (models/chip_links.h) run for that collective alone.
+// Time: each op takes the mapper's own estimate (OpPlan::est_cycles from
+// sim/cost_model.h: the engine's resources, routes and unit cycle counts,
+// without queueing), the objective its tiling search minimised. An op the
+// mapper did not estimate takes a roofline over the same tiles the engine
+// would run: the slowest of its critical core's compute (the units' own
+// TileCost cycles, SRAM bank time included), each memory level's bytes over
+// that level's bandwidth, each core's DMA bytes over its engine's bandwidth,
+// and the busiest mesh link's bytes over the link bandwidth, plus one load and
+// one store latency; `crosscheck` prints both. Collectives take the
+// chip-to-chip link model (models/chip_links.h) run for that collective alone.
 // Nothing queues behind anything else: there is no contention, which is the
 // difference `bitcycle crosscheck` shows against the cycle mode.
 //
 // Ops are placed along the program: an op starts when its dependencies have
-// finished and its cores (or its chip's link process) are free, so a
+// finished (plus the kernel launch gap, as the engine waits it) and its cores
+// (or its chip's link process) are free, so a
 // kernel-by-kernel program is the sum of its ops and a pipelined system
 // overlaps its stages. A streamed (dataflow) input lets a consumer start with
 // its producer; it ends no earlier than its own last row block after the
@@ -49,8 +48,8 @@ struct AnalyticalOp {
   double roofline_cycles = 0;  // the roofline over the op's tiles
   double cycles = 0;           // the one used
   std::string source;          // "mapper", "roofline" or "links"
-  std::string bound;           // roofline's binding term: compute, dram, shared_sram, ddr,
-                               // dma, noc, sram, latency, links
+  std::string bound;           // the binding resource (the mapper's, else the roofline's):
+                               // compute, dram, shared_sram, ddr, dma, noc, sram, latency, links
 };
 
 SimResult analytical_simulate(const HwConfig& hw, const Program& prog,

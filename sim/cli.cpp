@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "sim/analytical.h"
@@ -42,7 +43,10 @@ std::string default_hw() { return project_root() + "/configs/hw/default.yaml"; }
 
 struct WorkloadOpts {
   std::string model = "llama-3.1-8b", quant = "w8a8-int", phase = "decode", expert_load;
-  int64_t batch = 1, context = 4096, seq = 2048;
+  int64_t batch = 1, seq = 2048;
+  // Unset: decode attends a 4,096-token KV cache, a prefill starts from an empty
+  // one (a prefix is something the user asks for, never a silent default).
+  std::optional<int64_t> context;
   int64_t tp = 1;  // trace: one tensor-parallel rank's share
   bool no_lm_head = false, no_embedding = false;
 };
@@ -52,8 +56,8 @@ void add_workload_options(po::options_description& d, WorkloadOpts& w) {
                   "quantization recipe: a name in workloads/quant/ or a .yaml path")(
       "phase", po::value(&w.phase)->default_value(w.phase), "decode | prefill")(
       "batch", po::value(&w.batch)->default_value(w.batch), "sequences in the batch")(
-      "context", po::value(&w.context)->default_value(w.context),
-      "decode: tokens in the KV cache; prefill: cached prefix")(
+      "context", po::value<int64_t>()->notifier([&w](int64_t c) { w.context = c; }),
+      "decode: tokens in the KV cache (default 4096); prefill: a cached prefix (default 0)")(
       "seq", po::value(&w.seq)->default_value(w.seq), "prefill: prompt tokens per sequence")(
       "no-lm-head", po::bool_switch(&w.no_lm_head), "leave out the final norm and LM head")(
       "no-embedding", po::bool_switch(&w.no_embedding), "leave out the embedding lookup")(
@@ -74,9 +78,10 @@ Workload load_workload(const WorkloadOpts& o) {
   if (o.phase != "decode" && o.phase != "prefill")
     bad("--phase", "expected decode or prefill, got \"" + o.phase + "\"");
   if (o.batch <= 0) bad("--batch", "must be >= 1, got " + std::to_string(o.batch));
-  if (o.phase == "decode" && o.context <= 0)
-    bad("--context", "decode needs a context >= 1, got " + std::to_string(o.context));
-  if (o.context < 0) bad("--context", "must be >= 0");
+  const int64_t context = o.context.value_or(o.phase == "prefill" ? 0 : 4096);
+  if (o.phase == "decode" && context <= 0)
+    bad("--context", "decode needs a context >= 1, got " + std::to_string(context));
+  if (context < 0) bad("--context", "must be >= 0");
   if (o.phase == "prefill" && o.seq <= 0)
     bad("--seq", "must be >= 1, got " + std::to_string(o.seq));
   ModelDesc m = load_model(o.model);
@@ -103,7 +108,7 @@ Workload load_workload(const WorkloadOpts& o) {
   }
   w.phase = o.phase;
   w.batch = o.batch;
-  w.context = o.context;
+  w.context = context;
   w.seq = o.seq;
   w.lm_head = !o.no_lm_head;
   w.embedding = !o.no_embedding;
@@ -160,6 +165,7 @@ int cmd_run(int argc, char** argv) {
   if (vm.count("trace") && !vm["model"].defaulted())
     fail_input(SourceLoc{"<command line>", 0, 0}, "--trace",
                "give either --model or --trace, not both", "");
+  OutputFile json_out(json_path, "--json"), csv_out(csv_path, "--csv");  // before the work
 
   HwConfig hw = load_hw_config(hw_path, sets);
   auto plan_for = [&](const HwConfig& h) {
@@ -184,8 +190,8 @@ int cmd_run(int argc, char** argv) {
   nlohmann::json report = build_report(hw, plan.trace, plan.prog, sim);
   report["fidelity"] = fidelity;
   if (!kernel.is_null()) add_kernel_comparison(report, kernel);
-  if (!json_path.empty()) write_file_atomic(json_path, report.dump(1) + "\n");
-  if (!csv_path.empty()) write_file_atomic(csv_path, render_csv(report));
+  if (!json_path.empty()) json_out.write(report.dump(1) + "\n");
+  if (!csv_path.empty()) csv_out.write(render_csv(report));
   if (!quiet) std::cout << render_table(report, top);
   return 0;
 }
@@ -205,6 +211,7 @@ int cmd_explain(int argc, char** argv) {
   pos.add("hw", 1);
   po::variables_map vm;
   if (!parse(argc, argv, d, pos, vm, "usage: bitcycle explain [HW.yaml] [options]")) return 0;
+  OutputFile json_out(json_path, "--json");
   std::vector<ParamDoc> docs;
   HwConfig hw = load_hw_config(hw_path, sets, &docs);
   if (keys) {
@@ -213,7 +220,7 @@ int cmd_explain(int argc, char** argv) {
     return 0;
   }
   nlohmann::json out = {{"config", hw.resolved_tree}, {"derived", derived_values(hw)}};
-  if (!json_path.empty()) write_file_atomic(json_path, out.dump(1) + "\n");
+  json_out.write(out.dump(1) + "\n");
   std::cout << "resolved config (" << hw_path << "):\n"
             << hw.resolved_tree.dump(2) << "\n\nderived:\n";
   const auto& dv = out["derived"];
@@ -249,6 +256,7 @@ int cmd_trace(int argc, char** argv) {
   pos.add("model", 1);
   po::variables_map vm;
   if (!parse(argc, argv, d, pos, vm, "usage: bitcycle trace MODEL [options] [-o FILE]")) return 0;
+  OutputFile out_file(out, "--output");
   Workload wl = load_workload(w);
   auto bad = [](const std::string& key, const std::string& msg, const std::string& hint) {
     fail_input(SourceLoc{"<command line>", 0, 0}, key, msg, hint);
@@ -271,12 +279,12 @@ int cmd_trace(int argc, char** argv) {
   if (out.empty())
     std::cout << text;
   else
-    write_file_atomic(out, text);
+    out_file.write(text);
   const auto& tt = j["totals"];
   auto q = [](double v, Dim d) { return format_quantity(v, d); };
   info << "trace: " << t.model["name"].get<std::string>() << " " << w.phase << ", batch " << w.batch
-       << ", context " << w.context << ", " << w.quant << (out.empty() ? "" : " -> " + out) << " ("
-       << tt["ops"] << " ops)\n";
+       << ", context " << wl.spec.context << ", " << w.quant << (out.empty() ? "" : " -> " + out)
+       << " (" << tt["ops"] << " ops)\n";
   info << "  parameters        " << tt["parameters"].get<double>() << " (active per token "
        << tt["active_parameters"].get<double>() << ")\n";
   info << "  weight bytes      " << q(tt["weight_bytes"].get<double>(), Dim::Bytes)
@@ -291,7 +299,7 @@ int cmd_trace(int argc, char** argv) {
 }
 
 int cmd_move(int argc, char** argv) {
-  std::string hw_path = default_hw(), from = "ddr", to = "dram", json_path;
+  std::string hw_path = default_hw(), from, to, json_path;
   std::vector<std::string> sets;
   WorkloadOpts w;
   double bytes = 0;
@@ -303,8 +311,9 @@ int cmd_move(int argc, char** argv) {
       "quant", po::value(&w.quant)->default_value(w.quant),
       "its quantization recipe (sets the bytes)")(
       "bytes", po::value(&bytes), "move this many bytes instead of a model's weights")(
-      "from", po::value(&from)->default_value(from), "dram | ddr | shared_sram")(
-      "to", po::value(&to)->default_value(to), "dram | ddr | shared_sram")(
+      "from", po::value(&from),
+      "dram | ddr | shared_sram (default: ddr if the chip has it, else dram)")(
+      "to", po::value(&to), "dram | ddr | shared_sram (default: the chip's fastest other tier)")(
       "set", po::value(&sets)->composing(), "override a config value: KEY.PATH=VALUE (repeatable)")(
       "json", po::value(&json_path), "write the report as JSON");
   po::positional_options_description pos;
@@ -313,33 +322,65 @@ int cmd_move(int argc, char** argv) {
   if (!parse(argc, argv, d, pos, vm,
              "usage: bitcycle move [HW.yaml] [--model NAME --quant R | --bytes B] --from L --to L"))
     return 0;
+  OutputFile json_out(json_path, "--json");
   HwConfig hw = load_hw_config(hw_path, sets);
-  auto level = [&](const std::string& opt, const std::string& v) {
-    Level l = v == "dram" ? kDram : v == "ddr" ? kDdr : v == "shared_sram" ? kShared : kLevels;
-    if (l == kLevels)
-      fail_input(SourceLoc{"<command line>", 0, 0}, opt,
-                 "expected dram, ddr or shared_sram, got \"" + v + "\"");
-    bool present =
-        l == kDram || (l == kDdr && hw.ddr.present) || (l == kShared && hw.shared_sram.present);
-    if (!present)
-      fail_input(SourceLoc{"<command line>", 0, 0}, opt, "this config has no " + v + " level",
-                 "add memory." + v);
-    return l;
+  const SourceLoc cmd{"<command line>", 0, 0};
+  // The chip's tiers, slowest (capacity) first.
+  struct Tier {
+    Level level;
+    const ChannelsConfig* mem;
   };
-  Level lf = level("--from", from), lt = level("--to", to);
-  if (lf == lt)
-    fail_input(SourceLoc{"<command line>", 0, 0}, "--to", "--from and --to are the same level");
+  const Tier all[] = {{kDdr, &hw.ddr}, {kDram, &hw.dram}, {kShared, &hw.shared_sram}};
+  std::vector<Tier> tiers;
+  std::string absent;  // "memory.ddr or memory.shared_sram", for hints
+  for (const Tier& t : all)
+    if (t.mem->present)
+      tiers.push_back(t);
+    else
+      absent += (absent.empty() ? "memory." : " or memory.") + std::string(level_name(t.level));
+  auto tier = [&](const std::string& opt, const std::string& v) {
+    Level l = v == "dram" ? kDram : v == "ddr" ? kDdr : v == "shared_sram" ? kShared : kLevels;
+    if (l == kLevels) fail_input(cmd, opt, "expected dram, ddr or shared_sram, got \"" + v + "\"");
+    for (const Tier& t : tiers)
+      if (t.level == l) return t;
+    fail_input(cmd, opt, "this config has no " + v + " level", "add memory." + v);
+  };
+  // Defaults follow the chip: from its capacity tier (DDR, else DRAM) to its
+  // fastest other tier, so a chip without DDR still has a move to time.
+  if (from.empty()) from = level_name(tiers.front().level);
+  const Tier tf = tier("--from", from);
+  if (to.empty()) {
+    for (const Tier& t : tiers)
+      if (t.level != tf.level) to = level_name(t.level);  // the last one is the fastest
+    if (to.empty())
+      fail_input(cmd, "--to", "this config has no memory tier besides " + from + " to move to",
+                 "add " + absent);
+  }
+  const Tier tt = tier("--to", to);
+  if (tf.level == tt.level) fail_input(cmd, "--to", "--from and --to are the same level");
   Trace t;
   if (!vm.count("bytes")) {
     w.batch = 1;
     t = make_trace(w);
     bytes = t.totals["weight_bytes"].get<double>();
   } else if (bytes <= 0) {
-    fail_input(SourceLoc{"<command line>", 0, 0}, "--bytes", "must be > 0");
+    fail_input(cmd, "--bytes", "must be > 0");
   }
   // On a system every active chip moves its share at once (they are alike, so one
   // is simulated): the time is one chip's, the bandwidth the aggregate.
   const int64_t chips = hw.system.present ? hw.system.active() : 1;
+  const double share = bytes / static_cast<double>(chips);
+  // Both tiers must hold a chip's share: a move that overflows its destination
+  // would report a time for something the chip cannot do.
+  for (const auto& [opt, tr] : {std::pair{"from", tf}, std::pair{"to", tt}}) {
+    if (share <= tr.mem->capacity) continue;
+    const std::string name = level_name(tr.level), per_chip = chips > 1 ? " per chip" : "";
+    fail_input(cmd, std::string("--") + opt,
+               (vm.count(opt) ? name : name + " (the default --" + opt + " of this chip)") +
+                   " holds " + format_quantity(tr.mem->capacity, Dim::Bytes) + per_chip +
+                   ", the move needs " + format_quantity(share, Dim::Bytes) + per_chip,
+               "move fewer --bytes, or choose a larger tier");
+  }
   t.workload = {{"phase", "move"}, {"bytes", bytes}, {"from", from}, {"to", to}};
   if (hw.system.present)
     t.workload["system"] = {{"chips", hw.system.chips},
@@ -350,12 +391,12 @@ int cmd_move(int argc, char** argv) {
                             {"microbatches", 1},
                             {"simulated_steps", 1},
                             {"topology", hw.system.topology}};
-  Program p = map_move(hw, bytes / static_cast<double>(chips), lf, lt);
+  Program p = map_move(hw, share, tf.level, tt.level);
   SimResult s = simulate(hw, p);
   nlohmann::json r = build_report(hw, t, p, s);
   r["bandwidth_Bps"] = bytes / s.latency_s;
   r["chips"] = chips;
-  if (!json_path.empty()) write_file_atomic(json_path, r.dump(1) + "\n");
+  json_out.write(r.dump(1) + "\n");
   std::cout << "moved " << format_quantity(bytes, Dim::Bytes) << " from " << from << " to " << to
             << (chips > 1 ? " on " + std::to_string(chips) + " chips" : std::string()) << " in "
             << format_quantity(s.latency_s, Dim::Time) << ": "
@@ -379,8 +420,9 @@ int cmd_validate(int argc, char** argv) {
   if (!parse(argc, argv, d, pos, vm,
              "usage: bitcycle validate REF.csv [--csv FILE] [--max-mape F]"))
     return 0;
+  OutputFile csv_out(csv, "--csv");
   ValidationSummary s = run_validation(ref);
-  if (!csv.empty()) write_file_atomic(csv, validation_csv(s));
+  csv_out.write(validation_csv(s));
   std::cout << validation_table(s);
   if (max_mape >= 0 && s.mape > max_mape) {
     std::cerr << "bitcycle: MAPE " << 100 * s.mape << " % exceeds --max-mape " << 100 * max_mape

@@ -59,6 +59,7 @@ int cmd_crosscheck(int argc, char** argv) {
     bad("--context", "must be >= 1 for decode");
   if (seq < 1) bad("--seq", "must be >= 1");
 
+  OutputFile json_out(json_path, "--json");  // claimed before the work
   HwConfig hw = load_hw_config(hw_path, sets);
   WorkloadSpec w;
   w.phase = phase, w.batch = batch, w.context = context, w.seq = seq;
@@ -74,7 +75,7 @@ int cmd_crosscheck(int argc, char** argv) {
   std::cout << std::left << std::setw(34) << "op" << std::right << std::setw(13) << "analytical"
             << std::setw(10) << "from" << std::setw(13) << "roofline" << std::setw(13) << "cycle"
             << std::setw(9) << "ratio"
-            << "  bound (roofline)\n";
+            << "  bound\n";
   auto us = [](double s) {
     std::ostringstream os;
     os << std::fixed << std::setprecision(2) << s * 1e6 << " us";
@@ -108,12 +109,12 @@ int cmd_crosscheck(int argc, char** argv) {
             << "energy per token: analytical " << format_quantity(ea, Dim::Energy) << ", cycle "
             << format_quantity(ec, Dim::Energy) << ", cycle / analytical " << (ea > 0 ? ec / ea : 0)
             << "\n";
-  if (!json_path.empty()) {
+  {
     nlohmann::json out = {{"hw", hw.name},
                           {"latency_s", {{"analytical", la}, {"cycle", lc}}},
                           {"energy_per_token_j", {{"analytical", ea}, {"cycle", ec}}},
                           {"ops", ops}};
-    write_file_atomic(json_path, out.dump(1) + "\n");
+    json_out.write(out.dump(1) + "\n");
   }
   return 0;
 }

@@ -28,6 +28,10 @@ void read_channel_keys(Params& p, ChannelsConfig& c, bool dram) {
       p.quantity("bandwidth", Dim::Bandwidth, std::nullopt, "total bandwidth, all channels");
   c.latency_s = p.quantity("latency", Dim::Time, dram ? 100e-9 : 20e-9,
                            "access latency added to every transfer", 0, false);
+  c.efficiency = p.number("efficiency", 1.0,
+                          "share of the nominal bandwidth that transfers reach (refresh, "
+                          "bank conflicts, turnarounds); cite the measurement",
+                          0.01, 1.0);
   c.capacity =
       p.quantity("size", Dim::Bytes, dram ? std::optional<double>(80e9) : std::nullopt, "capacity");
   if (dram)
@@ -195,6 +199,11 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
                               "memory; dataflow: a layer's ops on disjoint core groups, "
                               "streaming rows through SRAM with back-pressure");
     hw.loc_execution = top.loc_of("execution");
+    hw.launch_gap_s = top.quantity("launch_gap", Dim::Time, 0.0,
+                                   "time from the end of a kernel to the start of the next "
+                                   "(launch, ramp and tail) on a kernel-by-kernel chip; not "
+                                   "applied with deterministic: true or execution: dataflow",
+                                   0, false);
     {
       Params noc = top.map("noc", "2D-mesh network on chip, XY routing", true);
       {
@@ -333,7 +342,8 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
   for (const auto& u : hw.units) units[u->name()] = u->resolved();
   auto chan = [](const ChannelsConfig& c) {
     return nlohmann::json{{"component", c.component},     {"channels", c.channels},
-                          {"bandwidth_Bps", c.bandwidth}, {"latency_s", c.latency_s},
+                          {"bandwidth_Bps", c.bandwidth}, {"efficiency", c.efficiency},
+                          {"latency_s", c.latency_s},
                           {"capacity_bytes", c.capacity}, {"interfaces", c.interfaces}};
   };
   hw.resolved_tree = {
@@ -344,6 +354,7 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
       {"frequency_hz", hw.freq_hz},
       {"deterministic", hw.deterministic},
       {"execution", hw.execution},
+      {"launch_gap_s", hw.launch_gap_s},
       {"noc",
        {{"mesh_x", hw.mesh_x},
         {"mesh_y", hw.mesh_y},

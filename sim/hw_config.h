@@ -25,8 +25,10 @@ struct SramConfig {
 struct ChannelsConfig {
   bool present = false;
   std::string component;   // library component (energy per byte, area per interface)
-  int64_t channels = 1;    // independent channels, each a server with bandwidth/channels
-  double bandwidth = 0;    // total bytes/s
+  int64_t channels = 1;    // channels (controllers placed on the mesh)
+  double bandwidth = 0;    // total bytes/s, nominal
+  double efficiency = 1;   // share of the nominal bandwidth transfers reach
+  double effective_bandwidth() const { return bandwidth * efficiency; }
   double latency_s = 0;    // added to every access
   double capacity = 0;     // bytes
   int64_t interfaces = 1;  // PHY/controller instances (DRAM) or macros (SRAM) for area
@@ -85,6 +87,9 @@ struct HwConfig {
   // No caches and no arbitration: the mapper's static schedule is the timing,
   // and the report says where the simulated time departs from it.
   bool deterministic = false;
+  // Gap between the end of a kernel and the start of the next (launch, ramp,
+  // tail) on a kernel-by-kernel chip; 0 on statically scheduled and dataflow ones.
+  double launch_gap_s = 0;
   // kernel: each op uses the whole chip and writes its output to global memory;
   // dataflow: a decoder layer's ops run at once on disjoint core groups and
   // stream token rows to each other through SRAM (see sim/mapper.h).

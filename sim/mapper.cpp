@@ -1,6 +1,9 @@
 #include "sim/mapper.h"
 
+#include "sim/cost_model.h"
+
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -10,8 +13,6 @@
 
 namespace bc {
 namespace {
-
-constexpr double kAccBytes = 4;  // int32 / fp32 partial sums
 
 struct CostCache {
   CostCache(Program& p, const HwConfig& h) : prog(p), hw(h) {}
@@ -130,18 +131,8 @@ struct GemmTiling {
   bool reuse_a = true;  // loop order: A tile resident across the n loop (else W across m)
   double est_cycles = 0;
   int64_t tiles = 0;
+  std::string bound;  // the estimate's binding resource
 };
-
-struct Bw {  // bytes per cycle available to one core from each operand's level
-  double a, w, o;
-  // Cycles from issuing a tile's loads to their arrival (memory latency + hops).
-  double latency = 0;
-  // A shared SRAM level filtering panel reads (see load_shared_panel): its
-  // per-core bandwidth (0: none) and how many cores read each A and W panel.
-  double shared = 0, readers_a = 1, readers_w = 1;
-};
-
-constexpr double kBuffersInFlight = 2;  // the engine double-buffers tile loads
 
 // One weight column block of a GEMM: the whole W, or one output-feature block
 // of a mixed-precision W.
@@ -164,62 +155,96 @@ struct GemmShape {
   }
 };
 
-// Best tiling of one core's Ms x Ns x K slice.
+// Where a candidate grid's cores read and write: A from `in`, W from the
+// GEMM's weight level, C to `out`; with a shared SRAM level in front of DRAM,
+// a panel read by several cores reaches DRAM once (load_shared_panel).
+struct GridIo {
+  Level in = kDram, out = kDram;
+  bool filter = false;  // panel reads filtered by the shared level
+  double readers_a = 1, readers_w = 1;
+  int64_t base = 0, cores = 1;  // the grid's first core and cores in use
+};
+
+// Best tiling of one core's Ms x Ns x K slice, by the cost model's estimate
+// (sim/cost_model.h): the same resources, routes and in-flight loads the
+// engine simulates, without contention.
 // Streaming (a_outer_only): rows must complete in order, so only the order with
 // the A row block outermost qualifies.
 GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, const GemmShape& g,
-                      double sram, const Bw& bw, int64_t* need_min, bool a_outer_only) {
+                      double sram, CostModel& model, const GridIo& io, int64_t* need_min,
+                      bool a_outer_only) {
   TileAlign al = u.align(g.uc.a, g.uc.w);
+  const double acc = u.accumulator_bytes();
   GemmTiling best;
   best.est_cycles = -1;
   *need_min = INT64_MAX;
   for (int64_t tm : candidates(Ms, std::min(al.m, Ms)))
     for (int64_t tn : candidates(Ns, std::min(al.n, Ns)))
       for (int64_t tk : candidates(K, std::min(al.k, K))) {
-        // Double-buffered operand tiles (resident weights need none) and the accumulator.
-        double need =
-            2 * (tm * tk * g.ba + (g.w_local ? 0 : tk * tn * g.bw)) + tm * tn * (kAccBytes + g.bo);
+        // Operand tiles for every load in flight (resident weights need none)
+        // and the accumulator.
+        double need = static_cast<double>(kLoadBuffers) *
+                          (tm * tk * g.ba + (g.w_local ? 0 : tk * tn * g.bw)) +
+                      tm * tn * (acc + g.bo);
         *need_min = std::min<int64_t>(*need_min, static_cast<int64_t>(std::ceil(need)));
         if (need > sram) continue;
         int64_t nm = ceil_div(Ms, tm), nn = ceil_div(Ns, tn), nk = ceil_div(K, tk);
-        // Compute: full and edge tiles in each dimension, costed by the unit itself.
-        double compute = 0;
-        int64_t em = Ms - (nm - 1) * tm, en = Ns - (nn - 1) * tn, ek = K - (nk - 1) * tk;
+        // Tile kinds: full and edge sizes in each dimension, costed by the unit
+        // itself (edge tiles: the last of each dimension).
+        const int64_t em = Ms - (nm - 1) * tm, en = Ns - (nn - 1) * tn, ek = K - (nk - 1) * tk;
+        TileCost cost[2][2][2];
         for (int im = 0; im < 2; ++im)
           for (int in = 0; in < 2; ++in)
-            for (int ik = 0; ik < 2; ++ik) {
-              int64_t cm = im ? 1 : nm - 1, cn = in ? 1 : nn - 1, ck = ik ? 1 : nk - 1;
-              if (cm * cn * ck == 0) continue;
-              compute += static_cast<double>(cm * cn * ck) *
-                         static_cast<double>(
-                             u.matmul(g.tile(im ? em : tm, in ? en : tn, ik ? ek : tk)).cycles);
-            }
+            for (int ik = 0; ik < 2; ++ik)
+              cost[im][in][ik] = u.matmul(g.tile(im ? em : tm, in ? en : tn, ik ? ek : tk));
         for (bool reuse_a : {true, false}) {
           if (a_outer_only && !reuse_a) continue;
-          double a_bytes = Ms * K * g.ba * ((reuse_a && nk == 1) ? 1 : nn);
-          double w_bytes = g.w_local ? 0 : K * Ns * g.bw * ((!reuse_a && nk == 1) ? 1 : nm);
-          double o_bytes = Ms * Ns * g.bo;
-          double mem = a_bytes / bw.a + w_bytes / bw.w + o_bytes / bw.o;
-          if (bw.shared > 0) {
-            // One read in p reaches the panel's level; the rest hit the shared
-            // level, which streams in parallel with it.
-            double own =
-                a_bytes / bw.readers_a / bw.a + w_bytes / bw.readers_w / bw.w + o_bytes / bw.o;
-            double hits =
-                (a_bytes * (1 - 1 / bw.readers_a) + w_bytes * (1 - 1 / bw.readers_w)) / bw.shared;
-            mem = std::max(own, hits);
-          }
-          double first = tm * tk * g.ba / bw.a + (g.w_local ? 0 : tk * tn * g.bw / bw.w);
-          // With two tiles in flight, each tile costs at least (latency + its
-          // transfer) / 2: small tiles are latency-bound.
-          double tiles_n = static_cast<double>(nm * nn * nk);
-          mem = std::max(mem, tiles_n * (bw.latency + first) / kBuffersInFlight);
-          first += bw.latency;
-          double est = std::max(compute, mem) + first;
+          CoreWork w;
+          w.store_tail = static_cast<double>(em * en) * g.bo;
+          // As emit_gemm walks them: the outer loop over A row blocks (reuse_a)
+          // or W column blocks, the inner over the other, K innermost. With K
+          // in one tile, the outer operand is loaded only by the first inner tile.
+          const int64_t n_in = reuse_a ? nn : nm;
+          for (int im = 0; im < 2; ++im)
+            for (int in = 0; in < 2; ++in)
+              for (int ik = 0; ik < 2; ++ik) {
+                const int64_t cm = im ? 1 : nm - 1, cn = in ? 1 : nn - 1, ck = ik ? 1 : nk - 1;
+                if (cm * cn * ck == 0) continue;
+                const int64_t sm = im ? em : tm, sn = in ? en : tn, sk = ik ? ek : tk;
+                // Tiles of this kind that are the first of their inner loop.
+                const int inner_kind = reuse_a ? in : im;
+                const int64_t inner_count = reuse_a ? cn : cm;
+                const bool holds_first = n_in == 1 ? inner_kind == 1 : inner_kind == 0;
+                const int64_t firsts = holds_first ? cm * cn * ck / inner_count : 0;
+                for (bool first : {true, false}) {
+                  const int64_t count = first ? firsts : cm * cn * ck - firsts;
+                  if (count == 0) continue;
+                  const bool reload = nk > 1 || first;  // the outer operand's tile
+                  TileClass c;
+                  c.count = static_cast<double>(count);
+                  const TileCost& k = cost[im][in][ik];
+                  c.compute_cycles = static_cast<double>(k.cycles);
+                  c.sram_bytes = k.sram_read_bytes + k.sram_write_bytes;
+                  auto panel = [&](Level level, double bytes, double readers) {
+                    if (io.filter && level == kDram && readers > 1) {
+                      c.load[kDram] += bytes / readers;
+                      c.load[kShared] += bytes * (readers - 1) / readers;
+                    } else {
+                      c.load[level] += bytes;
+                    }
+                  };
+                  if (!reuse_a || reload) panel(io.in, static_cast<double>(sm * sk) * g.ba, io.readers_a);
+                  if (!g.w_local && (reuse_a || reload))
+                    panel(g.w_level, static_cast<double>(sk * sn) * g.bw, io.readers_w);
+                  if (ik == 1) c.store[io.out] += static_cast<double>(sm * sn) * g.bo;
+                  w.classes.push_back(c);
+                }
+              }
+          const Estimate e = model.estimate(w, io.base, io.cores);
           int64_t tiles = nm * nn * nk;
-          if (best.est_cycles < 0 || est < best.est_cycles * 0.999 ||
-              (est <= best.est_cycles * 1.001 && tiles < best.tiles)) {
-            best = {tm, tn, tk, reuse_a, est, tiles};
+          if (best.est_cycles < 0 || e.cycles < best.est_cycles * 0.999 ||
+              (e.cycles <= best.est_cycles * 1.001 && tiles < best.tiles)) {
+            best = {tm, tn, tk, reuse_a, e.cycles, tiles, e.bound};
           }
         }
       }
@@ -239,6 +264,7 @@ class Mapper {
         hw_(hw),
         home_(hw.dram.present ? kDram : kShared),
         cache_(prog_, hw),
+        model_(hw),
         P_(hw.cores()) {
     prog_.cores.resize(hw.cores());
     prog_.execution = hw.execution;
@@ -321,6 +347,7 @@ class Mapper {
           prog_.ops[idx].out_level = in;
           break;
       }
+      estimate_emitted(idx);
     }
     // A stream buffer holds at least the rows that every op of the layer
     // consumes or produces in one tile, so no chain of waits can close on itself.
@@ -334,6 +361,47 @@ class Mapper {
   }
 
  private:
+  // The op's estimate from the tiles it was given, by the cost model the tile
+  // search used: each core's work, of which the slowest core's sets the time.
+  void estimate_emitted(size_t idx) {
+    std::vector<const CoreOp*> mine;
+    for (int64_t c = base_; c < base_ + P_; ++c) {
+      const auto& list = prog_.cores[static_cast<size_t>(c)];
+      if (!list.empty() && list.back().op == idx) mine.push_back(&list.back());
+    }
+    const Estimate e = estimate_cores(mine);
+    prog_.ops[idx].est_cycles = e.cycles;
+    prog_.ops[idx].est_bound = e.bound;
+  }
+  // `count`: cores doing such work at once (default: those given).
+  Estimate estimate_cores(const std::vector<const CoreOp*>& cores, int64_t count = -1) {
+    Estimate best;
+    for (const CoreOp* co : cores) {
+      CoreWork w;
+      for (const Tile& t : co->tiles) {
+        TileClass c;
+        c.count = t.repeat;
+        double st = 0;
+        for (int l = 0; l < kLevels; ++l) {
+          c.load[l] = t.load_bytes[l];
+          c.store[l] = t.store_bytes[l];
+          st += t.store_bytes[l];
+        }
+        if (st > 0) w.store_tail = st;
+        for (int s = 0; s < t.nsteps; ++s) {
+          const TileCost& k = prog_.costs[t.steps[s].cost];
+          c.compute_cycles += static_cast<double>(k.cycles);
+          c.sram_bytes += k.sram_read_bytes + k.sram_write_bytes;
+        }
+        w.classes.push_back(c);
+      }
+      const Estimate e =
+          model_.estimate(w, base_, count > 0 ? count : static_cast<int64_t>(cores.size()));
+      if (e.cycles > best.cycles) best = e;
+    }
+    return best;
+  }
+
   // SRAM a core has for tile buffers: what resident weights leave; in a
   // dataflow core group, half of that (the other half holds stream buffers).
   double sram_avail() const {
@@ -539,25 +607,6 @@ class Mapper {
     }
   }
 
-  double level_bw(Level l) const {
-    // A stream is pulled from the producer's scratchpads: each core's DMA engine
-    // is the limit.
-    if (l == kStream) return hw_.dma_bandwidth * static_cast<double>(P_) / hw_.freq_hz;
-    const double bw = l == kShared ? hw_.shared_sram.bandwidth
-                      : l == kDdr  ? hw_.ddr.bandwidth
-                                   : hw_.dram.bandwidth;
-    return bw / hw_.freq_hz;  // B/cycle
-  }
-  // Cycles from issuing a load to its arrival: DRAM latency plus a mesh diameter of hops.
-  double load_latency_cycles() const {
-    return (hw_.dram.present ? hw_.dram.latency_s : hw_.shared_sram.latency_s) * hw_.freq_hz +
-           static_cast<double>(hw_.noc_hop_cycles * (hw_.mesh_x + hw_.mesh_y));
-  }
-  double core_bw(Level l, int64_t active) const {
-    return std::min(level_bw(l) / static_cast<double>(std::max<int64_t>(1, active)),
-                    hw_.dma_bandwidth / hw_.freq_hz);
-  }
-
   // Activations go to the shared SRAM level when it exists and the tensor fits
   // in half of it (the other half holds the tensor being read); else DRAM.
   Level place_output(const Op& op) const {
@@ -574,7 +623,6 @@ class Mapper {
     Level out = prog_.ops[idx].out_level;
     std::vector<CoreOp> per_core(static_cast<size_t>(P_));
     std::string mapping, units;
-    double est = 0;
     const auto parts = op.weight_parts();
     for (const auto& [cols, wf] : parts) {
       GemmShape g;
@@ -620,7 +668,6 @@ class Mapper {
       for (int u : {g.uc.unit, g.pre_unit, g.uc.convert_unit})
         if (u >= 0 && units.find(hw_.units[u]->name()) == std::string::npos)
           units += (units.empty() ? "" : "+") + hw_.units[u]->name();
-      est += t.est_cycles;
     }
     for (size_t c = 0; c < per_core.size(); ++c)
       if (!per_core[c].tiles.empty()) {
@@ -629,7 +676,6 @@ class Mapper {
       }
     prog_.ops[idx].units = units;
     prog_.ops[idx].mapping = mapping;
-    prog_.ops[idx].est_cycles = est;
   }
 
   // The core grid pm x pn over (M, N) and the per-core tiling with the lowest
@@ -662,15 +708,13 @@ class Mapper {
         int64_t Ms = std::min(g.m, round_up(ceil_div(g.m, pm), std::min(al.m, g.m)));
         int64_t Ns = std::min(g.n, round_up(ceil_div(g.n, pn), std::min(al.n, g.n)));
         int64_t used = ceil_div(g.m, Ms) * ceil_div(g.n, Ns);
-        Bw bw{core_bw(in, used), core_bw(g.w_level, used), core_bw(out, used),
-              load_latency_cycles()};
-        if (hw_.shared_sram.present && in == kDram && g.w_level == kDram) {
-          bw.shared = core_bw(kShared, used);
-          bw.readers_a = static_cast<double>(ceil_div(g.n, Ns));
-          bw.readers_w = static_cast<double>(ceil_div(g.m, Ms));
-        }
+        GridIo io;
+        io.in = in, io.out = out, io.base = base_, io.cores = used;
+        io.filter = hw_.shared_sram.present;
+        io.readers_a = static_cast<double>(ceil_div(g.n, Ns));
+        io.readers_w = static_cast<double>(ceil_div(g.m, Ms));
         int64_t need = 0;
-        GemmTiling t = plan_slice(unit, Ms, Ns, g.k, g, sram_avail(), bw, &need, stream_);
+        GemmTiling t = plan_slice(unit, Ms, Ns, g.k, g, sram_avail(), model_, io, &need, stream_);
         need_min = std::min(need_min, need);
         if (t.est_cycles < 0) continue;
         int64_t best_used = best.pm ? ceil_div(g.m, best.Ms) * ceil_div(g.n, best.Ns) : 0;
@@ -732,22 +776,20 @@ class Mapper {
                 tile.rows_done =
                     last_part ? static_cast<uint32_t>(m0 + mi * t.tm + (block_done ? tm : 0)) : 0;
               }
-              int s = 0;
               auto convert = [&](int64_t elements, const Format& from, const Format& to) {
                 // Quantize or dequantize: scale and round per element.
-                tile.steps[s++] = {static_cast<uint16_t>(g.uc.convert_unit),
-                                   cache_.vector(g.uc.convert_unit, elements,
-                                                 find_elementwise_fn("quantize")->ops_per_element,
-                                                 from.storage_bits / 8, to.storage_bits / 8),
-                                   kStepConvert};
+                tile.add_step({static_cast<uint16_t>(g.uc.convert_unit),
+                               cache_.vector(g.uc.convert_unit, elements,
+                                             find_elementwise_fn("quantize")->ops_per_element,
+                                             from.storage_bits / 8, to.storage_bits / 8),
+                               kStepConvert});
               };
               if (g.uc.convert_a && a_new) convert(tm * tk, g.a, g.uc.a);
               if (g.uc.convert_w && w_new) convert(tk * tn, g.w, g.uc.w);
               if (g.pre_unit >= 0 && a_new)
-                tile.steps[s++] = {static_cast<uint16_t>(g.pre_unit), precompute(g, tm, tk),
-                                   kStepPrecompute};
-              tile.steps[s++] = {static_cast<uint16_t>(u), cache_.mm(u, g.tile(tm, tn, tk))};
-              tile.nsteps = static_cast<uint8_t>(s);
+                tile.add_step(
+                    {static_cast<uint16_t>(g.pre_unit), precompute(g, tm, tk), kStepPrecompute});
+              tile.add_step({static_cast<uint16_t>(u), cache_.mm(u, g.tile(tm, tn, tk))});
               co.push(tile);
             }
           }
@@ -782,6 +824,7 @@ class Mapper {
     int vu = pick_vector_unit(hw_, op);
     const ComputeUnit& unit = *hw_.units[mu];
     TileAlign al = unit.align(uc.a, uc.w);
+    const double acc = unit.accumulator_bytes();  // scores and the output accumulator
     // A LUT unit needs tables of Q (once per work item) and of P (per KV block).
     const int pre = !unit.has_precompute()           ? -1
                     : unit.precompute_unit().empty() ? mu
@@ -802,14 +845,20 @@ class Mapper {
     int64_t q_blocks = ceil_div(op.q_len, bq);
     int64_t units = op.batch * op.kv_heads * q_blocks;
     // Fewer work units than cores: split the context (flash-decoding).
-    int64_t kv_split =
+    // Candidates: enough splits to give every core an item, fewer so the items
+    // divide the cores evenly, and powers of two below (the cost model picks).
+    const int64_t kv_max =
         units >= P ? 1 : std::min(ceil_div(P, units), std::max<int64_t>(1, op.kv_len / 64));
+    std::vector<int64_t> splits = {kv_max};
+    if (units < P && P / units >= 1 && P / units < kv_max) splits.push_back(P / units);
+    for (int64_t v = std::bit_floor(static_cast<uint64_t>(kv_max)); v >= 1; v /= 2)
+      if (std::find(splits.begin(), splits.end(), v) == splits.end()) splits.push_back(v);
     // KV block: the largest power of two whose double-buffered K and V blocks,
     // scores and output accumulator fit SRAM.
     int64_t rows = G * bq;
     auto need = [&](int64_t bk) {
-      return 2 * (2 * bk * d * bkv) + rows * d * ba + rows * bk * kAccBytes +
-             rows * d * (kAccBytes + bo);
+      return static_cast<double>(kLoadBuffers) * (2 * bk * d * bkv) + rows * d * ba +
+             rows * bk * acc + rows * d * (acc + bo);
     };
     int64_t bk = 16;
     if (need(bk) > sram_avail())
@@ -818,109 +867,165 @@ class Mapper {
                format_quantity(need(bk), Dim::Bytes) + ", core.sram.size is " +
                format_quantity(sram_avail(), Dim::Bytes),
            "raise core.sram.size");
-    int64_t chunk = ceil_div(op.kv_len, kv_split);
-    while (bk * 2 <= std::min<int64_t>(chunk, 4096) && need(bk * 2) <= sram_avail()) bk *= 2;
+    std::vector<CoreOp> per_core;
+    Estimate best;
+    int64_t kv_split = 1;
+    size_t n_items = 0;
+    for (const int64_t split : splits) {
+      int64_t chunk = ceil_div(op.kv_len, split);
+      int64_t max_bk = 16;  // the largest power of two whose buffers fit SRAM
+      while (max_bk * 2 <= std::min<int64_t>(chunk, 4096) && need(max_bk * 2) <= sram_avail())
+        max_bk *= 2;
 
-    // Work items (unit x kv chunk), balanced greedily over cores by key count.
-    struct Item {
-      int64_t keys_begin, keys_end, q_rows;
-      bool first_chunk, last_chunk;
-      int64_t row0;  // first token row of its query block (b x q_len + query index)
-    };
-    std::vector<Item> items;
-    // Streaming walks query rows in order (heads innermost), so output rows
-    // complete as a prefix.
-    for (int64_t b = 0; b < op.batch; ++b)
-      for (int64_t x = 0; x < op.kv_heads * q_blocks; ++x) {
-        const int64_t qb = stream_ ? x / op.kv_heads : x % q_blocks;
-        int64_t q_rows = std::min(bq, op.q_len - qb * bq);
-        // The keys this query block attends (causal mask, sliding window).
-        auto [k_begin, k_end] = op.key_range(qb * bq, q_rows);
-        int64_t keys = k_end - k_begin;
-        int64_t per = ceil_div(keys, kv_split);
-        for (int64_t s = 0; s * per < keys; ++s)
-          items.push_back({k_begin + s * per, k_begin + std::min(keys, (s + 1) * per), q_rows,
-                           s == 0, (s + 1) * per >= keys, b * op.q_len + qb * bq});
+      // Work items (unit x kv chunk), balanced greedily over cores by key count.
+      struct Item {
+        int64_t keys_begin, keys_end, q_rows;
+        bool first_chunk, last_chunk;
+        int64_t row0;  // first token row of its query block (b x q_len + query index)
+      };
+      std::vector<Item> items;
+      // Streaming walks query rows in order (heads innermost), so output rows
+      // complete as a prefix.
+      for (int64_t b = 0; b < op.batch; ++b)
+        for (int64_t x = 0; x < op.kv_heads * q_blocks; ++x) {
+          const int64_t qb = stream_ ? x / op.kv_heads : x % q_blocks;
+          int64_t q_rows = std::min(bq, op.q_len - qb * bq);
+          // The keys this query block attends (causal mask, sliding window).
+          auto [k_begin, k_end] = op.key_range(qb * bq, q_rows);
+          int64_t keys = k_end - k_begin;
+          int64_t per = ceil_div(keys, split);
+          for (int64_t s = 0; s * per < keys; ++s)
+            items.push_back({k_begin + s * per, k_begin + std::min(keys, (s + 1) * per), q_rows,
+                             s == 0, (s + 1) * per >= keys, b * op.q_len + qb * bq});
+        }
+      std::vector<double> load(P, 0);
+      std::vector<int64_t> core_of(items.size());
+      for (size_t i = 0; i < items.size(); ++i) {
+        int64_t c = std::min_element(load.begin(), load.end()) - load.begin();
+        load[c] += static_cast<double>(items[i].keys_end - items[i].keys_begin) * items[i].q_rows;
+        core_of[i] = c;
       }
-    std::vector<double> load(P, 0);
-    std::vector<int64_t> core_of(items.size());
-    for (size_t i = 0; i < items.size(); ++i) {
-      int64_t c = std::min_element(load.begin(), load.end()) - load.begin();
-      load[c] += static_cast<double>(items[i].keys_end - items[i].keys_begin) * items[i].q_rows;
-      core_of[i] = c;
-    }
-    // A core's frontier after an item: the first row of its next item.
-    std::vector<int64_t> next_row(items.size(), op.batch * op.q_len), last_of(P, -1);
-    for (size_t i = items.size(); i-- > 0;) {
-      int64_t& l = last_of[core_of[i]];
-      if (l >= 0) next_row[i] = items[l].row0;
-      l = static_cast<int64_t>(i);
-    }
-    if (stream_) tile_rows_[cur_] = bq;
-    std::vector<CoreOp> per_core(P);
-    for (auto& c : per_core) c.op = static_cast<uint32_t>(idx);
-    for (size_t i = 0; i < items.size(); ++i) {
-      const Item& it = items[i];
-      const int64_t c = core_of[i];
-      int64_t r = G * it.q_rows;
-      for (int64_t k0 = it.keys_begin; k0 < it.keys_end; k0 += bk) {
-        int64_t kb = std::min(bk, it.keys_end - k0);
-        Tile t;
-        // K and V blocks; the query blocks of one head on other cores read the
-        // same blocks, which a shared level (L2) filters.
-        load_shared_panel(t, home_, static_cast<double>(2 * kb * d) * bkv,
-                          static_cast<double>(std::min<int64_t>(q_blocks, P)));
-        if (k0 == it.keys_begin) t.load_bytes[in] += r * d * ba;  // Q, once
-        int s = 0;
-        const bool first = k0 == it.keys_begin;
-        if (uc.convert_w)  // the fallback converts the K and V blocks
-          t.steps[s++] = {static_cast<uint16_t>(uc.convert_unit),
-                          cache_.vector(uc.convert_unit, 2 * kb * d,
-                                        find_elementwise_fn("quantize")->ops_per_element,
-                                        op.w.elem.storage_bits / 8, uc.w.storage_bits / 8),
-                          kStepConvert};
-        if (uc.convert_a && first)
-          t.steps[s++] = {static_cast<uint16_t>(uc.convert_unit),
-                          cache_.vector(uc.convert_unit, r * d,
-                                        find_elementwise_fn("quantize")->ops_per_element,
-                                        op.a.elem.storage_bits / 8, uc.a.storage_bits / 8),
-                          kStepConvert};
-        GemmShape q_shape;  // for the table precompute of Q and of P
-        q_shape.uc = uc;
-        q_shape.pre_unit = pre;
-        if (pre >= 0 && first)
-          t.steps[s++] = {static_cast<uint16_t>(pre), precompute(q_shape, r, d), kStepPrecompute};
-        t.steps[s++] = {static_cast<uint16_t>(mu),
-                        cache_.mm(mu, MatmulTile{r, kb, d, uc.a, uc.w})};  // S = Q K^T
-        t.steps[s++] = {static_cast<uint16_t>(vu),
-                        cache_.vector(vu, r * kb, find_elementwise_fn("softmax")->ops_per_element,
-                                      kAccBytes, ba)};
-        if (pre >= 0)
-          t.steps[s++] = {static_cast<uint16_t>(pre), precompute(q_shape, r, kb), kStepPrecompute};
-        t.steps[s++] = {static_cast<uint16_t>(mu),
-                        cache_.mm(mu, MatmulTile{r, d, kb, uc.a, uc.w})};  // O += P V
-        t.nsteps = static_cast<uint8_t>(s);
-        if (stream_) {
-          t.rows_need = static_cast<uint32_t>(it.row0 + it.q_rows);
-          t.rows_done = static_cast<uint32_t>(k0 + bk >= it.keys_end ? next_row[i] : it.row0);
+      // A core's frontier after an item: the first row of its next item.
+      std::vector<int64_t> next_row(items.size(), op.batch * op.q_len), last_of(P, -1);
+      for (size_t i = items.size(); i-- > 0;) {
+        int64_t& l = last_of[core_of[i]];
+        if (l >= 0) next_row[i] = items[l].row0;
+        l = static_cast<int64_t>(i);
+      }
+      if (stream_) tile_rows_[cur_] = bq;
+      auto emit = [&](int64_t bk) {
+      std::vector<CoreOp> per_core(P);
+      for (auto& c : per_core) c.op = static_cast<uint32_t>(idx);
+      for (size_t i = 0; i < items.size(); ++i) {
+        const Item& it = items[i];
+        const int64_t c = core_of[i];
+        int64_t r = G * it.q_rows;
+        for (int64_t k0 = it.keys_begin; k0 < it.keys_end; k0 += bk) {
+          int64_t kb = std::min(bk, it.keys_end - k0);
+          Tile t;
+          // K and V blocks; the query blocks of one head on other cores read the
+          // same blocks, which a shared level (L2) filters.
+          load_shared_panel(t, home_, static_cast<double>(2 * kb * d) * bkv,
+                            static_cast<double>(std::min<int64_t>(q_blocks, P)));
+          if (k0 == it.keys_begin) t.load_bytes[in] += r * d * ba;  // Q, once
+          const bool first = k0 == it.keys_begin;
+          if (uc.convert_w)  // the fallback converts the K and V blocks
+            t.add_step({static_cast<uint16_t>(uc.convert_unit),
+                        cache_.vector(uc.convert_unit, 2 * kb * d,
+                                      find_elementwise_fn("quantize")->ops_per_element,
+                                      op.w.elem.storage_bits / 8, uc.w.storage_bits / 8),
+                        kStepConvert});
+          if (uc.convert_a && first)
+            t.add_step({static_cast<uint16_t>(uc.convert_unit),
+                        cache_.vector(uc.convert_unit, r * d,
+                                      find_elementwise_fn("quantize")->ops_per_element,
+                                      op.a.elem.storage_bits / 8, uc.a.storage_bits / 8),
+                        kStepConvert});
+          GemmShape q_shape;  // for the table precompute of Q and of P
+          q_shape.uc = uc;
+          q_shape.pre_unit = pre;
+          if (pre >= 0 && first)
+            t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, d), kStepPrecompute});
+          t.add_step({static_cast<uint16_t>(mu),
+                      cache_.mm(mu, MatmulTile{r, kb, d, uc.a, uc.w})});  // S = Q K^T
+          t.add_step({static_cast<uint16_t>(vu),
+                      cache_.vector(vu, r * kb, find_elementwise_fn("softmax")->ops_per_element,
+                                    acc, ba)});
+          if (pre >= 0)
+            t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, kb), kStepPrecompute});
+          t.add_step({static_cast<uint16_t>(mu),
+                      cache_.mm(mu, MatmulTile{r, d, kb, uc.a, uc.w})});  // O += P V
+          if (stream_) {
+            t.rows_need = static_cast<uint32_t>(it.row0 + it.q_rows);
+            t.rows_done = static_cast<uint32_t>(k0 + bk >= it.keys_end ? next_row[i] : it.row0);
+          }
+          if (k0 + bk >= it.keys_end) {
+            t.store_bytes[out] += r * d * (it.last_chunk && it.first_chunk ? bo : acc);
+            // The new tokens' K and V are appended to the cache once per (sequence, KV head).
+            if (it.first_chunk && op.kv_append > 0)
+              t.store_bytes[home_] += 2.0 * std::min(op.kv_append, it.q_rows) * d * bkv;
+          }
+          per_core[c].push(t);
         }
-        if (k0 + bk >= it.keys_end) {
-          t.store_bytes[out] += r * d * (it.last_chunk && it.first_chunk ? bo : kAccBytes);
-          // The new tokens' K and V are appended to the cache once per (sequence, KV head).
-          if (it.first_chunk && op.kv_append > 0)
-            t.store_bytes[home_] += 2.0 * std::min(op.kv_append, it.q_rows) * d * bkv;
+      }
+      return per_core;
+      };
+      // The KV block by the cost model: larger blocks take fewer loads, smaller
+      // ones keep more of them in flight; every block that fits is a candidate, so
+      // more SRAM can only add choices.
+      for (int64_t b = max_bk; b >= 16; b /= 2) {
+        std::vector<CoreOp> pc = emit(b);
+        std::vector<const CoreOp*> used;
+        for (const CoreOp& c : pc)
+          if (!c.tiles.empty()) used.push_back(&c);
+        const Estimate e = estimate_cores(used);
+        if (per_core.empty() || e.cycles < best.cycles * 0.999) {
+          per_core = std::move(pc);
+          best = e;
+          bk = b;
+          kv_split = split;
+          n_items = items.size();
         }
-        per_core[c].push(t);
       }
     }
     for (int64_t c = 0; c < P; ++c)
       if (!per_core[c].tiles.empty()) prog_.cores[base_ + c].push_back(std::move(per_core[c]));
     std::ostringstream m;
-    m << items.size() << " work items (batch x kv_heads x " << q_blocks << " query blocks x "
+    m << n_items << " work items (batch x kv_heads x " << q_blocks << " query blocks x "
       << kv_split << " context splits), " << G * bq << " query rows, KV block " << bk;
     prog_.ops[idx].units = unit.name() + "+" + hw_.units[vu]->name();
     prog_.ops[idx].mapping = m.str();
   }
+
+  // The element-wise tile size by the cost model: every power-of-two multiple
+  // of 64 elements up to `te_max` (what fits SRAM) is a candidate, so more SRAM
+  // only adds choices; ties keep the larger tile.
+  int64_t choose_elements_tile(int64_t elements, int64_t slice, int64_t te_max,
+                               const std::function<Tile(int64_t)>& make) {
+    const int64_t used = ceil_div(elements, slice);
+    int64_t best_te = te_max;
+    Estimate best;
+    // te_max, then the powers of two below it.
+    auto next = [&](int64_t te) {
+      return te == te_max && (te & (te - 1)) != 0
+                 ? static_cast<int64_t>(std::bit_floor(static_cast<uint64_t>(te)))
+                 : te / 2;
+    };
+    for (int64_t te = te_max; te >= 64; te = next(te)) {
+      CoreOp co;
+      if (slice / te > 0) {
+        Tile t = make(te);
+        t.repeat = static_cast<uint32_t>(slice / te);
+        co.push(t);
+      }
+      if (slice % te) co.push(make(slice % te));
+      const Estimate e = estimate_cores({&co}, used);
+      if (best.cycles <= 0 || e.cycles < best.cycles * 0.999) best = e, best_te = te;
+    }
+    return best_te;
+  }
+
+  static constexpr int64_t kStreamBlocks = 8;
 
   // Splits `elements` over the cores in slices of `slice`, each in tiles of at
   // most `te`, with make(n) building the tile for n elements; returns the cores used.
@@ -930,7 +1035,12 @@ class Mapper {
                      const std::function<Tile(int64_t)>& make) {
     if (stream_) {
       const int64_t rows = prog_.ops[idx].rows, width = elements / rows;
-      const int64_t rb = std::max<int64_t>(1, te / width);
+      // Row blocks of at most an eighth of the rows (what fits SRAM if less):
+      // a consumer starts on the first block, so the block, not the SRAM size,
+      // sets the pipeline's fill. A modelling choice, not a published figure;
+      // fixed so that more SRAM does not coarsen the pipeline.
+      const int64_t rb =
+          std::max<int64_t>(1, std::min(te / width, ceil_div(rows, kStreamBlocks)));
       const int64_t blocks = ceil_div(rows, rb);
       tile_rows_[cur_] = rb;
       std::vector<CoreOp> per_core(static_cast<size_t>(std::min(P_, blocks)));
@@ -999,13 +1109,13 @@ class Mapper {
       Tile t;
       t.load_bytes[in] += static_cast<double>(n) * ba;
       t.store_bytes[plan.out_level] += static_cast<double>(n) * bo;
-      t.nsteps = 1;
-      t.steps[0] = {static_cast<uint16_t>(builder), precompute(g, 1, n), kStepPrecompute};
+      t.add_step({static_cast<uint16_t>(builder), precompute(g, 1, n), kStepPrecompute});
       return t;
     });
     prog_.ops[idx].units = hw_.units[builder]->name();
     prog_.ops[idx].mapping = "LUT table precompute for " + gemm.name + " (unfused), split over " +
                              std::to_string(core) + " cores";
+    estimate_emitted(idx);
     return static_cast<int>(idx);
   }
 
@@ -1041,18 +1151,17 @@ class Mapper {
       g.uc.a = fused->second.a;
       g.pre_unit = builder;
     }
-    int core = split_elements(idx, op.elements, slice, te, [&](int64_t n) {
+    auto make = [&](int64_t n) {
       Tile t;
       t.load_bytes[op.input_from_dram ? home_ : in] += static_cast<double>(n) * fn->inputs * ba;
       t.store_bytes[out] += static_cast<double>(n) * bo;
-      t.nsteps = 1;
-      t.steps[0] = {static_cast<uint16_t>(vu),
-                    cache_.vector(vu, n, fn->ops_per_element, fn->inputs * ba, bo)};
-      if (lut)
-        t.steps[t.nsteps++] = {static_cast<uint16_t>(builder), precompute(g, 1, n),
-                               kStepPrecompute};
+      t.add_step({static_cast<uint16_t>(vu),
+                  cache_.vector(vu, n, fn->ops_per_element, fn->inputs * ba, bo)});
+      if (lut) t.add_step({static_cast<uint16_t>(builder), precompute(g, 1, n), kStepPrecompute});
       return t;
-    });
+    };
+    if (!stream_) te = choose_elements_tile(op.elements, slice, te, make);
+    int core = split_elements(idx, op.elements, slice, te, make);
     prog_.ops[idx].units = hw_.units[vu]->name();
     prog_.ops[idx].mapping =
         "split over " + std::to_string(core) + " cores, tile " + std::to_string(te) + " elements";
@@ -1068,6 +1177,7 @@ class Mapper {
   const Level home_;  // global memory: DRAM, or the shared SRAM of an SRAM-only chip
   Program prog_;
   CostCache cache_;
+  CostModel model_;
   std::map<size_t, size_t> fused_gemm_;  // GEMM -> the element-wise op that builds its tables
   struct TableBuild {
     int lut_unit;

@@ -21,6 +21,5 @@ Program map_trace(const Trace& t, const HwConfig& hw);
 // Moving `bytes` (a model's weights) from one memory level to another: every core's
 // DMA engine copies its share through its SRAM, over the NoC.
 Program map_move(const HwConfig& hw, double bytes, Level from, Level to);
-const char* level_name(Level l);
 
 }  // namespace bc

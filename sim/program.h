@@ -1,10 +1,11 @@
 // The mapper's output and the engine's input: per-core lists of tile tasks.
 // A tile loads its operands into the core's SRAM (double-buffered), runs up to
-// three compute steps on the core's units, and stores its results.
+// kMaxTileSteps compute steps on the core's units, and stores its results.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@ namespace bc {
 // produced it (spatial dataflow); a consumer pulls it over the NoC, and the
 // producer keeps it only until its consumers have used it (back-pressure).
 enum Level : uint8_t { kDram = 0, kShared = 1, kDdr = 2, kStream = 3, kLevels = 4 };
+const char* level_name(Level l);
 
 enum StepTag : uint8_t {
   kStepCompute = 0,     // the op's own work
@@ -30,16 +32,32 @@ struct ComputeStep {
   uint8_t tag = kStepCompute;
 };
 
+// The most compute steps the mapper's emitters put in one tile (sim/mapper.cpp),
+// the largest of: a GEMM tile 4 (convert A, convert W, build A's LUT tables,
+// matmul); an element-wise tile 2 (the op, a fused table build); an attention
+// KV block 7 (convert K and V, convert Q, build Q's tables, S = Q K^T, softmax,
+// build P's tables, O += P V: a LUT unit with a fallback, e.g. int8-only tables
+// under bf16 activations). Tile::add_step refuses one more, so an emitter that
+// outgrows this stops with an internal error instead of writing past `steps`.
+inline constexpr int kMaxTileSteps = 7;
+
 struct Tile {
   std::array<double, kLevels> load_bytes{};   // into SRAM, from each level
   std::array<double, kLevels> store_bytes{};  // out of SRAM, to each level
   uint8_t nsteps = 0;
-  std::array<ComputeStep, 6> steps{};
+  std::array<ComputeStep, kMaxTileSteps> steps{};
   uint32_t repeat = 1;  // run-length: this tile, this many times in a row
   // Row streaming (dataflow): the tile loads only once every streamed input has
   // its first rows_need rows (token rows), and after it this core has finished
   // every output row below rows_done (the start of its next unfinished row).
   uint32_t rows_need = 0, rows_done = 0;
+
+  void add_step(const ComputeStep& s) {
+    if (nsteps >= kMaxTileSteps)  // checked in every build: a Release build has no assert
+      throw std::logic_error("a tile needs more than " + std::to_string(kMaxTileSteps) +
+                             " compute steps (raise kMaxTileSteps in sim/program.h)");
+    steps[nsteps++] = s;
+  }
 
   bool same_work(const Tile& o) const {
     if (nsteps != o.nsteps || load_bytes != o.load_bytes || store_bytes != o.store_bytes ||
@@ -71,7 +89,8 @@ struct OpPlan {
   std::string units;      // units used, e.g. "mac" or "mac+vec"
   std::string mapping;    // human-readable: grid, tile, loop order
   double flops = 0;
-  double est_cycles = 0;  // mapper's estimate (its search objective)
+  double est_cycles = 0;  // mapper's estimate (its search objective; sim/cost_model.h)
+  std::string est_bound;  // the resource that binds the estimate
   Level out_level = kDram;
   bool table_precompute = false;  // a LUT table-precompute op the mapper added
   // Collectives (chip-to-chip): allreduce | allgather | send, over the "tensor"

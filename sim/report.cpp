@@ -1,13 +1,19 @@
 #include "sim/report.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 #include "models/action_ids.h"
 #include "sim/energy.h"
@@ -70,10 +76,13 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
   double dynamic = 0;
   for (int a = 0; a < na; ++a) {
     const ActionEntry& e = catalog[a];
+    // An absent component (no DDR, no chip links, no shared SRAM) keeps its
+    // counter slot but has no library entry and nothing to count: it is left
+    // out of the breakdowns rather than listed at 0 J.
+    if (e.library.empty()) continue;
     double ej = totals[a] * e.energy_j;
     dynamic += ej;
     dyn[e.component] += ej;
-    if (totals[a] == 0 && e.library.empty()) continue;
     actions.push_back(json{{"component", e.component},
                            {"action", e.action},
                            {"library", e.library},
@@ -188,9 +197,35 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
          {"flops", p.flops},
          {"dram_bytes", sim.op_counts[i * na + kDramRead] + sim.op_counts[i * na + kDramWrite]},
          {"global_memory_bytes", global_bytes(i)},
+         {"estimate_s", p.est_cycles / hw.freq_hz},
+         {"estimate_bound", p.est_bound},
          {"energy_j", e}});
   }
   report["ops"] = ops;
+  // The mapper's estimate beside the simulation: the same resources without
+  // queueing, so a ratio above 1 is contention (or an effect the estimate
+  // leaves out) and the summary shows how far the closed form can be trusted.
+  {
+    double est_total = 0, sim_total = 0, worst = 1, log_sum = 0;
+    int n = 0;
+    std::string worst_op;
+    for (size_t i = 0; i < prog.ops.size(); ++i) {
+      const double est = prog.ops[i].est_cycles / hw.freq_hz;
+      const double t = sim.ops[i].end_s - sim.ops[i].start_s;
+      if (est <= 0 || t <= 0) continue;
+      est_total += est, sim_total += t, ++n;
+      const double r = t / est;
+      log_sum += std::log(r);
+      if (std::fabs(std::log(r)) > std::fabs(std::log(worst))) worst = r, worst_op = prog.ops[i].name;
+    }
+    report["estimate"] = {{"ops", n},
+                          {"estimate_s", est_total},
+                          {"simulated_s", sim_total},
+                          {"ratio", est_total > 0 ? sim_total / est_total : 0},
+                          {"geomean_ratio", n > 0 ? std::exp(log_sum / n) : 0},
+                          {"worst_ratio", worst},
+                          {"worst_op", worst_op}};
+  }
   report["execution"] = {{"style", prog.execution},
                          {"global_memory_bytes", global_total},
                          {"streamed_tensor_bytes", streamed},
@@ -315,9 +350,12 @@ void add_kernel_comparison(nlohmann::json& r, const nlohmann::json& kernel) {
 
 std::string render_table(const nlohmann::json& r, int top_ops) {
   std::ostringstream os;
-  const auto& w = r["workload"];
-  os << "BitCycle: " << r["model"].value("name", std::string("trace")) << " "
-     << w.value("phase", std::string("")) << ", batch " << w.value("batch", 0) << ", context "
+  // A hand-written trace may have no model or workload section.
+  const nlohmann::json none = nlohmann::json::object();
+  const auto& w = r["workload"].is_object() ? r["workload"] : none;
+  const auto& model = r["model"].is_object() ? r["model"] : none;
+  os << "BitCycle: " << model.value("name", std::string("trace")) << " "
+     << w.value("phase", std::string("decode")) << ", batch " << w.value("batch", 1) << ", context "
      << w.value("context", 0);
   if (w.value("phase", std::string("")) == "prefill") os << ", seq " << w.value("seq", 0);
   os << ", " << w.value("quant", std::string("")) << "\n";
@@ -404,9 +442,16 @@ std::string render_table(const nlohmann::json& r, int top_ops) {
   }
   const auto& u = r["utilization"];
   {
+    // The memory tiers the chip has (an absent one is not shown busy at 0 %).
     std::ostringstream s;
-    s << std::fixed << std::setprecision(1) << 100 * u["dram_busiest_channel"].get<double>()
-      << " % DRAM channel, " << 100 * u["noc_busiest_link"].get<double>() << " % NoC link";
+    s << std::fixed << std::setprecision(1);
+    const auto& parts = r["breakdown"]["area_mm2"];
+    for (auto [tier, key, label] :
+         {std::tuple{"dram", "dram_busiest_channel", "DRAM channel"},
+          {"shared_sram", "shared_sram_busiest_slice", "shared-SRAM slice"},
+          {"ddr", "ddr_busiest_channel", "DDR channel"}})
+      if (parts.contains(tier)) s << 100 * u[key].get<double>() << " % " << label << ", ";
+    s << 100 * u["noc_busiest_link"].get<double>() << " % NoC link";
     row("busiest resources", s.str());
   }
   if (top_ops > 0) {
@@ -450,6 +495,8 @@ std::string render_csv(const nlohmann::json& r) {
                                          "dram_bytes",
                                          "global_memory_bytes",
                                          "energy_j",
+                                         "estimate_s",
+                                         "estimate_bound",
                                          "mapping"};
   for (size_t i = 0; i < cols.size(); ++i) os << (i ? "," : "") << cols[i];
   os << "\n";
@@ -473,16 +520,49 @@ std::string render_csv(const nlohmann::json& r) {
   return os.str();
 }
 
-void write_file_atomic(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!f)
-      fail_input(SourceLoc{path, 0, 0}, "", "cannot write file", "check the directory exists");
-    f << text;
-    if (!f) fail_input(SourceLoc{path, 0, 0}, "", "write failed", "");
+OutputFile::OutputFile(std::string path, std::string option)
+    : path_(std::move(path)), option_(std::move(option)) {
+  if (path_.empty()) return;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path_, ec)) fail("it is a directory", 0);
+  tmp_ = path_ + ".tmp.XXXXXX";  // same directory: the rename cannot cross file systems
+  fd_ = mkstemp(tmp_.data());
+  if (fd_ < 0) {
+    const int err = errno;
+    tmp_.clear();
+    fail("cannot create a file in its directory", err);
   }
-  std::filesystem::rename(tmp, path);
+  // mkstemp makes the file private (0600); an output gets the usual umask mode.
+  const mode_t mask = umask(0);
+  umask(mask);
+  fchmod(fd_, 0666 & ~mask);
+}
+
+OutputFile::~OutputFile() {
+  if (fd_ >= 0) close(fd_);
+  if (!tmp_.empty()) unlink(tmp_.c_str());
+}
+
+void OutputFile::write(const std::string& text) {
+  if (path_.empty()) return;
+  for (size_t off = 0; off < text.size();) {
+    const ssize_t n = ::write(fd_, text.data() + off, text.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail("write failed", errno);
+    off += static_cast<size_t>(n);
+  }
+  const int fd = fd_;
+  fd_ = -1;
+  if (close(fd) != 0) fail("write failed", errno);
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) fail("cannot replace it", errno);
+  tmp_.clear();  // it is the output now
+}
+
+void OutputFile::fail(const std::string& what, int err) {
+  fail_input(SourceLoc{"<command line>", 0, 0}, option_,
+             "cannot write \"" + path_ + "\": " + what +
+                 (err ? std::string(": ") + std::strerror(err) : ""),
+             "give a file in a directory that exists and is writable");
 }
 
 }  // namespace bc

@@ -24,8 +24,25 @@ nlohmann::json execution_summary(const nlohmann::json& report);
 void add_kernel_comparison(nlohmann::json& report, const nlohmann::json& kernel);
 std::string render_csv(const nlohmann::json& report);
 
-// Writes `text` to `path` through a temporary file and a rename, so a failed
-// run never leaves a partial file.
-void write_file_atomic(const std::string& path, const std::string& text);
+// An output file (--json, --csv, -o), claimed before the work that fills it:
+// the constructor creates a unique temporary in the file's directory, so a path
+// that cannot be written is an InputError (exit 2) before a long simulation,
+// not after it. write() fills the temporary and renames it over the path; a run
+// that fails before that removes the temporary (destructor), so an error never
+// leaves a partial or stray file. An empty path is no output: write() does
+// nothing.
+class OutputFile {
+ public:
+  OutputFile(std::string path, std::string option);
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+  ~OutputFile();
+  void write(const std::string& text);
+
+ private:
+  [[noreturn]] void fail(const std::string& what, int err);
+  std::string path_, option_, tmp_;
+  int fd_ = -1;
+};
 
 }  // namespace bc

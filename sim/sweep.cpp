@@ -68,6 +68,8 @@ void add_metrics(ojson& row, const nlohmann::json& r) {
   if (r.contains("system")) row["system_area_mm2"] = r["system"].value("area_mm2", 0.0);
   row["weights_placement"] = r["weights"].value("placement", "");
   row["global_memory_bytes"] = r["execution"].value("global_memory_bytes", 0.0);
+  // Simulated over estimated time (1 in analytical mode): where contention matters.
+  if (r.contains("estimate")) row["estimate_ratio"] = r["estimate"].value("ratio", 0.0);
   for (auto& [k, v] : r["utilization"].items()) row["utilization." + k] = v;
   for (auto& [k, v] : r["breakdown"]["energy_j"].items()) row["energy_j." + k] = v;
   for (auto& [k, v] : r["breakdown"]["area_mm2"].items()) row["area_mm2." + k] = v;
@@ -652,9 +654,8 @@ int cmd_sweep(int argc, char** argv) {
     const std::string parts = fs::absolute(parts_dir).string();
     fs::create_directories(parts);
     const std::string tag = fid + "-" + std::to_string(getpid());
-    write_file_atomic(
-        parts + "/" + tag + "-runs.json",
-        nlohmann::json{{"spec", spec.canonical.dump()}, {"runs", todo}}.dump() + "\n");
+    OutputFile(parts + "/" + tag + "-runs.json", "--out")
+        .write(nlohmann::json{{"spec", spec.canonical.dump()}, {"runs", todo}}.dump() + "\n");
     std::ostringstream wrap;
     wrap << shell_quote(self_exe()) << " sweep " << shell_quote(fs::absolute(spec_path).string())
          << " --fidelity " << fid << " -j 1 --shard $SLURM_ARRAY_TASK_ID/" << n << " --runs "
@@ -710,7 +711,7 @@ int cmd_sweep(int argc, char** argv) {
     }
   }
 
-  write_file_atomic(out_dir + "/results.csv", store.csv());
+  OutputFile(out_dir + "/results.csv", "--out").write(store.csv());
   size_t ok = 0, skipped = 0, errors = 0;
   std::vector<std::string> first_errors;
   for (const auto& r : store.rows()) {

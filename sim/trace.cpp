@@ -115,6 +115,32 @@ TensorFormat read_format(Params& p, const std::string& key, const std::string& h
   return *f;
 }
 
+// An informational section (model, workload, totals) as JSON, so a trace run
+// reports the same workload as the model run that wrote the trace (the batch,
+// phase and seq set its token count). The located tree keeps scalars as text: a
+// scalar that reads as a JSON number, true, false or null becomes one.
+nlohmann::json section_json(const CNode& n) {
+  switch (n.kind) {
+    case CNode::Kind::Null:
+      return nullptr;
+    case CNode::Kind::Scalar: {
+      nlohmann::json v = nlohmann::json::parse(n.scalar, nullptr, false);
+      return v.is_number() || v.is_boolean() || v.is_null() ? v : nlohmann::json(n.scalar);
+    }
+    case CNode::Kind::Seq: {
+      nlohmann::json a = nlohmann::json::array();
+      for (const CNode& e : n.seq) a.push_back(section_json(e));
+      return a;
+    }
+    case CNode::Kind::Map: {
+      nlohmann::json o = nlohmann::json::object();
+      for (const auto& [k, v] : n.map) o[k] = section_json(v);
+      return o;
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 Trace read_trace(const std::string& path) {
@@ -128,9 +154,22 @@ Trace read_trace(const std::string& path) {
       top.error("schema", "expected \"bitcycle-trace\", got \"" + schema + "\"");
     t.version =
         static_cast<int>(top.integer("version", std::nullopt, "trace schema version", 1, 1));
-    top.raw("model");  // informational: what the trace was generated from
-    top.raw("workload");
-    top.raw("totals");
+    // What the trace was generated from, kept for the report. The workload's
+    // phase, batch and seq set the report's tokens per step, so they are checked
+    // like any value; the rest is informational.
+    if (const CNode* m = top.raw("model")) t.model = section_json(*m);
+    if (const CNode* w = top.raw("workload")) {
+      Params wp(w, "workload", &sink);
+      if (w->is_map()) {
+        for (const auto& [k, v] : w->map)
+          if (k != "phase" && k != "batch" && k != "seq") wp.raw(k);
+        wp.choice("phase", "decode", {"decode", "prefill"}, "decode | prefill");
+        wp.integer("batch", 1, "sequences (tokens per decode step)");
+        wp.integer("seq", 1, "prefill: prompt tokens per sequence");
+      }
+      t.workload = section_json(*w);
+    }
+    if (const CNode* x = top.raw("totals"); x && x->is_map()) t.totals = section_json(*x);
     const CNode* ops = top.raw("ops");
     if (!ops || ops->kind != CNode::Kind::Seq || ops->seq.empty()) {
       sink.add({ops ? ops->loc : root.loc, "ops", "expected a non-empty list of ops", ""});

@@ -1,7 +1,9 @@
 // The command line as users run it: exit codes, messages, no partial output.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -119,6 +121,286 @@ TEST(Cli, TraceRoundTrip) {
   std::ifstream a(temp_path("r.json")), b(temp_path("m.json"));
   auto ja = nlohmann::json::parse(a), jb = nlohmann::json::parse(b);
   EXPECT_DOUBLE_EQ(ja["latency_s"].get<double>(), jb["latency_s"].get<double>());
+}
+
+TEST(Cli, TraceRunReportsWhatTheModelRunReports) {
+  // Issue 9: a trace run dropped the trace's workload, so tokens/s and energy per
+  // token were per one sequence (batch 4 decode: 4x too low and 4x too high), and
+  // the table crashed on the missing model name. The same workload through a
+  // trace file and through --model must give the same report; the table prints.
+  struct Case {
+    std::string workload;
+    double tokens;  // decode: one per sequence; prefill: batch x seq
+  } cases[] = {{"--batch 4 --context 1024", 4}, {"--phase prefill --batch 2 --seq 64", 128}};
+  for (const auto& c : cases) {
+    std::string tr = temp_path("t.json"), rj = temp_path("r.json"), mj = temp_path("m.json");
+    CliRun t = run("trace llama-3.1-8b " + c.workload + " -o '" + tr + "'");
+    ASSERT_EQ(t.code, 0) << t.err;
+    CliRun r = run("run --trace '" + tr + "' --json '" + rj + "'");  // with the table
+    ASSERT_EQ(r.code, 0) << c.workload << "\n" << r.err;
+    EXPECT_NE(r.out.find("BitCycle: llama-3.1-8b"), std::string::npos) << r.out;
+    CliRun m = run("run " + c.workload + " --json '" + mj + "'");
+    ASSERT_EQ(m.code, 0) << m.err;
+    std::ifstream a(rj), b(mj);
+    auto ja = nlohmann::json::parse(a), jb = nlohmann::json::parse(b);
+    EXPECT_EQ(ja["tokens"].get<double>(), c.tokens) << c.workload;
+    for (const char* k :
+         {"latency_s", "step_period_s", "tokens", "tokens_per_s", "tokens_per_s_per_user",
+          "token_latency_s", "energy_j", "energy_per_token_j", "average_power_w"})
+      EXPECT_EQ(ja[k].get<double>(), jb[k].get<double>()) << c.workload << ": " << k;
+    EXPECT_EQ(ja["workload"], jb["workload"]) << c.workload;
+    EXPECT_EQ(ja["model"], jb["model"]) << c.workload;
+    EXPECT_EQ(ja["ops"].size(), jb["ops"].size());
+    // The tables are identical too: same workload line, same figures.
+    EXPECT_EQ(r.out, m.out) << c.workload;
+  }
+  // On a system a trace is one tensor-parallel rank's work: the trace of rank
+  // 1 of 8 on h100-x8.yaml reports what the model run on it reports.
+  const std::string tr = temp_path("tp.json"), rj = temp_path("tp.r.json"),
+                    mj = temp_path("tp.m.json"),
+                    x8 = bc::project_root() + "/configs/hw/h100-x8.yaml";
+  ASSERT_EQ(run("trace llama-3.1-8b --tp 8 --batch 4 --context 1024 -o '" + tr + "'").code, 0);
+  ASSERT_EQ(run("run '" + x8 + "' --trace '" + tr + "' -q --json '" + rj + "'").code, 0);
+  ASSERT_EQ(run("run '" + x8 + "' --batch 4 --context 1024 -q --json '" + mj + "'").code, 0);
+  auto ja = nlohmann::json::parse(std::ifstream(rj)), jb = nlohmann::json::parse(std::ifstream(mj));
+  EXPECT_EQ(ja["tokens"].get<double>(), 4);
+  for (const char* k : {"latency_s", "tokens_per_s", "energy_per_token_j"})
+    EXPECT_EQ(ja[k].get<double>(), jb[k].get<double>()) << "h100-x8: " << k;
+}
+
+TEST(Cli, TraceWorkloadIsCheckedAndMayBeLeftOut) {
+  // The trace's workload sets the tokens per step, so its phase, batch and seq
+  // are checked where they are written; a hand-written trace may leave it (and
+  // the model) out: one decode step of one sequence, and the table still prints.
+  const std::string ops =
+      " \"ops\": [{\"kind\": \"elementwise\", \"fn\": \"add\", "
+      "\"elements\": 4096}]\n}\n";
+  const std::string head = "{\n \"schema\": \"bitcycle-trace\",\n \"version\": 1,\n";
+  const std::string bad = write_temp(
+      "bad.json", head + " \"workload\": {\"phase\": \"prefil\", \"batch\": 0},\n" + ops);
+  CliRun b = run("run --trace '" + bad + "'");
+  EXPECT_EQ(b.code, 2);
+  EXPECT_EQ(b.err, bad +
+                       ":4:24: error: workload.phase: unknown value \"prefil\"; expected one of "
+                       "decode|prefill (did you mean \"prefill\"?)\n" +
+                       bad + ":4:43: error: workload.batch: value 0 out of range: must be >= 1\n");
+  EXPECT_TRUE(b.out.empty());
+  const std::string bare = write_temp("bare.json", head + ops);
+  const std::string json = temp_path("bare.r.json");
+  CliRun r = run("run --trace '" + bare + "' --json '" + json + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("BitCycle: trace decode, batch 1,", 0), 0u) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(json))["tokens"].get<double>(), 1);
+}
+
+TEST(Cli, PrefillStartsFromAnEmptyKvCacheUnlessContextIsGiven) {
+  // Issue 9: --phase prefill silently attended a 4,096-token cached prefix (the
+  // decode default of --context). Llama-3.1-8B, w8a8-int (int8 KV cache), seq
+  // 256: each of the 32 layers reads K and V of kv_len keys for its 8 KV heads of
+  // 128: 2 x 8 x kv_len x 128 x 1 B. Without --context kv_len = 256:
+  // 524,288 B a layer, 16,777,216 B in all.
+  int code = -1;
+  nlohmann::json r = run_json("--phase prefill --seq 256", &code);
+  ASSERT_EQ(code, 0);
+  EXPECT_EQ(r["workload"]["context"].get<int64_t>(), 0);
+  EXPECT_DOUBLE_EQ(r["trace_totals"]["kv_bytes_read"].get<double>(), 16777216.0);
+  // An explicit --context 0 is the same run.
+  nlohmann::json z = run_json("--phase prefill --seq 256 --context 0", &code);
+  ASSERT_EQ(code, 0);
+  EXPECT_EQ(z["latency_s"].get<double>(), r["latency_s"].get<double>());
+  // A prefix given explicitly is attended: kv_len = 4,096 + 256 = 4,352 keys,
+  // 2 x 8 x 4,352 x 128 = 8,912,896 B a layer, 285,212,672 B in all.
+  nlohmann::json p = run_json("--phase prefill --seq 256 --context 4096", &code);
+  ASSERT_EQ(code, 0);
+  EXPECT_EQ(p["workload"]["context"].get<int64_t>(), 4096);
+  EXPECT_DOUBLE_EQ(p["trace_totals"]["kv_bytes_read"].get<double>(), 285212672.0);
+  EXPECT_GT(p["latency_s"].get<double>(), r["latency_s"].get<double>());
+  // Decode keeps its default of 4,096 cached tokens: 2 x 8 x 4,096 x 128 x 32 =
+  // 268,435,456 B.
+  nlohmann::json d = run_json("--phase decode", &code);
+  ASSERT_EQ(code, 0);
+  EXPECT_EQ(d["workload"]["context"].get<int64_t>(), 4096);
+  EXPECT_DOUBLE_EQ(d["trace_totals"]["kv_bytes_read"].get<double>(), 268435456.0);
+}
+
+TEST(Cli, MoveDefaultsFollowTheChipAndCapacityIsChecked) {
+  // Issue 9: `move` defaulted to --from ddr --to dram, which fails on every chip
+  // without DDR, and moved 8.6 GB into a 50 MB L2 without complaint. Defaults now
+  // go from the chip's capacity tier (DDR, else DRAM) to its fastest other tier,
+  // and both tiers must hold the bytes (a system: each chip's share).
+  const std::string hw = bc::project_root() + "/configs/hw/";
+  std::string json = temp_path("move.json");
+  std::filesystem::remove(json);  // from an earlier run of this test
+  struct Bad {
+    std::string args, err;
+  } bad[] = {
+      // default.yaml has DRAM only: nothing to move to.
+      {"move",
+       "<command line>: error: --to: this config has no memory tier besides dram to move to (add "
+       "memory.ddr or memory.shared_sram)\n"},
+      // groq-tsp.yaml has its shared SRAM only.
+      {"move '" + hw + "groq-tsp.yaml'",
+       "<command line>: error: --to: this config has no memory tier besides shared_sram to move "
+       "to (add memory.ddr or memory.dram)\n"},
+      // h100.yaml: DRAM and a 50 MB L2; 51e6 B = 51 MB do not fit it.
+      {"move '" + hw + "h100.yaml' --to shared_sram --bytes 51e6",
+       "<command line>: error: --to: shared_sram holds 50 MB, the move needs 51 MB (move fewer "
+       "--bytes, or choose a larger tier)\n"},
+      // Eight H100s move 800e6 B: 100 MB a chip, into 50 MB of L2 each.
+      {"move '" + hw + "h100-x8.yaml' --bytes 800e6",
+       "<command line>: error: --to: shared_sram (the default --to of this chip) holds 50 MB per "
+       "chip, the move needs 100 MB per chip (move fewer --bytes, or choose a larger tier)\n"},
+      // The 1 TB source does not fit the 80 GB of HBM.
+      {"move '" + hw + "h100.yaml' --bytes 1e12 --from dram --to shared_sram",
+       "<command line>: error: --from: dram holds 80 GB, the move needs 1 TB (move fewer --bytes, "
+       "or choose a larger tier)\n"},
+  };
+  for (const auto& b : bad) {
+    CliRun r = run(b.args + " --json '" + json + "'");
+    EXPECT_EQ(r.code, 2) << b.args;
+    EXPECT_EQ(r.err, b.err) << b.args;
+    EXPECT_TRUE(r.out.empty()) << b.args;
+    EXPECT_FALSE(std::filesystem::exists(json)) << b.args;
+  }
+  // The default model's weights (8.6 GB) do not fit the default --to of h100.yaml.
+  CliRun l2 = run("move '" + hw + "h100.yaml'");
+  EXPECT_EQ(l2.code, 2);
+  EXPECT_EQ(l2.err.rfind("<command line>: error: --to: shared_sram (the default --to of this "
+                         "chip) holds 50 MB, the move needs 8.",
+                         0),
+            0u)
+      << l2.err;
+  // Defaults that fit: h100.yaml moves 40 MB from DRAM into its L2, at most at
+  // DRAM's 3.35 TB/s: at least 40e6 / 3.35e12 = 11.9 us.
+  CliRun ok = run("move '" + hw + "h100.yaml' --bytes 40e6 --json '" + json + "'");
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  auto j = nlohmann::json::parse(std::ifstream(json));
+  EXPECT_EQ(j["workload"]["from"], "dram");
+  EXPECT_EQ(j["workload"]["to"], "shared_sram");
+  EXPECT_EQ(j["workload"]["bytes"].get<double>(), 40e6);
+  EXPECT_GE(j["latency_s"].get<double>(), 40e6 / 3.35e12);
+  // sn40l.yaml has DDR behind its HBM: the default is DDR to HBM, and 1 GB at the
+  // DDR's 100 GB/s takes at least 10 ms.
+  CliRun sn = run("move '" + hw + "sn40l.yaml' --bytes 1e9 --json '" + json + "'");
+  ASSERT_EQ(sn.code, 0) << sn.err;
+  j = nlohmann::json::parse(std::ifstream(json));
+  EXPECT_EQ(j["workload"]["from"], "ddr");
+  EXPECT_EQ(j["workload"]["to"], "dram");
+  EXPECT_GE(j["latency_s"].get<double>(), 1e9 / 100e9);
+}
+
+TEST(Cli, UnwritableOutputIsReportedBeforeTheWorkAndNothingIsLeftBehind) {
+  // Issue 9: an output path that cannot be written was found only after the
+  // simulation, and its temporary (path.tmp) could survive. Outputs are now
+  // claimed first: a unique temporary in the file's directory, renamed at the end.
+  namespace fs = std::filesystem;
+  const std::string dir = temp_path("outs");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string json = dir + "/r.json", csv = dir + "/r.csv", missing = dir + "/no/r.csv";
+  auto entries = [&] {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename());
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  const std::string no_dir = "cannot create a file in its directory: No such file or directory";
+  struct Bad {
+    std::string args, err;
+  } bad[] = {
+      // The path is checked before the config is even read, let alone mapped: this
+      // SRAM fits no tile, yet the error is the output's.
+      {"run --set core.sram.size=1KiB --json '" + json + "' --csv '" + missing + "'",
+       "<command line>: error: --csv: cannot write \"" + missing + "\": " + no_dir},
+      {"run --json '" + dir + "'",
+       "<command line>: error: --json: cannot write \"" + dir + "\": it is a directory"},
+      {"trace llama-3.1-8b -o '" + missing + "'",
+       "<command line>: error: --output: cannot write \"" + missing + "\": " + no_dir},
+      {"move --json '" + missing + "'",
+       "<command line>: error: --json: cannot write \"" + missing + "\": " + no_dir},
+      {"validate '" + bc::project_root() + "/tests/validation/a100_gemm.csv' --csv '" + missing +
+           "'",
+       "<command line>: error: --csv: cannot write \"" + missing + "\": " + no_dir},
+      {"explain --json '" + missing + "'",
+       "<command line>: error: --json: cannot write \"" + missing + "\": " + no_dir},
+  };
+  for (const auto& b : bad) {
+    CliRun r = run(b.args);
+    EXPECT_EQ(r.code, 2) << b.args;
+    EXPECT_EQ(r.err, b.err + " (give a file in a directory that exists and is writable)\n")
+        << b.args;
+    EXPECT_TRUE(r.out.empty()) << b.args;
+    // No output at all: not the JSON that could be written, no temporary.
+    EXPECT_EQ(entries(), std::vector<std::string>{}) << b.args;
+  }
+  // A run that fails after its outputs were claimed removes their temporaries.
+  CliRun late = run("run --set core.sram.size=1KiB --json '" + json + "' --csv '" + csv + "'");
+  EXPECT_EQ(late.code, 2);
+  EXPECT_NE(late.err.find("no tile fits the core's SRAM"), std::string::npos) << late.err;
+  EXPECT_EQ(entries(), std::vector<std::string>{});
+  // A run that succeeds leaves exactly its outputs, readable as usual (umask 022:
+  // 0644, not the 0600 of a private temporary).
+  umask(022);
+  CliRun ok = run("run -q --context 128 --json '" + json + "' --csv '" + csv + "'");
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(entries(), (std::vector<std::string>{"r.csv", "r.json"}));
+  EXPECT_EQ(fs::status(json).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                fs::perms::others_read);
+  EXPECT_NO_THROW(nlohmann::json::parse(std::ifstream(json)));
+}
+
+TEST(Cli, AbsentComponentsAreLeftOutOfTheBreakdowns) {
+  // Issue 9: default.yaml has no DDR, no shared SRAM and one chip, yet its report
+  // listed ddr, shared_sram and chip_links at 0 J. Its components are the two
+  // units (mac, vec), the core SRAM, the NoC and its HBM (dram), nothing else.
+  const std::string json = temp_path("r.json");
+  CliRun r = run("run --context 128 --json '" + json + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(std::ifstream(json));
+  auto keys = [](const nlohmann::json& o) {
+    std::vector<std::string> k;
+    for (auto& [name, v] : o.items()) k.push_back(name);
+    return k;  // nlohmann keeps object keys sorted
+  };
+  const std::vector<std::string> present = {"dram", "mac", "noc", "sram", "vec"};
+  for (const char* b : {"energy_j", "dynamic_energy_j", "leakage_energy_j", "area_mm2"})
+    EXPECT_EQ(keys(j["breakdown"][b]), present) << b;
+  for (const auto& a : j["actions"])
+    EXPECT_NE(std::find(present.begin(), present.end(), a["component"]), present.end())
+        << a["component"];
+  for (const char* absent : {"    ddr ", "    shared_sram ", "    chip_links "})
+    EXPECT_EQ(r.out.find(absent), std::string::npos) << absent << "\n" << r.out;
+  EXPECT_NE(r.out.find("    dram "), std::string::npos) << r.out;
+  // Nor is an absent tier shown busy at 0 % among the busiest resources.
+  EXPECT_NE(r.out.find("% DRAM channel, "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("shared-SRAM slice"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("DDR channel"), std::string::npos) << r.out;
+  // A two-chip system of a chip that has all three tiers: every component is
+  // there, DDR (where the weights go: 4.3 GB a rank do not fit the 4 GB of HBM),
+  // shared SRAM and the chip links (the all-reduces) with energy.
+  const std::string full = write_temp(
+      "full.yaml", small_config() +
+                       "    size: 4 GB\n"
+                       "  ddr: {type: ddr3, channels: 4, bandwidth: 50 GB/s, size: 64 GB}\n"
+                       "  shared_sram: {channels: 4, bandwidth: 1 TB/s, size: 8 MiB}\n"
+                       "system:\n  chips: 2\n  link: {bandwidth: 100 GB/s}\n"
+                       "  parallel: {tensor: 2}\n");
+  CliRun f = run("run '" + full + "' --context 128 --json '" + json + "'");
+  ASSERT_EQ(f.code, 0) << f.err;
+  j = nlohmann::json::parse(std::ifstream(json));
+  EXPECT_EQ(j["weights"]["placement"], "ddr");
+  EXPECT_EQ(keys(j["breakdown"]["energy_j"]),
+            (std::vector<std::string>{"chip_links", "ddr", "dram", "mac", "noc", "shared_sram",
+                                      "sram", "vec"}));
+  EXPECT_EQ(keys(j["breakdown"]["area_mm2"]),
+            (std::vector<std::string>{"ddr", "dram", "mac", "noc", "shared_sram", "sram", "vec"}));
+  for (const char* c : {"ddr", "shared_sram", "chip_links"}) {
+    EXPECT_GT(j["breakdown"]["energy_j"][c].get<double>(), 0) << c;
+    EXPECT_NE(f.out.find(std::string("    ") + c + " "), std::string::npos) << c << "\n" << f.out;
+  }
+  for (const char* busy : {"% DRAM channel, ", "% shared-SRAM slice, ", "% DDR channel, "})
+    EXPECT_NE(f.out.find(busy), std::string::npos) << busy << "\n" << f.out;
 }
 
 TEST(Docs, ReadmeListsEveryConfigKey) {

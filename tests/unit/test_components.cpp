@@ -37,6 +37,25 @@ TEST(MacArray, ScaleSimWeightStationaryExample) {
   EXPECT_DOUBLE_EQ(c.actions[0].count, 128.0 * 1024 * 1024);
 }
 
+TEST(MacArray, ScaleSimPartialFoldsDrainTheWholeArray) {
+  // Issue 9: a fold that maps fewer than R rows or C columns still fills and
+  // drains the whole array; SCALE-Sim v2 pads it with idle PEs. Weight-
+  // stationary on 32x32, M x K by K x N, pipelining off: S_R = K, S_C = N, T = M,
+  // ceil(K/32) x ceil(N/32) folds of 2*R + C + T - 2 = 2*32 + 32 + M - 2 cycles.
+  // SCALE-Sim v2 reports the index of the last cycle, counting from zero (one
+  // less, as for 227,327 vs 227,328 above; REFERENCES.md).
+  auto u = make_unit(
+      "type: mac_array\nrows: 32\ncols: 32\ndataflow: weight_stationary\n"
+      "fold_pipelining: false\nrates: {int8: 1}\n");
+  // 33x33x33: 2 x 2 folds of 64 + 32 + 33 - 2 = 127 cycles = 508 (SCALE-Sim 507).
+  // Charging only the used PEs gave 2*33*2 + 33*2 + 4*(33-2) = 322.
+  EXPECT_EQ(u->matmul({33, 33, 33, format("int8"), format("int8")}).cycles, 508);
+  // 100x100x100: 4 x 4 folds of 64 + 32 + 100 - 2 = 194 cycles = 3,104 (SCALE-Sim 3,103).
+  EXPECT_EQ(u->matmul({100, 100, 100, format("int8"), format("int8")}).cycles, 3104);
+  // A fold that fits exactly is unchanged: 32x32x32 is one fold of 64 + 32 + 30 = 126.
+  EXPECT_EQ(u->matmul({32, 32, 32, format("int8"), format("int8")}).cycles, 126);
+}
+
 TEST(MacArray, PipelinedFoldsExposeFillOnce) {
   // Same GEMM, folds pipelined: 32 x 32 folds of max(T=128, S_R=32) = 128 cycles,
   // plus one fill/drain 2*32 + 32 - 2 = 94: 131,072 + 94 = 131,166.
@@ -111,11 +130,35 @@ TEST(NocMesh, XYRouting) {
   EXPECT_EQ(noc.perimeter().size(), 12u);
 }
 
+TEST(DmaEngine, ResourcesAreWorkConserving) {
+  // A 2x1 mesh: both levels attach at node 0, the core sits at node 1, one
+  // link (0 -> 1, +x) at 1 TB/s, DMA 1 TB/s, banks 64 x 256 B x 1 GHz = 16 TB/s,
+  // hop 1 ns, no access latency. Load A: 1 MB from a 1 GB/s level (1 ms on
+  // its channel, 1 us on the link, the engine and 62.5 ns on the banks). Load
+  // B, issued at the same time: 1 MB from a 1 TB/s level. The link, the engine
+  // and the banks are not held for A's slow channel, so B only queues behind
+  // A's own 1 us on them: B done at 1 + 1 = 2 us plus two routers (2 ns),
+  // where a pipeline that books each stage until its upstream finishes would
+  // hold the link until 1 ms.
+  NocMesh noc(2, 1, 1e12, 1000);
+  MemoryChannels slow(1, 1e9, 0, {0}), fast(1, 1e12, 0, {0});
+  SramBanks sram(64, 256, 1e9);
+  DmaEngine dma(1e12);
+  std::vector<double> op(kFixedActions, 0), core(kFixedActions, 0);
+  CountSink sink{op.data(), core.data()};
+  EXPECT_EQ(dma.transfer(0, 1e6, true, slow, kDramRead, kDramWrite, 1, noc, sram, sink),
+            1000000000u + 2000u);  // 1 ms on the channel + 2 routers
+  EXPECT_EQ(dma.transfer(0, 1e6, true, fast, kSharedRead, kSharedWrite, 1, noc, sram, sink),
+            2000000u + 2000u);
+  EXPECT_EQ(noc.link(0 * 4 + 0).busy_total, 2000000u);  // 2 us of bytes, not 1 ms held
+}
+
 TEST(DmaEngine, LoadTimingDerivedByHand) {
   // 1x1 mesh (no links), one DRAM channel at 64 GB/s with 100 ns latency, DMA
-  // 128 GB/s, 4 banks x 64 B x 1 GHz, router hop 2 ns. Loading 64 KiB:
-  // latency 100 ns, channel streams 65536 B / 64 GB/s = 1024 ns, DMA stage
-  // follows a hop behind: done at 100 + 1024 + 2 = 1126 ns.
+  // 128 GB/s, 4 banks x 64 B x 1 GHz, router hop 2 ns. Loading 64 KiB: the
+  // channel (the bottleneck) streams 65536 B / 64 GB/s = 1024 ns, the DMA
+  // engine 512 ns, the banks 256 ns, all from the request on; then the
+  // access latency and one router: 1024 + 100 + 2 = 1126 ns.
   NocMesh noc(1, 1, 1e12, 2000);
   MemoryChannels dram(1, 64e9, 100e-9, {0});
   SramBanks sram(4, 64, 1e9);
@@ -125,7 +168,7 @@ TEST(DmaEngine, LoadTimingDerivedByHand) {
   EXPECT_EQ(dma.transfer(0, 65536, true, dram, kDramRead, kDramWrite, 0, noc, sram, sink),
             1126000u);
   // A second load issued at the same time queues behind the first on the
-  // channel (free at 1124 ns): 1124 + 1024 + 2 = 2150 ns.
+  // channel (busy until 1024 ns): 1024 + 1024 + 100 + 2 = 2150 ns.
   EXPECT_EQ(dma.transfer(0, 65536, true, dram, kDramRead, kDramWrite, 0, noc, sram, sink),
             2150000u);
   EXPECT_DOUBLE_EQ(op[kDramRead], 131072);

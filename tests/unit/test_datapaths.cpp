@@ -2,12 +2,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <set>
 
 #include "helpers.h"
 #include "sim/engine.h"
 #include "sim/isolate.h"
 #include "sim/mapper.h"
 #include "sim/report.h"
+#include "workloads/generator.h"
 
 using namespace bc;
 using namespace bc::test;
@@ -298,4 +300,59 @@ TEST(Fallback, UnsupportedFormatIsAnErrorUnlessAFallbackConverts) {
     if (a["component"] == "vec") vec_ops += a["count"].get<double>();
   // 16 x 256 activations, scale and round: 2 ops each (A is loaded once per m-tile).
   EXPECT_GE(vec_ops, 16.0 * 256 * 2);
+}
+
+TEST(Fallback, AttentionOnInt8OnlyLutTablesRunsSevenStepsPerBlock) {
+  // Issue 9: a LUT unit whose tables hold int8 only (lut-tc-28nm.yaml without its
+  // fp16 tables) under w4a16-g128 (bf16 activations and KV cache). Attention runs
+  // on the LUT unit through the vec fallback, and the first KV block of a work
+  // item takes 7 steps: convert K and V to int8, convert Q to int8, build Q's
+  // tables, S = Q K^T, softmax, build P's tables, O += P V. Later blocks of the
+  // item reuse Q and its tables: 5 steps. Tile::steps held 6, so the seventh
+  // step was written past the array.
+  const std::string cfg = project_root() + "/configs/hw/lut-tc-28nm.yaml";
+  const std::string drop_fp16 = "core.units.lut.activations={fp16: null}";
+  HwConfig hw = load_hw_config(cfg, {drop_fp16});
+  int lut = -1, vec = -1;
+  for (size_t i = 0; i < hw.units.size(); ++i)
+    (hw.units[i]->name() == "lut" ? lut : vec) = static_cast<int>(i);
+  ASSERT_EQ(hw.units.size(), 2u);
+  WorkloadSpec w;
+  w.context = 512;
+  Trace t = generate_trace(load_model("llama-3.1-8b"), load_quant("w4a16-g128"), w);
+  Program p = map_trace(t, hw);
+  const std::vector<std::pair<int, int>> first_block = {{vec, kStepConvert},     // K and V to int8
+                                                        {vec, kStepConvert},     // Q to int8
+                                                        {vec, kStepPrecompute},  // Q's tables
+                                                        {lut, kStepCompute},     // S = Q K^T
+                                                        {vec, kStepCompute},     // softmax
+                                                        {vec, kStepPrecompute},  // P's tables
+                                                        {lut, kStepCompute}};    // O += P V
+  const std::vector<std::pair<int, int>> later_block = {{vec, kStepConvert},
+                                                        {lut, kStepCompute},
+                                                        {vec, kStepCompute},
+                                                        {vec, kStepPrecompute},
+                                                        {lut, kStepCompute}};
+  std::set<uint32_t> seven_step_ops;  // attention ops with a 7-step tile
+  for (const auto& core : p.cores)
+    for (const CoreOp& co : core) {
+      if (p.ops[co.op].kind != OpKind::Attention) continue;
+      for (const Tile& tile : co.tiles) {
+        std::vector<std::pair<int, int>> steps;
+        for (int s = 0; s < tile.nsteps; ++s)
+          steps.emplace_back(tile.steps[s].unit, tile.steps[s].tag);
+        if (steps == first_block)
+          seven_step_ops.insert(co.op);
+        else if (steps != later_block)
+          ADD_FAILURE() << p.ops[co.op].name << ": a tile of " << int(tile.nsteps) << " steps";
+      }
+    }
+  EXPECT_EQ(seven_step_ops.size(), 32u);  // every layer's attention
+  // And the whole run goes through, as `bitcycle run` does it.
+  int code = -1;
+  nlohmann::json r =
+      run_json(cfg + " --quant w4a16-g128 --context 512 --set '" + drop_fp16 + "'", &code);
+  EXPECT_EQ(code, 0);
+  ASSERT_TRUE(r.is_object());
+  EXPECT_GT(r["latency_s"].get<double>(), 0);
 }

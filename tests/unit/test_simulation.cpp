@@ -83,6 +83,49 @@ TEST(Simulation, GemvFromDramWithinTwoPercentOfBandwidthFloor) {
   EXPECT_LE(lat, floor_s * 1.02) << r["ops"][0]["mapping"];
 }
 
+TEST(Simulation, EstimateWithinTwoPercentOfSimulationWithoutContention) {
+  // One op alone on the chip: the mapper's estimate (the cost model the tiles
+  // were chosen by) and the engine see the same resources; only queueing
+  // differs, and there is little of it: a compute-bound GEMM and a GEMV bound
+  // by DRAM bandwidth.
+  std::string cfg =
+      write_temp("hw.yaml", chip("1000 TB/s", 16, "1000 TB/s", "1000 TB/s", "8 MiB", 2, 2, 32, 32));
+  auto r = simulate_in_child(cfg, gemm_trace(1024, 1024, 4096));
+  EXPECT_EQ(r["ops"][0]["estimate_bound"], "compute");
+  EXPECT_NEAR(r["estimate"]["ratio"].get<double>(), 1.0, 0.02);
+  std::string cfg2 =
+      write_temp("hw2.yaml", chip("100 GB/s", 4, "1 TB/s", "1 TB/s", "2 MiB", 2, 2, 32, 128));
+  auto g = simulate_in_child(cfg2, gemm_trace(1, 8192, 8192));
+  EXPECT_EQ(g["ops"][0]["estimate_bound"], "dram");
+  EXPECT_NEAR(g["estimate"]["ratio"].get<double>(), 1.0, 0.02);
+}
+
+TEST(Simulation, LaunchGapSeparatesKernels) {
+  // Two dependent element-wise kernels on a chip with launch_gap: 5 us: the
+  // second starts 5 us after the first ends (kernel by kernel); with
+  // execution: dataflow or deterministic: true the gap does not apply.
+  Trace t;
+  for (int i = 0; i < 2; ++i) {
+    Op op;
+    op.name = "ew" + std::to_string(i);
+    op.kind = OpKind::Elementwise;
+    op.fn = "add";
+    op.elements = 4096;
+    op.id = i;
+    if (i) op.deps = {0};
+    t.ops.push_back(op);
+  }
+  std::string cfg = write_temp(
+      "hw.yaml", "launch_gap: 5 us\n" +
+                     chip("1 TB/s", 4, "1 TB/s", "1 TB/s", "2 MiB", 2, 2, 32, 32));
+  auto r = simulate_in_child(cfg, t);
+  const double gap = r["ops"][1]["start_s"].get<double>() - r["ops"][0]["end_s"].get<double>();
+  EXPECT_NEAR(gap, 5e-6, 1e-12);
+  EXPECT_GE(r["ops"][0]["start_s"].get<double>(), 5e-6 - 1e-12);  // the first kernel's launch
+  auto d = simulate_in_child(cfg, t, {"deterministic=true"});
+  EXPECT_LT(d["ops"][1]["start_s"].get<double>() - d["ops"][0]["end_s"].get<double>(), 1e-9);
+}
+
 TEST(Simulation, DoublingDramBandwidthHalvesMemoryBoundLatency) {
   std::string cfg =
       write_temp("hw.yaml", chip("100 GB/s", 4, "1 TB/s", "1 TB/s", "2 MiB", 2, 2, 32, 128));

@@ -1,0 +1,59 @@
+// The mapper's estimate of an op's time on one chip, from the same resources
+// the engine simulates (sim/fabric.h): the memory levels' channels and where
+// they attach, the mesh links each core's transfers cross, each core's DMA
+// engine and scratchpad banks, the loads the engine keeps in flight, and each
+// unit's own cycle counts. It leaves out only queueing between requests
+// (contention), so the report's estimate-vs-simulated ratio shows where
+// contention matters. The mapper picks tiles by it; it is also the analytical
+// (closed-form) mode.
+#pragma once
+
+#include <array>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "sim/fabric.h"
+
+namespace bc {
+
+// Tiles of one kind: `count` of them, each with these compute cycles, operand
+// bytes between the units and the banks, and bytes from / to each level.
+struct TileClass {
+  double count = 0;
+  double compute_cycles = 0;
+  double sram_bytes = 0;
+  std::array<double, kLevels> load{}, store{};
+};
+
+// One core's share of an op as the estimate sees it (the busiest core): its
+// tiles in program order, grouped by kind.
+struct CoreWork {
+  std::vector<TileClass> classes;
+  double store_tail = 0;  // bytes of the last tile's store (the drain)
+};
+
+struct Estimate {
+  double cycles = 0;
+  std::string bound;  // the binding resource: compute, sram, dram, shared_sram, ddr, noc, dma, latency
+};
+
+class CostModel {
+ public:
+  explicit CostModel(const HwConfig& hw);
+  // Every one of `cores` cores (from `base` on) does `w` at the same time.
+  Estimate estimate(const CoreWork& w, int64_t base, int64_t cores);
+
+ private:
+  struct Prefix {  // over the first n cores of a group: the busiest link's share, most routers
+    std::vector<double> link_share;
+    std::vector<int64_t> routers;
+  };
+  const Prefix& prefix(Level level, bool load, int64_t base);
+  const HwConfig& hw_;
+  ChipResources res_;
+  std::map<std::tuple<int, bool, int64_t>, Prefix> prefix_;
+};
+
+}  // namespace bc

@@ -1,0 +1,27 @@
+// The chip's shared resources as one description for the mapper and the
+// engine: the mesh, and where each memory level's channels attach to it. The
+// engine simulates these objects; the mapper's estimate reads the same routes,
+// channel placements and bandwidths from them, so there is one source for each.
+#pragma once
+
+#include "models/memory_channels.h"
+#include "models/noc_mesh.h"
+#include "sim/hw_config.h"
+#include "sim/program.h"
+
+namespace bc {
+
+struct ChipResources {
+  NocMesh noc;
+  MemoryChannels dram, shared, ddr;
+  MemoryChannels& level(Level l) { return l == kDram ? dram : l == kShared ? shared : ddr; }
+};
+
+// One chip's mesh and memory levels as the config describes them: DRAM and DDR
+// controllers spread over the mesh perimeter, shared-SRAM slices over all nodes.
+ChipResources make_chip_resources(const HwConfig& hw);
+
+// Loads of tile operands the engine keeps in flight per core (double buffering).
+constexpr uint64_t kLoadBuffers = 2;
+
+}  // namespace bc
