@@ -6,16 +6,37 @@ Tick DmaEngine::transfer(Tick now, double bytes, bool load, MemoryChannels& leve
                          int level_read_action, int level_write_action, int64_t core_node,
                          NocMesh& noc, SramBanks& sram, const CountSink& counts) {
   if (bytes <= 0) return now;
-  const Fanout& f = level.fanout(noc, core_node, load);
   Tick end = level.server().serve(now, transfer_ticks(bytes, level.bandwidth()));
-  for (size_t i = 0; i < f.links.size(); ++i)
-    end = std::max(end, noc.link(f.links[i].first).serve(now, ceil_ticks(bytes * f.ticks_per_byte[i])));
+  int64_t routers = 0;
+  double byte_hops = 0;
+  if (level.caches_fanouts(noc)) {
+    const Fanout& f = level.fanout(noc, core_node, load);
+    for (size_t i = 0; i < f.links.size(); ++i)
+      end = std::max(end, noc.link(f.links[i].first)
+                              .serve(now, ceil_ticks(bytes * f.ticks_per_byte[i])));
+    routers = f.routers;
+    byte_hops = bytes * f.byte_hop_factor;
+  } else {
+    // A mesh too large to cache every core's fanout: each channel's piece is
+    // booked link by link. Two bookings of one link at the same instant end
+    // where one booking of their sum would, so the times are the same.
+    const double piece = bytes / static_cast<double>(level.channels());
+    const Tick t = transfer_ticks(piece, noc.link_bandwidth());
+    for (int64_t c = 0; c < level.channels(); ++c) {
+      const int64_t n = level.node(c);
+      noc.for_each_link(load ? n : core_node, load ? core_node : n,
+                        [&](uint32_t l) { end = std::max(end, noc.link(l).serve(now, t)); });
+      const int64_t h = noc.hops(n, core_node);
+      routers = std::max(routers, h + 1);
+      byte_hops += piece * static_cast<double>(h + 1);
+    }
+  }
   end = std::max(end, server_.serve(now, transfer_ticks(bytes, bw_)));
   end = std::max(end, sram.access(now, bytes));
   counts.add(load ? level_read_action : level_write_action, bytes);
   counts.add(load ? kSramWrite : kSramRead, bytes);
-  counts.add(kNocByteHop, bytes * f.byte_hop_factor);
-  return end + level.latency() + noc.hop_ticks() * static_cast<Tick>(f.routers);
+  counts.add(kNocByteHop, byte_hops);
+  return end + level.latency() + noc.hop_ticks() * static_cast<Tick>(routers);
 }
 
 Tick DmaEngine::pull(Tick now, double bytes, double readers, int64_t src_node, SramBanks& src_sram,

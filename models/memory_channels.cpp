@@ -45,8 +45,12 @@ Fanout MemoryChannels::build(const NocMesh& noc, int64_t core, bool to_core) con
   return f;
 }
 
+bool MemoryChannels::caches_fanouts(const NocMesh& noc) const {
+  return noc.nodes() * channels() <= kMaxCachedRoutes;
+}
+
 const Fanout& MemoryChannels::fanout(const NocMesh& noc, int64_t core, bool to_core) {
-  if (noc.nodes() * channels() > kMaxCachedRoutes) return scratch_ = build(noc, core, to_core);
+  if (!caches_fanouts(noc)) return scratch_ = build(noc, core, to_core);
   const size_t key = static_cast<size_t>(core * 2 + (to_core ? 1 : 0));
   if (cache_.empty()) {
     cache_.resize(static_cast<size_t>(noc.nodes() * 2));

@@ -41,6 +41,8 @@ class MemoryChannels {
   // Links between this level and `core` (to_core: a load), cached per core when
   // the cache stays small (meshes up to a few thousand routes), else rebuilt.
   const Fanout& fanout(const NocMesh& noc, int64_t core, bool to_core);
+  // Whether fanout() keeps its results (else the engine walks the routes itself).
+  bool caches_fanouts(const NocMesh& noc) const;
 
   // Nodes for `channels` controllers spread evenly over `candidates`.
   static std::vector<int64_t> spread(int64_t channels, const std::vector<int64_t>& candidates);

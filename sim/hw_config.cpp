@@ -259,8 +259,9 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
       Params mem = top.map("memory", "global memory levels", true);
       hw.weight_placement =
           mem.choice("weights", "auto", {"auto", "dram", "ddr", "shared_sram", "local_sram"},
-                     "where weights live: auto = the cores' SRAM if they fit, else shared SRAM, "
-                     "else DRAM, else DDR");
+                     "where weights live: auto = the cores' SRAM if they fit and the chip keeps "
+                     "them there across ops (deterministic, dataflow or no DRAM), else shared "
+                     "SRAM, else DRAM, else DDR");
       hw.resident_max_fraction =
           mem.number("resident_max_fraction", 0.75,
                      "share of each core's SRAM that resident weights may take", 0.01, 0.99);

@@ -544,8 +544,14 @@ class Mapper {
                  "use more memory, a narrower --quant recipe, or a smaller --batch/--context");
     const double local_budget = local * hw_.resident_max_fraction;
     std::string where = hw_.weight_placement;
+    // Resident in the cores' SRAM only where a schedule keeps them there across
+    // ops: a statically scheduled chip, dataflow execution, or a chip with no
+    // DRAM. Kernel by kernel (a GPU), a kernel keeps nothing in its cores' SRAM
+    // after it ends, so the next one finds its weights in global memory.
+    const bool resident_ok =
+        hw_.deterministic || hw_.execution == "dataflow" || !hw_.dram.present;
     if (where == "auto")
-      where = weights <= local_budget ? "local_sram"
+      where = weights <= local_budget && resident_ok ? "local_sram"
               // Half the shared level stays free for activations, unless there is no
               // DRAM to hold them: an SRAM-only chip keeps everything on chip.
               : hw_.shared_sram.present && weights <= (hw_.dram.present ? shared / 2 : shared - kv)

@@ -21,6 +21,13 @@ CASES = [
     ("llama-3.1-8b prefill 2048", ["--model", "llama-3.1-8b", "--phase", "prefill", "--seq", "2048"], 5.0),
     ("llama-2-70b decode on groq-tsp-x576 (576 chips)",
      ["--model", "llama-2-70b", "--quant", "w8a8-int", "configs/hw/groq-tsp-x576.yaml"], 10.0),
+    # Timing-core issue targets: GPU-class prefill, the 1,040-core dataflow chip
+    # with its kernel-by-kernel comparison, and memory linear in cores.
+    ("llama-3.1-8b prefill 2048 on h100", ["--phase", "prefill", "--seq", "2048",
+                                           "configs/hw/h100.yaml"], 5.0),
+    ("llama-3.1-8b decode on sn40l (dataflow + kernel run)", ["configs/hw/sn40l.yaml"], 3.0),
+    ("llama-3.1-8b decode on a 64x64 mesh (default chip)",
+     ["--set", "noc.mesh.x=64", "--set", "noc.mesh.y=64"], 10.0),
 ]
 RSS_LIMIT_MB = 500
 

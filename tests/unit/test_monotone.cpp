@@ -37,6 +37,9 @@ struct Known {
 const Known kKnown[] = {
     {"sn40l-x16.yaml", "decode-b16", "core.dma.bandwidth", 1.025,
      "dataflow groups sized by compute or DMA time, not by the cost model"},
+    // Mesh geometry again, where the per-op estimate sees only part of it (0.4 %
+    // of 1.1 %): in dataflow the slower links also slow the streams between groups.
+    {"sn40l-x16.yaml", "decode-b16", "noc.mesh.x", 1.011, "mesh geometry in dataflow"},
 };
 
 // Mesh geometry, a modelled effect: another column of cores moves the memory

@@ -292,10 +292,12 @@ TEST(Simulation, SharedSramLevelHoldsActivations) {
 }
 
 TEST(Residency, WeightsThatFitStayInCoreSram) {
-  // A tiny model on the small chip (4 cores x 1 MiB): its weights fit in 75 % of
-  // the cores' SRAM, so auto keeps them resident and GEMMs read no weights from
-  // DRAM; forced to DRAM, the same GEMMs stream them.
-  std::string cfg = write_temp("hw.yaml", small_config());
+  // A tiny model on the small chip (4 cores x 1 MiB) made statically scheduled:
+  // its weights fit in 75 % of the cores' SRAM, so auto keeps them resident and
+  // GEMMs read no weights from DRAM; forced to DRAM, the same GEMMs stream them.
+  // Kernel by kernel (the chip as it is), a kernel keeps nothing in its cores'
+  // SRAM, so auto leaves the weights in DRAM.
+  std::string cfg = write_temp("hw.yaml", "deterministic: true\n" + small_config());
   ModelDesc m;
   m.name = "tiny";
   m.hidden = 256, m.ffn = 512, m.layers = 2, m.heads = 4, m.kv_heads = 2, m.head_dim = 64,
@@ -306,6 +308,8 @@ TEST(Residency, WeightsThatFitStayInCoreSram) {
   Trace t = generate_trace(m, load_quant("w8a8-int"), w);
   auto resident = simulate_in_child(cfg, t);
   auto streamed = simulate_in_child(cfg, t, {"memory.weights=dram"});
+  auto kernel = simulate_in_child(cfg, t, {"deterministic=false"});
+  EXPECT_EQ(kernel["weights"]["placement"], "dram");
   EXPECT_EQ(resident["weights"]["placement"], "local_sram");
   EXPECT_EQ(streamed["weights"]["placement"], "dram");
   double gemm_w = 0;
