@@ -29,13 +29,25 @@ inline Tick ceil_ticks(double ps) {
 inline Tick seconds_to_ticks(double s) { return ceil_ticks(s * 1e12); }
 inline double ticks_to_seconds(Tick t) { return static_cast<double>(t) * 1e-12; }
 
+// Told of every interval a hooked server is occupied (the run's timeline,
+// models/timeline.h); `track` is the id the observer gave the server.
+struct BusyObserver {
+  virtual void occupied(int32_t track, Tick start, Tick duration) = 0;
+
+ protected:
+  ~BusyObserver() = default;
+};
+
 struct BusyServer {
   Tick busy_until = 0;
   Tick busy_total = 0;  // for utilisation
+  BusyObserver* observer = nullptr;  // null: no timeline (one branch per request)
+  int32_t track = -1;
   Tick free_at(Tick now) const { return std::max(now, busy_until); }
   void occupy(Tick start, Tick duration) {
     busy_until = start + duration;
     busy_total += duration;
+    if (observer) observer->occupied(track, start, duration);
   }
   // Serves `duration` of work requested at `now`; returns when it is done.
   Tick serve(Tick now, Tick duration) {

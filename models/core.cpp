@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "models/timeline.h"
+
 namespace bc {
 
 using sc_core::sc_time;
@@ -23,6 +25,7 @@ ChipContext::ChipContext(const HwConfig& h, const Program& p)
     sram.emplace_back(h.sram.banks * h.sram.ports, h.sram.bank_width_bytes, h.freq_hz);
     dma.emplace_back(h.dma_bandwidth);
   }
+  unit_busy.assign(h.units.size(), 0);
   num_actions = kFixedActions;
   for (const auto& u : h.units) {
     unit_action_base.push_back(num_actions);
@@ -130,6 +133,7 @@ Tick Core::pull(int op, double bytes, uint64_t seq) {
   const int64_t chip_base = (id_ / cores) * cores;
   const int64_t n = std::min<int64_t>(kStreamSources, src.core_count);
   Tick done = now();
+  if (chip_.timeline) chip_.timeline->set_op(op);
   for (int64_t k = 0; k < n; ++k) {
     // Sources spread over the producer's group, rotating tile by tile, so the
     // pulls use all of its scratchpads and the mesh links around them.
@@ -143,6 +147,7 @@ Tick Core::pull(int op, double bytes, uint64_t seq) {
                                         node_, res_.noc, chip_.sram[id_], chip_.sink(op, id_)));
   }
   chip_.stream_bytes += bytes;
+  if (chip_.timeline) chip_.timeline->transfer(id_, now(), done, op, bytes, Timeline::kPull);
   return done;
 }
 
@@ -150,8 +155,12 @@ Tick Core::transfer(int op, double bytes, int level, bool load) {
   MemoryChannels& mem = res_.level(static_cast<Level>(level));
   int rd = level == kDram ? kDramRead : level == kShared ? kSharedRead : kDdrRead;
   int wr = level == kDram ? kDramWrite : level == kShared ? kSharedWrite : kDdrWrite;
-  return chip_.dma[id_].transfer(now(), bytes, load, mem, rd, wr, node_, res_.noc, chip_.sram[id_],
-                                 chip_.sink(op, id_));
+  if (chip_.timeline) chip_.timeline->set_op(op);
+  const Tick done = chip_.dma[id_].transfer(now(), bytes, load, mem, rd, wr, node_, res_.noc,
+                                            chip_.sram[id_], chip_.sink(op, id_));
+  if (chip_.timeline)
+    chip_.timeline->transfer(id_, now(), done, op, bytes, load ? Timeline::kLoad : Timeline::kStore);
+  return done;
 }
 
 void Core::dma_process() {
@@ -228,6 +237,8 @@ void Core::compute_process() {
           Tick sram_done = chip_.sram[id_].access(now(), c.sram_read_bytes + c.sram_write_bytes);
           Tick end = std::max(now() + unit_time, sram_done);
           busy += unit_time;
+          chip_.unit_busy[st.unit] += unit_time;
+          if (chip_.timeline) chip_.timeline->unit_step(id_, st.unit, now(), unit_time, op, st.tag);
           if (st.tag == kStepPrecompute) pre += unit_time;
           const int base = chip_.unit_action_base[st.unit];
           for (const ActionCount& a : c.actions) counts.add(base + a.action, a.count);
@@ -299,6 +310,7 @@ void LinkProcess::run() {
       counts.add(kLinkByte, ctx_.links->local_bytes - local);
       counts.add(kGlobalLinkByte, ctx_.links->global_bytes - global);
     }
+    if (ctx_.timeline) ctx_.timeline->collective(chip_, start, done, op);
     if (done > start) {
       sc_core::wait(sc_time::from_value(done - start));
       ++ctx_.events;

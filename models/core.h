@@ -20,6 +20,8 @@
 
 namespace bc {
 
+class Timeline;
+
 // Per op: when it started and ended, and the timing of its critical core.
 struct OpRecord {
   Tick start = ~Tick(0);
@@ -53,6 +55,8 @@ struct ChipContext {
   double period_ps;
   Tick launch_gap = 0;  // per kernel (HwConfig::launch_gap_s), 0 where it does not apply
   uint64_t events = 0;  // timed waits and wake-ups processed
+  std::vector<Tick> unit_busy;    // per unit: busy time summed over all cores
+  Timeline* timeline = nullptr;  // optional trace-event recorder (run --timeline)
 
   Tick cycles_to_ticks(double cycles) const {
     return static_cast<Tick>(std::llround(cycles * period_ps));

@@ -4,14 +4,17 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <sstream>
 
+#include "models/timeline.h"
 #include "sim/analytical.h"
 #include "sim/engine.h"
 #include "sim/hw_config.h"
 #include "sim/isolate.h"
 #include "sim/mapper.h"
+#include "sim/quantity.h"
 #include "sim/report.h"
 #include "sim/sweep.h"
 #include "sim/system.h"
@@ -36,6 +39,11 @@ const char* kUsage =
     "  move [HW.yaml]      time to move a model's weights between memory tiers (e.g. DDR to HBM)\n"
     "  sweep SPEC.yaml     run a design-space sweep (parallel, resumable) into a results store\n"
     "  crosscheck HW.yaml  per-op time of the analytical mode against the cycle mode\n"
+    "\n"
+    "through the ./bitcycle launcher (Python in analysis/):\n"
+    "  plot KIND RESULTS   figures: pareto, breakdown, area, roofline, heatmap, scaling,\n"
+    "                      validation\n"
+    "  table RESULTS       result rows as Markdown, LaTeX or CSV\n"
     "\n"
     "`bitcycle COMMAND --help` describes each command's options.\n";
 
@@ -133,10 +141,12 @@ bool parse(int argc, char** argv, po::options_description& d,
 }
 
 int cmd_run(int argc, char** argv) {
-  std::string hw_path = default_hw(), trace_path, json_path, csv_path, fidelity = "cycle";
+  std::string hw_path = default_hw(), trace_path, json_path, csv_path, timeline_path, window;
+  std::string fidelity = "cycle";
   std::vector<std::string> sets;
   WorkloadOpts w;
   int top = 10;
+  int64_t timeline_limit = 500000;
   bool quiet = false, no_compare = false;
   po::options_description d("bitcycle run options");
   d.add_options()("help,h", "show this help")(
@@ -147,6 +157,12 @@ int cmd_run(int argc, char** argv) {
       "set", po::value(&sets)->composing(), "override a config value: KEY.PATH=VALUE (repeatable)")(
       "json", po::value(&json_path), "write the full report as JSON")(
       "csv", po::value(&csv_path), "write one row per op as CSV")(
+      "timeline", po::value(&timeline_path),
+      "write a Chrome/Perfetto trace-event JSON of the run (ui.perfetto.dev)")(
+      "timeline-limit", po::value(&timeline_limit)->default_value(timeline_limit),
+      "timeline: keep at most this many slices, the first simulated (0: all)")(
+      "timeline-window", po::value(&window),
+      "timeline: keep slices starting in FROM:TO, times with units (e.g. 0us:50us)")(
       "top", po::value(&top)->default_value(top), "slowest ops shown in the table")(
       "quiet,q", po::bool_switch(&quiet), "print no table")(
       "no-compare", po::bool_switch(&no_compare),
@@ -162,11 +178,40 @@ int cmd_run(int argc, char** argv) {
     fail_input(SourceLoc{"<command line>", 0, 0}, "--fidelity",
                "expected cycle or analytical, got \"" + fidelity + "\"", "");
   const bool analytical = fidelity == "analytical";
+  if (analytical && !timeline_path.empty())
+    fail_input(SourceLoc{"<command line>", 0, 0}, "--timeline",
+               "a timeline records the engine's events: it needs --fidelity cycle", "");
   if (vm.count("trace") && !vm["model"].defaulted())
     fail_input(SourceLoc{"<command line>", 0, 0}, "--trace",
                "give either --model or --trace, not both", "");
-  OutputFile json_out(json_path, "--json"), csv_out(csv_path, "--csv");  // before the work
+  OutputFile json_out(json_path, "--json"), csv_out(csv_path, "--csv"),
+      timeline_out(timeline_path, "--timeline");  // before the work
 
+  Timeline::Options topt;
+  if (timeline_limit < 0)
+    fail_input(SourceLoc{"<command line>", 0, 0}, "--timeline-limit",
+               "must be >= 0 (0: no limit), got " + std::to_string(timeline_limit));
+  topt.limit = static_cast<uint64_t>(timeline_limit);
+  if (!window.empty()) {
+    const size_t colon = window.find(':');
+    auto bad_window = [&](const std::string& why) {
+      fail_input(SourceLoc{"<command line>", 0, 0}, "--timeline-window", why,
+                 "expected FROM:TO, times with units, e.g. 0us:50us (either side may be empty)");
+    };
+    if (colon == std::string::npos) bad_window("no ':' in \"" + window + "\"");
+    auto time = [&](const std::string& t, Tick dflt) {
+      if (t.empty()) return dflt;
+      ParsedQuantity q = parse_quantity(t, Dim::Time);
+      if (!q.error.empty()) bad_window("\"" + t + "\": " + q.error);
+      return seconds_to_ticks(q.value);
+    };
+    topt.from = time(window.substr(0, colon), 0);
+    topt.to = time(window.substr(colon + 1), ~Tick(0));
+    if (topt.to <= topt.from) bad_window("the window \"" + window + "\" is empty");
+  }
+  if (timeline_path.empty() && (!vm["timeline-limit"].defaulted() || !window.empty()))
+    fail_input(SourceLoc{"<command line>", 0, 0}, "--timeline-limit/--timeline-window",
+               "only apply with --timeline FILE", "");
   HwConfig hw = load_hw_config(hw_path, sets);
   auto plan_for = [&](const HwConfig& h) {
     if (vm.count("trace")) return map_system_trace(read_trace(trace_path), h);
@@ -186,12 +231,22 @@ int cmd_run(int argc, char** argv) {
       return execution_summary(build_report(k, kp.trace, kp.prog, simulate(k, kp.prog)));
     });
   }
-  SimResult sim = analytical ? analytical_simulate(hw, plan.prog) : simulate(hw, plan.prog);
+  std::unique_ptr<Timeline> timeline;
+  if (!timeline_path.empty()) timeline = std::make_unique<Timeline>(topt);
+  SimResult sim = analytical ? analytical_simulate(hw, plan.prog)
+                             : simulate(hw, plan.prog, timeline.get());
   nlohmann::json report = build_report(hw, plan.trace, plan.prog, sim);
   report["fidelity"] = fidelity;
   if (!kernel.is_null()) add_kernel_comparison(report, kernel);
   if (!json_path.empty()) json_out.write(report.dump(1) + "\n");
   if (!csv_path.empty()) csv_out.write(render_csv(report));
+  if (timeline) {
+    timeline_out.write(timeline->json());
+    if (timeline->dropped() > 0)
+      std::cerr << "timeline: kept " << timeline->recorded() << " slices, left out "
+                << timeline->dropped()
+                << " past --timeline-limit (raise it, 0 for all, or use --timeline-window)\n";
+  }
   if (!quiet) std::cout << render_table(report, top);
   return 0;
 }

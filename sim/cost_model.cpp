@@ -1,6 +1,8 @@
 #include "sim/cost_model.h"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 
 namespace bc {
 
@@ -51,12 +53,22 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
   const double link_bpc = hw_.noc_link_bandwidth / f;
   const double n = static_cast<double>(cores);
   const double hop = static_cast<double>(hw_.noc_hop_cycles);
-  std::map<std::string, double> spent;  // cycles each resource bound
+  // Cycles each resource bound, by name (a handful: kept in a small array).
+  std::array<std::pair<const char*, double>, 10> spent{};
+  size_t nspent = 0;
+  auto charge = [&](const char* name, double t) {
+    for (size_t i = 0; i < nspent; ++i)
+      if (std::strcmp(spent[i].first, name) == 0) {
+        spent[i].second += t;
+        return;
+      }
+    spent[nspent++] = {name, t};
+  };
   double total = 0, fill = -1, store_lat = 0;
   for (const TileClass& c : w.classes) {
     if (c.count <= 0) continue;
     double moved = 0, links = 0, lat = 0, transfer = 0;
-    std::string limit = "dma";
+    const char* limit = "dma";
     for (int l = 0; l < kLevels; ++l) {
       const double b = c.load[l] + c.store[l];
       if (b <= 0) continue;
@@ -95,13 +107,13 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
                              static_cast<double>(kLoadBuffers);
     if (in_flight > period) period = in_flight, limit = "latency";
     total += c.count * period;
-    spent[limit] += c.count * period;
+    charge(limit, c.count * period);
     if (fill < 0 && loads) fill = lat + transfer;  // the first tile's load, before any compute
   }
   Estimate e;
   double most = -1;
-  for (const auto& [name, t] : spent)
-    if (t > most) most = t, e.bound = name;
+  for (size_t i = 0; i < nspent; ++i)
+    if (spent[i].second > most) most = spent[i].second, e.bound = spent[i].first;
   const double drain = w.store_tail > 0 ? store_lat + w.store_tail / dma_bpc : 0;
   e.cycles = total + std::max(0.0, fill) + drain;
   return e;

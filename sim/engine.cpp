@@ -6,12 +6,17 @@
 #include <stdexcept>
 
 #include "models/core.h"
+#include "models/timeline.h"
 
 namespace bc {
 
-SimResult simulate(const HwConfig& hw, const Program& prog) {
+SimResult simulate(const HwConfig& hw, const Program& prog, Timeline* timeline) {
   auto t0 = std::chrono::steady_clock::now();
   ChipContext chip(hw, prog);
+  if (timeline) {
+    chip.timeline = timeline;
+    timeline->attach(chip);
+  }
   std::vector<std::unique_ptr<Core>> cores;
   for (int64_t c = 0; c < hw.cores() * prog.chips; ++c) {
     if (prog.cores[c].empty()) continue;  // idle cores need no process
@@ -58,6 +63,7 @@ SimResult simulate(const HwConfig& hw, const Program& prog) {
   r.core_counts = std::move(chip.core_counts);
   r.events = chip.events;
   r.stream_bytes = chip.stream_bytes;
+  for (Tick b : chip.unit_busy) r.unit_busy_s.push_back(ticks_to_seconds(b));
   for (const auto& c : chip.chips) {
     if (c.dram.present())
       r.dram_channel_busy_s = std::max(r.dram_channel_busy_s, c.dram.busy_max_s());

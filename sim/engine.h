@@ -33,8 +33,11 @@ struct SimResult {
   double chip_link_busy_s = 0;  // busiest chip-to-chip link
   double ddr_channel_busy_s = 0;
   double stream_bytes = 0;  // dataflow: bytes pulled from other core groups' SRAM
+  std::vector<double> unit_busy_s;  // per unit of HwConfig::units: busy s summed over cores
 };
 
-SimResult simulate(const HwConfig& hw, const Program& prog);
+class Timeline;
+// `timeline` (optional) records the run's trace events (models/timeline.h).
+SimResult simulate(const HwConfig& hw, const Program& prog, Timeline* timeline = nullptr);
 
 }  // namespace bc

@@ -18,8 +18,14 @@ struct CostCache {
   CostCache(Program& p, const HwConfig& h) : prog(p), hw(h) {}
   Program& prog;
   const HwConfig& hw;
-  std::map<std::tuple<int, int64_t, int64_t, int64_t, std::string, std::string, bool>, uint32_t>
-      matmul;
+  std::map<std::tuple<int, int64_t, int64_t, int64_t, int, int, bool, int64_t>, uint32_t> matmul;
+  std::vector<std::string> formats;  // interned names: cost keys hold small integers
+  int fmt(const Format& f) {
+    for (size_t i = 0; i < formats.size(); ++i)
+      if (formats[i] == f.name) return static_cast<int>(i);
+    formats.push_back(f.name);
+    return static_cast<int>(formats.size() - 1);
+  }
   std::map<std::tuple<int, int64_t, double, double, double, std::string>, uint32_t> vec;
   std::map<std::tuple<int, int64_t, int64_t, std::string>, uint32_t> pre;
 
@@ -29,7 +35,8 @@ struct CostCache {
     return static_cast<uint32_t>(prog.costs.size() - 1);
   }
   uint32_t mm(int unit, const MatmulTile& t) {
-    auto key = std::make_tuple(unit, t.m, t.n, t.k, t.a.name, t.w.name, t.w_2_4);
+    // w_group: a bit-serial unit's per-group dequantization depends on it.
+    auto key = std::make_tuple(unit, t.m, t.n, t.k, fmt(t.a), fmt(t.w), t.w_2_4, t.w_group);
     auto it = matmul.find(key);
     if (it != matmul.end()) return it->second;
     return matmul[key] = add(unit, hw.units[unit]->matmul(t));
@@ -877,6 +884,16 @@ class Mapper {
     Estimate best;
     int64_t kv_split = 1;
     size_t n_items = 0;
+    // The search runs once per attention shape (a model repeats its layers);
+    // later layers emit the cached choice only.
+    std::ostringstream shape;
+    shape << op.batch << '/' << op.q_len << '/' << op.kv_len << '/' << op.heads << '/'
+          << op.kv_heads << '/' << op.head_dim << '/' << op.causal << '/' << op.window << '/'
+          << op.kv_append << '/' << op.a.str() << '/' << op.w.str() << '/' << op.o.str() << '/'
+          << static_cast<int>(in) << '/' << static_cast<int>(out) << '/' << stream_ << '/'
+          << base_ << '/' << P_;
+    auto cached = attention_cache_.find(shape.str());
+    if (cached != attention_cache_.end()) splits = {cached->second.first};
     for (const int64_t split : splits) {
       int64_t chunk = ceil_div(op.kv_len, split);
       int64_t max_bk = 16;  // the largest power of two whose buffers fit SRAM
@@ -980,6 +997,7 @@ class Mapper {
       // ones keep more of them in flight; every block that fits is a candidate, so
       // more SRAM can only add choices.
       for (int64_t b = max_bk; b >= 16; b /= 2) {
+        if (cached != attention_cache_.end() && b != cached->second.second) continue;
         std::vector<CoreOp> pc = emit(b);
         std::vector<const CoreOp*> used;
         for (const CoreOp& c : pc)
@@ -994,6 +1012,7 @@ class Mapper {
         }
       }
     }
+    attention_cache_[shape.str()] = {kv_split, bk};
     for (int64_t c = 0; c < P; ++c)
       if (!per_core[c].tiles.empty()) prog_.cores[base_ + c].push_back(std::move(per_core[c]));
     std::ostringstream m;
@@ -1196,6 +1215,7 @@ class Mapper {
       std::tuple<int64_t, int64_t, int64_t, std::string, double, double, double, int, int, int64_t>,
       GemmChoice>
       gemm_cache_;
+  std::map<std::string, std::pair<int64_t, int64_t>> attention_cache_;  // shape -> split, KV block
   // Spatial dataflow (plan_dataflow): each layer op's core group (first core,
   // count), the ops whose token rows stream, each layer's token rows, every
   // op's consumers, and the most rows a streamed op handles in one tile.

@@ -270,6 +270,12 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
       {"dma_busiest_engine", sim.latency_s > 0 ? sim.dma_busy_s / sim.latency_s : 0},
       {"ddr_busiest_channel", sim.latency_s > 0 ? sim.ddr_channel_busy_s / sim.latency_s : 0},
       {"chip_link_busiest", sim.latency_s > 0 ? sim.chip_link_busy_s / sim.latency_s : 0}};
+  // Busy time of each unit, summed over every core of every simulated chip (a
+  // run's --timeline slices on a unit's tracks add up to it).
+  json unit_busy = json::object();
+  for (size_t u = 0; u < hw.units.size() && u < sim.unit_busy_s.size(); ++u)
+    unit_busy[hw.units[u]->name()] = sim.unit_busy_s[u];
+  report["unit_busy_s"] = unit_busy;
   report["technology"] = {{"node_m", hw.node_m},
                           {"frequency_hz", hw.freq_hz},
                           {"scaling_source", hw.lib->scaling_source()},

@@ -68,8 +68,6 @@ void add_metrics(ojson& row, const nlohmann::json& r) {
   if (r.contains("system")) row["system_area_mm2"] = r["system"].value("area_mm2", 0.0);
   row["weights_placement"] = r["weights"].value("placement", "");
   row["global_memory_bytes"] = r["execution"].value("global_memory_bytes", 0.0);
-  // Simulated over estimated time (1 in analytical mode): where contention matters.
-  if (r.contains("estimate")) row["estimate_ratio"] = r["estimate"].value("ratio", 0.0);
   for (auto& [k, v] : r["utilization"].items()) row["utilization." + k] = v;
   for (auto& [k, v] : r["breakdown"]["energy_j"].items()) row["energy_j." + k] = v;
   for (auto& [k, v] : r["breakdown"]["area_mm2"].items()) row["area_mm2." + k] = v;

@@ -1,5 +1,6 @@
 #include "sim/validate.h"
 
+#include <algorithm>
 #include <boost/tokenizer.hpp>
 #include <cmath>
 #include <filesystem>
@@ -192,6 +193,67 @@ std::vector<RawRow> read_rows(const std::string& path) {
   return rows;
 }
 
+// The roofline baseline of a row: for each op, max(FLOPs / the chip's peak for
+// the op's formats, bytes / memory bandwidth), summed over the ops (one op
+// for an op row). Peaks and bandwidth are those `explain` derives: the best
+// unit's peak for the format pair (any matrix class if none runs it natively),
+// the DRAM bandwidth (shared SRAM on an SRAM-only chip); a system's active
+// chips add up. Bytes: each operand read once and the output written once.
+// Collectives have no roofline here: 0 when the row is only collectives.
+double roofline_latency(const HwConfig& hw, const Trace& t) {
+  const double scale = static_cast<double>(hw.cores()) * hw.freq_hz *
+                       (hw.system.present ? static_cast<double>(hw.system.active()) : 1.0);
+  const double bw = (hw.dram.present ? hw.dram.bandwidth : hw.shared_sram.bandwidth) *
+                    (hw.system.present ? static_cast<double>(hw.system.active()) : 1.0);
+  auto matmul_peak = [&](const Format& a, const Format& w) {
+    double best = 0, any = 0;
+    for (const auto& u : hw.units) {
+      best = std::max(best, 2 * u->peak_macs_per_cycle(a, w));
+      for (const auto& cls : u->formats())
+        any = std::max(any, 2 * u->peak_macs_per_cycle(format(cls), format(cls)));
+    }
+    return (best > 0 ? best : any) * scale;
+  };
+  auto vector_peak = [&](const Format& f) {
+    double best = 0, any = 0;
+    for (const auto& u : hw.units) {
+      best = std::max(best, u->peak_vector_ops_per_cycle(f));
+      for (const auto& cls : u->formats())
+        any = std::max(any, u->peak_vector_ops_per_cycle(format(cls)));
+    }
+    return (best > 0 ? best : any) * scale;
+  };
+  double total = 0;
+  for (const Op& op : t.ops) {
+    double peak = 0, bytes = 0;
+    switch (op.kind) {
+      case OpKind::Gemm:
+        peak = matmul_peak(op.a.elem, op.w.elem);
+        bytes = op.a.bytes(static_cast<double>(op.m * op.k)) + op.weight_bytes() +
+                op.o.bytes(static_cast<double>(op.m * op.n));
+        break;
+      case OpKind::Attention: {
+        peak = matmul_peak(op.a.elem, op.w.elem);
+        const double q = static_cast<double>(op.batch * op.heads * op.q_len * op.head_dim);
+        bytes = op.a.bytes(q) + op.kv_bytes_read() + op.o.bytes(q);
+        break;
+      }
+      case OpKind::Elementwise: {
+        const ElementwiseFn* f = find_elementwise_fn(op.fn);
+        peak = vector_peak(op.a.elem);
+        bytes = op.a.bytes(static_cast<double>(op.elements) * (f ? f->inputs : 1)) +
+                op.o.bytes(static_cast<double>(op.elements));
+        break;
+      }
+      case OpKind::Collective:
+        continue;
+    }
+    const double flops = op.flops();
+    total += std::max(peak > 0 ? flops / peak : 0.0, bw > 0 ? bytes / bw : 0.0);
+  }
+  return total;
+}
+
 }  // namespace
 
 ValidationSummary run_validation(const std::string& csv_path) {
@@ -199,6 +261,7 @@ ValidationSummary run_validation(const std::string& csv_path) {
   // Check every row's config and op before simulating anything (bad input: no partial output).
   std::vector<Trace> traces;
   std::vector<std::string> hw_paths;
+  std::vector<double> roofline;
   for (const auto& r : raw) {
     std::string hw = r.f.at("hw");
     std::string path = fs::path(hw).is_absolute() ? hw : project_root() + "/" + hw;
@@ -212,6 +275,7 @@ ValidationSummary run_validation(const std::string& csv_path) {
                  "e.g. configs/hw/a100-x4.yaml");
     traces.push_back(row_trace(r, csv_path));
     hw_paths.push_back(path);
+    roofline.push_back(roofline_latency(h, traces.back()));
   }
   ValidationSummary s;
   // Rows can take seconds each (a whole model on a GPU config): say how far along.
@@ -223,6 +287,7 @@ ValidationSummary run_validation(const std::string& csv_path) {
     row.hw = r.f.at("hw");
     row.kind = r.f.at("kind");
     row.measured_latency_s = std::stod(r.f.at("measured_latency_s"));
+    row.roofline_latency_s = roofline[i];
     if (!r.f.at("measured_energy_j").empty())
       row.measured_energy_j = std::stod(r.f.at("measured_energy_j"));
     nlohmann::json res = run_isolated([&] {
@@ -265,6 +330,24 @@ ValidationSummary run_validation(const std::string& csv_path) {
   }
   s.compared = static_cast<int>(x.size());
   s.mape = x.empty() ? 0 : ape / static_cast<double>(x.size());
+  double roof = 0, sim_roof = 0, energy = 0;
+  for (const auto& r : s.rows) {
+    if (r.status != "ok") continue;
+    if (r.roofline_latency_s > 0) {
+      ++s.roofline_rows;
+      roof += std::fabs(r.roofline_latency_s - r.measured_latency_s) / r.measured_latency_s;
+      sim_roof += std::fabs(r.simulated_latency_s - r.measured_latency_s) / r.measured_latency_s;
+    }
+    if (r.measured_energy_j > 0) {
+      ++s.energy_rows;
+      energy += std::fabs(r.simulated_energy_j - r.measured_energy_j) / r.measured_energy_j;
+    }
+  }
+  if (s.roofline_rows > 0) {
+    s.roofline_mape = roof / s.roofline_rows;
+    s.sim_mape_on_roofline_rows = sim_roof / s.roofline_rows;
+  }
+  if (s.energy_rows > 0) s.energy_mape = energy / s.energy_rows;
   s.pearson = std::nan("");
   if (x.size() >= 2) {
     double mx = 0, my = 0;
@@ -303,13 +386,20 @@ std::string validation_table(const ValidationSummary& s) {
   else
     os << std::setprecision(3) << s.pearson;
   os << "\n";
+  if (s.roofline_rows > 0)
+    os << "roofline baseline (peak ops and DRAM bandwidth of the same config) on "
+       << s.roofline_rows << " rows: MAPE " << std::setprecision(1) << 100 * s.roofline_mape
+       << " %, the simulator's " << 100 * s.sim_mape_on_roofline_rows << " %\n";
+  if (s.energy_rows > 0)
+    os << "energy on " << s.energy_rows << " rows with a measured energy: MAPE "
+       << std::setprecision(1) << 100 * s.energy_mape << " %\n";
   return os.str();
 }
 
 std::string validation_csv(const ValidationSummary& s) {
   std::ostringstream os;
   os << "name,hw,kind,simulated_latency_s,measured_latency_s,error,simulated_energy_j,measured_"
-        "energy_j,status\n";
+        "energy_j,status,roofline_latency_s\n";
   auto q = [](const std::string& v) {
     if (v.find_first_of(",\"\n") == std::string::npos) return v;
     std::string o = "\"";
@@ -327,7 +417,9 @@ std::string validation_csv(const ValidationSummary& s) {
     if (ok) os << r.simulated_energy_j;
     os << ",";
     if (r.measured_energy_j > 0) os << r.measured_energy_j;
-    os << "," << q(r.status) << "\n";
+    os << "," << q(r.status) << ",";
+    if (r.roofline_latency_s > 0) os << r.roofline_latency_s;
+    os << "\n";
   }
   return os.str();
 }

@@ -15,7 +15,10 @@ struct ValidationRow {
   std::string name, hw, kind;
   double simulated_latency_s = 0, measured_latency_s = 0;
   double simulated_energy_j = 0, measured_energy_j = 0;  // 0 = not given
-  std::string status;                                    // "ok", or why the row was not simulated
+  std::string status;  // "ok", or why the row was not simulated
+  // Roofline baseline: per op max(FLOPs / peak, bytes / memory bandwidth),
+  // summed (0: no roofline, a collectives-only row).
+  double roofline_latency_s = 0;
 };
 
 struct ValidationSummary {
@@ -23,6 +26,14 @@ struct ValidationSummary {
   int compared = 0;
   double mape = 0;     // mean |sim - meas| / meas over compared rows
   double pearson = 0;  // correlation of simulated and measured latency (NaN if < 2 rows)
+  // The plain roofline of the same configs on the compared rows that have one,
+  // so every user sees what the simulator adds over the simplest baseline.
+  int roofline_rows = 0;
+  double roofline_mape = 0;
+  double sim_mape_on_roofline_rows = 0;  // the simulator's MAPE on those same rows
+  // Energy, over the compared rows that give a measured energy.
+  int energy_rows = 0;
+  double energy_mape = 0;
 };
 
 // Parses the file (InputError with file:line:column on bad input) and runs each
