@@ -8,6 +8,7 @@
 #include <optional>
 #include <sstream>
 
+#include "sim/analytical.h"
 #include "sim/cli/isolate.h"
 #include "sim/cli/validate.h"
 #include "sim/config/hw_config.h"
@@ -18,6 +19,7 @@
 #include "sim/mapping/system.h"
 #include "sim/report/derived.h"
 #include "sim/report/report.h"
+#include "sim/sweep.h"
 #include "workloads/generator.h"
 
 namespace bc {
@@ -36,6 +38,8 @@ const char* kUsage =
     "  trace MODEL         write the trace of a model, recipe and serving shape\n"
     "  validate REF.csv    compare simulated with measured latencies (MAPE, Pearson r)\n"
     "  move [HW.yaml]      time to move a model's weights between memory tiers (e.g. DDR to HBM)\n"
+    "  sweep SPEC.yaml     run a design-space sweep (parallel, resumable) into a results store\n"
+    "  crosscheck HW.yaml  per-op time of the analytical mode against the cycle mode\n"
     "\n"
     "through the ./bitcycle launcher (Python in analysis/):\n"
     "  plot KIND RESULTS   figures: pareto, breakdown, area, roofline, heatmap, scaling,\n"
@@ -139,6 +143,7 @@ bool parse(int argc, char** argv, po::options_description& d,
 
 int cmd_run(int argc, char** argv) {
   std::string hw_path = default_hw(), trace_path, json_path, csv_path, timeline_path, window;
+  std::string fidelity = "cycle";
   std::vector<std::string> sets;
   WorkloadOpts w;
   int top = 10;
@@ -162,12 +167,21 @@ int cmd_run(int argc, char** argv) {
       "top", po::value(&top)->default_value(top), "slowest ops shown in the table")(
       "quiet,q", po::bool_switch(&quiet), "print no table")(
       "no-compare", po::bool_switch(&no_compare),
-      "dataflow: skip the kernel-by-kernel run the report compares with (for sweeps)");
+      "dataflow: skip the kernel-by-kernel run the report compares with (for sweeps)")(
+      "fidelity", po::value(&fidelity)->default_value(fidelity),
+      "cycle (the SystemC engine) | analytical (closed form, no contention; sim/analytical.h)");
   add_workload_options(d, w);
   po::positional_options_description pos;
   pos.add("hw", 1);
   po::variables_map vm;
   if (!parse(argc, argv, d, pos, vm, "usage: bitcycle run [HW.yaml] [options]")) return 0;
+  if (fidelity != "cycle" && fidelity != "analytical")
+    fail_input(SourceLoc{"<command line>", 0, 0}, "--fidelity",
+               "expected cycle or analytical, got \"" + fidelity + "\"", "");
+  const bool analytical = fidelity == "analytical";
+  if (analytical && !timeline_path.empty())
+    fail_input(SourceLoc{"<command line>", 0, 0}, "--timeline",
+               "a timeline records the engine's events: it needs --fidelity cycle", "");
   if (vm.count("trace") && !vm["model"].defaulted())
     fail_input(SourceLoc{"<command line>", 0, 0}, "--trace",
                "give either --model or --trace, not both", "");
@@ -209,7 +223,7 @@ int cmd_run(int argc, char** argv) {
   // Dataflow: the same workload kernel-by-kernel on the same chip, for the
   // report's comparison (a child process: SystemC simulates once per process).
   nlohmann::json kernel;
-  if (hw.execution == "dataflow" && !no_compare) {
+  if (hw.execution == "dataflow" && !no_compare && !analytical) {
     kernel = run_isolated([&] {
       HwConfig k = hw;
       k.execution = "kernel";
@@ -220,8 +234,10 @@ int cmd_run(int argc, char** argv) {
   }
   std::unique_ptr<Timeline> timeline;
   if (!timeline_path.empty()) timeline = std::make_unique<Timeline>(topt);
-  SimResult sim = simulate(hw, plan.prog, timeline.get());
+  SimResult sim = analytical ? analytical_simulate(hw, plan.prog)
+                             : simulate(hw, plan.prog, timeline.get());
   nlohmann::json report = build_report(hw, plan.trace, plan.prog, sim);
+  report["fidelity"] = fidelity;
   if (!kernel.is_null()) add_kernel_comparison(report, kernel);
   if (!json_path.empty()) json_out.write(report.dump(1) + "\n");
   if (!csv_path.empty()) csv_out.write(render_csv(report));
@@ -488,6 +504,8 @@ int cli_main(int argc, char** argv) {
     if (cmd == "trace") return cmd_trace(sub_argc, sub_argv);
     if (cmd == "validate") return cmd_validate(sub_argc, sub_argv);
     if (cmd == "move") return cmd_move(sub_argc, sub_argv);
+    if (cmd == "sweep") return cmd_sweep(sub_argc, sub_argv);
+    if (cmd == "crosscheck") return cmd_crosscheck(sub_argc, sub_argv);
     std::cerr << "bitcycle: unknown command \"" << cmd << "\"\n" << kUsage;
     return 2;
   } catch (const InputError& e) {

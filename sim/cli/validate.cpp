@@ -16,6 +16,7 @@
 #include "sim/engine/engine.h"
 #include "sim/mapping/mapper.h"
 #include "sim/mapping/system.h"
+#include "sim/progress.h"
 #include "sim/report/report.h"
 #include "workloads/generator.h"
 
@@ -279,6 +280,8 @@ ValidationSummary run_validation(const std::string& csv_path) {
     roofline.push_back(roofline_latency(h, traces.back()));
   }
   ValidationSummary s;
+  // Rows can take seconds each (a whole model on a GPU config): say how far along.
+  Progress progress(raw.size(), "rows", "validate");
   for (size_t i = 0; i < raw.size(); ++i) {
     const RawRow& r = raw[i];
     ValidationRow row;
@@ -316,6 +319,7 @@ ValidationSummary run_validation(const std::string& csv_path) {
       row.simulated_energy_j = res["energy_j"].get<double>();
     }
     s.rows.push_back(row);
+    progress.update(i + 1, i + 1 == raw.size());
   }
   // MAPE and Pearson r over the rows that ran.
   std::vector<double> x, y;

@@ -1,0 +1,634 @@
+#include "sim/sweep_spec.h"
+
+#include <glob.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "sim/config/config_tree.h"
+#include "sim/config/hw_config.h"
+#include "sim/config/params.h"
+#include "sim/config/quantity.h"
+#include "workloads/model.h"
+#include "workloads/quant.h"
+
+namespace bc {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Metrics a constraint may name besides config key paths: known from the
+// loaded config alone, before anything is simulated.
+const std::vector<std::string> kConstraintMetrics = {"area_mm2", "cores"};
+
+// A value as YAML flow text for --set: scalars JSON-quoted (YAML reads JSON
+// strings), so "1.6 TB/s" or a name with a colon survives the round trip; the
+// config parser keeps scalars as text, so quoting changes no meaning.
+std::string flow_text(const CNode& n) {
+  switch (n.kind) {
+    case CNode::Kind::Null:
+      return "null";
+    case CNode::Kind::Scalar:
+      return nlohmann::json(n.scalar).dump();
+    case CNode::Kind::Seq: {
+      std::string s = "[";
+      for (size_t i = 0; i < n.seq.size(); ++i) s += (i ? ", " : "") + flow_text(n.seq[i]);
+      return s + "]";
+    }
+    case CNode::Kind::Map: {
+      std::string s = "{";
+      for (size_t i = 0; i < n.map.size(); ++i)
+        s += (i ? ", " : "") + nlohmann::json(n.map[i].first).dump() + ": " +
+             flow_text(n.map[i].second);
+      return s + "}";
+    }
+  }
+  return "null";
+}
+
+nlohmann::json to_json(const CNode& n) {
+  switch (n.kind) {
+    case CNode::Kind::Null:
+      return nullptr;
+    case CNode::Kind::Scalar:
+      return n.scalar;
+    case CNode::Kind::Seq: {
+      auto a = nlohmann::json::array();
+      for (const auto& e : n.seq) a.push_back(to_json(e));
+      return a;
+    }
+    case CNode::Kind::Map: {
+      auto o = nlohmann::json::object();
+      for (const auto& [k, v] : n.map) o[k] = to_json(v);
+      return o;
+    }
+  }
+  return nullptr;
+}
+
+// A scalar or a list of scalars, as a list of nodes.
+std::vector<const CNode*> as_list(const CNode* n) {
+  std::vector<const CNode*> out;
+  if (!n) return out;
+  if (n->kind == CNode::Kind::Seq)
+    for (const auto& e : n->seq) out.push_back(&e);
+  else
+    out.push_back(n);
+  return out;
+}
+
+// Every dotted path of a config tree, for "did you mean".
+void node_paths(const CNode& n, const std::string& prefix, std::vector<std::string>& out) {
+  if (!n.is_map()) return;
+  for (const auto& [k, v] : n.map) {
+    std::string p = prefix.empty() ? k : prefix + "." + k;
+    out.push_back(p);
+    node_paths(v, p, out);
+  }
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  std::stringstream ss(path);
+  std::string part;
+  while (std::getline(ss, part, '.')) parts.push_back(part);
+  return parts;
+}
+
+// A declared key ("core.units.<mac_array>.rows") matches a user's key path
+// ("core.units.mac.rows") segment by segment; <...> stands for any name.
+bool doc_matches(const std::string& doc_key, const std::string& key) {
+  auto d = split_path(doc_key), k = split_path(key);
+  if (d.size() != k.size()) return false;
+  for (size_t i = 0; i < d.size(); ++i)
+    if (d[i] != k[i] && !(d[i].size() > 1 && d[i][0] == '<')) return false;
+  return true;
+}
+
+// Relative config paths: the spec's folder first, then the repository root.
+std::string resolve_config(const std::string& spec_path, const std::string& p) {
+  if (fs::path(p).is_absolute()) return p;
+  fs::path beside = fs::path(spec_path).parent_path() / p;
+  if (fs::exists(beside)) return beside.lexically_normal().string();
+  return (fs::path(project_root()) / p).lexically_normal().string();
+}
+
+std::vector<std::string> glob_paths(const std::string& pattern) {
+  std::vector<std::string> out;
+  glob_t g{};
+  if (glob(pattern.c_str(), 0, nullptr, &g) == 0)
+    for (size_t i = 0; i < g.gl_pathc; ++i) out.push_back(g.gl_pathv[i]);
+  globfree(&g);
+  return out;  // glob sorts its matches
+}
+
+bool parse_int(const std::string& s, int64_t* v) {
+  try {
+    size_t used = 0;
+    *v = std::stoll(s, &used);
+    return used == s.size();
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+// A constraint's right-hand side: a plain number, or a quantity of any unit.
+bool parse_number_or_quantity(const std::string& s, double* v) {
+  try {
+    size_t used = 0;
+    *v = std::stod(s, &used);
+    if (used == s.size()) return true;
+  } catch (const std::exception&) {
+  }
+  for (Dim d : {Dim::Frequency, Dim::Bytes, Dim::Bandwidth, Dim::Energy, Dim::Power, Dim::Area,
+                Dim::Length, Dim::Time}) {
+    ParsedQuantity q = parse_quantity(s, d);
+    if (q.error.empty()) {
+      *v = q.value;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+}  // namespace
+
+const CNode* node_at(const CNode& root, const std::string& path) {
+  const CNode* cur = &root;
+  for (const auto& part : split_path(path)) {
+    if (!cur->is_map()) return nullptr;
+    cur = cur->get(part);
+    if (!cur) return nullptr;
+  }
+  return cur;
+}
+
+bool number_or_quantity(const std::string& text, double* out) {
+  return parse_number_or_quantity(text, out);
+}
+
+bool config_key_exists(const CNode& raw, const std::vector<ParamDoc>& docs,
+                       const std::string& key) {
+  if (node_at(raw, key)) return true;
+  // Not written but declared with a default, inside a section the config has
+  // (so core.sram.banks counts, while memory.ddr.* on a chip without DDR would
+  // add a memory tier rather than vary one).
+  const size_t dot = key.rfind('.');
+  const CNode* parent = dot == std::string::npos ? &raw : node_at(raw, key.substr(0, dot));
+  if (!parent || !parent->is_map()) return false;
+  return std::any_of(docs.begin(), docs.end(),
+                     [&](const ParamDoc& d) { return doc_matches(d.key, key); });
+}
+
+bool config_key_number(const CNode& raw, const std::vector<ParamDoc>& docs, const std::string& key,
+                       double* out) {
+  if (const CNode* n = node_at(raw, key))
+    return n->is_scalar() && parse_number_or_quantity(n->scalar, out);
+  for (const auto& d : docs)
+    if (doc_matches(d.key, key)) {
+      std::string def = d.def;
+      if (def.size() >= 2 && def.front() == '"' && def.back() == '"')
+        def = def.substr(1, def.size() - 2);
+      return parse_number_or_quantity(def, out);
+    }
+  return false;
+}
+
+std::string repo_relative(const std::string& path) {
+  const std::string root = fs::path(project_root()).lexically_normal().string() + "/";
+  return path.rfind(root, 0) == 0 ? path.substr(root.size()) : path;
+}
+
+std::string SweepPoint::hw_label() const { return repo_relative(hw); }
+
+std::string SweepPoint::key(const std::string& fidelity) const {
+  nlohmann::json j = {{"hw", hw_label()},
+                      {"set", nlohmann::json::array()},
+                      {"model", repo_relative(wl.model)},
+                      {"quant", repo_relative(wl.quant)},
+                      {"phase", wl.phase},
+                      {"batch", wl.batch},
+                      {"context", wl.context},
+                      {"seq", wl.seq},
+                      {"lm_head", wl.lm_head},
+                      {"embedding", wl.embedding},
+                      {"fidelity", fidelity}};
+  for (const auto& [k, v] : sets) j["set"].push_back(k + "=" + v);
+  return j.dump();
+}
+
+std::vector<std::string> SweepPoint::set_args() const {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : sets) out.push_back(k + "=" + v);
+  return out;
+}
+
+InputError remap_set_errors(const InputError& e, const std::map<std::string, SourceLoc>& locs) {
+  std::vector<Diagnostic> d = e.diagnostics();
+  for (auto& x : d) {
+    auto it = locs.find(x.loc.file);
+    if (it != locs.end()) x.loc = it->second;
+  }
+  return InputError(d);
+}
+
+namespace {
+
+// `hw`: a config path or a glob, or a list of them.
+void read_hw(Params& top, const std::string& path, DiagnosticSink& sink, SweepSpec& spec) {
+  // Hardware configs: a path or glob, or a list of them.
+  const CNode* hw = top.raw("hw");
+  if (!hw) top.error("hw", "required: a config path, a glob or a list of them");
+  for (const CNode* h : as_list(hw)) {
+    if (!h->is_scalar()) {
+      sink.add({h->loc, "hw", "expected a config path or a glob", ""});
+      continue;
+    }
+    const std::string& p = h->scalar;
+    if (p.find_first_of("*?[") != std::string::npos) {
+      std::string pat = fs::path(p).is_absolute() ? p : (fs::path(project_root()) / p).string();
+      std::string beside = (fs::path(path).parent_path() / p).string();
+      auto m = glob_paths(beside);
+      if (m.empty()) m = glob_paths(pat);
+      if (m.empty()) sink.add({h->loc, "hw", "the glob \"" + p + "\" matches no file", ""});
+      for (auto& x : m) spec.hw.push_back(fs::path(x).lexically_normal().string());
+    } else {
+      std::string r = resolve_config(path, p);
+      if (!fs::exists(r))
+        sink.add({h->loc, "hw", "config \"" + p + "\" does not exist",
+                  "paths are relative to the spec's folder or the repository root"});
+      else
+        spec.hw.push_back(r);
+    }
+  }
+}
+
+// `params`, `combine`, `samples`, `seed`.
+void read_params(Params& top, DiagnosticSink& sink, SweepSpec& spec) {
+  // Varied parameters, by key path.
+  const CNode* params = top.raw("params");
+  if (params && !params->is_map() && params->kind != CNode::Kind::Null)
+    sink.add({params->loc, "params", "expected a map of key paths to value lists", ""});
+  if (params && params->is_map())
+    for (const auto& [k, v] : params->map) {
+      SweepParam sp{k, v.key_loc, {}};
+      if (v.kind == CNode::Kind::Seq) {
+        for (const auto& e : v.seq) sp.values.push_back({flow_text(e), e.loc});
+        if (v.seq.empty())
+          sink.add({v.loc, "params." + k, "empty list of values: the grid would be empty",
+                    "give at least one value"});
+      } else {
+        sp.values.push_back({flow_text(v), v.loc});
+      }
+      std::set<std::string> seen;
+      for (const auto& val : sp.values)
+        if (!seen.insert(val.text).second)
+          sink.add({val.loc, "params." + k, "value " + val.text + " appears twice", ""});
+      spec.params.push_back(std::move(sp));
+    }
+  spec.combine = top.choice("combine", std::string("grid"), {"grid", "zip", "random"},
+                            "grid: every combination; zip: the i-th value of each parameter; "
+                            "random: `samples` grid points drawn with `seed`");
+  spec.samples = top.integer("samples", 0, "random: points to draw", 0);
+  spec.seed = static_cast<uint64_t>(top.integer("seed", 1, "random: seed", 0));
+  if (spec.combine == "zip" && !spec.params.empty()) {
+    const size_t n = spec.params[0].values.size();
+    for (const auto& p : spec.params)
+      if (p.values.size() != n)
+        sink.add({p.key_loc, "params." + p.key,
+                  "zip needs lists of one length: " + std::to_string(p.values.size()) +
+                      " values here, " + std::to_string(n) + " for " + spec.params[0].key,
+                  ""});
+  }
+  if (spec.combine == "random") {
+    double grid = 1;
+    for (const auto& p : spec.params) grid *= static_cast<double>(p.values.size());
+    if (spec.samples < 1)
+      top.error("samples", "random needs samples >= 1");
+    else if (static_cast<double>(spec.samples) > grid)
+      top.error("samples", "asks for " + std::to_string(spec.samples) + " points of a grid of " +
+                               std::to_string(static_cast<int64_t>(grid)));
+  } else if (top.has("samples") || top.has("seed")) {
+    top.error(top.has("samples") ? "samples" : "seed", "only used with combine: random");
+  }
+}
+
+// `workload`: each field a value or a list, crossed; names checked here.
+void read_workloads(Params& top, const CNode& root, const std::string& path, DiagnosticSink& sink,
+                    SweepSpec& spec) {
+  // Workloads: each field a value or a list; all lists are crossed.
+  {
+    Params w = top.map("workload", "the workloads: each field a value or a list (crossed)");
+    std::vector<std::string> models, quants, phases;
+    std::vector<int64_t> batches, contexts, seqs;
+    std::vector<bool> heads, embeds;
+    auto texts = [&](const std::string& key, const std::string& def,
+                     std::vector<std::string>& out) {
+      const CNode* n = w.raw(key);
+      if (!n) out.push_back(def);
+      for (const CNode* e : as_list(n)) {
+        if (!e->is_scalar())
+          sink.add({e->loc, "workload." + key, "expected a name", ""});
+        else
+          out.push_back(e->scalar);
+      }
+      if (n && n->kind == CNode::Kind::Seq && n->seq.empty())
+        sink.add({n->loc, "workload." + key, "empty list", ""});
+    };
+    auto ints = [&](const std::string& key, int64_t def, int64_t min, std::vector<int64_t>& out) {
+      const CNode* n = w.raw(key);
+      if (!n) out.push_back(def);
+      for (const CNode* e : as_list(n)) {
+        int64_t v = 0;
+        if (!e->is_scalar() || !parse_int(e->scalar, &v) || v < min)
+          sink.add({e->loc, "workload." + key,
+                    "expected an integer >= " + std::to_string(min) +
+                        (e->is_scalar() ? ", got \"" + e->scalar + "\"" : ""),
+                    ""});
+        else
+          out.push_back(v);
+      }
+      if (n && n->kind == CNode::Kind::Seq && n->seq.empty())
+        sink.add({n->loc, "workload." + key, "empty list", ""});
+    };
+    auto bools = [&](const std::string& key, std::vector<bool>& out) {
+      const CNode* n = w.raw(key);
+      if (!n) out.push_back(true);
+      for (const CNode* e : as_list(n)) {
+        if (e->is_scalar() && (e->scalar == "true" || e->scalar == "false"))
+          out.push_back(e->scalar == "true");
+        else
+          sink.add({e->loc, "workload." + key, "expected true or false", ""});
+      }
+    };
+    texts("model", "llama-3.1-8b", models);
+    texts("quant", "w8a8-int", quants);
+    texts("phase", "decode", phases);
+    ints("batch", 1, 1, batches);
+    ints("context", 4096, 0, contexts);
+    ints("seq", 2048, 1, seqs);
+    bools("lm_head", heads);
+    bools("embedding", embeds);
+    // Names are checked here, so a typo is an error at its line, not a
+    // failed point per run.
+    auto check_loaded = [&](const std::string& key, const std::vector<std::string>& names,
+                            const std::function<void(const std::string&)>& load) {
+      const CNode* n = w.has(key) ? root.get("workload")->get(key) : nullptr;
+      auto nodes = as_list(n);
+      for (size_t i = 0; i < names.size(); ++i) {
+        try {
+          std::string p = names[i];
+          if (p.find('/') != std::string::npos) p = resolve_config(path, p);
+          load(p);
+        } catch (const InputError& e) {
+          SourceLoc at = i < nodes.size() ? nodes[i]->loc : w.loc_of(key);
+          for (auto d : e.diagnostics()) {
+            if (d.loc.file == "<command line>" || d.loc.line == 0) {
+              d.loc = at;
+              d.key = "workload." + key;  // not the --model option the loader names
+            }
+            sink.add(d);
+          }
+        }
+      }
+    };
+    check_loaded("model", models, [](const std::string& m) { load_model(m); });
+    check_loaded("quant", quants, [](const std::string& q) { load_quant(q); });
+    for (const auto& ph : phases)
+      if (ph != "decode" && ph != "prefill")
+        w.error("phase", "expected decode or prefill, got \"" + ph + "\"");
+    auto fix = [&](std::string p) {
+      return p.find('/') != std::string::npos ? resolve_config(path, p) : p;
+    };
+    for (const auto& m : models)
+      for (const auto& q : quants)
+        for (const auto& ph : phases)
+          for (int64_t b : batches)
+            for (int64_t c : contexts)
+              for (int64_t s : seqs)
+                for (bool h : heads)
+                  for (bool e : embeds) {
+                    if (ph == "decode" && c < 1) continue;  // reported below
+                    SweepWorkload x{fix(m), fix(q), ph, b, c, s, h, e};
+                    // seq means nothing to decode: one run, not one per seq.
+                    if (ph == "decode") x.seq = seqs.front();
+                    bool dup = false;
+                    for (const auto& y : spec.workloads)
+                      dup |= y.model == x.model && y.quant == x.quant && y.phase == x.phase &&
+                             y.batch == x.batch && y.context == x.context && y.seq == x.seq &&
+                             y.lm_head == x.lm_head && y.embedding == x.embedding;
+                    if (!dup) spec.workloads.push_back(x);
+                  }
+    for (int64_t c : contexts)
+      if (c < 1 && std::find(phases.begin(), phases.end(), "decode") != phases.end())
+        w.error("context", "decode needs a context >= 1");
+  }
+}
+
+// `constraints`, `pareto`, `pareto_by`.
+void read_constraints_and_pareto(Params& top, DiagnosticSink& sink, SweepSpec& spec) {
+  // Constraints: "metric OP value".
+  const CNode* cons = top.raw("constraints");
+  for (const CNode* c : as_list(cons)) {
+    if (!c->is_scalar()) {
+      sink.add({c->loc, "constraints", "expected a text like \"area_mm2 <= 400\"", ""});
+      continue;
+    }
+    SweepConstraint sc;
+    sc.text = c->scalar;
+    sc.loc = c->loc;
+    size_t pos = std::string::npos, len = 0;
+    for (const char* op : {"<=", ">=", "==", "!=", "<", ">"}) {
+      size_t p = sc.text.find(op);
+      if (p != std::string::npos) {
+        pos = p, len = std::string(op).size();
+        sc.op = op;
+        break;
+      }
+    }
+    if (pos == std::string::npos) {
+      sink.add({c->loc, "constraints", "no comparison in \"" + sc.text + "\"",
+                "write METRIC <= VALUE (or <, >=, >, ==, !=)"});
+      continue;
+    }
+    sc.metric = trim(sc.text.substr(0, pos));
+    std::string rhs = trim(sc.text.substr(pos + len));
+    if (!parse_number_or_quantity(rhs, &sc.value))
+      sink.add({c->loc, "constraints", "\"" + rhs + "\" is not a number or a quantity",
+                "e.g. 400, 4 MiB, 3.2 TB/s"});
+    else
+      spec.constraints.push_back(sc);
+  }
+
+  // Pareto objectives: minimised, or maximised with "max:".
+  const CNode* par = top.raw("pareto");
+  for (const CNode* p : as_list(par)) {
+    if (!p->is_scalar()) {
+      sink.add({p->loc, "pareto", "expected a metric name", ""});
+      continue;
+    }
+    ParetoObjective o;
+    o.metric = p->scalar;
+    if (o.metric.rfind("max:", 0) == 0) o.maximize = true, o.metric = trim(o.metric.substr(4));
+    if (o.metric.rfind("min:", 0) == 0) o.metric = trim(o.metric.substr(4));
+    spec.pareto.push_back(o);
+  }
+  const std::vector<std::string> fields = {"model",   "quant", "phase",   "batch",
+                                           "context", "seq",   "lm_head", "embedding"};
+  for (const CNode* b : as_list(top.raw("pareto_by"))) {
+    if (!b->is_scalar() || std::find(fields.begin(), fields.end(), b->scalar) == fields.end())
+      sink.add({b->loc, "pareto_by", "expected a workload field",
+                "one of model, quant, phase, batch, context, seq, lm_head, embedding"});
+    else
+      spec.pareto_by.push_back(b->scalar);
+  }
+}
+
+// Every varied key must exist in every base config and every value must load
+// on it; constraint metrics must be known there.
+void check_against_configs(DiagnosticSink& sink, SweepSpec& spec, bool check_configs) {
+  if (check_configs) {
+    for (const auto& hw_path : spec.hw) {
+      std::vector<ParamDoc> docs;
+      CNode raw;
+      try {
+        load_hw_config(hw_path, {}, &docs);
+        raw = load_config_file(hw_path);
+      } catch (const InputError& e) {
+        for (const auto& d : e.diagnostics()) sink.add(d);
+        continue;
+      }
+      std::vector<std::string> paths;
+      node_paths(raw, "", paths);
+      for (const auto& d : docs)
+        if (d.key.find('<') == std::string::npos) paths.push_back(d.key);
+      for (const auto& p : spec.params) {
+        if (!config_key_exists(raw, docs, p.key)) {
+          std::string near = nearest(p.key, paths);
+          sink.add({p.key_loc, "params." + p.key, "no such key in " + hw_path,
+                    near.empty() ? "see bitcycle explain " + hw_path + " --keys"
+                                 : "did you mean " + near + "?"});
+          continue;
+        }
+        for (const auto& v : p.values) {
+          const std::string set = p.key + "=" + v.text;
+          spec.set_locs["--set " + set] = v.loc;
+          try {
+            load_hw_config(hw_path, {set});
+          } catch (const InputError& e) {
+            const InputError remapped = remap_set_errors(e, spec.set_locs);
+            for (const auto& d : remapped.diagnostics()) sink.add(d);
+          }
+        }
+      }
+      for (const auto& c : spec.constraints) {
+        bool known = std::find(kConstraintMetrics.begin(), kConstraintMetrics.end(), c.metric) !=
+                         kConstraintMetrics.end() ||
+                     config_key_exists(raw, docs, c.metric);
+        if (!known)
+          sink.add(
+              {c.loc, "constraints",
+               "\"" + c.metric + "\" is neither area_mm2, cores nor a numeric key of " + hw_path,
+               ""});
+      }
+    }
+  } else {
+    for (const auto& p : spec.params)
+      for (const auto& v : p.values) spec.set_locs["--set " + p.key + "=" + v.text] = v.loc;
+  }
+}
+
+}  // namespace
+
+SweepSpec load_sweep_spec(const std::string& path, bool check_configs) {
+  CNode root = load_config_file(path);
+  SweepSpec spec;
+  spec.path = path;
+  DiagnosticSink sink;
+  // What the runs depend on identifies the spec; the description and the
+  // fronts (recomputed from the stored rows every time) do not.
+  for (const auto& [k, v] : root.map) {
+    if (k == "description" || k == "pareto" || k == "pareto_by") continue;
+    spec.canonical[k] = to_json(v);
+    spec.top_key_loc[k] = v.key_loc;
+  }
+  {
+    Params top(&root, "", &sink);
+    spec.name = top.text("name", fs::path(path).stem().string(),
+                         "sweep name: names the output folder (default: the spec's file name)");
+    top.text("description", "", "free text");
+    read_hw(top, path, sink, spec);
+    read_params(top, sink, spec);
+    read_workloads(top, root, path, sink, spec);
+    read_constraints_and_pareto(top, sink, spec);
+  }
+  check_against_configs(sink, spec, check_configs);
+  sink.throw_if_any();
+  return spec;
+}
+
+std::vector<std::vector<int>> combine_params(const SweepSpec& spec) {
+  std::vector<std::vector<int>> out;
+  const size_t np = spec.params.size();
+  if (np == 0) return {{}};
+  if (spec.combine == "zip") {
+    for (size_t i = 0; i < spec.params[0].values.size(); ++i)
+      out.push_back(std::vector<int>(np, static_cast<int>(i)));
+    return out;
+  }
+  // Grid index g <-> value indices, the last parameter fastest.
+  int64_t total = 1;
+  for (const auto& p : spec.params) total *= static_cast<int64_t>(p.values.size());
+  auto decode = [&](int64_t g) {
+    std::vector<int> idx(np);
+    for (size_t k = np; k-- > 0;) {
+      const int64_t n = static_cast<int64_t>(spec.params[k].values.size());
+      idx[k] = static_cast<int>(g % n);
+      g /= n;
+    }
+    return idx;
+  };
+  if (spec.combine == "grid") {
+    for (int64_t g = 0; g < total; ++g) out.push_back(decode(g));
+    return out;
+  }
+  // random: Floyd's algorithm draws `samples` distinct grid indices; the raw
+  // mt19937_64 stream (not a std distribution, whose algorithm differs between
+  // standard libraries) keeps a seed's points the same everywhere.
+  std::mt19937_64 rng(spec.seed);
+  std::set<int64_t> chosen;
+  for (int64_t j = total - spec.samples; j < total; ++j) {
+    const int64_t t = static_cast<int64_t>(rng() % static_cast<uint64_t>(j + 1));
+    if (!chosen.insert(t).second) chosen.insert(j);
+  }
+  for (int64_t g : chosen) out.push_back(decode(g));
+  return out;
+}
+
+std::vector<SweepPoint> expand_points(const SweepSpec& spec) {
+  std::vector<SweepPoint> out;
+  const auto combos = combine_params(spec);
+  for (const auto& hw : spec.hw)
+    for (const auto& c : combos)
+      for (const auto& wl : spec.workloads) {
+        SweepPoint p;
+        p.hw = hw;
+        p.value_index = c;
+        for (size_t k = 0; k < spec.params.size(); ++k)
+          p.sets.push_back({spec.params[k].key, spec.params[k].values[c[k]].text});
+        p.wl = wl;
+        out.push_back(std::move(p));
+      }
+  return out;
+}
+
+}  // namespace bc
