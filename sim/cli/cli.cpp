@@ -8,18 +8,18 @@
 #include <optional>
 #include <sstream>
 
-#include "sim/analytical.h"
 #include "sim/cli/isolate.h"
+#include "sim/cli/sweep.h"
 #include "sim/cli/validate.h"
 #include "sim/config/hw_config.h"
 #include "sim/config/quantity.h"
+#include "sim/engine/analytical.h"
 #include "sim/engine/engine.h"
 #include "sim/engine/timeline.h"
 #include "sim/mapping/mapper.h"
 #include "sim/mapping/system.h"
 #include "sim/report/derived.h"
 #include "sim/report/report.h"
-#include "sim/sweep.h"
 #include "workloads/generator.h"
 
 namespace bc {

@@ -11,12 +11,12 @@
 
 #include "models/compute_unit.h"
 #include "sim/cli/isolate.h"
+#include "sim/cli/progress.h"
 #include "sim/config/error.h"
 #include "sim/config/hw_config.h"
 #include "sim/engine/engine.h"
 #include "sim/mapping/mapper.h"
 #include "sim/mapping/system.h"
-#include "sim/progress.h"
 #include "sim/report/report.h"
 #include "workloads/generator.h"
 

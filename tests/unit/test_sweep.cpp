@@ -15,12 +15,12 @@
 #include <thread>
 
 #include "helpers.h"
-#include "sim/analytical.h"
-#include "sim/report/report.h"
-#include "sim/sweep.h"
-#include "sim/sweep_spec.h"
-#include "sim/sweep_store.h"
+#include "sim/cli/sweep.h"
+#include "sim/cli/sweep_spec.h"
+#include "sim/cli/sweep_store.h"
+#include "sim/engine/analytical.h"
 #include "sim/mapping/system.h"
+#include "sim/report/report.h"
 #include "workloads/generator.h"
 
 using namespace bc;

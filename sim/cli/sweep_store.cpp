@@ -1,4 +1,4 @@
-#include "sim/sweep_store.h"
+#include "sim/cli/sweep_store.h"
 
 #include <sqlite3.h>
 

@@ -36,8 +36,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/engine/engine.h"
 #include "sim/config/hw_config.h"
+#include "sim/engine/engine.h"
 #include "sim/mapping/program.h"
 
 namespace bc {

@@ -1,4 +1,4 @@
-#include "sim/sweep.h"
+#include "sim/cli/sweep.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -21,15 +21,15 @@
 #include <sstream>
 #include <thread>
 
-#include "sim/analytical.h"
+#include "sim/cli/progress.h"
+#include "sim/cli/sweep_store.h"
 #include "sim/config/config_tree.h"
-#include "sim/report/energy.h"
-#include "sim/engine/engine.h"
 #include "sim/config/hw_config.h"
-#include "sim/progress.h"
-#include "sim/report/report.h"
-#include "sim/sweep_store.h"
+#include "sim/engine/analytical.h"
+#include "sim/engine/engine.h"
 #include "sim/mapping/system.h"
+#include "sim/report/energy.h"
+#include "sim/report/report.h"
 #include "workloads/generator.h"
 
 namespace bc {

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/sweep_spec.h"
+#include "sim/cli/sweep_spec.h"
 
 namespace bc {
 

@@ -9,12 +9,12 @@
 #include <iostream>
 #include <sstream>
 
-#include "sim/analytical.h"
-#include "sim/engine/engine.h"
+#include "sim/cli/sweep.h"
 #include "sim/config/hw_config.h"
-#include "sim/report/report.h"
-#include "sim/sweep.h"
+#include "sim/engine/analytical.h"
+#include "sim/engine/engine.h"
 #include "sim/mapping/system.h"
+#include "sim/report/report.h"
 #include "workloads/generator.h"
 
 namespace bc {

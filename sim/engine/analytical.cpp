@@ -1,4 +1,4 @@
-#include "sim/analytical.h"
+#include "sim/engine/analytical.h"
 
 #include <algorithm>
 #include <chrono>
@@ -8,9 +8,9 @@
 #include <utility>
 
 #include "models/action_ids.h"
-#include "sim/engine/chip_links.h"
 #include "models/memory_channels.h"
 #include "models/noc_mesh.h"
+#include "sim/engine/chip_links.h"
 #include "sim/mapping/fabric.h"
 
 namespace bc {

@@ -1,4 +1,4 @@
-#include "sim/sweep_spec.h"
+#include "sim/cli/sweep_spec.h"
 
 #include <glob.h>
 
