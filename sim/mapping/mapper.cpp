@@ -1,86 +1,16 @@
-#include "sim/mapping/mapper.h"
-
-#include "sim/mapping/cost_model.h"
+#include "sim/mapping/mapper_internal.h"
 
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <functional>
-#include <map>
-#include <set>
 #include <sstream>
-#include <tuple>
 
-namespace bc {
-namespace {
+namespace bc::mapping {
 
-struct CostCache {
-  CostCache(Program& p, const Units& u) : prog(p), units(u) {}
-  Program& prog;
-  const Units& units;
-  std::map<std::tuple<int, int64_t, int64_t, int64_t, int, int, bool, int64_t>, uint32_t> matmul;
-  std::vector<std::string> formats;  // interned names: cost keys hold small integers
-  int fmt(const Format& f) {
-    for (size_t i = 0; i < formats.size(); ++i)
-      if (formats[i] == f.name) return static_cast<int>(i);
-    formats.push_back(f.name);
-    return static_cast<int>(formats.size() - 1);
-  }
-  std::map<std::tuple<int, int64_t, double, double, double, std::string>, uint32_t> vec;
-  std::map<std::tuple<int, int64_t, int64_t, std::string>, uint32_t> pre;
-
-  uint32_t add(int unit, TileCost c) {
-    prog.costs.push_back(std::move(c));
-    prog.cost_unit.push_back(static_cast<uint16_t>(unit));
-    return static_cast<uint32_t>(prog.costs.size() - 1);
-  }
-  uint32_t mm(int unit, const MatmulTile& t) {
-    // w_group: a bit-serial unit's per-group dequantization depends on it.
-    auto key = std::make_tuple(unit, t.m, t.n, t.k, fmt(t.a), fmt(t.w), t.w_2_4, t.w_group);
-    auto it = matmul.find(key);
-    if (it != matmul.end()) return it->second;
-    return matmul[key] = add(unit, units[unit]->matmul(t));
-  }
-  uint32_t vector(int unit, const VectorTile& t) {
-    auto key = std::make_tuple(unit, t.elements, t.ops_per_element, t.read_bytes_per_element,
-                               t.write_bytes_per_element, t.fmt.name);
-    auto it = vec.find(key);
-    if (it != vec.end()) return it->second;
-    return vec[key] = add(unit, units[unit]->vector(t));
-  }
-  // Element-wise work in fp32 (the vector unit's default arithmetic).
-  uint32_t vector(int unit, int64_t elements, double ops, double rd, double wr) {
-    VectorTile t;
-    t.elements = elements;
-    t.ops_per_element = ops;
-    t.fmt = fp32();
-    t.read_bytes_per_element = rd;
-    t.write_bytes_per_element = wr;
-    return vector(unit, t);
-  }
-  // Table precompute of an m x k activation tile on a LUT unit's own engine.
-  uint32_t precompute(int unit, int64_t m, int64_t k, const Format& a) {
-    auto key = std::make_tuple(unit, m, k, a.name);
-    auto it = pre.find(key);
-    if (it != pre.end()) return it->second;
-    return pre[key] = add(unit, units[unit]->precompute_cost(m, k, a));
-  }
-};
-
-[[noreturn]] void fail(const Op& op, const std::string& msg, const std::string& hint = "") {
+void fail(const Op& op, const std::string& msg, const std::string& hint) {
   fail_input(SourceLoc{"<mapper>", 0, 0}, "op " + op.name + " (" + op_kind_name(op.kind) + ")", msg,
              hint);
 }
-
-// How a GEMM block runs: the unit, the formats it executes, and the conversions
-// its fallback vector unit performs first when the unit cannot take the op's
-// formats directly.
-struct UnitChoice {
-  int unit = -1;
-  Format a, w;            // formats the unit executes
-  int convert_unit = -1;  // fallback vector unit (-1: no conversion)
-  bool convert_a = false, convert_w = false;
-};
 
 int unit_index(const Units& units, const std::string& name) {
   for (size_t i = 0; i < units.size(); ++i)
@@ -124,43 +54,345 @@ int pick_vector_unit(const Units& units, const Op& op) {
        "add a vector_unit to core.units");
 }
 
+// SRAM a core has for tile buffers: what resident weights leave; in a
+// dataflow core group, half of that (the other half holds stream buffers).
+double Mapper::sram_avail(const OpContext& ctx) const {
+  const double free = hw_.sram.size_bytes - prog_.resident_bytes_per_core;
+  return ctx.grouped ? free / 2 : free;
+}
+
+// Where the weights live for the whole run, and whether the model fits at all.
+void Mapper::place_weights() {
+  double weights = 0, kv = 0;
+  for (const auto& op : t_.ops) weights += op.weight_bytes(), kv += op.kv_bytes_read();
+  if (t_.totals.contains("weight_bytes")) weights = t_.totals["weight_bytes"].get<double>();
+  if (t_.totals.contains("kv_cache_bytes")) kv = t_.totals["kv_cache_bytes"].get<double>();
+  const double cores = static_cast<double>(hw_.cores());
+  const double local = cores * hw_.sram.size_bytes,
+               shared = hw_.shared_sram.present ? hw_.shared_sram.capacity : 0;
+  const double ddr = hw_.ddr.present ? hw_.ddr.capacity : 0;
+  const double dram = hw_.dram.present ? hw_.dram.capacity : 0;
+  const double total = dram + ddr + shared + local;
+  auto q = [](double b) { return format_quantity(b, Dim::Bytes); };
+  if (weights + kv > total)
+    fail_input(SourceLoc{"<mapper>", 0, 0}, "memory",
+               "the model fits nowhere: weights " + q(weights) + " + KV cache " + q(kv) + " = " +
+                   q(weights + kv) + ", but the chip holds " + q(total) + " (DRAM " + q(dram) +
+                   (hw_.ddr.present ? ", DDR " + q(ddr) : std::string()) + ", shared SRAM " +
+                   q(shared) + ", core SRAM " + q(local) + ")",
+               "use more memory, a narrower --quant recipe, or a smaller --batch/--context");
+  const double local_budget = local * hw_.resident_max_fraction;
+  std::string where = hw_.weight_placement;
+  // Resident in the cores' SRAM only where a schedule keeps them there across
+  // ops: a statically scheduled chip, dataflow execution, or a chip with no
+  // DRAM. Kernel by kernel (a GPU), a kernel keeps nothing in its cores' SRAM
+  // after it ends, so the next one finds its weights in global memory.
+  const bool resident_ok =
+      hw_.deterministic || hw_.execution == "dataflow" || !hw_.dram.present;
+  if (where == "auto")
+    where = weights <= local_budget && resident_ok ? "local_sram"
+            // Half the shared level stays free for activations, unless there is no
+            // DRAM to hold them: an SRAM-only chip keeps everything on chip.
+            : hw_.shared_sram.present && weights <= (hw_.dram.present ? shared / 2 : shared - kv)
+                ? "shared_sram"
+            : !hw_.dram.present                        ? "none"
+            : weights + kv <= dram || !hw_.ddr.present ? "dram"
+                                                       : "ddr";  // spill to the capacity tier
+  if (where == "none" || (where == "dram" && !hw_.dram.present))
+    fail_input(SourceLoc{"<mapper>", 0, 0}, "memory.weights",
+               "weights (" + q(weights) + ") + KV cache (" + q(kv) +
+                   ") do not fit on this SRAM-only chip (core SRAM budget " + q(local_budget) +
+                   ", shared SRAM " + q(shared) + ") and there is no DRAM",
+               "split the model over more chips (system.parallel) or use a narrower recipe");
+  if (where == "ddr" && !hw_.ddr.present)
+    fail_input(SourceLoc{"<mapper>", 0, 0}, "memory.weights",
+               "weights are placed in DDR, but there is no memory.ddr",
+               "add a memory.ddr tier or set memory.weights to auto");
+  if (where == "local_sram" && weights > local_budget)
+    fail_input(
+        SourceLoc{"<mapper>", 0, 0}, "memory.weights",
+        "weights (" + q(weights) + ") do not fit the cores' SRAM: " + q(local_budget) + " = " +
+            std::to_string(hw_.cores()) + " cores x " + q(hw_.sram.size_bytes) +
+            " x resident_max_fraction " +
+            [&] {
+              std::ostringstream f;
+              f << hw_.resident_max_fraction;
+              return f.str();
+            }(),
+        "set memory.weights to auto or dram");
+  if (where == "shared_sram" && (!hw_.shared_sram.present || weights > shared))
+    fail_input(SourceLoc{"<mapper>", 0, 0}, "memory.weights",
+               "weights (" + q(weights) + ") do not fit the shared SRAM (" + q(shared) + ")",
+               "set memory.weights to auto or dram");
+  prog_.weight_placement = where;
+  prog_.weight_bytes = weights;
+  prog_.resident_bytes_per_core = where == "local_sram" ? weights / cores : 0;
+}
+
+// Activations go to the shared SRAM level when it exists and the tensor fits
+// in half of it (the other half holds the tensor being read); else DRAM.
+Level Mapper::place_output(const Op& op) const {
+  if (!hw_.shared_sram.present) return kDram;
+  if (!hw_.dram.present) return kShared;  // an SRAM-only chip: activations stay on chip
+  double elems = op.kind == OpKind::Gemm ? double(op.m) * op.n
+                 : op.kind == OpKind::Attention
+                     ? double(op.batch) * op.q_len * op.heads * op.head_dim
+                     : double(op.elements);
+  return op.o.bytes(elems) <= hw_.shared_sram.capacity / 2 ? kShared : kDram;
+}
+
+// The op's estimate from the tiles it was given, by the cost model the tile
+// search used: each core's work, of which the slowest core's sets the time.
+void Mapper::estimate_emitted(const OpContext& ctx, size_t idx) {
+  std::vector<const CoreOp*> mine;
+  for (int64_t c = ctx.base; c < ctx.base + ctx.cores; ++c) {
+    const auto& list = prog_.cores[static_cast<size_t>(c)];
+    if (!list.empty() && list.back().op == idx) mine.push_back(&list.back());
+  }
+  const Estimate e = estimate_cores(ctx, mine);
+  prog_.ops[idx].est_cycles = e.cycles;
+  prog_.ops[idx].est_bound = e.bound;
+}
+
+// `count`: cores doing such work at once (default: those given).
+Estimate Mapper::estimate_cores(const OpContext& ctx, const std::vector<const CoreOp*>& cores,
+                               int64_t count) {
+  Estimate best;
+  for (const CoreOp* co : cores) {
+    CoreWork w;
+    for (const Tile& t : co->tiles) {
+      TileClass c;
+      c.count = t.repeat;
+      double st = 0;
+      for (int l = 0; l < kLevels; ++l) {
+        c.load[l] = t.load_bytes[l];
+        c.store[l] = t.store_bytes[l];
+        st += t.store_bytes[l];
+      }
+      if (st > 0) w.store_tail = st;
+      for (int s = 0; s < t.nsteps; ++s) {
+        const TileCost& k = prog_.costs[t.steps[s].cost];
+        c.compute_cycles += static_cast<double>(k.cycles);
+        c.sram_bytes += k.sram_read_bytes + k.sram_write_bytes;
+      }
+      w.classes.push_back(c);
+    }
+    const Estimate e =
+        model_.estimate(w, ctx.base, count > 0 ? count : static_cast<int64_t>(cores.size()));
+    if (e.cycles > best.cycles) best = e;
+  }
+  return best;
+}
+
+// Token rows of an op's output (0: not a row-wise tensor of `rows` rows).
+int64_t Mapper::op_rows(const Op& op, int64_t rows) {
+  switch (op.kind) {
+    case OpKind::Gemm:
+      return op.m;
+    case OpKind::Attention:
+      return op.batch * op.q_len;
+    case OpKind::Elementwise:
+      return rows > 0 && op.elements % rows == 0 ? rows : 0;
+    default:
+      return 0;
+  }
+}
+
+double Mapper::out_row_bytes(const Op& op, int64_t rows) const {
+  const double elems = op.kind == OpKind::Gemm ? static_cast<double>(op.n)
+                       : op.kind == OpKind::Attention
+                           ? static_cast<double>(op.heads * op.head_dim)
+                           : static_cast<double>(op.elements / rows);
+  return std::max(1.0, op.o.bytes(elems));
+}
+// Whether op i keeps its output in its group's SRAM: every consumer streams
+
+// it within the same layer.
+bool Mapper::streams_out(size_t i) const {
+  if (!streamable_.count(i) || consumers_[i].empty()) return false;
+  for (size_t c : consumers_[i])
+    if (!streamable_.count(c) || t_.ops[c].layer != t_.ops[i].layer) return false;
+  return true;
+}
+
+// Spatial dataflow: each decoder layer's ops get disjoint core groups, sized
+// in proportion to the cycles each op needs on one core (its compute at the
+// unit's peak, or its bytes over one DMA engine, whichever is larger), so the
+// pipeline's stages run at similar rates. Ops outside layers (embedding, LM
+// head) and collectives run kernel-by-kernel on the whole chip.
+void Mapper::plan_dataflow(const std::map<int, int>& index_of) {
+  consumers_.assign(t_.ops.size(), {});
+  for (size_t i = 0; i < t_.ops.size(); ++i)
+    for (int d : t_.ops[i].deps) consumers_[static_cast<size_t>(index_of.at(d))].push_back(i);
+  std::map<int, std::vector<size_t>> layers;
+  for (size_t i = 0; i < t_.ops.size(); ++i)
+    if (t_.ops[i].layer >= 0 && t_.ops[i].kind != OpKind::Collective)
+      layers[t_.ops[i].layer].push_back(i);
+  const int64_t P = hw_.cores();
+  const double dma = hw_.dma_bandwidth / hw_.freq_hz;  // B/cycle per core
+  for (const auto& [layer, ops] : layers) {
+    if (ops.size() < 2) continue;
+    if (static_cast<int64_t>(ops.size()) > P)
+      fail_input(hw_.loc_execution, "execution",
+                 "dataflow gives every op of a layer its own cores, but layer " +
+                     std::to_string(layer) + " has " + std::to_string(ops.size()) +
+                     " ops and the chip " + std::to_string(P) + " cores",
+                 "use execution: kernel, or a chip with more cores");
+    int64_t rows = 0;
+    for (size_t i : ops)
+      if (t_.ops[i].kind == OpKind::Gemm) {
+        rows = t_.ops[i].m;
+        break;
+      }
+    layer_rows_[layer] = rows;
+    std::vector<double> need;
+    double total = 0;
+    for (size_t i : ops) {
+      const Op& op = t_.ops[i];
+      double compute = 0, bytes = 0;
+      if (op.kind == OpKind::Elementwise) {
+        const ElementwiseFn* fn = find_elementwise_fn(op.fn);
+        compute = static_cast<double>(op.elements) * fn->ops_per_element /
+                  units_[pick_vector_unit(units_, op)]->peak_vector_ops_per_cycle(fp32());
+        bytes = static_cast<double>(op.elements) *
+                (fn->inputs * op.a.bits_per_element() + op.o.bits_per_element()) / 8;
+      } else {
+        const UnitChoice uc = pick_matmul_unit(
+            units_, op, op.a.elem,
+            op.kind == OpKind::Gemm ? op.weight_parts().front().second.elem : op.w.elem);
+        compute = op.flops() / 2 / units_[uc.unit]->peak_macs_per_cycle(uc.a, uc.w);
+        bytes = op.kind == OpKind::Gemm ? op.weight_bytes() : op.kv_bytes_read();
+      }
+      need.push_back(std::max(compute, bytes / dma));
+      total += need.back();
+    }
+    // Largest remainder, at least one core each.
+    std::vector<int64_t> n(ops.size());
+    int64_t used = 0;
+    for (size_t j = 0; j < ops.size(); ++j)
+      used += n[j] = std::max<int64_t>(
+          1, static_cast<int64_t>(std::floor(static_cast<double>(P) * need[j] / total)));
+    while (used > P) {  // the one-core minimums overshot: trim the largest groups
+      auto big = std::max_element(n.begin(), n.end());
+      --*big, --used;
+    }
+    std::vector<size_t> order(ops.size());
+    for (size_t j = 0; j < order.size(); ++j) order[j] = j;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      auto frac = [&](size_t j) {
+        return static_cast<double>(P) * need[j] / total - static_cast<double>(n[j]);
+      };
+      return frac(a) > frac(b);
+    });
+    for (size_t j = 0; used < P; j = (j + 1) % order.size(), ++used) ++n[order[j]];
+    int64_t base = 0;
+    for (size_t j = 0; j < ops.size(); ++j) {
+      const size_t i = ops[j];
+      group_[i] = {base, n[j]};
+      base += n[j];
+      // Rows stream when the op's output is the layer's token rows; an
+      // unfused LUT GEMM reads tables from its own precompute op instead.
+      if (rows > 0 && op_rows(t_.ops[i], rows) == rows &&
+          !(lut_gemm_.count(i) && !fused_gemm_.count(i)))
+        streamable_.insert(i);
+    }
+  }
+}
+
+// LUT units with precompute_fused build a GEMM's tables in the element-wise op
+// that produces its activations (a norm, an activation function), when that
+// op's output is exactly the GEMM's A. Decided before mapping, since the
+// producer is mapped first.
+void Mapper::plan_table_fusion(const std::map<int, int>& index_of) {
+  for (size_t i = 0; i < t_.ops.size(); ++i) {
+    const Op& op = t_.ops[i];
+    if (op.kind != OpKind::Gemm || op.deps.empty()) continue;
+    UnitChoice uc =
+        pick_matmul_unit(units_, op, op.a.elem, op.weight_parts().front().second.elem);
+    const ComputeUnit& u = *units_[uc.unit];
+    if (!u.has_precompute()) continue;
+    lut_gemm_[i] = {uc.unit, uc.a};
+    if (!u.precompute_fused() || uc.convert_a) continue;
+    size_t p = static_cast<size_t>(index_of.at(op.deps.front()));
+    const Op& prod = t_.ops[p];
+    if (prod.kind != OpKind::Elementwise || prod.elements != op.m * op.k ||
+        fused_producer_.count(p))
+      continue;
+    fused_gemm_[i] = p;
+    fused_producer_[p] = {uc.unit, uc.a};
+  }
+}
+
+// The cost entry that builds the tables of a tm x tk activation tile: on the
+// LUT unit's own engine, or as element-wise work on a vector unit.
+uint32_t Mapper::precompute(const GemmShape& g, int64_t tm, int64_t tk) {
+  const int u = g.uc.unit;
+  if (g.pre_unit == u) return cache_.precompute(u, tm, tk, g.uc.a);
+  VectorTile v = units_[u]->precompute_work(tm, tk, g.uc.a);
+  if (!units_[g.pre_unit]->can_vector(v.fmt, nullptr)) v.fmt = fp32();
+  return cache_.vector(g.pre_unit, v);
+}
+
+// The separate table precompute of an unfused LUT GEMM: an element-wise op
+// over A (m x k activations) on the table builder, writing tables.
+int Mapper::map_table_precompute(const OpContext& ctx, const Op& gemm,
+                                 const std::vector<int>& deps, Level in) {
+  const TableBuild& tb = lut_gemm_.at(ctx.index);
+  const ComputeUnit& lut = *units_[tb.lut_unit];
+  int builder =
+      lut.precompute_unit().empty() ? tb.lut_unit : unit_index(units_, lut.precompute_unit());
+  Op tables;
+  tables.name = gemm.name + ".tables";
+  tables.kind = OpKind::Elementwise;
+  tables.elements = gemm.m * gemm.k;
+  tables.a = gemm.a;
+  OpPlan plan;
+  plan.name = tables.name;
+  plan.kind = OpKind::Elementwise;
+  plan.deps = deps;
+  plan.table_precompute = true;
+  double bo = lut.table_bytes_per_activation(tb.a), ba = gemm.a.bits_per_element() / 8;
+  plan.out_level = hw_.shared_sram.present && bo * static_cast<double>(tables.elements) <=
+                                                  hw_.shared_sram.capacity / 2
+                       ? kShared
+                       : home_;
+  const size_t idx = prog_.ops.size();
+  if (ctx.grouped) {  // on the GEMM's core group, ahead of it
+    plan.core_base = static_cast<int>(ctx.base);
+    plan.core_count = static_cast<int>(ctx.cores);
+  }
+  prog_.ops.push_back(plan);
+  const int64_t P = ctx.cores;
+  int64_t slice = round_up(ceil_div(tables.elements, P), 64);
+  int64_t te = std::min<int64_t>(slice, static_cast<int64_t>(sram_avail(ctx) / (2 * (ba + bo))));
+  if (te < 64)
+    fail(gemm, "no tile of its table precompute fits the core's SRAM", "raise core.sram.size");
+  GemmShape g;
+  g.uc.unit = tb.lut_unit;
+  g.uc.a = tb.a;
+  g.pre_unit = builder;
+  int core = split_elements(ctx, idx, tables.elements, slice, te, [&](int64_t n) {
+    Tile t;
+    t.load_bytes[in] += static_cast<double>(n) * ba;
+    t.store_bytes[plan.out_level] += static_cast<double>(n) * bo;
+    t.add_step({static_cast<uint16_t>(builder), precompute(g, 1, n), kStepPrecompute});
+    return t;
+  });
+  prog_.ops[idx].units = units_[builder]->name();
+  prog_.ops[idx].mapping = "LUT table precompute for " + gemm.name + " (unfused), split over " +
+                           std::to_string(core) + " cores";
+  estimate_emitted(ctx, idx);
+  return static_cast<int>(idx);
+}
+
+namespace {
+
 std::vector<int64_t> candidates(int64_t total, int64_t align) {
   std::vector<int64_t> c;
   for (int64_t v = std::max<int64_t>(1, align); v < total; v *= 2) c.push_back(v);
   c.push_back(total);
   return c;
 }
-
-int64_t round_up(int64_t v, int64_t a) { return ceil_div(v, a) * a; }
-
-struct GemmTiling {
-  int64_t tm = 0, tn = 0, tk = 0;
-  bool reuse_a = true;  // loop order: A tile resident across the n loop (else W across m)
-  double est_cycles = 0;
-  int64_t tiles = 0;
-  std::string bound;  // the estimate's binding resource
-};
-
-// One weight column block of a GEMM: the whole W, or one output-feature block
-// of a mixed-precision W.
-struct GemmShape {
-  int64_t m = 0, n = 0, k = 0;
-  Format a, w;
-  bool w_2_4 = false;   // W is 2:4 sparse
-  int64_t w_group = 0;  // W's scale group along K
-  double ba = 1, bw = 1,
-         bo = 1;          // bytes per element: A as loaded (tables when fused), stored W, output
-  UnitChoice uc;          // unit, executed formats, fallback conversions
-  int pre_unit = -1;      // builds LUT tables before each new A tile (-1: none or fused)
-  bool w_local = false;   // W resident in the cores' SRAM: no weight loads
-  Level w_level = kDram;  // where W tiles are loaded from otherwise
-  MatmulTile tile(int64_t tm, int64_t tn, int64_t tk) const {
-    MatmulTile t{tm, tn, tk, uc.a, uc.w};
-    t.w_2_4 = w_2_4;
-    t.w_group = w_group;
-    return t;
-  }
-};
 
 // Where a candidate grid's cores read and write: A from `in`, W from the
 // GEMM's weight level, C to `out`; with a shared SRAM level in front of DRAM,
@@ -173,7 +405,7 @@ struct GridIo {
 };
 
 // Best tiling of one core's Ms x Ns x K slice, by the cost model's estimate
-// (sim/cost_model.h): the same resources, routes and in-flight loads the
+// (sim/mapping/cost_model.h): the same resources, routes and in-flight loads the
 // engine simulates, without contention.
 // Streaming (a_outer_only): rows must complete in order, so only the order with
 // the A row block outermost qualifies.
@@ -258,983 +490,624 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
   return best;
 }
 
-// A GEMM block's core grid and tiling.
-struct GemmChoice {
-  int64_t pm = 0, pn = 0, Ms = 0, Ns = 0;
-  GemmTiling tiling;
-};
-
-class Mapper {
- public:
-  Mapper(const Trace& t, const HwConfig& hw)
-      : t_(t),
-        hw_(hw),
-        units_(build_units(hw.units)),
-        home_(hw.dram.present ? kDram : kShared),
-        cache_(prog_, units_),
-        model_(hw),
-        P_(hw.cores()) {
-    prog_.cores.resize(hw.cores());
-    prog_.execution = hw.execution;
-  }
-
-  Program run() {
-    std::map<int, int> index_of;
-    for (size_t i = 0; i < t_.ops.size(); ++i) index_of[t_.ops[i].id] = static_cast<int>(i);
-    plan_table_fusion(index_of);
-    place_weights();
-    if (hw_.execution == "dataflow") plan_dataflow(index_of);
-    std::vector<int> prog_of(t_.ops.size());  // trace op -> program op
-    for (size_t i = 0; i < t_.ops.size(); ++i) {
-      const Op& op = t_.ops[i];
-      cur_ = i;
-      auto g = group_.find(i);
-      grouped_ = g != group_.end();
-      base_ = grouped_ ? g->second.first : 0;
-      P_ = grouped_ ? g->second.second : hw_.cores();
-      stream_ = streamable_.count(i) > 0;
-      OpPlan plan;
-      plan.name = op.name;
-      plan.kind = op.kind;
-      plan.flops = op.flops();
-      for (int d : op.deps) plan.deps.push_back(prog_of[index_of.at(d)]);
-      plan.out_level = streams_out(i) ? kStream : place_output(op);
-      Level in = home_;
-      if (!op.input_from_dram && !plan.deps.empty()) in = prog_.ops[plan.deps.front()].out_level;
-      if (grouped_) {
-        plan.core_base = static_cast<int>(base_);
-        plan.core_count = static_cast<int>(P_);
-        plan.rows = stream_ ? layer_rows_.at(op.layer) : 0;
-      }
-      if (stream_) {
-        // Row-level waits on the same layer's streamed producers; a producer
-        // that keeps its output in SRAM is pulled from and back-pressured.
-        for (int d : op.deps) {
-          const size_t di = static_cast<size_t>(index_of.at(d));
-          if (!streamable_.count(di) || t_.ops[di].layer != op.layer) continue;
-          const int pd = prog_of[di];
-          plan.stream_in.push_back(pd);
-          if (prog_.ops[pd].out_level == kStream) {
-            prog_.ops[pd].stream_out.push_back(static_cast<int>(prog_.ops.size()));
-            if (plan.stream_src < 0) plan.stream_src = pd;
-          }
-        }
-        if (plan.stream_src >= 0 && !op.input_from_dram) in = kStream;
-        if (plan.out_level == kStream)  // the SRAM half left by tile buffers
-          plan.buffer_rows = static_cast<int64_t>(static_cast<double>(P_) * sram_avail() /
-                                                  out_row_bytes(op, plan.rows));
-      }
-      // An unfused LUT GEMM gets its table precompute as an op of its own: it
-      // reads the activations, builds the tables and writes them back, and the
-      // GEMM reads tables (the paper's unfused case).
-      if (op.kind == OpKind::Gemm && lut_gemm_.count(i) && !fused_gemm_.count(i)) {
-        plan.deps = {map_table_precompute(op, plan.deps, in)};
-        in = prog_.ops[plan.deps.front()].out_level;
-      }
-      prog_of[i] = static_cast<int>(prog_.ops.size());
-      size_t idx = prog_.ops.size();
-      prog_.ops.push_back(plan);
-      switch (op.kind) {
-        case OpKind::Gemm:
-          map_gemm(op, idx, in);
-          break;
-        case OpKind::Attention:
-          map_attention(op, idx, in);
-          break;
-        case OpKind::Elementwise:
-          map_elementwise(op, idx, in);
-          break;
-        case OpKind::Collective:
-          // Chip-to-chip traffic: no core tiles; the engine's link process runs it.
-          prog_.ops[idx].collective = op.fn;
-          prog_.ops[idx].group = op.group;
-          prog_.ops[idx].collective_bytes = op.collective_bytes();
-          prog_.ops[idx].units = "links";
-          prog_.ops[idx].mapping =
-              op.fn + " of " + format_quantity(op.collective_bytes(), Dim::Bytes);
-          prog_.ops[idx].out_level = in;
-          break;
-      }
-      estimate_emitted(idx);
-    }
-    // A stream buffer holds at least the rows that every op of the layer
-    // consumes or produces in one tile, so no chain of waits can close on itself.
-    std::map<int, int64_t> slack;
-    for (const auto& [i, r] : tile_rows_) slack[t_.ops[i].layer] += r;
-    for (size_t i = 0; i < t_.ops.size(); ++i)
-      if (prog_.ops[prog_of[i]].out_level == kStream)
-        prog_.ops[prog_of[i]].buffer_rows =
-            std::max(prog_.ops[prog_of[i]].buffer_rows, slack[t_.ops[i].layer]);
-    return std::move(prog_);
-  }
-
- private:
-  // The op's estimate from the tiles it was given, by the cost model the tile
-  // search used: each core's work, of which the slowest core's sets the time.
-  void estimate_emitted(size_t idx) {
-    std::vector<const CoreOp*> mine;
-    for (int64_t c = base_; c < base_ + P_; ++c) {
-      const auto& list = prog_.cores[static_cast<size_t>(c)];
-      if (!list.empty() && list.back().op == idx) mine.push_back(&list.back());
-    }
-    const Estimate e = estimate_cores(mine);
-    prog_.ops[idx].est_cycles = e.cycles;
-    prog_.ops[idx].est_bound = e.bound;
-  }
-  // `count`: cores doing such work at once (default: those given).
-  Estimate estimate_cores(const std::vector<const CoreOp*>& cores, int64_t count = -1) {
-    Estimate best;
-    for (const CoreOp* co : cores) {
-      CoreWork w;
-      for (const Tile& t : co->tiles) {
-        TileClass c;
-        c.count = t.repeat;
-        double st = 0;
-        for (int l = 0; l < kLevels; ++l) {
-          c.load[l] = t.load_bytes[l];
-          c.store[l] = t.store_bytes[l];
-          st += t.store_bytes[l];
-        }
-        if (st > 0) w.store_tail = st;
-        for (int s = 0; s < t.nsteps; ++s) {
-          const TileCost& k = prog_.costs[t.steps[s].cost];
-          c.compute_cycles += static_cast<double>(k.cycles);
-          c.sram_bytes += k.sram_read_bytes + k.sram_write_bytes;
-        }
-        w.classes.push_back(c);
-      }
-      const Estimate e =
-          model_.estimate(w, base_, count > 0 ? count : static_cast<int64_t>(cores.size()));
-      if (e.cycles > best.cycles) best = e;
-    }
-    return best;
-  }
-
-  // SRAM a core has for tile buffers: what resident weights leave; in a
-  // dataflow core group, half of that (the other half holds stream buffers).
-  double sram_avail() const {
-    const double free = hw_.sram.size_bytes - prog_.resident_bytes_per_core;
-    return grouped_ ? free / 2 : free;
-  }
-
-  // Token rows of an op's output (0: not a row-wise tensor of `rows` rows).
-  static int64_t op_rows(const Op& op, int64_t rows) {
-    switch (op.kind) {
-      case OpKind::Gemm:
-        return op.m;
-      case OpKind::Attention:
-        return op.batch * op.q_len;
-      case OpKind::Elementwise:
-        return rows > 0 && op.elements % rows == 0 ? rows : 0;
-      default:
-        return 0;
-    }
-  }
-  double out_row_bytes(const Op& op, int64_t rows) const {
-    const double elems = op.kind == OpKind::Gemm ? static_cast<double>(op.n)
-                         : op.kind == OpKind::Attention
-                             ? static_cast<double>(op.heads * op.head_dim)
-                             : static_cast<double>(op.elements / rows);
-    return std::max(1.0, op.o.bytes(elems));
-  }
-  // Whether op i keeps its output in its group's SRAM: every consumer streams
-  // it within the same layer.
-  bool streams_out(size_t i) const {
-    if (!streamable_.count(i) || consumers_[i].empty()) return false;
-    for (size_t c : consumers_[i])
-      if (!streamable_.count(c) || t_.ops[c].layer != t_.ops[i].layer) return false;
-    return true;
-  }
-
-  // Spatial dataflow: each decoder layer's ops get disjoint core groups, sized
-  // in proportion to the cycles each op needs on one core (its compute at the
-  // unit's peak, or its bytes over one DMA engine, whichever is larger), so the
-  // pipeline's stages run at similar rates. Ops outside layers (embedding, LM
-  // head) and collectives run kernel-by-kernel on the whole chip.
-  void plan_dataflow(const std::map<int, int>& index_of) {
-    consumers_.assign(t_.ops.size(), {});
-    for (size_t i = 0; i < t_.ops.size(); ++i)
-      for (int d : t_.ops[i].deps) consumers_[static_cast<size_t>(index_of.at(d))].push_back(i);
-    std::map<int, std::vector<size_t>> layers;
-    for (size_t i = 0; i < t_.ops.size(); ++i)
-      if (t_.ops[i].layer >= 0 && t_.ops[i].kind != OpKind::Collective)
-        layers[t_.ops[i].layer].push_back(i);
-    const int64_t P = hw_.cores();
-    const double dma = hw_.dma_bandwidth / hw_.freq_hz;  // B/cycle per core
-    for (const auto& [layer, ops] : layers) {
-      if (ops.size() < 2) continue;
-      if (static_cast<int64_t>(ops.size()) > P)
-        fail_input(hw_.loc_execution, "execution",
-                   "dataflow gives every op of a layer its own cores, but layer " +
-                       std::to_string(layer) + " has " + std::to_string(ops.size()) +
-                       " ops and the chip " + std::to_string(P) + " cores",
-                   "use execution: kernel, or a chip with more cores");
-      int64_t rows = 0;
-      for (size_t i : ops)
-        if (t_.ops[i].kind == OpKind::Gemm) {
-          rows = t_.ops[i].m;
-          break;
-        }
-      layer_rows_[layer] = rows;
-      std::vector<double> need;
-      double total = 0;
-      for (size_t i : ops) {
-        const Op& op = t_.ops[i];
-        double compute = 0, bytes = 0;
-        if (op.kind == OpKind::Elementwise) {
-          const ElementwiseFn* fn = find_elementwise_fn(op.fn);
-          compute = static_cast<double>(op.elements) * fn->ops_per_element /
-                    units_[pick_vector_unit(units_, op)]->peak_vector_ops_per_cycle(fp32());
-          bytes = static_cast<double>(op.elements) *
-                  (fn->inputs * op.a.bits_per_element() + op.o.bits_per_element()) / 8;
-        } else {
-          const UnitChoice uc = pick_matmul_unit(
-              units_, op, op.a.elem,
-              op.kind == OpKind::Gemm ? op.weight_parts().front().second.elem : op.w.elem);
-          compute = op.flops() / 2 / units_[uc.unit]->peak_macs_per_cycle(uc.a, uc.w);
-          bytes = op.kind == OpKind::Gemm ? op.weight_bytes() : op.kv_bytes_read();
-        }
-        need.push_back(std::max(compute, bytes / dma));
-        total += need.back();
-      }
-      // Largest remainder, at least one core each.
-      std::vector<int64_t> n(ops.size());
-      int64_t used = 0;
-      for (size_t j = 0; j < ops.size(); ++j)
-        used += n[j] = std::max<int64_t>(
-            1, static_cast<int64_t>(std::floor(static_cast<double>(P) * need[j] / total)));
-      while (used > P) {  // the one-core minimums overshot: trim the largest groups
-        auto big = std::max_element(n.begin(), n.end());
-        --*big, --used;
-      }
-      std::vector<size_t> order(ops.size());
-      for (size_t j = 0; j < order.size(); ++j) order[j] = j;
-      std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-        auto frac = [&](size_t j) {
-          return static_cast<double>(P) * need[j] / total - static_cast<double>(n[j]);
-        };
-        return frac(a) > frac(b);
-      });
-      for (size_t j = 0; used < P; j = (j + 1) % order.size(), ++used) ++n[order[j]];
-      int64_t base = 0;
-      for (size_t j = 0; j < ops.size(); ++j) {
-        const size_t i = ops[j];
-        group_[i] = {base, n[j]};
-        base += n[j];
-        // Rows stream when the op's output is the layer's token rows; an
-        // unfused LUT GEMM reads tables from its own precompute op instead.
-        if (rows > 0 && op_rows(t_.ops[i], rows) == rows &&
-            !(lut_gemm_.count(i) && !fused_gemm_.count(i)))
-          streamable_.insert(i);
-      }
-    }
-  }
-
-  // Where the weights live for the whole run, and whether the model fits at all.
-  void place_weights() {
-    double weights = 0, kv = 0;
-    for (const auto& op : t_.ops) weights += op.weight_bytes(), kv += op.kv_bytes_read();
-    if (t_.totals.contains("weight_bytes")) weights = t_.totals["weight_bytes"].get<double>();
-    if (t_.totals.contains("kv_cache_bytes")) kv = t_.totals["kv_cache_bytes"].get<double>();
-    const double cores = static_cast<double>(hw_.cores());
-    const double local = cores * hw_.sram.size_bytes,
-                 shared = hw_.shared_sram.present ? hw_.shared_sram.capacity : 0;
-    const double ddr = hw_.ddr.present ? hw_.ddr.capacity : 0;
-    const double dram = hw_.dram.present ? hw_.dram.capacity : 0;
-    const double total = dram + ddr + shared + local;
-    auto q = [](double b) { return format_quantity(b, Dim::Bytes); };
-    if (weights + kv > total)
-      fail_input(SourceLoc{"<mapper>", 0, 0}, "memory",
-                 "the model fits nowhere: weights " + q(weights) + " + KV cache " + q(kv) + " = " +
-                     q(weights + kv) + ", but the chip holds " + q(total) + " (DRAM " + q(dram) +
-                     (hw_.ddr.present ? ", DDR " + q(ddr) : std::string()) + ", shared SRAM " +
-                     q(shared) + ", core SRAM " + q(local) + ")",
-                 "use more memory, a narrower --quant recipe, or a smaller --batch/--context");
-    const double local_budget = local * hw_.resident_max_fraction;
-    std::string where = hw_.weight_placement;
-    // Resident in the cores' SRAM only where a schedule keeps them there across
-    // ops: a statically scheduled chip, dataflow execution, or a chip with no
-    // DRAM. Kernel by kernel (a GPU), a kernel keeps nothing in its cores' SRAM
-    // after it ends, so the next one finds its weights in global memory.
-    const bool resident_ok =
-        hw_.deterministic || hw_.execution == "dataflow" || !hw_.dram.present;
-    if (where == "auto")
-      where = weights <= local_budget && resident_ok ? "local_sram"
-              // Half the shared level stays free for activations, unless there is no
-              // DRAM to hold them: an SRAM-only chip keeps everything on chip.
-              : hw_.shared_sram.present && weights <= (hw_.dram.present ? shared / 2 : shared - kv)
-                  ? "shared_sram"
-              : !hw_.dram.present                        ? "none"
-              : weights + kv <= dram || !hw_.ddr.present ? "dram"
-                                                         : "ddr";  // spill to the capacity tier
-    if (where == "none" || (where == "dram" && !hw_.dram.present))
-      fail_input(SourceLoc{"<mapper>", 0, 0}, "memory.weights",
-                 "weights (" + q(weights) + ") + KV cache (" + q(kv) +
-                     ") do not fit on this SRAM-only chip (core SRAM budget " + q(local_budget) +
-                     ", shared SRAM " + q(shared) + ") and there is no DRAM",
-                 "split the model over more chips (system.parallel) or use a narrower recipe");
-    if (where == "ddr" && !hw_.ddr.present)
-      fail_input(SourceLoc{"<mapper>", 0, 0}, "memory.weights",
-                 "weights are placed in DDR, but there is no memory.ddr",
-                 "add a memory.ddr tier or set memory.weights to auto");
-    if (where == "local_sram" && weights > local_budget)
-      fail_input(
-          SourceLoc{"<mapper>", 0, 0}, "memory.weights",
-          "weights (" + q(weights) + ") do not fit the cores' SRAM: " + q(local_budget) + " = " +
-              std::to_string(hw_.cores()) + " cores x " + q(hw_.sram.size_bytes) +
-              " x resident_max_fraction " +
-              [&] {
-                std::ostringstream f;
-                f << hw_.resident_max_fraction;
-                return f.str();
-              }(),
-          "set memory.weights to auto or dram");
-    if (where == "shared_sram" && (!hw_.shared_sram.present || weights > shared))
-      fail_input(SourceLoc{"<mapper>", 0, 0}, "memory.weights",
-                 "weights (" + q(weights) + ") do not fit the shared SRAM (" + q(shared) + ")",
-                 "set memory.weights to auto or dram");
-    prog_.weight_placement = where;
-    prog_.weight_bytes = weights;
-    prog_.resident_bytes_per_core = where == "local_sram" ? weights / cores : 0;
-  }
-
-  // LUT units with precompute_fused build a GEMM's tables in the element-wise op
-  // that produces its activations (a norm, an activation function), when that
-  // op's output is exactly the GEMM's A. Decided before mapping, since the
-  // producer is mapped first.
-  void plan_table_fusion(const std::map<int, int>& index_of) {
-    for (size_t i = 0; i < t_.ops.size(); ++i) {
-      const Op& op = t_.ops[i];
-      if (op.kind != OpKind::Gemm || op.deps.empty()) continue;
-      UnitChoice uc =
-          pick_matmul_unit(units_, op, op.a.elem, op.weight_parts().front().second.elem);
-      const ComputeUnit& u = *units_[uc.unit];
-      if (!u.has_precompute()) continue;
-      lut_gemm_[i] = {uc.unit, uc.a};
-      if (!u.precompute_fused() || uc.convert_a) continue;
-      size_t p = static_cast<size_t>(index_of.at(op.deps.front()));
-      const Op& prod = t_.ops[p];
-      if (prod.kind != OpKind::Elementwise || prod.elements != op.m * op.k ||
-          fused_producer_.count(p))
-        continue;
-      fused_gemm_[i] = p;
-      fused_producer_[p] = {uc.unit, uc.a};
-    }
-  }
-
-  // Activations go to the shared SRAM level when it exists and the tensor fits
-  // in half of it (the other half holds the tensor being read); else DRAM.
-  Level place_output(const Op& op) const {
-    if (!hw_.shared_sram.present) return kDram;
-    if (!hw_.dram.present) return kShared;  // an SRAM-only chip: activations stay on chip
-    double elems = op.kind == OpKind::Gemm ? double(op.m) * op.n
-                   : op.kind == OpKind::Attention
-                       ? double(op.batch) * op.q_len * op.heads * op.head_dim
-                       : double(op.elements);
-    return op.o.bytes(elems) <= hw_.shared_sram.capacity / 2 ? kShared : kDram;
-  }
-
-  void map_gemm(const Op& op, size_t idx, Level in) {
-    Level out = prog_.ops[idx].out_level;
-    std::vector<CoreOp> per_core(static_cast<size_t>(P_));
-    std::string mapping, units;
-    const auto parts = op.weight_parts();
-    for (const auto& [cols, wf] : parts) {
-      GemmShape g;
-      g.m = op.m, g.n = cols, g.k = op.k;
-      g.a = op.a.elem, g.w = wf.elem;
-      g.w_2_4 = op.sparsity == "2:4";
-      g.w_group = wf.group_size;
-      g.uc = pick_matmul_unit(units_, op, g.a, g.w);
-      const ComputeUnit& unit = *units_[g.uc.unit];
-      g.ba = op.a.bits_per_element() / 8;
-      g.bw = op.density * (wf.bits_per_element() + op.sparsity_index_bits()) / 8;
-      g.bo = op.o.bits_per_element() / 8;
-      g.w_local = prog_.weight_placement == "local_sram";
-      g.w_level = prog_.weight_placement == "shared_sram" ? kShared
-                  : prog_.weight_placement == "ddr"       ? kDdr
-                                                          : home_;
-      std::string pre;
-      if (unit.has_precompute()) {
-        // A is read as tables, built by the producer (fused) or by the op before.
-        g.ba = unit.table_bytes_per_activation(g.uc.a);
-        auto f = fused_gemm_.find(cur_);
-        pre = ", reads tables built by " +
-              (f != fused_gemm_.end() ? t_.ops[f->second].name : op.name + ".tables");
-      }
-      GemmChoice c = choose_gemm(op, g, in, out);
-      // Streaming: a mixed-precision GEMM's rows are done after its last block.
-      emit_gemm(g, c, in, out, per_core, &wf == &parts.back().second);
-      const GemmTiling& t = c.tiling;
-      std::ostringstream m;
-      m << (mapping.empty() ? "" : "; ")
-        << (op.w_parts.empty() ? "" : wf.str() + " x" + std::to_string(cols) + ": ") << "grid "
-        << ceil_div(g.m, c.Ms) << "x" << ceil_div(g.n, c.Ns) << " cores, tile " << t.tm << "x"
-        << t.tn << "x" << t.tk << ", " << (t.reuse_a ? "A" : "W") << " resident" << pre
-        << (g.w_local              ? ", weights resident in core SRAM"
-            : g.w_level == kShared ? ", weights in shared SRAM"
-                                   : "");
-      if (g.uc.convert_a || g.uc.convert_w)
-        m << ", " << units_[g.uc.convert_unit]->name() << " converts "
-          << (g.uc.convert_a ? g.a.name + "->" + g.uc.a.name : "")
-          << (g.uc.convert_a && g.uc.convert_w ? ", " : "")
-          << (g.uc.convert_w ? g.w.name + "->" + g.uc.w.name : "");
-      mapping += m.str();
-      for (int u : {g.uc.unit, g.pre_unit, g.uc.convert_unit})
-        if (u >= 0 && units.find(units_[u]->name()) == std::string::npos)
-          units += (units.empty() ? "" : "+") + units_[u]->name();
-    }
-    for (size_t c = 0; c < per_core.size(); ++c)
-      if (!per_core[c].tiles.empty()) {
-        per_core[c].op = static_cast<uint32_t>(idx);
-        prog_.cores[static_cast<size_t>(base_) + c].push_back(std::move(per_core[c]));
-      }
-    prog_.ops[idx].units = units;
-    prog_.ops[idx].mapping = mapping;
-  }
-
-  // The core grid pm x pn over (M, N) and the per-core tiling with the lowest
-  // estimated time; ties go to the grid with more cores (more compute slack,
-  // more DMA engines in flight). Cached per shape: a model repeats its layers.
-  GemmChoice choose_gemm(const Op& op, const GemmShape& g, Level in, Level out) {
-    const int u = g.uc.unit;
-    auto key = std::make_tuple(
-        g.m, g.n, g.k,
-        g.uc.a.name + "/" + g.uc.w.name + (g.w_2_4 ? "/2:4" : "") + "/g" +
-            std::to_string(g.w_group) + "/p" + std::to_string(g.pre_unit) + "/c" +
-            std::to_string(g.uc.convert_unit),
-        g.ba, g.bw, g.bo,
-        (static_cast<int>(in) * 8 + static_cast<int>(out)) * 2 + (stream_ ? 1 : 0), u, P_);
-    auto hit = gemm_cache_.find(key);
-    if (hit != gemm_cache_.end()) return hit->second;
-    const ComputeUnit& unit = *units_[u];
-    TileAlign al = unit.align(g.uc.a, g.uc.w);
-    const int64_t P = P_;
-    GemmChoice best;
-    int64_t need_min = INT64_MAX;
-    for (int64_t pm = 1; pm <= P; ++pm) {
-      if (pm > 1 && (pm - 1) * al.m >= g.m) break;
-      if (pm > 1 && g.w_local) break;  // resident W: each core owns a column slice
-      // Streaming: every core walks all rows in order, so rows complete as a
-      // prefix the consumers can start on.
-      if (pm > 1 && stream_) break;
-      for (int64_t pn = 1; pm * pn <= P; ++pn) {
-        if (pn > 1 && (pn - 1) * al.n >= g.n) break;
-        int64_t Ms = std::min(g.m, round_up(ceil_div(g.m, pm), std::min(al.m, g.m)));
-        int64_t Ns = std::min(g.n, round_up(ceil_div(g.n, pn), std::min(al.n, g.n)));
-        int64_t used = ceil_div(g.m, Ms) * ceil_div(g.n, Ns);
-        GridIo io;
-        io.in = in, io.out = out, io.base = base_, io.cores = used;
-        io.filter = hw_.shared_sram.present;
-        io.readers_a = static_cast<double>(ceil_div(g.n, Ns));
-        io.readers_w = static_cast<double>(ceil_div(g.m, Ms));
-        int64_t need = 0;
-        GemmTiling t = plan_slice(unit, Ms, Ns, g.k, g, sram_avail(), model_, io, &need, stream_);
-        need_min = std::min(need_min, need);
-        if (t.est_cycles < 0) continue;
-        int64_t best_used = best.pm ? ceil_div(g.m, best.Ms) * ceil_div(g.n, best.Ns) : 0;
-        if (best.pm == 0 || t.est_cycles < best.tiling.est_cycles * 0.999 ||
-            (t.est_cycles <= best.tiling.est_cycles * 1.001 && used > best_used))
-          best = {pm, pn, Ms, Ns, t};
-      }
-    }
-    if (best.pm == 0)
-      fail(op,
-           "no tile fits the core's SRAM: the smallest tile needs " +
-               format_quantity(static_cast<double>(need_min), Dim::Bytes) + ", core.sram.size is " +
-               format_quantity(sram_avail(), Dim::Bytes),
-           "raise core.sram.size");
-    return gemm_cache_[key] = best;
-  }
-
-  // Appends the tiles of one GEMM block to the cores' tile lists. A tile runs
-  // up to four steps: fallback conversions of A and W, the LUT table build for a
-  // newly loaded activation tile, and the matmul.
-  void emit_gemm(const GemmShape& g, const GemmChoice& c, Level in, Level out,
-                 std::vector<CoreOp>& per_core, bool last_part) {
-    const GemmTiling& t = c.tiling;
-    const int u = g.uc.unit;
-    // Cores that read the same operand panel: an A row panel is read by every
-    // core of its grid row, a W column panel by every core of its grid column.
-    const double share_a = static_cast<double>(ceil_div(g.n, c.Ns));
-    const double share_w = static_cast<double>(ceil_div(g.m, c.Ms));
-    if (stream_) {
-      tile_rows_[cur_] = std::max(tile_rows_[cur_], t.tm);
-      // Every core of the grid reads each A row block: one multicast.
-      prog_.ops.back().stream_readers = share_a;  // the GEMM being mapped
-    }
-    size_t core = 0;
-    for (int64_t m0 = 0; m0 < g.m; m0 += c.Ms)
-      for (int64_t n0 = 0; n0 < g.n; n0 += c.Ns, ++core) {
-        int64_t Ms = std::min(c.Ms, g.m - m0), Ns = std::min(c.Ns, g.n - n0);
-        CoreOp& co = per_core[core];
-        int64_t outer_n = t.reuse_a ? ceil_div(Ms, t.tm) : ceil_div(Ns, t.tn);
-        int64_t inner_n = t.reuse_a ? ceil_div(Ns, t.tn) : ceil_div(Ms, t.tm);
-        int64_t nk = ceil_div(g.k, t.tk);
-        for (int64_t o = 0; o < outer_n; ++o)
-          for (int64_t in_i = 0; in_i < inner_n; ++in_i) {
-            int64_t mi = t.reuse_a ? o : in_i, ni = t.reuse_a ? in_i : o;
-            int64_t tm = std::min(t.tm, Ms - mi * t.tm), tn = std::min(t.tn, Ns - ni * t.tn);
-            for (int64_t ki = 0; ki < nk; ++ki) {
-              int64_t tk = std::min(t.tk, g.k - ki * t.tk);
-              Tile tile;
-              // The resident operand is loaded once per outer iteration when K is one tile.
-              bool a_new = !(t.reuse_a && nk == 1 && in_i > 0);
-              bool w_new = !(!t.reuse_a && nk == 1 && in_i > 0);
-              if (a_new) load_shared_panel(tile, in, static_cast<double>(tm * tk) * g.ba, share_a);
-              if (w_new && !g.w_local)
-                load_shared_panel(tile, g.w_level, static_cast<double>(tk * tn) * g.bw, share_w);
-              if (ki == nk - 1) tile.store_bytes[out] += static_cast<double>(tm * tn) * g.bo;
-              if (stream_) {  // A-outer: block mi's rows are done after its last tile
-                tile.rows_need = static_cast<uint32_t>(m0 + mi * t.tm + tm);
-                const bool block_done = in_i == inner_n - 1 && ki == nk - 1 && last_part;
-                tile.rows_done =
-                    last_part ? static_cast<uint32_t>(m0 + mi * t.tm + (block_done ? tm : 0)) : 0;
-              }
-              auto convert = [&](int64_t elements, const Format& from, const Format& to) {
-                // Quantize or dequantize: scale and round per element.
-                tile.add_step({static_cast<uint16_t>(g.uc.convert_unit),
-                               cache_.vector(g.uc.convert_unit, elements,
-                                             find_elementwise_fn("quantize")->ops_per_element,
-                                             from.storage_bits / 8, to.storage_bits / 8),
-                               kStepConvert});
-              };
-              if (g.uc.convert_a && a_new) convert(tm * tk, g.a, g.uc.a);
-              if (g.uc.convert_w && w_new) convert(tk * tn, g.w, g.uc.w);
-              if (g.pre_unit >= 0 && a_new)
-                tile.add_step(
-                    {static_cast<uint16_t>(g.pre_unit), precompute(g, tm, tk), kStepPrecompute});
-              tile.add_step({static_cast<uint16_t>(u), cache_.mm(u, g.tile(tm, tn, tk))});
-              co.push(tile);
-            }
-          }
-      }
-  }
-
-  // A shared SRAM level (a GPU's L2) filters reads of a panel that several
-  // cores load: of p readers, one read in p goes to the panel's level (DRAM) and
-  // the rest hit the shared level. Without one, every core reads DRAM.
-  void load_shared_panel(Tile& tile, Level level, double bytes, double readers) const {
-    if (level == kDram && hw_.shared_sram.present && readers > 1) {
-      tile.load_bytes[kDram] += bytes / readers;
-      tile.load_bytes[kShared] += bytes * (readers - 1) / readers;
-    } else {
-      tile.load_bytes[level] += bytes;
-    }
-  }
-
-  // The cost entry that builds the tables of a tm x tk activation tile: on the
-  // LUT unit's own engine, or as element-wise work on a vector unit.
-  uint32_t precompute(const GemmShape& g, int64_t tm, int64_t tk) {
-    const int u = g.uc.unit;
-    if (g.pre_unit == u) return cache_.precompute(u, tm, tk, g.uc.a);
-    VectorTile v = units_[u]->precompute_work(tm, tk, g.uc.a);
-    if (!units_[g.pre_unit]->can_vector(v.fmt, nullptr)) v.fmt = fp32();
-    return cache_.vector(g.pre_unit, v);
-  }
-
-  void map_attention(const Op& op, size_t idx, Level in) {
-    const UnitChoice uc = pick_matmul_unit(units_, op, op.a.elem, op.w.elem);
-    const int mu = uc.unit;
-    int vu = pick_vector_unit(units_, op);
-    const ComputeUnit& unit = *units_[mu];
-    TileAlign al = unit.align(uc.a, uc.w);
-    const double acc = unit.accumulator_bytes();  // scores and the output accumulator
-    // A LUT unit needs tables of Q (once per work item) and of P (per KV block).
-    const int pre = !unit.has_precompute()           ? -1
-                    : unit.precompute_unit().empty() ? mu
-                                                     : unit_index(units_, unit.precompute_unit());
-    Level out = prog_.ops[idx].out_level;
-    const int64_t P = P_;
-    const int64_t G = op.heads / op.kv_heads, d = op.head_dim;
-    double ba = op.a.bits_per_element() / 8, bkv = op.w.bits_per_element() / 8,
-           bo = op.o.bits_per_element() / 8;
-    // Query block: enough query rows (G heads x bq tokens) to fill the array's
-    // rows, then taller (up to the 128-row query tiles of FlashAttention-2/3, Dao
-    // 2023) while every core still gets a work item: each query block reads all
-    // of its head's K and V, so taller blocks read them fewer times.
-    int64_t bq = std::min(op.q_len, std::max<int64_t>(1, ceil_div(al.m, G)));
-    while (2 * bq * G <= 128 && 2 * bq <= op.q_len &&
-           op.batch * op.kv_heads * ceil_div(op.q_len, 2 * bq) >= P)
-      bq *= 2;
-    int64_t q_blocks = ceil_div(op.q_len, bq);
-    int64_t units = op.batch * op.kv_heads * q_blocks;
-    // Fewer work units than cores: split the context (flash-decoding).
-    // Candidates: enough splits to give every core an item, fewer so the items
-    // divide the cores evenly, and powers of two below (the cost model picks).
-    const int64_t kv_max =
-        units >= P ? 1 : std::min(ceil_div(P, units), std::max<int64_t>(1, op.kv_len / 64));
-    std::vector<int64_t> splits = {kv_max};
-    if (units < P && P / units >= 1 && P / units < kv_max) splits.push_back(P / units);
-    for (int64_t v = std::bit_floor(static_cast<uint64_t>(kv_max)); v >= 1; v /= 2)
-      if (std::find(splits.begin(), splits.end(), v) == splits.end()) splits.push_back(v);
-    // KV block: the largest power of two whose double-buffered K and V blocks,
-    // scores and output accumulator fit SRAM.
-    int64_t rows = G * bq;
-    auto need = [&](int64_t bk) {
-      return static_cast<double>(kLoadBuffers) * (2 * bk * d * bkv) + rows * d * ba +
-             rows * bk * acc + rows * d * (acc + bo);
-    };
-    int64_t bk = 16;
-    if (need(bk) > sram_avail())
-      fail(op,
-           "no tile fits the core's SRAM: a 16-key block needs " +
-               format_quantity(need(bk), Dim::Bytes) + ", core.sram.size is " +
-               format_quantity(sram_avail(), Dim::Bytes),
-           "raise core.sram.size");
-    std::vector<CoreOp> per_core;
-    Estimate best;
-    int64_t kv_split = 1;
-    size_t n_items = 0;
-    // The search runs once per attention shape (a model repeats its layers);
-    // later layers emit the cached choice only.
-    std::ostringstream shape;
-    shape << op.batch << '/' << op.q_len << '/' << op.kv_len << '/' << op.heads << '/'
-          << op.kv_heads << '/' << op.head_dim << '/' << op.causal << '/' << op.window << '/'
-          << op.kv_append << '/' << op.a.str() << '/' << op.w.str() << '/' << op.o.str() << '/'
-          << static_cast<int>(in) << '/' << static_cast<int>(out) << '/' << stream_ << '/'
-          << base_ << '/' << P_;
-    auto cached = attention_cache_.find(shape.str());
-    if (cached != attention_cache_.end()) splits = {cached->second.first};
-    for (const int64_t split : splits) {
-      int64_t chunk = ceil_div(op.kv_len, split);
-      int64_t max_bk = 16;  // the largest power of two whose buffers fit SRAM
-      while (max_bk * 2 <= std::min<int64_t>(chunk, 4096) && need(max_bk * 2) <= sram_avail())
-        max_bk *= 2;
-
-      // Work items (unit x kv chunk), balanced greedily over cores by key count.
-      struct Item {
-        int64_t keys_begin, keys_end, q_rows;
-        bool first_chunk, last_chunk;
-        int64_t row0;  // first token row of its query block (b x q_len + query index)
-      };
-      std::vector<Item> items;
-      // Streaming walks query rows in order (heads innermost), so output rows
-      // complete as a prefix.
-      for (int64_t b = 0; b < op.batch; ++b)
-        for (int64_t x = 0; x < op.kv_heads * q_blocks; ++x) {
-          const int64_t qb = stream_ ? x / op.kv_heads : x % q_blocks;
-          int64_t q_rows = std::min(bq, op.q_len - qb * bq);
-          // The keys this query block attends (causal mask, sliding window).
-          auto [k_begin, k_end] = op.key_range(qb * bq, q_rows);
-          int64_t keys = k_end - k_begin;
-          int64_t per = ceil_div(keys, split);
-          for (int64_t s = 0; s * per < keys; ++s)
-            items.push_back({k_begin + s * per, k_begin + std::min(keys, (s + 1) * per), q_rows,
-                             s == 0, (s + 1) * per >= keys, b * op.q_len + qb * bq});
-        }
-      std::vector<double> load(P, 0);
-      std::vector<int64_t> core_of(items.size());
-      for (size_t i = 0; i < items.size(); ++i) {
-        int64_t c = std::min_element(load.begin(), load.end()) - load.begin();
-        load[c] += static_cast<double>(items[i].keys_end - items[i].keys_begin) * items[i].q_rows;
-        core_of[i] = c;
-      }
-      // A core's frontier after an item: the first row of its next item.
-      std::vector<int64_t> next_row(items.size(), op.batch * op.q_len), last_of(P, -1);
-      for (size_t i = items.size(); i-- > 0;) {
-        int64_t& l = last_of[core_of[i]];
-        if (l >= 0) next_row[i] = items[l].row0;
-        l = static_cast<int64_t>(i);
-      }
-      if (stream_) tile_rows_[cur_] = bq;
-      auto emit = [&](int64_t bk) {
-      std::vector<CoreOp> per_core(P);
-      for (auto& c : per_core) c.op = static_cast<uint32_t>(idx);
-      for (size_t i = 0; i < items.size(); ++i) {
-        const Item& it = items[i];
-        const int64_t c = core_of[i];
-        int64_t r = G * it.q_rows;
-        for (int64_t k0 = it.keys_begin; k0 < it.keys_end; k0 += bk) {
-          int64_t kb = std::min(bk, it.keys_end - k0);
-          Tile t;
-          // K and V blocks; the query blocks of one head on other cores read the
-          // same blocks, which a shared level (L2) filters.
-          load_shared_panel(t, home_, static_cast<double>(2 * kb * d) * bkv,
-                            static_cast<double>(std::min<int64_t>(q_blocks, P)));
-          if (k0 == it.keys_begin) t.load_bytes[in] += r * d * ba;  // Q, once
-          const bool first = k0 == it.keys_begin;
-          if (uc.convert_w)  // the fallback converts the K and V blocks
-            t.add_step({static_cast<uint16_t>(uc.convert_unit),
-                        cache_.vector(uc.convert_unit, 2 * kb * d,
-                                      find_elementwise_fn("quantize")->ops_per_element,
-                                      op.w.elem.storage_bits / 8, uc.w.storage_bits / 8),
-                        kStepConvert});
-          if (uc.convert_a && first)
-            t.add_step({static_cast<uint16_t>(uc.convert_unit),
-                        cache_.vector(uc.convert_unit, r * d,
-                                      find_elementwise_fn("quantize")->ops_per_element,
-                                      op.a.elem.storage_bits / 8, uc.a.storage_bits / 8),
-                        kStepConvert});
-          GemmShape q_shape;  // for the table precompute of Q and of P
-          q_shape.uc = uc;
-          q_shape.pre_unit = pre;
-          if (pre >= 0 && first)
-            t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, d), kStepPrecompute});
-          t.add_step({static_cast<uint16_t>(mu),
-                      cache_.mm(mu, MatmulTile{r, kb, d, uc.a, uc.w})});  // S = Q K^T
-          t.add_step({static_cast<uint16_t>(vu),
-                      cache_.vector(vu, r * kb, find_elementwise_fn("softmax")->ops_per_element,
-                                    acc, ba)});
-          if (pre >= 0)
-            t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, kb), kStepPrecompute});
-          t.add_step({static_cast<uint16_t>(mu),
-                      cache_.mm(mu, MatmulTile{r, d, kb, uc.a, uc.w})});  // O += P V
-          if (stream_) {
-            t.rows_need = static_cast<uint32_t>(it.row0 + it.q_rows);
-            t.rows_done = static_cast<uint32_t>(k0 + bk >= it.keys_end ? next_row[i] : it.row0);
-          }
-          if (k0 + bk >= it.keys_end) {
-            t.store_bytes[out] += r * d * (it.last_chunk && it.first_chunk ? bo : acc);
-            // The new tokens' K and V are appended to the cache once per (sequence, KV head).
-            if (it.first_chunk && op.kv_append > 0)
-              t.store_bytes[home_] += 2.0 * std::min(op.kv_append, it.q_rows) * d * bkv;
-          }
-          per_core[c].push(t);
-        }
-      }
-      return per_core;
-      };
-      // The KV block by the cost model: larger blocks take fewer loads, smaller
-      // ones keep more of them in flight; every block that fits is a candidate, so
-      // more SRAM can only add choices.
-      for (int64_t b = max_bk; b >= 16; b /= 2) {
-        if (cached != attention_cache_.end() && b != cached->second.second) continue;
-        std::vector<CoreOp> pc = emit(b);
-        std::vector<const CoreOp*> used;
-        for (const CoreOp& c : pc)
-          if (!c.tiles.empty()) used.push_back(&c);
-        const Estimate e = estimate_cores(used);
-        if (per_core.empty() || e.cycles < best.cycles * 0.999) {
-          per_core = std::move(pc);
-          best = e;
-          bk = b;
-          kv_split = split;
-          n_items = items.size();
-        }
-      }
-    }
-    attention_cache_[shape.str()] = {kv_split, bk};
-    for (int64_t c = 0; c < P; ++c)
-      if (!per_core[c].tiles.empty()) prog_.cores[base_ + c].push_back(std::move(per_core[c]));
-    std::ostringstream m;
-    m << n_items << " work items (batch x kv_heads x " << q_blocks << " query blocks x "
-      << kv_split << " context splits), " << G * bq << " query rows, KV block " << bk;
-    prog_.ops[idx].units = unit.name() + "+" + units_[vu]->name();
-    prog_.ops[idx].mapping = m.str();
-  }
-
-  // The element-wise tile size by the cost model: every power-of-two multiple
-  // of 64 elements up to `te_max` (what fits SRAM) is a candidate, so more SRAM
-  // only adds choices; ties keep the larger tile.
-  int64_t choose_elements_tile(int64_t elements, int64_t slice, int64_t te_max,
-                               const std::function<Tile(int64_t)>& make) {
-    const int64_t used = ceil_div(elements, slice);
-    int64_t best_te = te_max;
-    Estimate best;
-    // te_max, then the powers of two below it.
-    auto next = [&](int64_t te) {
-      return te == te_max && (te & (te - 1)) != 0
-                 ? static_cast<int64_t>(std::bit_floor(static_cast<uint64_t>(te)))
-                 : te / 2;
-    };
-    for (int64_t te = te_max; te >= 64; te = next(te)) {
-      CoreOp co;
-      if (slice / te > 0) {
-        Tile t = make(te);
-        t.repeat = static_cast<uint32_t>(slice / te);
-        co.push(t);
-      }
-      if (slice % te) co.push(make(slice % te));
-      const Estimate e = estimate_cores({&co}, used);
-      if (best.cycles <= 0 || e.cycles < best.cycles * 0.999) best = e, best_te = te;
-    }
-    return best_te;
-  }
-
-  static constexpr int64_t kStreamBlocks = 8;
-
-  // Splits `elements` over the cores in slices of `slice`, each in tiles of at
-  // most `te`, with make(n) building the tile for n elements; returns the cores used.
-  // Streaming: blocks of whole token rows instead, dealt to the cores in turn,
-  // so all of them advance through the rows together.
-  int split_elements(size_t idx, int64_t elements, int64_t slice, int64_t te,
-                     const std::function<Tile(int64_t)>& make) {
-    if (stream_) {
-      const int64_t rows = prog_.ops[idx].rows, width = elements / rows;
-      // Row blocks of at most an eighth of the rows (what fits SRAM if less):
-      // a consumer starts on the first block, so the block, not the SRAM size,
-      // sets the pipeline's fill. A modelling choice, not a published figure;
-      // fixed so that more SRAM does not coarsen the pipeline.
-      const int64_t rb =
-          std::max<int64_t>(1, std::min(te / width, ceil_div(rows, kStreamBlocks)));
-      const int64_t blocks = ceil_div(rows, rb);
-      tile_rows_[cur_] = rb;
-      std::vector<CoreOp> per_core(static_cast<size_t>(std::min(P_, blocks)));
-      for (int64_t j = 0; j < blocks; ++j) {
-        const int64_t r0 = j * rb, r1 = std::min(rows, r0 + rb);
-        Tile t = make((r1 - r0) * width);
-        t.rows_need = static_cast<uint32_t>(r1);
-        t.rows_done = static_cast<uint32_t>(std::min(rows, (j + P_) * rb));
-        per_core[static_cast<size_t>(j % P_)].push(t);
-      }
-      for (size_t c = 0; c < per_core.size(); ++c) {
-        per_core[c].op = static_cast<uint32_t>(idx);
-        prog_.cores[static_cast<size_t>(base_) + c].push_back(std::move(per_core[c]));
-      }
-      return static_cast<int>(per_core.size());
-    }
-    int core = 0;
-    for (int64_t e0 = 0; e0 < elements; e0 += slice, ++core) {
-      int64_t es = std::min(slice, elements - e0);
-      CoreOp co;
-      co.op = static_cast<uint32_t>(idx);
-      for (int64_t t0 = 0; t0 < es; t0 += te) co.push(make(std::min(te, es - t0)));
-      prog_.cores[static_cast<size_t>(base_ + core)].push_back(std::move(co));
-    }
-    return core;
-  }
-
-  // The separate table precompute of an unfused LUT GEMM: an element-wise op
-  // over A (m x k activations) on the table builder, writing tables.
-  int map_table_precompute(const Op& gemm, const std::vector<int>& deps, Level in) {
-    const TableBuild& tb = lut_gemm_.at(cur_);
-    const ComputeUnit& lut = *units_[tb.lut_unit];
-    int builder =
-        lut.precompute_unit().empty() ? tb.lut_unit : unit_index(units_, lut.precompute_unit());
-    Op tables;
-    tables.name = gemm.name + ".tables";
-    tables.kind = OpKind::Elementwise;
-    tables.elements = gemm.m * gemm.k;
-    tables.a = gemm.a;
-    OpPlan plan;
-    plan.name = tables.name;
-    plan.kind = OpKind::Elementwise;
-    plan.deps = deps;
-    plan.table_precompute = true;
-    double bo = lut.table_bytes_per_activation(tb.a), ba = gemm.a.bits_per_element() / 8;
-    plan.out_level = hw_.shared_sram.present && bo * static_cast<double>(tables.elements) <=
-                                                    hw_.shared_sram.capacity / 2
-                         ? kShared
-                         : home_;
-    const size_t idx = prog_.ops.size();
-    if (grouped_) {  // on the GEMM's core group, ahead of it
-      plan.core_base = static_cast<int>(base_);
-      plan.core_count = static_cast<int>(P_);
-    }
-    prog_.ops.push_back(plan);
-    const int64_t P = P_;
-    int64_t slice = round_up(ceil_div(tables.elements, P), 64);
-    int64_t te = std::min<int64_t>(slice, static_cast<int64_t>(sram_avail() / (2 * (ba + bo))));
-    if (te < 64)
-      fail(gemm, "no tile of its table precompute fits the core's SRAM", "raise core.sram.size");
-    GemmShape g;
-    g.uc.unit = tb.lut_unit;
-    g.uc.a = tb.a;
-    g.pre_unit = builder;
-    int core = split_elements(idx, tables.elements, slice, te, [&](int64_t n) {
-      Tile t;
-      t.load_bytes[in] += static_cast<double>(n) * ba;
-      t.store_bytes[plan.out_level] += static_cast<double>(n) * bo;
-      t.add_step({static_cast<uint16_t>(builder), precompute(g, 1, n), kStepPrecompute});
-      return t;
-    });
-    prog_.ops[idx].units = units_[builder]->name();
-    prog_.ops[idx].mapping = "LUT table precompute for " + gemm.name + " (unfused), split over " +
-                             std::to_string(core) + " cores";
-    estimate_emitted(idx);
-    return static_cast<int>(idx);
-  }
-
-  void map_elementwise(const Op& op, size_t idx, Level in) {
-    int vu = pick_vector_unit(units_, op);
-    const ElementwiseFn* fn = find_elementwise_fn(op.fn);
-    Level out = prog_.ops[idx].out_level;
-    const int64_t P = P_;
-    double ba = op.a.bits_per_element() / 8, bo = op.o.bits_per_element() / 8;
-    // Fused LUT precompute: this op also builds its consumer's tables, and writes
-    // them instead of its plain output.
-    auto fused = fused_producer_.find(cur_);
-    const ComputeUnit* lut =
-        fused == fused_producer_.end() ? nullptr : units_[fused->second.lut_unit].get();
-    int builder = -1;
-    if (lut) {
-      bo = lut->table_bytes_per_activation(fused->second.a);
-      builder = lut->precompute_unit().empty() ? fused->second.lut_unit
-                                               : unit_index(units_, lut->precompute_unit());
-    }
-    double per_elem = fn->inputs * ba + bo;
-    int64_t slice = round_up(ceil_div(op.elements, P), 64);
-    int64_t te = static_cast<int64_t>(sram_avail() / (2 * per_elem));
-    if (te < 64)
-      fail(op,
-           "no tile fits the core's SRAM: 64 elements need " +
-               format_quantity(128 * per_elem, Dim::Bytes),
-           "raise core.sram.size");
-    te = std::min<int64_t>(std::min(te, slice), 1 << 20);
-    GemmShape g;  // the consumer's table build, when fused
-    if (lut) {
-      g.uc.unit = fused->second.lut_unit;
-      g.uc.a = fused->second.a;
-      g.pre_unit = builder;
-    }
-    auto make = [&](int64_t n) {
-      Tile t;
-      t.load_bytes[op.input_from_dram ? home_ : in] += static_cast<double>(n) * fn->inputs * ba;
-      t.store_bytes[out] += static_cast<double>(n) * bo;
-      t.add_step({static_cast<uint16_t>(vu),
-                  cache_.vector(vu, n, fn->ops_per_element, fn->inputs * ba, bo)});
-      if (lut) t.add_step({static_cast<uint16_t>(builder), precompute(g, 1, n), kStepPrecompute});
-      return t;
-    };
-    if (!stream_) te = choose_elements_tile(op.elements, slice, te, make);
-    int core = split_elements(idx, op.elements, slice, te, make);
-    prog_.ops[idx].units = units_[vu]->name();
-    prog_.ops[idx].mapping =
-        "split over " + std::to_string(core) + " cores, tile " + std::to_string(te) + " elements";
-    if (lut) {
-      if (units_[builder]->name() != prog_.ops[idx].units)
-        prog_.ops[idx].units += "+" + units_[builder]->name();
-      prog_.ops[idx].mapping += ", builds the LUT tables of its consumer (fused precompute)";
-    }
-  }
-
-  const Trace& t_;
-  const HwConfig& hw_;
-  const Units units_;  // the core's units, in the config's order (Program steps index them)
-  const Level home_;  // global memory: DRAM, or the shared SRAM of an SRAM-only chip
-  Program prog_;
-  CostCache cache_;
-  CostModel model_;
-  std::map<size_t, size_t> fused_gemm_;  // GEMM -> the element-wise op that builds its tables
-  struct TableBuild {
-    int lut_unit;
-    Format a;  // table entry class
-  };
-  std::map<size_t, TableBuild> fused_producer_;  // element-wise op -> tables it builds
-  std::map<size_t, TableBuild> lut_gemm_;        // GEMMs on a LUT unit (trace indices)
-  size_t cur_ = 0;                               // trace index of the op being mapped
-  std::map<
-      std::tuple<int64_t, int64_t, int64_t, std::string, double, double, double, int, int, int64_t>,
-      GemmChoice>
-      gemm_cache_;
-  std::map<std::string, std::pair<int64_t, int64_t>> attention_cache_;  // shape -> split, KV block
-  // Spatial dataflow (plan_dataflow): each layer op's core group (first core,
-  // count), the ops whose token rows stream, each layer's token rows, every
-  // op's consumers, and the most rows a streamed op handles in one tile.
-  std::map<size_t, std::pair<int64_t, int64_t>> group_;
-  std::set<size_t> streamable_;
-  std::map<int, int64_t> layer_rows_;
-  std::vector<std::vector<size_t>> consumers_;
-  std::map<size_t, int64_t> tile_rows_;
-  // The op being mapped: its core group, and whether its rows stream.
-  bool grouped_ = false, stream_ = false;
-  int64_t base_ = 0, P_;
-};
-
 }  // namespace
 
-Program map_trace(const Trace& t, const HwConfig& hw) { return Mapper(t, hw).run(); }
+void Mapper::map_gemm(const OpContext& ctx, const Op& op, size_t idx, Level in) {
+  Level out = prog_.ops[idx].out_level;
+  std::vector<CoreOp> per_core(static_cast<size_t>(ctx.cores));
+  std::string mapping, units;
+  const auto parts = op.weight_parts();
+  for (const auto& [cols, wf] : parts) {
+    GemmShape g;
+    g.m = op.m, g.n = cols, g.k = op.k;
+    g.a = op.a.elem, g.w = wf.elem;
+    g.w_2_4 = op.sparsity == "2:4";
+    g.w_group = wf.group_size;
+    g.uc = pick_matmul_unit(units_, op, g.a, g.w);
+    const ComputeUnit& unit = *units_[g.uc.unit];
+    g.ba = op.a.bits_per_element() / 8;
+    g.bw = op.density * (wf.bits_per_element() + op.sparsity_index_bits()) / 8;
+    g.bo = op.o.bits_per_element() / 8;
+    g.w_local = prog_.weight_placement == "local_sram";
+    g.w_level = prog_.weight_placement == "shared_sram" ? kShared
+                : prog_.weight_placement == "ddr"       ? kDdr
+                                                        : home_;
+    std::string pre;
+    if (unit.has_precompute()) {
+      // A is read as tables, built by the producer (fused) or by the op before.
+      g.ba = unit.table_bytes_per_activation(g.uc.a);
+      auto f = fused_gemm_.find(ctx.index);
+      pre = ", reads tables built by " +
+            (f != fused_gemm_.end() ? t_.ops[f->second].name : op.name + ".tables");
+    }
+    GemmChoice c = choose_gemm(ctx, op, g, in, out);
+    // Streaming: a mixed-precision GEMM's rows are done after its last block.
+    emit_gemm(ctx, g, c, in, out, per_core, &wf == &parts.back().second);
+    const GemmTiling& t = c.tiling;
+    std::ostringstream m;
+    m << (mapping.empty() ? "" : "; ")
+      << (op.w_parts.empty() ? "" : wf.str() + " x" + std::to_string(cols) + ": ") << "grid "
+      << ceil_div(g.m, c.Ms) << "x" << ceil_div(g.n, c.Ns) << " cores, tile " << t.tm << "x"
+      << t.tn << "x" << t.tk << ", " << (t.reuse_a ? "A" : "W") << " resident" << pre
+      << (g.w_local              ? ", weights resident in core SRAM"
+          : g.w_level == kShared ? ", weights in shared SRAM"
+                                 : "");
+    if (g.uc.convert_a || g.uc.convert_w)
+      m << ", " << units_[g.uc.convert_unit]->name() << " converts "
+        << (g.uc.convert_a ? g.a.name + "->" + g.uc.a.name : "")
+        << (g.uc.convert_a && g.uc.convert_w ? ", " : "")
+        << (g.uc.convert_w ? g.w.name + "->" + g.uc.w.name : "");
+    mapping += m.str();
+    for (int u : {g.uc.unit, g.pre_unit, g.uc.convert_unit})
+      if (u >= 0 && units.find(units_[u]->name()) == std::string::npos)
+        units += (units.empty() ? "" : "+") + units_[u]->name();
+  }
+  for (size_t c = 0; c < per_core.size(); ++c)
+    if (!per_core[c].tiles.empty()) {
+      per_core[c].op = static_cast<uint32_t>(idx);
+      prog_.cores[static_cast<size_t>(ctx.base) + c].push_back(std::move(per_core[c]));
+    }
+  prog_.ops[idx].units = units;
+  prog_.ops[idx].mapping = mapping;
+}
+
+// The core grid pm x pn over (M, N) and the per-core tiling with the lowest
+// estimated time; ties go to the grid with more cores (more compute slack,
+// more DMA engines in flight). Cached per shape: a model repeats its layers.
+GemmChoice Mapper::choose_gemm(const OpContext& ctx, const Op& op, const GemmShape& g,
+                               Level in, Level out) {
+  const int u = g.uc.unit;
+  auto key = std::make_tuple(
+      g.m, g.n, g.k,
+      g.uc.a.name + "/" + g.uc.w.name + (g.w_2_4 ? "/2:4" : "") + "/g" +
+          std::to_string(g.w_group) + "/p" + std::to_string(g.pre_unit) + "/c" +
+          std::to_string(g.uc.convert_unit),
+      g.ba, g.bw, g.bo,
+      (static_cast<int>(in) * 8 + static_cast<int>(out)) * 2 + (ctx.stream ? 1 : 0), u, ctx.cores);
+  auto hit = gemm_cache_.find(key);
+  if (hit != gemm_cache_.end()) return hit->second;
+  const ComputeUnit& unit = *units_[u];
+  TileAlign al = unit.align(g.uc.a, g.uc.w);
+  const int64_t P = ctx.cores;
+  GemmChoice best;
+  int64_t need_min = INT64_MAX;
+  for (int64_t pm = 1; pm <= P; ++pm) {
+    if (pm > 1 && (pm - 1) * al.m >= g.m) break;
+    if (pm > 1 && g.w_local) break;  // resident W: each core owns a column slice
+    // Streaming: every core walks all rows in order, so rows complete as a
+    // prefix the consumers can start on.
+    if (pm > 1 && ctx.stream) break;
+    for (int64_t pn = 1; pm * pn <= P; ++pn) {
+      if (pn > 1 && (pn - 1) * al.n >= g.n) break;
+      int64_t Ms = std::min(g.m, round_up(ceil_div(g.m, pm), std::min(al.m, g.m)));
+      int64_t Ns = std::min(g.n, round_up(ceil_div(g.n, pn), std::min(al.n, g.n)));
+      int64_t used = ceil_div(g.m, Ms) * ceil_div(g.n, Ns);
+      GridIo io;
+      io.in = in, io.out = out, io.base = ctx.base, io.cores = used;
+      io.filter = hw_.shared_sram.present;
+      io.readers_a = static_cast<double>(ceil_div(g.n, Ns));
+      io.readers_w = static_cast<double>(ceil_div(g.m, Ms));
+      int64_t need = 0;
+      GemmTiling t = plan_slice(unit, Ms, Ns, g.k, g, sram_avail(ctx), model_, io, &need, ctx.stream);
+      need_min = std::min(need_min, need);
+      if (t.est_cycles < 0) continue;
+      int64_t best_used = best.pm ? ceil_div(g.m, best.Ms) * ceil_div(g.n, best.Ns) : 0;
+      if (best.pm == 0 || t.est_cycles < best.tiling.est_cycles * 0.999 ||
+          (t.est_cycles <= best.tiling.est_cycles * 1.001 && used > best_used))
+        best = {pm, pn, Ms, Ns, t};
+    }
+  }
+  if (best.pm == 0)
+    fail(op,
+         "no tile fits the core's SRAM: the smallest tile needs " +
+             format_quantity(static_cast<double>(need_min), Dim::Bytes) + ", core.sram.size is " +
+             format_quantity(sram_avail(ctx), Dim::Bytes),
+         "raise core.sram.size");
+  return gemm_cache_[key] = best;
+}
+
+// Appends the tiles of one GEMM block to the cores' tile lists. A tile runs
+// up to four steps: fallback conversions of A and W, the LUT table build for a
+// newly loaded activation tile, and the matmul.
+void Mapper::emit_gemm(const OpContext& ctx, const GemmShape& g, const GemmChoice& c,
+                       Level in, Level out, std::vector<CoreOp>& per_core, bool last_part) {
+  const GemmTiling& t = c.tiling;
+  const int u = g.uc.unit;
+  // Cores that read the same operand panel: an A row panel is read by every
+  // core of its grid row, a W column panel by every core of its grid column.
+  const double share_a = static_cast<double>(ceil_div(g.n, c.Ns));
+  const double share_w = static_cast<double>(ceil_div(g.m, c.Ms));
+  if (ctx.stream) {
+    tile_rows_[ctx.index] = std::max(tile_rows_[ctx.index], t.tm);
+    // Every core of the grid reads each A row block: one multicast.
+    prog_.ops.back().stream_readers = share_a;  // the GEMM being mapped
+  }
+  size_t core = 0;
+  for (int64_t m0 = 0; m0 < g.m; m0 += c.Ms)
+    for (int64_t n0 = 0; n0 < g.n; n0 += c.Ns, ++core) {
+      int64_t Ms = std::min(c.Ms, g.m - m0), Ns = std::min(c.Ns, g.n - n0);
+      CoreOp& co = per_core[core];
+      int64_t outer_n = t.reuse_a ? ceil_div(Ms, t.tm) : ceil_div(Ns, t.tn);
+      int64_t inner_n = t.reuse_a ? ceil_div(Ns, t.tn) : ceil_div(Ms, t.tm);
+      int64_t nk = ceil_div(g.k, t.tk);
+      for (int64_t o = 0; o < outer_n; ++o)
+        for (int64_t in_i = 0; in_i < inner_n; ++in_i) {
+          int64_t mi = t.reuse_a ? o : in_i, ni = t.reuse_a ? in_i : o;
+          int64_t tm = std::min(t.tm, Ms - mi * t.tm), tn = std::min(t.tn, Ns - ni * t.tn);
+          for (int64_t ki = 0; ki < nk; ++ki) {
+            int64_t tk = std::min(t.tk, g.k - ki * t.tk);
+            Tile tile;
+            // The resident operand is loaded once per outer iteration when K is one tile.
+            bool a_new = !(t.reuse_a && nk == 1 && in_i > 0);
+            bool w_new = !(!t.reuse_a && nk == 1 && in_i > 0);
+            if (a_new) load_shared_panel(tile, in, static_cast<double>(tm * tk) * g.ba, share_a);
+            if (w_new && !g.w_local)
+              load_shared_panel(tile, g.w_level, static_cast<double>(tk * tn) * g.bw, share_w);
+            if (ki == nk - 1) tile.store_bytes[out] += static_cast<double>(tm * tn) * g.bo;
+            if (ctx.stream) {  // A-outer: block mi's rows are done after its last tile
+              tile.rows_need = static_cast<uint32_t>(m0 + mi * t.tm + tm);
+              const bool block_done = in_i == inner_n - 1 && ki == nk - 1 && last_part;
+              tile.rows_done =
+                  last_part ? static_cast<uint32_t>(m0 + mi * t.tm + (block_done ? tm : 0)) : 0;
+            }
+            auto convert = [&](int64_t elements, const Format& from, const Format& to) {
+              // Quantize or dequantize: scale and round per element.
+              tile.add_step({static_cast<uint16_t>(g.uc.convert_unit),
+                             cache_.vector(g.uc.convert_unit, elements,
+                                           find_elementwise_fn("quantize")->ops_per_element,
+                                           from.storage_bits / 8, to.storage_bits / 8),
+                             kStepConvert});
+            };
+            if (g.uc.convert_a && a_new) convert(tm * tk, g.a, g.uc.a);
+            if (g.uc.convert_w && w_new) convert(tk * tn, g.w, g.uc.w);
+            if (g.pre_unit >= 0 && a_new)
+              tile.add_step(
+                  {static_cast<uint16_t>(g.pre_unit), precompute(g, tm, tk), kStepPrecompute});
+            tile.add_step({static_cast<uint16_t>(u), cache_.mm(u, g.tile(tm, tn, tk))});
+            co.push(tile);
+          }
+        }
+    }
+}
+
+// A shared SRAM level (a GPU's L2) filters reads of a panel that several
+// cores load: of p readers, one read in p goes to the panel's level (DRAM) and
+// the rest hit the shared level. Without one, every core reads DRAM.
+void Mapper::load_shared_panel(Tile& tile, Level level, double bytes,
+                               double readers) const {
+  if (level == kDram && hw_.shared_sram.present && readers > 1) {
+    tile.load_bytes[kDram] += bytes / readers;
+    tile.load_bytes[kShared] += bytes * (readers - 1) / readers;
+  } else {
+    tile.load_bytes[level] += bytes;
+  }
+}
+
+void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level in) {
+  const UnitChoice uc = pick_matmul_unit(units_, op, op.a.elem, op.w.elem);
+  const int mu = uc.unit;
+  int vu = pick_vector_unit(units_, op);
+  const ComputeUnit& unit = *units_[mu];
+  TileAlign al = unit.align(uc.a, uc.w);
+  const double acc = unit.accumulator_bytes();  // scores and the output accumulator
+  // A LUT unit needs tables of Q (once per work item) and of P (per KV block).
+  const int pre = !unit.has_precompute()           ? -1
+                  : unit.precompute_unit().empty() ? mu
+                                                   : unit_index(units_, unit.precompute_unit());
+  Level out = prog_.ops[idx].out_level;
+  const int64_t P = ctx.cores;
+  const int64_t G = op.heads / op.kv_heads, d = op.head_dim;
+  double ba = op.a.bits_per_element() / 8, bkv = op.w.bits_per_element() / 8,
+         bo = op.o.bits_per_element() / 8;
+  // Query block: enough query rows (G heads x bq tokens) to fill the array's
+  // rows, then taller (up to the 128-row query tiles of FlashAttention-2/3, Dao
+  // 2023) while every core still gets a work item: each query block reads all
+  // of its head's K and V, so taller blocks read them fewer times.
+  int64_t bq = std::min(op.q_len, std::max<int64_t>(1, ceil_div(al.m, G)));
+  while (2 * bq * G <= 128 && 2 * bq <= op.q_len &&
+         op.batch * op.kv_heads * ceil_div(op.q_len, 2 * bq) >= P)
+    bq *= 2;
+  int64_t q_blocks = ceil_div(op.q_len, bq);
+  int64_t units = op.batch * op.kv_heads * q_blocks;
+  // Fewer work units than cores: split the context (flash-decoding).
+  // Candidates: enough splits to give every core an item, fewer so the items
+  // divide the cores evenly, and powers of two below (the cost model picks).
+  const int64_t kv_max =
+      units >= P ? 1 : std::min(ceil_div(P, units), std::max<int64_t>(1, op.kv_len / 64));
+  std::vector<int64_t> splits = {kv_max};
+  if (units < P && P / units >= 1 && P / units < kv_max) splits.push_back(P / units);
+  for (int64_t v = std::bit_floor(static_cast<uint64_t>(kv_max)); v >= 1; v /= 2)
+    if (std::find(splits.begin(), splits.end(), v) == splits.end()) splits.push_back(v);
+  // KV block: the largest power of two whose double-buffered K and V blocks,
+  // scores and output accumulator fit SRAM.
+  int64_t rows = G * bq;
+  auto need = [&](int64_t bk) {
+    return static_cast<double>(kLoadBuffers) * (2 * bk * d * bkv) + rows * d * ba +
+           rows * bk * acc + rows * d * (acc + bo);
+  };
+  int64_t bk = 16;
+  if (need(bk) > sram_avail(ctx))
+    fail(op,
+         "no tile fits the core's SRAM: a 16-key block needs " +
+             format_quantity(need(bk), Dim::Bytes) + ", core.sram.size is " +
+             format_quantity(sram_avail(ctx), Dim::Bytes),
+         "raise core.sram.size");
+  std::vector<CoreOp> per_core;
+  Estimate best;
+  int64_t kv_split = 1;
+  size_t n_items = 0;
+  // The search runs once per attention shape (a model repeats its layers);
+  // later layers emit the cached choice only.
+  std::ostringstream shape;
+  shape << op.batch << '/' << op.q_len << '/' << op.kv_len << '/' << op.heads << '/'
+        << op.kv_heads << '/' << op.head_dim << '/' << op.causal << '/' << op.window << '/'
+        << op.kv_append << '/' << op.a.str() << '/' << op.w.str() << '/' << op.o.str() << '/'
+        << static_cast<int>(in) << '/' << static_cast<int>(out) << '/' << ctx.stream << '/'
+        << ctx.base << '/' << ctx.cores;
+  auto cached = attention_cache_.find(shape.str());
+  if (cached != attention_cache_.end()) splits = {cached->second.first};
+  for (const int64_t split : splits) {
+    int64_t chunk = ceil_div(op.kv_len, split);
+    int64_t max_bk = 16;  // the largest power of two whose buffers fit SRAM
+    while (max_bk * 2 <= std::min<int64_t>(chunk, 4096) && need(max_bk * 2) <= sram_avail(ctx))
+      max_bk *= 2;
+
+    // Work items (unit x kv chunk), balanced greedily over cores by key count.
+    struct Item {
+      int64_t keys_begin, keys_end, q_rows;
+      bool first_chunk, last_chunk;
+      int64_t row0;  // first token row of its query block (b x q_len + query index)
+    };
+    std::vector<Item> items;
+    // Streaming walks query rows in order (heads innermost), so output rows
+    // complete as a prefix.
+    for (int64_t b = 0; b < op.batch; ++b)
+      for (int64_t x = 0; x < op.kv_heads * q_blocks; ++x) {
+        const int64_t qb = ctx.stream ? x / op.kv_heads : x % q_blocks;
+        int64_t q_rows = std::min(bq, op.q_len - qb * bq);
+        // The keys this query block attends (causal mask, sliding window).
+        auto [k_begin, k_end] = op.key_range(qb * bq, q_rows);
+        int64_t keys = k_end - k_begin;
+        int64_t per = ceil_div(keys, split);
+        for (int64_t s = 0; s * per < keys; ++s)
+          items.push_back({k_begin + s * per, k_begin + std::min(keys, (s + 1) * per), q_rows,
+                           s == 0, (s + 1) * per >= keys, b * op.q_len + qb * bq});
+      }
+    std::vector<double> load(P, 0);
+    std::vector<int64_t> core_of(items.size());
+    for (size_t i = 0; i < items.size(); ++i) {
+      int64_t c = std::min_element(load.begin(), load.end()) - load.begin();
+      load[c] += static_cast<double>(items[i].keys_end - items[i].keys_begin) * items[i].q_rows;
+      core_of[i] = c;
+    }
+    // A core's frontier after an item: the first row of its next item.
+    std::vector<int64_t> next_row(items.size(), op.batch * op.q_len), last_of(P, -1);
+    for (size_t i = items.size(); i-- > 0;) {
+      int64_t& l = last_of[core_of[i]];
+      if (l >= 0) next_row[i] = items[l].row0;
+      l = static_cast<int64_t>(i);
+    }
+    if (ctx.stream) tile_rows_[ctx.index] = bq;
+    auto emit = [&](int64_t bk) {
+    std::vector<CoreOp> per_core(P);
+    for (auto& c : per_core) c.op = static_cast<uint32_t>(idx);
+    for (size_t i = 0; i < items.size(); ++i) {
+      const Item& it = items[i];
+      const int64_t c = core_of[i];
+      int64_t r = G * it.q_rows;
+      for (int64_t k0 = it.keys_begin; k0 < it.keys_end; k0 += bk) {
+        int64_t kb = std::min(bk, it.keys_end - k0);
+        Tile t;
+        // K and V blocks; the query blocks of one head on other cores read the
+        // same blocks, which a shared level (L2) filters.
+        load_shared_panel(t, home_, static_cast<double>(2 * kb * d) * bkv,
+                          static_cast<double>(std::min<int64_t>(q_blocks, P)));
+        if (k0 == it.keys_begin) t.load_bytes[in] += r * d * ba;  // Q, once
+        const bool first = k0 == it.keys_begin;
+        if (uc.convert_w)  // the fallback converts the K and V blocks
+          t.add_step({static_cast<uint16_t>(uc.convert_unit),
+                      cache_.vector(uc.convert_unit, 2 * kb * d,
+                                    find_elementwise_fn("quantize")->ops_per_element,
+                                    op.w.elem.storage_bits / 8, uc.w.storage_bits / 8),
+                      kStepConvert});
+        if (uc.convert_a && first)
+          t.add_step({static_cast<uint16_t>(uc.convert_unit),
+                      cache_.vector(uc.convert_unit, r * d,
+                                    find_elementwise_fn("quantize")->ops_per_element,
+                                    op.a.elem.storage_bits / 8, uc.a.storage_bits / 8),
+                      kStepConvert});
+        GemmShape q_shape;  // for the table precompute of Q and of P
+        q_shape.uc = uc;
+        q_shape.pre_unit = pre;
+        if (pre >= 0 && first)
+          t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, d), kStepPrecompute});
+        t.add_step({static_cast<uint16_t>(mu),
+                    cache_.mm(mu, MatmulTile{r, kb, d, uc.a, uc.w})});  // S = Q K^T
+        t.add_step({static_cast<uint16_t>(vu),
+                    cache_.vector(vu, r * kb, find_elementwise_fn("softmax")->ops_per_element,
+                                  acc, ba)});
+        if (pre >= 0)
+          t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, kb), kStepPrecompute});
+        t.add_step({static_cast<uint16_t>(mu),
+                    cache_.mm(mu, MatmulTile{r, d, kb, uc.a, uc.w})});  // O += P V
+        if (ctx.stream) {
+          t.rows_need = static_cast<uint32_t>(it.row0 + it.q_rows);
+          t.rows_done = static_cast<uint32_t>(k0 + bk >= it.keys_end ? next_row[i] : it.row0);
+        }
+        if (k0 + bk >= it.keys_end) {
+          t.store_bytes[out] += r * d * (it.last_chunk && it.first_chunk ? bo : acc);
+          // The new tokens' K and V are appended to the cache once per (sequence, KV head).
+          if (it.first_chunk && op.kv_append > 0)
+            t.store_bytes[home_] += 2.0 * std::min(op.kv_append, it.q_rows) * d * bkv;
+        }
+        per_core[c].push(t);
+      }
+    }
+    return per_core;
+    };
+    // The KV block by the cost model: larger blocks take fewer loads, smaller
+    // ones keep more of them in flight; every block that fits is a candidate, so
+    // more SRAM can only add choices.
+    for (int64_t b = max_bk; b >= 16; b /= 2) {
+      if (cached != attention_cache_.end() && b != cached->second.second) continue;
+      std::vector<CoreOp> pc = emit(b);
+      std::vector<const CoreOp*> used;
+      for (const CoreOp& c : pc)
+        if (!c.tiles.empty()) used.push_back(&c);
+      const Estimate e = estimate_cores(ctx, used);
+      if (per_core.empty() || e.cycles < best.cycles * 0.999) {
+        per_core = std::move(pc);
+        best = e;
+        bk = b;
+        kv_split = split;
+        n_items = items.size();
+      }
+    }
+  }
+  attention_cache_[shape.str()] = {kv_split, bk};
+  for (int64_t c = 0; c < P; ++c)
+    if (!per_core[c].tiles.empty()) prog_.cores[ctx.base + c].push_back(std::move(per_core[c]));
+  std::ostringstream m;
+  m << n_items << " work items (batch x kv_heads x " << q_blocks << " query blocks x "
+    << kv_split << " context splits), " << G * bq << " query rows, KV block " << bk;
+  prog_.ops[idx].units = unit.name() + "+" + units_[vu]->name();
+  prog_.ops[idx].mapping = m.str();
+}
+
+// The element-wise tile size by the cost model: every power-of-two multiple
+// of 64 elements up to `te_max` (what fits SRAM) is a candidate, so more SRAM
+// only adds choices; ties keep the larger tile.
+int64_t Mapper::choose_elements_tile(const OpContext& ctx, int64_t elements, int64_t slice,
+                                     int64_t te_max, const std::function<Tile(int64_t)>& make) {
+  const int64_t used = ceil_div(elements, slice);
+  int64_t best_te = te_max;
+  Estimate best;
+  // te_max, then the powers of two below it.
+  auto next = [&](int64_t te) {
+    return te == te_max && (te & (te - 1)) != 0
+               ? static_cast<int64_t>(std::bit_floor(static_cast<uint64_t>(te)))
+               : te / 2;
+  };
+  for (int64_t te = te_max; te >= 64; te = next(te)) {
+    CoreOp co;
+    if (slice / te > 0) {
+      Tile t = make(te);
+      t.repeat = static_cast<uint32_t>(slice / te);
+      co.push(t);
+    }
+    if (slice % te) co.push(make(slice % te));
+    const Estimate e = estimate_cores(ctx, {&co}, used);
+    if (best.cycles <= 0 || e.cycles < best.cycles * 0.999) best = e, best_te = te;
+  }
+  return best_te;
+}
+
+namespace {
+constexpr int64_t kStreamBlocks = 8;
+}  // namespace
+
+// Splits `elements` over the cores in slices of `slice`, each in tiles of at
+// most `te`, with make(n) building the tile for n elements; returns the cores used.
+// Streaming: blocks of whole token rows instead, dealt to the cores in turn,
+// so all of them advance through the rows together.
+int Mapper::split_elements(const OpContext& ctx, size_t idx, int64_t elements, int64_t slice,
+                          int64_t te, const std::function<Tile(int64_t)>& make) {
+  if (ctx.stream) {
+    const int64_t rows = prog_.ops[idx].rows, width = elements / rows;
+    // Row blocks of at most an eighth of the rows (what fits SRAM if less):
+    // a consumer starts on the first block, so the block, not the SRAM size,
+    // sets the pipeline's fill. A modelling choice, not a published figure;
+    // fixed so that more SRAM does not coarsen the pipeline.
+    const int64_t rb =
+        std::max<int64_t>(1, std::min(te / width, ceil_div(rows, kStreamBlocks)));
+    const int64_t blocks = ceil_div(rows, rb);
+    tile_rows_[ctx.index] = rb;
+    std::vector<CoreOp> per_core(static_cast<size_t>(std::min(ctx.cores, blocks)));
+    for (int64_t j = 0; j < blocks; ++j) {
+      const int64_t r0 = j * rb, r1 = std::min(rows, r0 + rb);
+      Tile t = make((r1 - r0) * width);
+      t.rows_need = static_cast<uint32_t>(r1);
+      t.rows_done = static_cast<uint32_t>(std::min(rows, (j + ctx.cores) * rb));
+      per_core[static_cast<size_t>(j % ctx.cores)].push(t);
+    }
+    for (size_t c = 0; c < per_core.size(); ++c) {
+      per_core[c].op = static_cast<uint32_t>(idx);
+      prog_.cores[static_cast<size_t>(ctx.base) + c].push_back(std::move(per_core[c]));
+    }
+    return static_cast<int>(per_core.size());
+  }
+  int core = 0;
+  for (int64_t e0 = 0; e0 < elements; e0 += slice, ++core) {
+    int64_t es = std::min(slice, elements - e0);
+    CoreOp co;
+    co.op = static_cast<uint32_t>(idx);
+    for (int64_t t0 = 0; t0 < es; t0 += te) co.push(make(std::min(te, es - t0)));
+    prog_.cores[static_cast<size_t>(ctx.base + core)].push_back(std::move(co));
+  }
+  return core;
+}
+
+void Mapper::map_elementwise(const OpContext& ctx, const Op& op, size_t idx, Level in) {
+  int vu = pick_vector_unit(units_, op);
+  const ElementwiseFn* fn = find_elementwise_fn(op.fn);
+  Level out = prog_.ops[idx].out_level;
+  const int64_t P = ctx.cores;
+  double ba = op.a.bits_per_element() / 8, bo = op.o.bits_per_element() / 8;
+  // Fused LUT precompute: this op also builds its consumer's tables, and writes
+  // them instead of its plain output.
+  auto fused = fused_producer_.find(ctx.index);
+  const ComputeUnit* lut =
+      fused == fused_producer_.end() ? nullptr : units_[fused->second.lut_unit].get();
+  int builder = -1;
+  if (lut) {
+    bo = lut->table_bytes_per_activation(fused->second.a);
+    builder = lut->precompute_unit().empty() ? fused->second.lut_unit
+                                             : unit_index(units_, lut->precompute_unit());
+  }
+  double per_elem = fn->inputs * ba + bo;
+  int64_t slice = round_up(ceil_div(op.elements, P), 64);
+  int64_t te = static_cast<int64_t>(sram_avail(ctx) / (2 * per_elem));
+  if (te < 64)
+    fail(op,
+         "no tile fits the core's SRAM: 64 elements need " +
+             format_quantity(128 * per_elem, Dim::Bytes),
+         "raise core.sram.size");
+  te = std::min<int64_t>(std::min(te, slice), 1 << 20);
+  GemmShape g;  // the consumer's table build, when fused
+  if (lut) {
+    g.uc.unit = fused->second.lut_unit;
+    g.uc.a = fused->second.a;
+    g.pre_unit = builder;
+  }
+  auto make = [&](int64_t n) {
+    Tile t;
+    t.load_bytes[op.input_from_dram ? home_ : in] += static_cast<double>(n) * fn->inputs * ba;
+    t.store_bytes[out] += static_cast<double>(n) * bo;
+    t.add_step({static_cast<uint16_t>(vu),
+                cache_.vector(vu, n, fn->ops_per_element, fn->inputs * ba, bo)});
+    if (lut) t.add_step({static_cast<uint16_t>(builder), precompute(g, 1, n), kStepPrecompute});
+    return t;
+  };
+  if (!ctx.stream) te = choose_elements_tile(ctx, op.elements, slice, te, make);
+  int core = split_elements(ctx, idx, op.elements, slice, te, make);
+  prog_.ops[idx].units = units_[vu]->name();
+  prog_.ops[idx].mapping =
+      "split over " + std::to_string(core) + " cores, tile " + std::to_string(te) + " elements";
+  if (lut) {
+    if (units_[builder]->name() != prog_.ops[idx].units)
+      prog_.ops[idx].units += "+" + units_[builder]->name();
+    prog_.ops[idx].mapping += ", builds the LUT tables of its consumer (fused precompute)";
+  }
+}
+
+Mapper::Mapper(const Trace& t, const HwConfig& hw)
+    : t_(t),
+      hw_(hw),
+      units_(build_units(hw.units)),
+      home_(hw.dram.present ? kDram : kShared),
+      cache_(prog_, units_),
+      model_(hw) {
+  prog_.cores.resize(hw.cores());
+  prog_.execution = hw.execution;
+}
+
+Program Mapper::run() {
+  std::map<int, int> index_of;
+  for (size_t i = 0; i < t_.ops.size(); ++i) index_of[t_.ops[i].id] = static_cast<int>(i);
+  plan_table_fusion(index_of);
+  place_weights();
+  if (hw_.execution == "dataflow") plan_dataflow(index_of);
+  std::vector<int> prog_of(t_.ops.size());  // trace op -> program op
+  for (size_t i = 0; i < t_.ops.size(); ++i) {
+    const Op& op = t_.ops[i];
+    // The op being mapped: its core group, and whether its rows stream.
+    OpContext ctx;
+    ctx.index = i;
+    auto g = group_.find(i);
+    ctx.grouped = g != group_.end();
+    ctx.base = ctx.grouped ? g->second.first : 0;
+    ctx.cores = ctx.grouped ? g->second.second : hw_.cores();
+    ctx.stream = streamable_.count(i) > 0;
+    OpPlan plan;
+    plan.name = op.name;
+    plan.kind = op.kind;
+    plan.flops = op.flops();
+    for (int d : op.deps) plan.deps.push_back(prog_of[index_of.at(d)]);
+    plan.out_level = streams_out(i) ? kStream : place_output(op);
+    Level in = home_;
+    if (!op.input_from_dram && !plan.deps.empty()) in = prog_.ops[plan.deps.front()].out_level;
+    if (ctx.grouped) {
+      plan.core_base = static_cast<int>(ctx.base);
+      plan.core_count = static_cast<int>(ctx.cores);
+      plan.rows = ctx.stream ? layer_rows_.at(op.layer) : 0;
+    }
+    if (ctx.stream) {
+      // Row-level waits on the same layer's streamed producers; a producer
+      // that keeps its output in SRAM is pulled from and back-pressured.
+      for (int d : op.deps) {
+        const size_t di = static_cast<size_t>(index_of.at(d));
+        if (!streamable_.count(di) || t_.ops[di].layer != op.layer) continue;
+        const int pd = prog_of[di];
+        plan.stream_in.push_back(pd);
+        if (prog_.ops[pd].out_level == kStream) {
+          prog_.ops[pd].stream_out.push_back(static_cast<int>(prog_.ops.size()));
+          if (plan.stream_src < 0) plan.stream_src = pd;
+        }
+      }
+      if (plan.stream_src >= 0 && !op.input_from_dram) in = kStream;
+      if (plan.out_level == kStream)  // the SRAM half left by tile buffers
+        plan.buffer_rows = static_cast<int64_t>(static_cast<double>(ctx.cores) * sram_avail(ctx) /
+                                                out_row_bytes(op, plan.rows));
+    }
+    // An unfused LUT GEMM gets its table precompute as an op of its own: it
+    // reads the activations, builds the tables and writes them back, and the
+    // GEMM reads tables (the paper's unfused case).
+    if (op.kind == OpKind::Gemm && lut_gemm_.count(i) && !fused_gemm_.count(i)) {
+      plan.deps = {map_table_precompute(ctx, op, plan.deps, in)};
+      in = prog_.ops[plan.deps.front()].out_level;
+    }
+    prog_of[i] = static_cast<int>(prog_.ops.size());
+    size_t idx = prog_.ops.size();
+    prog_.ops.push_back(plan);
+    switch (op.kind) {
+      case OpKind::Gemm:
+        map_gemm(ctx, op, idx, in);
+        break;
+      case OpKind::Attention:
+        map_attention(ctx, op, idx, in);
+        break;
+      case OpKind::Elementwise:
+        map_elementwise(ctx, op, idx, in);
+        break;
+      case OpKind::Collective:
+        // Chip-to-chip traffic: no core tiles; the engine's link process runs it.
+        prog_.ops[idx].collective = op.fn;
+        prog_.ops[idx].group = op.group;
+        prog_.ops[idx].collective_bytes = op.collective_bytes();
+        prog_.ops[idx].units = "links";
+        prog_.ops[idx].mapping =
+            op.fn + " of " + format_quantity(op.collective_bytes(), Dim::Bytes);
+        prog_.ops[idx].out_level = in;
+        break;
+    }
+    estimate_emitted(ctx, idx);
+  }
+  // A stream buffer holds at least the rows that every op of the layer
+  // consumes or produces in one tile, so no chain of waits can close on itself.
+  std::map<int, int64_t> slack;
+  for (const auto& [i, r] : tile_rows_) slack[t_.ops[i].layer] += r;
+  for (size_t i = 0; i < t_.ops.size(); ++i)
+    if (prog_.ops[prog_of[i]].out_level == kStream)
+      prog_.ops[prog_of[i]].buffer_rows =
+          std::max(prog_.ops[prog_of[i]].buffer_rows, slack[t_.ops[i].layer]);
+  return std::move(prog_);
+}
+
+}  // namespace bc::mapping
+
+namespace bc {
+
+Program map_trace(const Trace& t, const HwConfig& hw) { return mapping::Mapper(t, hw).run(); }
 
 Program map_move(const HwConfig& hw, double bytes, Level from, Level to) {
   Program p;
