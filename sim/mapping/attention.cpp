@@ -66,11 +66,10 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
   // The search runs once per attention shape (a model repeats its layers);
   // later layers emit the cached choice only.
   std::ostringstream shape;
-  shape << op.batch << '/' << op.q_len << '/' << op.kv_len << '/' << op.heads << '/'
-        << op.kv_heads << '/' << op.head_dim << '/' << op.causal << '/' << op.window << '/'
-        << op.kv_append << '/' << op.a.str() << '/' << op.w.str() << '/' << op.o.str() << '/'
-        << static_cast<int>(in) << '/' << static_cast<int>(out) << '/' << ctx.stream << '/'
-        << ctx.base << '/' << ctx.cores;
+  shape << op.batch << '/' << op.q_len << '/' << op.kv_len << '/' << op.heads << '/' << op.kv_heads
+        << '/' << op.head_dim << '/' << op.causal << '/' << op.window << '/' << op.kv_append << '/'
+        << op.a.str() << '/' << op.w.str() << '/' << op.o.str() << '/' << static_cast<int>(in)
+        << '/' << static_cast<int>(out) << '/' << ctx.stream << '/' << ctx.base << '/' << ctx.cores;
   auto cached = attention_cache_.find(shape.str());
   if (cached != attention_cache_.end()) splits = {cached->second.first};
   for (const int64_t split : splits) {
@@ -116,61 +115,61 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
     }
     if (ctx.stream) tile_rows_[ctx.index] = bq;
     auto emit = [&](int64_t bk) {
-    std::vector<CoreOp> per_core(P);
-    for (auto& c : per_core) c.op = static_cast<uint32_t>(idx);
-    for (size_t i = 0; i < items.size(); ++i) {
-      const Item& it = items[i];
-      const int64_t c = core_of[i];
-      int64_t r = G * it.q_rows;
-      for (int64_t k0 = it.keys_begin; k0 < it.keys_end; k0 += bk) {
-        int64_t kb = std::min(bk, it.keys_end - k0);
-        Tile t;
-        // K and V blocks; the query blocks of one head on other cores read the
-        // same blocks, which a shared level (L2) filters.
-        load_shared_panel(t, home_, static_cast<double>(2 * kb * d) * bkv,
-                          static_cast<double>(std::min<int64_t>(q_blocks, P)));
-        if (k0 == it.keys_begin) t.load_bytes[in] += r * d * ba;  // Q, once
-        const bool first = k0 == it.keys_begin;
-        if (uc.convert_w)  // the fallback converts the K and V blocks
-          t.add_step({static_cast<uint16_t>(uc.convert_unit),
-                      cache_.vector(uc.convert_unit, 2 * kb * d,
-                                    find_elementwise_fn("quantize")->ops_per_element,
-                                    op.w.elem.storage_bits / 8, uc.w.storage_bits / 8),
-                      kStepConvert});
-        if (uc.convert_a && first)
-          t.add_step({static_cast<uint16_t>(uc.convert_unit),
-                      cache_.vector(uc.convert_unit, r * d,
-                                    find_elementwise_fn("quantize")->ops_per_element,
-                                    op.a.elem.storage_bits / 8, uc.a.storage_bits / 8),
-                      kStepConvert});
-        GemmShape q_shape;  // for the table precompute of Q and of P
-        q_shape.uc = uc;
-        q_shape.pre_unit = pre;
-        if (pre >= 0 && first)
-          t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, d), kStepPrecompute});
-        t.add_step({static_cast<uint16_t>(mu),
-                    cache_.mm(mu, MatmulTile{r, kb, d, uc.a, uc.w})});  // S = Q K^T
-        t.add_step({static_cast<uint16_t>(vu),
-                    cache_.vector(vu, r * kb, find_elementwise_fn("softmax")->ops_per_element,
-                                  acc, ba)});
-        if (pre >= 0)
-          t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, kb), kStepPrecompute});
-        t.add_step({static_cast<uint16_t>(mu),
-                    cache_.mm(mu, MatmulTile{r, d, kb, uc.a, uc.w})});  // O += P V
-        if (ctx.stream) {
-          t.rows_need = static_cast<uint32_t>(it.row0 + it.q_rows);
-          t.rows_done = static_cast<uint32_t>(k0 + bk >= it.keys_end ? next_row[i] : it.row0);
+      std::vector<CoreOp> per_core(P);
+      for (auto& c : per_core) c.op = static_cast<uint32_t>(idx);
+      for (size_t i = 0; i < items.size(); ++i) {
+        const Item& it = items[i];
+        const int64_t c = core_of[i];
+        int64_t r = G * it.q_rows;
+        for (int64_t k0 = it.keys_begin; k0 < it.keys_end; k0 += bk) {
+          int64_t kb = std::min(bk, it.keys_end - k0);
+          Tile t;
+          // K and V blocks; the query blocks of one head on other cores read the
+          // same blocks, which a shared level (L2) filters.
+          load_shared_panel(t, home_, static_cast<double>(2 * kb * d) * bkv,
+                            static_cast<double>(std::min<int64_t>(q_blocks, P)));
+          if (k0 == it.keys_begin) t.load_bytes[in] += r * d * ba;  // Q, once
+          const bool first = k0 == it.keys_begin;
+          if (uc.convert_w)  // the fallback converts the K and V blocks
+            t.add_step({static_cast<uint16_t>(uc.convert_unit),
+                        cache_.vector(uc.convert_unit, 2 * kb * d,
+                                      find_elementwise_fn("quantize")->ops_per_element,
+                                      op.w.elem.storage_bits / 8, uc.w.storage_bits / 8),
+                        kStepConvert});
+          if (uc.convert_a && first)
+            t.add_step({static_cast<uint16_t>(uc.convert_unit),
+                        cache_.vector(uc.convert_unit, r * d,
+                                      find_elementwise_fn("quantize")->ops_per_element,
+                                      op.a.elem.storage_bits / 8, uc.a.storage_bits / 8),
+                        kStepConvert});
+          GemmShape q_shape;  // for the table precompute of Q and of P
+          q_shape.uc = uc;
+          q_shape.pre_unit = pre;
+          if (pre >= 0 && first)
+            t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, d), kStepPrecompute});
+          t.add_step({static_cast<uint16_t>(mu),
+                      cache_.mm(mu, MatmulTile{r, kb, d, uc.a, uc.w})});  // S = Q K^T
+          t.add_step({static_cast<uint16_t>(vu),
+                      cache_.vector(vu, r * kb, find_elementwise_fn("softmax")->ops_per_element,
+                                    acc, ba)});
+          if (pre >= 0)
+            t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, kb), kStepPrecompute});
+          t.add_step({static_cast<uint16_t>(mu),
+                      cache_.mm(mu, MatmulTile{r, d, kb, uc.a, uc.w})});  // O += P V
+          if (ctx.stream) {
+            t.rows_need = static_cast<uint32_t>(it.row0 + it.q_rows);
+            t.rows_done = static_cast<uint32_t>(k0 + bk >= it.keys_end ? next_row[i] : it.row0);
+          }
+          if (k0 + bk >= it.keys_end) {
+            t.store_bytes[out] += r * d * (it.last_chunk && it.first_chunk ? bo : acc);
+            // The new tokens' K and V are appended to the cache once per (sequence, KV head).
+            if (it.first_chunk && op.kv_append > 0)
+              t.store_bytes[home_] += 2.0 * std::min(op.kv_append, it.q_rows) * d * bkv;
+          }
+          per_core[c].push(t);
         }
-        if (k0 + bk >= it.keys_end) {
-          t.store_bytes[out] += r * d * (it.last_chunk && it.first_chunk ? bo : acc);
-          // The new tokens' K and V are appended to the cache once per (sequence, KV head).
-          if (it.first_chunk && op.kv_append > 0)
-            t.store_bytes[home_] += 2.0 * std::min(op.kv_append, it.q_rows) * d * bkv;
-        }
-        per_core[c].push(t);
       }
-    }
-    return per_core;
+      return per_core;
     };
     // The KV block by the cost model: larger blocks take fewer loads, smaller
     // ones keep more of them in flight; every block that fits is a candidate, so
@@ -195,8 +194,8 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
   for (int64_t c = 0; c < P; ++c)
     if (!per_core[c].tiles.empty()) prog_.cores[ctx.base + c].push_back(std::move(per_core[c]));
   std::ostringstream m;
-  m << n_items << " work items (batch x kv_heads x " << q_blocks << " query blocks x "
-    << kv_split << " context splits), " << G * bq << " query rows, KV block " << bk;
+  m << n_items << " work items (batch x kv_heads x " << q_blocks << " query blocks x " << kv_split
+    << " context splits), " << G * bq << " query rows, KV block " << bk;
   prog_.ops[idx].units = unit.name() + "+" + units_[vu]->name();
   prog_.ops[idx].mapping = m.str();
 }

@@ -23,10 +23,9 @@ int64_t Mapper::op_rows(const Op& op, int64_t rows) {
 }
 
 double Mapper::out_row_bytes(const Op& op, int64_t rows) const {
-  const double elems = op.kind == OpKind::Gemm ? static_cast<double>(op.n)
-                       : op.kind == OpKind::Attention
-                           ? static_cast<double>(op.heads * op.head_dim)
-                           : static_cast<double>(op.elements / rows);
+  const double elems = op.kind == OpKind::Gemm        ? static_cast<double>(op.n)
+                       : op.kind == OpKind::Attention ? static_cast<double>(op.heads * op.head_dim)
+                                                      : static_cast<double>(op.elements / rows);
   return std::max(1.0, op.o.bytes(elems));
 }
 // Whether op i keeps its output in its group's SRAM: every consumer streams

@@ -45,15 +45,14 @@ constexpr int64_t kStreamBlocks = 8;
 // Streaming: blocks of whole token rows instead, dealt to the cores in turn,
 // so all of them advance through the rows together.
 int Mapper::split_elements(const OpContext& ctx, size_t idx, int64_t elements, int64_t slice,
-                          int64_t te, const std::function<Tile(int64_t)>& make) {
+                           int64_t te, const std::function<Tile(int64_t)>& make) {
   if (ctx.stream) {
     const int64_t rows = prog_.ops[idx].rows, width = elements / rows;
     // Row blocks of at most an eighth of the rows (what fits SRAM if less):
     // a consumer starts on the first block, so the block, not the SRAM size,
     // sets the pipeline's fill. A modelling choice, not a published figure;
     // fixed so that more SRAM does not coarsen the pipeline.
-    const int64_t rb =
-        std::max<int64_t>(1, std::min(te / width, ceil_div(rows, kStreamBlocks)));
+    const int64_t rb = std::max<int64_t>(1, std::min(te / width, ceil_div(rows, kStreamBlocks)));
     const int64_t blocks = ceil_div(rows, rb);
     tile_rows_[ctx.index] = rb;
     std::vector<CoreOp> per_core(static_cast<size_t>(std::min(ctx.cores, blocks)));

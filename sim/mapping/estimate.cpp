@@ -20,7 +20,7 @@ void Mapper::estimate_emitted(const OpContext& ctx, size_t idx) {
 
 // `count`: cores doing such work at once (default: those given).
 Estimate Mapper::estimate_cores(const OpContext& ctx, const std::vector<const CoreOp*>& cores,
-                               int64_t count) {
+                                int64_t count) {
   Estimate best;
   for (const CoreOp* co : cores) {
     CoreWork w;

@@ -96,7 +96,8 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
                       c.load[level] += bytes;
                     }
                   };
-                  if (!reuse_a || reload) panel(io.in, static_cast<double>(sm * sk) * g.ba, io.readers_a);
+                  if (!reuse_a || reload)
+                    panel(io.in, static_cast<double>(sm * sk) * g.ba, io.readers_a);
                   if (!g.w_local && (reuse_a || reload))
                     panel(g.w_level, static_cast<double>(sk * sn) * g.bw, io.readers_w);
                   if (ik == 1) c.store[io.out] += static_cast<double>(sm * sn) * g.bo;
@@ -151,8 +152,8 @@ void Mapper::map_gemm(const OpContext& ctx, const Op& op, size_t idx, Level in) 
     std::ostringstream m;
     m << (mapping.empty() ? "" : "; ")
       << (op.w_parts.empty() ? "" : wf.str() + " x" + std::to_string(cols) + ": ") << "grid "
-      << ceil_div(g.m, c.Ms) << "x" << ceil_div(g.n, c.Ns) << " cores, tile " << t.tm << "x"
-      << t.tn << "x" << t.tk << ", " << (t.reuse_a ? "A" : "W") << " resident" << pre
+      << ceil_div(g.m, c.Ms) << "x" << ceil_div(g.n, c.Ns) << " cores, tile " << t.tm << "x" << t.tn
+      << "x" << t.tk << ", " << (t.reuse_a ? "A" : "W") << " resident" << pre
       << (g.w_local              ? ", weights resident in core SRAM"
           : g.w_level == kShared ? ", weights in shared SRAM"
                                  : "");
@@ -178,14 +179,13 @@ void Mapper::map_gemm(const OpContext& ctx, const Op& op, size_t idx, Level in) 
 // The core grid pm x pn over (M, N) and the per-core tiling with the lowest
 // estimated time; ties go to the grid with more cores (more compute slack,
 // more DMA engines in flight). Cached per shape: a model repeats its layers.
-GemmChoice Mapper::choose_gemm(const OpContext& ctx, const Op& op, const GemmShape& g,
-                               Level in, Level out) {
+GemmChoice Mapper::choose_gemm(const OpContext& ctx, const Op& op, const GemmShape& g, Level in,
+                               Level out) {
   const int u = g.uc.unit;
   auto key = std::make_tuple(
       g.m, g.n, g.k,
-      g.uc.a.name + "/" + g.uc.w.name + (g.w_2_4 ? "/2:4" : "") + "/g" +
-          std::to_string(g.w_group) + "/p" + std::to_string(g.pre_unit) + "/c" +
-          std::to_string(g.uc.convert_unit),
+      g.uc.a.name + "/" + g.uc.w.name + (g.w_2_4 ? "/2:4" : "") + "/g" + std::to_string(g.w_group) +
+          "/p" + std::to_string(g.pre_unit) + "/c" + std::to_string(g.uc.convert_unit),
       g.ba, g.bw, g.bo,
       (static_cast<int>(in) * 8 + static_cast<int>(out)) * 2 + (ctx.stream ? 1 : 0), u, ctx.cores);
   auto hit = gemm_cache_.find(key);
@@ -212,7 +212,8 @@ GemmChoice Mapper::choose_gemm(const OpContext& ctx, const Op& op, const GemmSha
       io.readers_a = static_cast<double>(ceil_div(g.n, Ns));
       io.readers_w = static_cast<double>(ceil_div(g.m, Ms));
       int64_t need = 0;
-      GemmTiling t = plan_slice(unit, Ms, Ns, g.k, g, sram_avail(ctx), model_, io, &need, ctx.stream);
+      GemmTiling t =
+          plan_slice(unit, Ms, Ns, g.k, g, sram_avail(ctx), model_, io, &need, ctx.stream);
       need_min = std::min(need_min, need);
       if (t.est_cycles < 0) continue;
       int64_t best_used = best.pm ? ceil_div(g.m, best.Ms) * ceil_div(g.n, best.Ns) : 0;
@@ -233,8 +234,8 @@ GemmChoice Mapper::choose_gemm(const OpContext& ctx, const Op& op, const GemmSha
 // Appends the tiles of one GEMM block to the cores' tile lists. A tile runs
 // up to four steps: fallback conversions of A and W, the LUT table build for a
 // newly loaded activation tile, and the matmul.
-void Mapper::emit_gemm(const OpContext& ctx, const GemmShape& g, const GemmChoice& c,
-                       Level in, Level out, std::vector<CoreOp>& per_core, bool last_part) {
+void Mapper::emit_gemm(const OpContext& ctx, const GemmShape& g, const GemmChoice& c, Level in,
+                       Level out, std::vector<CoreOp>& per_core, bool last_part) {
   const GemmTiling& t = c.tiling;
   const int u = g.uc.unit;
   // Cores that read the same operand panel: an A row panel is read by every
@@ -297,8 +298,7 @@ void Mapper::emit_gemm(const OpContext& ctx, const GemmShape& g, const GemmChoic
 // A shared SRAM level (a GPU's L2) filters reads of a panel that several
 // cores load: of p readers, one read in p goes to the panel's level (DRAM) and
 // the rest hit the shared level. Without one, every core reads DRAM.
-void Mapper::load_shared_panel(Tile& tile, Level level, double bytes,
-                               double readers) const {
+void Mapper::load_shared_panel(Tile& tile, Level level, double bytes, double readers) const {
   if (level == kDram && hw_.shared_sram.present && readers > 1) {
     tile.load_bytes[kDram] += bytes / readers;
     tile.load_bytes[kShared] += bytes * (readers - 1) / readers;

@@ -1,3 +1,9 @@
+// The mapper's driver: Mapper::run maps the trace op by op, building each op's
+// context (its core group, whether its rows stream) and its program op, and
+// hands the op to the file of its kind (gemm.cpp, attention.cpp,
+// elementwise.cpp); the run-wide plans (placement, LUT table fusion, dataflow
+// groups) are made first.
+
 #include "sim/mapping/mapper_internal.h"
 
 #include <algorithm>

@@ -143,11 +143,11 @@ struct GemmChoice {
 // function that needs it: its trace index, its core group, and whether its
 // rows stream.
 struct OpContext {
-  size_t index = 0;        // trace index of the op being mapped
-  bool grouped = false;    // on a dataflow core group of its layer
-  bool stream = false;     // its token rows stream (spatial dataflow)
-  int64_t base = 0;        // the group's first core (0: the whole chip)
-  int64_t cores = 1;       // cores it runs on
+  size_t index = 0;      // trace index of the op being mapped
+  bool grouped = false;  // on a dataflow core group of its layer
+  bool stream = false;   // its token rows stream (spatial dataflow)
+  int64_t base = 0;      // the group's first core (0: the whole chip)
+  int64_t cores = 1;     // cores it runs on
 };
 
 class Mapper {
@@ -182,8 +182,8 @@ class Mapper {
   void map_gemm(const OpContext& ctx, const Op& op, size_t idx, Level in);
   GemmChoice choose_gemm(const OpContext& ctx, const Op& op, const GemmShape& g, Level in,
                          Level out);
-  void emit_gemm(const OpContext& ctx, const GemmShape& g, const GemmChoice& c, Level in,
-                 Level out, std::vector<CoreOp>& per_core, bool last_part);
+  void emit_gemm(const OpContext& ctx, const GemmShape& g, const GemmChoice& c, Level in, Level out,
+                 std::vector<CoreOp>& per_core, bool last_part);
   void load_shared_panel(Tile& tile, Level level, double bytes, double readers) const;
 
   // attention.cpp
@@ -192,14 +192,14 @@ class Mapper {
   // elementwise.cpp
   int64_t choose_elements_tile(const OpContext& ctx, int64_t elements, int64_t slice,
                                int64_t te_max, const std::function<Tile(int64_t)>& make);
-  int split_elements(const OpContext& ctx, size_t idx, int64_t elements, int64_t slice,
-                     int64_t te, const std::function<Tile(int64_t)>& make);
+  int split_elements(const OpContext& ctx, size_t idx, int64_t elements, int64_t slice, int64_t te,
+                     const std::function<Tile(int64_t)>& make);
   void map_elementwise(const OpContext& ctx, const Op& op, size_t idx, Level in);
 
   const Trace& t_;
   const HwConfig& hw_;
   const Units units_;  // the core's units, in the config's order (Program steps index them)
-  const Level home_;  // global memory: DRAM, or the shared SRAM of an SRAM-only chip
+  const Level home_;   // global memory: DRAM, or the shared SRAM of an SRAM-only chip
   Program prog_;
   CostCache cache_;
   CostModel model_;

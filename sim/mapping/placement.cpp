@@ -40,8 +40,7 @@ void Mapper::place_weights() {
   // ops: a statically scheduled chip, dataflow execution, or a chip with no
   // DRAM. Kernel by kernel (a GPU), a kernel keeps nothing in its cores' SRAM
   // after it ends, so the next one finds its weights in global memory.
-  const bool resident_ok =
-      hw_.deterministic || hw_.execution == "dataflow" || !hw_.dram.present;
+  const bool resident_ok = hw_.deterministic || hw_.execution == "dataflow" || !hw_.dram.present;
   if (where == "auto")
     where = weights <= local_budget && resident_ok ? "local_sram"
             // Half the shared level stays free for activations, unless there is no

@@ -3,6 +3,8 @@
 
 #include "sim/mapping/mapper_internal.h"
 
+#include <algorithm>
+
 namespace bc::mapping {
 
 // LUT units with precompute_fused build a GEMM's tables in the element-wise op
@@ -13,8 +15,7 @@ void Mapper::plan_table_fusion(const std::map<int, int>& index_of) {
   for (size_t i = 0; i < t_.ops.size(); ++i) {
     const Op& op = t_.ops[i];
     if (op.kind != OpKind::Gemm || op.deps.empty()) continue;
-    UnitChoice uc =
-        pick_matmul_unit(units_, op, op.a.elem, op.weight_parts().front().second.elem);
+    UnitChoice uc = pick_matmul_unit(units_, op, op.a.elem, op.weight_parts().front().second.elem);
     const ComputeUnit& u = *units_[uc.unit];
     if (!u.has_precompute()) continue;
     lut_gemm_[i] = {uc.unit, uc.a};
@@ -41,8 +42,8 @@ uint32_t Mapper::precompute(const GemmShape& g, int64_t tm, int64_t tk) {
 
 // The separate table precompute of an unfused LUT GEMM: an element-wise op
 // over A (m x k activations) on the table builder, writing tables.
-int Mapper::map_table_precompute(const OpContext& ctx, const Op& gemm,
-                                 const std::vector<int>& deps, Level in) {
+int Mapper::map_table_precompute(const OpContext& ctx, const Op& gemm, const std::vector<int>& deps,
+                                 Level in) {
   const TableBuild& tb = lut_gemm_.at(ctx.index);
   const ComputeUnit& lut = *units_[tb.lut_unit];
   int builder =
@@ -58,8 +59,8 @@ int Mapper::map_table_precompute(const OpContext& ctx, const Op& gemm,
   plan.deps = deps;
   plan.table_precompute = true;
   double bo = lut.table_bytes_per_activation(tb.a), ba = gemm.a.bits_per_element() / 8;
-  plan.out_level = hw_.shared_sram.present && bo * static_cast<double>(tables.elements) <=
-                                                  hw_.shared_sram.capacity / 2
+  plan.out_level = hw_.shared_sram.present &&
+                           bo * static_cast<double>(tables.elements) <= hw_.shared_sram.capacity / 2
                        ? kShared
                        : home_;
   const size_t idx = prog_.ops.size();
