@@ -14,7 +14,7 @@
 //   latency + routers x hop + max(bytes / bandwidth of each resource);
 // under contention each resource queues its requests in arrival order.
 // This is the bottleneck (max over resources) form of a flow model; the
-// mapper's estimate (sim/mapper.cpp) uses the same resources and shares, so the
+// mapper's estimate (sim/mapping/cost_model.h) uses the same resources and shares, so the
 // two differ only by queueing.
 #pragma once
 

@@ -10,7 +10,9 @@ config (hw_config.h) is assembled from unit descriptions and never sees a unit
 object, so sim/config includes nothing outside itself.
 
 A source file directly under sim/ has no layer and is reported too: a new
-file goes into the sub-folder of its stage.
+file goes into the sub-folder of its stage. A header named *_internal.h (such
+as sim/mapping/mapper_internal.h) belongs to the files of its own folder and
+is reported when included from anywhere else.
 
 Usage: layering.py [REPO_ROOT]   (exit 1 and one line per bad include)
 """
@@ -87,6 +89,12 @@ def check(root):
                     target = m.group(1)
                     if folder_of(target) is None and not os.path.exists(os.path.join(root, target)):
                         continue  # a system or third-party header written with quotes
+                    if (target.endswith("_internal.h")
+                            and os.path.dirname(target) != os.path.dirname(path)):
+                        line = text.count("\n", 0, m.start()) + 1
+                        bad.append(f"{path}:{line}: includes {target}, internal to "
+                                   f"{os.path.dirname(target)}/")
+                        continue
                     if not allowed(src, target):
                         line = text.count("\n", 0, m.start()) + 1
                         may = ", ".join(a.replace(":vocabulary", "'s vocabulary headers")
@@ -98,7 +106,8 @@ def check(root):
 
 def self_test():
     """The check must catch what it is for: a unit including the engine, the config
-    including a unit, a unit including the whole-chip config."""
+    including a unit, a unit including the whole-chip config, another folder
+    including a folder's internal header."""
     import tempfile
     cases = {
         "models/u.h": '#include "sim/engine/core.h"\n#include "sim/config/params.h"\n',
@@ -106,6 +115,9 @@ def self_test():
         "sim/config/c.h": '#include "models/u.h"\n#include <vector>\n',
         "sim/mapping/m.h": '#include "models/u.h"\n#include "sim/config/c.h"\n',
         "sim/loose.cpp": '#include "sim/config/c.h"\n',
+        "sim/mapping/m_internal.h": '#include "sim/mapping/m.h"\n',
+        "sim/mapping/m.cpp": '#include "sim/mapping/m_internal.h"\n',
+        "sim/engine/e.cpp": '#include "sim/mapping/m_internal.h"\n#include "sim/mapping/m.h"\n',
     }
     with tempfile.TemporaryDirectory() as d:
         for path, text in cases.items():
@@ -114,7 +126,8 @@ def self_test():
                 f.write(text)
         _, bad = check(d)
     flagged = sorted(b.split(": ")[0] for b in bad)
-    want = ["models/u.h:1", "models/v.h:1", "sim/config/c.h:1", "sim/loose.cpp"]
+    want = ["models/u.h:1", "models/v.h:1", "sim/config/c.h:1", "sim/engine/e.cpp:1",
+            "sim/loose.cpp"]
     if flagged != want:
         print(f"layering self-test: flagged {flagged}, expected {want}")
         return False

@@ -32,13 +32,14 @@ struct ComputeStep {
   uint8_t tag = kStepCompute;
 };
 
-// The most compute steps the mapper's emitters put in one tile (sim/mapping/mapper.cpp),
-// the largest of: a GEMM tile 4 (convert A, convert W, build A's LUT tables,
-// matmul); an element-wise tile 2 (the op, a fused table build); an attention
-// KV block 7 (convert K and V, convert Q, build Q's tables, S = Q K^T, softmax,
-// build P's tables, O += P V: a LUT unit with a fallback, e.g. int8-only tables
-// under bf16 activations). Tile::add_step refuses one more, so an emitter that
-// outgrows this stops with an internal error instead of writing past `steps`.
+// The most compute steps the mapper's emitters put in one tile (sim/mapping/:
+// gemm.cpp, elementwise.cpp, attention.cpp), the largest of: a GEMM tile 4
+// (convert A, convert W, build A's LUT tables, matmul); an element-wise tile 2
+// (the op, a fused table build); an attention KV block 7 (convert K and V,
+// convert Q, build Q's tables, S = Q K^T, softmax, build P's tables, O += P V:
+// a LUT unit with a fallback, e.g. int8-only tables under bf16 activations).
+// Tile::add_step refuses one more, so an emitter that outgrows this stops with
+// an internal error instead of writing past `steps`.
 inline constexpr int kMaxTileSteps = 7;
 
 struct Tile {

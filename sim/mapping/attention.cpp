@@ -1,0 +1,203 @@
+// Attention: flash-attention style, K/V blocks streamed per (sequence, KV head,
+// query block), the context split across cores when there are fewer work
+// units than cores.
+
+#include "sim/mapping/mapper_internal.h"
+
+#include <algorithm>
+#include <bit>
+#include <sstream>
+
+namespace bc::mapping {
+
+void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level in) {
+  const UnitChoice uc = pick_matmul_unit(units_, op, op.a.elem, op.w.elem);
+  const int mu = uc.unit;
+  int vu = pick_vector_unit(units_, op);
+  const ComputeUnit& unit = *units_[mu];
+  TileAlign al = unit.align(uc.a, uc.w);
+  const double acc = unit.accumulator_bytes();  // scores and the output accumulator
+  // A LUT unit needs tables of Q (once per work item) and of P (per KV block).
+  const int pre = !unit.has_precompute()           ? -1
+                  : unit.precompute_unit().empty() ? mu
+                                                   : unit_index(units_, unit.precompute_unit());
+  Level out = prog_.ops[idx].out_level;
+  const int64_t P = ctx.cores;
+  const int64_t G = op.heads / op.kv_heads, d = op.head_dim;
+  double ba = op.a.bits_per_element() / 8, bkv = op.w.bits_per_element() / 8,
+         bo = op.o.bits_per_element() / 8;
+  // Query block: enough query rows (G heads x bq tokens) to fill the array's
+  // rows, then taller (up to the 128-row query tiles of FlashAttention-2/3, Dao
+  // 2023) while every core still gets a work item: each query block reads all
+  // of its head's K and V, so taller blocks read them fewer times.
+  int64_t bq = std::min(op.q_len, std::max<int64_t>(1, ceil_div(al.m, G)));
+  while (2 * bq * G <= 128 && 2 * bq <= op.q_len &&
+         op.batch * op.kv_heads * ceil_div(op.q_len, 2 * bq) >= P)
+    bq *= 2;
+  int64_t q_blocks = ceil_div(op.q_len, bq);
+  int64_t units = op.batch * op.kv_heads * q_blocks;
+  // Fewer work units than cores: split the context (flash-decoding).
+  // Candidates: enough splits to give every core an item, fewer so the items
+  // divide the cores evenly, and powers of two below (the cost model picks).
+  const int64_t kv_max =
+      units >= P ? 1 : std::min(ceil_div(P, units), std::max<int64_t>(1, op.kv_len / 64));
+  std::vector<int64_t> splits = {kv_max};
+  if (units < P && P / units >= 1 && P / units < kv_max) splits.push_back(P / units);
+  for (int64_t v = std::bit_floor(static_cast<uint64_t>(kv_max)); v >= 1; v /= 2)
+    if (std::find(splits.begin(), splits.end(), v) == splits.end()) splits.push_back(v);
+  // KV block: the largest power of two whose double-buffered K and V blocks,
+  // scores and output accumulator fit SRAM.
+  int64_t rows = G * bq;
+  auto need = [&](int64_t bk) {
+    return static_cast<double>(kLoadBuffers) * (2 * bk * d * bkv) + rows * d * ba +
+           rows * bk * acc + rows * d * (acc + bo);
+  };
+  int64_t bk = 16;
+  if (need(bk) > sram_avail(ctx))
+    fail(op,
+         "no tile fits the core's SRAM: a 16-key block needs " +
+             format_quantity(need(bk), Dim::Bytes) + ", core.sram.size is " +
+             format_quantity(sram_avail(ctx), Dim::Bytes),
+         "raise core.sram.size");
+  std::vector<CoreOp> per_core;
+  Estimate best;
+  int64_t kv_split = 1;
+  size_t n_items = 0;
+  // The search runs once per attention shape (a model repeats its layers);
+  // later layers emit the cached choice only.
+  std::ostringstream shape;
+  shape << op.batch << '/' << op.q_len << '/' << op.kv_len << '/' << op.heads << '/' << op.kv_heads
+        << '/' << op.head_dim << '/' << op.causal << '/' << op.window << '/' << op.kv_append << '/'
+        << op.a.str() << '/' << op.w.str() << '/' << op.o.str() << '/' << static_cast<int>(in)
+        << '/' << static_cast<int>(out) << '/' << ctx.stream << '/' << ctx.base << '/' << ctx.cores;
+  auto cached = attention_cache_.find(shape.str());
+  if (cached != attention_cache_.end()) splits = {cached->second.first};
+  for (const int64_t split : splits) {
+    int64_t chunk = ceil_div(op.kv_len, split);
+    int64_t max_bk = 16;  // the largest power of two whose buffers fit SRAM
+    while (max_bk * 2 <= std::min<int64_t>(chunk, 4096) && need(max_bk * 2) <= sram_avail(ctx))
+      max_bk *= 2;
+
+    // Work items (unit x kv chunk), balanced greedily over cores by key count.
+    struct Item {
+      int64_t keys_begin, keys_end, q_rows;
+      bool first_chunk, last_chunk;
+      int64_t row0;  // first token row of its query block (b x q_len + query index)
+    };
+    std::vector<Item> items;
+    // Streaming walks query rows in order (heads innermost), so output rows
+    // complete as a prefix.
+    for (int64_t b = 0; b < op.batch; ++b)
+      for (int64_t x = 0; x < op.kv_heads * q_blocks; ++x) {
+        const int64_t qb = ctx.stream ? x / op.kv_heads : x % q_blocks;
+        int64_t q_rows = std::min(bq, op.q_len - qb * bq);
+        // The keys this query block attends (causal mask, sliding window).
+        auto [k_begin, k_end] = op.key_range(qb * bq, q_rows);
+        int64_t keys = k_end - k_begin;
+        int64_t per = ceil_div(keys, split);
+        for (int64_t s = 0; s * per < keys; ++s)
+          items.push_back({k_begin + s * per, k_begin + std::min(keys, (s + 1) * per), q_rows,
+                           s == 0, (s + 1) * per >= keys, b * op.q_len + qb * bq});
+      }
+    std::vector<double> load(P, 0);
+    std::vector<int64_t> core_of(items.size());
+    for (size_t i = 0; i < items.size(); ++i) {
+      int64_t c = std::min_element(load.begin(), load.end()) - load.begin();
+      load[c] += static_cast<double>(items[i].keys_end - items[i].keys_begin) * items[i].q_rows;
+      core_of[i] = c;
+    }
+    // A core's frontier after an item: the first row of its next item.
+    std::vector<int64_t> next_row(items.size(), op.batch * op.q_len), last_of(P, -1);
+    for (size_t i = items.size(); i-- > 0;) {
+      int64_t& l = last_of[core_of[i]];
+      if (l >= 0) next_row[i] = items[l].row0;
+      l = static_cast<int64_t>(i);
+    }
+    if (ctx.stream) tile_rows_[ctx.index] = bq;
+    auto emit = [&](int64_t bk) {
+      std::vector<CoreOp> per_core(P);
+      for (auto& c : per_core) c.op = static_cast<uint32_t>(idx);
+      for (size_t i = 0; i < items.size(); ++i) {
+        const Item& it = items[i];
+        const int64_t c = core_of[i];
+        int64_t r = G * it.q_rows;
+        for (int64_t k0 = it.keys_begin; k0 < it.keys_end; k0 += bk) {
+          int64_t kb = std::min(bk, it.keys_end - k0);
+          Tile t;
+          // K and V blocks; the query blocks of one head on other cores read the
+          // same blocks, which a shared level (L2) filters.
+          load_shared_panel(t, home_, static_cast<double>(2 * kb * d) * bkv,
+                            static_cast<double>(std::min<int64_t>(q_blocks, P)));
+          if (k0 == it.keys_begin) t.load_bytes[in] += r * d * ba;  // Q, once
+          const bool first = k0 == it.keys_begin;
+          if (uc.convert_w)  // the fallback converts the K and V blocks
+            t.add_step({static_cast<uint16_t>(uc.convert_unit),
+                        cache_.vector(uc.convert_unit, 2 * kb * d,
+                                      find_elementwise_fn("quantize")->ops_per_element,
+                                      op.w.elem.storage_bits / 8, uc.w.storage_bits / 8),
+                        kStepConvert});
+          if (uc.convert_a && first)
+            t.add_step({static_cast<uint16_t>(uc.convert_unit),
+                        cache_.vector(uc.convert_unit, r * d,
+                                      find_elementwise_fn("quantize")->ops_per_element,
+                                      op.a.elem.storage_bits / 8, uc.a.storage_bits / 8),
+                        kStepConvert});
+          GemmShape q_shape;  // for the table precompute of Q and of P
+          q_shape.uc = uc;
+          q_shape.pre_unit = pre;
+          if (pre >= 0 && first)
+            t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, d), kStepPrecompute});
+          t.add_step({static_cast<uint16_t>(mu),
+                      cache_.mm(mu, MatmulTile{r, kb, d, uc.a, uc.w})});  // S = Q K^T
+          t.add_step({static_cast<uint16_t>(vu),
+                      cache_.vector(vu, r * kb, find_elementwise_fn("softmax")->ops_per_element,
+                                    acc, ba)});
+          if (pre >= 0)
+            t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, kb), kStepPrecompute});
+          t.add_step({static_cast<uint16_t>(mu),
+                      cache_.mm(mu, MatmulTile{r, d, kb, uc.a, uc.w})});  // O += P V
+          if (ctx.stream) {
+            t.rows_need = static_cast<uint32_t>(it.row0 + it.q_rows);
+            t.rows_done = static_cast<uint32_t>(k0 + bk >= it.keys_end ? next_row[i] : it.row0);
+          }
+          if (k0 + bk >= it.keys_end) {
+            t.store_bytes[out] += r * d * (it.last_chunk && it.first_chunk ? bo : acc);
+            // The new tokens' K and V are appended to the cache once per (sequence, KV head).
+            if (it.first_chunk && op.kv_append > 0)
+              t.store_bytes[home_] += 2.0 * std::min(op.kv_append, it.q_rows) * d * bkv;
+          }
+          per_core[c].push(t);
+        }
+      }
+      return per_core;
+    };
+    // The KV block by the cost model: larger blocks take fewer loads, smaller
+    // ones keep more of them in flight; every block that fits is a candidate, so
+    // more SRAM can only add choices.
+    for (int64_t b = max_bk; b >= 16; b /= 2) {
+      if (cached != attention_cache_.end() && b != cached->second.second) continue;
+      std::vector<CoreOp> pc = emit(b);
+      std::vector<const CoreOp*> used;
+      for (const CoreOp& c : pc)
+        if (!c.tiles.empty()) used.push_back(&c);
+      const Estimate e = estimate_cores(ctx, used);
+      if (per_core.empty() || e.cycles < best.cycles * 0.999) {
+        per_core = std::move(pc);
+        best = e;
+        bk = b;
+        kv_split = split;
+        n_items = items.size();
+      }
+    }
+  }
+  attention_cache_[shape.str()] = {kv_split, bk};
+  for (int64_t c = 0; c < P; ++c)
+    if (!per_core[c].tiles.empty()) prog_.cores[ctx.base + c].push_back(std::move(per_core[c]));
+  std::ostringstream m;
+  m << n_items << " work items (batch x kv_heads x " << q_blocks << " query blocks x " << kv_split
+    << " context splits), " << G * bq << " query rows, KV block " << bk;
+  prog_.ops[idx].units = unit.name() + "+" + units_[vu]->name();
+  prog_.ops[idx].mapping = m.str();
+}
+
+}  // namespace bc::mapping

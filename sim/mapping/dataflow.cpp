@@ -1,0 +1,125 @@
+// Spatial dataflow: each layer's ops on core groups of their own, token rows
+// streamed between them through the groups' SRAM.
+
+#include "sim/mapping/mapper_internal.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace bc::mapping {
+
+// Token rows of an op's output (0: not a row-wise tensor of `rows` rows).
+int64_t Mapper::op_rows(const Op& op, int64_t rows) {
+  switch (op.kind) {
+    case OpKind::Gemm:
+      return op.m;
+    case OpKind::Attention:
+      return op.batch * op.q_len;
+    case OpKind::Elementwise:
+      return rows > 0 && op.elements % rows == 0 ? rows : 0;
+    default:
+      return 0;
+  }
+}
+
+double Mapper::out_row_bytes(const Op& op, int64_t rows) const {
+  const double elems = op.kind == OpKind::Gemm        ? static_cast<double>(op.n)
+                       : op.kind == OpKind::Attention ? static_cast<double>(op.heads * op.head_dim)
+                                                      : static_cast<double>(op.elements / rows);
+  return std::max(1.0, op.o.bytes(elems));
+}
+// Whether op i keeps its output in its group's SRAM: every consumer streams
+
+// it within the same layer.
+bool Mapper::streams_out(size_t i) const {
+  if (!streamable_.count(i) || consumers_[i].empty()) return false;
+  for (size_t c : consumers_[i])
+    if (!streamable_.count(c) || t_.ops[c].layer != t_.ops[i].layer) return false;
+  return true;
+}
+
+// Spatial dataflow: each decoder layer's ops get disjoint core groups, sized
+// in proportion to the cycles each op needs on one core (its compute at the
+// unit's peak, or its bytes over one DMA engine, whichever is larger), so the
+// pipeline's stages run at similar rates. Ops outside layers (embedding, LM
+// head) and collectives run kernel-by-kernel on the whole chip.
+void Mapper::plan_dataflow(const std::map<int, int>& index_of) {
+  consumers_.assign(t_.ops.size(), {});
+  for (size_t i = 0; i < t_.ops.size(); ++i)
+    for (int d : t_.ops[i].deps) consumers_[static_cast<size_t>(index_of.at(d))].push_back(i);
+  std::map<int, std::vector<size_t>> layers;
+  for (size_t i = 0; i < t_.ops.size(); ++i)
+    if (t_.ops[i].layer >= 0 && t_.ops[i].kind != OpKind::Collective)
+      layers[t_.ops[i].layer].push_back(i);
+  const int64_t P = hw_.cores();
+  const double dma = hw_.dma_bandwidth / hw_.freq_hz;  // B/cycle per core
+  for (const auto& [layer, ops] : layers) {
+    if (ops.size() < 2) continue;
+    if (static_cast<int64_t>(ops.size()) > P)
+      fail_input(hw_.loc_execution, "execution",
+                 "dataflow gives every op of a layer its own cores, but layer " +
+                     std::to_string(layer) + " has " + std::to_string(ops.size()) +
+                     " ops and the chip " + std::to_string(P) + " cores",
+                 "use execution: kernel, or a chip with more cores");
+    int64_t rows = 0;
+    for (size_t i : ops)
+      if (t_.ops[i].kind == OpKind::Gemm) {
+        rows = t_.ops[i].m;
+        break;
+      }
+    layer_rows_[layer] = rows;
+    std::vector<double> need;
+    double total = 0;
+    for (size_t i : ops) {
+      const Op& op = t_.ops[i];
+      double compute = 0, bytes = 0;
+      if (op.kind == OpKind::Elementwise) {
+        const ElementwiseFn* fn = find_elementwise_fn(op.fn);
+        compute = static_cast<double>(op.elements) * fn->ops_per_element /
+                  units_[pick_vector_unit(units_, op)]->peak_vector_ops_per_cycle(fp32());
+        bytes = static_cast<double>(op.elements) *
+                (fn->inputs * op.a.bits_per_element() + op.o.bits_per_element()) / 8;
+      } else {
+        const UnitChoice uc = pick_matmul_unit(
+            units_, op, op.a.elem,
+            op.kind == OpKind::Gemm ? op.weight_parts().front().second.elem : op.w.elem);
+        compute = op.flops() / 2 / units_[uc.unit]->peak_macs_per_cycle(uc.a, uc.w);
+        bytes = op.kind == OpKind::Gemm ? op.weight_bytes() : op.kv_bytes_read();
+      }
+      need.push_back(std::max(compute, bytes / dma));
+      total += need.back();
+    }
+    // Largest remainder, at least one core each.
+    std::vector<int64_t> n(ops.size());
+    int64_t used = 0;
+    for (size_t j = 0; j < ops.size(); ++j)
+      used += n[j] = std::max<int64_t>(
+          1, static_cast<int64_t>(std::floor(static_cast<double>(P) * need[j] / total)));
+    while (used > P) {  // the one-core minimums overshot: trim the largest groups
+      auto big = std::max_element(n.begin(), n.end());
+      --*big, --used;
+    }
+    std::vector<size_t> order(ops.size());
+    for (size_t j = 0; j < order.size(); ++j) order[j] = j;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      auto frac = [&](size_t j) {
+        return static_cast<double>(P) * need[j] / total - static_cast<double>(n[j]);
+      };
+      return frac(a) > frac(b);
+    });
+    for (size_t j = 0; used < P; j = (j + 1) % order.size(), ++used) ++n[order[j]];
+    int64_t base = 0;
+    for (size_t j = 0; j < ops.size(); ++j) {
+      const size_t i = ops[j];
+      group_[i] = {base, n[j]};
+      base += n[j];
+      // Rows stream when the op's output is the layer's token rows; an
+      // unfused LUT GEMM reads tables from its own precompute op instead.
+      if (rows > 0 && op_rows(t_.ops[i], rows) == rows &&
+          !(lut_gemm_.count(i) && !fused_gemm_.count(i)))
+        streamable_.insert(i);
+    }
+  }
+}
+
+}  // namespace bc::mapping

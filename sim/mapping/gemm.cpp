@@ -1,0 +1,310 @@
+// GEMMs: the core grid and per-core tiling by the cost model's estimate, and
+// the tiles they emit.
+
+#include "sim/mapping/mapper_internal.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+namespace bc::mapping {
+
+namespace {
+
+std::vector<int64_t> candidates(int64_t total, int64_t align) {
+  std::vector<int64_t> c;
+  for (int64_t v = std::max<int64_t>(1, align); v < total; v *= 2) c.push_back(v);
+  c.push_back(total);
+  return c;
+}
+
+// Where a candidate grid's cores read and write: A from `in`, W from the
+// GEMM's weight level, C to `out`; with a shared SRAM level in front of DRAM,
+// a panel read by several cores reaches DRAM once (load_shared_panel).
+struct GridIo {
+  Level in = kDram, out = kDram;
+  bool filter = false;  // panel reads filtered by the shared level
+  double readers_a = 1, readers_w = 1;
+  int64_t base = 0, cores = 1;  // the grid's first core and cores in use
+};
+
+// Best tiling of one core's Ms x Ns x K slice, by the cost model's estimate
+// (sim/mapping/cost_model.h): the same resources, routes and in-flight loads the
+// engine simulates, without contention.
+// Streaming (a_outer_only): rows must complete in order, so only the order with
+// the A row block outermost qualifies.
+GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, const GemmShape& g,
+                      double sram, CostModel& model, const GridIo& io, int64_t* need_min,
+                      bool a_outer_only) {
+  TileAlign al = u.align(g.uc.a, g.uc.w);
+  const double acc = u.accumulator_bytes();
+  GemmTiling best;
+  best.est_cycles = -1;
+  *need_min = INT64_MAX;
+  for (int64_t tm : candidates(Ms, std::min(al.m, Ms)))
+    for (int64_t tn : candidates(Ns, std::min(al.n, Ns)))
+      for (int64_t tk : candidates(K, std::min(al.k, K))) {
+        // Operand tiles for every load in flight (resident weights need none)
+        // and the accumulator.
+        double need = static_cast<double>(kLoadBuffers) *
+                          (tm * tk * g.ba + (g.w_local ? 0 : tk * tn * g.bw)) +
+                      tm * tn * (acc + g.bo);
+        *need_min = std::min<int64_t>(*need_min, static_cast<int64_t>(std::ceil(need)));
+        if (need > sram) continue;
+        int64_t nm = ceil_div(Ms, tm), nn = ceil_div(Ns, tn), nk = ceil_div(K, tk);
+        // Tile kinds: full and edge sizes in each dimension, costed by the unit
+        // itself (edge tiles: the last of each dimension).
+        const int64_t em = Ms - (nm - 1) * tm, en = Ns - (nn - 1) * tn, ek = K - (nk - 1) * tk;
+        TileCost cost[2][2][2];
+        for (int im = 0; im < 2; ++im)
+          for (int in = 0; in < 2; ++in)
+            for (int ik = 0; ik < 2; ++ik)
+              cost[im][in][ik] = u.matmul(g.tile(im ? em : tm, in ? en : tn, ik ? ek : tk));
+        for (bool reuse_a : {true, false}) {
+          if (a_outer_only && !reuse_a) continue;
+          CoreWork w;
+          w.store_tail = static_cast<double>(em * en) * g.bo;
+          // As emit_gemm walks them: the outer loop over A row blocks (reuse_a)
+          // or W column blocks, the inner over the other, K innermost. With K
+          // in one tile, the outer operand is loaded only by the first inner tile.
+          const int64_t n_in = reuse_a ? nn : nm;
+          for (int im = 0; im < 2; ++im)
+            for (int in = 0; in < 2; ++in)
+              for (int ik = 0; ik < 2; ++ik) {
+                const int64_t cm = im ? 1 : nm - 1, cn = in ? 1 : nn - 1, ck = ik ? 1 : nk - 1;
+                if (cm * cn * ck == 0) continue;
+                const int64_t sm = im ? em : tm, sn = in ? en : tn, sk = ik ? ek : tk;
+                // Tiles of this kind that are the first of their inner loop.
+                const int inner_kind = reuse_a ? in : im;
+                const int64_t inner_count = reuse_a ? cn : cm;
+                const bool holds_first = n_in == 1 ? inner_kind == 1 : inner_kind == 0;
+                const int64_t firsts = holds_first ? cm * cn * ck / inner_count : 0;
+                for (bool first : {true, false}) {
+                  const int64_t count = first ? firsts : cm * cn * ck - firsts;
+                  if (count == 0) continue;
+                  const bool reload = nk > 1 || first;  // the outer operand's tile
+                  TileClass c;
+                  c.count = static_cast<double>(count);
+                  const TileCost& k = cost[im][in][ik];
+                  c.compute_cycles = static_cast<double>(k.cycles);
+                  c.sram_bytes = k.sram_read_bytes + k.sram_write_bytes;
+                  auto panel = [&](Level level, double bytes, double readers) {
+                    if (io.filter && level == kDram && readers > 1) {
+                      c.load[kDram] += bytes / readers;
+                      c.load[kShared] += bytes * (readers - 1) / readers;
+                    } else {
+                      c.load[level] += bytes;
+                    }
+                  };
+                  if (!reuse_a || reload)
+                    panel(io.in, static_cast<double>(sm * sk) * g.ba, io.readers_a);
+                  if (!g.w_local && (reuse_a || reload))
+                    panel(g.w_level, static_cast<double>(sk * sn) * g.bw, io.readers_w);
+                  if (ik == 1) c.store[io.out] += static_cast<double>(sm * sn) * g.bo;
+                  w.classes.push_back(c);
+                }
+              }
+          const Estimate e = model.estimate(w, io.base, io.cores);
+          int64_t tiles = nm * nn * nk;
+          if (best.est_cycles < 0 || e.cycles < best.est_cycles * 0.999 ||
+              (e.cycles <= best.est_cycles * 1.001 && tiles < best.tiles)) {
+            best = {tm, tn, tk, reuse_a, e.cycles, tiles, e.bound};
+          }
+        }
+      }
+  return best;
+}
+
+}  // namespace
+
+void Mapper::map_gemm(const OpContext& ctx, const Op& op, size_t idx, Level in) {
+  Level out = prog_.ops[idx].out_level;
+  std::vector<CoreOp> per_core(static_cast<size_t>(ctx.cores));
+  std::string mapping, units;
+  const auto parts = op.weight_parts();
+  for (const auto& [cols, wf] : parts) {
+    GemmShape g;
+    g.m = op.m, g.n = cols, g.k = op.k;
+    g.a = op.a.elem, g.w = wf.elem;
+    g.w_2_4 = op.sparsity == "2:4";
+    g.w_group = wf.group_size;
+    g.uc = pick_matmul_unit(units_, op, g.a, g.w);
+    const ComputeUnit& unit = *units_[g.uc.unit];
+    g.ba = op.a.bits_per_element() / 8;
+    g.bw = op.density * (wf.bits_per_element() + op.sparsity_index_bits()) / 8;
+    g.bo = op.o.bits_per_element() / 8;
+    g.w_local = prog_.weight_placement == "local_sram";
+    g.w_level = prog_.weight_placement == "shared_sram" ? kShared
+                : prog_.weight_placement == "ddr"       ? kDdr
+                                                        : home_;
+    std::string pre;
+    if (unit.has_precompute()) {
+      // A is read as tables, built by the producer (fused) or by the op before.
+      g.ba = unit.table_bytes_per_activation(g.uc.a);
+      auto f = fused_gemm_.find(ctx.index);
+      pre = ", reads tables built by " +
+            (f != fused_gemm_.end() ? t_.ops[f->second].name : op.name + ".tables");
+    }
+    GemmChoice c = choose_gemm(ctx, op, g, in, out);
+    // Streaming: a mixed-precision GEMM's rows are done after its last block.
+    emit_gemm(ctx, g, c, in, out, per_core, &wf == &parts.back().second);
+    const GemmTiling& t = c.tiling;
+    std::ostringstream m;
+    m << (mapping.empty() ? "" : "; ")
+      << (op.w_parts.empty() ? "" : wf.str() + " x" + std::to_string(cols) + ": ") << "grid "
+      << ceil_div(g.m, c.Ms) << "x" << ceil_div(g.n, c.Ns) << " cores, tile " << t.tm << "x" << t.tn
+      << "x" << t.tk << ", " << (t.reuse_a ? "A" : "W") << " resident" << pre
+      << (g.w_local              ? ", weights resident in core SRAM"
+          : g.w_level == kShared ? ", weights in shared SRAM"
+                                 : "");
+    if (g.uc.convert_a || g.uc.convert_w)
+      m << ", " << units_[g.uc.convert_unit]->name() << " converts "
+        << (g.uc.convert_a ? g.a.name + "->" + g.uc.a.name : "")
+        << (g.uc.convert_a && g.uc.convert_w ? ", " : "")
+        << (g.uc.convert_w ? g.w.name + "->" + g.uc.w.name : "");
+    mapping += m.str();
+    for (int u : {g.uc.unit, g.pre_unit, g.uc.convert_unit})
+      if (u >= 0 && units.find(units_[u]->name()) == std::string::npos)
+        units += (units.empty() ? "" : "+") + units_[u]->name();
+  }
+  for (size_t c = 0; c < per_core.size(); ++c)
+    if (!per_core[c].tiles.empty()) {
+      per_core[c].op = static_cast<uint32_t>(idx);
+      prog_.cores[static_cast<size_t>(ctx.base) + c].push_back(std::move(per_core[c]));
+    }
+  prog_.ops[idx].units = units;
+  prog_.ops[idx].mapping = mapping;
+}
+
+// The core grid pm x pn over (M, N) and the per-core tiling with the lowest
+// estimated time; ties go to the grid with more cores (more compute slack,
+// more DMA engines in flight). Cached per shape: a model repeats its layers.
+GemmChoice Mapper::choose_gemm(const OpContext& ctx, const Op& op, const GemmShape& g, Level in,
+                               Level out) {
+  const int u = g.uc.unit;
+  auto key = std::make_tuple(
+      g.m, g.n, g.k,
+      g.uc.a.name + "/" + g.uc.w.name + (g.w_2_4 ? "/2:4" : "") + "/g" + std::to_string(g.w_group) +
+          "/p" + std::to_string(g.pre_unit) + "/c" + std::to_string(g.uc.convert_unit),
+      g.ba, g.bw, g.bo,
+      (static_cast<int>(in) * 8 + static_cast<int>(out)) * 2 + (ctx.stream ? 1 : 0), u, ctx.cores);
+  auto hit = gemm_cache_.find(key);
+  if (hit != gemm_cache_.end()) return hit->second;
+  const ComputeUnit& unit = *units_[u];
+  TileAlign al = unit.align(g.uc.a, g.uc.w);
+  const int64_t P = ctx.cores;
+  GemmChoice best;
+  int64_t need_min = INT64_MAX;
+  for (int64_t pm = 1; pm <= P; ++pm) {
+    if (pm > 1 && (pm - 1) * al.m >= g.m) break;
+    if (pm > 1 && g.w_local) break;  // resident W: each core owns a column slice
+    // Streaming: every core walks all rows in order, so rows complete as a
+    // prefix the consumers can start on.
+    if (pm > 1 && ctx.stream) break;
+    for (int64_t pn = 1; pm * pn <= P; ++pn) {
+      if (pn > 1 && (pn - 1) * al.n >= g.n) break;
+      int64_t Ms = std::min(g.m, round_up(ceil_div(g.m, pm), std::min(al.m, g.m)));
+      int64_t Ns = std::min(g.n, round_up(ceil_div(g.n, pn), std::min(al.n, g.n)));
+      int64_t used = ceil_div(g.m, Ms) * ceil_div(g.n, Ns);
+      GridIo io;
+      io.in = in, io.out = out, io.base = ctx.base, io.cores = used;
+      io.filter = hw_.shared_sram.present;
+      io.readers_a = static_cast<double>(ceil_div(g.n, Ns));
+      io.readers_w = static_cast<double>(ceil_div(g.m, Ms));
+      int64_t need = 0;
+      GemmTiling t =
+          plan_slice(unit, Ms, Ns, g.k, g, sram_avail(ctx), model_, io, &need, ctx.stream);
+      need_min = std::min(need_min, need);
+      if (t.est_cycles < 0) continue;
+      int64_t best_used = best.pm ? ceil_div(g.m, best.Ms) * ceil_div(g.n, best.Ns) : 0;
+      if (best.pm == 0 || t.est_cycles < best.tiling.est_cycles * 0.999 ||
+          (t.est_cycles <= best.tiling.est_cycles * 1.001 && used > best_used))
+        best = {pm, pn, Ms, Ns, t};
+    }
+  }
+  if (best.pm == 0)
+    fail(op,
+         "no tile fits the core's SRAM: the smallest tile needs " +
+             format_quantity(static_cast<double>(need_min), Dim::Bytes) + ", core.sram.size is " +
+             format_quantity(sram_avail(ctx), Dim::Bytes),
+         "raise core.sram.size");
+  return gemm_cache_[key] = best;
+}
+
+// Appends the tiles of one GEMM block to the cores' tile lists. A tile runs
+// up to four steps: fallback conversions of A and W, the LUT table build for a
+// newly loaded activation tile, and the matmul.
+void Mapper::emit_gemm(const OpContext& ctx, const GemmShape& g, const GemmChoice& c, Level in,
+                       Level out, std::vector<CoreOp>& per_core, bool last_part) {
+  const GemmTiling& t = c.tiling;
+  const int u = g.uc.unit;
+  // Cores that read the same operand panel: an A row panel is read by every
+  // core of its grid row, a W column panel by every core of its grid column.
+  const double share_a = static_cast<double>(ceil_div(g.n, c.Ns));
+  const double share_w = static_cast<double>(ceil_div(g.m, c.Ms));
+  if (ctx.stream) {
+    tile_rows_[ctx.index] = std::max(tile_rows_[ctx.index], t.tm);
+    // Every core of the grid reads each A row block: one multicast.
+    prog_.ops.back().stream_readers = share_a;  // the GEMM being mapped
+  }
+  size_t core = 0;
+  for (int64_t m0 = 0; m0 < g.m; m0 += c.Ms)
+    for (int64_t n0 = 0; n0 < g.n; n0 += c.Ns, ++core) {
+      int64_t Ms = std::min(c.Ms, g.m - m0), Ns = std::min(c.Ns, g.n - n0);
+      CoreOp& co = per_core[core];
+      int64_t outer_n = t.reuse_a ? ceil_div(Ms, t.tm) : ceil_div(Ns, t.tn);
+      int64_t inner_n = t.reuse_a ? ceil_div(Ns, t.tn) : ceil_div(Ms, t.tm);
+      int64_t nk = ceil_div(g.k, t.tk);
+      for (int64_t o = 0; o < outer_n; ++o)
+        for (int64_t in_i = 0; in_i < inner_n; ++in_i) {
+          int64_t mi = t.reuse_a ? o : in_i, ni = t.reuse_a ? in_i : o;
+          int64_t tm = std::min(t.tm, Ms - mi * t.tm), tn = std::min(t.tn, Ns - ni * t.tn);
+          for (int64_t ki = 0; ki < nk; ++ki) {
+            int64_t tk = std::min(t.tk, g.k - ki * t.tk);
+            Tile tile;
+            // The resident operand is loaded once per outer iteration when K is one tile.
+            bool a_new = !(t.reuse_a && nk == 1 && in_i > 0);
+            bool w_new = !(!t.reuse_a && nk == 1 && in_i > 0);
+            if (a_new) load_shared_panel(tile, in, static_cast<double>(tm * tk) * g.ba, share_a);
+            if (w_new && !g.w_local)
+              load_shared_panel(tile, g.w_level, static_cast<double>(tk * tn) * g.bw, share_w);
+            if (ki == nk - 1) tile.store_bytes[out] += static_cast<double>(tm * tn) * g.bo;
+            if (ctx.stream) {  // A-outer: block mi's rows are done after its last tile
+              tile.rows_need = static_cast<uint32_t>(m0 + mi * t.tm + tm);
+              const bool block_done = in_i == inner_n - 1 && ki == nk - 1 && last_part;
+              tile.rows_done =
+                  last_part ? static_cast<uint32_t>(m0 + mi * t.tm + (block_done ? tm : 0)) : 0;
+            }
+            auto convert = [&](int64_t elements, const Format& from, const Format& to) {
+              // Quantize or dequantize: scale and round per element.
+              tile.add_step({static_cast<uint16_t>(g.uc.convert_unit),
+                             cache_.vector(g.uc.convert_unit, elements,
+                                           find_elementwise_fn("quantize")->ops_per_element,
+                                           from.storage_bits / 8, to.storage_bits / 8),
+                             kStepConvert});
+            };
+            if (g.uc.convert_a && a_new) convert(tm * tk, g.a, g.uc.a);
+            if (g.uc.convert_w && w_new) convert(tk * tn, g.w, g.uc.w);
+            if (g.pre_unit >= 0 && a_new)
+              tile.add_step(
+                  {static_cast<uint16_t>(g.pre_unit), precompute(g, tm, tk), kStepPrecompute});
+            tile.add_step({static_cast<uint16_t>(u), cache_.mm(u, g.tile(tm, tn, tk))});
+            co.push(tile);
+          }
+        }
+    }
+}
+
+// A shared SRAM level (a GPU's L2) filters reads of a panel that several
+// cores load: of p readers, one read in p goes to the panel's level (DRAM) and
+// the rest hit the shared level. Without one, every core reads DRAM.
+void Mapper::load_shared_panel(Tile& tile, Level level, double bytes, double readers) const {
+  if (level == kDram && hw_.shared_sram.present && readers > 1) {
+    tile.load_bytes[kDram] += bytes / readers;
+    tile.load_bytes[kShared] += bytes * (readers - 1) / readers;
+  } else {
+    tile.load_bytes[level] += bytes;
+  }
+}
+
+}  // namespace bc::mapping
