@@ -33,7 +33,7 @@ struct LevelModel {
   std::vector<std::vector<std::pair<uint32_t, double>>> load_links, store_links;
 };
 
-// A level of the chip's resources (sim/fabric.h, the engine's and the cost
+// A level of the chip's resources (sim/mapping/fabric.h, the engine's and the cost
 // model's one description): the same channel placement and, per core, the same
 // fanout of a transfer over the mesh links (models/memory_channels.h).
 LevelModel make_level(ChipResources& res, Level l, const ChannelsConfig& c, int read, int write,
@@ -289,7 +289,7 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
     bind(link_max / link_bpc, "noc");
     bind(t_latency, "latency");
     a.roofline_cycles = roof + load_lat + store_lat;
-    // The mapper's estimate (sim/cost_model.h: the engine's resources without
+    // The mapper's estimate (sim/mapping/cost_model.h: the engine's resources without
     // contention) where it gives one; the roofline only for ops it did not
     // estimate.
     a.cycles = p.est_cycles > 0 ? p.est_cycles : a.roofline_cycles;

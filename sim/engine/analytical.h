@@ -3,7 +3,7 @@
 // and prune before cycle-mode runs.
 //
 // Time: each op takes the mapper's own estimate (OpPlan::est_cycles from
-// sim/cost_model.h: the engine's resources, routes and unit cycle counts,
+// sim/mapping/cost_model.h: the engine's resources, routes and unit cycle counts,
 // without queueing), the objective its tiling search minimised. An op the
 // mapper did not estimate takes a roofline over the same tiles the engine
 // would run: the slowest of its critical core's compute (the units' own

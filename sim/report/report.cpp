@@ -461,6 +461,15 @@ std::string render_table(const nlohmann::json& r, int top_ops) {
     s << 100 * u["noc_busiest_link"].get<double>() << " % NoC link";
     row("busiest resources", s.str());
   }
+  if (r.contains("estimate") && r["estimate"]["ops"].get<int>() > 0) {
+    // The cost model beside the simulation: above 1, contention.
+    const auto& e = r["estimate"];
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(3) << si(e["estimate_s"].get<double>(), "s")
+      << " summed over ops, simulated / estimate " << e["ratio"].get<double>() << " (furthest: "
+      << e["worst_op"].get<std::string>() << ", " << e["worst_ratio"].get<double>() << ")";
+    row("cost-model estimate", s.str());
+  }
   if (top_ops > 0) {
     std::vector<const nlohmann::json*> ops;
     for (const auto& o : r["ops"]) ops.push_back(&o);
@@ -468,14 +477,18 @@ std::string render_table(const nlohmann::json& r, int top_ops) {
       return a->at("latency_s").get<double>() > b->at("latency_s").get<double>();
     });
     os << "\n  slowest ops (of " << ops.size()
-       << ")              latency    compute     mem-stall   dep-stall  (cycles)\n";
+       << ")              latency    compute     mem-stall   dep-stall  (cycles)   estimate  "
+          "bound\n";
     for (int i = 0; i < top_ops && i < static_cast<int>(ops.size()); ++i) {
       const auto& o = *ops[i];
       os << "  " << std::left << std::setw(34) << o["name"].get<std::string>().substr(0, 33)
          << std::right << std::setw(10) << si(o["latency_s"].get<double>(), "s") << std::setw(12)
          << static_cast<long long>(o["compute_cycles"].get<double>()) << std::setw(12)
          << static_cast<long long>(o["memory_stall_cycles"].get<double>()) << std::setw(12)
-         << static_cast<long long>(o["dependency_stall_cycles"].get<double>()) << "\n";
+         << static_cast<long long>(o["dependency_stall_cycles"].get<double>()) << std::setw(19)
+         << (o.contains("estimate_s") ? si(o["estimate_s"].get<double>(), "s") : std::string("-"))
+         << "  " << (o.contains("estimate_bound") ? o["estimate_bound"].get<std::string>() : "")
+         << "\n";
     }
   }
   return os.str();
