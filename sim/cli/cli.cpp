@@ -1,6 +1,9 @@
 #include "sim/cli/cli.h"
 
+#include <unistd.h>
+
 #include <boost/program_options.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -9,6 +12,7 @@
 #include <sstream>
 
 #include "sim/cli/isolate.h"
+#include "sim/cli/progress.h"
 #include "sim/cli/sweep.h"
 #include "sim/cli/validate.h"
 #include "sim/config/hw_config.h"
@@ -234,8 +238,24 @@ int cmd_run(int argc, char** argv) {
   }
   std::unique_ptr<Timeline> timeline;
   if (!timeline_path.empty()) timeline = std::make_unique<Timeline>(topt);
+  // On a terminal, a run that takes over a second shows its ops completing
+  // (an SN40L-like chip simulates for several seconds); logs and pipes get nothing.
+  const bool terminal = isatty(STDERR_FILENO) != 0;
+  std::optional<Progress> bar;
+  if (terminal) bar.emplace(plan.prog.ops.size(), "ops", "run");
+  const auto t0 = std::chrono::steady_clock::now();
+  auto last = t0;
+  bool drawn = false;
+  const OpProgress show = [&](size_t done, size_t) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - t0 < std::chrono::seconds(1) || now - last < std::chrono::milliseconds(200)) return;
+    last = now;
+    drawn = true;
+    bar->update(done);
+  };
   SimResult sim = analytical ? analytical_simulate(hw, plan.prog)
-                             : simulate(hw, plan.prog, timeline.get());
+                             : simulate(hw, plan.prog, timeline.get(), terminal ? &show : nullptr);
+  if (drawn) bar->update(plan.prog.ops.size(), true);
   nlohmann::json report = build_report(hw, plan.trace, plan.prog, sim);
   report["fidelity"] = fidelity;
   if (!kernel.is_null()) add_kernel_comparison(report, kernel);

@@ -103,6 +103,7 @@ void ChipContext::core_done(int op, int core, Tick finish, Tick compute, Tick de
   }
   if (--r.remaining == 0) {
     r.complete = true;
+    if (progress) (*progress)(++ops_done, ops.size());
     Tick now = sc_core::sc_time_stamp().value();
     op_done[op].notify(sc_time::from_value(r.end > now ? r.end - now : 0));
   }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <systemc>
 #include <vector>
@@ -56,7 +57,9 @@ struct ChipContext {
   Tick launch_gap = 0;  // per kernel (HwConfig::launch_gap_s), 0 where it does not apply
   uint64_t events = 0;  // timed waits and wake-ups processed
   std::vector<Tick> unit_busy;    // per unit: busy time summed over all cores
-  Timeline* timeline = nullptr;  // optional trace-event recorder (run --timeline)
+  Timeline* timeline = nullptr;
+  const std::function<void(size_t, size_t)>* progress = nullptr;  // told as ops complete
+  size_t ops_done = 0;  // optional trace-event recorder (run --timeline)
 
   Tick cycles_to_ticks(double cycles) const {
     return static_cast<Tick>(std::llround(cycles * period_ps));

@@ -10,9 +10,11 @@
 
 namespace bc {
 
-SimResult simulate(const HwConfig& hw, const Program& prog, Timeline* timeline) {
+SimResult simulate(const HwConfig& hw, const Program& prog, Timeline* timeline,
+                   const OpProgress* progress) {
   auto t0 = std::chrono::steady_clock::now();
   ChipContext chip(hw, prog);
+  chip.progress = progress;
   if (timeline) {
     chip.timeline = timeline;
     timeline->attach(chip);

@@ -3,6 +3,8 @@
 // several runs use a child process each, see sim/cli/isolate.h).
 #pragma once
 
+#include <functional>
+
 #include <cstdint>
 #include <vector>
 
@@ -38,6 +40,11 @@ struct SimResult {
 
 class Timeline;
 // `timeline` (optional) records the run's trace events (models/timeline.h).
-SimResult simulate(const HwConfig& hw, const Program& prog, Timeline* timeline = nullptr);
+// Called as ops complete (ops done, ops in the program): `run` draws progress
+// with it on a terminal.
+using OpProgress = std::function<void(size_t done, size_t total)>;
+
+SimResult simulate(const HwConfig& hw, const Program& prog, Timeline* timeline = nullptr,
+                   const OpProgress* progress = nullptr);
 
 }  // namespace bc
