@@ -6,16 +6,15 @@
 #
 #   analysis/make_gallery.sh            # about two minutes on two cores
 #
-# The design-space "sweep" here is a loop of `bitcycle run --set ...` whose
-# reports `bitcycle table` gathers into results.csv (the varied config keys
-# become columns); a results store written by `bitcycle sweep` plots the same way.
+# The design-space figures (pareto, heatmap) come from `bitcycle sweep` and its
+# results.csv; the others from run reports and validation files.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$ROOT/analysis/gallery"
 WORK="${GALLERY_WORK:-$(mktemp -d)}"
 BC="$ROOT/bitcycle"
 HW="$ROOT/configs/hw"
-mkdir -p "$OUT" "$WORK/sweep" "$WORK/scaling"
+mkdir -p "$OUT" "$WORK/scaling"
 "$BC" build >/dev/null  # once; the commands below skip set-up and build
 export BITCYCLE_NO_BUILD=1
 
@@ -44,25 +43,15 @@ plot area "$WORK/mac-fp16-28nm-iso-area.json" "$WORK/mac-int8-28nm-iso-area.json
 run "$HW/default.yaml" --phase prefill --seq 512 --json "$WORK/prefill.json"
 plot roofline "$WORK/prefill.json" -o "$OUT/roofline.png"
 
-# A small design-space sweep of the reference chip: mesh, SRAM per core and
-# HBM bandwidth; Llama-3.1-8B decode, W4A8, batch 8, context 4096.
-for mesh in 2 4 8; do
-  for sram in "1 MiB" "2 MiB" "4 MiB"; do
-    for bw in "1.6 TB/s" "3.35 TB/s"; do
-      f="$WORK/sweep/m${mesh}_s${sram%% *}_b${bw%% *}.json"
-      run "$HW/default.yaml" --quant w4a8 --batch 8 --set noc.mesh.x=$mesh \
-        --set noc.mesh.y=$mesh --set "core.sram.size=$sram" \
-        --set "memory.dram.bandwidth=$bw" --json "$f"
-    done
-  done
-done
-say "bitcycle table $WORK/sweep/*.json --format csv -o $WORK/results.csv"
-"$BC" table "$WORK"/sweep/*.json --format csv -o "$WORK/results.csv"
-plot pareto "$WORK/results.csv" --x token_latency_s --y energy_per_token_j \
-  --label-by noc.mesh_x,core.sram.size_bytes,memory.dram.bandwidth_Bps -o "$OUT/pareto.png"
-plot heatmap "$WORK/results.csv" --x core.sram.size_bytes --y noc.mesh_x \
-  --metric token_latency_s --where memory.dram.bandwidth_Bps=3350000000000.0 \
-  -o "$OUT/heatmap.png"
+# A small design-space sweep of the reference chip (configs/sweeps/gallery.yaml):
+# mesh, SRAM per core and HBM bandwidth; Llama-3.1-8B decode, W4A8, batch 8.
+say "bitcycle sweep configs/sweeps/gallery.yaml -j 2 --out $WORK/sweep"
+"$BC" sweep "$ROOT/configs/sweeps/gallery.yaml" -j 2 --out "$WORK/sweep" >/dev/null
+plot pareto "$WORK/sweep/results.csv" --x token_latency_s --y energy_per_token_j \
+  --label-by noc.mesh.x,noc.mesh.y,core.sram.size,memory.dram.bandwidth -o "$OUT/pareto.png"
+plot heatmap "$WORK/sweep/results.csv" --x core.sram.size --y noc.mesh.x \
+  --where noc.mesh.y=4 --where memory.dram.bandwidth=3350000000000 \
+  --metric token_latency_s -o "$OUT/heatmap.png"
 
 # Scaling: decode throughput vs batch (context 1024: batch 64 fits in 16 GB),
 # one line per datapath.
