@@ -235,6 +235,11 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
         Params d = core.map("dma", "the core's DMA engine");
         hw.dma_bandwidth =
             d.quantity("bandwidth", Dim::Bandwidth, 1e15, "bytes/s the engine moves");
+        hw.load_stages = d.integer("stages", 2,
+                                   "tile loads in flight per core, each with an operand buffer "
+                                   "in SRAM (2: double buffering; a GPU's multistage GEMM "
+                                   "main loop keeps 3 or more)",
+                                   1, 16);
       }
       Params units = core.map("units", "compute units by name: {NAME: {type: ..., ...}}", true);
       for (const auto& name : units.entry_names()) {
@@ -374,7 +379,7 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
           {"bank_width_bytes", hw.sram.bank_width_bytes},
           {"ports", hw.sram.ports},
           {"cell", hw.sram.cell}}},
-        {"dma", {{"bandwidth_Bps", hw.dma_bandwidth}}},
+        {"dma", {{"bandwidth_Bps", hw.dma_bandwidth}, {"stages", hw.load_stages}}},
         {"units", units}}},
       {"memory",
        {{"dram", chan(hw.dram)},

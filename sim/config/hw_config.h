@@ -72,6 +72,7 @@ struct HwConfig {
   int64_t mesh_x = 1, mesh_y = 1;  // cores sit one per mesh node
   SramConfig sram;
   double dma_bandwidth = 0;  // bytes/s per core
+  int64_t load_stages = 2;   // tile loads in flight per core (2: double buffering)
   // The compute units, described (checked at load); build_units
   // (models/compute_unit.h) makes the objects.
   std::vector<UnitDesc> units;

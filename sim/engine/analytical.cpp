@@ -16,8 +16,6 @@
 namespace bc {
 namespace {
 
-// Matches Core::kBuffers: two tiles' loads in flight per core.
-constexpr double kBuffers = 2;
 
 // One global memory level as the engine builds it: where its channels attach,
 // and per core node the mean NoC path of a transfer (split evenly over the
@@ -265,9 +263,9 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
       if (compute > t_compute || crit < 0) t_compute = compute, pre_crit = pre, crit = core;
       t_dma = std::max(t_dma, dma / dma_bpc);
       t_sram = std::max(t_sram, sram);
-      // Two tiles in flight: a core cannot issue faster than a load latency per
-      // two tiles.
-      t_latency = std::max(t_latency, tiles * load_lat / kBuffers);
+      // core.dma.stages tiles in flight: a core cannot issue faster than a load
+      // latency per that many tiles.
+      t_latency = std::max(t_latency, tiles * load_lat / static_cast<double>(hw.load_stages));
     }
     double roof = t_compute;
     a.bound = "compute";

@@ -111,13 +111,15 @@ void ChipContext::core_done(int op, int core, Tick finish, Tick compute, Tick de
 
 Core::Core(const sc_core::sc_module_name& name, int id, ChipContext& chip)
     : sc_module(name),
+      buffers_(static_cast<uint64_t>(chip.hw.load_stages)),
       id_(id),
       node_(id % chip.hw.cores()),
       res_(chip.chips[static_cast<size_t>(id / chip.hw.cores())]),
       chip_(chip),
       ops_(chip.prog.cores[id]),
       dep_ready_(chip.prog.cores[id].size(), 0),
-      row_wait_(chip.prog.cores[id].size(), 0) {
+      row_wait_(chip.prog.cores[id].size(), 0),
+      ready_at_(buffers_, 0) {
   SC_THREAD(dma_process);
   SC_THREAD(compute_process);
 }
@@ -174,7 +176,7 @@ void Core::dma_process() {
     bool first = true;
     for (const Tile& t : co.tiles) {
       for (uint32_t r = 0; r < t.repeat; ++r) {
-        while (seq >= computed_ + kBuffers) {
+        while (seq >= computed_ + buffers_) {
           wait(computed_ev_);
           ++chip_.events;
         }
@@ -193,7 +195,7 @@ void Core::dma_process() {
             done = std::max(
                 done, l == kStream ? pull(static_cast<int>(co.op), t.load_bytes[l], seq)
                                    : transfer(static_cast<int>(co.op), t.load_bytes[l], l, true));
-        ready_at_[seq % kBuffers] = done;
+        ready_at_[seq % buffers_] = done;
         issued_ = ++seq;
         loaded_ev_.notify();
       }
@@ -219,7 +221,7 @@ void Core::compute_process() {
           wait(loaded_ev_);
           ++chip_.events;
         }
-        const Tick ready = ready_at_[seq % kBuffers];
+        const Tick ready = ready_at_[seq % buffers_];
         if (ready > now()) wait_ticks(ready - now());
         if (first) first_start = now(), first = false;
         if (t.rows_done > front && !plan.stream_out.empty()) {

@@ -125,7 +125,7 @@ class Core : public sc_core::sc_module {
   // over several producer scratchpads without one route per producer core.
   static constexpr int kStreamSources = 4;
 
-  static constexpr uint64_t kBuffers = kLoadBuffers;
+  const uint64_t buffers_;  // tile loads in flight (core.dma.stages)
   int id_;
   int64_t node_;
   ChipResources& res_;
@@ -134,7 +134,7 @@ class Core : public sc_core::sc_module {
   std::vector<Tick> dep_ready_;            // per op of this core: when its dependencies were met
   std::vector<Tick> row_wait_;             // per op of this core: loads held for streamed rows
   uint64_t issued_ = 0, computed_ = 0;     // tiles whose loads were issued / computed
-  std::array<Tick, kBuffers> ready_at_{};  // when each buffer's loads complete
+  std::vector<Tick> ready_at_;  // when each buffer's loads complete
   sc_core::sc_event loaded_ev_, computed_ev_;
 };
 

@@ -49,7 +49,7 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
   // scores and output accumulator fit SRAM.
   int64_t rows = G * bq;
   auto need = [&](int64_t bk) {
-    return static_cast<double>(kLoadBuffers) * (2 * bk * d * bkv) + rows * d * ba +
+    return static_cast<double>(hw_.load_stages) * (2 * bk * d * bkv) + rows * d * ba +
            rows * bk * acc + rows * d * (acc + bo);
   };
   int64_t bk = 16;

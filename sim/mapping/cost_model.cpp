@@ -38,8 +38,8 @@ const CostModel::Prefix& CostModel::prefix(Level level, bool load, int64_t base)
 // Per tile of a class, in cycles: each resource's time for the class's bytes
 // (the level's channels shared by all `cores` cores doing the same, the
 // busiest link of the group's routes, the core's DMA engine and banks), the
-// units' cycles, and the in-flight bound: with kLoadBuffers loads in flight, a
-// tile's load is issued when the compute of the tile kLoadBuffers before it
+// units' cycles, and the in-flight bound: with core.dma.stages loads in flight,
+// a tile's load is issued when the compute of the tile that many before it
 // ends, so each buffer cycles through compute + latency + transfer (Little's
 // law). The tile takes the largest; the op, the sum over its tiles, plus the
 // first load (fill) and the last store (drain). Summing per class, not taking
@@ -104,7 +104,7 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
     if (sram > period) period = sram, limit = "sram";
     const bool loads = std::any_of(c.load.begin(), c.load.end(), [](double b) { return b > 0; });
     const double in_flight = (c.compute_cycles + (loads ? lat + transfer : 0)) /
-                             static_cast<double>(kLoadBuffers);
+                             static_cast<double>(hw_.load_stages);
     if (in_flight > period) period = in_flight, limit = "latency";
     total += c.count * period;
     charge(limit, c.count * period);

@@ -21,7 +21,5 @@ struct ChipResources {
 // controllers spread over the mesh perimeter, shared-SRAM slices over all nodes.
 ChipResources make_chip_resources(const HwConfig& hw);
 
-// Loads of tile operands the engine keeps in flight per core (double buffering).
-constexpr uint64_t kLoadBuffers = 2;
 
 }  // namespace bc

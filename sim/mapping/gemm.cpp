@@ -26,6 +26,7 @@ struct GridIo {
   bool filter = false;  // panel reads filtered by the shared level
   double readers_a = 1, readers_w = 1;
   int64_t base = 0, cores = 1;  // the grid's first core and cores in use
+  int64_t stages = 2;  // tile loads in flight, each with its operand buffers (core.dma.stages)
 };
 
 // Best tiling of one core's Ms x Ns x K slice, by the cost model's estimate
@@ -46,7 +47,7 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
       for (int64_t tk : candidates(K, std::min(al.k, K))) {
         // Operand tiles for every load in flight (resident weights need none)
         // and the accumulator.
-        double need = static_cast<double>(kLoadBuffers) *
+        double need = static_cast<double>(io.stages) *
                           (tm * tk * g.ba + (g.w_local ? 0 : tk * tn * g.bw)) +
                       tm * tn * (acc + g.bo);
         *need_min = std::min<int64_t>(*need_min, static_cast<int64_t>(std::ceil(need)));
@@ -209,6 +210,7 @@ GemmChoice Mapper::choose_gemm(const OpContext& ctx, const Op& op, const GemmSha
       GridIo io;
       io.in = in, io.out = out, io.base = ctx.base, io.cores = used;
       io.filter = hw_.shared_sram.present;
+      io.stages = hw_.load_stages;
       io.readers_a = static_cast<double>(ceil_div(g.n, Ns));
       io.readers_w = static_cast<double>(ceil_div(g.m, Ms));
       int64_t need = 0;
