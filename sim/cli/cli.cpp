@@ -500,6 +500,19 @@ int cmd_validate(int argc, char** argv) {
   ValidationSummary s = run_validation(ref);
   csv_out.write(validation_csv(s));
   std::cout << validation_table(s);
+  // A file that compares nothing, or whose rows fail, must not pass: a MAPE
+  // over the rows that ran says nothing about the ones that did not.
+  const size_t failed = s.rows.size() - static_cast<size_t>(s.compared);
+  if (s.compared == 0) {
+    std::cerr << "bitcycle: no row of " << ref << " was compared (" << s.rows.size()
+              << " rows, " << failed << " failed)\n";
+    return 1;
+  }
+  if (max_mape >= 0 && failed > 0) {
+    std::cerr << "bitcycle: " << failed << " of " << s.rows.size()
+              << " rows failed to simulate; --max-mape counts them as failures\n";
+    return 1;
+  }
   if (max_mape >= 0 && s.mape > max_mape) {
     std::cerr << "bitcycle: MAPE " << 100 * s.mape << " % exceeds --max-mape " << 100 * max_mape
               << " %\n";

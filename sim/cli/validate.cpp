@@ -179,10 +179,11 @@ std::vector<RawRow> read_rows(const std::string& path) {
       try {
         size_t used = 0;
         double v = std::stod(s, &used);
-        if (used != s.size() || !(v > 0)) throw std::invalid_argument("x");
+        // inf and nan are not measurements (an inf made the MAPE nan).
+        if (used != s.size() || !(v > 0) || !std::isfinite(v)) throw std::invalid_argument("x");
       } catch (const std::exception&) {
         fail_input(SourceLoc{path, n, r.col[c]}, c,
-                   "expected a positive number, got \"" + s + "\"");
+                   "expected a positive, finite number, got \"" + s + "\"");
       }
     }
     if (r.f["measured_latency_s"].empty())

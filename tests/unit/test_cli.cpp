@@ -493,6 +493,29 @@ TEST(Validate, ComparesRowsAndSummarises) {
   EXPECT_EQ(run("validate '" + csv + "' --max-mape 0").code, 1);
 }
 
+TEST(Validate, ComparingNothingOrFailingRowsFails) {
+  // A harness must not pass when it could not compare: a file whose every row
+  // fails to simulate (Llama-3.1-405B fits nowhere on the default chip), a file
+  // with no rows, and, under --max-mape, a file with one failing row among good ones.
+  std::string hdr =
+      "name,hw,kind,m,n,k,a_format,w_format,model,quant,phase,batch,context,seq,measured_latency_s,"
+      "measured_energy_j\n";
+  std::string bad = "big,configs/hw/default.yaml,model,,,,,,llama-3.1-405b,w16a16,decode,1,"
+                    "4096,,0.1,\n";
+  std::string good = "gemv,configs/hw/default.yaml,gemm,1,4096,4096,int8,int8,,,,,,,1e-5,\n";
+  CliRun all_bad = run("validate '" + write_temp("all_bad.csv", hdr + bad) + "' --max-mape 10");
+  EXPECT_EQ(all_bad.code, 1);
+  EXPECT_NE(all_bad.err.find("was compared (1 rows, 1 failed)"), std::string::npos) << all_bad.err;
+  CliRun empty = run("validate '" + write_temp("empty.csv", hdr) + "'");
+  EXPECT_EQ(empty.code, 1);
+  EXPECT_NE(empty.err.find("was compared (0 rows, 0 failed)"), std::string::npos) << empty.err;
+  const std::string mixed = write_temp("mixed.csv", hdr + good + bad);
+  CliRun strict = run("validate '" + mixed + "' --max-mape 10");
+  EXPECT_EQ(strict.code, 1);
+  EXPECT_NE(strict.err.find("1 of 2 rows failed to simulate"), std::string::npos) << strict.err;
+  EXPECT_EQ(run("validate '" + mixed + "'").code, 0);  // without a bound: reported, not fatal
+}
+
 TEST(Validate, BadReferenceFilesExitTwo) {
   std::string hdr =
       "name,hw,kind,m,n,k,a_format,w_format,model,quant,phase,batch,context,seq,measured_latency_s,"
@@ -504,7 +527,9 @@ TEST(Validate, BadReferenceFilesExitTwo) {
       {hdr + "x,configs/hw/default.yaml,conv,1,1,1,int8,int8,,,,,,,1,\n",
        ":2:27: error: kind: unknown kind \"conv\""},
       {hdr + "x,configs/hw/default.yaml,gemm,1,1,1,int8,int8,,,,,,,fast,\n",
-       ":2:54: error: measured_latency_s: expected a positive number, got \"fast\""},
+       ":2:54: error: measured_latency_s: expected a positive, finite number, got \"fast\""},
+      {hdr + "x,configs/hw/default.yaml,gemm,1,1,1,int8,int8,,,,,,,inf,\n",
+       ":2:54: error: measured_latency_s: expected a positive, finite number, got \"inf\""},
       {hdr + "x,configs/hw/nope.yaml,gemm,1,1,1,int8,int8,,,,,,,1,\n",
        ":2:3: error: hw: no config \"configs/hw/nope.yaml\""},
       {hdr + "x,configs/hw/default.yaml,gemm,0,1,1,int8,int8,,,,,,,1,\n",
