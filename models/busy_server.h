@@ -40,7 +40,7 @@ struct BusyObserver {
 
 struct BusyServer {
   Tick busy_until = 0;
-  Tick busy_total = 0;  // for utilisation
+  Tick busy_total = 0;               // for utilisation
   BusyObserver* observer = nullptr;  // null: no timeline (one branch per request)
   int32_t track = -1;
   Tick free_at(Tick now) const { return std::max(now, busy_until); }

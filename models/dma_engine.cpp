@@ -12,8 +12,8 @@ Tick DmaEngine::transfer(Tick now, double bytes, bool load, MemoryChannels& leve
   if (level.caches_fanouts(noc)) {
     const Fanout& f = level.fanout(noc, core_node, load);
     for (size_t i = 0; i < f.links.size(); ++i)
-      end = std::max(end, noc.link(f.links[i].first)
-                              .serve(now, ceil_ticks(bytes * f.ticks_per_byte[i])));
+      end = std::max(
+          end, noc.link(f.links[i].first).serve(now, ceil_ticks(bytes * f.ticks_per_byte[i])));
     routers = f.routers;
     byte_hops = bytes * f.byte_hop_factor;
   } else {

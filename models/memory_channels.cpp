@@ -13,9 +13,7 @@ constexpr int64_t kMaxCachedRoutes = 1 << 17;
 
 MemoryChannels::MemoryChannels(int64_t channels, double total_bandwidth, double latency_s,
                                std::vector<int64_t> attach_nodes)
-    : nodes_(std::move(attach_nodes)),
-      bw_(total_bandwidth),
-      latency_(seconds_to_ticks(latency_s)) {
+    : nodes_(std::move(attach_nodes)), bw_(total_bandwidth), latency_(seconds_to_ticks(latency_s)) {
   (void)channels;  // one node per channel
 }
 

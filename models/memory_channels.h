@@ -21,7 +21,7 @@ namespace bc {
 struct Fanout {
   std::vector<std::pair<uint32_t, double>> links;  // link id, share of the bytes
   std::vector<double> ticks_per_byte;              // per link: share x 1e12 / link bandwidth
-  int64_t routers = 0;                              // longest route + the injecting router
+  int64_t routers = 0;                             // longest route + the injecting router
   double byte_hop_factor = 1;                      // routers per byte, over all pieces
 };
 

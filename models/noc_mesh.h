@@ -24,8 +24,10 @@ class NocMesh {
   void for_each_link(int64_t from, int64_t to, F&& f) const {
     int64_t cx = from % x_, cy = from / x_;
     const int64_t tx = to % x_, ty = to / x_;
-    for (; cx != tx; cx += tx > cx ? 1 : -1) f(static_cast<uint32_t>(node(cx, cy) * 4 + (tx > cx ? 0 : 1)));
-    for (; cy != ty; cy += ty > cy ? 1 : -1) f(static_cast<uint32_t>(node(cx, cy) * 4 + (ty > cy ? 2 : 3)));
+    for (; cx != tx; cx += tx > cx ? 1 : -1)
+      f(static_cast<uint32_t>(node(cx, cy) * 4 + (tx > cx ? 0 : 1)));
+    for (; cy != ty; cy += ty > cy ? 1 : -1)
+      f(static_cast<uint32_t>(node(cx, cy) * 4 + (ty > cy ? 2 : 3)));
   }
   // Directed links from `from` to `to`, XY order.
   std::vector<uint32_t> route(int64_t from, int64_t to) const;

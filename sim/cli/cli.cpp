@@ -504,8 +504,8 @@ int cmd_validate(int argc, char** argv) {
   // over the rows that ran says nothing about the ones that did not.
   const size_t failed = s.rows.size() - static_cast<size_t>(s.compared);
   if (s.compared == 0) {
-    std::cerr << "bitcycle: no row of " << ref << " was compared (" << s.rows.size()
-              << " rows, " << failed << " failed)\n";
+    std::cerr << "bitcycle: no row of " << ref << " was compared (" << s.rows.size() << " rows, "
+              << failed << " failed)\n";
     return 1;
   }
   if (max_mape >= 0 && failed > 0) {

@@ -61,7 +61,7 @@ struct SweepPoint {
   // Paths inside the repository are taken relative to it, so a store stays
   // valid in another checkout (or on cluster nodes that mount it elsewhere).
   std::string key(const std::string& fidelity) const;
-  std::string hw_label() const;  // the config path as the key and the store show it
+  std::string hw_label() const;               // the config path as the key and the store show it
   std::vector<std::string> set_args() const;  // "key=value" for load_hw_config
 };
 

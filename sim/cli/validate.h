@@ -15,7 +15,7 @@ struct ValidationRow {
   std::string name, hw, kind;
   double simulated_latency_s = 0, measured_latency_s = 0;
   double simulated_energy_j = 0, measured_energy_j = 0;  // 0 = not given
-  std::string status;  // "ok", or why the row was not simulated
+  std::string status;                                    // "ok", or why the row was not simulated
   // Roofline baseline: per op max(FLOPs / peak, bytes / memory bandwidth),
   // summed (0: no roofline, a collectives-only row).
   double roofline_latency_s = 0;

@@ -353,8 +353,8 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
   auto chan = [](const ChannelsConfig& c) {
     return nlohmann::json{{"component", c.component},     {"channels", c.channels},
                           {"bandwidth_Bps", c.bandwidth}, {"efficiency", c.efficiency},
-                          {"latency_s", c.latency_s},
-                          {"capacity_bytes", c.capacity}, {"interfaces", c.interfaces}};
+                          {"latency_s", c.latency_s},     {"capacity_bytes", c.capacity},
+                          {"interfaces", c.interfaces}};
   };
   hw.resolved_tree = {
       {"name", hw.name},

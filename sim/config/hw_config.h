@@ -24,10 +24,10 @@ struct SramConfig {
 // A set of channels behind the NoC: DRAM, or an on-chip shared SRAM level.
 struct ChannelsConfig {
   bool present = false;
-  std::string component;   // library component (energy per byte, area per interface)
-  int64_t channels = 1;    // channels (controllers placed on the mesh)
-  double bandwidth = 0;    // total bytes/s, nominal
-  double efficiency = 1;   // share of the nominal bandwidth transfers reach
+  std::string component;  // library component (energy per byte, area per interface)
+  int64_t channels = 1;   // channels (controllers placed on the mesh)
+  double bandwidth = 0;   // total bytes/s, nominal
+  double efficiency = 1;  // share of the nominal bandwidth transfers reach
   double effective_bandwidth() const { return bandwidth * efficiency; }
   double latency_s = 0;    // added to every access
   double capacity = 0;     // bytes

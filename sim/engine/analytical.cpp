@@ -16,7 +16,6 @@
 namespace bc {
 namespace {
 
-
 // One global memory level as the engine builds it: where its channels attach,
 // and per core node the mean NoC path of a transfer (split evenly over the
 // channels) as links with their share of the bytes.
@@ -66,8 +65,7 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
   const auto t0 = std::chrono::steady_clock::now();
   const double freq = hw.freq_hz;
   // Kernel launch gaps (GPU configs), where the engine applies them.
-  const double launch_gap_s =
-      hw.execution == "kernel" && !hw.deterministic ? hw.launch_gap_s : 0.0;
+  const double launch_gap_s = hw.execution == "kernel" && !hw.deterministic ? hw.launch_gap_s : 0.0;
   const int64_t P = hw.cores();
   const size_t nops = prog.ops.size();
 

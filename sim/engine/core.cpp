@@ -162,7 +162,8 @@ Tick Core::transfer(int op, double bytes, int level, bool load) {
   const Tick done = chip_.dma[id_].transfer(now(), bytes, load, mem, rd, wr, node_, res_.noc,
                                             chip_.sram[id_], chip_.sink(op, id_));
   if (chip_.timeline)
-    chip_.timeline->transfer(id_, now(), done, op, bytes, load ? Timeline::kLoad : Timeline::kStore);
+    chip_.timeline->transfer(id_, now(), done, op, bytes,
+                             load ? Timeline::kLoad : Timeline::kStore);
   return done;
 }
 

@@ -54,9 +54,9 @@ struct ChipContext {
   std::vector<double> op_counts;    // ops x num_actions
   std::vector<double> core_counts;  // cores x num_actions
   double period_ps;
-  Tick launch_gap = 0;  // per kernel (HwConfig::launch_gap_s), 0 where it does not apply
-  uint64_t events = 0;  // timed waits and wake-ups processed
-  std::vector<Tick> unit_busy;    // per unit: busy time summed over all cores
+  Tick launch_gap = 0;          // per kernel (HwConfig::launch_gap_s), 0 where it does not apply
+  uint64_t events = 0;          // timed waits and wake-ups processed
+  std::vector<Tick> unit_busy;  // per unit: busy time summed over all cores
   Timeline* timeline = nullptr;
   const std::function<void(size_t, size_t)>* progress = nullptr;  // told as ops complete
   size_t ops_done = 0;  // optional trace-event recorder (run --timeline)
@@ -131,10 +131,10 @@ class Core : public sc_core::sc_module {
   ChipResources& res_;
   ChipContext& chip_;
   const std::vector<CoreOp>& ops_;
-  std::vector<Tick> dep_ready_;            // per op of this core: when its dependencies were met
-  std::vector<Tick> row_wait_;             // per op of this core: loads held for streamed rows
-  uint64_t issued_ = 0, computed_ = 0;     // tiles whose loads were issued / computed
-  std::vector<Tick> ready_at_;  // when each buffer's loads complete
+  std::vector<Tick> dep_ready_;         // per op of this core: when its dependencies were met
+  std::vector<Tick> row_wait_;          // per op of this core: loads held for streamed rows
+  uint64_t issued_ = 0, computed_ = 0;  // tiles whose loads were issued / computed
+  std::vector<Tick> ready_at_;          // when each buffer's loads complete
   sc_core::sc_event loaded_ev_, computed_ev_;
 };
 

@@ -3,9 +3,8 @@
 // several runs use a child process each, see sim/cli/isolate.h).
 #pragma once
 
-#include <functional>
-
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "sim/config/hw_config.h"
@@ -34,7 +33,7 @@ struct SimResult {
   double dram_channel_busy_s = 0, shared_channel_busy_s = 0, noc_link_busy_s = 0, dma_busy_s = 0;
   double chip_link_busy_s = 0;  // busiest chip-to-chip link
   double ddr_channel_busy_s = 0;
-  double stream_bytes = 0;  // dataflow: bytes pulled from other core groups' SRAM
+  double stream_bytes = 0;          // dataflow: bytes pulled from other core groups' SRAM
   std::vector<double> unit_busy_s;  // per unit of HwConfig::units: busy s summed over cores
 };
 

@@ -56,7 +56,9 @@ void Timeline::attach(ChipContext& chip) {
   const int64_t cores = hw.cores();
   const int chips = chip.prog.chips;
   units_ = static_cast<int>(hw.units.size());
-  auto prefix = [&](int k) { return chips > 1 ? "chip " + std::to_string(k) + " " : std::string(); };
+  auto prefix = [&](int k) {
+    return chips > 1 ? "chip " + std::to_string(k) + " " : std::string();
+  };
   const int64_t all = cores * chips;
   unit_track_.assign(static_cast<size_t>(all * units_), -1);
   load_lanes_.assign(static_cast<size_t>(all), {});
@@ -64,9 +66,9 @@ void Timeline::attach(ChipContext& chip) {
   core_pid_.assign(static_cast<size_t>(all), 0);
   for (int64_t c = 0; c < all; ++c) {
     const int64_t n = c % cores;
-    core_pid_[c] = add_process(prefix(static_cast<int>(c / cores)) + "core " + std::to_string(n) +
-                               " (" + std::to_string(n % hw.mesh_x) + "," +
-                               std::to_string(n / hw.mesh_x) + ")");
+    core_pid_[c] =
+        add_process(prefix(static_cast<int>(c / cores)) + "core " + std::to_string(n) + " (" +
+                    std::to_string(n % hw.mesh_x) + "," + std::to_string(n / hw.mesh_x) + ")");
     for (int u = 0; u < units_; ++u)
       unit_track_[c * units_ + u] = add_track(core_pid_[c], u + 1, hw.units[u].name);
   }
@@ -135,7 +137,9 @@ void Timeline::push(int32_t track, Tick start, Tick dur, int op, double bytes, u
 
 void Timeline::unit_step(int core, int unit, Tick start, Tick dur, int op, uint8_t tag) {
   push(unit_track_[static_cast<size_t>(core) * units_ + unit], start, dur, op, 0,
-       tag == 1 ? kPrecompute : tag == 2 ? kConvert : kCompute);
+       tag == 1   ? kPrecompute
+       : tag == 2 ? kConvert
+                  : kCompute);
 }
 
 int32_t Timeline::dma_lane(int core, bool load, Tick start, Tick end) {
@@ -146,9 +150,9 @@ int32_t Timeline::dma_lane(int core, bool load, Tick start, Tick end) {
       return l.track[i];
     }
   const int32_t lane = static_cast<int32_t>(l.track.size());
-  l.track.push_back(add_track(core_pid_[core], (load ? 100 : 200) + lane,
-                              std::string("DMA ") + (load ? "load" : "store") + " " +
-                                  std::to_string(lane)));
+  l.track.push_back(
+      add_track(core_pid_[core], (load ? 100 : 200) + lane,
+                std::string("DMA ") + (load ? "load" : "store") + " " + std::to_string(lane)));
   l.free_at.push_back(end);
   return l.track.back();
 }
@@ -201,8 +205,8 @@ std::string Timeline::json() const {
     out += "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":" + std::to_string(k.pid) +
            ",\"tid\":" + std::to_string(k.tid) + ",\"args\":{\"name\":\"";
     append_escaped(out, k.name);
-    out += "\"}},\n{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":" +
-           std::to_string(k.pid) + ",\"tid\":" + std::to_string(k.tid) +
+    out += "\"}},\n{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":" + std::to_string(k.pid) +
+           ",\"tid\":" + std::to_string(k.tid) +
            ",\"args\":{\"sort_index\":" + std::to_string(k.tid) + "}}";
   }
   for (const Event& e : ev_) {

@@ -30,8 +30,8 @@ struct Program;
 class Timeline : public BusyObserver {
  public:
   struct Options {
-    uint64_t limit = 0;        // slices kept at most (0: all)
-    Tick from = 0;             // keep slices starting in [from, to)
+    uint64_t limit = 0;  // slices kept at most (0: all)
+    Tick from = 0;       // keep slices starting in [from, to)
     Tick to = ~Tick(0);
   };
   explicit Timeline(Options o) : opt_(o) {}
@@ -42,7 +42,15 @@ class Timeline : public BusyObserver {
 
   // Slice kinds (the trace event's category).
   enum Cat : uint8_t {
-    kCompute, kPrecompute, kConvert, kLoad, kStore, kPull, kLink, kChannel, kCollective
+    kCompute,
+    kPrecompute,
+    kConvert,
+    kLoad,
+    kStore,
+    kPull,
+    kLink,
+    kChannel,
+    kCollective
   };
 
   // A unit step of a tile on core `core`.
@@ -83,7 +91,7 @@ class Timeline : public BusyObserver {
   int32_t dma_lane(int core, bool load, Tick start, Tick end);
 
   Options opt_;
-  const Program* prog_ = nullptr;  // names the slices (outlives the chip context)
+  const Program* prog_ = nullptr;       // names the slices (outlives the chip context)
   std::vector<std::string> processes_;  // pid - 1 -> name
   std::vector<Track> tracks_;
   std::vector<int32_t> unit_track_;  // core * units + unit

@@ -2,11 +2,11 @@
 // query block), the context split across cores when there are fewer work
 // units than cores.
 
-#include "sim/mapping/mapper_internal.h"
-
 #include <algorithm>
 #include <bit>
 #include <sstream>
+
+#include "sim/mapping/mapper_internal.h"
 
 namespace bc::mapping {
 

@@ -103,8 +103,8 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
     if (c.compute_cycles > period) period = c.compute_cycles, limit = "compute";
     if (sram > period) period = sram, limit = "sram";
     const bool loads = std::any_of(c.load.begin(), c.load.end(), [](double b) { return b > 0; });
-    const double in_flight = (c.compute_cycles + (loads ? lat + transfer : 0)) /
-                             static_cast<double>(hw_.load_stages);
+    const double in_flight =
+        (c.compute_cycles + (loads ? lat + transfer : 0)) / static_cast<double>(hw_.load_stages);
     if (in_flight > period) period = in_flight, limit = "latency";
     total += c.count * period;
     charge(limit, c.count * period);

@@ -36,7 +36,8 @@ struct CoreWork {
 
 struct Estimate {
   double cycles = 0;
-  std::string bound;  // the binding resource: compute, sram, dram, shared_sram, ddr, noc, dma, latency
+  std::string
+      bound;  // the binding resource: compute, sram, dram, shared_sram, ddr, noc, dma, latency
 };
 
 class CostModel {

@@ -1,10 +1,10 @@
 // Spatial dataflow: each layer's ops on core groups of their own, token rows
 // streamed between them through the groups' SRAM.
 
-#include "sim/mapping/mapper_internal.h"
-
 #include <algorithm>
 #include <cmath>
+
+#include "sim/mapping/mapper_internal.h"
 
 namespace bc::mapping {
 

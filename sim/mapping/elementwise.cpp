@@ -1,10 +1,10 @@
 // Element-wise ops: split evenly over the cores (or in row blocks when they
 // stream), tiled to SRAM.
 
-#include "sim/mapping/mapper_internal.h"
-
 #include <algorithm>
 #include <bit>
+
+#include "sim/mapping/mapper_internal.h"
 
 namespace bc::mapping {
 
@@ -99,7 +99,8 @@ void Mapper::map_elementwise(const OpContext& ctx, const Op& op, size_t idx, Lev
   }
   double per_elem = fn->inputs * ba + bo;
   int64_t slice = round_up(ceil_div(op.elements, P), 64);
-  int64_t te = static_cast<int64_t>(sram_avail(ctx) / (static_cast<double>(hw_.load_stages) * per_elem));
+  int64_t te =
+      static_cast<int64_t>(sram_avail(ctx) / (static_cast<double>(hw_.load_stages) * per_elem));
   if (te < 64)
     fail(op,
          "no tile fits the core's SRAM: 64 elements need " +

@@ -5,8 +5,8 @@
 namespace bc {
 
 ChipResources make_chip_resources(const HwConfig& h) {
-  const Tick hop = static_cast<Tick>(
-      std::llround(static_cast<double>(h.noc_hop_cycles) * 1e12 / h.freq_hz));
+  const Tick hop =
+      static_cast<Tick>(std::llround(static_cast<double>(h.noc_hop_cycles) * 1e12 / h.freq_hz));
   ChipResources r{NocMesh(h.mesh_x, h.mesh_y, h.noc_link_bandwidth, hop), {}, {}, {}};
   if (h.dram.present)
     r.dram = MemoryChannels(h.dram.channels, h.dram.effective_bandwidth(), h.dram.latency_s,

@@ -21,5 +21,4 @@ struct ChipResources {
 // controllers spread over the mesh perimeter, shared-SRAM slices over all nodes.
 ChipResources make_chip_resources(const HwConfig& hw);
 
-
 }  // namespace bc

@@ -1,11 +1,11 @@
 // GEMMs: the core grid and per-core tiling by the cost model's estimate, and
 // the tiles they emit.
 
-#include "sim/mapping/mapper_internal.h"
-
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+
+#include "sim/mapping/mapper_internal.h"
 
 namespace bc::mapping {
 
@@ -47,9 +47,9 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
       for (int64_t tk : candidates(K, std::min(al.k, K))) {
         // Operand tiles for every load in flight (resident weights need none)
         // and the accumulator.
-        double need = static_cast<double>(io.stages) *
-                          (tm * tk * g.ba + (g.w_local ? 0 : tk * tn * g.bw)) +
-                      tm * tn * (acc + g.bo);
+        double need =
+            static_cast<double>(io.stages) * (tm * tk * g.ba + (g.w_local ? 0 : tk * tn * g.bw)) +
+            tm * tn * (acc + g.bo);
         *need_min = std::min<int64_t>(*need_min, static_cast<int64_t>(std::ceil(need)));
         if (need > sram) continue;
         int64_t nm = ceil_div(Ms, tm), nn = ceil_div(Ns, tn), nk = ceil_div(K, tk);

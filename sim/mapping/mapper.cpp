@@ -4,9 +4,9 @@
 // elementwise.cpp); the run-wide plans (placement, LUT table fusion, dataflow
 // groups) are made first.
 
-#include "sim/mapping/mapper_internal.h"
-
 #include <algorithm>
+
+#include "sim/mapping/mapper_internal.h"
 
 namespace bc::mapping {
 

@@ -14,9 +14,6 @@
 //   move.cpp             map_move, level_name
 #pragma once
 
-#include "sim/mapping/cost_model.h"
-#include "sim/mapping/mapper.h"
-
 #include <functional>
 #include <map>
 #include <set>
@@ -24,6 +21,9 @@
 #include <tuple>
 #include <utility>
 #include <vector>
+
+#include "sim/mapping/cost_model.h"
+#include "sim/mapping/mapper.h"
 
 namespace bc::mapping {
 

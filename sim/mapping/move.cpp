@@ -1,8 +1,8 @@
 // Moving bytes between memory levels (bitcycle move), and the levels' names.
 
-#include "sim/mapping/mapper.h"
-
 #include <cmath>
+
+#include "sim/mapping/mapper.h"
 
 namespace bc {
 

@@ -1,9 +1,9 @@
 // Placement: where the weights live for the run (and whether the model fits at
 // all), where each op's output goes, and the SRAM a core has for tile buffers.
 
-#include "sim/mapping/mapper_internal.h"
-
 #include <sstream>
+
+#include "sim/mapping/mapper_internal.h"
 
 namespace bc::mapping {
 

@@ -1,9 +1,9 @@
 // LUT table precompute: fused into the producer of a GEMM's activations, or an
 // op of its own before an unfused LUT GEMM.
 
-#include "sim/mapping/mapper_internal.h"
-
 #include <algorithm>
+
+#include "sim/mapping/mapper_internal.h"
 
 namespace bc::mapping {
 
@@ -71,7 +71,9 @@ int Mapper::map_table_precompute(const OpContext& ctx, const Op& gemm, const std
   prog_.ops.push_back(plan);
   const int64_t P = ctx.cores;
   int64_t slice = round_up(ceil_div(tables.elements, P), 64);
-  int64_t te = std::min<int64_t>(slice, static_cast<int64_t>(sram_avail(ctx) / (static_cast<double>(hw_.load_stages) * (ba + bo))));
+  int64_t te = std::min<int64_t>(
+      slice,
+      static_cast<int64_t>(sram_avail(ctx) / (static_cast<double>(hw_.load_stages) * (ba + bo))));
   if (te < 64)
     fail(gemm, "no tile of its table precompute fits the core's SRAM", "raise core.sram.size");
   GemmShape g;

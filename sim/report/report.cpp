@@ -217,7 +217,8 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
       est_total += est, sim_total += t, ++n;
       const double r = t / est;
       log_sum += std::log(r);
-      if (std::fabs(std::log(r)) > std::fabs(std::log(worst))) worst = r, worst_op = prog.ops[i].name;
+      if (std::fabs(std::log(r)) > std::fabs(std::log(worst)))
+        worst = r, worst_op = prog.ops[i].name;
     }
     report["estimate"] = {{"ops", n},
                           {"estimate_s", est_total},
@@ -466,8 +467,9 @@ std::string render_table(const nlohmann::json& r, int top_ops) {
     const auto& e = r["estimate"];
     std::ostringstream s;
     s << std::fixed << std::setprecision(3) << si(e["estimate_s"].get<double>(), "s")
-      << " summed over ops, simulated / estimate " << e["ratio"].get<double>() << " (furthest: "
-      << e["worst_op"].get<std::string>() << ", " << e["worst_ratio"].get<double>() << ")";
+      << " summed over ops, simulated / estimate " << e["ratio"].get<double>()
+      << " (furthest: " << e["worst_op"].get<std::string>() << ", "
+      << e["worst_ratio"].get<double>() << ")";
     row("cost-model estimate", s.str());
   }
   if (top_ops > 0) {

@@ -500,8 +500,9 @@ TEST(Validate, ComparingNothingOrFailingRowsFails) {
   std::string hdr =
       "name,hw,kind,m,n,k,a_format,w_format,model,quant,phase,batch,context,seq,measured_latency_s,"
       "measured_energy_j\n";
-  std::string bad = "big,configs/hw/default.yaml,model,,,,,,llama-3.1-405b,w16a16,decode,1,"
-                    "4096,,0.1,\n";
+  std::string bad =
+      "big,configs/hw/default.yaml,model,,,,,,llama-3.1-405b,w16a16,decode,1,"
+      "4096,,0.1,\n";
   std::string good = "gemv,configs/hw/default.yaml,gemm,1,4096,4096,int8,int8,,,,,,,1e-5,\n";
   CliRun all_bad = run("validate '" + write_temp("all_bad.csv", hdr + bad) + "' --max-mape 10");
   EXPECT_EQ(all_bad.code, 1);

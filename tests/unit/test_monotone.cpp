@@ -84,8 +84,8 @@ Point run_point(const std::string& cfg, const std::string& args) {
 std::vector<Step> steps(const std::string& cfg) {
   int code = 0;
   std::string out = test::temp_path("explain.json");
-  std::string cmd = std::string(BITCYCLE_BIN) + " explain '" + cfg + "' --json '" + out +
-                    "' >/dev/null 2>&1";
+  std::string cmd =
+      std::string(BITCYCLE_BIN) + " explain '" + cfg + "' --json '" + out + "' >/dev/null 2>&1";
   code = std::system(cmd.c_str());
   EXPECT_EQ(code, 0);
   std::ifstream f(out);
@@ -100,8 +100,10 @@ std::vector<Step> steps(const std::string& cfg) {
     if (c["memory"].contains(lv))
       s.push_back({std::string("memory.") + lv + ".bandwidth",
                    num(c["memory"][lv]["bandwidth_Bps"].get<double>() * 1.5) + " B/s"});
-  s.push_back({"noc.link_bandwidth", num(c["noc"]["link_bandwidth_Bps"].get<double>() * 1.5) + " B/s"});
-  s.push_back({"core.dma.bandwidth", num(c["core"]["dma"]["bandwidth_Bps"].get<double>() * 1.5) + " B/s"});
+  s.push_back(
+      {"noc.link_bandwidth", num(c["noc"]["link_bandwidth_Bps"].get<double>() * 1.5) + " B/s"});
+  s.push_back(
+      {"core.dma.bandwidth", num(c["core"]["dma"]["bandwidth_Bps"].get<double>() * 1.5) + " B/s"});
   s.push_back({"core.sram.size", num(c["core"]["sram"]["size_bytes"].get<double>() * 2) + " B"});
   s.push_back({"frequency", num(c["frequency_hz"].get<double>() * 1.5) + " Hz"});
   s.push_back({"noc.mesh.x", std::to_string(c["noc"]["mesh_x"].get<int64_t>() + 1)});
@@ -124,8 +126,8 @@ TEST_P(Monotone, BiggerResourceNeverSlower) {
     for (const Step& s : steps(cfg)) {
       const Point p = run_point(cfg, args + " --set '" + s.key + "=" + s.value + "'");
       const double ratio = p.latency / base.latency, est = p.estimate / base.estimate;
-      std::printf("%s %s %s x: %.4f (estimate x %.4f)\n", name.c_str(), w.c_str(),
-                  s.key.c_str(), ratio, est);
+      std::printf("%s %s %s x: %.4f (estimate x %.4f)\n", name.c_str(), w.c_str(), s.key.c_str(),
+                  ratio, est);
       double allowed = 1.01;
       for (const Known& k : kKnown)
         if (name == k.config && w == k.workload && s.key == k.key) allowed = k.worst * 1.005;

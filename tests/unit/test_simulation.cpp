@@ -115,9 +115,9 @@ TEST(Simulation, LaunchGapSeparatesKernels) {
     if (i) op.deps = {0};
     t.ops.push_back(op);
   }
-  std::string cfg = write_temp(
-      "hw.yaml", "launch_gap: 5 us\n" +
-                     chip("1 TB/s", 4, "1 TB/s", "1 TB/s", "2 MiB", 2, 2, 32, 32));
+  std::string cfg =
+      write_temp("hw.yaml", "launch_gap: 5 us\n" +
+                                chip("1 TB/s", 4, "1 TB/s", "1 TB/s", "2 MiB", 2, 2, 32, 32));
   auto r = simulate_in_child(cfg, t);
   const double gap = r["ops"][1]["start_s"].get<double>() - r["ops"][0]["end_s"].get<double>();
   EXPECT_NEAR(gap, 5e-6, 1e-12);
@@ -214,7 +214,7 @@ TEST(Simulation, MoreStagesInFlightHideLoadLatency) {
     });
   };
   const double two = run(2).get<double>(), four = run(4).get<double>();
-  EXPECT_NEAR(two, 16 * 114.1e-9, 16 * 114.1e-9 * 0.02) << two;   // 1,835 ns simulated
+  EXPECT_NEAR(two, 16 * 114.1e-9, 16 * 114.1e-9 * 0.02) << two;  // 1,835 ns simulated
   EXPECT_NEAR(four, 8 * 114.1e-9, 8 * 114.1e-9 * 0.05) << four;  // 940 ns simulated
   EXPECT_NEAR(two / four, 2.0, 0.1);
 }

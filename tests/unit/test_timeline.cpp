@@ -79,16 +79,15 @@ TEST(Timeline, ValidTraceEventsWhoseUnitSlicesAddUpToBusyTime) {
     const std::pair<int, int> key{s.at("pid"), s.at("tid")};
     ASSERT_TRUE(p.thread.count(key)) << s.dump();
     ASSERT_TRUE(p.process.count(key.first)) << s.dump();
-    if (cat == "compute" || cat == "precompute" || cat == "convert")
-      unit_us[p.thread[key]] += dur;
+    if (cat == "compute" || cat == "precompute" || cat == "convert") unit_us[p.thread[key]] += dur;
     by_track[key].push_back({ts, ts + dur});
   }
   // Slices on one track never overlap (trace viewers need them nested or disjoint).
   for (auto& [key, v] : by_track) {
     std::sort(v.begin(), v.end());
     for (size_t i = 1; i < v.size(); ++i)
-      EXPECT_GE(v[i].first + 1e-9, v[i - 1].second) << p.process[key.first] << " / "
-                                                     << p.thread[key] << " slice " << i;
+      EXPECT_GE(v[i].first + 1e-9, v[i - 1].second)
+          << p.process[key.first] << " / " << p.thread[key] << " slice " << i;
   }
   // The resources: compute units, DMA loads and stores, NoC links, DRAM.
   for (const char* c : {"compute", "load", "store", "link", "channel"})
@@ -134,8 +133,7 @@ TEST(Timeline, LimitKeepsTheFirstSlicesAndSaysHowManyWereLeftOut) {
   EXPECT_GE(resource, 1u);
   // A window keeps only slices starting in it.
   std::string win = temp_path("win.json");
-  run_json(hw + " --model " + model + " --timeline '" + win + "' --timeline-window 1us:2us",
-           &code);
+  run_json(hw + " --model " + model + " --timeline '" + win + "' --timeline-window 1us:2us", &code);
   ASSERT_EQ(code, 0);
   const auto pw = parse_trace(read_json(win));
   ASSERT_FALSE(pw.slices.empty());
