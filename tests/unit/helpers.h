@@ -30,6 +30,23 @@ inline std::string write_temp(const std::string& name, const std::string& text) 
   return p;
 }
 
+// Runs the bitcycle binary with `args` (shell words); its exit code, stdout and stderr.
+struct CliRun {
+  int code;
+  std::string out, err;
+};
+
+inline CliRun run_cli(const std::string& args) {
+  std::string out = temp_path("stdout.txt"), err = temp_path("stderr.txt");
+  std::string cmd = std::string(BITCYCLE_BIN) + " " + args + " >'" + out + "' 2>'" + err + "'";
+  int st = std::system(cmd.c_str());
+  auto slurp = [](const std::string& p) {
+    std::ifstream f(p);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(out), slurp(err)};
+}
+
 // Runs `bitcycle run` and returns its JSON report (null when it wrote none);
 // exit code in *code.
 inline nlohmann::json run_json(const std::string& args, int* code = nullptr) {

@@ -14,27 +14,9 @@
 
 using namespace bc::test;
 
-namespace {
-struct CliRun {
-  int code;
-  std::string out, err;
-};
-
-CliRun run(const std::string& args) {
-  std::string out = temp_path("stdout.txt"), err = temp_path("stderr.txt");
-  std::string cmd = std::string(BITCYCLE_BIN) + " " + args + " >'" + out + "' 2>'" + err + "'";
-  int st = std::system(cmd.c_str());
-  auto slurp = [](const std::string& p) {
-    std::ifstream f(p);
-    return std::string(std::istreambuf_iterator<char>(f), {});
-  };
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(out), slurp(err)};
-}
-}  // namespace
-
 TEST(Cli, HelpForEveryCommand) {
   for (std::string c : {"--help", "run --help", "explain --help", "trace --help"}) {
-    CliRun r = run(c);
+    CliRun r = run_cli(c);
     EXPECT_EQ(r.code, 0) << c;
     EXPECT_NE(r.out.find("usage: bitcycle"), std::string::npos) << c;
   }
@@ -42,7 +24,7 @@ TEST(Cli, HelpForEveryCommand) {
 
 TEST(Cli, DefaultRunPrintsTheTable) {
   std::string json = temp_path("r.json"), csv = temp_path("r.csv");
-  CliRun r = run("run --json '" + json + "' --csv '" + csv + "'");
+  CliRun r = run_cli("run --json '" + json + "' --csv '" + csv + "'");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("tokens/s"), std::string::npos);
   EXPECT_NE(r.out.find("energy per token"), std::string::npos);
@@ -93,7 +75,7 @@ TEST(Cli, BadInputExitsTwoWithOneLineAndNoOutputFile) {
       {"move --from hbm", "--from: expected dram, ddr or shared_sram, got \"hbm\""},
   };
   for (const auto& c : cases) {
-    CliRun r = run(c.args + " --json '" + json + "'");
+    CliRun r = run_cli(c.args + " --json '" + json + "'");
     EXPECT_EQ(r.code, 2) << c.args << "\n" << r.err;
     EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.args << "\n" << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << c.args << "\n" << r.err;
@@ -103,21 +85,21 @@ TEST(Cli, BadInputExitsTwoWithOneLineAndNoOutputFile) {
 }
 
 TEST(Cli, ExplainPrintsDerivedValues) {
-  CliRun r = run("explain");
+  CliRun r = run_cli("explain");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("peak mac.int8"), std::string::npos);
   EXPECT_NE(r.out.find("ridge point"), std::string::npos);
-  CliRun k = run("explain --keys");
+  CliRun k = run_cli("explain --keys");
   EXPECT_NE(k.out.find("core.units.<mac_array>.rows"), std::string::npos) << k.out;
 }
 
 TEST(Cli, TraceRoundTrip) {
   std::string tr = temp_path("t.json");
-  CliRun t = run("trace llama-3.1-8b --batch 2 --context 1024 -o '" + tr + "'");
+  CliRun t = run_cli("trace llama-3.1-8b --batch 2 --context 1024 -o '" + tr + "'");
   ASSERT_EQ(t.code, 0) << t.err;
-  CliRun r = run("run --trace '" + tr + "' -q --json '" + temp_path("r.json") + "'");
+  CliRun r = run_cli("run --trace '" + tr + "' -q --json '" + temp_path("r.json") + "'");
   EXPECT_EQ(r.code, 0) << r.err;
-  CliRun m = run("run --batch 2 --context 1024 -q --json '" + temp_path("m.json") + "'");
+  CliRun m = run_cli("run --batch 2 --context 1024 -q --json '" + temp_path("m.json") + "'");
   std::ifstream a(temp_path("r.json")), b(temp_path("m.json"));
   auto ja = nlohmann::json::parse(a), jb = nlohmann::json::parse(b);
   EXPECT_DOUBLE_EQ(ja["latency_s"].get<double>(), jb["latency_s"].get<double>());
@@ -134,12 +116,12 @@ TEST(Cli, TraceRunReportsWhatTheModelRunReports) {
   } cases[] = {{"--batch 4 --context 1024", 4}, {"--phase prefill --batch 2 --seq 64", 128}};
   for (const auto& c : cases) {
     std::string tr = temp_path("t.json"), rj = temp_path("r.json"), mj = temp_path("m.json");
-    CliRun t = run("trace llama-3.1-8b " + c.workload + " -o '" + tr + "'");
+    CliRun t = run_cli("trace llama-3.1-8b " + c.workload + " -o '" + tr + "'");
     ASSERT_EQ(t.code, 0) << t.err;
-    CliRun r = run("run --trace '" + tr + "' --json '" + rj + "'");  // with the table
+    CliRun r = run_cli("run --trace '" + tr + "' --json '" + rj + "'");  // with the table
     ASSERT_EQ(r.code, 0) << c.workload << "\n" << r.err;
     EXPECT_NE(r.out.find("BitCycle: llama-3.1-8b"), std::string::npos) << r.out;
-    CliRun m = run("run " + c.workload + " --json '" + mj + "'");
+    CliRun m = run_cli("run " + c.workload + " --json '" + mj + "'");
     ASSERT_EQ(m.code, 0) << m.err;
     std::ifstream a(rj), b(mj);
     auto ja = nlohmann::json::parse(a), jb = nlohmann::json::parse(b);
@@ -159,9 +141,9 @@ TEST(Cli, TraceRunReportsWhatTheModelRunReports) {
   const std::string tr = temp_path("tp.json"), rj = temp_path("tp.r.json"),
                     mj = temp_path("tp.m.json"),
                     x8 = bc::project_root() + "/configs/hw/h100-x8.yaml";
-  ASSERT_EQ(run("trace llama-3.1-8b --tp 8 --batch 4 --context 1024 -o '" + tr + "'").code, 0);
-  ASSERT_EQ(run("run '" + x8 + "' --trace '" + tr + "' -q --json '" + rj + "'").code, 0);
-  ASSERT_EQ(run("run '" + x8 + "' --batch 4 --context 1024 -q --json '" + mj + "'").code, 0);
+  ASSERT_EQ(run_cli("trace llama-3.1-8b --tp 8 --batch 4 --context 1024 -o '" + tr + "'").code, 0);
+  ASSERT_EQ(run_cli("run '" + x8 + "' --trace '" + tr + "' -q --json '" + rj + "'").code, 0);
+  ASSERT_EQ(run_cli("run '" + x8 + "' --batch 4 --context 1024 -q --json '" + mj + "'").code, 0);
   auto ja = nlohmann::json::parse(std::ifstream(rj)), jb = nlohmann::json::parse(std::ifstream(mj));
   EXPECT_EQ(ja["tokens"].get<double>(), 4);
   for (const char* k : {"latency_s", "tokens_per_s", "energy_per_token_j"})
@@ -178,7 +160,7 @@ TEST(Cli, TraceWorkloadIsCheckedAndMayBeLeftOut) {
   const std::string head = "{\n \"schema\": \"bitcycle-trace\",\n \"version\": 1,\n";
   const std::string bad = write_temp(
       "bad.json", head + " \"workload\": {\"phase\": \"prefil\", \"batch\": 0},\n" + ops);
-  CliRun b = run("run --trace '" + bad + "'");
+  CliRun b = run_cli("run --trace '" + bad + "'");
   EXPECT_EQ(b.code, 2);
   EXPECT_EQ(b.err, bad +
                        ":4:24: error: workload.phase: unknown value \"prefil\"; expected one of "
@@ -187,7 +169,7 @@ TEST(Cli, TraceWorkloadIsCheckedAndMayBeLeftOut) {
   EXPECT_TRUE(b.out.empty());
   const std::string bare = write_temp("bare.json", head + ops);
   const std::string json = temp_path("bare.r.json");
-  CliRun r = run("run --trace '" + bare + "' --json '" + json + "'");
+  CliRun r = run_cli("run --trace '" + bare + "' --json '" + json + "'");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("BitCycle: trace decode, batch 1,", 0), 0u) << r.out;
   EXPECT_EQ(nlohmann::json::parse(std::ifstream(json))["tokens"].get<double>(), 1);
@@ -256,14 +238,14 @@ TEST(Cli, MoveDefaultsFollowTheChipAndCapacityIsChecked) {
        "or choose a larger tier)\n"},
   };
   for (const auto& b : bad) {
-    CliRun r = run(b.args + " --json '" + json + "'");
+    CliRun r = run_cli(b.args + " --json '" + json + "'");
     EXPECT_EQ(r.code, 2) << b.args;
     EXPECT_EQ(r.err, b.err) << b.args;
     EXPECT_TRUE(r.out.empty()) << b.args;
     EXPECT_FALSE(std::filesystem::exists(json)) << b.args;
   }
   // The default model's weights (8.6 GB) do not fit the default --to of h100.yaml.
-  CliRun l2 = run("move '" + hw + "h100.yaml'");
+  CliRun l2 = run_cli("move '" + hw + "h100.yaml'");
   EXPECT_EQ(l2.code, 2);
   EXPECT_EQ(l2.err.rfind("<command line>: error: --to: shared_sram (the default --to of this "
                          "chip) holds 50 MB, the move needs 8.",
@@ -272,7 +254,7 @@ TEST(Cli, MoveDefaultsFollowTheChipAndCapacityIsChecked) {
       << l2.err;
   // Defaults that fit: h100.yaml moves 40 MB from DRAM into its L2, at most at
   // DRAM's 3.35 TB/s: at least 40e6 / 3.35e12 = 11.9 us.
-  CliRun ok = run("move '" + hw + "h100.yaml' --bytes 40e6 --json '" + json + "'");
+  CliRun ok = run_cli("move '" + hw + "h100.yaml' --bytes 40e6 --json '" + json + "'");
   ASSERT_EQ(ok.code, 0) << ok.err;
   auto j = nlohmann::json::parse(std::ifstream(json));
   EXPECT_EQ(j["workload"]["from"], "dram");
@@ -281,7 +263,7 @@ TEST(Cli, MoveDefaultsFollowTheChipAndCapacityIsChecked) {
   EXPECT_GE(j["latency_s"].get<double>(), 40e6 / 3.35e12);
   // sn40l.yaml has DDR behind its HBM: the default is DDR to HBM, and 1 GB at the
   // DDR's 100 GB/s takes at least 10 ms.
-  CliRun sn = run("move '" + hw + "sn40l.yaml' --bytes 1e9 --json '" + json + "'");
+  CliRun sn = run_cli("move '" + hw + "sn40l.yaml' --bytes 1e9 --json '" + json + "'");
   ASSERT_EQ(sn.code, 0) << sn.err;
   j = nlohmann::json::parse(std::ifstream(json));
   EXPECT_EQ(j["workload"]["from"], "ddr");
@@ -325,7 +307,7 @@ TEST(Cli, UnwritableOutputIsReportedBeforeTheWorkAndNothingIsLeftBehind) {
        "<command line>: error: --json: cannot write \"" + missing + "\": " + no_dir},
   };
   for (const auto& b : bad) {
-    CliRun r = run(b.args);
+    CliRun r = run_cli(b.args);
     EXPECT_EQ(r.code, 2) << b.args;
     EXPECT_EQ(r.err, b.err + " (give a file in a directory that exists and is writable)\n")
         << b.args;
@@ -334,14 +316,14 @@ TEST(Cli, UnwritableOutputIsReportedBeforeTheWorkAndNothingIsLeftBehind) {
     EXPECT_EQ(entries(), std::vector<std::string>{}) << b.args;
   }
   // A run that fails after its outputs were claimed removes their temporaries.
-  CliRun late = run("run --set core.sram.size=1KiB --json '" + json + "' --csv '" + csv + "'");
+  CliRun late = run_cli("run --set core.sram.size=1KiB --json '" + json + "' --csv '" + csv + "'");
   EXPECT_EQ(late.code, 2);
   EXPECT_NE(late.err.find("no tile fits the core's SRAM"), std::string::npos) << late.err;
   EXPECT_EQ(entries(), std::vector<std::string>{});
   // A run that succeeds leaves exactly its outputs, readable as usual (umask 022:
   // 0644, not the 0600 of a private temporary).
   umask(022);
-  CliRun ok = run("run -q --context 128 --json '" + json + "' --csv '" + csv + "'");
+  CliRun ok = run_cli("run -q --context 128 --json '" + json + "' --csv '" + csv + "'");
   ASSERT_EQ(ok.code, 0) << ok.err;
   EXPECT_EQ(entries(), (std::vector<std::string>{"r.csv", "r.json"}));
   EXPECT_EQ(fs::status(json).permissions() & fs::perms::all,
@@ -355,7 +337,7 @@ TEST(Cli, AbsentComponentsAreLeftOutOfTheBreakdowns) {
   // listed ddr, shared_sram and chip_links at 0 J. Its components are the two
   // units (mac, vec), the core SRAM, the NoC and its HBM (dram), nothing else.
   const std::string json = temp_path("r.json");
-  CliRun r = run("run --context 128 --json '" + json + "'");
+  CliRun r = run_cli("run --context 128 --json '" + json + "'");
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(std::ifstream(json));
   auto keys = [](const nlohmann::json& o) {
@@ -386,7 +368,7 @@ TEST(Cli, AbsentComponentsAreLeftOutOfTheBreakdowns) {
                        "  shared_sram: {channels: 4, bandwidth: 1 TB/s, size: 8 MiB}\n"
                        "system:\n  chips: 2\n  link: {bandwidth: 100 GB/s}\n"
                        "  parallel: {tensor: 2}\n");
-  CliRun f = run("run '" + full + "' --context 128 --json '" + json + "'");
+  CliRun f = run_cli("run '" + full + "' --context 128 --json '" + json + "'");
   ASSERT_EQ(f.code, 0) << f.err;
   j = nlohmann::json::parse(std::ifstream(json));
   EXPECT_EQ(j["weights"]["placement"], "ddr");
@@ -436,7 +418,7 @@ TEST(Validate, ComparesRowsAndSummarises) {
                                    "allreduce,configs/hw/a100-x4.yaml,allreduce,8,12288,,fp16,"
                                    ",,,,,,,0.00003,\n");
   std::string out = temp_path("res.csv");
-  CliRun r = run("validate '" + csv + "' --csv '" + out + "'");
+  CliRun r = run_cli("validate '" + csv + "' --csv '" + out + "'");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("rows compared: 4 of 4"), std::string::npos) << r.out;
   std::ifstream f(out);
@@ -490,7 +472,7 @@ TEST(Validate, ComparesRowsAndSummarises) {
   EXPECT_EQ(roof_n, 3);
   EXPECT_NE(r.out.find(roof.str()), std::string::npos) << r.out;
   // --max-mape below the achieved MAPE fails the run (exit 1).
-  EXPECT_EQ(run("validate '" + csv + "' --max-mape 0").code, 1);
+  EXPECT_EQ(run_cli("validate '" + csv + "' --max-mape 0").code, 1);
 }
 
 TEST(Validate, ComparingNothingOrFailingRowsFails) {
@@ -504,17 +486,17 @@ TEST(Validate, ComparingNothingOrFailingRowsFails) {
       "big,configs/hw/default.yaml,model,,,,,,llama-3.1-405b,w16a16,decode,1,"
       "4096,,0.1,\n";
   std::string good = "gemv,configs/hw/default.yaml,gemm,1,4096,4096,int8,int8,,,,,,,1e-5,\n";
-  CliRun all_bad = run("validate '" + write_temp("all_bad.csv", hdr + bad) + "' --max-mape 10");
+  CliRun all_bad = run_cli("validate '" + write_temp("all_bad.csv", hdr + bad) + "' --max-mape 10");
   EXPECT_EQ(all_bad.code, 1);
   EXPECT_NE(all_bad.err.find("was compared (1 rows, 1 failed)"), std::string::npos) << all_bad.err;
-  CliRun empty = run("validate '" + write_temp("empty.csv", hdr) + "'");
+  CliRun empty = run_cli("validate '" + write_temp("empty.csv", hdr) + "'");
   EXPECT_EQ(empty.code, 1);
   EXPECT_NE(empty.err.find("was compared (0 rows, 0 failed)"), std::string::npos) << empty.err;
   const std::string mixed = write_temp("mixed.csv", hdr + good + bad);
-  CliRun strict = run("validate '" + mixed + "' --max-mape 10");
+  CliRun strict = run_cli("validate '" + mixed + "' --max-mape 10");
   EXPECT_EQ(strict.code, 1);
   EXPECT_NE(strict.err.find("1 of 2 rows failed to simulate"), std::string::npos) << strict.err;
-  EXPECT_EQ(run("validate '" + mixed + "'").code, 0);  // without a bound: reported, not fatal
+  EXPECT_EQ(run_cli("validate '" + mixed + "'").code, 0);  // without a bound: reported, not fatal
 }
 
 TEST(Validate, BadReferenceFilesExitTwo) {
@@ -540,7 +522,7 @@ TEST(Validate, BadReferenceFilesExitTwo) {
   };
   for (const auto& c : cases) {
     std::string p = write_temp("bad.csv", c.text);
-    CliRun r = run("validate '" + p + "'");
+    CliRun r = run_cli("validate '" + p + "'");
     EXPECT_EQ(r.code, 2) << c.text;
     EXPECT_NE(r.err.find(p + c.expect), std::string::npos) << r.err;
     EXPECT_TRUE(r.out.empty());

@@ -57,6 +57,33 @@ nlohmann::json simulate_in_child(const std::string& cfg_path, const Trace& t,
   return r;
 }
 
+// A hand-built program on a two-core chip: each of `cores` cores runs its own
+// op of `tiles` tiles, each loading `bytes` from DRAM and running a one-element
+// step on unit 1 (the vector unit: negligible compute).
+Program streaming_program(const HwConfig& hw, int cores, double bytes, uint32_t tiles) {
+  Program p;
+  p.cores.resize(2);
+  VectorTile vt;
+  vt.elements = 1;
+  p.costs.push_back(build_units(hw.units)[1]->vector(vt));
+  p.cost_unit.push_back(1);
+  for (int c = 0; c < cores; ++c) {
+    OpPlan plan;
+    plan.name = "stream" + std::to_string(c);
+    p.ops.push_back(plan);
+    CoreOp co;
+    co.op = static_cast<uint32_t>(c);
+    Tile t;
+    t.load_bytes[kDram] = bytes;
+    t.nsteps = 1;
+    t.steps[0] = {1, 0};
+    t.repeat = tiles;
+    co.tiles.push_back(t);
+    p.cores[static_cast<size_t>(c)].push_back(co);
+  }
+  return p;
+}
+
 }  // namespace
 
 TEST(Simulation, ComputeBoundGemmWithinTwoPercentOfFloor) {
@@ -146,27 +173,7 @@ TEST(Simulation, TwoCoresOnOneChannelEachTakeTwiceAsLong) {
   auto run = [&](bool both) {
     return run_isolated([&] {
       HwConfig hw = load_hw_config(cfg);
-      Program p;
-      p.cores.resize(2);
-      VectorTile vt;
-      vt.elements = 1;
-      p.costs.push_back(build_units(hw.units)[1]->vector(vt));
-      p.cost_unit.push_back(1);
-      for (int c = 0; c < (both ? 2 : 1); ++c) {
-        OpPlan plan;
-        plan.name = "stream" + std::to_string(c);
-        p.ops.push_back(plan);
-        CoreOp co;
-        co.op = static_cast<uint32_t>(c);
-        Tile t;
-        t.load_bytes[kDram] = 262144;
-        t.nsteps = 1;
-        t.steps[0] = {1, 0};
-        t.repeat = 32;
-        co.tiles.push_back(t);
-        p.cores[c].push_back(co);
-      }
-      SimResult s = simulate(hw, p);
+      SimResult s = simulate(hw, streaming_program(hw, both ? 2 : 1, 262144, 32));
       nlohmann::json j = nlohmann::json::array();
       for (const auto& o : s.ops) j.push_back(o.end_s - o.start_s);
       return j;
@@ -192,24 +199,7 @@ TEST(Simulation, MoreStagesInFlightHideLoadLatency) {
   auto run = [&](int stages) {
     return run_isolated([&] {
       HwConfig hw = load_hw_config(cfg, {"core.dma.stages=" + std::to_string(stages)});
-      Program p;
-      p.cores.resize(2);
-      VectorTile vt;
-      vt.elements = 1;
-      p.costs.push_back(build_units(hw.units)[1]->vector(vt));
-      p.cost_unit.push_back(1);
-      OpPlan plan;
-      plan.name = "stream";
-      p.ops.push_back(plan);
-      CoreOp co;
-      Tile t;
-      t.load_bytes[kDram] = 4096;
-      t.nsteps = 1;
-      t.steps[0] = {1, 0};
-      t.repeat = 32;
-      co.tiles.push_back(t);
-      p.cores[0].push_back(co);
-      SimResult s = simulate(hw, p);
+      SimResult s = simulate(hw, streaming_program(hw, 1, 4096, 32));
       return nlohmann::json(s.ops[0].end_s - s.ops[0].start_s);
     });
   };

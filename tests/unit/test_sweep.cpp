@@ -31,22 +31,6 @@ namespace {
 
 std::string hw(const std::string& name) { return project_root() + "/configs/hw/" + name; }
 
-struct CliRun {
-  int code;
-  std::string out, err;
-};
-
-CliRun run_cli(const std::string& args) {
-  std::string out = temp_path("stdout.txt"), err = temp_path("stderr.txt");
-  std::string cmd = std::string(BITCYCLE_BIN) + " " + args + " >'" + out + "' 2>'" + err + "'";
-  int st = std::system(cmd.c_str());
-  auto slurp = [](const std::string& p) {
-    std::ifstream f(p);
-    return std::string(std::istreambuf_iterator<char>(f), {});
-  };
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(out), slurp(err)};
-}
-
 // The diagnostics of a spec, with its temp path replaced by "S".
 std::vector<std::string> spec_errors(const std::string& path) {
   try {
