@@ -11,11 +11,11 @@ namespace {
 constexpr int64_t kMaxCachedRoutes = 1 << 17;
 }  // namespace
 
-MemoryChannels::MemoryChannels(int64_t channels, double total_bandwidth, double latency_s,
+MemoryChannels::MemoryChannels(double total_bandwidth, double latency_s,
                                std::vector<int64_t> attach_nodes)
-    : nodes_(std::move(attach_nodes)), bw_(total_bandwidth), latency_(seconds_to_ticks(latency_s)) {
-  (void)channels;  // one node per channel
-}
+    : nodes_(std::move(attach_nodes)),
+      bw_(total_bandwidth),
+      latency_(seconds_to_ticks(latency_s)) {}
 
 Fanout MemoryChannels::build(const NocMesh& noc, int64_t core, bool to_core) const {
   Fanout f;

@@ -28,8 +28,8 @@ struct Fanout {
 class MemoryChannels {
  public:
   MemoryChannels() = default;
-  MemoryChannels(int64_t channels, double total_bandwidth, double latency_s,
-                 std::vector<int64_t> attach_nodes);
+  // One channel per attach node (a node may appear more than once).
+  MemoryChannels(double total_bandwidth, double latency_s, std::vector<int64_t> attach_nodes);
 
   bool present() const { return !nodes_.empty(); }
   int64_t channels() const { return static_cast<int64_t>(nodes_.size()); }

@@ -16,6 +16,7 @@ class SramBanks {
   SramBanks(int64_t ports, double port_width_bytes, double freq_hz)
       : bw_(static_cast<double>(ports) * port_width_bytes * freq_hz) {}
 
+  double bandwidth() const { return bw_; }  // bytes/s, all banks
   // Ticks the banks are busy for an access of `bytes`.
   Tick bank_ticks(double bytes) const { return transfer_ticks(bytes, bw_); }
   Tick free_at(Tick now) const { return server_.free_at(now); }

@@ -90,8 +90,7 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
   lv[kDdr] = make_level(res, kDdr, hw.ddr, kDdrRead, kDdrWrite, freq);
   const double link_bpc = hw.noc_link_bandwidth / freq;
   const double dma_bpc = hw.dma_bandwidth / freq;
-  const double sram_bpc =
-      static_cast<double>(hw.sram.banks * hw.sram.ports) * hw.sram.bank_width_bytes;
+  const double sram_bpc = make_core_sram(hw).bandwidth() / freq;
   const size_t nlinks = static_cast<size_t>(P * 4);
 
   // Each op's (core, CoreOp) entries, in each core's program order.

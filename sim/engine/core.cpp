@@ -22,7 +22,7 @@ ChipContext::ChipContext(const HwConfig& h, const Program& p)
   for (int k = 0; k < p.chips; ++k) chips.push_back(make_chip_resources(h));
   if (h.system.present) links = std::make_unique<ChipLinks>(h.system);
   for (int64_t c = 0; c < h.cores() * p.chips; ++c) {
-    sram.emplace_back(h.sram.banks * h.sram.ports, h.sram.bank_width_bytes, h.freq_hz);
+    sram.push_back(make_core_sram(h));
     dma.emplace_back(h.dma_bandwidth);
   }
   unit_busy.assign(h.units.size(), 0);

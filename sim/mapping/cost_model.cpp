@@ -48,8 +48,7 @@ const CostModel::Prefix& CostModel::prefix(Level level, bool load, int64_t base)
 Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
   const double f = hw_.freq_hz;
   const double dma_bpc = hw_.dma_bandwidth / f;
-  const double sram_bpc =
-      static_cast<double>(hw_.sram.banks * hw_.sram.ports) * hw_.sram.bank_width_bytes;
+  const double sram_bpc = make_core_sram(hw_).bandwidth() / f;
   const double link_bpc = hw_.noc_link_bandwidth / f;
   const double n = static_cast<double>(cores);
   const double hop = static_cast<double>(hw_.noc_hop_cycles);

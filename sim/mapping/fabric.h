@@ -6,6 +6,7 @@
 
 #include "models/memory_channels.h"
 #include "models/noc_mesh.h"
+#include "models/sram_banks.h"
 #include "sim/config/hw_config.h"
 #include "sim/mapping/program.h"
 
@@ -20,5 +21,10 @@ struct ChipResources {
 // One chip's mesh and memory levels as the config describes them: DRAM and DDR
 // controllers spread over the mesh perimeter, shared-SRAM slices over all nodes.
 ChipResources make_chip_resources(const HwConfig& hw);
+
+// One core's scratchpad banks: banks x ports, each port_width bytes a cycle.
+inline SramBanks make_core_sram(const HwConfig& h) {
+  return SramBanks(h.sram.banks * h.sram.ports, h.sram.bank_width_bytes, h.freq_hz);
+}
 
 }  // namespace bc

@@ -109,7 +109,7 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
           int64_t tiles = nm * nn * nk;
           if (best.est_cycles < 0 || e.cycles < best.est_cycles * 0.999 ||
               (e.cycles <= best.est_cycles * 1.001 && tiles < best.tiles)) {
-            best = {tm, tn, tk, reuse_a, e.cycles, tiles, e.bound};
+            best = {tm, tn, tk, reuse_a, e.cycles, tiles};
           }
         }
       }

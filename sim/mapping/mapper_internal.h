@@ -107,7 +107,6 @@ struct GemmTiling {
   bool reuse_a = true;  // loop order: A tile resident across the n loop (else W across m)
   double est_cycles = 0;
   int64_t tiles = 0;
-  std::string bound;  // the estimate's binding resource
 };
 
 // One weight column block of a GEMM: the whole W, or one output-feature block

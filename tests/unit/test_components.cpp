@@ -141,7 +141,7 @@ TEST(DmaEngine, ResourcesAreWorkConserving) {
   // where a pipeline that books each stage until its upstream finishes would
   // hold the link until 1 ms.
   NocMesh noc(2, 1, 1e12, 1000);
-  MemoryChannels slow(1, 1e9, 0, {0}), fast(1, 1e12, 0, {0});
+  MemoryChannels slow(1e9, 0, {0}), fast(1e12, 0, {0});
   SramBanks sram(64, 256, 1e9);
   DmaEngine dma(1e12);
   std::vector<double> op(kFixedActions, 0), core(kFixedActions, 0);
@@ -160,7 +160,7 @@ TEST(DmaEngine, LoadTimingDerivedByHand) {
   // engine 512 ns, the banks 256 ns, all from the request on; then the
   // access latency and one router: 1024 + 100 + 2 = 1126 ns.
   NocMesh noc(1, 1, 1e12, 2000);
-  MemoryChannels dram(1, 64e9, 100e-9, {0});
+  MemoryChannels dram(64e9, 100e-9, {0});
   SramBanks sram(4, 64, 1e9);
   DmaEngine dma(128e9);
   std::vector<double> op(kFixedActions, 0), core(kFixedActions, 0);
