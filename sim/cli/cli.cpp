@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "sim/cli/isolate.h"
+#include "sim/cli/power_cap.h"
 #include "sim/cli/progress.h"
 #include "sim/cli/sweep.h"
 #include "sim/cli/validate.h"
@@ -217,12 +218,12 @@ int cmd_run(int argc, char** argv) {
   if (timeline_path.empty() && (!vm["timeline-limit"].defaulted() || !window.empty()))
     fail_input(SourceLoc{"<command line>", 0, 0}, "--timeline-limit/--timeline-window",
                "only apply with --timeline FILE", "");
-  HwConfig hw = load_hw_config(hw_path, sets);
   auto plan_for = [&](const HwConfig& h) {
     if (vm.count("trace")) return map_system_trace(read_trace(trace_path), h);
     Workload wl = load_workload(w);
     return map_system(wl.model, wl.quant, wl.spec, h);
   };
+  const HwConfig hw = apply_power_cap(load_hw_config(hw_path, sets), plan_for);
   SystemPlan plan = plan_for(hw);
   // Dataflow: the same workload kernel-by-kernel on the same chip, for the
   // report's comparison (a child process: SystemC simulates once per process).

@@ -21,6 +21,7 @@
 #include <sstream>
 #include <thread>
 
+#include "sim/cli/power_cap.h"
 #include "sim/cli/progress.h"
 #include "sim/cli/sweep_store.h"
 #include "sim/config/config_tree.h"
@@ -162,14 +163,18 @@ ojson evaluate_point(const SweepSpec& spec, const SweepPoint& p, const std::stri
     // loading config and workload, mapping, simulating, building the report.
     const double load_s = seconds_since(t0);
     const auto t_map = Clock::now();
-    SystemPlan plan = map_system(model, quant, workload_spec(p.wl), hw);
+    auto plan_for = [&](const HwConfig& h) {
+      return map_system(model, quant, workload_spec(p.wl), h);
+    };
+    const HwConfig capped = apply_power_cap(hw, plan_for);
+    SystemPlan plan = plan_for(capped);
     const double map_s = seconds_since(t_map);
     const auto t_sim = Clock::now();
-    SimResult sim =
-        fidelity == "analytical" ? analytical_simulate(hw, plan.prog) : simulate(hw, plan.prog);
+    SimResult sim = fidelity == "analytical" ? analytical_simulate(capped, plan.prog)
+                                             : simulate(capped, plan.prog);
     const double eval_s = seconds_since(t_sim);
     const auto t_rep = Clock::now();
-    nlohmann::json report = build_report(hw, plan.trace, plan.prog, sim);
+    nlohmann::json report = build_report(capped, plan.trace, plan.prog, sim);
     const double report_s = seconds_since(t_rep);
     add_metrics(row, report);
     row["load_s"] = load_s;

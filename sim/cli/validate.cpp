@@ -11,6 +11,7 @@
 
 #include "models/compute_unit.h"
 #include "sim/cli/isolate.h"
+#include "sim/cli/power_cap.h"
 #include "sim/cli/progress.h"
 #include "sim/config/error.h"
 #include "sim/config/hw_config.h"
@@ -294,20 +295,21 @@ ValidationSummary run_validation(const std::string& csv_path) {
     if (!r.f.at("measured_energy_j").empty())
       row.measured_energy_j = std::stod(r.f.at("measured_energy_j"));
     nlohmann::json res = run_isolated([&] {
-      HwConfig hw = load_hw_config(hw_paths[i]);
       // A model on a system is split over its chips; an op row runs as one rank's work.
-      SystemPlan plan;
-      if (row.kind == "model" && hw.system.present) {
-        WorkloadSpec w;
-        w.phase = traces[i].workload["phase"].get<std::string>();
-        w.batch = traces[i].workload["batch"].get<int64_t>();
-        w.context = traces[i].workload["context"].get<int64_t>();
-        w.seq = traces[i].workload["seq"].get<int64_t>();
-        plan = map_system(load_model(r.f.at("model")),
-                          load_quant(r.f.at("quant").empty() ? "w16a16" : r.f.at("quant")), w, hw);
-      } else {
-        plan = map_system_trace(traces[i], hw);
-      }
+      auto plan_for = [&](const HwConfig& h) {
+        if (row.kind == "model" && h.system.present) {
+          WorkloadSpec w;
+          w.phase = traces[i].workload["phase"].get<std::string>();
+          w.batch = traces[i].workload["batch"].get<int64_t>();
+          w.context = traces[i].workload["context"].get<int64_t>();
+          w.seq = traces[i].workload["seq"].get<int64_t>();
+          return map_system(load_model(r.f.at("model")),
+                            load_quant(r.f.at("quant").empty() ? "w16a16" : r.f.at("quant")), w, h);
+        }
+        return map_system_trace(traces[i], h);
+      };
+      const HwConfig hw = apply_power_cap(load_hw_config(hw_paths[i]), plan_for);
+      SystemPlan plan = plan_for(hw);
       SimResult sim = simulate(hw, plan.prog);
       nlohmann::json rep = build_report(hw, plan.trace, plan.prog, sim);
       return nlohmann::json{{"latency_s", rep["latency_s"]}, {"energy_j", rep["energy_j"]}};

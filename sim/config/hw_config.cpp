@@ -68,10 +68,19 @@ void read_system_keys(Params& p, SystemConfig& s) {
   s.collective = p.choice("collective", "auto", {"auto", "ring", "direct"},
                           "all-reduce/all-gather algorithm: ring (2(N-1) neighbour steps), "
                           "direct (every rank to every rank, 2 steps), auto (faster estimate)");
+  s.collective_latency_s =
+      p.quantity("collective_latency", Dim::Time, 0.0,
+                 "software cost of one collective (library kernel launch, rank handshake), "
+                 "before its first transfer; 0 for statically scheduled systems",
+                 0, false);
   {
     Params l = p.map("link", "a chip-to-chip link (switch: a chip's port)", s.present);
     s.link_bandwidth = l.quantity("bandwidth", Dim::Bandwidth, std::nullopt, "per direction");
     s.link_latency_s = l.quantity("latency", Dim::Time, 1e-6, "per traversal", 0, false);
+    s.link_efficiency = l.number("efficiency", 1.0,
+                                 "share of the link bandwidth that transfers reach (protocol "
+                                 "headers, flow control); cite the measurement",
+                                 0.01, 1.0);
     s.link_component = l.text("type", "link_board", "library component (energy per byte)");
     s.links_per_pair =
         l.integer("per_pair", 1, "parallel links between two connected chips", 1, 64);
@@ -193,6 +202,7 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
     top.text("description", "", "free text");
     hw.node_m = top.quantity("node", Dim::Length, std::nullopt, "technology node");
     hw.freq_hz = top.quantity("frequency", Dim::Frequency, std::nullopt, "core clock");
+    hw.nominal_freq_hz = hw.freq_hz;
     hw.deterministic = top.boolean("deterministic", false,
                                    "no caches or arbitration: report where simulated time "
                                    "departs from the mapper's static schedule");
@@ -206,6 +216,24 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
                                    "(launch, ramp and tail) on a kernel-by-kernel chip; not "
                                    "applied with deterministic: true or execution: dataflow",
                                    0, false);
+    {
+      Params pw = top.map("power", "board power and power limit");
+      hw.board_power_w = pw.quantity(
+          "board", Dim::Power, 0.0,
+          "power the board draws outside the chip's modelled actions and leakage (HBM "
+          "background and refresh, regulator losses, fans), for the whole run; a measured idle "
+          "board power is the usual figure",
+          0, false);
+      hw.tdp_w = pw.quantity("tdp", Dim::Power, 0.0,
+                             "board power limit: a run whose average power at the nominal "
+                             "clock exceeds it runs at the highest clock that keeps it under "
+                             "(DVFS); 0 = no limit",
+                             0, false);
+      hw.min_clock_share = pw.number("min_clock", 0.3,
+                                     "lowest clock the power limit may set, as a share of "
+                                     "frequency",
+                                     0.05, 1.0);
+    }
     {
       Params noc = top.map("noc", "2D-mesh network on chip, XY routing", true);
       {
@@ -365,6 +393,8 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
       {"deterministic", hw.deterministic},
       {"execution", hw.execution},
       {"launch_gap_s", hw.launch_gap_s},
+      {"power",
+       {{"board_w", hw.board_power_w}, {"tdp_w", hw.tdp_w}, {"min_clock", hw.min_clock_share}}},
       {"noc",
        {{"mesh_x", hw.mesh_x},
         {"mesh_y", hw.mesh_y},
@@ -395,9 +425,11 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
                                   {"topology", s.topology},
                                   {"ports", s.ports},
                                   {"collective", s.collective},
+                                  {"collective_latency_s", s.collective_latency_s},
                                   {"link",
                                    {{"bandwidth_Bps", s.link_bandwidth},
                                     {"latency_s", s.link_latency_s},
+                                    {"efficiency", s.link_efficiency},
                                     {"type", s.link_component},
                                     {"per_pair", s.links_per_pair}}},
                                   {"parallel",

@@ -48,6 +48,10 @@ struct SystemConfig {
   int64_t ports = 0;          // links per chip available to the topology (0: unlimited)
   double link_bandwidth = 0;  // bytes/s per link per direction (switch: per chip port)
   double link_latency_s = 0;
+  double link_efficiency = 1;  // share of link bandwidth a collective's transfers reach
+  // Software cost of one collective (library kernel launch, rank handshake),
+  // paid before its first transfer; 0 for statically scheduled systems.
+  double collective_latency_s = 0;
   std::string link_component;  // library: energy per byte per link traversed
   int64_t links_per_pair = 1;  // parallel links between two directly connected chips
   int64_t group_size = 0;      // dragonfly: chips per group
@@ -93,6 +97,16 @@ struct HwConfig {
   // Gap between the end of a kernel and the start of the next (launch, ramp,
   // tail) on a kernel-by-kernel chip; 0 on statically scheduled and dataflow ones.
   double launch_gap_s = 0;
+  // Power (power: section). Board power outside the chip (HBM background,
+  // regulators, fans), drawn for the whole run; the board's power limit, which
+  // DVFS keeps a run under by lowering the clock (sim/cli/power_cap.cpp).
+  double board_power_w = 0, tdp_w = 0;
+  double min_clock_share = 0.3;  // the lowest clock DVFS may set, as a share of nominal
+  // Set by the power cap: the clock the run settled at over the nominal one.
+  // Chip-internal dynamic energy per action scales with its square (the supply
+  // voltage follows the clock in the DVFS range).
+  double clock_scale = 1;
+  double nominal_freq_hz = 0;  // the configured clock (freq_hz may be capped)
   // kernel: each op uses the whole chip and writes its output to global memory;
   // dataflow: a decoder layer's ops run at once on disjoint core groups and
   // stream token rows to each other through SRAM (see sim/mapping/mapper.h).

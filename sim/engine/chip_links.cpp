@@ -7,7 +7,7 @@ namespace bc {
 
 ChipLinks::ChipLinks(const SystemConfig& s) : s_(s), chips_(s.chips) {
   const int64_t N = chips_;
-  const double bw = s.link_bandwidth * static_cast<double>(s.links_per_pair);
+  const double bw = s.link_bandwidth * static_cast<double>(s.links_per_pair) * s.link_efficiency;
   nodes_ = s.topology == "switch" ? N + 1 : N;
   adj_.resize(static_cast<size_t>(nodes_));
   if (s.topology == "ring") {
@@ -31,8 +31,8 @@ ChipLinks::ChipLinks(const SystemConfig& s) : s_(s), chips_(s.chips) {
       for (int64_t a = 0; a < G; ++a) {
         const int64_t b = (a + d) % G;
         if (half && a >= G / 2) continue;
-        connect(a * g + used[a] % g, b * g + used[b] % g, s.global_bandwidth, s.global_latency_s,
-                true);
+        connect(a * g + used[a] % g, b * g + used[b] % g, s.global_bandwidth * s.link_efficiency,
+                s.global_latency_s, true);
         used[a]++, used[b]++;
       }
     }
@@ -95,15 +95,16 @@ Tick ChipLinks::transfer(Tick start, int64_t src, int64_t dst, double bytes) {
 
 double ChipLinks::estimate(int64_t n, double bytes, bool ring) const {
   const double chunk = bytes / static_cast<double>(n), lat = s_.link_latency_s;
-  const double bw = s_.link_bandwidth * static_cast<double>(s_.links_per_pair);
-  if (ring) return 2.0 * static_cast<double>(n - 1) * (lat + chunk / bw);
+  const double bw = s_.link_bandwidth * static_cast<double>(s_.links_per_pair) * s_.link_efficiency;
+  const double sw = s_.collective_latency_s;
+  if (ring) return sw + 2.0 * static_cast<double>(n - 1) * (lat + chunk / bw);
   // Direct: a rank sends n - 1 chunks per phase over the links it has to its peers.
   double peers_links = s_.topology == "switch" ? 1.0
                        : s_.topology == "dragonfly"
                            ? static_cast<double>(std::min(n - 1, s_.group_size - 1))
                            : static_cast<double>(n - 1);
   double hops = s_.topology == "dragonfly" && n > s_.group_size ? 3.0 : 1.0;
-  return 2.0 * (hops * lat + static_cast<double>(n - 1) * chunk / (bw * peers_links));
+  return sw + 2.0 * (hops * lat + static_cast<double>(n - 1) * chunk / (bw * peers_links));
 }
 
 std::string ChipLinks::algorithm(int64_t n, double bytes) const {
@@ -114,14 +115,16 @@ std::string ChipLinks::algorithm(int64_t n, double bytes) const {
 
 Tick ChipLinks::collective(Tick start, const std::string& fn,
                            const std::vector<std::vector<int64_t>>& groups, double bytes) {
-  Tick done = start;
   floor_ = start;  // the simulation has reached `start`: earlier reservations are past
+  const size_t n = groups.empty() ? 1 : groups[0].size();
+  if (groups.empty() || (fn != "send" && n <= 1)) return start;
+  // The collective library's launch and handshake come before any transfer.
+  start += seconds_to_ticks(s_.collective_latency_s);
+  Tick done = start;
   if (fn == "send") {
     for (const auto& p : groups) done = std::max(done, transfer(start, p[0], p[1], bytes));
     return done;
   }
-  const size_t n = groups.empty() ? 1 : groups[0].size();
-  if (n <= 1) return start;
   const double chunk = bytes / static_cast<double>(n);
   const bool reduce = fn == "allreduce";
   // ready[g][i]: when rank i of group g has what it sends next.

@@ -60,7 +60,8 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
         for (int im = 0; im < 2; ++im)
           for (int in = 0; in < 2; ++in)
             for (int ik = 0; ik < 2; ++ik)
-              cost[im][in][ik] = u.matmul(g.tile(im ? em : tm, in ? en : tn, ik ? ek : tk, ik == 1));
+              cost[im][in][ik] =
+                  u.matmul(g.tile(im ? em : tm, in ? en : tn, ik ? ek : tk, ik == 1));
         for (bool reuse_a : {true, false}) {
           if (a_outer_only && !reuse_a) continue;
           CoreWork w;

@@ -31,7 +31,8 @@ struct CostCache {
   CostCache(Program& p, const Units& u) : prog(p), units(u) {}
   Program& prog;
   const Units& units;
-  std::map<std::tuple<int, int64_t, int64_t, int64_t, int, int, bool, int64_t, bool>, uint32_t> matmul;
+  std::map<std::tuple<int, int64_t, int64_t, int64_t, int, int, bool, int64_t, bool>, uint32_t>
+      matmul;
   std::vector<std::string> formats;  // interned names: cost keys hold small integers
   int fmt(const Format& f) {
     for (size_t i = 0; i < formats.size(); ++i)

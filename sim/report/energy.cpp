@@ -9,11 +9,20 @@ namespace bc {
 
 std::vector<ActionEntry> action_catalog(const HwConfig& hw) {
   const ComponentLibrary& lib = *hw.lib;
+  // Under the power limit the chip's supply voltage follows its clock, so the
+  // energy of an on-chip action scales with the clock share squared (C V^2);
+  // DRAM, DDR and chip-to-chip links keep their own supplies and energies.
+  const double v2 = hw.clock_scale * hw.clock_scale;
   auto entry = [&](const std::string& comp, const std::string& lib_name, const std::string& action,
-                   double mult = 1.0) {
+                   double mult = 1.0, bool on_chip = true) {
     const LibComponent& c = lib.get(lib_name);
-    return ActionEntry{comp, action, lib_name, mult * lib.action_energy(c, action, hw.node_m),
-                       c.actions.at(action).source};
+    const bool scaled = on_chip && v2 != 1.0;
+    return ActionEntry{
+        comp, action, lib_name,
+        (scaled ? v2 : 1.0) * mult * lib.action_energy(c, action, hw.node_m),
+        c.actions.at(action).source +
+            (scaled ? " (x " + std::to_string(v2) + ": clock and voltage lowered by power.tdp)"
+                    : "")};
   };
   std::vector<ActionEntry> cat(kFixedActions);
   cat[kSramRead] = entry("sram", hw.sram.cell, "read_byte");
@@ -23,17 +32,17 @@ std::vector<ActionEntry> action_catalog(const HwConfig& hw) {
   // entries so the counters keep their fixed positions.
   auto level = [&](int read, int write, const std::string& name, const ChannelsConfig& c) {
     for (auto [i, action] : {std::pair{read, "read_byte"}, std::pair{write, "write_byte"}})
-      cat[i] = c.present ? entry(name, c.component, action)
+      cat[i] = c.present ? entry(name, c.component, action, 1.0, &c == &hw.shared_sram)
                          : ActionEntry{name, action, "", 0, "no " + name + " level in this config"};
   };
   level(kDramRead, kDramWrite, "dram", hw.dram);
   level(kSharedRead, kSharedWrite, "shared_sram", hw.shared_sram);
   level(kDdrRead, kDdrWrite, "ddr", hw.ddr);
   const SystemConfig& s = hw.system;
-  cat[kLinkByte] = s.present ? entry("chip_links", s.link_component, "byte")
+  cat[kLinkByte] = s.present ? entry("chip_links", s.link_component, "byte", 1.0, false)
                              : ActionEntry{"chip_links", "byte", "", 0, "one chip: no links"};
   cat[kGlobalLinkByte] = s.present && s.topology == "dragonfly"
-                             ? entry("chip_links", s.global_component, "byte")
+                             ? entry("chip_links", s.global_component, "byte", 1.0, false)
                              : ActionEntry{"chip_links", "global_byte", "", 0, "no global links"};
   cat[kGlobalLinkByte].action = "global_byte";
   for (const auto& u : build_units(hw.units)) {

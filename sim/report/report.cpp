@@ -105,7 +105,10 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
                          {"leakage_w", c.leakage_w},
                          {"how", c.how}});
   }
-  double energy = dynamic + leakage;
+  // The board outside the chip draws its power on every active chip's board
+  // for the whole step.
+  const double board = hw.board_power_w * active * period;
+  double energy = dynamic + leakage + board;
   const bool prefill = wl.value("phase", "decode") == "prefill";
   const double per_user = prefill ? wl.value("seq", 1.0) : 1.0;
   // Time on the chip-to-chip links: the union of the collectives' intervals.
@@ -130,6 +133,10 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
   report["energy_j"] = energy;
   report["dynamic_energy_j"] = dynamic;
   report["leakage_energy_j"] = leakage;
+  report["board_energy_j"] = board;
+  report["power"] = {{"board_w", hw.board_power_w},   {"tdp_w", hw.tdp_w},
+                     {"clock_hz", hw.freq_hz},        {"nominal_clock_hz", hw.nominal_freq_hz},
+                     {"clock_share", hw.clock_scale}, {"capped", hw.clock_scale < 1.0}};
   report["energy_per_token_j"] = energy / (tokens * replicas);
   report["average_power_w"] = period > 0 ? energy / period : 0;
   report["area_mm2"] = area_m2 * 1e6;
@@ -150,6 +157,7 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
     if (!be.contains(k)) be[k] = v, bd[k] = 0.0;
     bl[k] = v;
   }
+  if (board > 0) be["board"] = board;
   for (const auto& [k, v] : area) ba[k] = v * 1e6;
   report["breakdown"] = {
       {"energy_j", be}, {"dynamic_energy_j", bd}, {"leakage_energy_j", bl}, {"area_mm2", ba}};
@@ -412,6 +420,14 @@ std::string render_table(const nlohmann::json& r, int top_ops) {
     row("  " + k, s.str());
   }
   row("average power", si(r["average_power_w"].get<double>(), "W"));
+  if (r.contains("power") && r["power"].value("capped", false)) {
+    const auto& pw = r["power"];
+    std::ostringstream s;
+    s << si(pw["clock_hz"].get<double>(), "Hz") << " of "
+      << si(pw["nominal_clock_hz"].get<double>(), "Hz")
+      << ": lowered to keep the board under power.tdp = " << si(pw["tdp_w"].get<double>(), "W");
+    row("clock (power limit)", s.str());
+  }
   if (r["execution"]["style"] == "dataflow") {
     const auto& x = r["execution"];
     row("execution", "dataflow: " + si(x["streamed_tensor_bytes"].get<double>(), "B") +

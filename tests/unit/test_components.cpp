@@ -77,8 +77,8 @@ TEST(MacArray, FillAndDrainOncePerOutputTile) {
   EXPECT_EQ(u->matmul({32, 32, 256, format("int8"), format("int8")}).cycles, 558);
   EXPECT_EQ(u->matmul({32, 32, 512, format("int8"), format("int8")}).cycles, 1070);
   // SCALE-Sim's exact mode (fold_pipelining false) charges every tile in full.
-  auto exact = make_unit(
-      "type: mac_array\nrows: 16\ncols: 16\nrates: {int8: 2}\nfold_pipelining: false\n");
+  auto exact =
+      make_unit("type: mac_array\nrows: 16\ncols: 16\nrates: {int8: 2}\nfold_pipelining: false\n");
   EXPECT_EQ(exact->matmul(first).cycles, 4 * (2 * 16 + 16 + 128 - 2));
 }
 

@@ -51,6 +51,22 @@ TEST(ChipLinks, RingAllReduceTakesTwoNMinusOneNeighbourSteps) {
   EXPECT_DOUBLE_EQ(l.local_bytes, 24e6);
 }
 
+TEST(ChipLinks, CollectiveLatencyAndLinkEfficiency) {
+  // The ring all-reduce above with an 8 us software cost per collective and
+  // links that reach 80 % of their bandwidth: 8 us + 6 x (1 MB / 0.8 GB/s + 1 us)
+  // = 8 us + 6 x 1.251 ms.
+  SystemConfig s = links("ring", 4);
+  s.collective_latency_s = 8e-6;
+  s.link_efficiency = 0.8;
+  ChipLinks l(s);
+  Tick t = l.collective(0, "allreduce", {{0, 1, 2, 3}}, 4e6);
+  EXPECT_NEAR(ticks_to_seconds(t), 8e-6 + 6 * (1.25e-3 + 1e-6), 1e-9);
+  // A send pays it once too; a group of one rank does not communicate at all.
+  EXPECT_NEAR(ticks_to_seconds(ChipLinks(s).collective(0, "send", {{0, 1}}, 1e6)),
+              8e-6 + 1.25e-3 + 1e-6, 1e-9);
+  EXPECT_EQ(ChipLinks(s).collective(5, "allreduce", {{2}}, 1e6), 5u);
+}
+
 TEST(ChipLinks, DirectAllReduceOnASwitchSerialisesOnEachPort) {
   SystemConfig s = links("switch", 4);
   s.collective = "direct";

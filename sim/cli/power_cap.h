@@ -1,0 +1,23 @@
+// The board's power limit (power.tdp): DVFS settles a run at the highest clock
+// whose average power fits under it.
+#pragma once
+
+#include <functional>
+
+#include "sim/config/hw_config.h"
+#include "sim/mapping/system.h"
+
+namespace bc {
+
+// hw as configured when it has no limit or the run fits under it at the
+// nominal clock; otherwise hw at the highest clock share in
+// [power.min_clock, 1] (to within 1 %) whose estimated power fits, or at
+// power.min_clock when none does. `plan` maps the workload for a config.
+HwConfig apply_power_cap(const HwConfig& hw,
+                         const std::function<SystemPlan(const HwConfig&)>& plan);
+
+// hw with its clock at `share` of the nominal one (and on-chip action energies
+// scaled by share^2 in the report, sim/report/energy.cpp).
+HwConfig at_clock_share(const HwConfig& hw, double share);
+
+}  // namespace bc
