@@ -42,7 +42,7 @@ const CostModel::Prefix& CostModel::prefix(Level level, bool load, int64_t base)
 // a tile's load is issued when the compute of the tile that many before it
 // ends, so each buffer cycles through compute + latency + transfer (Little's
 // law). The tile takes the largest; the op, the sum over its tiles, plus the
-// first load (fill) and the last store (drain). Summing per class, not taking
+// pipeline fill (sim below) and the last store (drain). Summing per class, not taking
 // the maximum of sums, keeps a mix of large and small (edge) tiles honest:
 // the large ones can be bandwidth-bound while the small ones wait on latency.
 Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
@@ -107,7 +107,14 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
     if (in_flight > period) period = in_flight, limit = "latency";
     total += c.count * period;
     charge(limit, c.count * period);
-    if (fill < 0 && loads) fill = lat + transfer;  // the first tile's load, before any compute
+    // Pipeline fill: the first tile's whole path (its load's latency and
+    // transfer, then its compute) less the one period it is counted in above.
+    // Bandwidth-bound, the transfers run back to back from the start and only
+    // the latency and the last compute are exposed; compute-bound, the first
+    // load is. (Charging the whole first load in both cases favoured the
+    // smallest tiles whenever the bandwidth bound.)
+    if (fill < 0 && loads)
+      fill = std::max(0.0, lat + transfer + std::max(c.compute_cycles, sram) - period);
   }
   Estimate e;
   double most = -1;
