@@ -1,7 +1,6 @@
 #include "models/compute_unit.h"
 
 #include <sstream>
-
 #include <stdexcept>
 
 namespace bc {

@@ -57,8 +57,8 @@ class VectorUnit : public ComputeUnit {
     double best = 0;
     for (const auto& cls : rates_.classes()) {
       auto it = c.area_per_format.find(cls);
-      double a = rates_.rate(cls) * (it != c.area_per_format.end() ? it->second.value
-                                                                    : c.area_m2.value);
+      double a =
+          rates_.rate(cls) * (it != c.area_per_format.end() ? it->second.value : c.area_m2.value);
       if (a > best) {
         best = a;
         if (widest) *widest = cls;

@@ -51,8 +51,8 @@ ComponentLibrary ComponentLibrary::load(const std::string& path) {
               f.sourced(fn, Dim::Area, std::nullopt, "datapath area for this format", 0, true);
       }
       {
-        Params r = c.map("router",
-                         "router area model: ports x width crossbar and flip-flop buffers");
+        Params r =
+            c.map("router", "router area model: ports x width crossbar and flip-flop buffers");
         if (r.present()) {
           lc.router.present = true;
           lc.router.buffer_bit_area = r.sourced("buffer_bit_area", Dim::Area, std::nullopt,
@@ -60,8 +60,7 @@ ComponentLibrary ComponentLibrary::load(const std::string& path) {
           Params a = r.map("anchor", "published router the crossbar coefficient comes from");
           if (a.present()) {
             lc.router.has_anchor = true;
-            lc.router.anchor_area =
-                a.sourced("area", Dim::Area, std::nullopt, "its area", 0, true);
+            lc.router.anchor_area = a.sourced("area", Dim::Area, std::nullopt, "its area", 0, true);
             lc.router.anchor_ports = a.sourced_number("ports", "its ports", 1);
             lc.router.anchor_width_bits = a.sourced_number("width_bits", "its flit width", 1);
             lc.router.anchor_depth = a.sourced_number("depth", "its buffer depth, flits", 0);

@@ -234,9 +234,8 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
       hw.noc_router = noc.text("router", "noc_router_mesh",
                                "library component of a router: a model sized by ports, flit "
                                "width and buffer depth, or a fixed area per router");
-      hw.noc_buffer_depth =
-          noc.integer("buffer_depth", 2, "input-buffer depth of a router port, flits (area)", 1,
-                      1024);
+      hw.noc_buffer_depth = noc.integer(
+          "buffer_depth", 2, "input-buffer depth of a router port, flits (area)", 1, 1024);
       hw.noc_hop =
           noc.text("hop_energy", "noc_hop_12nm", "library component (energy per byte-hop)");
     }
