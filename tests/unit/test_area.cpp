@@ -151,7 +151,13 @@ TEST(Area, ValidationFileWithinTolerance) {
     const HwConfig& hw = configs.at(hw_path);
     double model = 0;
     if (part.rfind("lib:", 0) == 0) {
-      model = hw.lib->area(hw.lib->get(part.substr(4)), hw.node_m) * 1e6;
+      // lib:NAME, or lib:NAME/FORMAT for one format's datapath of a lane.
+      const std::string spec = part.substr(4);
+      const size_t slash = spec.find('/');
+      const LibComponent& c = hw.lib->get(spec.substr(0, slash));
+      model = hw.lib->area(c, hw.node_m) * 1e6;
+      if (slash != std::string::npos)
+        model *= c.area_per_format.at(spec.substr(slash + 1)).value / c.area_m2.value;
     } else {
       auto a = areas_mm2(hw);
       std::stringstream parts(part);
