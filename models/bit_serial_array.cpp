@@ -76,7 +76,7 @@ class BitSerialArray : public ComputeUnit {
       exposed = groups * std::max<int64_t>(0, dequant_cycles_ - group_compute);
     }
     TileCost c;
-    c.cycles = folds * (dot + exposed) + latency_;
+    c.cycles = folds * (dot + exposed) + (t.k_last ? latency_ : 0);  // once per output tile
     // Energy follows BitMoD's model: every PE of the array is busy each cycle.
     c.actions.push_back(
         {0, static_cast<double>(rows_ * cols_) * static_cast<double>(folds * (dot + exposed))});

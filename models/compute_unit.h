@@ -27,6 +27,11 @@ struct MatmulTile {
   Format w;             // weight (or K/V cache in attention)
   bool w_2_4 = false;   // W is 2:4 structured-sparse (half its values are zero)
   int64_t w_group = 0;  // W's scale group size along K (0: no group scales)
+  // This tile is the last K step of its output tile. A pipelined datapath keeps
+  // streaming across the K steps of one output tile, so its fill and drain (or
+  // pipeline latency) are exposed once per output tile, on the step that
+  // completes it; earlier K steps pay only their streaming cycles.
+  bool k_last = true;
 };
 
 inline const Format& fp32() {

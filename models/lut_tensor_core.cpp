@@ -84,7 +84,7 @@ class LutTensorCore : public ComputeUnit {
     // LUT-MMAs: one per (tile_m x tile_n x tile_k block, bit-plane), spread over the arrays.
     const int64_t mmas = ceil_div(t.m, tm_) * ceil_div(t.n, tn_) * ceil_div(t.k, tk_) * b;
     TileCost c;
-    c.cycles = ceil_div(mmas, arrays_) + latency_;
+    c.cycles = ceil_div(mmas, arrays_) + (t.k_last ? latency_ : 0);  // latency once per output tile
     // One lookup + accumulate per output per K-group per bit-plane.
     double lookups =
         static_cast<double>(t.m) * t.n * std::ceil(static_cast<double>(t.k) / group_k_) * b;

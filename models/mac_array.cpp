@@ -11,7 +11,9 @@
 // With fold_pipelining (default), stationary operands are double-buffered in the
 // PEs (as in the TPU's weight FIFOs): the next fold's stationary values load while
 // the current one streams, so a fold costs max(T, S_R) and the fill/drain of
-// 2*S_R + S_C - 2 is exposed once per tile. Without it the cost is SCALE-Sim's exactly.
+// 2*S_R + S_C - 2 is exposed once per output tile: K steps of the same output
+// tile stream back to back (MatmulTile::k_last), as a tensor core keeps
+// accumulating in its registers. Without it the cost is SCALE-Sim's exactly.
 #include <algorithm>
 #include <cmath>
 
@@ -67,7 +69,7 @@ class MacArray : public ComputeUnit {
       int64_t full = sr / rows_, rem = sr % rows_;
       int64_t per_col_fold = full * std::max(tt, rows_) + (rem ? std::max(tt, rem) : 0);
       int64_t r0 = std::min(sr, rows_), c0 = std::min(sc, cols_);
-      c.cycles = nc * per_col_fold + (2 * r0 + c0 - 2);
+      c.cycles = nc * per_col_fold + (t.k_last ? 2 * r0 + c0 - 2 : 0);
     } else {
       // SCALE-Sim charges every fold the whole array's fill and drain: a
       // partial fold (K or N not a multiple of the array) still loads its

@@ -60,7 +60,7 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
         for (int im = 0; im < 2; ++im)
           for (int in = 0; in < 2; ++in)
             for (int ik = 0; ik < 2; ++ik)
-              cost[im][in][ik] = u.matmul(g.tile(im ? em : tm, in ? en : tn, ik ? ek : tk));
+              cost[im][in][ik] = u.matmul(g.tile(im ? em : tm, in ? en : tn, ik ? ek : tk, ik == 1));
         for (bool reuse_a : {true, false}) {
           if (a_outer_only && !reuse_a) continue;
           CoreWork w;
@@ -290,7 +290,8 @@ void Mapper::emit_gemm(const OpContext& ctx, const GemmShape& g, const GemmChoic
             if (g.pre_unit >= 0 && a_new)
               tile.add_step(
                   {static_cast<uint16_t>(g.pre_unit), precompute(g, tm, tk), kStepPrecompute});
-            tile.add_step({static_cast<uint16_t>(u), cache_.mm(u, g.tile(tm, tn, tk))});
+            tile.add_step(
+                {static_cast<uint16_t>(u), cache_.mm(u, g.tile(tm, tn, tk, ki == nk - 1))});
             co.push(tile);
           }
         }

@@ -31,7 +31,7 @@ struct CostCache {
   CostCache(Program& p, const Units& u) : prog(p), units(u) {}
   Program& prog;
   const Units& units;
-  std::map<std::tuple<int, int64_t, int64_t, int64_t, int, int, bool, int64_t>, uint32_t> matmul;
+  std::map<std::tuple<int, int64_t, int64_t, int64_t, int, int, bool, int64_t, bool>, uint32_t> matmul;
   std::vector<std::string> formats;  // interned names: cost keys hold small integers
   int fmt(const Format& f) {
     for (size_t i = 0; i < formats.size(); ++i)
@@ -49,7 +49,8 @@ struct CostCache {
   }
   uint32_t mm(int unit, const MatmulTile& t) {
     // w_group: a bit-serial unit's per-group dequantization depends on it.
-    auto key = std::make_tuple(unit, t.m, t.n, t.k, fmt(t.a), fmt(t.w), t.w_2_4, t.w_group);
+    auto key =
+        std::make_tuple(unit, t.m, t.n, t.k, fmt(t.a), fmt(t.w), t.w_2_4, t.w_group, t.k_last);
     auto it = matmul.find(key);
     if (it != matmul.end()) return it->second;
     return matmul[key] = add(unit, units[unit]->matmul(t));
@@ -122,10 +123,11 @@ struct GemmShape {
   int pre_unit = -1;      // builds LUT tables before each new A tile (-1: none or fused)
   bool w_local = false;   // W resident in the cores' SRAM: no weight loads
   Level w_level = kDram;  // where W tiles are loaded from otherwise
-  MatmulTile tile(int64_t tm, int64_t tn, int64_t tk) const {
+  MatmulTile tile(int64_t tm, int64_t tn, int64_t tk, bool k_last = true) const {
     MatmulTile t{tm, tn, tk, uc.a, uc.w};
     t.w_2_4 = w_2_4;
     t.w_group = w_group;
+    t.k_last = k_last;
     return t;
   }
 };

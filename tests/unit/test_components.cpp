@@ -64,6 +64,24 @@ TEST(MacArray, PipelinedFoldsExposeFillOnce) {
   EXPECT_EQ(u->matmul({128, 1024, 1024, format("int8"), format("int8")}).cycles, 131166);
 }
 
+TEST(MacArray, FillAndDrainOncePerOutputTile) {
+  // Output-stationary 16x16, int8 rate 2, a 32x32 output over K = 512 in two
+  // K steps of 256. The first step streams 2x2 folds of max(T=128, 16) = 512
+  // cycles and exposes no fill or drain (k_last false); the step that completes
+  // the output tile adds 2*16 + 16 - 2 = 46: 512 + 558 = 1,070 cycles, the same
+  // as the whole K in one tile (2x2 folds of 256 + 46).
+  auto u = make_unit("type: mac_array\nrows: 16\ncols: 16\nrates: {int8: 2}\n");
+  MatmulTile first{32, 32, 256, format("int8"), format("int8")};
+  first.k_last = false;
+  EXPECT_EQ(u->matmul(first).cycles, 512);
+  EXPECT_EQ(u->matmul({32, 32, 256, format("int8"), format("int8")}).cycles, 558);
+  EXPECT_EQ(u->matmul({32, 32, 512, format("int8"), format("int8")}).cycles, 1070);
+  // SCALE-Sim's exact mode (fold_pipelining false) charges every tile in full.
+  auto exact = make_unit(
+      "type: mac_array\nrows: 16\ncols: 16\nrates: {int8: 2}\nfold_pipelining: false\n");
+  EXPECT_EQ(exact->matmul(first).cycles, 4 * (2 * 16 + 16 + 128 - 2));
+}
+
 TEST(MacArray, RatePacksTheReductionDimension) {
   // Output-stationary 16x16, int8 rate 2: K=256 -> T = 128 per fold.
   // M=N=32: 2x2 folds of max(128, 16) + 2*16 + 16 - 2 = 4*128 + 46 = 558.
