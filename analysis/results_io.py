@@ -274,6 +274,14 @@ def report_row(rep, path):
             row[k] = v
     for k, v in (rep.get("utilization") or {}).items():
         row["utilization." + k] = v
+    # Peak density and efficiency per unit.format and for the chip per format,
+    # the same columns a sweep's results have.
+    density = (rep.get("derived") or {}).get("density") or {}
+    for part, prefix in (("units", ""), ("chip", "chip.")):
+        for k, e in (density.get(part) or {}).items():
+            for m in ("peak_ops_per_s_per_mm2", "peak_ops_per_s_per_w"):
+                if m in e:
+                    row["%s.%s%s" % (m, prefix, k)] = e[m]
     return row
 
 

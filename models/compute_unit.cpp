@@ -1,5 +1,6 @@
 #include "models/compute_unit.h"
 
+#include <sstream>
 #include <stdexcept>
 
 namespace bc {
@@ -31,6 +32,13 @@ double ComputeUnit::table_bytes_per_activation(const Format& a) const { return a
 double ComputeUnit::area_m2(const ComponentLibrary& lib, double node_m) const {
   Instances i = instances();
   return i.count * lib.area(lib.get(i.component), node_m);
+}
+
+std::string ComputeUnit::area_how(const ComponentLibrary&) const {
+  Instances i = instances();
+  std::ostringstream os;
+  os << i.count << " x " << i.component;
+  return os.str();
 }
 
 double ComputeUnit::leakage_w(const ComponentLibrary& lib, double node_m) const {

@@ -104,7 +104,11 @@ class ComputeUnit {
     double count = 0;
   };
   virtual Instances instances() const = 0;
-  double area_m2(const ComponentLibrary& lib, double node_m) const;
+  // Area: instances x the component's area, unless the unit sizes itself
+  // (a vector unit from its lanes' formats).
+  virtual double area_m2(const ComponentLibrary& lib, double node_m) const;
+  // How the area was reckoned, for the report's area table.
+  virtual std::string area_how(const ComponentLibrary& lib) const;
   double leakage_w(const ComponentLibrary& lib, double node_m) const;
   // Checks that the library has what this unit references.
   virtual void check_library(const ComponentLibrary& lib, Params& p) const = 0;

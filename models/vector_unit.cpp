@@ -3,6 +3,7 @@
 // E elements x P ops each takes ceil(E*P / (lanes * rate)) cycles plus the
 // pipeline latency, once per tile.
 #include <cmath>
+#include <sstream>
 
 #include "models/compute_unit.h"
 #include "models/rate_table.h"
@@ -16,7 +17,7 @@ class VectorUnit : public ComputeUnit {
     lanes_ = p.integer("lanes", std::nullopt, "SIMD lanes", 1, 1 << 20);
     latency_ = p.integer("latency", 8, "pipeline latency per tile, cycles", 0, 1 << 20);
     rates_.read(p, "rates", "ops per lane per cycle for each class, e.g. {fp32: 1, bf16: 2}");
-    lane_ = p.text("lane", "vector_lane_fp32", "library component of one lane");
+    lane_ = p.text("lane", "vector_lane", "library component of one lane");
   }
 
   std::string type() const override { return "vector_unit"; }
@@ -49,6 +50,38 @@ class VectorUnit : public ComputeUnit {
   }
   ActionSource action_source(int i) const override { return {lane_, actions()[i], 1}; }
   Instances instances() const override { return {lane_, static_cast<double>(lanes_)}; }
+  // A lane's datapath is shared by its formats and sized by the one that needs
+  // the most: rate x that format's datapath area (the lane component's
+  // area_per_format); a format the component does not list uses its area.
+  double lane_area_m2(const LibComponent& c, std::string* widest = nullptr) const {
+    double best = 0;
+    for (const auto& cls : rates_.classes()) {
+      auto it = c.area_per_format.find(cls);
+      double a =
+          rates_.rate(cls) * (it != c.area_per_format.end() ? it->second.value : c.area_m2.value);
+      if (a > best) {
+        best = a;
+        if (widest) *widest = cls;
+      }
+    }
+    return best;
+  }
+  double area_m2(const ComponentLibrary& lib, double node_m) const override {
+    const LibComponent& c = lib.get(lane_);
+    if (c.area_per_format.empty()) return ComputeUnit::area_m2(lib, node_m);
+    const double scale = c.scales ? lib.area_factor(c.node_m, node_m) : 1.0;
+    return static_cast<double>(lanes_) * lane_area_m2(c) * scale;
+  }
+  std::string area_how(const ComponentLibrary& lib) const override {
+    const LibComponent& c = lib.get(lane_);
+    if (c.area_per_format.empty()) return ComputeUnit::area_how(lib);
+    std::string widest;
+    lane_area_m2(c, &widest);
+    std::ostringstream os;
+    os << lanes_ << " x " << lane_ << " (datapath sized by " << widest << " x "
+       << rates_.rate(widest) << ")";
+    return os.str();
+  }
   void check_library(const ComponentLibrary& lib, Params& p) const override {
     check_component(lib, p, "lane", lane_, actions(), "rates");
   }

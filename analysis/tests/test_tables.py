@@ -73,3 +73,15 @@ def test_bad_format_and_agg_without_group():
     with pytest.raises(AnalysisError) as e:
         tables.render(t(), "csv", agg="mean")
     assert "--group" in str(e.value)
+
+
+def test_run_report_rows_carry_density_columns():
+    # A run report's derived.density becomes the same columns a sweep's results have.
+    from results_io import report_row
+    e = {"peak_ops_per_s_per_mm2": 7.5e12, "peak_ops_per_s_per_w": 1.2e13}
+    rep = {"hw": {"name": "x"}, "latency_s": 1.0,
+           "derived": {"density": {"units": {"mac.int8": e}, "chip": {"int8": e}}}}
+    row = report_row(rep, "x.json")
+    assert row["peak_ops_per_s_per_mm2.mac.int8"] == 7.5e12
+    assert row["peak_ops_per_s_per_w.mac.int8"] == 1.2e13
+    assert row["peak_ops_per_s_per_mm2.chip.int8"] == 7.5e12

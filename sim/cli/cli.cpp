@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <iomanip>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -304,6 +305,11 @@ int cmd_explain(int argc, char** argv) {
   for (auto& [k, v] : dv["peak_ops_per_s"].items())
     std::cout << "  peak " << k << ": " << v.get<double>() / 1e12 << " Tops/s (ridge point "
               << dv["ridge_point_ops_per_byte"][k].get<double>() << " ops/B)\n";
+  std::ostringstream area;
+  area << std::fixed << std::setprecision(2) << dv["density"]["chip_area_mm2"].get<double>()
+       << " mm2, of which compute units " << dv["density"]["compute_area_mm2"].get<double>()
+       << " mm2";
+  std::cout << "  chip area: " << area.str() << "\n" << render_density(dv["density"], "  ");
   std::cout << "  cores: " << dv["cores"] << "\n"
             << "  local SRAM total: "
             << format_quantity(dv["local_sram_total_bytes"].get<double>(), Dim::Bytes) << "\n"

@@ -72,6 +72,14 @@ void add_metrics(ojson& row, const nlohmann::json& r) {
   for (auto& [k, v] : r["utilization"].items()) row["utilization." + k] = v;
   for (auto& [k, v] : r["breakdown"]["energy_j"].items()) row["energy_j." + k] = v;
   for (auto& [k, v] : r["breakdown"]["area_mm2"].items()) row["area_mm2." + k] = v;
+  // Peak density and efficiency per unit.format and for the chip per format.
+  if (r.contains("derived") && r["derived"].contains("density")) {
+    const auto& d = r["derived"]["density"];
+    for (auto [part, prefix] : {std::pair{"units", ""}, std::pair{"chip", "chip."}})
+      for (auto& [k, e] : d[part].items())
+        for (const char* m : {"peak_ops_per_s_per_mm2", "peak_ops_per_s_per_w"})
+          row[std::string(m) + "." + prefix + k] = e[m];
+  }
   std::map<std::string, double> kinds;
   for (const auto& o : r["ops"]) kinds[o["kind"].get<std::string>()] += o.value("latency_s", 0.0);
   for (const auto& [k, v] : kinds) row["time_s." + k] = v;

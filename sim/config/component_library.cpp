@@ -43,6 +43,30 @@ ComponentLibrary ComponentLibrary::load(const std::string& path) {
       lc.capacity_bytes =
           c.quantity("capacity", Dim::Bytes, 0.0, "storage per instance (SRAM macros)", 0, false);
       lc.leakage_w = c.sourced("leakage", Dim::Power, 0.0, "leakage power per instance", 0, false);
+      {
+        Params f = c.map("area_per_format",
+                         "datapath area of one instance per format class (vector lanes)");
+        for (const auto& fn : f.entry_names())
+          lc.area_per_format[fn] =
+              f.sourced(fn, Dim::Area, std::nullopt, "datapath area for this format", 0, true);
+      }
+      {
+        Params r =
+            c.map("router", "router area model: ports x width crossbar and flip-flop buffers");
+        if (r.present()) {
+          lc.router.present = true;
+          lc.router.buffer_bit_area = r.sourced("buffer_bit_area", Dim::Area, std::nullopt,
+                                                "area of one buffered bit", 0, true);
+          Params a = r.map("anchor", "published router the crossbar coefficient comes from");
+          if (a.present()) {
+            lc.router.has_anchor = true;
+            lc.router.anchor_area = a.sourced("area", Dim::Area, std::nullopt, "its area", 0, true);
+            lc.router.anchor_ports = a.sourced_number("ports", "its ports", 1);
+            lc.router.anchor_width_bits = a.sourced_number("width_bits", "its flit width", 1);
+            lc.router.anchor_depth = a.sourced_number("depth", "its buffer depth, flits", 0);
+          }
+        }
+      }
       Params acts = c.map("actions", "energy per action: {value, source}");
       for (const auto& an : acts.entry_names()) {
         Sourced s = acts.sourced(an, Dim::Energy, std::nullopt, "energy per action", 0, false);

@@ -16,6 +16,18 @@ struct LibAction {
   std::string source;
 };
 
+// A router sized by its ports, flit width and buffer depth (ORION 2.0/3.0's
+// matrix crossbar, area ~ (ports x width)^2, and flip-flop input buffers, area ~
+// ports x depth x width). The crossbar's coefficient comes from a published
+// router (the anchor): its area less its buffers, over (ports x width)^2.
+// Without an anchor the part has no crossbar (stream registers).
+struct RouterModel {
+  bool present = false;
+  Sourced buffer_bit_area;  // m2 per buffered bit
+  bool has_anchor = false;
+  Sourced anchor_area, anchor_ports, anchor_width_bits, anchor_depth;
+};
+
 struct LibComponent {
   std::string name;
   std::string description;
@@ -25,6 +37,10 @@ struct LibComponent {
   Sourced leakage_w;          // per instance
   double capacity_bytes = 0;  // storage per instance (SRAM macros)
   std::map<std::string, LibAction> actions;
+  // Datapath area of one instance per format class (vector lanes): a lane with
+  // rates {fmt: r} is sized by the format needing the most, r x area[fmt].
+  std::map<std::string, Sourced> area_per_format;
+  RouterModel router;  // routers: area from ports, width and depth
 };
 
 struct ScalePoint {

@@ -211,6 +211,21 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
                               "memory; dataflow: a layer's ops on disjoint core groups, "
                               "streaming rows through SRAM with back-pressure");
     hw.loc_execution = top.loc_of("execution");
+    {
+      Params iso = top.map("iso_area",
+                           "this config is an iso-area variant: the config it is sized "
+                           "against and the area it matches (checked by the test suite)");
+      if (iso.present()) {
+        iso.text("partner", std::nullopt, "config file it is sized against, relative to this file");
+        hw.iso_partner = resolve_path(find_path(root, "iso_area.partner"), "");
+        hw.iso_match = iso.choice("match", std::nullopt, {"compute", "total"},
+                                  "compute: the matrix units' area; total: the chip's area");
+        std::error_code ec;
+        if (!hw.iso_partner.empty() && !fs::is_regular_file(hw.iso_partner, ec))
+          iso.error("partner", "no config file \"" + hw.iso_partner + "\"",
+                    "name a hardware config, relative to this file");
+      }
+    }
     hw.launch_gap_s = top.quantity("launch_gap", Dim::Time, 0.0,
                                    "time from the end of a kernel to the start of the next "
                                    "(launch, ramp and tail) on a kernel-by-kernel chip; not "
@@ -244,7 +259,11 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
       hw.noc_link_bandwidth =
           noc.quantity("link_bandwidth", Dim::Bandwidth, std::nullopt, "per link, per direction");
       hw.noc_hop_cycles = noc.integer("hop_latency", 1, "router + link latency, cycles", 0, 1000);
-      hw.noc_router = noc.text("router", "noc_router", "library component (area per router)");
+      hw.noc_router = noc.text("router", "noc_router_mesh",
+                               "library component of a router: a model sized by ports, flit "
+                               "width and buffer depth, or a fixed area per router");
+      hw.noc_buffer_depth = noc.integer(
+          "buffer_depth", 2, "input-buffer depth of a router port, flits (area)", 1, 1024);
       hw.noc_hop =
           noc.text("hop_energy", "noc_hop_12nm", "library component (energy per byte-hop)");
     }
@@ -401,6 +420,7 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
         {"link_bandwidth_Bps", hw.noc_link_bandwidth},
         {"hop_latency_cycles", hw.noc_hop_cycles},
         {"router", hw.noc_router},
+        {"buffer_depth", hw.noc_buffer_depth},
         {"hop_energy", hw.noc_hop}}},
       {"core",
        {{"sram",
@@ -417,6 +437,8 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
         {"resident_max_fraction", hw.resident_max_fraction}}},
   };
   if (!hw.dram.present) hw.resolved_tree["memory"].erase("dram");
+  if (!hw.iso_match.empty())
+    hw.resolved_tree["iso_area"] = {{"partner", hw.iso_partner}, {"match", hw.iso_match}};
   if (hw.shared_sram.present) hw.resolved_tree["memory"]["shared_sram"] = chan(hw.shared_sram);
   if (hw.system.present) {
     const SystemConfig& s = hw.system;

@@ -83,6 +83,10 @@ struct HwConfig {
   double noc_link_bandwidth = 0;  // bytes/s per direction per link
   int64_t noc_hop_cycles = 1;
   std::string noc_router, noc_hop;  // library components (area, energy per byte-hop)
+  int64_t noc_buffer_depth = 2;     // flits per router input port (area)
+  // An iso-area variant: the config it is sized against and the quantity it
+  // matches ("compute": the matrix units' area; "total": the chip's area).
+  std::string iso_partner, iso_match;
   ChannelsConfig dram, shared_sram;
   ChannelsConfig ddr;  // optional capacity tier behind DRAM (SambaNova-style HBM + DDR)
   // Where weights live: auto (local SRAM if they fit, else shared SRAM, else

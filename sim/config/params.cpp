@@ -248,6 +248,8 @@ Sourced Params::sourced_number(const std::string& key, const std::string& help, 
   Sourced s;
   s.value = m.number("value", std::nullopt, help, min);
   s.source = m.text("source", std::nullopt, "publication or derivation this value comes from");
+  if (m.present() && s.source.empty())
+    m.error("source", "empty source: every constant names where it comes from");
   return s;
 }
 

@@ -3,8 +3,87 @@
 #include <algorithm>
 
 #include "models/compute_unit.h"
+#include "sim/report/energy.h"
 
 namespace bc {
+
+namespace {
+
+// Energy per op of a unit running format class `f` at its peak: the actions of
+// a large tile of its preferred shape (fill, drain and per-tile latency
+// amortised), priced by the library at the chip's node. A MAC is 2 ops. LUT
+// table builds are not included (they are the precompute's, reported apart).
+double energy_per_op(const ComputeUnit& u, const Format& f, const HwConfig& hw) {
+  const ComponentLibrary& lib = *hw.lib;
+  TileCost c;
+  double ops = 0;
+  if (u.peak_macs_per_cycle(f, f) > 0 && u.can_matmul(f, f, nullptr)) {
+    TileAlign al = u.align(f, f);
+    MatmulTile t;
+    t.m = al.m * 8, t.n = al.n * 8, t.k = al.k * 64, t.a = f, t.w = f;
+    c = u.matmul(t);
+    ops = 2.0 * static_cast<double>(t.m) * static_cast<double>(t.n) * static_cast<double>(t.k);
+  } else if (u.can_vector(f, nullptr)) {
+    VectorTile t;
+    t.elements = 1 << 20, t.fmt = f;
+    c = u.vector(t);
+    ops = static_cast<double>(t.elements);
+  }
+  if (ops <= 0) return 0;
+  double e = 0;
+  for (const auto& a : c.actions) {
+    auto src = u.action_source(a.action);
+    e +=
+        a.count * src.multiplier * lib.action_energy(lib.get(src.component), src.action, hw.node_m);
+  }
+  return e / ops;
+}
+
+}  // namespace
+
+nlohmann::json density_values(const HwConfig& hw, const nlohmann::json& peaks) {
+  const ComponentLibrary& lib = *hw.lib;
+  const double cores = static_cast<double>(hw.cores());
+  double chip_area = 0, chip_leak = 0, compute_area = 0;
+  for (const auto& a : component_areas(hw)) chip_area += a.area_m2, chip_leak += a.leakage_w;
+  nlohmann::json units = nlohmann::json::object(), chip = nlohmann::json::object();
+  for (const auto& u : build_units(hw.units)) {
+    const double area = cores * u->area_m2(lib, hw.node_m);
+    const double leak = cores * u->leakage_w(lib, hw.node_m);
+    bool matrix = false;
+    for (const auto& cls : u->formats()) {
+      const std::string key = u->name() + "." + cls;
+      const double peak = peaks.value(key, 0.0);
+      if (peak <= 0) continue;
+      const Format& f = format(cls);
+      matrix = matrix || u->peak_macs_per_cycle(f, f) > 0;
+      const double dyn = peak * energy_per_op(*u, f, hw);
+      units[key] = {{"unit", u->name()},
+                    {"format", cls},
+                    {"peak_ops_per_s", peak},
+                    {"area_mm2", area * 1e6},
+                    {"power_at_peak_w", dyn + leak},
+                    {"peak_ops_per_s_per_mm2", area > 0 ? peak / (area * 1e6) : 0.0},
+                    {"peak_ops_per_s_per_w", dyn + leak > 0 ? peak / (dyn + leak) : 0.0}};
+      // The chip per format: its best unit for the format, over the whole
+      // chip's area, and that unit's dynamic power plus every part's leakage.
+      if (!chip.contains(cls) || chip[cls]["peak_ops_per_s"].get<double>() < peak)
+        chip[cls] = {
+            {"unit", u->name()},
+            {"format", cls},
+            {"peak_ops_per_s", peak},
+            {"area_mm2", chip_area * 1e6},
+            {"power_at_peak_w", dyn + chip_leak},
+            {"peak_ops_per_s_per_mm2", peak / (chip_area * 1e6)},
+            {"peak_ops_per_s_per_w", dyn + chip_leak > 0 ? peak / (dyn + chip_leak) : 0.0}};
+    }
+    if (matrix) compute_area += area;
+  }
+  return {{"units", units},
+          {"chip", chip},
+          {"chip_area_mm2", chip_area * 1e6},
+          {"compute_area_mm2", compute_area * 1e6}};
+}
 
 nlohmann::json derived_values(const HwConfig& hw) {
   nlohmann::json d;
@@ -22,6 +101,7 @@ nlohmann::json derived_values(const HwConfig& hw) {
     }
   }
   d["peak_ops_per_s"] = peaks;
+  d["density"] = density_values(hw, peaks);
   d["ridge_point_ops_per_byte"] = ridge;
   d["cores"] = hw.cores();
   d["local_sram_total_bytes"] = hw.sram.size_bytes * cores;

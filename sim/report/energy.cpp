@@ -1,9 +1,11 @@
 #include "sim/report/energy.h"
 
 #include <cmath>
+#include <sstream>
 
 #include "models/action_ids.h"
 #include "models/compute_unit.h"
+#include "models/noc_router.h"
 
 namespace bc {
 
@@ -64,7 +66,7 @@ std::vector<ComponentArea> component_areas(const HwConfig& hw) {
   for (const auto& u : build_units(hw.units))
     out.push_back({u->name(), cores * u->area_m2(lib, hw.node_m),
                    cores * u->leakage_w(lib, hw.node_m),
-                   std::to_string(hw.cores()) + " cores x " + u->type()});
+                   std::to_string(hw.cores()) + " cores x " + u->area_how(lib)});
   // SRAM is built from library macros; a scratchpad needs ceil(size / macro capacity).
   auto sram_level = [&](const std::string& name, const std::string& cell, double bytes,
                         double copies) {
@@ -76,9 +78,23 @@ std::vector<ComponentArea> component_areas(const HwConfig& hw) {
   sram_level("sram", hw.sram.cell, hw.sram.size_bytes, cores);
   if (hw.shared_sram.present)
     sram_level("shared_sram", hw.shared_sram.component, hw.shared_sram.capacity, 1);
+  // One router per core, each sized by its own ports (mesh neighbours + the
+  // core), the links' flit width and the buffer depth (models/noc_router.h).
   const LibComponent& router = lib.get(hw.noc_router);
-  out.push_back({"noc", cores * lib.area(router, hw.node_m), cores * lib.leakage(router, hw.node_m),
-                 std::to_string(hw.cores()) + " x " + hw.noc_router});
+  RouterShape shape;
+  shape.width_bits = link_width_bits(hw.noc_link_bandwidth, hw.freq_hz);
+  shape.depth = hw.noc_buffer_depth;
+  double noc_area = 0;
+  for (int64_t y = 0; y < hw.mesh_y; ++y)
+    for (int64_t x = 0; x < hw.mesh_x; ++x) {
+      shape.ports = mesh_router_ports(x, y, hw.mesh_x, hw.mesh_y);
+      noc_area += router_area(lib, router, shape, hw.node_m).total();
+    }
+  std::ostringstream how;
+  how << hw.cores() << " x " << hw.noc_router;
+  if (router.router.present)
+    how << " (" << shape.width_bits << "-bit flits, depth " << shape.depth << ")";
+  out.push_back({"noc", noc_area, cores * lib.leakage(router, hw.node_m), how.str()});
   // Off-chip tiers: PHY + controller instances.
   for (auto [name, c] : {std::pair{"ddr", &hw.ddr}, std::pair{"dram", &hw.dram}}) {
     if (!c->present) continue;

@@ -464,6 +464,8 @@ std::string render_table(const nlohmann::json& r, int top_ops) {
       << a["how"].get<std::string>() << ")";
     row("  " + a["component"].get<std::string>(), s.str());
   }
+  if (r.contains("derived") && r["derived"].contains("density"))
+    os << render_density(r["derived"]["density"], "  ");
   const auto& u = r["utilization"];
   {
     // The memory tiers the chip has (an absent one is not shown busy at 0 %).
@@ -509,6 +511,25 @@ std::string render_table(const nlohmann::json& r, int top_ops) {
          << "\n";
     }
   }
+  return os.str();
+}
+
+std::string render_density(const nlohmann::json& d, const std::string& indent) {
+  std::ostringstream os;
+  auto line = [&](const std::string& name, const nlohmann::json& e) {
+    os << indent << std::left << std::setw(24) << name << std::right << std::fixed
+       << std::setprecision(3) << std::setw(10) << e["peak_ops_per_s"].get<double>() / 1e12
+       << std::setw(11) << std::setprecision(2) << e["area_mm2"].get<double>() << std::setw(12)
+       << std::setprecision(3) << e["peak_ops_per_s_per_mm2"].get<double>() / 1e12 << std::setw(12)
+       << e["peak_ops_per_s_per_w"].get<double>() / 1e12 << "\n";
+  };
+  os << indent << std::left << std::setw(24) << "peak (unit.format)" << std::right << std::setw(10)
+     << "Tops/s" << std::setw(11) << "mm2" << std::setw(12) << "Tops/s/mm2" << std::setw(12)
+     << "Tops/s/W"
+     << "\n";
+  for (auto& [k, e] : d["units"].items()) line(k, e);
+  for (auto& [k, e] : d["chip"].items())
+    line("chip." + k + " (" + e["unit"].get<std::string>() + ")", e);
   return os.str();
 }
 

@@ -24,6 +24,10 @@ nlohmann::json execution_summary(const nlohmann::json& report);
 void add_kernel_comparison(nlohmann::json& report, const nlohmann::json& kernel);
 std::string render_csv(const nlohmann::json& report);
 
+// Lines of peak density and efficiency per unit.format and for the chip per
+// format (derived_values' "density"), for the terminal table and `explain`.
+std::string render_density(const nlohmann::json& density, const std::string& indent);
+
 // An output file (--json, --csv, -o), claimed before the work that fills it:
 // the constructor creates a unique temporary in the file's directory, so a path
 // that cannot be written is an InputError (exit 2) before a long simulation,

@@ -134,6 +134,14 @@ TEST(Library, EveryConstantHasASource) {
     const auto& c = lib.get(n);
     for (const auto& [a, act] : c.actions) EXPECT_FALSE(act.source.empty()) << n << "." << a;
     EXPECT_FALSE(c.area_m2.source.empty()) << n;
+    for (const auto& [f, a] : c.area_per_format) EXPECT_FALSE(a.source.empty()) << n << "." << f;
+    if (c.router.present) {
+      EXPECT_FALSE(c.router.buffer_bit_area.source.empty()) << n;
+      if (c.router.has_anchor)
+        for (const Sourced* x : {&c.router.anchor_area, &c.router.anchor_ports,
+                                 &c.router.anchor_width_bits, &c.router.anchor_depth})
+          EXPECT_FALSE(x->source.empty()) << n;
+    }
   }
 }
 
