@@ -413,7 +413,11 @@ int cmd_move(int argc, char** argv) {
     Level level;
     const ChannelsConfig* mem;
   };
-  const Tier all[] = {{kDdr, &hw.ddr}, {kDram, &hw.dram}, {kShared, &hw.shared_sram}};
+  std::vector<Tier> all;
+  for (const TierType& t : tier_types()) all.push_back({t.level, &hw.tier(t.level)});
+  std::sort(all.begin(), all.end(), [](const Tier& a, const Tier& b) {
+    return tier_type(a.level).move_rank < tier_type(b.level).move_rank;
+  });
   std::vector<Tier> tiers;
   std::string absent;  // "memory.ddr or memory.shared_sram", for hints
   for (const Tier& t : all)
@@ -422,8 +426,13 @@ int cmd_move(int argc, char** argv) {
     else
       absent += (absent.empty() ? "memory." : " or memory.") + std::string(level_name(t.level));
   auto tier = [&](const std::string& opt, const std::string& v) {
-    Level l = v == "dram" ? kDram : v == "ddr" ? kDdr : v == "shared_sram" ? kShared : kLevels;
-    if (l == kLevels) fail_input(cmd, opt, "expected dram, ddr or shared_sram, got \"" + v + "\"");
+    Level l = kLevels;
+    std::string names;
+    for (const TierType& t : tier_types()) {
+      if (v == t.key) l = t.level;
+      names += (names.empty() ? "" : ", ") + std::string(t.key);
+    }
+    if (l == kLevels) fail_input(cmd, opt, "expected one of " + names + ", got \"" + v + "\"");
     for (const Tier& t : tiers)
       if (t.level == l) return t;
     fail_input(cmd, opt, "this config has no " + v + " level", "add memory." + v);

@@ -206,7 +206,7 @@ std::vector<RawRow> read_rows(const std::string& path) {
 double roofline_latency(const HwConfig& hw, const Trace& t) {
   const double scale = static_cast<double>(hw.cores()) * hw.freq_hz *
                        (hw.system.present ? static_cast<double>(hw.system.active()) : 1.0);
-  const double bw = (hw.dram.present ? hw.dram.bandwidth : hw.shared_sram.bandwidth) *
+  const double bw = (hw.dram().present ? hw.dram().bandwidth : hw.shared_sram().bandwidth) *
                     (hw.system.present ? static_cast<double>(hw.system.active()) : 1.0);
   const Units units = build_units(hw.units);
   auto matmul_peak = [&](const Format& a, const Format& w) {

@@ -19,35 +19,38 @@ std::string resolve_path(const CNode* n, const std::string& fallback) {
   return (fs::path(n->loc.file).parent_path() / p).lexically_normal().string();
 }
 
-void read_channel_keys(Params& p, ChannelsConfig& c, bool dram) {
-  c.component = p.text(dram ? "type" : "cell", dram ? "hbm3" : "sram_8kb_512b",
+// A memory tier's keys, by its type (memory_tiers.h): an off-chip tier names
+// its library component by `type` and has PHY interfaces, an on-chip one is
+// built of SRAM macros (`cell`).
+void read_channel_keys(Params& p, ChannelsConfig& c, const TierType& t) {
+  const bool dram = !t.on_chip;
+  c.component = p.text(dram ? "type" : "cell", std::string(t.default_component),
                        dram ? "library component: energy per byte, PHY area"
                             : "library component of one SRAM macro");
   c.channels = p.integer("channels", 1, "independent channels (contention servers)", 1, 4096);
   c.bandwidth =
       p.quantity("bandwidth", Dim::Bandwidth, std::nullopt, "total bandwidth, all channels");
-  c.latency_s = p.quantity("latency", Dim::Time, dram ? 100e-9 : 20e-9,
+  c.latency_s = p.quantity("latency", Dim::Time, t.default_latency_s,
                            "access latency added to every transfer", 0, false);
   c.efficiency = p.number("efficiency", 1.0,
                           "share of the nominal bandwidth that transfers reach (refresh, "
                           "bank conflicts, turnarounds); cite the measurement",
                           0.01, 1.0);
-  c.capacity =
-      p.quantity("size", Dim::Bytes, dram ? std::optional<double>(80e9) : std::nullopt, "capacity");
+  c.capacity = p.quantity("size", Dim::Bytes, t.default_capacity, "capacity");
   if (dram)
     c.interfaces = p.integer("interfaces", 1, "PHY + controller instances (stacks)", 1, 1024);
 }
 
-void read_channels(Params& p, ChannelsConfig& c, bool dram) {
+void read_channels(Params& p, ChannelsConfig& c, const TierType& t) {
   c.present = p.present();
   if (c.present) {
-    read_channel_keys(p, c, dram);
+    read_channel_keys(p, c, t);
   } else if (p.docs()) {
     // Absent optional section: still list its keys in the key reference.
     DiagnosticSink scratch;
     ChannelsConfig unused;
     Params doc_only(nullptr, p.path(), &scratch, p.docs(), p.doc_path());
-    read_channel_keys(doc_only, unused, dram);
+    read_channel_keys(doc_only, unused, t);
   }
 }
 
@@ -322,14 +325,12 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
       hw.resident_max_fraction =
           mem.number("resident_max_fraction", 0.75,
                      "share of each core's SRAM that resident weights may take", 0.01, 0.99);
-      Params d = mem.map("dram", "off-chip memory channels (absent: an SRAM-only chip)");
-      read_channels(d, hw.dram, true);
-      Params s = mem.map("shared_sram", "optional on-chip shared SRAM level (like a GPU L2)");
-      read_channels(s, hw.shared_sram, false);
-      Params dd = mem.map("ddr", "optional capacity tier behind DRAM (e.g. DDR behind HBM)");
-      read_channels(dd, hw.ddr, true);
+      for (const TierType& t : tier_types()) {
+        Params tp = mem.map(t.key, t.help);
+        read_channels(tp, hw.tier(t.level), t);
+      }
     }
-    if (!hw.dram.present && !hw.shared_sram.present)
+    if (!hw.dram().present && !hw.shared_sram().present)
       top.error("memory", "a chip without memory.dram needs a memory.shared_sram level",
                 "add memory.dram, or memory.shared_sram for an SRAM-only chip");
     read_system(top, hw.system);
@@ -372,26 +373,28 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
     need(hw.sram.cell, "core.sram", "cell", {"read_byte", "write_byte"});
     need(hw.noc_router, "noc", "router", {});
     need(hw.noc_hop, "noc", "hop_energy", {"byte_hop"});
-    if (hw.dram.present)
-      need(hw.dram.component, "memory.dram", "type", {"read_byte", "write_byte"});
     if (hw.system.present) {
       need(hw.system.link_component, "system.link", "type", {"byte"});
       if (hw.system.topology == "dragonfly")
         need(hw.system.global_component, "system.global_link", "type", {"byte"});
     }
-    for (auto [cell, section] : {std::pair{hw.sram.cell, "core.sram"},
-                                 std::pair{hw.shared_sram.component, "memory.shared_sram"}})
-      if (lib.has(cell) && lib.get(cell).capacity_bytes <= 0 &&
-          (section[0] == 'c' || hw.shared_sram.present)) {
-        Params at(find_path(root, section), section, &sink);
-        at.entry_names();
-        at.error("cell",
-                 "library component \"" + cell + "\" has no capacity, so it cannot build an SRAM",
-                 "name an SRAM macro such as sram_8kb_512b");
-      }
-    if (hw.shared_sram.present)
-      need(hw.shared_sram.component, "memory.shared_sram", "cell", {"read_byte", "write_byte"});
-    if (hw.ddr.present) need(hw.ddr.component, "memory.ddr", "type", {"read_byte", "write_byte"});
+    // SRAMs are built of macros: the named cell must have a capacity.
+    auto need_macro = [&](const std::string& cell, const std::string& section) {
+      if (!lib.has(cell) || lib.get(cell).capacity_bytes > 0) return;
+      Params at(find_path(root, section), section, &sink);
+      at.entry_names();
+      at.error("cell",
+               "library component \"" + cell + "\" has no capacity, so it cannot build an SRAM",
+               "name an SRAM macro such as sram_8kb_512b");
+    };
+    need_macro(hw.sram.cell, "core.sram");
+    for (const TierType& t : tier_types()) {
+      const ChannelsConfig& c = hw.tier(t.level);
+      if (!c.present) continue;
+      const std::string section = std::string("memory.") + t.key;
+      if (t.on_chip) need_macro(c.component, section);
+      need(c.component, section, t.on_chip ? "cell" : "type", {"read_byte", "write_byte"});
+    }
   }
   sink.throw_if_any();
 
@@ -432,14 +435,12 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
         {"dma", {{"bandwidth_Bps", hw.dma_bandwidth}, {"stages", hw.load_stages}}},
         {"units", units}}},
       {"memory",
-       {{"dram", chan(hw.dram)},
-        {"weights", hw.weight_placement},
-        {"resident_max_fraction", hw.resident_max_fraction}}},
+       {{"weights", hw.weight_placement}, {"resident_max_fraction", hw.resident_max_fraction}}},
   };
-  if (!hw.dram.present) hw.resolved_tree["memory"].erase("dram");
+  for (const TierType& t : tier_types())  // an absent tier is left out
+    if (hw.tier(t.level).present) hw.resolved_tree["memory"][t.key] = chan(hw.tier(t.level));
   if (!hw.iso_match.empty())
     hw.resolved_tree["iso_area"] = {{"partner", hw.iso_partner}, {"match", hw.iso_match}};
-  if (hw.shared_sram.present) hw.resolved_tree["memory"]["shared_sram"] = chan(hw.shared_sram);
   if (hw.system.present) {
     const SystemConfig& s = hw.system;
     hw.resolved_tree["system"] = {{"chips", s.chips},
@@ -467,7 +468,6 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
                                                    {"type", s.global_component}};
     }
   }
-  if (hw.ddr.present) hw.resolved_tree["memory"]["ddr"] = chan(hw.ddr);
   return hw;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sim/config/component_library.h"
+#include "sim/config/memory_tiers.h"
 #include "sim/config/unit_desc.h"
 
 namespace bc {
@@ -87,8 +88,15 @@ struct HwConfig {
   // An iso-area variant: the config it is sized against and the quantity it
   // matches ("compute": the matrix units' area; "total": the chip's area).
   std::string iso_partner, iso_match;
-  ChannelsConfig dram, shared_sram;
-  ChannelsConfig ddr;  // optional capacity tier behind DRAM (SambaNova-style HBM + DDR)
+  // The memory tiers (memory_tiers.h), indexed by Level: DRAM, the shared
+  // SRAM level, and the optional capacity tier behind DRAM (SambaNova-style
+  // HBM + DDR).
+  std::array<ChannelsConfig, kTiers> tiers{};
+  ChannelsConfig& tier(Level l) { return tiers[l]; }
+  const ChannelsConfig& tier(Level l) const { return tiers[l]; }
+  const ChannelsConfig& dram() const { return tiers[kDram]; }
+  const ChannelsConfig& shared_sram() const { return tiers[kShared]; }
+  const ChannelsConfig& ddr() const { return tiers[kDdr]; }
   // Where weights live: auto (local SRAM if they fit, else shared SRAM, else
   // DRAM, else DDR), dram, ddr, shared_sram or local_sram (resident in the cores'
   // scratchpads).

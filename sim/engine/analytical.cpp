@@ -85,9 +85,9 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
   const NocMesh& noc = res.noc;
   const double hop_cycles = static_cast<double>(hw.noc_hop_cycles);
   std::array<LevelModel, kLevels> lv;
-  lv[kDram] = make_level(res, kDram, hw.dram, kDramRead, kDramWrite, freq);
-  lv[kShared] = make_level(res, kShared, hw.shared_sram, kSharedRead, kSharedWrite, freq);
-  lv[kDdr] = make_level(res, kDdr, hw.ddr, kDdrRead, kDdrWrite, freq);
+  for (const TierType& t : tier_types())
+    lv[t.level] = make_level(res, t.level, hw.tier(t.level), tier_read_action(t.level),
+                             tier_write_action(t.level), freq);
   const double link_bpc = hw.noc_link_bandwidth / freq;
   const double dma_bpc = hw.dma_bandwidth / freq;
   const double sram_bpc = make_core_sram(hw).bandwidth() / freq;
@@ -269,10 +269,11 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
     auto bind = [&](double v, const char* what) {
       if (v > roof) roof = v, a.bound = what;
     };
-    const char* level_names[kLevels] = {"dram", "shared_sram", "ddr", "stream"};
+
     for (int l = 0; l < kStream; ++l) {
       level_total[l] += level_bytes[l];
-      if (lv[l].present) bind(level_bytes[l] / lv[l].bytes_per_cycle, level_names[l]);
+      if (lv[l].present)
+        bind(level_bytes[l] / lv[l].bytes_per_cycle, level_name(static_cast<Level>(l)));
     }
     bind(t_dma, "dma");
     bind(t_sram, "sram");
@@ -321,9 +322,7 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
   auto busy = [&](Level l) {
     return lv[l].present ? level_total[l] / lv[l].bytes_per_cycle / freq : 0.0;
   };
-  r.dram_channel_busy_s = busy(kDram);
-  r.shared_channel_busy_s = busy(kShared);
-  r.ddr_channel_busy_s = busy(kDdr);
+  for (const TierType& t : tier_types()) r.tier_channel_busy_s[t.level] = busy(t.level);
   r.noc_link_busy_s = *std::max_element(link_total.begin(), link_total.end()) / link_bpc / freq;
   r.dma_busy_s = dma_total.empty()
                      ? 0

@@ -156,8 +156,7 @@ Tick Core::pull(int op, double bytes, uint64_t seq) {
 
 Tick Core::transfer(int op, double bytes, int level, bool load) {
   MemoryChannels& mem = res_.level(static_cast<Level>(level));
-  int rd = level == kDram ? kDramRead : level == kShared ? kSharedRead : kDdrRead;
-  int wr = level == kDram ? kDramWrite : level == kShared ? kSharedWrite : kDdrWrite;
+  const int rd = tier_read_action(level), wr = tier_write_action(level);
   if (chip_.timeline) chip_.timeline->set_op(op);
   const Tick done = chip_.dma[id_].transfer(now(), bytes, load, mem, rd, wr, node_, res_.noc,
                                             chip_.sram[id_], chip_.sink(op, id_));

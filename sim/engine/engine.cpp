@@ -67,11 +67,9 @@ SimResult simulate(const HwConfig& hw, const Program& prog, Timeline* timeline,
   r.stream_bytes = chip.stream_bytes;
   for (Tick b : chip.unit_busy) r.unit_busy_s.push_back(ticks_to_seconds(b));
   for (const auto& c : chip.chips) {
-    if (c.dram.present())
-      r.dram_channel_busy_s = std::max(r.dram_channel_busy_s, c.dram.busy_max_s());
-    if (c.shared.present())
-      r.shared_channel_busy_s = std::max(r.shared_channel_busy_s, c.shared.busy_max_s());
-    if (c.ddr.present()) r.ddr_channel_busy_s = std::max(r.ddr_channel_busy_s, c.ddr.busy_max_s());
+    for (int t = 0; t < kTiers; ++t)
+      if (c.tiers[t].present())
+        r.tier_channel_busy_s[t] = std::max(r.tier_channel_busy_s[t], c.tiers[t].busy_max_s());
     r.noc_link_busy_s = std::max(r.noc_link_busy_s, c.noc.link_busy_max_s());
   }
   if (chip.links) r.chip_link_busy_s = chip.links->busiest_link_s();

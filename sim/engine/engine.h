@@ -30,9 +30,9 @@ struct SimResult {
   uint64_t events = 0;
   double wall_s = 0;
   // Busiest instance of each shared resource, seconds busy (utilisation = / latency).
-  double dram_channel_busy_s = 0, shared_channel_busy_s = 0, noc_link_busy_s = 0, dma_busy_s = 0;
-  double chip_link_busy_s = 0;  // busiest chip-to-chip link
-  double ddr_channel_busy_s = 0;
+  std::array<double, kTiers> tier_channel_busy_s{};  // by memory tier (Level)
+  double noc_link_busy_s = 0, dma_busy_s = 0;
+  double chip_link_busy_s = 0;      // busiest chip-to-chip link
   double stream_bytes = 0;          // dataflow: bytes pulled from other core groups' SRAM
   std::vector<double> unit_busy_s;  // per unit of HwConfig::units: busy s summed over cores
 };

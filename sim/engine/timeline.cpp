@@ -98,9 +98,8 @@ void Timeline::attach(ChipContext& chip) {
                               (m.channels() > 1 ? "s" : "") + ")",
                           kChannel);
     };
-    level(r.dram, "DRAM", "channel");
-    level(r.shared, "shared SRAM", "slice");
-    level(r.ddr, "DDR", "channel");
+    for (const TierType& t : tier_types())
+      level(r.level(t.level), t.label, t.on_chip ? "slice" : "channel");
     if (chip.links)
       collective_track_.push_back(
           add_track(add_process(prefix(k) + "chip-to-chip links"), 1, "collectives"));

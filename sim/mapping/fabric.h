@@ -14,12 +14,14 @@ namespace bc {
 
 struct ChipResources {
   NocMesh noc;
-  MemoryChannels dram, shared, ddr;
-  MemoryChannels& level(Level l) { return l == kDram ? dram : l == kShared ? shared : ddr; }
+  std::array<MemoryChannels, kTiers> tiers{};  // by Level; absent tiers are not present()
+  MemoryChannels& level(Level l) { return tiers[l]; }
+  const MemoryChannels& level(Level l) const { return tiers[l]; }
 };
 
-// One chip's mesh and memory levels as the config describes them: DRAM and DDR
-// controllers spread over the mesh perimeter, shared-SRAM slices over all nodes.
+// One chip's mesh and memory tiers as the config describes them: an off-chip
+// tier's controllers spread over the mesh perimeter, an on-chip tier's slices
+// over all nodes.
 ChipResources make_chip_resources(const HwConfig& hw);
 
 // One core's scratchpad banks: banks x ports, each port_width bytes a cycle.

@@ -210,7 +210,7 @@ GemmChoice Mapper::choose_gemm(const OpContext& ctx, const Op& op, const GemmSha
       int64_t used = ceil_div(g.m, Ms) * ceil_div(g.n, Ns);
       GridIo io;
       io.in = in, io.out = out, io.base = ctx.base, io.cores = used;
-      io.filter = hw_.shared_sram.present;
+      io.filter = hw_.shared_sram().present;
       io.stages = hw_.load_stages;
       io.readers_a = static_cast<double>(ceil_div(g.n, Ns));
       io.readers_w = static_cast<double>(ceil_div(g.m, Ms));
@@ -303,7 +303,7 @@ void Mapper::emit_gemm(const OpContext& ctx, const GemmShape& g, const GemmChoic
 // cores load: of p readers, one read in p goes to the panel's level (DRAM) and
 // the rest hit the shared level. Without one, every core reads DRAM.
 void Mapper::load_shared_panel(Tile& tile, Level level, double bytes, double readers) const {
-  if (level == kDram && hw_.shared_sram.present && readers > 1) {
+  if (level == kDram && hw_.shared_sram().present && readers > 1) {
     tile.load_bytes[kDram] += bytes / readers;
     tile.load_bytes[kShared] += bytes * (readers - 1) / readers;
   } else {

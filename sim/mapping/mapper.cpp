@@ -14,7 +14,7 @@ Mapper::Mapper(const Trace& t, const HwConfig& hw)
     : t_(t),
       hw_(hw),
       units_(build_units(hw.units)),
-      home_(hw.dram.present ? kDram : kShared),
+      home_(hw.dram().present ? kDram : kShared),
       cache_(prog_, units_),
       model_(hw) {
   prog_.cores.resize(hw.cores());

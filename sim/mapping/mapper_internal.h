@@ -11,7 +11,7 @@
 //   table_precompute.cpp LUT table fusion and precompute
 //   dataflow.cpp         spatial dataflow core groups and row streaming
 //   estimate.cpp         the cost model's estimate of emitted tiles
-//   move.cpp             map_move, level_name
+//   move.cpp             map_move
 #pragma once
 
 #include <functional>

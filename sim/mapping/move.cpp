@@ -37,8 +37,4 @@ Program map_move(const HwConfig& hw, double bytes, Level from, Level to) {
   return p;
 }
 
-const char* level_name(Level l) {
-  return l == kDram ? "dram" : l == kShared ? "shared_sram" : l == kDdr ? "ddr" : "stream";
-}
-
 }  // namespace bc

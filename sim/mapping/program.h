@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/compute_unit.h"
+#include "sim/config/memory_tiers.h"
 #include "sim/trace/trace.h"
 
 namespace bc {
@@ -17,8 +18,6 @@ namespace bc {
 // Where a tensor lives between ops. kStream: in the SRAM of the core group that
 // produced it (spatial dataflow); a consumer pulls it over the NoC, and the
 // producer keeps it only until its consumers have used it (back-pressure).
-enum Level : uint8_t { kDram = 0, kShared = 1, kDdr = 2, kStream = 3, kLevels = 4 };
-const char* level_name(Level l);
 
 enum StepTag : uint8_t {
   kStepCompute = 0,     // the op's own work

@@ -59,8 +59,8 @@ int Mapper::map_table_precompute(const OpContext& ctx, const Op& gemm, const std
   plan.deps = deps;
   plan.table_precompute = true;
   double bo = lut.table_bytes_per_activation(tb.a), ba = gemm.a.bits_per_element() / 8;
-  plan.out_level = hw_.shared_sram.present &&
-                           bo * static_cast<double>(tables.elements) <= hw_.shared_sram.capacity / 2
+  plan.out_level = hw_.shared_sram().present && bo * static_cast<double>(tables.elements) <=
+                                                    hw_.shared_sram().capacity / 2
                        ? kShared
                        : home_;
   const size_t idx = prog_.ops.size();

@@ -30,16 +30,16 @@ std::vector<ActionEntry> action_catalog(const HwConfig& hw) {
   cat[kSramRead] = entry("sram", hw.sram.cell, "read_byte");
   cat[kSramWrite] = entry("sram", hw.sram.cell, "write_byte");
   cat[kNocByteHop] = entry("noc", hw.noc_hop, "byte_hop");
-  // A memory level's read and write energies; an absent level gets zero-energy
+  // A memory tier's read and write energies; an absent tier gets zero-energy
   // entries so the counters keep their fixed positions.
-  auto level = [&](int read, int write, const std::string& name, const ChannelsConfig& c) {
-    for (auto [i, action] : {std::pair{read, "read_byte"}, std::pair{write, "write_byte"}})
-      cat[i] = c.present ? entry(name, c.component, action, 1.0, &c == &hw.shared_sram)
+  for (const TierType& t : tier_types()) {
+    const ChannelsConfig& c = hw.tier(t.level);
+    const std::string name = t.key;
+    for (auto [i, action] : {std::pair{tier_read_action(t.level), "read_byte"},
+                             std::pair{tier_write_action(t.level), "write_byte"}})
+      cat[i] = c.present ? entry(name, c.component, action, 1.0, t.on_chip)
                          : ActionEntry{name, action, "", 0, "no " + name + " level in this config"};
-  };
-  level(kDramRead, kDramWrite, "dram", hw.dram);
-  level(kSharedRead, kSharedWrite, "shared_sram", hw.shared_sram);
-  level(kDdrRead, kDdrWrite, "ddr", hw.ddr);
+  }
   const SystemConfig& s = hw.system;
   cat[kLinkByte] = s.present ? entry("chip_links", s.link_component, "byte", 1.0, false)
                              : ActionEntry{"chip_links", "byte", "", 0, "one chip: no links"};
@@ -76,8 +76,9 @@ std::vector<ComponentArea> component_areas(const HwConfig& hw) {
                    std::to_string(static_cast<long long>(macros)) + " x " + cell});
   };
   sram_level("sram", hw.sram.cell, hw.sram.size_bytes, cores);
-  if (hw.shared_sram.present)
-    sram_level("shared_sram", hw.shared_sram.component, hw.shared_sram.capacity, 1);
+  for (const TierType& t : tier_types())  // on-chip tiers: their macros
+    if (t.on_chip && hw.tier(t.level).present)
+      sram_level(t.key, hw.tier(t.level).component, hw.tier(t.level).capacity, 1);
   // One router per core, each sized by its own ports (mesh neighbours + the
   // core), the links' flit width and the buffer depth (models/noc_router.h).
   const LibComponent& router = lib.get(hw.noc_router);
@@ -96,8 +97,10 @@ std::vector<ComponentArea> component_areas(const HwConfig& hw) {
     how << " (" << shape.width_bits << "-bit flits, depth " << shape.depth << ")";
   out.push_back({"noc", noc_area, cores * lib.leakage(router, hw.node_m), how.str()});
   // Off-chip tiers: PHY + controller instances.
-  for (auto [name, c] : {std::pair{"ddr", &hw.ddr}, std::pair{"dram", &hw.dram}}) {
-    if (!c->present) continue;
+  for (const TierType& t : tier_types()) {
+    const ChannelsConfig* c = &hw.tier(t.level);
+    const char* name = t.key;
+    if (t.on_chip || !c->present) continue;
     const LibComponent& d = lib.get(c->component);
     double n = static_cast<double>(c->interfaces);
     out.push_back({name, n * lib.area(d, hw.node_m), n * lib.leakage(d, hw.node_m),

@@ -167,8 +167,9 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
   // and the tensors a dataflow layer kept in its core groups' SRAM.
   auto global_bytes = [&](size_t i) {
     double b = 0;
-    for (int a : {kDramRead, kDramWrite, kSharedRead, kSharedWrite, kDdrRead, kDdrWrite})
-      b += sim.op_counts[i * na + a];
+    for (int t = 0; t < kTiers; ++t)
+      b += sim.op_counts[i * na + tier_read_action(t)] +
+           sim.op_counts[i * na + tier_write_action(t)];
     return b;
   };
   double global_total = 0, streamed = 0, backpressure_s = 0;
@@ -272,14 +273,13 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
   report["precompute_share"] = sim.latency_s > 0 ? pre_s / sim.latency_s : 0;
   report["actions"] = actions;
   report["area"] = area_list;
-  report["utilization"] = {
-      {"dram_busiest_channel", sim.latency_s > 0 ? sim.dram_channel_busy_s / sim.latency_s : 0},
-      {"shared_sram_busiest_slice",
-       sim.latency_s > 0 ? sim.shared_channel_busy_s / sim.latency_s : 0},
-      {"noc_busiest_link", sim.latency_s > 0 ? sim.noc_link_busy_s / sim.latency_s : 0},
-      {"dma_busiest_engine", sim.latency_s > 0 ? sim.dma_busy_s / sim.latency_s : 0},
-      {"ddr_busiest_channel", sim.latency_s > 0 ? sim.ddr_channel_busy_s / sim.latency_s : 0},
-      {"chip_link_busiest", sim.latency_s > 0 ? sim.chip_link_busy_s / sim.latency_s : 0}};
+  auto share = [&](double busy_s) { return sim.latency_s > 0 ? busy_s / sim.latency_s : 0; };
+  report["utilization"] = {{"noc_busiest_link", share(sim.noc_link_busy_s)},
+                           {"dma_busiest_engine", share(sim.dma_busy_s)},
+                           {"chip_link_busiest", share(sim.chip_link_busy_s)}};
+  for (const TierType& t : tier_types())  // e.g. dram_busiest_channel, shared_sram_busiest_slice
+    report["utilization"][std::string(t.key) + "_busiest_" + (t.on_chip ? "slice" : "channel")] =
+        share(sim.tier_channel_busy_s[t.level]);
   // Busy time of each unit, summed over every core of every simulated chip (a
   // run's --timeline slices on a unit's tracks add up to it).
   json unit_busy = json::object();
@@ -472,11 +472,12 @@ std::string render_table(const nlohmann::json& r, int top_ops) {
     std::ostringstream s;
     s << std::fixed << std::setprecision(1);
     const auto& parts = r["breakdown"]["area_mm2"];
-    for (auto [tier, key, label] :
-         {std::tuple{"dram", "dram_busiest_channel", "DRAM channel"},
-          {"shared_sram", "shared_sram_busiest_slice", "shared-SRAM slice"},
-          {"ddr", "ddr_busiest_channel", "DDR channel"}})
-      if (parts.contains(tier)) s << 100 * u[key].get<double>() << " % " << label << ", ";
+    for (const TierType& t : tier_types()) {
+      const std::string item = t.on_chip ? "slice" : "channel";
+      if (parts.contains(t.key))
+        s << 100 * u[std::string(t.key) + "_busiest_" + item].get<double>() << " % " << t.label
+          << " " << item << ", ";
+    }
     s << 100 * u["noc_busiest_link"].get<double>() << " % NoC link";
     row("busiest resources", s.str());
   }

@@ -72,7 +72,7 @@ TEST(Cli, BadInputExitsTwoWithOneLineAndNoOutputFile) {
        ":4:3: error: tensors.layers.99.ffn.down: the recipe names tensor"},
       {"run --context 0", "--context: decode needs a context >= 1"},
       {"move --from ddr", "--from: this config has no ddr level"},
-      {"move --from hbm", "--from: expected dram, ddr or shared_sram, got \"hbm\""},
+      {"move --from hbm", "--from: expected one of dram, shared_sram, ddr, got \"hbm\""},
   };
   for (const auto& c : cases) {
     CliRun r = run_cli(c.args + " --json '" + json + "'");
@@ -356,7 +356,7 @@ TEST(Cli, AbsentComponentsAreLeftOutOfTheBreakdowns) {
   EXPECT_NE(r.out.find("    dram "), std::string::npos) << r.out;
   // Nor is an absent tier shown busy at 0 % among the busiest resources.
   EXPECT_NE(r.out.find("% DRAM channel, "), std::string::npos) << r.out;
-  EXPECT_EQ(r.out.find("shared-SRAM slice"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("shared SRAM slice"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("DDR channel"), std::string::npos) << r.out;
   // A two-chip system of a chip that has all three tiers: every component is
   // there, DDR (where the weights go: 4.3 GB a rank do not fit the 4 GB of HBM),
@@ -381,7 +381,7 @@ TEST(Cli, AbsentComponentsAreLeftOutOfTheBreakdowns) {
     EXPECT_GT(j["breakdown"]["energy_j"][c].get<double>(), 0) << c;
     EXPECT_NE(f.out.find(std::string("    ") + c + " "), std::string::npos) << c << "\n" << f.out;
   }
-  for (const char* busy : {"% DRAM channel, ", "% shared-SRAM slice, ", "% DDR channel, "})
+  for (const char* busy : {"% DRAM channel, ", "% shared SRAM slice, ", "% DDR channel, "})
     EXPECT_NE(f.out.find(busy), std::string::npos) << busy << "\n" << f.out;
 }
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "helpers.h"
+#include "models/action_ids.h"
+#include "sim/report/energy.h"
 
 using namespace bc;
 using namespace bc::test;
@@ -13,8 +15,8 @@ TEST(Config, SmallConfigLoadsWithDefaults) {
   EXPECT_DOUBLE_EQ(hw.sram.size_bytes, 1048576.0);
   EXPECT_EQ(hw.sram.banks, 8);
   EXPECT_DOUBLE_EQ(hw.sram.bank_width_bytes, 64.0);  // default
-  EXPECT_DOUBLE_EQ(hw.dram.bandwidth, 100e9);
-  EXPECT_DOUBLE_EQ(hw.dram.latency_s, 100e-9);
+  EXPECT_DOUBLE_EQ(hw.dram().bandwidth, 100e9);
+  EXPECT_DOUBLE_EQ(hw.dram().latency_s, 100e-9);
   ASSERT_EQ(hw.units.size(), 2u);
   EXPECT_EQ(hw.units[0].type, "mac_array");
   EXPECT_EQ(hw.units[1].type, "vector_unit");
@@ -124,7 +126,7 @@ TEST(ConfigErrors, LibraryComponentMissing) {
 TEST(ConfigSet, OverridesWithSameValidation) {
   std::string p = write_temp("hw.yaml", small_config());
   HwConfig hw = load_hw_config(p, {"memory.dram.bandwidth=200 GB/s", "core.units.mac.rows=64"});
-  EXPECT_DOUBLE_EQ(hw.dram.bandwidth, 200e9);
+  EXPECT_DOUBLE_EQ(hw.dram().bandwidth, 200e9);
   EXPECT_EQ(build_units(hw.units)[0]->resolved()["rows"], 64);  // units built later see --set
   auto e = config_errors(small_config(), {"core.sram.size=12 furlongs"});
   ASSERT_EQ(e.size(), 1u);
@@ -179,3 +181,45 @@ TEST(ConfigErrors, WrongKindOfSectionIsOneError) {
   ASSERT_EQ(e.size(), 1u);
   EXPECT_EQ(e[0], "--set noc.mesh=3: error: noc.mesh: expected a map of keys, got a scalar");
 }
+
+namespace bc {
+namespace {
+
+// The memory-tier table (sim/config/memory_tiers.h) is what config reading,
+// the engine's counters, energy, area and reports walk: its rows follow the
+// Level order and the counters, and each tier a config has shows up under its
+// key in the resolved config, the energy catalog and (off chip) the area list.
+TEST(MemoryTiers, TableFollowsLevelsCountersAndReports) {
+  for (int i = 0; i < kTiers; ++i) {
+    const TierType& t = tier_types()[static_cast<size_t>(i)];
+    EXPECT_EQ(t.level, i);
+    EXPECT_STREQ(level_name(t.level), t.key);
+  }
+  EXPECT_EQ(tier_read_action(kDram), kDramRead);
+  EXPECT_EQ(tier_write_action(kShared), kSharedWrite);
+  EXPECT_EQ(tier_read_action(kDdr), kDdrRead);
+  EXPECT_STREQ(level_name(kStream), "stream");
+  // sn40l.yaml has DRAM and DDR; with a shared SRAM added, all three tiers.
+  HwConfig hw =
+      load_hw_config(project_root() + "/configs/hw/sn40l.yaml",
+                     {"memory.shared_sram.size=8MB", "memory.shared_sram.bandwidth=1TB/s"});
+  auto cat = action_catalog(hw);
+  auto areas = component_areas(hw);
+  for (const TierType& t : tier_types()) {
+    ASSERT_TRUE(hw.tier(t.level).present) << t.key;
+    EXPECT_TRUE(hw.resolved_tree["memory"].contains(t.key)) << t.key;
+    EXPECT_EQ(cat[static_cast<size_t>(tier_read_action(t.level))].component, t.key);
+    EXPECT_EQ(cat[static_cast<size_t>(tier_write_action(t.level))].action, "write_byte");
+    bool in_area = false;
+    for (const auto& a : areas) in_area |= a.component == t.key;
+    EXPECT_TRUE(in_area) << t.key;
+  }
+  // A tier the config leaves out is absent from all of them.
+  HwConfig one = load_hw_config(project_root() + "/configs/hw/default.yaml");
+  EXPECT_FALSE(one.ddr().present);
+  EXPECT_FALSE(one.resolved_tree["memory"].contains("ddr"));
+  EXPECT_TRUE(action_catalog(one)[kDdrRead].library.empty());
+}
+
+}  // namespace
+}  // namespace bc
