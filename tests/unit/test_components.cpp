@@ -137,10 +137,12 @@ TEST(Library, EveryConstantHasASource) {
     for (const auto& [f, a] : c.area_per_format) EXPECT_FALSE(a.source.empty()) << n << "." << f;
     if (c.router.present) {
       EXPECT_FALSE(c.router.buffer_bit_area.source.empty()) << n;
-      if (c.router.has_anchor)
+      if (c.router.has_anchor) {
         for (const Sourced* x : {&c.router.anchor_area, &c.router.anchor_ports,
-                                 &c.router.anchor_width_bits, &c.router.anchor_depth})
+                                 &c.router.anchor_width_bits, &c.router.anchor_depth}) {
           EXPECT_FALSE(x->source.empty()) << n;
+        }
+      }
     }
   }
 }
