@@ -40,8 +40,11 @@ bool Mapper::streams_out(size_t i) const {
 
 // Spatial dataflow: each decoder layer's ops get disjoint core groups, sized
 // in proportion to the cycles each op needs on one core (its compute at the
-// unit's peak, or its bytes over one DMA engine, whichever is larger), so the
-// pipeline's stages run at similar rates. Ops outside layers (embedding, LM
+// unit's peak, or the cost model's time for one core to load its bytes from
+// global memory: the DMA engine, the mesh links of the core's routes and the
+// memory's channels, whichever binds), so the pipeline's stages run at similar
+// rates. (Sizing by the DMA engine alone gave memory-heavy ops too few cores
+// when the DMA engines outran the links that feed them.) Ops outside layers (embedding, LM
 // head) and collectives run kernel-by-kernel on the whole chip.
 void Mapper::plan_dataflow(const std::map<int, int>& index_of) {
   consumers_.assign(t_.ops.size(), {});
@@ -52,7 +55,15 @@ void Mapper::plan_dataflow(const std::map<int, int>& index_of) {
     if (t_.ops[i].layer >= 0 && t_.ops[i].kind != OpKind::Collective)
       layers[t_.ops[i].layer].push_back(i);
   const int64_t P = hw_.cores();
-  const double dma = hw_.dma_bandwidth / hw_.freq_hz;  // B/cycle per core
+  // One core loading `bytes` from global memory, by the cost model.
+  auto load_cycles = [&](double bytes) {
+    TileClass c;
+    c.count = 1;
+    c.load[home_] = bytes;
+    CoreWork w;
+    w.classes.push_back(c);
+    return model_.estimate(w, 0, 1).cycles;
+  };
   for (const auto& [layer, ops] : layers) {
     if (ops.size() < 2) continue;
     if (static_cast<int64_t>(ops.size()) > P)
@@ -86,7 +97,7 @@ void Mapper::plan_dataflow(const std::map<int, int>& index_of) {
         compute = op.flops() / 2 / units_[uc.unit]->peak_macs_per_cycle(uc.a, uc.w);
         bytes = op.kind == OpKind::Gemm ? op.weight_bytes() : op.kv_bytes_read();
       }
-      need.push_back(std::max(compute, bytes / dma));
+      need.push_back(std::max(compute, load_cycles(bytes)));
       total += need.back();
     }
     // Largest remainder, at least one core each.

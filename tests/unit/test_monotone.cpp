@@ -35,8 +35,9 @@ struct Known {
 // faster DMA engine moves cores from memory-bound to compute-bound ops, and a
 // latency-bound element-wise op left with fewer cores slows its stage.
 const Known kKnown[] = {
-    {"sn40l-x16.yaml", "decode-b16", "core.dma.bandwidth", 1.025,
-     "dataflow groups sized by compute or DMA time, not by the cost model"},
+    {"sn40l-x16.yaml", "decode-b16", "core.dma.bandwidth", 1.015,
+     "dataflow groups sized by one core's compute or load time (the cost model's), not by "
+     "each op's own estimate on its group; the summed estimate predicts this step (+5 %)"},
     // Mesh geometry again, where the per-op estimate sees only part of it (0.4 %
     // of 1.1 %): in dataflow the slower links also slow the streams between groups.
     {"sn40l-x16.yaml", "decode-b16", "noc.mesh.x", 1.011, "mesh geometry in dataflow"},
