@@ -11,9 +11,10 @@ Tick DmaEngine::transfer(Tick now, double bytes, bool load, MemoryChannels& leve
   double byte_hops = 0;
   if (level.caches_fanouts(noc)) {
     const Fanout& f = level.fanout(noc, core_node, load);
-    for (size_t i = 0; i < f.links.size(); ++i)
-      end = std::max(
-          end, noc.link(f.links[i].first).serve(now, ceil_ticks(bytes * f.ticks_per_byte[i])));
+    const uint32_t* ids = f.ids.data();
+    const double* tpb = f.ticks_per_byte.data();
+    for (size_t i = 0, n = f.ids.size(); i < n; ++i)
+      end = std::max(end, noc.link(ids[i]).serve(now, ceil_ticks(bytes * tpb[i])));
     routers = f.routers;
     byte_hops = bytes * f.byte_hop_factor;
   } else {

@@ -38,7 +38,10 @@ Fanout MemoryChannels::build(const NocMesh& noc, int64_t core, bool to_core) con
       l[w++] = l[i];
   }
   l.resize(w);
-  for (const auto& [id, share] : l) f.ticks_per_byte.push_back(share * 1e12 / noc.link_bandwidth());
+  for (const auto& [id, share] : l) {
+    f.ids.push_back(id);
+    f.ticks_per_byte.push_back(share * 1e12 / noc.link_bandwidth());
+  }
   f.byte_hop_factor = hops + 1;  // routers per byte: the links crossed plus the injecting one
   return f;
 }

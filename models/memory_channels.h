@@ -20,7 +20,11 @@ namespace bc {
 // bytes each), and the most routers a piece passes (the pipeline's hop delay).
 struct Fanout {
   std::vector<std::pair<uint32_t, double>> links;  // link id, share of the bytes
-  std::vector<double> ticks_per_byte;              // per link: share x 1e12 / link bandwidth
+  // The engine's hot loop walks these two (DmaEngine::transfer): per link, its
+  // id and share x 1e12 / link bandwidth, kept apart from `links` so a
+  // transfer reads 12 bytes a link rather than 24.
+  std::vector<uint32_t> ids;
+  std::vector<double> ticks_per_byte;
   int64_t routers = 0;                             // longest route + the injecting router
   double byte_hop_factor = 1;                      // routers per byte, over all pieces
 };
