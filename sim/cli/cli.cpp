@@ -16,6 +16,7 @@
 #include "sim/cli/sweep.h"
 #include "sim/cli/validate.h"
 #include "sim/config/hw_config.h"
+#include "sim/config/limits.h"
 #include "sim/config/quantity.h"
 #include "sim/engine/analytical.h"
 #include "sim/engine/engine.h"
@@ -91,12 +92,26 @@ Workload load_workload(const WorkloadOpts& o) {
   if (o.phase != "decode" && o.phase != "prefill")
     bad("--phase", "expected decode or prefill, got \"" + o.phase + "\"");
   if (o.batch <= 0) bad("--batch", "must be >= 1, got " + std::to_string(o.batch));
+  if (o.batch > limits::kMaxBatch)
+    bad("--batch", "must be <= " + std::to_string(limits::kMaxBatch) + " (the limit), got " +
+                       std::to_string(o.batch));
   const int64_t context = o.context.value_or(o.phase == "prefill" ? 0 : 4096);
   if (o.phase == "decode" && context <= 0)
     bad("--context", "decode needs a context >= 1, got " + std::to_string(context));
   if (context < 0) bad("--context", "must be >= 0");
+  if (context > limits::kMaxTokens)
+    bad("--context", "must be <= " + std::to_string(limits::kMaxTokens) + " tokens (the limit), got " +
+                         std::to_string(context));
   if (o.phase == "prefill" && o.seq <= 0)
     bad("--seq", "must be >= 1, got " + std::to_string(o.seq));
+  if (o.phase == "prefill" && o.seq > limits::kMaxTokens)
+    bad("--seq", "must be <= " + std::to_string(limits::kMaxTokens) + " tokens (the limit), got " +
+                     std::to_string(o.seq));
+  // Each factor is bounded above, so the product cannot overflow.
+  const int64_t held = o.batch * (context + (o.phase == "prefill" ? o.seq : 1));
+  if (held > limits::kMaxBatchTokens)
+    bad("--batch", "batch x (context + seq) = " + std::to_string(held) + " tokens, more than " +
+                       std::to_string(limits::kMaxBatchTokens) + " (the limit)");
   ModelDesc m = load_model(o.model);
   if (!m.unmapped_keys.empty()) {
     std::string keys;
@@ -386,7 +401,7 @@ int cmd_move(int argc, char** argv) {
                                            "model whose weights move")(
       "quant", po::value(&w.quant)->default_value(w.quant),
       "its quantization recipe (sets the bytes)")(
-      "bytes", po::value(&bytes), "move this many bytes instead of a model's weights")(
+      "bytes", po::value<std::string>(), "move this many bytes instead of a model's weights")(
       "from", po::value(&from),
       "dram | ddr | shared_sram (default: ddr if the chip has it, else dram)")(
       "to", po::value(&to), "dram | ddr | shared_sram (default: the chip's fastest other tier)")(
@@ -435,12 +450,26 @@ int cmd_move(int argc, char** argv) {
   const Tier tt = tier("--to", to);
   if (tf.level == tt.level) fail_input(cmd, "--to", "--from and --to are the same level");
   Trace t;
+  if (vm.count("bytes")) {
+    const std::string& b = vm["bytes"].as<std::string>();
+    size_t used = 0;
+    try {
+      bytes = std::stod(b, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != b.size() || b.empty())
+      fail_input(cmd, "--bytes", "expected a number of bytes, got \"" + b + "\"");
+  }
   if (!vm.count("bytes")) {
     w.batch = 1;
     t = make_trace(w);
     bytes = t.totals["weight_bytes"].get<double>();
-  } else if (bytes <= 0) {
-    fail_input(cmd, "--bytes", "must be > 0");
+  } else if (!(bytes > 0) || !(bytes <= limits::kMaxBytes)) {  // nan and inf too
+    fail_input(cmd, "--bytes",
+               "expected a number of bytes > 0 and <= " +
+                   format_quantity(limits::kMaxBytes, Dim::Bytes) + ", got " +
+                   vm["bytes"].as<std::string>());
   }
   // On a system every active chip moves its share at once (they are alike, so one
   // is simulated): the time is one chip's, the bandwidth the aggregate.

@@ -33,6 +33,14 @@ struct CNode {
 // list or null replaces; null deletes the key). Errors carry file:line:column.
 CNode load_config_file(const std::string& path);
 
+// An input file's text (any config, model, recipe, trace or CSV), refused with
+// an InputError when it cannot be read or is larger than limits::kMaxFileBytes.
+std::string read_input_file(const std::string& path);
+
+// Throws an InputError at the line and column of the first byte of `text` that
+// is not UTF-8 (name: the file, for the message).
+void check_utf8(const std::string& text, const std::string& name);
+
 // Parses YAML text held in memory (name is used in messages).
 CNode parse_config_text(const std::string& text, const std::string& name);
 
