@@ -15,6 +15,7 @@
 #include "sim/cli/progress.h"
 #include "sim/cli/sweep.h"
 #include "sim/cli/validate.h"
+#include "sim/config/config_tree.h"
 #include "sim/config/hw_config.h"
 #include "sim/config/limits.h"
 #include "sim/config/quantity.h"
@@ -274,10 +275,13 @@ int cmd_run(int argc, char** argv) {
   nlohmann::json report = build_report(hw, plan.trace, plan.prog, sim);
   report["fidelity"] = fidelity;
   if (!kernel.is_null()) add_kernel_comparison(report, kernel);
-  if (!json_path.empty()) json_out.write(report.dump(1) + "\n");
-  if (!csv_path.empty()) csv_out.write(render_csv(report));
+  // All outputs or none: each is written to its temporary first, and renamed
+  // only when all of them were written.
+  if (!json_path.empty()) json_out.stage(report.dump(1) + "\n");
+  if (!csv_path.empty()) csv_out.stage(render_csv(report));
+  if (timeline) timeline_out.stage(timeline->json());
+  for (OutputFile* f : {&json_out, &csv_out, &timeline_out}) f->commit();
   if (timeline) {
-    timeline_out.write(timeline->json());
     if (timeline->dropped() > 0)
       std::cerr << "timeline: kept " << timeline->recorded() << " slices, left out "
                 << timeline->dropped()
@@ -557,6 +561,19 @@ int cli_main(int argc, char** argv) {
   int sub_argc = argc > 1 ? argc - 1 : 1;
   char** sub_argv = argc > 1 ? argv + 1 : argv;
   try {
+    // Paths and names end up in JSON reports, which must be UTF-8: refuse a
+    // bad byte here, before any work, rather than after the simulation.
+    for (int i = 1; i < argc; ++i) {
+      try {
+        check_utf8(argv[i], "<command line>");
+      } catch (const InputError& e) {
+        Diagnostic d = e.diagnostics().front();
+        d.loc = SourceLoc{"<command line>", 0, 0};
+        d.message = "argument " + std::to_string(i) + ": " + d.message;
+        d.hint = "give paths and names in UTF-8";
+        throw InputError(d);
+      }
+    }
     if (cmd == "--help" || cmd == "-h" || cmd == "help") {
       std::cout << kUsage;
       return 0;

@@ -234,6 +234,9 @@ void merge_into(CNode& base, const CNode& over) {
     base = over;
     return;
   }
+  // A merged section is where its last writer wrote it: a check of the section
+  // as a whole (noc.mesh) points at the file that set it last.
+  base.loc = over.loc;
   for (const auto& [k, v] : over.map) {
     CNode* b = base.get(k);
     if (v.kind == CNode::Kind::Null && b) {

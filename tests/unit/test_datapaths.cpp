@@ -273,7 +273,9 @@ TEST(Fallback, UnsupportedFormatIsAnErrorUnlessAFallbackConverts) {
     FAIL();
   } catch (const InputError& e) {
     EXPECT_EQ(std::string(e.what()),
-              "<mapper>: error: op proj (gemm): no unit of the core executes fp8_e4m3 x int4 "
+              cfg +
+              ":9:3: error: core.units: op proj (gemm): no unit of the core executes fp8_e4m3 x "
+              "int4 "
               "matrix products (mm: "
               "no datapath class for fp8_e4m3 x fp8_e4m3 (needs a float class of at least 8 bits; "
               "the unit has "
