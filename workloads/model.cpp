@@ -80,17 +80,17 @@ template <typename Report>
 void check_model(const ModelDesc& m, Report error) {
   auto n = [](int64_t v) { return std::to_string(v); };
   if (m.heads > 0 && m.head_dim < 1)
-    error("head_dim", "the head dimension is hidden / heads = " + n(m.hidden) + " / " +
-                          n(m.heads) + " = 0: more heads than hidden features");
+    error("head_dim", "the head dimension is hidden / heads = " + n(m.hidden) + " / " + n(m.heads) +
+                          " = 0: more heads than hidden features");
   if (m.kv_heads > m.heads && m.heads > 0)
     error("kv_heads", "kv_heads (" + n(m.kv_heads) + ") cannot exceed heads (" + n(m.heads) + ")");
   else if (m.kv_heads > 0 && m.heads % m.kv_heads != 0)
     error("kv_heads",
           "heads (" + n(m.heads) + ") must be a multiple of kv_heads (" + n(m.kv_heads) + ")");
   if ((m.heads + 2 * m.kv_heads) * m.head_dim > limits::kMaxQkvDim)
-    error("head_dim", "(heads + 2 kv_heads) x head_dim = " +
-                          n((m.heads + 2 * m.kv_heads) * m.head_dim) + ", more than " +
-                          n(limits::kMaxQkvDim) + " (the limit)");
+    error("head_dim",
+          "(heads + 2 kv_heads) x head_dim = " + n((m.heads + 2 * m.kv_heads) * m.head_dim) +
+              ", more than " + n(limits::kMaxQkvDim) + " (the limit)");
   if (m.is_moe() && (m.experts_per_token < 1 || m.experts_per_token > m.experts))
     error("experts_per_token", "must be between 1 and experts (" + n(m.experts) + ")");
 }
@@ -105,7 +105,8 @@ ModelDesc read_model_yaml(const std::string& path) {
     m.family = p.choice("family", "llama", kFamilies, "architecture family");
     using namespace limits;
     m.hidden = p.integer("hidden", std::nullopt, "hidden size", 1, kMaxDim);
-    m.ffn = p.integer("ffn", std::nullopt, "FFN intermediate size (per expert for MoE)", 1, kMaxDim);
+    m.ffn =
+        p.integer("ffn", std::nullopt, "FFN intermediate size (per expert for MoE)", 1, kMaxDim);
     m.layers = p.integer("layers", std::nullopt, "decoder layers", 1, kMaxLayers);
     m.heads = p.integer("heads", std::nullopt, "attention heads", 1, kMaxHeads);
     m.kv_heads = p.integer("kv_heads", m.heads, "KV heads (grouped-query attention)", 1, kMaxHeads);
@@ -127,8 +128,8 @@ ModelDesc read_model_yaml(const std::string& path) {
     m.attention_bias =
         p.boolean("attention_bias", gpt || m.family == "qwen2", "biases on attention projections");
     m.mlp_bias = p.boolean("mlp_bias", gpt, "biases on MLP projections");
-    m.max_positions = p.integer("max_positions", 0,
-                                "learned position embeddings (gpt), 0 = rotary", 0, kMaxTokens);
+    m.max_positions = p.integer("max_positions", 0, "learned position embeddings (gpt), 0 = rotary",
+                                0, kMaxTokens);
     m.source = p.text("source", "", "where the dimensions come from");
     if (sink.empty())  // the cross-key checks need every key read
       check_model(m, [&](const std::string& key, const std::string& msg) {
@@ -213,8 +214,8 @@ ModelDesc read_hf_config(const std::string& path) {
         if (!n->is_scalar() || used_chars != n->scalar.size()) throw std::invalid_argument("x");
       } catch (const std::exception&) {
         sink.add({n->loc, k,
-                  "expected an integer, got " + (n->is_scalar() ? "\"" + n->scalar + "\""
-                                                                : std::string(n->kind_name())),
+                  "expected an integer, got " +
+                      (n->is_scalar() ? "\"" + n->scalar + "\"" : std::string(n->kind_name())),
                   ""});
         return def;
       }
@@ -265,8 +266,8 @@ ModelDesc read_hf_config(const std::string& path) {
     m.ffn = integer("ffn", {"n_inner", "intermediate_size"}, false, 0, 1, kMaxDim);
     if (m.ffn == 0) m.ffn = 4 * m.hidden;  // GPT-2/3 convention when n_inner is null
     m.kv_heads = m.heads;
-    m.max_positions =
-        integer("max_positions", {"n_positions", "max_position_embeddings"}, false, 0, 0, kMaxTokens);
+    m.max_positions = integer("max_positions", {"n_positions", "max_position_embeddings"}, false, 0,
+                              0, kMaxTokens);
     m.gated_mlp = false, m.norm = "layernorm", m.activation = "gelu";
     m.attention_bias = m.mlp_bias = true;
     m.tie_embeddings = boolean("tie_word_embeddings", true);
@@ -282,8 +283,7 @@ ModelDesc read_hf_config(const std::string& path) {
     bool sliding = boolean("use_sliding_window", m.family != "qwen2");
     int64_t window = integer("sliding_window", {"sliding_window"}, false, 0, 0, kMaxTokens);
     m.sliding_window = sliding ? window : 0;
-    m.experts =
-        integer("experts", {"num_local_experts", "num_experts"}, false, 0, 0, kMaxExperts);
+    m.experts = integer("experts", {"num_local_experts", "num_experts"}, false, 0, 0, kMaxExperts);
     m.experts_per_token = integer("experts_per_token", {"num_experts_per_tok"}, false,
                                   m.experts ? 2 : 0, 0, kMaxExperts);
     if (m.experts > 0 && m.family != "qwen2") m.family = "mixtral";

@@ -101,8 +101,8 @@ Workload load_workload(const WorkloadOpts& o) {
     bad("--context", "decode needs a context >= 1, got " + std::to_string(context));
   if (context < 0) bad("--context", "must be >= 0");
   if (context > limits::kMaxTokens)
-    bad("--context", "must be <= " + std::to_string(limits::kMaxTokens) + " tokens (the limit), got " +
-                         std::to_string(context));
+    bad("--context", "must be <= " + std::to_string(limits::kMaxTokens) +
+                         " tokens (the limit), got " + std::to_string(context));
   if (o.phase == "prefill" && o.seq <= 0)
     bad("--seq", "must be >= 1, got " + std::to_string(o.seq));
   if (o.phase == "prefill" && o.seq > limits::kMaxTokens)
@@ -470,10 +470,10 @@ int cmd_move(int argc, char** argv) {
     t = make_trace(w);
     bytes = t.totals["weight_bytes"].get<double>();
   } else if (!(bytes > 0) || !(bytes <= limits::kMaxBytes)) {  // nan and inf too
-    fail_input(cmd, "--bytes",
-               "expected a number of bytes > 0 and <= " +
-                   format_quantity(limits::kMaxBytes, Dim::Bytes) + ", got " +
-                   vm["bytes"].as<std::string>());
+    fail_input(
+        cmd, "--bytes",
+        "expected a number of bytes > 0 and <= " + format_quantity(limits::kMaxBytes, Dim::Bytes) +
+            ", got " + vm["bytes"].as<std::string>());
   }
   // On a system every active chip moves its share at once (they are alike, so one
   // is simulated): the time is one chip's, the bandwidth the aggregate.

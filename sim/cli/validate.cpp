@@ -69,8 +69,9 @@ Trace row_trace(const RawRow& r, const std::string& file) {
                         : c == "context" || c == "seq" ? limits::kMaxTokens
                                                        : limits::kMaxOpDim;
     if (v > max)
-      fail_input(where(c), c,
-                 "value " + s + " out of range: must be <= " + std::to_string(max) + " (the limit)");
+      fail_input(
+          where(c), c,
+          "value " + s + " out of range: must be <= " + std::to_string(max) + " (the limit)");
     return v;
   };
   auto fmt = [&](const std::string& c) {

@@ -45,8 +45,11 @@ void check_utf8(const std::string& text, const std::string& name) {
     const auto c = static_cast<unsigned char>(text[i]);
     // The length of the sequence and the smallest code point it may encode
     // (overlong forms and surrogates are invalid too, RFC 3629).
-    size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-                                : (c & 0xF8) == 0xF0 ? 4 : 0;
+    size_t len = c < 0x80             ? 1
+                 : (c & 0xE0) == 0xC0 ? 2
+                 : (c & 0xF0) == 0xE0 ? 3
+                 : (c & 0xF8) == 0xF0 ? 4
+                                      : 0;
     bool ok = len > 0 && i + len <= text.size();
     uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
     for (size_t j = 1; ok && j < len; ++j) {

@@ -218,8 +218,8 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
         if (hw.mesh_x * hw.mesh_y > limits::kMaxCores)
           noc.error("mesh",
                     "a " + std::to_string(hw.mesh_x) + "x" + std::to_string(hw.mesh_y) +
-                        " mesh has " + std::to_string(hw.mesh_x * hw.mesh_y) + " cores, more than " +
-                        std::to_string(limits::kMaxCores) + " (the limit)",
+                        " mesh has " + std::to_string(hw.mesh_x * hw.mesh_y) +
+                        " cores, more than " + std::to_string(limits::kMaxCores) + " (the limit)",
                     "model a larger chip as a system of chips (system:)");
       }
       hw.noc_link_bandwidth =

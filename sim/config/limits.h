@@ -12,11 +12,11 @@
 namespace bc::limits {
 
 // Files and YAML.
-inline constexpr int64_t kMaxFileBytes = 16 << 20;   // any config, model, recipe, trace or CSV
-inline constexpr int kMaxYamlDepth = 64;             // nested maps and lists
-inline constexpr int64_t kMaxYamlNodes = 1 << 20;    // nodes after alias expansion
-inline constexpr int kMaxIncludeDepth = 16;          // include: chains
-inline constexpr size_t kMaxDiagnostics = 50;        // error lines printed per input
+inline constexpr int64_t kMaxFileBytes = 16 << 20;  // any config, model, recipe, trace or CSV
+inline constexpr int kMaxYamlDepth = 64;            // nested maps and lists
+inline constexpr int64_t kMaxYamlNodes = 1 << 20;   // nodes after alias expansion
+inline constexpr int kMaxIncludeDepth = 16;         // include: chains
+inline constexpr size_t kMaxDiagnostics = 50;       // error lines printed per input
 
 // Hardware.
 inline constexpr int64_t kMaxCores = 4096;  // noc.mesh.x x noc.mesh.y
@@ -37,9 +37,9 @@ inline constexpr int64_t kMaxBatch = 1 << 20;
 inline constexpr int64_t kMaxBatchTokens = int64_t{1} << 31;
 
 // Traces.
-inline constexpr int64_t kMaxOps = 1 << 15;             // ops in a trace (read or generated)
-inline constexpr int64_t kMaxOpDim = int64_t{1} << 31;  // gemm m, n, k; two of them fit 64 bits
-inline constexpr double kMaxOpMacs = 1e24;              // m x n x k of one GEMM (about 2^80)
+inline constexpr int64_t kMaxOps = 1 << 15;                // ops in a trace (read or generated)
+inline constexpr int64_t kMaxOpDim = int64_t{1} << 31;     // gemm m, n, k; two of them fit 64 bits
+inline constexpr double kMaxOpMacs = 1e24;                 // m x n x k of one GEMM (about 2^80)
 inline constexpr int64_t kMaxElements = int64_t{1} << 60;  // element-wise and collective elements
 
 // Tiles of one op on one chip (the mapper's emitters and the engine walk each):
@@ -55,7 +55,7 @@ inline constexpr double kMaxBytes = 1e15;
 inline constexpr double kMinFrequencyHz = 1e3, kMaxFrequencyHz = 1e12;
 inline constexpr double kMinBandwidthBps = 1e3, kMaxBandwidthBps = 1e18;
 inline constexpr double kMaxSizeBytes = 1e15;
-inline constexpr double kMaxTimeS = 1e3;    // latencies and gaps
+inline constexpr double kMaxTimeS = 1e3;   // latencies and gaps
 inline constexpr double kMaxCycles = 1e9;  // cycle counts of a unit (fill, setup, ...)
 
 // Simulated time is in picoseconds in 64 bits; a run whose time reaches this

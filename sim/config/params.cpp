@@ -291,8 +291,10 @@ Params Params::map(const std::string& key, const std::string& help, bool require
   // it should have held are not reported again one by one.
   const bool absent = !n || n->kind == CNode::Kind::Null;
   if (absent && required && !broken_)
-    sink_->add({n ? n->loc : node_ ? node_->loc : SourceLoc{}, key_path(key),
-                n ? "required section is null" : "missing required section",
+    sink_->add({n       ? n->loc
+                : node_ ? node_->loc
+                        : SourceLoc{},
+                key_path(key), n ? "required section is null" : "missing required section",
                 n ? "give it its keys, or remove the line to see what it needs" : ""});
   Params child(n, key_path(key), sink_, document_entries ? docs_ : nullptr,
                doc_path_.empty() ? dk : doc_path_ + "." + dk);

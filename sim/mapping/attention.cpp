@@ -4,9 +4,8 @@
 
 #include <algorithm>
 #include <bit>
-#include <sstream>
-
 #include <cmath>
+#include <sstream>
 
 #include "sim/mapping/mapper_internal.h"
 

@@ -6,7 +6,6 @@
 #include <cmath>
 
 #include "sim/config/limits.h"
-
 #include "sim/mapping/mapper_internal.h"
 
 namespace bc::mapping {

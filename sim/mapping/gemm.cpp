@@ -250,8 +250,8 @@ void Mapper::emit_gemm(const OpContext& ctx, const GemmShape& g, const GemmChoic
     prog_.ops.back().stream_readers = share_a;  // the GEMM being mapped
   }
   check_tiles(t_.ops[ctx.index], static_cast<double>(ceil_div(g.m, t.tm)) *
-                                    static_cast<double>(ceil_div(g.n, t.tn)) *
-                                    static_cast<double>(ceil_div(g.k, t.tk)));
+                                     static_cast<double>(ceil_div(g.n, t.tn)) *
+                                     static_cast<double>(ceil_div(g.k, t.tk)));
   size_t core = 0;
   for (int64_t m0 = 0; m0 < g.m; m0 += c.Ms)
     for (int64_t n0 = 0; n0 < g.n; n0 += c.Ns, ++core) {

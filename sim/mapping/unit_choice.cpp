@@ -19,8 +19,8 @@ void fail(const Op& op, const std::string& config_key, const std::string& msg,
 void check_tiles(const Op& op, double tiles) {
   if (tiles <= limits::kMaxTiles) return;
   std::ostringstream os;
-  os << std::fixed << std::setprecision(0) << "needs " << tiles << " tiles, more than " << limits::kMaxTiles
-     << " (the limit of one op on one chip)";
+  os << std::fixed << std::setprecision(0) << "needs " << tiles << " tiles, more than "
+     << limits::kMaxTiles << " (the limit of one op on one chip)";
   fail(op, "core.sram.size", os.str(), "split the op, or give the cores more SRAM");
 }
 

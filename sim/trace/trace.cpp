@@ -263,8 +263,8 @@ Trace read_trace(const std::string& path) {
           op.head_dim = p.integer("head_dim", std::nullopt, "head dimension", 1, limits::kMaxDim);
           op.q_len =
               p.integer("q_len", std::nullopt, "query tokens per sequence", 1, limits::kMaxTokens);
-          op.kv_len =
-              p.integer("kv_len", std::nullopt, "keys attended per sequence", 1, limits::kMaxTokens);
+          op.kv_len = p.integer("kv_len", std::nullopt, "keys attended per sequence", 1,
+                                limits::kMaxTokens);
           op.causal = p.boolean("causal", false, "causal mask within the query block");
           op.window = p.integer("window", 0, "sliding window (keys per query), 0 = none", 0,
                                 limits::kMaxTokens);
