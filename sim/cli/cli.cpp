@@ -208,6 +208,9 @@ int cmd_run(int argc, char** argv) {
   OutputFile json_out(json_path, "--json"), csv_out(csv_path, "--csv"),
       timeline_out(timeline_path, "--timeline");  // before the work
 
+  if (top < 0)
+    fail_input(SourceLoc{"<command line>", 0, 0}, "--top",
+               "must be >= 0 (0: no table rows), got " + std::to_string(top));
   Timeline::Options topt;
   if (timeline_limit < 0)
     fail_input(SourceLoc{"<command line>", 0, 0}, "--timeline-limit",

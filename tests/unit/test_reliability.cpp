@@ -393,3 +393,48 @@ TEST(Trace, IntegersAreReadWholeAndIdsStayInsideThirtyTwoBits) {
 
 }  // namespace
 }  // namespace bc
+
+namespace bc {
+namespace {
+
+TEST(Overflow, Llama405bPrefillAt128kOn576ChipsRunsOrIsRefused) {
+  // At the documented maxima's scale: either a finite report or one positioned
+  // error (here: pipeline 8 does not divide 126 layers; with tensor 32 x
+  // pipeline 2 the weights fit no chip), never a wrapped time or a crash.
+  const std::string base =
+      "run configs/hw/groq-tsp-x576.yaml --model llama-3.1-405b --phase prefill --seq 131072 "
+      "--fidelity analytical -q";
+  const std::regex positioned(R"(^[^:]+:[0-9]+:[0-9]+: error: .+\n$)");
+  for (const std::string extra :
+       {"", " --set system.parallel.tensor=32 --set system.parallel.pipeline=2"}) {
+    const std::string json = test::temp_path("r.json");
+    std::remove(json.c_str());
+    test::CliRun r = test::run_cli(base + extra + " --json '" + json + "'");
+    ASSERT_TRUE(r.code == 0 || r.code == 2) << extra << "\n" << r.err;
+    if (r.code == 2) {
+      EXPECT_TRUE(std::regex_match(r.err, positioned)) << r.err;
+    } else {
+      std::ifstream f(json);
+      const double latency = nlohmann::json::parse(f)["latency_s"].get<double>();
+      EXPECT_TRUE(latency > 0 && latency < 4.6e6) << latency;  // below 2^62 ps
+    }
+  }
+}
+
+TEST(Recipes, LayerRangesAreReadWhole) {
+  const std::string r = test::write_temp(
+      "r.yaml", "weights: int8\nactivations: int8\nlayers:\n  \"3x\": {weights: int4}\n");
+  test::CliRun c = test::run_cli("run -q --quant '" + r + "'");
+  EXPECT_EQ(c.code, 2);
+  EXPECT_EQ(c.err, r + ":4:9: error: layers.3x: expected a layer index or range like \"0-3\", "
+                       "got \"3x\"\n");
+}
+
+TEST(Cli, NegativeTopIsAnError) {
+  test::CliRun c = test::run_cli("run --top -5");
+  EXPECT_EQ(c.code, 2);
+  EXPECT_EQ(c.err, "<command line>: error: --top: must be >= 0 (0: no table rows), got -5\n");
+}
+
+}  // namespace
+}  // namespace bc
