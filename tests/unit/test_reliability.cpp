@@ -6,12 +6,14 @@
 
 #include <dirent.h>
 
+#include <csignal>
 #include <fstream>
 #include <regex>
 #include <sstream>
 
 #include "helpers.h"
 #include "models/busy_server.h"
+#include "sim/cli/isolate.h"
 #include "sim/config/config_tree.h"
 #include "sim/config/limits.h"
 #include "sim/report/report.h"
@@ -434,6 +436,24 @@ TEST(Cli, NegativeTopIsAnError) {
   test::CliRun c = test::run_cli("run --top -5");
   EXPECT_EQ(c.code, 2);
   EXPECT_EQ(c.err, "<command line>: error: --top: must be >= 0 (0: no table rows), got -5\n");
+}
+
+}  // namespace
+}  // namespace bc
+
+namespace bc {
+namespace {
+
+TEST(Faults, AChildThatDiesIsThatRunsErrorNotTheCallers) {
+  nlohmann::json r = run_isolated([]() -> nlohmann::json {
+    std::raise(SIGKILL);
+    return {};
+  });
+  EXPECT_EQ(r["exit_code"], 1);
+  EXPECT_EQ(r["error"].get<std::string>(),
+            "internal error: the run's process died of signal 9 (Killed)");
+  nlohmann::json ok = run_isolated([] { return nlohmann::json{{"x", 1}}; });
+  EXPECT_EQ(ok["x"], 1);
 }
 
 }  // namespace
