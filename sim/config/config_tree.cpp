@@ -13,6 +13,13 @@
 namespace bc {
 namespace fs = std::filesystem;
 
+CNode::CNode() = default;
+CNode::~CNode() = default;
+CNode::CNode(const CNode&) = default;
+CNode::CNode(CNode&&) noexcept = default;
+CNode& CNode::operator=(const CNode&) = default;
+CNode& CNode::operator=(CNode&&) noexcept = default;
+
 const CNode* CNode::get(const std::string& key) const {
   for (const auto& [k, v] : map)
     if (k == key) return &v;
@@ -240,7 +247,9 @@ void merge_into(CNode& base, const CNode& over) {
   // A merged section is where its last writer wrote it: a check of the section
   // as a whole (noc.mesh) points at the file that set it last.
   base.loc = over.loc;
-  for (const auto& [k, v] : over.map) {
+  for (const auto& entry : over.map) {
+    const std::string& k = entry.first;  // a plain reference: lambdas capture it everywhere
+    const CNode& v = entry.second;
     CNode* b = base.get(k);
     if (v.kind == CNode::Kind::Null && b) {
       std::erase_if(base.map, [&](const auto& kv) { return kv.first == k; });

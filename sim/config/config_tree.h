@@ -12,6 +12,16 @@
 namespace bc {
 
 struct CNode {
+  // Declared here, defined in config_tree.cpp: a map's entries hold CNodes, and
+  // clang with libstdc++ (the fuzz build, tests/fuzz/) needs CNode complete
+  // before it looks at std::pair<std::string, CNode>'s special members.
+  CNode();
+  ~CNode();
+  CNode(const CNode&);
+  CNode(CNode&&) noexcept;
+  CNode& operator=(const CNode&);
+  CNode& operator=(CNode&&) noexcept;
+
   enum class Kind { Null, Scalar, Map, Seq };
   Kind kind = Kind::Null;
   std::string scalar;

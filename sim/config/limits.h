@@ -14,7 +14,7 @@ namespace bc::limits {
 // Files and YAML.
 inline constexpr int64_t kMaxFileBytes = 16 << 20;  // any config, model, recipe, trace or CSV
 inline constexpr int kMaxYamlDepth = 64;            // nested maps and lists
-inline constexpr int64_t kMaxYamlNodes = 1 << 20;   // nodes after alias expansion
+inline constexpr int64_t kMaxYamlNodes = 1 << 18;   // nodes after alias expansion
 inline constexpr int kMaxIncludeDepth = 16;         // include: chains
 inline constexpr size_t kMaxDiagnostics = 50;       // error lines printed per input
 
@@ -37,7 +37,7 @@ inline constexpr int64_t kMaxBatch = 1 << 20;
 inline constexpr int64_t kMaxBatchTokens = int64_t{1} << 31;
 
 // Traces.
-inline constexpr int64_t kMaxOps = 1 << 15;                // ops in a trace (read or generated)
+inline constexpr int64_t kMaxOps = 1 << 14;                // ops in a trace (read or generated)
 inline constexpr int64_t kMaxOpDim = int64_t{1} << 31;     // gemm m, n, k; two of them fit 64 bits
 inline constexpr double kMaxOpMacs = 1e24;                 // m x n x k of one GEMM (about 2^80)
 inline constexpr int64_t kMaxElements = int64_t{1} << 60;  // element-wise and collective elements

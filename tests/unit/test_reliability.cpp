@@ -163,7 +163,7 @@ TEST(Limits, ATraceWithMoreOpsThanTheLimitIsRefused) {
   } catch (const InputError& e) {
     EXPECT_EQ(std::string(e.what()),
               path +
-                  ":1:51: error: ops: 32769 ops, more than 32768 (the limit for a trace) "
+                  ":1:51: error: ops: 16385 ops, more than 16384 (the limit for a trace) "
                   "(split the trace)");
   }
 }
@@ -176,7 +176,7 @@ TEST(Limits, AGeneratedTraceWithMoreOpsThanTheLimitIsRefused) {
   CliRun r = run_cli("run -q --model '" + model + "'");
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(r.err,
-            "<command line>: error: --model: the trace of moe would have more than 32768 ops "
+            "<command line>: error: --model: the trace of moe would have more than 16384 ops "
             "(the limit for a trace) (fewer layers or experts)\n");
 }
 
