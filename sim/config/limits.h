@@ -46,6 +46,9 @@ inline constexpr int64_t kMaxElements = int64_t{1} << 60;  // element-wise and c
 // an op that needs more is refused rather than left to run for hours.
 inline constexpr double kMaxTiles = 1 << 26;
 
+// Runs one sweep spec expands to (configs x parameter combinations x workloads).
+inline constexpr int64_t kMaxSweepRuns = 1000000;
+
 // Bytes a run can move (--bytes; a model's weights): 1 PB.
 inline constexpr double kMaxBytes = 1e15;
 

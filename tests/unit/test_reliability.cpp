@@ -458,3 +458,27 @@ TEST(Faults, AChildThatDiesIsThatRunsErrorNotTheCallers) {
 
 }  // namespace
 }  // namespace bc
+
+namespace bc {
+namespace {
+
+TEST(Limits, ASweepOfMoreRunsThanTheLimitIsRefused) {
+  // Three parameters of 200 values: 8,000,000 grid points.
+  std::string spec = "hw: " + project_root() + "/configs/hw/default.yaml\nparams:\n";
+  for (const char* key : {"memory.dram.bandwidth", "noc.link_bandwidth", "core.dma.bandwidth"}) {
+    spec += std::string("  ") + key + ": [";
+    for (int j = 1; j <= 200; ++j) spec += (j > 1 ? ", " : "") + std::to_string(j) + " GB/s";
+    spec += "]\n";
+  }
+  const std::string path = test::write_temp("s.yaml", spec);
+  const std::string out = test::temp_path("out");
+  test::CliRun r = test::run_cli("sweep '" + path + "' --out '" + out + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, path +
+                       ":3:3: error: params: the spec expands to 8000000 runs, more than 1000000 "
+                       "(the limit of one sweep) (sweep a coarser grid, or use combine: random "
+                       "with samples)\n");
+}
+
+}  // namespace
+}  // namespace bc
