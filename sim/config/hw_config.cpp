@@ -296,6 +296,18 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
       top.error("memory", "a chip without memory.dram needs a memory.shared_sram level",
                 "add memory.dram, or memory.shared_sram for an SRAM-only chip");
     read_system(top, hw.system);
+    // One SystemC process pair per core of each simulated chip (a pipeline stage).
+    if (hw.system.present && hw.mesh_x * hw.mesh_y * hw.system.pp > limits::kMaxSimulatedCores) {
+      Params par(find_path(root, "system.parallel"), "system.parallel", &sink);
+      par.entry_names();
+      par.error("pipeline",
+                std::to_string(hw.system.pp) + " pipeline stages of " +
+                    std::to_string(hw.mesh_x * hw.mesh_y) + " cores each are " +
+                    std::to_string(hw.mesh_x * hw.mesh_y * hw.system.pp) +
+                    " cores to simulate, more than " + std::to_string(limits::kMaxSimulatedCores) +
+                    " (the limit)",
+                "fewer pipeline stages");
+    }
     // Units named by other units (table builders, fallbacks) must be vector units of the core.
     for (size_t i = 0; i < hw.units.size(); ++i) {
       auto check = [&](const std::string& key, const std::string& name) {

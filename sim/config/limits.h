@@ -20,6 +20,8 @@ inline constexpr size_t kMaxDiagnostics = 50;       // error lines printed per i
 
 // Hardware.
 inline constexpr int64_t kMaxCores = 4096;  // noc.mesh.x x noc.mesh.y
+// Cores simulated at once: a system simulates one chip per pipeline stage.
+inline constexpr int64_t kMaxSimulatedCores = 16384;
 
 // Models (a model .yaml or a Hugging Face config.json).
 inline constexpr int64_t kMaxLayers = 1024;
@@ -60,6 +62,7 @@ inline constexpr double kMinBandwidthBps = 1e3, kMaxBandwidthBps = 1e18;
 inline constexpr double kMaxSizeBytes = 1e15;
 inline constexpr double kMaxTimeS = 1e3;   // latencies and gaps
 inline constexpr double kMaxCycles = 1e9;  // cycle counts of a unit (fill, setup, ...)
+inline constexpr double kMaxRate = 1e6;    // a unit's operations per lane (PE) per cycle
 
 // Simulated time is in picoseconds in 64 bits; a run whose time reaches this
 // (2^62 ps, about 53 days) is refused rather than wrapped. Durations saturate

@@ -482,3 +482,24 @@ TEST(Limits, ASweepOfMoreRunsThanTheLimitIsRefused) {
 
 }  // namespace
 }  // namespace bc
+
+namespace bc {
+namespace {
+
+TEST(Limits, CoresSimulatedAtOnceAndUnitRatesAreBounded) {
+  test::CliRun r =
+      test::run_cli("run -q configs/hw/groq-tsp-x576.yaml --set noc.mesh.x=64 --set noc.mesh.y=64");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "configs/hw/groq-tsp-x576.yaml:31:15: error: system.parallel.pipeline: 8 pipeline "
+            "stages of 4096 cores each are 32768 cores to simulate, more than 16384 (the limit) "
+            "(fewer pipeline stages)\n");
+  r = test::run_cli("run -q --set core.units.mac.rates.int8=1e300");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "--set core.units.mac.rates.int8=1e300: error: core.units.mac.rates.int8: value 1e300 "
+            "out of range: must be >= 1e-09 and <= 1e+06\n");
+}
+
+}  // namespace
+}  // namespace bc
