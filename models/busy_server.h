@@ -14,15 +14,27 @@
 #include <utility>
 #include <vector>
 
+#include "sim/config/limits.h"
+
 namespace bc {
 
 using Tick = uint64_t;  // picoseconds, the SystemC time resolution used here
 
+// Durations saturate at limits::kMaxTicks (2^62 ps) instead of wrapping: two
+// of them still add up inside 64 bits, and the engine refuses a run whose time
+// reaches the limit (engine.cpp), so a 1e12 s latency is an error, not a short run.
+inline constexpr Tick kMaxTicks = limits::kMaxTicks;
+inline Tick sat_add(Tick a, Tick b) {
+  return a >= kMaxTicks || b >= kMaxTicks - a ? kMaxTicks : a + b;
+}
+
 // Rounds up (less a millionth of a tick, so float noise on an exact count does
 // not add one); written without std::ceil, which is a library call on x86-64.
+// nan and anything past the limit give the limit.
 inline Tick ceil_ticks(double ps) {
   const double x = ps - 1e-6;
   if (x <= 0) return 0;
+  if (!(x < static_cast<double>(kMaxTicks))) return kMaxTicks;
   const Tick t = static_cast<Tick>(x);
   return static_cast<double>(t) < x ? t + 1 : t;
 }
@@ -45,8 +57,8 @@ struct BusyServer {
   int32_t track = -1;
   Tick free_at(Tick now) const { return std::max(now, busy_until); }
   void occupy(Tick start, Tick duration) {
-    busy_until = start + duration;
-    busy_total += duration;
+    busy_until = sat_add(start, duration);
+    busy_total = sat_add(busy_total, duration);
     if (observer) observer->occupied(track, start, duration);
   }
   // Serves `duration` of work requested at `now`; returns when it is done.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sim/config/limits.h"
+
 namespace bc {
 
 namespace {
@@ -21,7 +23,8 @@ void RateTable::read(Params& p, const std::string& key, const std::string& help)
               (near.empty() ? "" : "did you mean \"" + near + "\"? ") + "classes: " + list);
       continue;
     }
-    rates_[cls] = m.number(cls, std::nullopt, "operations per lane per cycle in this class", 1e-9);
+    rates_[cls] = m.number(cls, std::nullopt, "operations per lane per cycle in this class", 1e-9,
+                           limits::kMaxRate);
   }
   if (m.present() && rates_.empty()) p.error(key, "needs at least one class, e.g. {int8: 1}");
 }

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "sim/config/limits.h"
+
 namespace bc {
 
 std::vector<int64_t> tokens_per_expert(int64_t tokens, const ModelDesc& m,
@@ -56,8 +58,10 @@ Trace generate_trace(const ModelDesc& m, const QuantRecipe& q, const WorkloadSpe
                      std::to_string(w.expert_load.size()),
                  "");
     double s = std::accumulate(w.expert_load.begin(), w.expert_load.end(), 0.0);
-    if (std::fabs(s - 1) > 1e-6 ||
-        *std::min_element(w.expert_load.begin(), w.expert_load.end()) < 0)
+    // nan and inf compare false: ask for what is valid, not for what is not.
+    if (!(std::fabs(s - 1) <= 1e-6) ||
+        !std::all_of(w.expert_load.begin(), w.expert_load.end(),
+                     [](double x) { return x >= 0 && std::isfinite(x); }))
       fail_input(SourceLoc{"<command line>", 0, 0}, "--expert-load",
                  "shares must be >= 0 and add up to 1", "");
   }
@@ -79,6 +83,11 @@ Trace generate_trace(const ModelDesc& m, const QuantRecipe& q, const WorkloadSpe
                                                    : (m.activation == "gelu" ? "gelu" : "silu_mul");
 
   auto add = [&](Op op) {
+    if (static_cast<int64_t>(t.ops.size()) >= limits::kMaxOps)
+      fail_input(SourceLoc{"<command line>", 0, 0}, "--model",
+                 "the trace of " + m.name + " would have more than " +
+                     std::to_string(limits::kMaxOps) + " ops (the limit for a trace)",
+                 "fewer layers or experts");
     op.id = static_cast<int>(t.ops.size());
     t.ops.push_back(std::move(op));
     return t.ops.back().id;

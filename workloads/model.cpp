@@ -7,6 +7,7 @@
 
 #include "sim/config/config_tree.h"
 #include "sim/config/hw_config.h"
+#include "sim/config/limits.h"
 #include "sim/config/params.h"
 
 namespace bc {
@@ -73,13 +74,25 @@ namespace {
 const std::vector<std::string> kFamilies = {"llama", "mistral", "mixtral",
                                             "qwen2", "gpt",     "bitnet"};
 
-void check_model(const ModelDesc& m, Params& p) {
-  if (m.kv_heads > 0 && m.heads % m.kv_heads != 0)
-    p.error("kv_heads", "heads (" + std::to_string(m.heads) + ") must be a multiple of kv_heads (" +
-                            std::to_string(m.kv_heads) + ")");
+// The cross-key checks of a model, reported through `error(field, message)`
+// at the key (model .yaml) or config.json key that gave the field.
+template <typename Report>
+void check_model(const ModelDesc& m, Report error) {
+  auto n = [](int64_t v) { return std::to_string(v); };
+  if (m.heads > 0 && m.head_dim < 1)
+    error("head_dim", "the head dimension is hidden / heads = " + n(m.hidden) + " / " + n(m.heads) +
+                          " = 0: more heads than hidden features");
+  if (m.kv_heads > m.heads && m.heads > 0)
+    error("kv_heads", "kv_heads (" + n(m.kv_heads) + ") cannot exceed heads (" + n(m.heads) + ")");
+  else if (m.kv_heads > 0 && m.heads % m.kv_heads != 0)
+    error("kv_heads",
+          "heads (" + n(m.heads) + ") must be a multiple of kv_heads (" + n(m.kv_heads) + ")");
+  if ((m.heads + 2 * m.kv_heads) * m.head_dim > limits::kMaxQkvDim)
+    error("head_dim",
+          "(heads + 2 kv_heads) x head_dim = " + n((m.heads + 2 * m.kv_heads) * m.head_dim) +
+              ", more than " + n(limits::kMaxQkvDim) + " (the limit)");
   if (m.is_moe() && (m.experts_per_token < 1 || m.experts_per_token > m.experts))
-    p.error("experts_per_token",
-            "must be between 1 and experts (" + std::to_string(m.experts) + ")");
+    error("experts_per_token", "must be between 1 and experts (" + n(m.experts) + ")");
 }
 
 ModelDesc read_model_yaml(const std::string& path) {
@@ -90,19 +103,22 @@ ModelDesc read_model_yaml(const std::string& path) {
     Params p(&root, "", &sink);
     m.name = p.text("name", fs::path(path).stem().string(), "model name");
     m.family = p.choice("family", "llama", kFamilies, "architecture family");
-    m.hidden = p.integer("hidden", std::nullopt, "hidden size");
-    m.ffn = p.integer("ffn", std::nullopt, "FFN intermediate size (per expert for MoE)");
-    m.layers = p.integer("layers", std::nullopt, "decoder layers");
-    m.heads = p.integer("heads", std::nullopt, "attention heads");
-    m.kv_heads = p.integer("kv_heads", m.heads, "KV heads (grouped-query attention)");
+    using namespace limits;
+    m.hidden = p.integer("hidden", std::nullopt, "hidden size", 1, kMaxDim);
+    m.ffn =
+        p.integer("ffn", std::nullopt, "FFN intermediate size (per expert for MoE)", 1, kMaxDim);
+    m.layers = p.integer("layers", std::nullopt, "decoder layers", 1, kMaxLayers);
+    m.heads = p.integer("heads", std::nullopt, "attention heads", 1, kMaxHeads);
+    m.kv_heads = p.integer("kv_heads", m.heads, "KV heads (grouped-query attention)", 1, kMaxHeads);
     m.head_dim = p.integer("head_dim", m.heads ? m.hidden / std::max<int64_t>(1, m.heads) : 1,
-                           "head dimension");
-    m.vocab = p.integer("vocab", std::nullopt, "vocabulary size");
+                           "head dimension", 1, kMaxDim);
+    m.vocab = p.integer("vocab", std::nullopt, "vocabulary size", 1, kMaxVocab);
     m.tie_embeddings = p.boolean("tie_embeddings", false, "LM head shares the embedding table");
-    m.sliding_window = p.integer("sliding_window", 0, "attention window in tokens, 0 = full", 0);
-    m.experts = p.integer("experts", 0, "MoE experts per layer, 0 = dense", 0);
-    m.experts_per_token =
-        p.integer("experts_per_token", m.experts ? 2 : 0, "experts each token is routed to", 0);
+    m.sliding_window =
+        p.integer("sliding_window", 0, "attention window in tokens, 0 = full", 0, kMaxTokens);
+    m.experts = p.integer("experts", 0, "MoE experts per layer, 0 = dense", 0, kMaxExperts);
+    m.experts_per_token = p.integer("experts_per_token", m.experts ? 2 : 0,
+                                    "experts each token is routed to", 0, kMaxExperts);
     bool gpt = m.family == "gpt";
     m.gated_mlp = p.boolean("gated_mlp", !gpt, "SwiGLU MLP (gate, up, down) vs plain (up, down)");
     m.norm =
@@ -112,10 +128,14 @@ ModelDesc read_model_yaml(const std::string& path) {
     m.attention_bias =
         p.boolean("attention_bias", gpt || m.family == "qwen2", "biases on attention projections");
     m.mlp_bias = p.boolean("mlp_bias", gpt, "biases on MLP projections");
-    m.max_positions =
-        p.integer("max_positions", 0, "learned position embeddings (gpt), 0 = rotary", 0);
+    m.max_positions = p.integer("max_positions", 0, "learned position embeddings (gpt), 0 = rotary",
+                                0, kMaxTokens);
     m.source = p.text("source", "", "where the dimensions come from");
-    check_model(m, p);
+    if (sink.empty())  // the cross-key checks need every key read
+      check_model(m, [&](const std::string& key, const std::string& msg) {
+        // A default that failed (head_dim from hidden / heads) is reported at heads.
+        p.error(key == "head_dim" && !p.has(key) ? "heads" : key, msg);
+      });
   }
   sink.throw_if_any();
   return m;
@@ -173,21 +193,40 @@ ModelDesc read_hf_config(const std::string& path) {
     if (n) used.insert(key);
     return n;
   };
-  auto integer = [&](std::initializer_list<const char*> keys, bool required,
-                     int64_t def) -> int64_t {
+  // Where each ModelDesc field came from, so the cross-key checks point at a line.
+  std::map<std::string, const CNode*> source_of;
+  // A count: an integer in [min, max]. Absent or null: `def` when optional, an
+  // error when required (a null head count would be 0, a division by zero).
+  auto integer = [&](const char* field, std::initializer_list<const char*> keys, bool required,
+                     int64_t def, int64_t min, int64_t max) -> int64_t {
     for (const char* k : keys) {
-      if (const CNode* n = get(k)) {
-        if (n->kind == CNode::Kind::Null) return def;
-        try {
-          size_t used_chars = 0;
-          long long v = std::stoll(n->scalar, &used_chars);
-          if (used_chars != n->scalar.size() || v < 0) throw std::invalid_argument("x");
-          return v;
-        } catch (const std::exception&) {
-          sink.add({n->loc, k, "expected a non-negative integer, got \"" + n->scalar + "\"", ""});
-          return def;
-        }
+      const CNode* n = get(k);
+      if (!n) continue;
+      source_of[field] = n;
+      if (n->kind == CNode::Kind::Null) {
+        if (required) sink.add({n->loc, k, "is null: expected an integer", ""});
+        return def;
       }
+      long long v = 0;
+      try {
+        size_t used_chars = 0;
+        v = n->is_scalar() ? std::stoll(n->scalar, &used_chars) : 0;
+        if (!n->is_scalar() || used_chars != n->scalar.size()) throw std::invalid_argument("x");
+      } catch (const std::exception&) {
+        sink.add({n->loc, k,
+                  "expected an integer, got " +
+                      (n->is_scalar() ? "\"" + n->scalar + "\"" : std::string(n->kind_name())),
+                  ""});
+        return def;
+      }
+      if (v < min || v > max) {
+        sink.add({n->loc, k,
+                  "value " + n->scalar + " out of range: must be >= " + std::to_string(min) +
+                      " and <= " + std::to_string(max),
+                  ""});
+        return def;
+      }
+      return v;
     }
     if (required)
       sink.add({root.loc, *keys.begin(),
@@ -196,7 +235,13 @@ ModelDesc read_hf_config(const std::string& path) {
   };
   auto boolean = [&](const char* key, bool def) {
     const CNode* n = get(key);
-    return n && n->is_scalar() ? n->scalar == "true" : def;
+    if (!n || n->kind == CNode::Kind::Null) return def;
+    if (n->is_scalar() && (n->scalar == "true" || n->scalar == "false")) return n->scalar == "true";
+    sink.add({n->loc, key,
+              "expected true or false, got " +
+                  (n->is_scalar() ? "\"" + n->scalar + "\"" : std::string(n->kind_name())),
+              ""});
+    return def;
   };
   const CNode* mt = get("model_type");
   get("architectures");
@@ -213,36 +258,40 @@ ModelDesc read_hf_config(const std::string& path) {
                "supported model_type values: " + list);
   }
   m.family = fam->second;
+  using namespace limits;
   if (m.family == "gpt") {
-    m.hidden = integer({"n_embd", "hidden_size"}, true, 0);
-    m.layers = integer({"n_layer", "num_hidden_layers"}, true, 0);
-    m.heads = integer({"n_head", "num_attention_heads"}, true, 0);
-    m.ffn = integer({"n_inner", "intermediate_size"}, false, 0);
+    m.hidden = integer("hidden", {"n_embd", "hidden_size"}, true, 0, 1, kMaxDim);
+    m.layers = integer("layers", {"n_layer", "num_hidden_layers"}, true, 0, 1, kMaxLayers);
+    m.heads = integer("heads", {"n_head", "num_attention_heads"}, true, 0, 1, kMaxHeads);
+    m.ffn = integer("ffn", {"n_inner", "intermediate_size"}, false, 0, 1, kMaxDim);
     if (m.ffn == 0) m.ffn = 4 * m.hidden;  // GPT-2/3 convention when n_inner is null
     m.kv_heads = m.heads;
-    m.max_positions = integer({"n_positions", "max_position_embeddings"}, false, 0);
+    m.max_positions = integer("max_positions", {"n_positions", "max_position_embeddings"}, false, 0,
+                              0, kMaxTokens);
     m.gated_mlp = false, m.norm = "layernorm", m.activation = "gelu";
     m.attention_bias = m.mlp_bias = true;
     m.tie_embeddings = boolean("tie_word_embeddings", true);
   } else {
-    m.hidden = integer({"hidden_size"}, true, 0);
-    m.ffn = integer({"intermediate_size"}, true, 0);
-    m.layers = integer({"num_hidden_layers"}, true, 0);
-    m.heads = integer({"num_attention_heads"}, true, 0);
-    m.kv_heads = integer({"num_key_value_heads"}, false, m.heads);
+    m.hidden = integer("hidden", {"hidden_size"}, true, 0, 1, kMaxDim);
+    m.ffn = integer("ffn", {"intermediate_size"}, true, 0, 1, kMaxDim);
+    m.layers = integer("layers", {"num_hidden_layers"}, true, 0, 1, kMaxLayers);
+    m.heads = integer("heads", {"num_attention_heads"}, true, 0, 1, kMaxHeads);
+    m.kv_heads = integer("kv_heads", {"num_key_value_heads"}, false, m.heads, 1, kMaxHeads);
     m.tie_embeddings = boolean("tie_word_embeddings", false);
     m.attention_bias = boolean("attention_bias", m.family == "qwen2");
     m.mlp_bias = boolean("mlp_bias", false);
     bool sliding = boolean("use_sliding_window", m.family != "qwen2");
-    int64_t window = integer({"sliding_window"}, false, 0);
+    int64_t window = integer("sliding_window", {"sliding_window"}, false, 0, 0, kMaxTokens);
     m.sliding_window = sliding ? window : 0;
-    m.experts = integer({"num_local_experts", "num_experts"}, false, 0);
-    m.experts_per_token = integer({"num_experts_per_tok"}, false, m.experts ? 2 : 0);
+    m.experts = integer("experts", {"num_local_experts", "num_experts"}, false, 0, 0, kMaxExperts);
+    m.experts_per_token = integer("experts_per_token", {"num_experts_per_tok"}, false,
+                                  m.experts ? 2 : 0, 0, kMaxExperts);
     if (m.experts > 0 && m.family != "qwen2") m.family = "mixtral";
   }
-  m.vocab = integer({"vocab_size"}, true, 0);
-  int64_t hd = integer({"head_dim"}, false, 0);
+  m.vocab = integer("vocab", {"vocab_size"}, true, 0, 1, kMaxVocab);
+  int64_t hd = integer("head_dim", {"head_dim"}, false, 0, 0, kMaxDim);
   m.head_dim = hd > 0 ? hd : (m.heads ? m.hidden / m.heads : 0);
+  if (hd == 0) source_of["head_dim"] = source_of["heads"];  // hidden / heads
   for (const char* k : {"hidden_act", "activation_function"})
     if (const CNode* n = get(k))
       m.activation = n->scalar.find("gelu") != std::string::npos ? "gelu" : "silu";
@@ -250,10 +299,14 @@ ModelDesc read_hf_config(const std::string& path) {
   if (get("layer_norm_epsilon") || get("layer_norm_eps")) m.norm = "layernorm";
   for (const auto& [k, v] : root.map)
     if (!used.count(k)) m.unmapped_keys.push_back(k);
-  {
-    Params p(nullptr, "", &sink);
-    check_model(m, p);
-  }
+  if (sink.empty())  // the cross-key checks need every key read
+    check_model(m, [&](const std::string& field, const std::string& msg) {
+      const CNode* n = source_of.count(field) ? source_of[field] : nullptr;
+      std::string key = field;
+      for (const auto& [k, v] : root.map)
+        if (&v == n) key = k;
+      sink.add({n ? n->loc : root.loc, key, msg, ""});
+    });
   sink.throw_if_any();
   return m;
 }

@@ -1,11 +1,13 @@
 #include "workloads/quant.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 
 #include "sim/config/config_tree.h"
 #include "sim/config/hw_config.h"
+#include "sim/config/limits.h"
 #include "sim/config/params.h"
 
 namespace bc {
@@ -135,10 +137,18 @@ QuantRecipe load_quant(const std::string& name_or_path) {
         LayerRule rule;
         rule.loc = layers.key_loc_of(range);
         try {
+          // Each index read whole ("3x" is not layer 3), within the layer limit.
+          auto index = [](const std::string& t) {
+            size_t used = 0;
+            const long long v = std::stoll(t, &used);
+            if (used != t.size() || t.empty() || !std::isdigit(static_cast<unsigned char>(t[0])) ||
+                v >= limits::kMaxLayers)
+              throw std::invalid_argument("not an index");
+            return v;
+          };
           size_t dash = range.find('-');
-          size_t used = 0;
-          rule.first = std::stoll(range.substr(0, dash), &used);
-          rule.last = dash == std::string::npos ? rule.first : std::stoll(range.substr(dash + 1));
+          rule.first = index(range.substr(0, dash));
+          rule.last = dash == std::string::npos ? rule.first : index(range.substr(dash + 1));
           if (rule.last < rule.first || rule.first < 0) throw std::invalid_argument("order");
         } catch (const std::exception&) {
           layers.error(range,

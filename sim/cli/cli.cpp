@@ -17,7 +17,9 @@
 #include "sim/cli/progress.h"
 #include "sim/cli/sweep.h"
 #include "sim/cli/validate.h"
+#include "sim/config/config_tree.h"
 #include "sim/config/hw_config.h"
+#include "sim/config/limits.h"
 #include "sim/config/quantity.h"
 #include "sim/engine/analytical.h"
 #include "sim/engine/engine.h"
@@ -93,12 +95,26 @@ Workload load_workload(const WorkloadOpts& o) {
   if (o.phase != "decode" && o.phase != "prefill")
     bad("--phase", "expected decode or prefill, got \"" + o.phase + "\"");
   if (o.batch <= 0) bad("--batch", "must be >= 1, got " + std::to_string(o.batch));
+  if (o.batch > limits::kMaxBatch)
+    bad("--batch", "must be <= " + std::to_string(limits::kMaxBatch) + " (the limit), got " +
+                       std::to_string(o.batch));
   const int64_t context = o.context.value_or(o.phase == "prefill" ? 0 : 4096);
   if (o.phase == "decode" && context <= 0)
     bad("--context", "decode needs a context >= 1, got " + std::to_string(context));
   if (context < 0) bad("--context", "must be >= 0");
+  if (context > limits::kMaxTokens)
+    bad("--context", "must be <= " + std::to_string(limits::kMaxTokens) +
+                         " tokens (the limit), got " + std::to_string(context));
   if (o.phase == "prefill" && o.seq <= 0)
     bad("--seq", "must be >= 1, got " + std::to_string(o.seq));
+  if (o.phase == "prefill" && o.seq > limits::kMaxTokens)
+    bad("--seq", "must be <= " + std::to_string(limits::kMaxTokens) + " tokens (the limit), got " +
+                     std::to_string(o.seq));
+  // Each factor is bounded above, so the product cannot overflow.
+  const int64_t held = o.batch * (context + (o.phase == "prefill" ? o.seq : 1));
+  if (held > limits::kMaxBatchTokens)
+    bad("--batch", "batch x (context + seq) = " + std::to_string(held) + " tokens, more than " +
+                       std::to_string(limits::kMaxBatchTokens) + " (the limit)");
   ModelDesc m = load_model(o.model);
   if (!m.unmapped_keys.empty()) {
     std::string keys;
@@ -194,6 +210,9 @@ int cmd_run(int argc, char** argv) {
   OutputFile json_out(json_path, "--json"), csv_out(csv_path, "--csv"),
       timeline_out(timeline_path, "--timeline");  // before the work
 
+  if (top < 0)
+    fail_input(SourceLoc{"<command line>", 0, 0}, "--top",
+               "must be >= 0 (0: no table rows), got " + std::to_string(top));
   Timeline::Options topt;
   if (timeline_limit < 0)
     fail_input(SourceLoc{"<command line>", 0, 0}, "--timeline-limit",
@@ -261,10 +280,13 @@ int cmd_run(int argc, char** argv) {
   nlohmann::json report = build_report(hw, plan.trace, plan.prog, sim);
   report["fidelity"] = fidelity;
   if (!kernel.is_null()) add_kernel_comparison(report, kernel);
-  if (!json_path.empty()) json_out.write(report.dump(1) + "\n");
-  if (!csv_path.empty()) csv_out.write(render_csv(report));
+  // All outputs or none: each is written to its temporary first, and renamed
+  // only when all of them were written.
+  if (!json_path.empty()) json_out.stage(report.dump(1) + "\n");
+  if (!csv_path.empty()) csv_out.stage(render_csv(report));
+  if (timeline) timeline_out.stage(timeline->json());
+  for (OutputFile* f : {&json_out, &csv_out, &timeline_out}) f->commit();
   if (timeline) {
-    timeline_out.write(timeline->json());
     if (timeline->dropped() > 0)
       std::cerr << "timeline: kept " << timeline->recorded() << " slices, left out "
                 << timeline->dropped()
@@ -393,7 +415,7 @@ int cmd_move(int argc, char** argv) {
                                            "model whose weights move")(
       "quant", po::value(&w.quant)->default_value(w.quant),
       "its quantization recipe (sets the bytes)")(
-      "bytes", po::value(&bytes), "move this many bytes instead of a model's weights")(
+      "bytes", po::value<std::string>(), "move this many bytes instead of a model's weights")(
       "from", po::value(&from),
       "dram | ddr | shared_sram (default: ddr if the chip has it, else dram)")(
       "to", po::value(&to), "dram | ddr | shared_sram (default: the chip's fastest other tier)")(
@@ -451,12 +473,26 @@ int cmd_move(int argc, char** argv) {
   const Tier tt = tier("--to", to);
   if (tf.level == tt.level) fail_input(cmd, "--to", "--from and --to are the same level");
   Trace t;
+  if (vm.count("bytes")) {
+    const std::string& b = vm["bytes"].as<std::string>();
+    size_t used = 0;
+    try {
+      bytes = std::stod(b, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != b.size() || b.empty())
+      fail_input(cmd, "--bytes", "expected a number of bytes, got \"" + b + "\"");
+  }
   if (!vm.count("bytes")) {
     w.batch = 1;
     t = make_trace(w);
     bytes = t.totals["weight_bytes"].get<double>();
-  } else if (bytes <= 0) {
-    fail_input(cmd, "--bytes", "must be > 0");
+  } else if (!(bytes > 0) || !(bytes <= limits::kMaxBytes)) {  // nan and inf too
+    fail_input(
+        cmd, "--bytes",
+        "expected a number of bytes > 0 and <= " + format_quantity(limits::kMaxBytes, Dim::Bytes) +
+            ", got " + vm["bytes"].as<std::string>());
   }
   // On a system every active chip moves its share at once (they are alike, so one
   // is simulated): the time is one chip's, the bandwidth the aggregate.
@@ -544,6 +580,19 @@ int cli_main(int argc, char** argv) {
   int sub_argc = argc > 1 ? argc - 1 : 1;
   char** sub_argv = argc > 1 ? argv + 1 : argv;
   try {
+    // Paths and names end up in JSON reports, which must be UTF-8: refuse a
+    // bad byte here, before any work, rather than after the simulation.
+    for (int i = 1; i < argc; ++i) {
+      try {
+        check_utf8(argv[i], "<command line>");
+      } catch (const InputError& e) {
+        Diagnostic d = e.diagnostics().front();
+        d.loc = SourceLoc{"<command line>", 0, 0};
+        d.message = "argument " + std::to_string(i) + ": " + d.message;
+        d.hint = "give paths and names in UTF-8";
+        throw InputError(d);
+      }
+    }
     if (cmd == "--help" || cmd == "-h" || cmd == "help") {
       std::cout << kUsage;
       return 0;

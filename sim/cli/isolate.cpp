@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -44,7 +45,15 @@ nlohmann::json run_isolated(const std::function<nlohmann::json()>& fn) {
   close(fds[0]);
   int status = 0;
   waitpid(pid, &status, 0);
-  if (in.empty()) throw std::runtime_error("child process produced no result");
+  // A child that died (a crash, the OOM killer) is that one run's failure, not
+  // the caller's: validate goes on with its next row.
+  if (in.empty() || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::string why = WIFSIGNALED(status) ? std::string("the run's process died of signal ") +
+                                                std::to_string(WTERMSIG(status)) + " (" +
+                                                strsignal(WTERMSIG(status)) + ")"
+                                          : "the run's process ended without a result";
+    return nlohmann::json{{"error", "internal error: " + why}, {"exit_code", 1}};
+  }
   return nlohmann::json::parse(in);
 }
 

@@ -9,7 +9,8 @@
 namespace bc {
 
 // The child's InputError comes back as {"error": text, "exit_code": 2}; other
-// exceptions as exit_code 1.
+// exceptions, and a child that dies (a signal) or answers nothing, as
+// exit_code 1 with the reason.
 nlohmann::json run_isolated(const std::function<nlohmann::json()>& fn);
 
 }  // namespace bc

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <iomanip>
 #include <random>
 #include <set>
 #include <sstream>
 
 #include "sim/config/config_tree.h"
 #include "sim/config/hw_config.h"
+#include "sim/config/limits.h"
 #include "sim/config/params.h"
 #include "sim/config/quantity.h"
 #include "workloads/model.h"
@@ -314,6 +316,9 @@ void read_params(Params& top, DiagnosticSink& sink, SweepSpec& spec) {
     for (const auto& p : spec.params) grid *= static_cast<double>(p.values.size());
     if (spec.samples < 1)
       top.error("samples", "random needs samples >= 1");
+    else if (grid > 0x1p62)  // grid indices are 64-bit integers
+      top.error("params", "a grid of more than 2^62 points (the limit of combine: random)",
+                "fewer parameters or values");
     else if (static_cast<double>(spec.samples) > grid)
       top.error("samples", "asks for " + std::to_string(spec.samples) + " points of a grid of " +
                                std::to_string(static_cast<int64_t>(grid)));
@@ -570,6 +575,24 @@ SweepSpec load_sweep_spec(const std::string& path, bool check_configs) {
     read_params(top, sink, spec);
     read_workloads(top, root, path, sink, spec);
     read_constraints_and_pareto(top, sink, spec);
+    // The runs a spec expands to, counted in a double (a grid of many long
+    // lists overflows 64 bits) against the documented limit.
+    double combos = 1;
+    if (spec.combine == "random")
+      combos = static_cast<double>(spec.samples);
+    else if (spec.combine == "zip")
+      combos = spec.params.empty() ? 1 : static_cast<double>(spec.params[0].values.size());
+    else
+      for (const auto& p : spec.params) combos *= static_cast<double>(p.values.size());
+    const double runs = combos * static_cast<double>(std::max<size_t>(1, spec.hw.size())) *
+                        static_cast<double>(std::max<size_t>(1, spec.workloads.size()));
+    if (runs > static_cast<double>(limits::kMaxSweepRuns)) {
+      std::ostringstream os;
+      os << std::fixed << std::setprecision(0) << "the spec expands to " << runs
+         << " runs, more than " << limits::kMaxSweepRuns << " (the limit of one sweep)";
+      top.error(top.has("params") ? "params" : "workload", os.str(),
+                "sweep a coarser grid, or use combine: random with samples");
+    }
   }
   check_against_configs(sink, spec, check_configs);
   sink.throw_if_any();

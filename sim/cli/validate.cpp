@@ -13,8 +13,10 @@
 #include "sim/cli/isolate.h"
 #include "sim/cli/power_cap.h"
 #include "sim/cli/progress.h"
+#include "sim/config/config_tree.h"
 #include "sim/config/error.h"
 #include "sim/config/hw_config.h"
+#include "sim/config/limits.h"
 #include "sim/engine/engine.h"
 #include "sim/mapping/mapper.h"
 #include "sim/mapping/system.h"
@@ -52,22 +54,41 @@ struct RawRow {
 // One op (or a model) and the chip to run it on, from a row.
 Trace row_trace(const RawRow& r, const std::string& file) {
   auto where = [&](const std::string& c) { return SourceLoc{file, r.line, r.col.at(c)}; };
-  auto integer = [&](const std::string& c) -> int64_t {
+  auto integer = [&](const std::string& c, int64_t limit = 0) -> int64_t {
     const std::string& s = r.f.at(c);
+    long long v = 0;
     try {
       size_t used = 0;
-      long long v = std::stoll(s, &used);
+      v = std::stoll(s, &used);
       if (used != s.size() || v <= 0) throw std::invalid_argument("x");
-      return v;
     } catch (const std::exception&) {
       fail_input(where(c), c, "expected a positive integer, got \"" + s + "\"");
     }
+    // The documented limits of a workload and of a trace op (limits.h).
+    const int64_t max = limit                          ? limit
+                        : c == "batch"                 ? limits::kMaxBatch
+                        : c == "context" || c == "seq" ? limits::kMaxTokens
+                                                       : limits::kMaxOpDim;
+    if (v > max)
+      fail_input(
+          where(c), c,
+          "value " + s + " out of range: must be <= " + std::to_string(max) + " (the limit)");
+    return v;
   };
   auto fmt = [&](const std::string& c) {
     std::string err;
     auto f = parse_tensor_format(r.f.at(c).empty() ? "bf16" : r.f.at(c), &err);
     if (!f) fail_input(where(c), c, err);
     return *f;
+  };
+  auto elements = [&] {  // m rows of n: each below the limit, and so their product
+    const int64_t m = integer("m"), n = integer("n");
+    if (static_cast<double>(m) * static_cast<double>(n) > static_cast<double>(limits::kMaxElements))
+      fail_input(where("n"), "n",
+                 "m x n = " + std::to_string(m) + " x " + std::to_string(n) +
+                     " elements, more than " + std::to_string(limits::kMaxElements) +
+                     " (the limit)");
+    return m * n;
   };
   const std::string& kind = r.f.at("kind");
   Trace t;
@@ -81,8 +102,22 @@ Trace row_trace(const RawRow& r, const std::string& file) {
     w.context = w.phase == "decode" ? integer("context")
                                     : (ctx.empty() || ctx == "0" ? 0 : integer("context"));
     w.seq = w.phase == "prefill" ? integer("seq") : 1;
-    return generate_trace(load_model(r.f.at("model")),
-                          load_quant(r.f.at("quant").empty() ? "w16a16" : r.f.at("quant")), w);
+    // The loaders report a bad name as the command line's --model or --quant:
+    // here it is a cell of this file.
+    auto at_cell = [&](const std::string& c, auto load) {
+      try {
+        return load();
+      } catch (const InputError& e) {
+        std::vector<Diagnostic> diags = e.diagnostics();
+        for (Diagnostic& d : diags)
+          if (d.loc.file == "<command line>") d.loc = where(c), d.key = c;
+        throw InputError(diags);
+      }
+    };
+    const ModelDesc m = at_cell("model", [&] { return load_model(r.f.at("model")); });
+    const QuantRecipe q = at_cell(
+        "quant", [&] { return load_quant(r.f.at("quant").empty() ? "w16a16" : r.f.at("quant")); });
+    return at_cell("model", [&] { return generate_trace(m, q, w); });
   }
   if (kind == "allreduce") {  // m x n elements in a_format, over the system's tensor group
     Op c;
@@ -90,7 +125,7 @@ Trace row_trace(const RawRow& r, const std::string& file) {
     c.kind = OpKind::Collective;
     c.fn = "allreduce";
     c.group = "tensor";
-    c.elements = integer("m") * integer("n");
+    c.elements = elements();
     c.a = c.o = fmt("a_format");
     t.ops.push_back(c);
     t.workload = {{"phase", "op"}, {"batch", 1}};
@@ -108,8 +143,8 @@ Trace row_trace(const RawRow& r, const std::string& file) {
     // m = heads, k = head_dim, seq = query tokens, context = keys; phase
     // "causal" applies a causal mask.
     op.kind = OpKind::Attention;
-    op.heads = op.kv_heads = integer("m");
-    op.head_dim = integer("k");
+    op.heads = op.kv_heads = integer("m", limits::kMaxHeads);
+    op.head_dim = integer("k", limits::kMaxDim);
     op.batch = integer("batch");
     op.q_len = integer("seq");
     op.kv_len = integer("context");
@@ -118,7 +153,7 @@ Trace row_trace(const RawRow& r, const std::string& file) {
   } else {  // softmax, layernorm: m rows of n elements
     op.kind = OpKind::Elementwise;
     op.fn = kind;
-    op.elements = integer("m") * integer("n");
+    op.elements = elements();
   }
   t.ops.push_back(op);
   t.workload = {{"phase", "op"}, {"batch", 1}};
@@ -126,9 +161,9 @@ Trace row_trace(const RawRow& r, const std::string& file) {
 }
 
 std::vector<RawRow> read_rows(const std::string& path) {
-  std::ifstream in(path);
-  if (!in || fs::is_directory(path))
-    fail_input(SourceLoc{path, 0, 0}, "", "cannot open file", "check the path");
+  const std::string text = read_input_file(path);  // the size limit of every input
+  check_utf8(text, path);  // names and paths go into JSON, which must be UTF-8
+  std::istringstream in(text);
   using Tok = boost::tokenizer<boost::escaped_list_separator<char>>;
   std::vector<RawRow> rows;
   std::vector<std::string> header;
@@ -238,7 +273,8 @@ double roofline_latency(const HwConfig& hw, const Trace& t) {
         break;
       case OpKind::Attention: {
         peak = matmul_peak(op.a.elem, op.w.elem);
-        const double q = static_cast<double>(op.batch * op.heads * op.q_len * op.head_dim);
+        const double q = static_cast<double>(op.batch) * static_cast<double>(op.heads) *
+                         static_cast<double>(op.q_len) * static_cast<double>(op.head_dim);
         bytes = op.a.bytes(q) + op.kv_bytes_read() + op.o.bytes(q);
         break;
       }

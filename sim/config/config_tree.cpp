@@ -2,13 +2,23 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include "sim/config/limits.h"
+
 namespace bc {
 namespace fs = std::filesystem;
+
+CNode::CNode() = default;
+CNode::~CNode() = default;
+CNode::CNode(const CNode&) = default;
+CNode::CNode(CNode&&) noexcept = default;
+CNode& CNode::operator=(const CNode&) = default;
+CNode& CNode::operator=(CNode&&) noexcept = default;
 
 const CNode* CNode::get(const std::string& key) const {
   for (const auto& [k, v] : map)
@@ -36,6 +46,64 @@ const char* CNode::kind_name() const {
   return "?";
 }
 
+void check_utf8(const std::string& text, const std::string& name) {
+  int line = 1, col = 1;
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    // The length of the sequence and the smallest code point it may encode
+    // (overlong forms and surrogates are invalid too, RFC 3629).
+    size_t len = c < 0x80             ? 1
+                 : (c & 0xE0) == 0xC0 ? 2
+                 : (c & 0xF0) == 0xE0 ? 3
+                 : (c & 0xF8) == 0xF0 ? 4
+                                      : 0;
+    bool ok = len > 0 && i + len <= text.size();
+    uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
+    for (size_t j = 1; ok && j < len; ++j) {
+      const auto d = static_cast<unsigned char>(text[i + j]);
+      ok = (d & 0xC0) == 0x80;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    static const uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (ok && (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))) ok = false;
+    if (!ok) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02X", c);
+      fail_input(SourceLoc{name, line, col}, "",
+                 std::string("invalid UTF-8 byte ") + hex + ": input text must be UTF-8",
+                 "re-save the file as UTF-8");
+    }
+    if (c == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+    i += len;
+  }
+}
+
+std::string read_input_file(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec))
+    fail_input(SourceLoc{path, 0, 0}, "", "cannot open file: it is a directory", "check the path");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail_input(SourceLoc{path, 0, 0}, "", "cannot open file", "check the path");
+  // Read at most one byte past the limit: a pipe or /dev/zero has no size to ask.
+  std::string text;
+  char buf[65536];
+  while (in && static_cast<int64_t>(text.size()) <= limits::kMaxFileBytes) {
+    in.read(buf, sizeof buf);
+    text.append(buf, static_cast<size_t>(in.gcount()));
+  }
+  if (static_cast<int64_t>(text.size()) > limits::kMaxFileBytes)
+    fail_input(SourceLoc{path, 0, 0}, "",
+               "file larger than " + std::to_string(limits::kMaxFileBytes >> 20) +
+                   " MiB (the limit for an input file)",
+               "");
+  return text;
+}
+
 namespace {
 
 SourceLoc loc_of(const YAML::Mark& m, const std::string& file) {
@@ -43,9 +111,26 @@ SourceLoc loc_of(const YAML::Mark& m, const std::string& file) {
   return SourceLoc{file, m.line + 1, m.column + 1};
 }
 
-CNode convert(const YAML::Node& n, const std::string& file) {
+// Converting walks aliases as copies, so a few lines of anchors can stand for
+// billions of nodes ("billion laughs"): the walk counts nodes and depth and
+// stops at the limits.
+struct Budget {
+  int64_t nodes = 0;
+};
+
+CNode convert(const YAML::Node& n, const std::string& file, Budget& budget, int depth = 0) {
   CNode c;
   c.loc = loc_of(n.Mark(), file);
+  if (++budget.nodes > limits::kMaxYamlNodes)
+    fail_input(c.loc, "",
+               "the YAML expands to more than " + std::to_string(limits::kMaxYamlNodes) +
+                   " nodes (the limit; aliases repeat what they name)",
+               "write the values out, or use fewer aliases");
+  if (depth > limits::kMaxYamlDepth)
+    fail_input(c.loc, "",
+               "maps and lists nested deeper than " + std::to_string(limits::kMaxYamlDepth) +
+                   " levels (the limit)",
+               "");
   switch (n.Type()) {
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined:
@@ -57,7 +142,7 @@ CNode convert(const YAML::Node& n, const std::string& file) {
       break;
     case YAML::NodeType::Sequence:
       c.kind = CNode::Kind::Seq;
-      for (const auto& e : n) c.seq.push_back(convert(e, file));
+      for (const auto& e : n) c.seq.push_back(convert(e, file, budget, depth + 1));
       break;
     case YAML::NodeType::Map: {
       c.kind = CNode::Kind::Map;
@@ -67,7 +152,7 @@ CNode convert(const YAML::Node& n, const std::string& file) {
         if (!seen.insert(key).second)
           fail_input(loc_of(kv.first.Mark(), file), key, "key appears twice in the same map",
                      "remove one of them");
-        CNode v = convert(kv.second, file);
+        CNode v = convert(kv.second, file, budget, depth + 1);
         v.key_loc = loc_of(kv.first.Mark(), file);
         if (v.kind == CNode::Kind::Null) v.loc = v.key_loc;
         c.map.emplace_back(key, std::move(v));
@@ -78,9 +163,21 @@ CNode convert(const YAML::Node& n, const std::string& file) {
   return c;
 }
 
+CNode convert(const YAML::Node& n, const std::string& file) {
+  Budget budget;
+  return convert(n, file, budget);
+}
+
+// One document per file: a second one (after `---`) would be ignored silently.
 YAML::Node parse_yaml(const std::string& text, const std::string& name) {
+  check_utf8(text, name);
   try {
-    return YAML::Load(text);
+    std::vector<YAML::Node> docs = YAML::LoadAll(text);
+    if (docs.size() > 1)
+      fail_input(loc_of(docs[1].Mark(), name), "",
+                 "a second YAML document: a file holds one (the rest would be ignored)",
+                 "remove the `---` line and what follows, or merge the documents");
+    return docs.empty() ? YAML::Node() : docs.front();
   } catch (const YAML::ParserException& e) {
     fail_input(loc_of(e.mark, name), "", "malformed YAML: " + e.msg, "");
   }
@@ -89,15 +186,7 @@ YAML::Node parse_yaml(const std::string& text, const std::string& name) {
 CNode load_recursive(const std::string& path, std::vector<std::string>& stack) {
   std::error_code ec;
   fs::path canon = fs::weakly_canonical(path, ec);
-  for (const auto& s : stack)
-    if (s == canon.string())
-      fail_input(SourceLoc{path, 0, 0}, "include", "include cycle through this file", "");
-  std::ifstream in(path);
-  if (!in || fs::is_directory(path, ec))
-    fail_input(SourceLoc{path, 0, 0}, "", "cannot open file", "check the path");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  CNode doc = convert(parse_yaml(ss.str(), path), path);
+  CNode doc = convert(parse_yaml(read_input_file(path), path), path);
   if (doc.kind == CNode::Kind::Null) {
     doc.kind = CNode::Kind::Map;
     doc.loc = {path, 1, 1};
@@ -122,8 +211,23 @@ CNode load_recursive(const std::string& path, std::vector<std::string>& stack) {
   merged.loc = doc.loc;
   for (const CNode* f : files) {
     fs::path p = fs::path(path).parent_path() / f->scalar;
-    if (!fs::exists(p))
+    if (!fs::exists(p, ec))
       fail_input(f->loc, "include", "included file \"" + p.string() + "\" does not exist", "");
+    if (!fs::is_regular_file(p, ec))
+      fail_input(f->loc, "include", "\"" + p.string() + "\" is not a regular file",
+                 "include a YAML file");
+    const std::string target = fs::weakly_canonical(p, ec).string();
+    for (const auto& s : stack)
+      if (s == target)
+        fail_input(f->loc, "include",
+                   "include cycle: \"" + p.string() + "\" is already being loaded (it includes " +
+                       "this file, directly or through others)",
+                   "remove one of the includes");
+    if (stack.size() >= static_cast<size_t>(limits::kMaxIncludeDepth))
+      fail_input(f->loc, "include",
+                 "includes nested deeper than " + std::to_string(limits::kMaxIncludeDepth) +
+                     " files (the limit)",
+                 "");
     merge_into(merged, load_recursive(p.string(), stack));
   }
   stack.pop_back();
@@ -140,7 +244,12 @@ void merge_into(CNode& base, const CNode& over) {
     base = over;
     return;
   }
-  for (const auto& [k, v] : over.map) {
+  // A merged section is where its last writer wrote it: a check of the section
+  // as a whole (noc.mesh) points at the file that set it last.
+  base.loc = over.loc;
+  for (const auto& entry : over.map) {
+    const std::string& k = entry.first;  // a plain reference: lambdas capture it everywhere
+    const CNode& v = entry.second;
     CNode* b = base.get(k);
     if (v.kind == CNode::Kind::Null && b) {
       std::erase_if(base.map, [&](const auto& kv) { return kv.first == k; });

@@ -12,6 +12,16 @@
 namespace bc {
 
 struct CNode {
+  // Declared here, defined in config_tree.cpp: a map's entries hold CNodes, and
+  // clang with libstdc++ (the fuzz build, tests/fuzz/) needs CNode complete
+  // before it looks at std::pair<std::string, CNode>'s special members.
+  CNode();
+  ~CNode();
+  CNode(const CNode&);
+  CNode(CNode&&) noexcept;
+  CNode& operator=(const CNode&);
+  CNode& operator=(CNode&&) noexcept;
+
   enum class Kind { Null, Scalar, Map, Seq };
   Kind kind = Kind::Null;
   std::string scalar;
@@ -32,6 +42,14 @@ struct CNode {
 // then this file's keys override theirs (maps merge key by key; a scalar, a
 // list or null replaces; null deletes the key). Errors carry file:line:column.
 CNode load_config_file(const std::string& path);
+
+// An input file's text (any config, model, recipe, trace or CSV), refused with
+// an InputError when it cannot be read or is larger than limits::kMaxFileBytes.
+std::string read_input_file(const std::string& path);
+
+// Throws an InputError at the line and column of the first byte of `text` that
+// is not UTF-8 (name: the file, for the message).
+void check_utf8(const std::string& text, const std::string& name);
 
 // Parses YAML text held in memory (name is used in messages).
 CNode parse_config_text(const std::string& text, const std::string& name);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "sim/config/limits.h"
+
 namespace bc {
 
 std::string SourceLoc::str() const {
@@ -20,9 +22,16 @@ std::string Diagnostic::str() const {
   return s;
 }
 
+// All problems of a file are reported at once, up to a limit: 10 MB of
+// unknown keys would otherwise print hundreds of thousands of lines.
 static std::string join(const std::vector<Diagnostic>& d) {
   std::ostringstream os;
-  for (size_t i = 0; i < d.size(); ++i) os << (i ? "\n" : "") << d[i].str();
+  const size_t shown = std::min(d.size(), limits::kMaxDiagnostics);
+  for (size_t i = 0; i < shown; ++i) os << (i ? "\n" : "") << d[i].str();
+  if (shown < d.size())
+    os << "\n"
+       << d[shown].loc.str() << ": note: " << d.size() - shown << " more errors not shown (at most "
+       << limits::kMaxDiagnostics << " are printed)";
   return os.str();
 }
 

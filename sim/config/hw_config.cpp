@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "sim/config/limits.h"
+
 namespace bc {
 namespace fs = std::filesystem;
 
@@ -258,6 +260,13 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
         Params mesh = noc.map("mesh", "mesh size; one core per node", true);
         hw.mesh_x = mesh.integer("x", std::nullopt, "columns", 1, 256);
         hw.mesh_y = mesh.integer("y", std::nullopt, "rows", 1, 256);
+        // One SystemC process (with its stack) per core: the core count has a limit.
+        if (hw.mesh_x * hw.mesh_y > limits::kMaxCores)
+          noc.error("mesh",
+                    "a " + std::to_string(hw.mesh_x) + "x" + std::to_string(hw.mesh_y) +
+                        " mesh has " + std::to_string(hw.mesh_x * hw.mesh_y) +
+                        " cores, more than " + std::to_string(limits::kMaxCores) + " (the limit)",
+                    "model a larger chip as a system of chips (system:)");
       }
       hw.noc_link_bandwidth =
           noc.quantity("link_bandwidth", Dim::Bandwidth, std::nullopt, "per link, per direction");
@@ -330,10 +339,23 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
         read_channels(tp, hw.tier(t.level), t);
       }
     }
-    if (!hw.dram().present && !hw.shared_sram().present)
+    if (!hw.dram().present && !hw.shared_sram().present && top.has("memory") &&
+        root.get("memory")->is_map())  // an absent or broken memory section was reported
       top.error("memory", "a chip without memory.dram needs a memory.shared_sram level",
                 "add memory.dram, or memory.shared_sram for an SRAM-only chip");
     read_system(top, hw.system);
+    // One SystemC process pair per core of each simulated chip (a pipeline stage).
+    if (hw.system.present && hw.mesh_x * hw.mesh_y * hw.system.pp > limits::kMaxSimulatedCores) {
+      Params par(find_path(root, "system.parallel"), "system.parallel", &sink);
+      par.entry_names();
+      par.error("pipeline",
+                std::to_string(hw.system.pp) + " pipeline stages of " +
+                    std::to_string(hw.mesh_x * hw.mesh_y) + " cores each are " +
+                    std::to_string(hw.mesh_x * hw.mesh_y * hw.system.pp) +
+                    " cores to simulate, more than " + std::to_string(limits::kMaxSimulatedCores) +
+                    " (the limit)",
+                "fewer pipeline stages");
+    }
     // Units named by other units (table builders, fallbacks) must be vector units of the core.
     for (size_t i = 0; i < hw.units.size(); ++i) {
       auto check = [&](const std::string& key, const std::string& name) {
@@ -468,7 +490,21 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
                                                    {"type", s.global_component}};
     }
   }
+  hw.tree = std::make_shared<const CNode>(root);
   return hw;
+}
+
+SourceLoc HwConfig::loc_of(const std::string& dotted) const {
+  SourceLoc at{path, 0, 0};
+  const CNode* n = tree.get();
+  size_t start = 0;
+  while (n && start < dotted.size()) {
+    const size_t dot = dotted.find('.', start);
+    n = n->get(dotted.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (n) at = n->key_loc.line ? n->key_loc : n->loc;
+    start = dot == std::string::npos ? dotted.size() : dot + 1;
+  }
+  return at;
 }
 
 }  // namespace bc

@@ -125,6 +125,11 @@ struct HwConfig {
   std::string execution = "kernel";
   SourceLoc loc_execution;       // where it was set, for the mapper's errors
   nlohmann::json resolved_tree;  // resolved values as written in reports
+  // The config as loaded (includes and --set applied), for errors found after
+  // loading: loc_of("core.sram.size") is where that key is written, or the
+  // nearest enclosing section that is, or the file.
+  std::shared_ptr<const CNode> tree;
+  SourceLoc loc_of(const std::string& dotted) const;
 
   int64_t cores() const { return mesh_x * mesh_y; }
   double cycle_s() const { return 1.0 / freq_hz; }

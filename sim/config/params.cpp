@@ -4,7 +4,26 @@
 #include <cmath>
 #include <sstream>
 
+#include "sim/config/limits.h"
+
 namespace bc {
+
+std::pair<double, double> quantity_range(Dim dim) {
+  switch (dim) {
+    case Dim::Frequency:
+      return {limits::kMinFrequencyHz, limits::kMaxFrequencyHz};
+    case Dim::Bandwidth:
+      return {limits::kMinBandwidthBps, limits::kMaxBandwidthBps};
+    case Dim::Bytes:
+      return {0, limits::kMaxSizeBytes};
+    case Dim::Time:
+      return {0, limits::kMaxTimeS};
+    case Dim::Cycles:
+      return {0, limits::kMaxCycles};
+    default:
+      return {-Params::kInf, Params::kInf};
+  }
+}
 
 namespace {
 std::string num_text(double v) {
@@ -128,6 +147,18 @@ double Params::quantity(const std::string& key, Dim dim, std::optional<double> d
     if (max < kInf) range += " and <= " + format_quantity(max, dim);
     sink_->add(
         {n->loc, key_path(key), "value " + n->scalar + " out of range: must be " + range, ""});
+    return def.value_or(0);
+  }
+  // Every dimension that sets a time or a size has a documented range
+  // (limits.h), so that no derived product leaves 64 bits.
+  auto [dim_min, dim_max] = quantity_range(dim);
+  if (q.value < dim_min || q.value > dim_max) {
+    const bool below = q.value < dim_min;
+    sink_->add({n->loc, key_path(key),
+                "value " + n->scalar + " out of range: must be " + (below ? ">= " : "<= ") +
+                    format_quantity(below ? dim_min : dim_max, dim) + ", the " +
+                    (below ? "smallest " : "largest ") + dim_name(dim) + " BitCycle accepts",
+                "check the unit"});
     return def.value_or(0);
   }
   return q.value;
@@ -258,11 +289,19 @@ Params Params::map(const std::string& key, const std::string& help, bool require
   const std::string& dk = doc_key.empty() ? key : doc_key;
   doc(dk, "map", required ? "required" : "optional", help);
   const CNode* n = lookup(key);
-  if (!n && required && !broken_)
-    sink_->add({node_ ? node_->loc : SourceLoc{}, key_path(key), "missing required section", ""});
+  // A required section that is absent or null is reported once, here; the keys
+  // it should have held are not reported again one by one.
+  const bool absent = !n || n->kind == CNode::Kind::Null;
+  if (absent && required && !broken_)
+    sink_->add({n       ? n->loc
+                : node_ ? node_->loc
+                        : SourceLoc{},
+                key_path(key), n ? "required section is null" : "missing required section",
+                n ? "give it its keys, or remove the line to see what it needs" : ""});
   Params child(n, key_path(key), sink_, document_entries ? docs_ : nullptr,
                doc_path_.empty() ? dk : doc_path_ + "." + dk);
-  child.broken_ = child.broken_ || broken_;  // inside a broken section, nothing is "missing" either
+  // Inside a broken or missing section, nothing is "missing" either.
+  child.broken_ = child.broken_ || broken_ || (absent && required);
   return child;
 }
 

@@ -29,6 +29,9 @@ struct Sourced {
   std::string source;
 };
 
+// The range every quantity of a dimension must lie in (limits.h); keys narrow it.
+std::pair<double, double> quantity_range(Dim dim);
+
 class Params {
  public:
   // `node` may be null: an absent optional section (defaults apply).

@@ -150,6 +150,10 @@ ParsedQuantity parse_quantity(const std::string& text, Dim dim) {
   for (const auto& u : units(dim)) {
     if (unit == u.sym) {
       r.value = v * u.factor;
+      if (!std::isfinite(r.value)) {  // 1e300 GHz is not infinity
+        r.error = "\"" + text + "\" is out of range of a number";
+        r.value = 0;
+      }
       return r;
     }
   }

@@ -11,6 +11,7 @@
 #include "models/memory_channels.h"
 #include "models/noc_mesh.h"
 #include "sim/engine/chip_links.h"
+#include "sim/engine/engine.h"
 #include "sim/mapping/fabric.h"
 
 namespace bc {
@@ -316,6 +317,8 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
     if (detail) (*detail)[i] = a;
   }
   for (const auto& op : r.ops) r.latency_s = std::max(r.latency_s, op.end_s);
+  // The same limit as the engine's clock, so both modes accept the same runs.
+  if (!(r.latency_s * 1e12 < static_cast<double>(kMaxTicks))) refuse_simulated_time(hw);
 
   // Busiest instance of each resource over the run, as the engine reports it:
   // a level's bytes split evenly over its channels.

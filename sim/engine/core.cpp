@@ -126,6 +126,13 @@ Core::Core(const sc_core::sc_module_name& name, int id, ChipContext& chip)
 
 void Core::wait_ticks(Tick t) {
   if (t == 0) return;
+  if (t >= kMaxTicks - std::min(now(), kMaxTicks)) {
+    // Time would pass the limit (and, waited on, wrap): stop here, simulate()
+    // refuses the run. This process waits for nothing more.
+    chip_.time_limit_reached = true;
+    sc_core::sc_stop();
+    wait(sc_core::sc_event());
+  }
   wait(sc_time::from_value(t));
   ++chip_.events;
 }

@@ -62,8 +62,11 @@ struct ChipContext {
   size_t ops_done = 0;  // optional trace-event recorder (run --timeline)
 
   Tick cycles_to_ticks(double cycles) const {
-    return static_cast<Tick>(std::llround(cycles * period_ps));
+    const double ps = cycles * period_ps;
+    return ps < static_cast<double>(kMaxTicks) ? static_cast<Tick>(std::llround(ps)) : kMaxTicks;
   }
+  // Set when simulated time reached kMaxTicks: the run stopped there and is refused.
+  bool time_limit_reached = false;
   CountSink sink(int op, int core) {
     return {&op_counts[static_cast<size_t>(op) * num_actions],
             &core_counts[static_cast<size_t>(core) * num_actions]};

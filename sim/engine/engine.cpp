@@ -10,6 +10,13 @@
 
 namespace bc {
 
+void refuse_simulated_time(const HwConfig& hw) {
+  fail_input(SourceLoc{hw.path, 0, 0}, "",
+             "the simulated time reaches 2^62 ps (about 53 days), the limit of the 64-bit "
+             "clock: a rate or a latency of this config is far off",
+             "check the bandwidths, latencies and frequency for a unit slip");
+}
+
 SimResult simulate(const HwConfig& hw, const Program& prog, Timeline* timeline,
                    const OpProgress* progress) {
   auto t0 = std::chrono::steady_clock::now();
@@ -36,6 +43,9 @@ SimResult simulate(const HwConfig& hw, const Program& prog, Timeline* timeline,
       link_procs.push_back(std::make_unique<LinkProcess>(name.c_str(), k, coll[k], chip));
     }
   sc_core::sc_start();
+  bool over = chip.time_limit_reached;
+  for (const OpRecord& rec : chip.ops) over = over || rec.end >= kMaxTicks;
+  if (over) refuse_simulated_time(hw);
 
   SimResult r;
   r.ops.resize(prog.ops.size());

@@ -43,6 +43,10 @@ class Timeline;
 // with it on a terminal.
 using OpProgress = std::function<void(size_t done, size_t total)>;
 
+// Throws the InputError of a run whose simulated time reaches limits::kMaxTicks
+// (simulate() and the analytical mode refuse such a run rather than wrap).
+[[noreturn]] void refuse_simulated_time(const HwConfig& hw);
+
 SimResult simulate(const HwConfig& hw, const Program& prog, Timeline* timeline = nullptr,
                    const OpProgress* progress = nullptr);
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <sstream>
 
 #include "sim/mapping/mapper_internal.h"
@@ -36,6 +37,7 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
     bq *= 2;
   int64_t q_blocks = ceil_div(op.q_len, bq);
   int64_t units = op.batch * op.kv_heads * q_blocks;
+  check_tiles(op, static_cast<double>(units));  // each work unit is a tile at least
   // Fewer work units than cores: split the context (flash-decoding).
   // Candidates: enough splits to give every core an item, fewer so the items
   // divide the cores evenly, and powers of two below (the cost model picks).
@@ -54,7 +56,7 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
   };
   int64_t bk = 16;
   if (need(bk) > sram_avail(ctx))
-    fail(op,
+    fail(op, "core.sram.size",
          "no tile fits the core's SRAM: a 16-key block needs " +
              format_quantity(need(bk), Dim::Bytes) + ", core.sram.size is " +
              format_quantity(sram_avail(ctx), Dim::Bytes),
@@ -115,6 +117,9 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
     }
     if (ctx.stream) tile_rows_[ctx.index] = bq;
     auto emit = [&](int64_t bk) {
+      double tiles = 0;
+      for (const Item& it : items) tiles += std::ceil(double(it.keys_end - it.keys_begin) / bk);
+      check_tiles(op, tiles);
       std::vector<CoreOp> per_core(P);
       for (auto& c : per_core) c.op = static_cast<uint32_t>(idx);
       for (size_t i = 0; i < items.size(); ++i) {

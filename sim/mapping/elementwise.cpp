@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 
+#include "sim/config/limits.h"
 #include "sim/mapping/mapper_internal.h"
 
 namespace bc::mapping {
@@ -23,6 +25,8 @@ int64_t Mapper::choose_elements_tile(const OpContext& ctx, int64_t elements, int
                : te / 2;
   };
   for (int64_t te = te_max; te >= 64; te = next(te)) {
+    // Smaller tiles only add tiles: none past the limit (nor a repeat past 32 bits).
+    if (static_cast<double>(slice / te) * static_cast<double>(used) > limits::kMaxTiles) break;
     CoreOp co;
     if (slice / te > 0) {
       Tile t = make(te);
@@ -102,11 +106,12 @@ void Mapper::map_elementwise(const OpContext& ctx, const Op& op, size_t idx, Lev
   int64_t te =
       static_cast<int64_t>(sram_avail(ctx) / (static_cast<double>(hw_.load_stages) * per_elem));
   if (te < 64)
-    fail(op,
+    fail(op, "core.sram.size",
          "no tile fits the core's SRAM: 64 elements need " +
              format_quantity(128 * per_elem, Dim::Bytes),
          "raise core.sram.size");
   te = std::min<int64_t>(std::min(te, slice), 1 << 20);
+  check_tiles(op, std::ceil(static_cast<double>(op.elements) / static_cast<double>(te)));
   GemmShape g;  // the consumer's table build, when fused
   if (lut) {
     g.uc.unit = fused->second.lut_unit;

@@ -226,7 +226,7 @@ GemmChoice Mapper::choose_gemm(const OpContext& ctx, const Op& op, const GemmSha
     }
   }
   if (best.pm == 0)
-    fail(op,
+    fail(op, "core.sram.size",
          "no tile fits the core's SRAM: the smallest tile needs " +
              format_quantity(static_cast<double>(need_min), Dim::Bytes) + ", core.sram.size is " +
              format_quantity(sram_avail(ctx), Dim::Bytes),
@@ -250,6 +250,9 @@ void Mapper::emit_gemm(const OpContext& ctx, const GemmShape& g, const GemmChoic
     // Every core of the grid reads each A row block: one multicast.
     prog_.ops.back().stream_readers = share_a;  // the GEMM being mapped
   }
+  check_tiles(t_.ops[ctx.index], static_cast<double>(ceil_div(g.m, t.tm)) *
+                                     static_cast<double>(ceil_div(g.n, t.tn)) *
+                                     static_cast<double>(ceil_div(g.k, t.tk)));
   size_t core = 0;
   for (int64_t m0 = 0; m0 < g.m; m0 += c.Ms)
     for (int64_t n0 = 0; n0 < g.n; n0 += c.Ns, ++core) {

@@ -117,6 +117,15 @@ Program Mapper::run() {
 
 namespace bc {
 
-Program map_trace(const Trace& t, const HwConfig& hw) { return mapping::Mapper(t, hw).run(); }
+Program map_trace(const Trace& t, const HwConfig& hw) {
+  try {
+    return mapping::Mapper(t, hw).run();
+  } catch (const InputError& e) {
+    std::vector<Diagnostic> diags = e.diagnostics();
+    for (Diagnostic& d : diags)
+      if (d.loc.file == mapping::kMapperLoc) d.loc = hw.loc_of(d.key);
+    throw InputError(diags);
+  }
+}
 
 }  // namespace bc

@@ -84,7 +84,13 @@ struct CostCache {
 
 // ---- unit choice and fallback (unit_choice.cpp)
 
-[[noreturn]] void fail(const Op& op, const std::string& msg, const std::string& hint = "");
+// Errors found while mapping name the config key that causes them; map_trace()
+// moves them from this placeholder to the key's line in the config file.
+inline constexpr const char* kMapperLoc = "<mapper>";
+[[noreturn]] void fail(const Op& op, const std::string& config_key, const std::string& msg,
+                       const std::string& hint = "");
+// Refuses an op that would take more than limits::kMaxTiles tiles.
+void check_tiles(const Op& op, double tiles);
 
 // How a GEMM block runs: the unit, the formats it executes, and the conversions
 // its fallback vector unit performs first when the unit cannot take the op's

@@ -28,7 +28,7 @@ void Mapper::place_weights() {
   const double total = dram + ddr + shared + local;
   auto q = [](double b) { return format_quantity(b, Dim::Bytes); };
   if (weights + kv > total)
-    fail_input(SourceLoc{"<mapper>", 0, 0}, "memory",
+    fail_input(SourceLoc{kMapperLoc, 0, 0}, "memory",
                "the model fits nowhere: weights " + q(weights) + " + KV cache " + q(kv) + " = " +
                    q(weights + kv) + ", but the chip holds " + q(total) + " (DRAM " + q(dram) +
                    (hw_.ddr().present ? ", DDR " + q(ddr) : std::string()) + ", shared SRAM " +
@@ -42,28 +42,27 @@ void Mapper::place_weights() {
   // after it ends, so the next one finds its weights in global memory.
   const bool resident_ok = hw_.deterministic || hw_.execution == "dataflow" || !hw_.dram().present;
   if (where == "auto")
-    where =
-        weights <= local_budget && resident_ok ? "local_sram"
-        // Half the shared level stays free for activations, unless there is no
-        // DRAM to hold them: an SRAM-only chip keeps everything on chip.
-        : hw_.shared_sram().present && weights <= (hw_.dram().present ? shared / 2 : shared - kv)
-            ? "shared_sram"
-        : !hw_.dram().present                        ? "none"
-        : weights + kv <= dram || !hw_.ddr().present ? "dram"
-                                                     : "ddr";  // spill to the capacity tier
+    where = weights <= local_budget && resident_ok ? "local_sram"
+            // Half the shared level stays free for activations, unless there is no
+            // DRAM to hold them: an SRAM-only chip keeps everything on chip.
+            : hw_.shared_sram().present && weights <= (hw_.dram().present ? shared / 2 : shared - kv)
+                ? "shared_sram"
+            : !hw_.dram().present                        ? "none"
+            : weights + kv <= dram || !hw_.ddr().present ? "dram"
+                                                       : "ddr";  // spill to the capacity tier
   if (where == "none" || (where == "dram" && !hw_.dram().present))
-    fail_input(SourceLoc{"<mapper>", 0, 0}, "memory.weights",
+    fail_input(SourceLoc{kMapperLoc, 0, 0}, "memory.weights",
                "weights (" + q(weights) + ") + KV cache (" + q(kv) +
                    ") do not fit on this SRAM-only chip (core SRAM budget " + q(local_budget) +
                    ", shared SRAM " + q(shared) + ") and there is no DRAM",
                "split the model over more chips (system.parallel) or use a narrower recipe");
   if (where == "ddr" && !hw_.ddr().present)
-    fail_input(SourceLoc{"<mapper>", 0, 0}, "memory.weights",
+    fail_input(SourceLoc{kMapperLoc, 0, 0}, "memory.weights",
                "weights are placed in DDR, but there is no memory.ddr",
                "add a memory.ddr tier or set memory.weights to auto");
   if (where == "local_sram" && weights > local_budget)
     fail_input(
-        SourceLoc{"<mapper>", 0, 0}, "memory.weights",
+        SourceLoc{kMapperLoc, 0, 0}, "memory.weights",
         "weights (" + q(weights) + ") do not fit the cores' SRAM: " + q(local_budget) + " = " +
             std::to_string(hw_.cores()) + " cores x " + q(hw_.sram.size_bytes) +
             " x resident_max_fraction " +
@@ -74,7 +73,7 @@ void Mapper::place_weights() {
             }(),
         "set memory.weights to auto or dram");
   if (where == "shared_sram" && (!hw_.shared_sram().present || weights > shared))
-    fail_input(SourceLoc{"<mapper>", 0, 0}, "memory.weights",
+    fail_input(SourceLoc{kMapperLoc, 0, 0}, "memory.weights",
                "weights (" + q(weights) + ") do not fit the shared SRAM (" + q(shared) + ")",
                "set memory.weights to auto or dram");
   prog_.weight_placement = where;

@@ -75,7 +75,8 @@ int Mapper::map_table_precompute(const OpContext& ctx, const Op& gemm, const std
       slice,
       static_cast<int64_t>(sram_avail(ctx) / (static_cast<double>(hw_.load_stages) * (ba + bo))));
   if (te < 64)
-    fail(gemm, "no tile of its table precompute fits the core's SRAM", "raise core.sram.size");
+    fail(gemm, "core.sram.size", "no tile of its table precompute fits the core's SRAM",
+         "raise core.sram.size");
   GemmShape g;
   g.uc.unit = tb.lut_unit;
   g.uc.a = tb.a;

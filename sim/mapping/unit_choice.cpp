@@ -1,13 +1,27 @@
 // Which unit of the core runs an op: the first that takes its formats, else a
 // unit whose fallback vector unit converts the operands it cannot take.
 
+#include <iomanip>
+#include <sstream>
+
+#include "sim/config/limits.h"
 #include "sim/mapping/mapper_internal.h"
 
 namespace bc::mapping {
 
-void fail(const Op& op, const std::string& msg, const std::string& hint) {
-  fail_input(SourceLoc{"<mapper>", 0, 0}, "op " + op.name + " (" + op_kind_name(op.kind) + ")", msg,
-             hint);
+void fail(const Op& op, const std::string& config_key, const std::string& msg,
+          const std::string& hint) {
+  // map_trace() puts the error at config_key's line in the config.
+  fail_input(SourceLoc{kMapperLoc, 0, 0}, config_key,
+             "op " + op.name + " (" + op_kind_name(op.kind) + "): " + msg, hint);
+}
+
+void check_tiles(const Op& op, double tiles) {
+  if (tiles <= limits::kMaxTiles) return;
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(0) << "needs " << tiles << " tiles, more than "
+     << limits::kMaxTiles << " (the limit of one op on one chip)";
+  fail(op, "core.sram.size", os.str(), "split the op, or give the cores more SRAM");
 }
 
 int unit_index(const Units& units, const std::string& name) {
@@ -34,7 +48,7 @@ UnitChoice pick_matmul_unit(const Units& units, const Op& op, const Format& a, c
       if (u.can_matmul(a2, w2, nullptr)) return {static_cast<int>(i), a2, w2, v, ca, cw};
     }
   }
-  fail(op,
+  fail(op, "core.units",
        "no unit of the core executes " + a.name + " x " + w.name + " matrix products (" + reasons +
            ")",
        "add a rate for this class to a unit, name a fallback vector unit, or use another --quant "
@@ -48,7 +62,7 @@ int pick_vector_unit(const Units& units, const Op& op) {
     if (units[i]->can_vector(fp32(), &why)) return static_cast<int>(i);
     reasons += (reasons.empty() ? "" : "; ") + units[i]->name() + ": " + why;
   }
-  fail(op, "no unit of the core executes fp32 element-wise work (" + reasons + ")",
+  fail(op, "core.units", "no unit of the core executes fp32 element-wise work (" + reasons + ")",
        "add a vector_unit to core.units");
 }
 

@@ -604,6 +604,11 @@ OutputFile::~OutputFile() {
 }
 
 void OutputFile::write(const std::string& text) {
+  stage(text);
+  commit();
+}
+
+void OutputFile::stage(const std::string& text) {
   if (path_.empty()) return;
   for (size_t off = 0; off < text.size();) {
     const ssize_t n = ::write(fd_, text.data() + off, text.size() - off);
@@ -614,6 +619,10 @@ void OutputFile::write(const std::string& text) {
   const int fd = fd_;
   fd_ = -1;
   if (close(fd) != 0) fail("write failed", errno);
+}
+
+void OutputFile::commit() {
+  if (path_.empty() || tmp_.empty()) return;
   if (std::rename(tmp_.c_str(), path_.c_str()) != 0) fail("cannot replace it", errno);
   tmp_.clear();  // it is the output now
 }

@@ -41,7 +41,12 @@ class OutputFile {
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
   ~OutputFile();
-  void write(const std::string& text);
+  void write(const std::string& text);  // stage(text), then commit()
+  // For a run with several outputs: stage every one (a write that fails leaves
+  // none behind), then commit each; renames in the same directory do not fail
+  // for want of space.
+  void stage(const std::string& text);
+  void commit();
 
  private:
   [[noreturn]] void fail(const std::string& what, int err);

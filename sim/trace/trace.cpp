@@ -1,8 +1,10 @@
 #include "sim/trace/trace.h"
 
+#include <limits>
 #include <map>
 
 #include "sim/config/config_tree.h"
+#include "sim/config/limits.h"
 #include "sim/config/params.h"
 
 namespace bc {
@@ -164,8 +166,8 @@ Trace read_trace(const std::string& path) {
         for (const auto& [k, v] : w->map)
           if (k != "phase" && k != "batch" && k != "seq") wp.raw(k);
         wp.choice("phase", "decode", {"decode", "prefill"}, "decode | prefill");
-        wp.integer("batch", 1, "sequences (tokens per decode step)");
-        wp.integer("seq", 1, "prefill: prompt tokens per sequence");
+        wp.integer("batch", 1, "sequences (tokens per decode step)", 1, limits::kMaxBatch);
+        wp.integer("seq", 1, "prefill: prompt tokens per sequence", 1, limits::kMaxTokens);
       }
       t.workload = section_json(*w);
     }
@@ -173,17 +175,25 @@ Trace read_trace(const std::string& path) {
     const CNode* ops = top.raw("ops");
     if (!ops || ops->kind != CNode::Kind::Seq || ops->seq.empty()) {
       sink.add({ops ? ops->loc : root.loc, "ops", "expected a non-empty list of ops", ""});
+    } else if (static_cast<int64_t>(ops->seq.size()) > limits::kMaxOps) {
+      sink.add({ops->loc, "ops",
+                std::to_string(ops->seq.size()) + " ops, more than " +
+                    std::to_string(limits::kMaxOps) + " (the limit for a trace)",
+                "split the trace"});
     } else {
       std::map<int, size_t> ids;
       for (size_t i = 0; i < ops->seq.size(); ++i) {
         std::string path_i = "ops[" + std::to_string(i) + "]";
         Params p(&ops->seq[i], path_i, &sink);
+        constexpr int64_t kDim = limits::kMaxOpDim;
         Op op;
-        op.id = static_cast<int>(p.integer("id", static_cast<int64_t>(i), "unique op id", 0));
+        op.id = static_cast<int>(p.integer("id", static_cast<int64_t>(i), "unique op id", 0,
+                                           std::numeric_limits<int32_t>::max()));
         op.name = p.text("name", "op" + std::to_string(op.id), "op name");
         std::string kind = p.choice("kind", std::nullopt,
                                     {"gemm", "attention", "elementwise", "collective"}, "op kind");
-        op.layer = static_cast<int>(p.integer("layer", -1, "decoder layer, -1 if none", -1));
+        op.layer = static_cast<int>(
+            p.integer("layer", -1, "decoder layer, -1 if none", -1, limits::kMaxLayers - 1));
         op.a = read_format(p, "a", "activation format");
         op.o = read_format(p, "o", "output format");
         if (const CNode* d = p.raw("deps")) {
@@ -192,7 +202,13 @@ Trace read_trace(const std::string& path) {
           } else {
             for (const auto& e : d->seq) {
               try {
-                int dep = std::stoi(e.scalar);
+                // The whole scalar: "17e9" is not op 17, nor "0.9" op 0.
+                size_t used = 0;
+                const long long v = e.is_scalar() ? std::stoll(e.scalar, &used) : -1;
+                if (!e.is_scalar() || used != e.scalar.size() || v < 0 ||
+                    v > std::numeric_limits<int32_t>::max())
+                  throw std::invalid_argument("not an id");
+                const int dep = static_cast<int>(v);
                 if (!ids.count(dep))
                   sink.add({e.loc, path_i + ".deps",
                             "dependency " + e.scalar + " is not an earlier op's id",
@@ -208,9 +224,13 @@ Trace read_trace(const std::string& path) {
         if (kind == "gemm") {
           op.kind = OpKind::Gemm;
           op.w = read_format(p, "w", "weight format");
-          op.m = p.integer("m", std::nullopt, "rows of A and C (tokens)");
-          op.n = p.integer("n", std::nullopt, "columns of W and C");
-          op.k = p.integer("k", std::nullopt, "reduction dimension");
+          op.m = p.integer("m", std::nullopt, "rows of A and C (tokens)", 1, kDim);
+          op.n = p.integer("n", std::nullopt, "columns of W and C", 1, kDim);
+          op.k = p.integer("k", std::nullopt, "reduction dimension", 1, kDim);
+          if (static_cast<double>(op.m) * static_cast<double>(op.n) * static_cast<double>(op.k) >
+              limits::kMaxOpMacs)
+            p.error("m", "m x n x k = " + std::to_string(op.m) + " x " + std::to_string(op.n) +
+                             " x " + std::to_string(op.k) + " MACs, more than 1e24 (the limit)");
           if (const CNode* parts = p.raw("w_parts")) {
             int64_t total = 0;
             if (parts->kind != CNode::Kind::Seq) {
@@ -218,7 +238,8 @@ Trace read_trace(const std::string& path) {
             } else {
               for (size_t j = 0; j < parts->seq.size(); ++j) {
                 Params pp(&parts->seq[j], path_i + ".w_parts[" + std::to_string(j) + "]", &sink);
-                int64_t cols = pp.integer("n", std::nullopt, "output features in this format");
+                int64_t cols =
+                    pp.integer("n", std::nullopt, "output features in this format", 1, kDim);
                 op.w_parts.push_back({cols, read_format(pp, "w", "their weight format")});
                 total += cols;
               }
@@ -236,15 +257,23 @@ Trace read_trace(const std::string& path) {
         } else if (kind == "attention") {
           op.kind = OpKind::Attention;
           op.w = read_format(p, "kv", "KV cache format");
-          op.batch = p.integer("batch", std::nullopt, "sequences");
-          op.heads = p.integer("heads", std::nullopt, "query heads");
-          op.kv_heads = p.integer("kv_heads", op.heads, "KV heads (GQA)");
-          op.head_dim = p.integer("head_dim", std::nullopt, "head dimension");
-          op.q_len = p.integer("q_len", std::nullopt, "query tokens per sequence");
-          op.kv_len = p.integer("kv_len", std::nullopt, "keys attended per sequence");
+          op.batch = p.integer("batch", std::nullopt, "sequences", 1, limits::kMaxBatch);
+          op.heads = p.integer("heads", std::nullopt, "query heads", 1, limits::kMaxHeads);
+          op.kv_heads = p.integer("kv_heads", op.heads, "KV heads (GQA)", 1, limits::kMaxHeads);
+          op.head_dim = p.integer("head_dim", std::nullopt, "head dimension", 1, limits::kMaxDim);
+          op.q_len =
+              p.integer("q_len", std::nullopt, "query tokens per sequence", 1, limits::kMaxTokens);
+          op.kv_len = p.integer("kv_len", std::nullopt, "keys attended per sequence", 1,
+                                limits::kMaxTokens);
           op.causal = p.boolean("causal", false, "causal mask within the query block");
-          op.window = p.integer("window", 0, "sliding window (keys per query), 0 = none", 0);
-          op.kv_append = p.integer("kv_append", 0, "tokens appended to the KV cache", 0);
+          op.window = p.integer("window", 0, "sliding window (keys per query), 0 = none", 0,
+                                limits::kMaxTokens);
+          op.kv_append =
+              p.integer("kv_append", 0, "tokens appended to the KV cache", 0, limits::kMaxTokens);
+          if (op.batch * op.kv_len > limits::kMaxBatchTokens)
+            p.error("batch", "batch x kv_len = " + std::to_string(op.batch * op.kv_len) +
+                                 " keys, more than " + std::to_string(limits::kMaxBatchTokens) +
+                                 " (the limit)");
           if (op.kv_heads > 0 && op.heads % op.kv_heads != 0)
             p.error("kv_heads",
                     "heads (" + std::to_string(op.heads) + ") must be a multiple of kv_heads");
@@ -255,13 +284,15 @@ Trace read_trace(const std::string& path) {
           op.fn = p.choice("fn", std::nullopt, {"allreduce", "allgather", "send"},
                            "chip-to-chip collective");
           op.elements = p.integer("elements", std::nullopt,
-                                  "elements of the tensor each rank holds after it (sends)");
+                                  "elements of the tensor each rank holds after it (sends)", 1,
+                                  limits::kMaxElements);
           op.group = p.choice("group", op.fn == "send" ? "pipeline" : "tensor",
                               {"tensor", "pipeline"}, "the ranks it runs over");
         } else {
           op.kind = OpKind::Elementwise;
           op.fn = p.choice("fn", std::nullopt, elementwise_fn_names(), "element-wise function");
-          op.elements = p.integer("elements", std::nullopt, "output elements");
+          op.elements =
+              p.integer("elements", std::nullopt, "output elements", 1, limits::kMaxElements);
           op.input_from_dram =
               p.boolean("input_from_dram", false, "input is a table in DRAM (embedding)");
         }

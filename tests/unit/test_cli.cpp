@@ -165,7 +165,9 @@ TEST(Cli, TraceWorkloadIsCheckedAndMayBeLeftOut) {
   EXPECT_EQ(b.err, bad +
                        ":4:24: error: workload.phase: unknown value \"prefil\"; expected one of "
                        "decode|prefill (did you mean \"prefill\"?)\n" +
-                       bad + ":4:43: error: workload.batch: value 0 out of range: must be >= 1\n");
+                       bad +
+                       ":4:43: error: workload.batch: value 0 out of range: must be >= 1 and "
+                       "<= 1048576\n");
   EXPECT_TRUE(b.out.empty());
   const std::string bare = write_temp("bare.json", head + ops);
   const std::string json = temp_path("bare.r.json");

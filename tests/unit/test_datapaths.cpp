@@ -272,14 +272,17 @@ TEST(Fallback, UnsupportedFormatIsAnErrorUnlessAFallbackConverts) {
     map_trace(t, hw);
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "<mapper>: error: op proj (gemm): no unit of the core executes fp8_e4m3 x int4 "
-              "matrix products (mm: "
-              "no datapath class for fp8_e4m3 x fp8_e4m3 (needs a float class of at least 8 bits; "
-              "the unit has "
-              "int8); vec: a vector_unit unit does not execute matrix multiplications) (add a rate "
-              "for this "
-              "class to a unit, name a fallback vector unit, or use another --quant recipe)");
+    EXPECT_EQ(
+        std::string(e.what()),
+        cfg +
+            ":9:3: error: core.units: op proj (gemm): no unit of the core executes fp8_e4m3 x "
+            "int4 "
+            "matrix products (mm: "
+            "no datapath class for fp8_e4m3 x fp8_e4m3 (needs a float class of at least 8 bits; "
+            "the unit has "
+            "int8); vec: a vector_unit unit does not execute matrix multiplications) (add a rate "
+            "for this "
+            "class to a unit, name a fallback vector unit, or use another --quant recipe)");
   }
   // With a fallback, the vector unit quantizes the fp8 activations to int8 first; its work is
   // counted.

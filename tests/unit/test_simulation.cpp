@@ -260,10 +260,12 @@ TEST(Mapper, TileThatFitsNoSramIsAnError) {
     map_trace(gemm_trace(64, 512, 1024), hw);
     FAIL();
   } catch (const InputError& e) {
+    // At the key that causes it (line 13 of the config), not at "<mapper>".
     EXPECT_EQ(std::string(e.what()),
-              "<mapper>: error: op gemm (gemm): no tile fits the core's SRAM: the smallest tile "
-              "needs 5.248 KB, "
-              "core.sram.size is 1.024 KB (raise core.sram.size)");
+              cfg +
+                  ":13:5: error: core.sram.size: op gemm (gemm): no tile fits the core's SRAM: "
+                  "the smallest tile needs 5.248 KB, core.sram.size is 1.024 KB (raise "
+                  "core.sram.size)");
   }
 }
 
@@ -366,10 +368,10 @@ TEST(Residency, AModelThatFitsNowhereIsAnError) {
     map_trace(t, hw);
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find(
-                  "<mapper>: error: memory: the model fits nowhere: weights 16.06 GB + KV "
-                  "cache 536.9 MB = 16.6 GB, but the chip holds 1.004 GB"),
-              std::string::npos)
+    EXPECT_EQ(std::string(e.what()).find(
+                  cfg + ":27:1: error: memory: the model fits nowhere: weights 16.06 GB + KV "
+                        "cache 536.9 MB = 16.6 GB, but the chip holds 1.004 GB"),
+              0u)
         << e.what();
   }
 }

@@ -1,0 +1,505 @@
+// Hostile inputs, numeric limits and outputs (issue 13): every malformed input
+// of tests/corpus/ exits 2 with its positioned first line and leaves no output
+// file; the documented limits (sim/config/limits.h, README "Limits") are
+// refused with an error naming them; simulated time cannot wrap; a run's
+// outputs are all written or none; runs are reproducible.
+
+#include <dirent.h>
+
+#include <csignal>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "helpers.h"
+#include "models/busy_server.h"
+#include "sim/cli/isolate.h"
+#include "sim/config/config_tree.h"
+#include "sim/config/limits.h"
+#include "sim/report/report.h"
+#include "sim/trace/trace.h"
+#include "workloads/generator.h"
+
+namespace bc {
+namespace {
+
+using test::CliRun;
+using test::run_cli;
+using test::small_config;
+using test::temp_path;
+using test::write_temp;
+
+std::vector<std::string> lines_of(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+
+// Files in `dir` whose name starts with `prefix` (outputs and their temporaries).
+std::vector<std::string> files_starting(const std::string& dir, const std::string& prefix) {
+  std::vector<std::string> out;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d))
+      if (std::string(e->d_name).rfind(prefix, 0) == 0) out.push_back(e->d_name);
+    closedir(d);
+  }
+  return out;
+}
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size()))
+    s.replace(p, from.size(), to);
+  return s;
+}
+
+// The command that reads a corpus file follows its name's prefix.
+std::string corpus_command(const std::string& name, const std::string& out) {
+  const std::string p = "tests/corpus/" + name;
+  if (name.rfind("hf_", 0) == 0) return "run -q --model " + p + "/config.json --json '" + out + "'";
+  if (name.rfind("model_", 0) == 0) return "run -q --model " + p + " --json '" + out + "'";
+  if (name.rfind("hw_", 0) == 0) return "run -q " + p + " --json '" + out + "'";
+  if (name.rfind("trace_", 0) == 0) return "run -q --trace " + p + " --json '" + out + "'";
+  if (name.rfind("csv_", 0) == 0) return "validate " + p + " --csv '" + out + "'";
+  return "";
+}
+
+TEST(Corpus, EveryMalformedInputExitsTwoAtItsLineWithNoOutputFile) {
+  std::ifstream in(project_root() + "/tests/corpus/EXPECTED");
+  ASSERT_TRUE(in);
+  const std::regex positioned(R"(^[^:]+:[0-9]+:[0-9]+: error: .+)");
+  const std::string out = temp_path("out.json");
+  const std::string dir = out.substr(0, out.rfind('/'));
+  int cases = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const size_t tab = line.find('\t');
+    ASSERT_NE(tab, std::string::npos) << line;
+    const std::string name = line.substr(0, tab);
+    const std::string expect = replace_all(line.substr(tab + 1), "{root}", project_root());
+    const std::string args = corpus_command(name, out);
+    ASSERT_FALSE(args.empty()) << "no command for " << name;
+    std::remove(out.c_str());
+    CliRun r = run_cli(args);
+    EXPECT_EQ(r.code, 2) << name << "\n" << r.err;
+    const auto ls = lines_of(r.err);
+    ASSERT_FALSE(ls.empty()) << name;
+    EXPECT_EQ(ls[0], expect) << name;
+    EXPECT_TRUE(std::regex_match(ls[0], positioned)) << name << ": " << ls[0];
+    EXPECT_TRUE(files_starting(dir, "out.json").empty()) << name << " left an output";
+    ++cases;
+  }
+  EXPECT_GE(cases, 30);
+}
+
+TEST(Corpus, ANullSectionIsOneErrorNotOnePerKey) {
+  CliRun r = run_cli("explain tests/corpus/hw_null_section.yaml");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(lines_of(r.err).size(), 1u) << r.err;
+  // A missing section likewise: reported once, and nothing at "<input>".
+  std::string cfg = write_temp("hw.yaml", test::replace_line(small_config(), 5, "nocx:"));
+  CliRun m = run_cli("explain '" + cfg + "'");
+  EXPECT_EQ(m.code, 2);
+  EXPECT_EQ(m.err.find("<input>"), std::string::npos) << m.err;
+  EXPECT_NE(m.err.find(cfg + ":1:1: error: noc: missing required section"), std::string::npos)
+      << m.err;
+  EXPECT_EQ(m.err.find("noc.mesh"), std::string::npos) << m.err;
+}
+
+TEST(Limits, AFileLargerThanTheLimitIsRefused) {
+  const std::string big = temp_path("big.yaml");
+  {
+    std::ofstream f(big);
+    const std::string line = "# " + std::string(1022, 'x') + "\n";  // 1 KiB
+    for (int64_t i = 0; i <= limits::kMaxFileBytes / 1024; ++i) f << line;
+  }
+  try {
+    load_config_file(big);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              big + ": error: file larger than 16 MiB (the limit for an input file)");
+  }
+}
+
+TEST(Limits, IncludeChainsDeeperThanTheLimitAreRefused) {
+  // f0 includes f1 ... includes f20: the 17th level is refused at its include line.
+  for (int i = 0; i <= 20; ++i)
+    write_temp("f" + std::to_string(i) + ".yaml",
+               i < 20 ? "include: f" + std::to_string(i + 1) + ".yaml\n" : "name: x\n");
+  try {
+    load_config_file(temp_path("f0.yaml"));
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()), temp_path("f15.yaml") +
+                                         ":1:10: error: include: includes nested deeper than 16 "
+                                         "files (the limit)");
+  }
+}
+
+TEST(Limits, DiagnosticsPrintedAreCapped) {
+  std::string text = small_config();
+  for (int i = 0; i < 200; ++i) text += "bogus_key_" + std::to_string(i) + ": 1\n";
+  CliRun r = run_cli("explain '" + write_temp("hw.yaml", text) + "'");
+  EXPECT_EQ(r.code, 2);
+  const auto ls = lines_of(r.err);
+  ASSERT_EQ(ls.size(), limits::kMaxDiagnostics + 1) << r.err;
+  EXPECT_NE(ls.back().find(": note: 150 more errors not shown (at most 50 are printed)"),
+            std::string::npos)
+      << ls.back();
+}
+
+TEST(Limits, ATraceWithMoreOpsThanTheLimitIsRefused) {
+  std::ostringstream t;
+  t << "{\"schema\": \"bitcycle-trace\", \"version\": 1, \"ops\": [\n";
+  for (int64_t i = 0; i <= limits::kMaxOps; ++i)
+    t << (i ? ",\n" : "") << "{\"id\": " << i
+      << ", \"kind\": \"elementwise\", \"fn\": \"add\", \"elements\": 64}";
+  t << "]}\n";
+  const std::string path = write_temp("t.json", t.str());
+  try {
+    read_trace(path);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              path +
+                  ":1:51: error: ops: 16385 ops, more than 16384 (the limit for a trace) "
+                  "(split the trace)");
+  }
+}
+
+TEST(Limits, AGeneratedTraceWithMoreOpsThanTheLimitIsRefused) {
+  // 1,024 experts in each of 64 layers: three ops per expert that gets tokens.
+  const std::string model = write_temp("moe.yaml",
+                                       "hidden: 64\nffn: 64\nlayers: 64\nheads: 4\nvocab: 100\n"
+                                       "experts: 1024\nexperts_per_token: 1024\n");
+  CliRun r = run_cli("run -q --model '" + model + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "<command line>: error: --model: the trace of moe would have more than 16384 ops "
+            "(the limit for a trace) (fewer layers or experts)\n");
+}
+
+TEST(Limits, WorkloadOptionsAreRangeChecked) {
+  struct Case {
+    std::string args, err;
+  } cases[] = {
+      {"run --batch 9223372036854775807",
+       "<command line>: error: --batch: must be <= 1048576 (the limit), got 9223372036854775807"},
+      {"run --context 100000000",
+       "<command line>: error: --context: must be <= 16777216 tokens (the limit), got 100000000"},
+      {"run --phase prefill --seq 100000000",
+       "<command line>: error: --seq: must be <= 16777216 tokens (the limit), got 100000000"},
+      {"run --batch 1048576 --context 16777216",
+       "<command line>: error: --batch: batch x (context + seq) = 17592187092992 tokens, more "
+       "than 2147483648 (the limit)"},
+      {"run --model mixtral-8x7b --expert-load nan,0,0,0,0,0,0,1",
+       "<command line>: error: --expert-load: shares must be >= 0 and add up to 1"},
+      {"run --model mixtral-8x7b --expert-load inf,0,0,0,0,0,0,0",
+       "<command line>: error: --expert-load: shares must be >= 0 and add up to 1"},
+      {"move configs/hw/sn40l.yaml --bytes nan",
+       "<command line>: error: --bytes: expected a number of bytes > 0 and <= 1000 TB, got nan"},
+      {"move configs/hw/sn40l.yaml --bytes inf",
+       "<command line>: error: --bytes: expected a number of bytes > 0 and <= 1000 TB, got inf"},
+      {"move configs/hw/sn40l.yaml --bytes 17e9x",
+       "<command line>: error: --bytes: expected a number of bytes, got \"17e9x\""},
+  };
+  for (const auto& c : cases) {
+    CliRun r = run_cli(c.args + " -q");
+    if (c.args.rfind("move", 0) == 0) r = run_cli(c.args);
+    EXPECT_EQ(r.code, 2) << c.args;
+    EXPECT_EQ(r.err, c.err + "\n") << c.args;
+  }
+}
+
+TEST(Limits, NonUtf8ArgumentsExitTwoBeforeAnyWork) {
+  const std::string out = temp_path("out.json");
+  CliRun r = run_cli("run -q --model \"$(printf 'llama\\377')\" --json '" + out + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "<command line>: error: argument 4: invalid UTF-8 byte 0xFF: input text must be "
+            "UTF-8 (give paths and names in UTF-8)\n");
+  EXPECT_TRUE(files_starting(out.substr(0, out.rfind('/')), "out.json").empty());
+}
+
+TEST(Limits, QuantitiesOutsideTheirDimensionsRangeAreErrors) {
+  auto errs = [](const std::string& line13) {
+    return test::config_errors(test::replace_line(small_config(), 4, line13));
+  };
+  EXPECT_EQ(errs("frequency: 1e300 GHz"),
+            std::vector<std::string>{
+                "F:4:12: error: frequency: \"1e300 GHz\" is out of range of a number"});
+  EXPECT_EQ(
+      errs("frequency: 2000 GHz"),
+      std::vector<std::string>{"F:4:12: error: frequency: value 2000 GHz out of range: must be "
+                               "<= 1000 GHz, the largest frequency BitCycle accepts (check "
+                               "the unit)"});
+  EXPECT_EQ(
+      test::config_errors(test::replace_line(small_config(), 30, "    bandwidth: 1e-300 B/s")),
+      std::vector<std::string>{
+          "F:30:16: error: memory.dram.bandwidth: value 1e-300 B/s out of range: must be "
+          ">= 1 KB/s, the smallest bandwidth BitCycle accepts (check the unit)"});
+}
+
+TEST(SimulatedTime, DurationsSaturateInsteadOfWrapping) {
+  EXPECT_EQ(ceil_ticks(1e30), kMaxTicks);
+  EXPECT_EQ(ceil_ticks(std::numeric_limits<double>::quiet_NaN()), kMaxTicks);
+  EXPECT_EQ(ceil_ticks(1000.0), 1000u);
+  EXPECT_EQ(sat_add(kMaxTicks - 1, 5), kMaxTicks);
+  EXPECT_EQ(sat_add(kMaxTicks, kMaxTicks), kMaxTicks);
+  EXPECT_EQ(sat_add(2, 3), 5u);
+  BusyServer s;
+  for (int i = 0; i < 8; ++i) s.serve(0, kMaxTicks);  // would wrap at the fourth
+  EXPECT_EQ(s.busy_until, kMaxTicks);
+}
+
+TEST(SimulatedTime, ARunPastTheClockLimitIsRefusedInBothModes) {
+  // Llama-3.1-8B's 8.6 GB at 1 KB/s take 99 days: past 2^62 ps (53 days).
+  for (const char* fidelity : {"cycle", "analytical"}) {
+    CliRun r = run_cli(std::string("run -q --fidelity ") + fidelity +
+                       " --set 'memory.dram.bandwidth=1 KB/s'");
+    EXPECT_EQ(r.code, 2) << fidelity;
+    EXPECT_EQ(r.err, project_root() +
+                         "/configs/hw/default.yaml: error: the simulated time reaches 2^62 ps "
+                         "(about 53 days), the limit of the 64-bit clock: a rate or a latency of "
+                         "this config is far off (check the bandwidths, latencies and frequency "
+                         "for a unit slip)\n")
+        << fidelity;
+  }
+}
+
+TEST(SimulatedTime, ALongRunBelowTheLimitIsExact) {
+  // 10 MB/s: the same weights take 13 minutes, well inside the clock; the
+  // time is the bytes over the bandwidth (a memory-bound decode step).
+  int code = 0;
+  nlohmann::json r = test::run_json("--set 'memory.dram.bandwidth=10 MB/s'", &code);
+  ASSERT_EQ(code, 0);
+  const double bytes = r["trace_totals"]["weight_bytes_read"].get<double>();
+  EXPECT_GT(r["latency_s"].get<double>(), bytes / 10e6 * 0.99);
+}
+
+TEST(Outputs, ADirectoryAsOutputExitsTwoAndLeavesNothing) {
+  const std::string dir = temp_path("outdir");
+  ASSERT_EQ(std::system(("mkdir -p '" + dir + "'").c_str()), 0);
+  CliRun r = run_cli("run -q --json '" + dir + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--json: cannot write \"" + dir + "\": it is a directory"),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(files_starting(dir.substr(0, dir.rfind('/')), "outdir.").empty());
+}
+
+TEST(Outputs, AnUnwritableCsvLeavesNoJson) {
+  const std::string json = temp_path("r.json");
+  std::remove(json.c_str());
+  CliRun r = run_cli("run -q --json '" + json + "' --csv /nonexistent-dir/r.csv");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--csv: cannot write"), std::string::npos) << r.err;
+  EXPECT_TRUE(files_starting(json.substr(0, json.rfind('/')), "r.json").empty());
+}
+
+TEST(Outputs, StagedOutputsAppearOnlyWhenCommitted) {
+  const std::string a = temp_path("a.txt"), b = temp_path("b.txt");
+  std::remove(a.c_str());
+  std::remove(b.c_str());
+  {
+    OutputFile fa(a, "--json"), fb(b, "--csv");
+    fa.stage("a\n");
+    // An error before fb is written: neither output, nor any temporary, remains.
+  }
+  const std::string dir = a.substr(0, a.rfind('/'));
+  EXPECT_TRUE(files_starting(dir, "a.txt").empty());
+  EXPECT_TRUE(files_starting(dir, "b.txt").empty());
+  {
+    OutputFile fa(a, "--json"), fb(b, "--csv");
+    fa.stage("a\n");
+    fb.stage("b\n");
+    EXPECT_TRUE(files_starting(dir, "a.txt").size() == 1);  // the temporary only
+    fa.commit();
+    fb.commit();
+  }
+  EXPECT_EQ(files_starting(dir, "a.txt"), std::vector<std::string>{"a.txt"});
+  EXPECT_EQ(files_starting(dir, "b.txt"), std::vector<std::string>{"b.txt"});
+}
+
+TEST(Outputs, ConcurrentWritersLeaveOneCompleteFile) {
+  // Two runs write the same --json at once: unique temporaries, so the file is
+  // one run's whole report (never a mix), and no temporary is left.
+  const std::string json = temp_path("same.json");
+  const std::string bin = BITCYCLE_BIN;
+  const std::string cmd = "(" + bin + " run -q --json '" + json + "' & " + bin +
+                          " run -q --batch 2 --json '" + json + "' & wait)";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::ifstream f(json);
+  nlohmann::json r = nlohmann::json::parse(f);  // throws on a torn file
+  EXPECT_TRUE(r.contains("latency_s"));
+  EXPECT_EQ(files_starting(json.substr(0, json.rfind('/')), "same.json"),
+            std::vector<std::string>{"same.json"});
+}
+
+TEST(Determinism, TwoRunsWriteTheSameReport) {
+  // Byte for byte, apart from the host's own measurements (sim.wall_s and
+  // sim.events_per_s: how long the simulation took on this machine).
+  std::string text[2], csv[2];
+  for (int i = 0; i < 2; ++i) {
+    const std::string j = temp_path("d" + std::to_string(i) + ".json");
+    const std::string c = temp_path("d" + std::to_string(i) + ".csv");
+    CliRun r =
+        run_cli("run -q --model mixtral-8x7b --quant w4a8 --json '" + j + "' --csv '" + c + "'");
+    ASSERT_EQ(r.code, 0) << r.err;
+    std::ifstream fj(j), fc(c);
+    nlohmann::json rep = nlohmann::json::parse(fj);
+    rep["sim"].erase("wall_s");
+    rep["sim"].erase("events_per_s");
+    text[i] = rep.dump(1);
+    csv[i] = std::string(std::istreambuf_iterator<char>(fc), {});
+  }
+  EXPECT_EQ(text[0], text[1]);
+  EXPECT_EQ(csv[0], csv[1]);
+}
+
+TEST(HfConfig, NullOptionalKeysTakeTheirDefaults) {
+  const std::string hf = write_temp("config.json",
+                                    "{\"model_type\": \"llama\", \"hidden_size\": 64, "
+                                    "\"intermediate_size\": 128, \"num_hidden_layers\": 2, "
+                                    "\"num_attention_heads\": 4, \"num_key_value_heads\": null, "
+                                    "\"sliding_window\": null, \"vocab_size\": 100}\n");
+  ModelDesc m = load_model(hf);
+  EXPECT_EQ(m.kv_heads, 4);
+  EXPECT_EQ(m.sliding_window, 0);
+  EXPECT_EQ(m.head_dim, 16);
+}
+
+TEST(Trace, IntegersAreReadWholeAndIdsStayInsideThirtyTwoBits) {
+  const std::string head = "{\"schema\": \"bitcycle-trace\", \"version\": 1, \"ops\": [\n";
+  const std::string op0 =
+      "{\"id\": 0, \"kind\": \"elementwise\", \"fn\": \"add\", \"elements\": 64}";
+  auto err = [&](const std::string& op1) {
+    try {
+      read_trace(write_temp("t.json", head + op0 + ",\n" + op1 + "]}\n"));
+    } catch (const InputError& e) {
+      return std::string(e.what()).substr(std::string(e.what()).find(": error: "));
+    }
+    return std::string();
+  };
+  const std::string el = "\"kind\": \"elementwise\", \"fn\": \"add\", ";
+  EXPECT_EQ(err("{\"id\": 1, " + el + "\"elements\": \"17e9\"}"),
+            ": error: ops[1].elements: expected an integer, got \"17e9\"");
+  EXPECT_EQ(err("{\"id\": 1, " + el + "\"elements\": 64, \"deps\": [\"17e9\"]}"),
+            ": error: ops[1].deps: expected an op id, got \"17e9\"");
+  EXPECT_EQ(err("{\"id\": 1, " + el + "\"elements\": 64, \"layer\": 4294967296}"),
+            ": error: ops[1].layer: value 4294967296 out of range: must be >= -1 and <= 1023");
+  EXPECT_EQ(err("{\"id\": 1, " + el + "\"elements\": 64, \"deps\": [4294967296]}"),
+            ": error: ops[1].deps: expected an op id, got \"4294967296\"");
+}
+
+}  // namespace
+}  // namespace bc
+
+namespace bc {
+namespace {
+
+TEST(Overflow, Llama405bPrefillAt128kOn576ChipsRunsOrIsRefused) {
+  // At the documented maxima's scale: either a finite report or one positioned
+  // error (here: pipeline 8 does not divide 126 layers; with tensor 32 x
+  // pipeline 2 the weights fit no chip), never a wrapped time or a crash.
+  const std::string base =
+      "run configs/hw/groq-tsp-x576.yaml --model llama-3.1-405b --phase prefill --seq 131072 "
+      "--fidelity analytical -q";
+  const std::regex positioned(R"(^[^:]+:[0-9]+:[0-9]+: error: .+\n$)");
+  for (const std::string extra :
+       {"", " --set system.parallel.tensor=32 --set system.parallel.pipeline=2"}) {
+    const std::string json = test::temp_path("r.json");
+    std::remove(json.c_str());
+    test::CliRun r = test::run_cli(base + extra + " --json '" + json + "'");
+    ASSERT_TRUE(r.code == 0 || r.code == 2) << extra << "\n" << r.err;
+    if (r.code == 2) {
+      EXPECT_TRUE(std::regex_match(r.err, positioned)) << r.err;
+    } else {
+      std::ifstream f(json);
+      const double latency = nlohmann::json::parse(f)["latency_s"].get<double>();
+      EXPECT_TRUE(latency > 0 && latency < 4.6e6) << latency;  // below 2^62 ps
+    }
+  }
+}
+
+TEST(Recipes, LayerRangesAreReadWhole) {
+  const std::string r = test::write_temp(
+      "r.yaml", "weights: int8\nactivations: int8\nlayers:\n  \"3x\": {weights: int4}\n");
+  test::CliRun c = test::run_cli("run -q --quant '" + r + "'");
+  EXPECT_EQ(c.code, 2);
+  EXPECT_EQ(c.err, r + ":4:9: error: layers.3x: expected a layer index or range like \"0-3\", "
+                       "got \"3x\"\n");
+}
+
+TEST(Cli, NegativeTopIsAnError) {
+  test::CliRun c = test::run_cli("run --top -5");
+  EXPECT_EQ(c.code, 2);
+  EXPECT_EQ(c.err, "<command line>: error: --top: must be >= 0 (0: no table rows), got -5\n");
+}
+
+}  // namespace
+}  // namespace bc
+
+namespace bc {
+namespace {
+
+TEST(Faults, AChildThatDiesIsThatRunsErrorNotTheCallers) {
+  nlohmann::json r = run_isolated([]() -> nlohmann::json {
+    std::raise(SIGKILL);
+    return {};
+  });
+  EXPECT_EQ(r["exit_code"], 1);
+  EXPECT_EQ(r["error"].get<std::string>(),
+            "internal error: the run's process died of signal 9 (Killed)");
+  nlohmann::json ok = run_isolated([] { return nlohmann::json{{"x", 1}}; });
+  EXPECT_EQ(ok["x"], 1);
+}
+
+}  // namespace
+}  // namespace bc
+
+namespace bc {
+namespace {
+
+TEST(Limits, ASweepOfMoreRunsThanTheLimitIsRefused) {
+  // Three parameters of 200 values: 8,000,000 grid points.
+  std::string spec = "hw: " + project_root() + "/configs/hw/default.yaml\nparams:\n";
+  for (const char* key : {"memory.dram.bandwidth", "noc.link_bandwidth", "core.dma.bandwidth"}) {
+    spec += std::string("  ") + key + ": [";
+    for (int j = 1; j <= 200; ++j) spec += (j > 1 ? ", " : "") + std::to_string(j) + " GB/s";
+    spec += "]\n";
+  }
+  const std::string path = test::write_temp("s.yaml", spec);
+  const std::string out = test::temp_path("out");
+  test::CliRun r = test::run_cli("sweep '" + path + "' --out '" + out + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, path +
+                       ":3:3: error: params: the spec expands to 8000000 runs, more than 1000000 "
+                       "(the limit of one sweep) (sweep a coarser grid, or use combine: random "
+                       "with samples)\n");
+}
+
+}  // namespace
+}  // namespace bc
+
+namespace bc {
+namespace {
+
+TEST(Limits, CoresSimulatedAtOnceAndUnitRatesAreBounded) {
+  test::CliRun r =
+      test::run_cli("run -q configs/hw/groq-tsp-x576.yaml --set noc.mesh.x=64 --set noc.mesh.y=64");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "configs/hw/groq-tsp-x576.yaml:31:15: error: system.parallel.pipeline: 8 pipeline "
+            "stages of 4096 cores each are 32768 cores to simulate, more than 16384 (the limit) "
+            "(fewer pipeline stages)\n");
+  r = test::run_cli("run -q --set core.units.mac.rates.int8=1e300");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "--set core.units.mac.rates.int8=1e300: error: core.units.mac.rates.int8: value 1e300 "
+            "out of range: must be >= 1e-09 and <= 1e+06\n");
+}
+
+}  // namespace
+}  // namespace bc
