@@ -24,8 +24,10 @@ using Tick = uint64_t;  // picoseconds, the SystemC time resolution used here
 // of them still add up inside 64 bits, and the engine refuses a run whose time
 // reaches the limit (engine.cpp), so a 1e12 s latency is an error, not a short run.
 inline constexpr Tick kMaxTicks = limits::kMaxTicks;
+// Branch-free (it runs for every link a transfer crosses): both terms are
+// clamped to the limit first, so their sum fits in 64 bits.
 inline Tick sat_add(Tick a, Tick b) {
-  return a >= kMaxTicks || b >= kMaxTicks - a ? kMaxTicks : a + b;
+  return std::min(std::min(a, kMaxTicks) + std::min(b, kMaxTicks), kMaxTicks);
 }
 
 // Rounds up (less a millionth of a tick, so float noise on an exact count does
