@@ -40,6 +40,14 @@ inline Tick ceil_ticks(double ps) {
   const Tick t = static_cast<Tick>(x);
   return static_cast<double>(t) < x ? t + 1 : t;
 }
+// The same for a value the caller has checked to be below the limit (and not
+// nan): the per-link durations of one transfer, checked once at its largest.
+inline Tick ceil_ticks_below_limit(double ps) {
+  const double x = ps - 1e-6;
+  if (x <= 0) return 0;
+  const Tick t = static_cast<Tick>(x);
+  return static_cast<double>(t) < x ? t + 1 : t;
+}
 inline Tick seconds_to_ticks(double s) { return ceil_ticks(s * 1e12); }
 inline double ticks_to_seconds(Tick t) { return static_cast<double>(t) * 1e-12; }
 
@@ -59,8 +67,11 @@ struct BusyServer {
   int32_t track = -1;
   Tick free_at(Tick now) const { return std::max(now, busy_until); }
   void occupy(Tick start, Tick duration) {
-    busy_until = sat_add(start, duration);
-    busy_total = sat_add(busy_total, duration);
+    // Neither term ever exceeds kMaxTicks (durations come from ceil_ticks, and
+    // simulated time stops at the limit), so the sum fits in 64 bits and one
+    // min saturates it: this runs for every link a transfer crosses.
+    busy_until = std::min(start + duration, kMaxTicks);
+    busy_total = std::min(busy_total + duration, kMaxTicks);
     if (observer) observer->occupied(track, start, duration);
   }
   // Serves `duration` of work requested at `now`; returns when it is done.

@@ -13,8 +13,14 @@ Tick DmaEngine::transfer(Tick now, double bytes, bool load, MemoryChannels& leve
     const Fanout& f = level.fanout(noc, core_node, load);
     const uint32_t* ids = f.ids.data();
     const double* tpb = f.ticks_per_byte.data();
-    for (size_t i = 0, n = f.ids.size(); i < n; ++i)
-      end = std::max(end, noc.link(ids[i]).serve(now, ceil_ticks(bytes * tpb[i])));
+    const size_t n = f.ids.size();
+    if (bytes * f.max_ticks_per_byte < static_cast<double>(kMaxTicks)) {  // every link's too
+      for (size_t i = 0; i < n; ++i)
+        end = std::max(end, noc.link(ids[i]).serve(now, ceil_ticks_below_limit(bytes * tpb[i])));
+    } else {
+      for (size_t i = 0; i < n; ++i)
+        end = std::max(end, noc.link(ids[i]).serve(now, ceil_ticks(bytes * tpb[i])));
+    }
     routers = f.routers;
     byte_hops = bytes * f.byte_hop_factor;
   } else {

@@ -41,6 +41,7 @@ Fanout MemoryChannels::build(const NocMesh& noc, int64_t core, bool to_core) con
   for (const auto& [id, share] : l) {
     f.ids.push_back(id);
     f.ticks_per_byte.push_back(share * 1e12 / noc.link_bandwidth());
+    f.max_ticks_per_byte = std::max(f.max_ticks_per_byte, f.ticks_per_byte.back());
   }
   f.byte_hop_factor = hops + 1;  // routers per byte: the links crossed plus the injecting one
   return f;

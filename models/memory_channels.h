@@ -25,8 +25,9 @@ struct Fanout {
   // transfer reads 12 bytes a link rather than 24.
   std::vector<uint32_t> ids;
   std::vector<double> ticks_per_byte;
-  int64_t routers = 0;                             // longest route + the injecting router
-  double byte_hop_factor = 1;                      // routers per byte, over all pieces
+  double max_ticks_per_byte = 0;
+  int64_t routers = 0;         // longest route + the injecting router
+  double byte_hop_factor = 1;  // routers per byte, over all pieces
 };
 
 class MemoryChannels {
