@@ -1,5 +1,6 @@
 #include "sim/report/report.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -585,6 +586,14 @@ OutputFile::OutputFile(std::string path, std::string option)
   if (path_.empty()) return;
   std::error_code ec;
   if (std::filesystem::is_directory(path_, ec)) fail("it is a directory", 0);
+  // An unnamed file in the output's directory (O_TMPFILE): until commit()
+  // links it in, it has no name, so a run killed at any point before then
+  // (even by SIGKILL) leaves nothing behind. File systems without O_TMPFILE
+  // get a named temporary, removed on any exit but a kill.
+  std::filesystem::path dir = std::filesystem::path(path_).parent_path();
+  if (dir.empty()) dir = ".";
+  fd_ = open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);  // mode under the umask
+  if (fd_ >= 0) return;
   tmp_ = path_ + ".tmp.XXXXXX";  // same directory: the rename cannot cross file systems
   fd_ = mkstemp(tmp_.data());
   if (fd_ < 0) {
@@ -616,13 +625,33 @@ void OutputFile::stage(const std::string& text) {
     if (n <= 0) fail("write failed", errno);
     off += static_cast<size_t>(n);
   }
-  const int fd = fd_;
-  fd_ = -1;
-  if (close(fd) != 0) fail("write failed", errno);
+  if (!tmp_.empty()) {  // a named temporary: done with its descriptor
+    const int fd = fd_;
+    fd_ = -1;
+    if (close(fd) != 0) fail("write failed", errno);
+  } else if (fsync(fd_) != 0 && errno != EINVAL) {  // unnamed: kept open until linked in
+    fail("write failed", errno);
+  }
 }
 
 void OutputFile::commit() {
-  if (path_.empty() || tmp_.empty()) return;
+  if (path_.empty()) return;
+  if (tmp_.empty()) {
+    if (fd_ < 0) return;  // committed already
+    // Give the unnamed file a unique name beside the output and rename it over
+    // the output at once (a link cannot replace an existing file).
+    const std::string proc = "/proc/self/fd/" + std::to_string(fd_);
+    for (int attempt = 0; tmp_.empty(); ++attempt) {
+      std::string name = path_ + ".tmp." + std::to_string(getpid()) + "." + std::to_string(attempt);
+      if (linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, name.c_str(), AT_SYMLINK_FOLLOW) == 0)
+        tmp_ = name;
+      else if (errno != EEXIST || attempt > 100)
+        fail("cannot create a file in its directory", errno);
+    }
+    const int fd = fd_;
+    fd_ = -1;
+    if (close(fd) != 0) fail("write failed", errno);
+  }
   if (std::rename(tmp_.c_str(), path_.c_str()) != 0) fail("cannot replace it", errno);
   tmp_.clear();  // it is the output now
 }

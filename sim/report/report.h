@@ -29,11 +29,12 @@ std::string render_csv(const nlohmann::json& report);
 std::string render_density(const nlohmann::json& density, const std::string& indent);
 
 // An output file (--json, --csv, -o), claimed before the work that fills it:
-// the constructor creates a unique temporary in the file's directory, so a path
-// that cannot be written is an InputError (exit 2) before a long simulation,
-// not after it. write() fills the temporary and renames it over the path; a run
-// that fails before that removes the temporary (destructor), so an error never
-// leaves a partial or stray file. An empty path is no output: write() does
+// the constructor creates an unnamed file (O_TMPFILE; else a unique named
+// temporary) in the file's directory, so a path that cannot be written is an
+// InputError (exit 2) before a long simulation, not after it. write() fills it,
+// names it and renames it over the path; a run that fails or is killed before
+// that leaves nothing (an unnamed file vanishes with its descriptor; a named
+// one is removed by the destructor). An empty path is no output: write() does
 // nothing.
 class OutputFile {
  public:

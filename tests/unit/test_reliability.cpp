@@ -314,12 +314,27 @@ TEST(Outputs, StagedOutputsAppearOnlyWhenCommitted) {
     OutputFile fa(a, "--json"), fb(b, "--csv");
     fa.stage("a\n");
     fb.stage("b\n");
-    EXPECT_TRUE(files_starting(dir, "a.txt").size() == 1);  // the temporary only
+    // Staged but not committed: an unnamed file (O_TMPFILE), nothing to see.
+    EXPECT_TRUE(files_starting(dir, "a.txt").empty());
     fa.commit();
     fb.commit();
   }
   EXPECT_EQ(files_starting(dir, "a.txt"), std::vector<std::string>{"a.txt"});
   EXPECT_EQ(files_starting(dir, "b.txt"), std::vector<std::string>{"b.txt"});
+}
+
+TEST(Outputs, ARunKilledMidSimulationLeavesNoFile) {
+  // The output is claimed (an unnamed file in its directory) before the
+  // simulation; SIGKILL during it leaves neither the output nor a temporary.
+  const std::string json = temp_path("killed.json");
+  std::remove(json.c_str());
+  const std::string cmd = "timeout -s KILL 0.5 " + std::string(BITCYCLE_BIN) + " run -q '" +
+                          project_root() + "/configs/hw/sn40l.yaml' --no-compare --json '" + json +
+                          "' >/dev/null 2>&1";
+  const int st = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(st));
+  ASSERT_EQ(WEXITSTATUS(st), 137) << "the run ended before the kill";  // 128 + SIGKILL
+  EXPECT_TRUE(files_starting(json.substr(0, json.rfind('/')), "killed.json").empty());
 }
 
 TEST(Outputs, ConcurrentWritersLeaveOneCompleteFile) {
