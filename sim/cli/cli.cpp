@@ -243,8 +243,8 @@ int cmd_run(int argc, char** argv) {
     Workload wl = load_workload(w);
     return map_system(wl.model, wl.quant, wl.spec, h);
   };
-  const HwConfig hw = apply_power_cap(load_hw_config(hw_path, sets), plan_for);
-  SystemPlan plan = plan_for(hw);
+  SystemPlan plan;
+  const HwConfig hw = apply_power_cap(load_hw_config(hw_path, sets), plan_for, &plan);
   // Dataflow: the same workload kernel-by-kernel on the same chip, for the
   // report's comparison (a child process: SystemC simulates once per process).
   nlohmann::json kernel;

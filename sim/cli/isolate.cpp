@@ -12,14 +12,33 @@
 
 namespace bc {
 
-nlohmann::json run_isolated(const std::function<nlohmann::json()>& fn) {
+void write_all(int fd, const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    const ssize_t n = write(fd, s.data() + off, s.size() - off);
+    if (n <= 0) return;
+    off += static_cast<size_t>(n);
+  }
+}
+
+Child spawn_child(const std::function<void(int write_fd)>& body) {
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
   std::fflush(nullptr);
-  pid_t pid = fork();
+  const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     close(fds[0]);
+    body(fds[1]);
+    close(fds[1]);
+    _exit(0);
+  }
+  close(fds[1]);
+  return {pid, fds[0]};
+}
+
+nlohmann::json run_isolated(const std::function<nlohmann::json()>& fn) {
+  const Child child = spawn_child([&](int fd) {
     std::string out;
     try {
       out = fn().dump();
@@ -28,23 +47,15 @@ nlohmann::json run_isolated(const std::function<nlohmann::json()>& fn) {
     } catch (const std::exception& e) {
       out = nlohmann::json{{"error", e.what()}, {"exit_code", 1}}.dump();
     }
-    size_t off = 0;
-    while (off < out.size()) {
-      ssize_t n = write(fds[1], out.data() + off, out.size() - off);
-      if (n <= 0) break;
-      off += static_cast<size_t>(n);
-    }
-    close(fds[1]);
-    _exit(0);  // skip static destructors (SystemC's kernel state belongs to this child)
-  }
-  close(fds[1]);
+    write_all(fd, out);
+  });
   std::string in;
   char buf[65536];
   ssize_t n;
-  while ((n = read(fds[0], buf, sizeof buf)) > 0) in.append(buf, static_cast<size_t>(n));
-  close(fds[0]);
+  while ((n = read(child.fd, buf, sizeof buf)) > 0) in.append(buf, static_cast<size_t>(n));
+  close(child.fd);
   int status = 0;
-  waitpid(pid, &status, 0);
+  waitpid(child.pid, &status, 0);
   // A child that died (a crash, the OOM killer) is that one run's failure, not
   // the caller's: validate goes on with its next row.
   if (in.empty() || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {

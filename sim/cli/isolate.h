@@ -13,4 +13,17 @@ namespace bc {
 // exit_code 1 with the reason.
 nlohmann::json run_isolated(const std::function<nlohmann::json()>& fn);
 
+// The fork both run_isolated and the sweep's workers use: a child that runs
+// `body` with the write end of a pipe, then exits 0 without static destructors
+// (the SystemC kernel state belongs to the child); the parent gets the child's
+// pid and the read end.
+struct Child {
+  int pid = 0;
+  int fd = -1;
+};
+Child spawn_child(const std::function<void(int write_fd)>& body);
+
+// Writes all of `s` (a pipe write may be partial); stops if the reader is gone.
+void write_all(int fd, const std::string& s);
+
 }  // namespace bc

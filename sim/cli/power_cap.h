@@ -12,9 +12,10 @@ namespace bc {
 // hw as configured when it has no limit or the run fits under it at the
 // nominal clock; otherwise hw at the highest clock share in
 // [power.min_clock, 1] (to within 1 %) whose estimated power fits, or at
-// power.min_clock when none does. `plan` maps the workload for a config.
-HwConfig apply_power_cap(const HwConfig& hw,
-                         const std::function<SystemPlan(const HwConfig&)>& plan);
+// power.min_clock when none does. `plan` maps the workload for a config;
+// *settled receives the mapping for the config returned.
+HwConfig apply_power_cap(const HwConfig& hw, const std::function<SystemPlan(const HwConfig&)>& plan,
+                         SystemPlan* settled);
 
 // hw with its clock at `share` of the nominal one (and on-chip action energies
 // scaled by share^2 in the report, sim/report/energy.cpp).

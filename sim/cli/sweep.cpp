@@ -21,6 +21,7 @@
 #include <sstream>
 #include <thread>
 
+#include "sim/cli/isolate.h"
 #include "sim/cli/power_cap.h"
 #include "sim/cli/progress.h"
 #include "sim/cli/sweep_store.h"
@@ -174,8 +175,8 @@ ojson evaluate_point(const SweepSpec& spec, const SweepPoint& p, const std::stri
     auto plan_for = [&](const HwConfig& h) {
       return map_system(model, quant, workload_spec(p.wl), h);
     };
-    const HwConfig capped = apply_power_cap(hw, plan_for);
-    SystemPlan plan = plan_for(capped);
+    SystemPlan plan;
+    const HwConfig capped = apply_power_cap(hw, plan_for, &plan);
     const double map_s = seconds_since(t_map);
     const auto t_sim = Clock::now();
     SimResult sim = fidelity == "analytical" ? analytical_simulate(capped, plan.prog)
@@ -222,15 +223,6 @@ namespace {
 
 // ---- local backend: forked workers ----------------------------------------
 
-void write_all(int fd, const std::string& s) {
-  size_t off = 0;
-  while (off < s.size()) {
-    ssize_t n = write(fd, s.data() + off, s.size() - off);
-    if (n <= 0) return;
-    off += static_cast<size_t>(n);
-  }
-}
-
 struct Worker {
   pid_t pid = 0;
   int fd = -1;
@@ -263,25 +255,16 @@ void run_local(const SweepSpec& spec, const std::vector<SweepPoint>& points,
     while (static_cast<int>(workers.size()) < jobs && next < runs.size()) {
       Worker w;
       for (size_t k = 0; k < batch_max && next < runs.size(); ++k) w.batch.push_back(runs[next++]);
-      int fds[2];
-      if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
-      std::fflush(nullptr);
-      pid_t pid = fork();
-      if (pid < 0) throw std::runtime_error("fork failed");
-      if (pid == 0) {
+      const Child child = spawn_child([&](int fd) {
         // Die with the sweep: a killed sweep must leave no workers behind.
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent) _exit(1);
-        close(fds[0]);
         for (const auto& o : workers) close(o.fd);
         for (size_t i : w.batch)
-          write_all(fds[1], evaluate_point(spec, points[i], fidelity).dump() + "\n");
-        close(fds[1]);
-        _exit(0);  // skip static destructors: the SystemC kernel belongs to this child
-      }
-      close(fds[1]);
-      w.pid = pid;
-      w.fd = fds[0];
+          write_all(fd, evaluate_point(spec, points[i], fidelity).dump() + "\n");
+      });
+      w.pid = child.pid;
+      w.fd = child.fd;
       workers.push_back(std::move(w));
     }
     std::vector<pollfd> pf;

@@ -344,8 +344,8 @@ ValidationSummary run_validation(const std::string& csv_path) {
         }
         return map_system_trace(traces[i], h);
       };
-      const HwConfig hw = apply_power_cap(load_hw_config(hw_paths[i]), plan_for);
-      SystemPlan plan = plan_for(hw);
+      SystemPlan plan;
+      const HwConfig hw = apply_power_cap(load_hw_config(hw_paths[i]), plan_for, &plan);
       SimResult sim = simulate(hw, plan.prog);
       nlohmann::json rep = build_report(hw, plan.trace, plan.prog, sim);
       return nlohmann::json{{"latency_s", rep["latency_s"]}, {"energy_j", rep["energy_j"]}};

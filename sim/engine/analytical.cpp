@@ -238,20 +238,19 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
           const LevelModel& m = lv[l];
           if (!m.present) continue;
           const size_t nn = static_cast<size_t>(node);
-          if (ld > 0) {
-            add(core, m.read, ld);
-            add(core, kSramWrite, ld);
-            add(core, kNocByteHop, ld * m.hops_per_byte[nn]);
-            for (const auto& [link, f] : m.load_links[nn]) link_op[link] += ld * f;
-            load_lat = std::max(load_lat, m.latency_cycles + m.route_hops[nn] * hop_cycles);
-          }
-          if (stb > 0) {
-            add(core, m.write, stb);
-            add(core, kSramRead, stb);
-            add(core, kNocByteHop, stb * m.hops_per_byte[nn]);
-            for (const auto& [link, f] : m.store_links[nn]) link_op[link] += stb * f;
-            store_lat = std::max(store_lat, m.latency_cycles + m.route_hops[nn] * hop_cycles);
-          }
+          // A load counts the level's read and a bank write, a store the
+          // reverse; both cross the mesh along the core's fanout.
+          auto move = [&](double b, int level_action, int bank_action,
+                          const std::vector<std::pair<uint32_t, double>>& links, double& lat) {
+            if (b <= 0) return;
+            add(core, level_action, b);
+            add(core, bank_action, b);
+            add(core, kNocByteHop, b * m.hops_per_byte[nn]);
+            for (const auto& [link, f] : links) link_op[link] += b * f;
+            lat = std::max(lat, m.latency_cycles + m.route_hops[nn] * hop_cycles);
+          };
+          move(ld, m.read, kSramWrite, m.load_links[nn], load_lat);
+          move(stb, m.write, kSramRead, m.store_links[nn], store_lat);
           level_bytes[l] += ld + stb;
           dma += ld + stb;
           sram += (ld + stb) / sram_bpc;

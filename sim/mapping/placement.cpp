@@ -42,14 +42,15 @@ void Mapper::place_weights() {
   // after it ends, so the next one finds its weights in global memory.
   const bool resident_ok = hw_.deterministic || hw_.execution == "dataflow" || !hw_.dram().present;
   if (where == "auto")
-    where = weights <= local_budget && resident_ok ? "local_sram"
-            // Half the shared level stays free for activations, unless there is no
-            // DRAM to hold them: an SRAM-only chip keeps everything on chip.
-            : hw_.shared_sram().present && weights <= (hw_.dram().present ? shared / 2 : shared - kv)
-                ? "shared_sram"
-            : !hw_.dram().present                        ? "none"
-            : weights + kv <= dram || !hw_.ddr().present ? "dram"
-                                                       : "ddr";  // spill to the capacity tier
+    where =
+        weights <= local_budget && resident_ok ? "local_sram"
+        // Half the shared level stays free for activations, unless there is no
+        // DRAM to hold them: an SRAM-only chip keeps everything on chip.
+        : hw_.shared_sram().present && weights <= (hw_.dram().present ? shared / 2 : shared - kv)
+            ? "shared_sram"
+        : !hw_.dram().present                        ? "none"
+        : weights + kv <= dram || !hw_.ddr().present ? "dram"
+                                                     : "ddr";  // spill to the capacity tier
   if (where == "none" || (where == "dram" && !hw_.dram().present))
     fail_input(SourceLoc{kMapperLoc, 0, 0}, "memory.weights",
                "weights (" + q(weights) + ") + KV cache (" + q(kv) +
