@@ -300,6 +300,11 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
                                    "main loop keeps 3 or more)",
                                    1, 16);
       }
+      hw.concurrent_units = core.boolean(
+          "concurrent_units", true,
+          "the core's units run at once, each on a different tile's step (the MAC array on "
+          "one tile while the vector unit finishes the one before, as FlashAttention overlaps "
+          "softmax with matrix products); false: one unit at a time");
       Params units = core.map("units", "compute units by name: {NAME: {type: ..., ...}}", true);
       for (const auto& name : units.entry_names()) {
         // Keys differ by unit type, so the key reference groups them by type.
@@ -455,6 +460,7 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
           {"ports", hw.sram.ports},
           {"cell", hw.sram.cell}}},
         {"dma", {{"bandwidth_Bps", hw.dma_bandwidth}, {"stages", hw.load_stages}}},
+        {"concurrent_units", hw.concurrent_units},
         {"units", units}}},
       {"memory",
        {{"weights", hw.weight_placement}, {"resident_max_fraction", hw.resident_max_fraction}}},

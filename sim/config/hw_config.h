@@ -77,7 +77,10 @@ struct HwConfig {
   int64_t mesh_x = 1, mesh_y = 1;  // cores sit one per mesh node
   SramConfig sram;
   double dma_bandwidth = 0;  // bytes/s per core
-  int64_t load_stages = 2;   // tile loads in flight per core (2: double buffering)
+  // Units of a core work on different tiles at once (steps of one tile stay in
+  // order); false: one step at a time in program order.
+  bool concurrent_units = true;
+  int64_t load_stages = 2;  // tile loads in flight per core (2: double buffering)
   // The compute units, described (checked at load); build_units
   // (models/compute_unit.h) makes the objects.
   std::vector<UnitDesc> units;

@@ -13,6 +13,7 @@
 #include "sim/engine/chip_links.h"
 #include "sim/engine/engine.h"
 #include "sim/mapping/fabric.h"
+#include "sim/mapping/unit_pipeline.h"
 
 namespace bc {
 namespace {
@@ -205,15 +206,21 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
           sum += static_cast<double>(noc.hops((src.core_base + k) % P, node));
         pull_hops = sum / static_cast<double>(n);
       }
+      const std::vector<double> piped =
+          hw.concurrent_units
+              ? pipelined_cycles(co->tiles, prog.costs, hw.load_stages, hw.units.size())
+              : std::vector<double>();
       for (const Tile& t : co->tiles) {
         const double rep = t.repeat;
         tiles += rep;
+        double path = 0;  // the tile's unit cycles end to end
         for (int s = 0; s < t.nsteps; ++s) {
           const ComputeStep& st = t.steps[s];
           const TileCost& c = prog.costs[st.cost];
           const double bank = (c.sram_read_bytes + c.sram_write_bytes) / sram_bpc;
           const double cyc = std::max(static_cast<double>(c.cycles), bank);
           compute += rep * cyc;
+          path += static_cast<double>(c.cycles);
           sram += rep * bank;
           if (st.tag == kStepPrecompute) pre += rep * static_cast<double>(c.cycles);
           const int base = r.unit_action_base[st.unit];
@@ -221,6 +228,10 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
           add(core, kSramRead, rep * c.sram_read_bytes);
           add(core, kSramWrite, rep * c.sram_write_bytes);
         }
+        // Units overlapping tiles (core.concurrent_units) save what the
+        // engine's rule saves: the path less the pipelined period.
+        if (!piped.empty())
+          compute -= rep * (path - piped[static_cast<size_t>(&t - co->tiles.data())]);
         for (int l = 0; l < kLevels; ++l) {
           const double ld = t.load_bytes[l] * rep, stb = t.store_bytes[l] * rep;
           if (l == kStream) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "sim/engine/timeline.h"
+#include "sim/mapping/unit_pipeline.h"
 
 namespace bc {
 
@@ -119,7 +120,9 @@ Core::Core(const sc_core::sc_module_name& name, int id, ChipContext& chip)
       ops_(chip.prog.cores[id]),
       dep_ready_(chip.prog.cores[id].size(), 0),
       row_wait_(chip.prog.cores[id].size(), 0),
-      ready_at_(buffers_, 0) {
+      ready_at_(buffers_, 0),
+      unit_free_(chip.hw.units.size(), 0),
+      in_flight_(chip.hw.concurrent_units ? buffers_ : 1) {
   SC_THREAD(dma_process);
   SC_THREAD(compute_process);
 }
@@ -134,6 +137,19 @@ void Core::wait_ticks(Tick t) {
     wait(sc_core::sc_event());
   }
   wait(sc_time::from_value(t));
+  ++chip_.events;
+}
+
+void Core::wait_for(Tick t, sc_core::sc_event& ev) {
+  if (t == kNever) {
+    wait(ev);
+    ++chip_.events;
+    return;
+  }
+  const Tick n = now();
+  if (t <= n) return;
+  if (t - n >= kMaxTicks - std::min(n, kMaxTicks)) wait_ticks(t - n);  // stops at the limit
+  wait(sc_time::from_value(t - n), ev);
   ++chip_.events;
 }
 
@@ -211,8 +227,13 @@ void Core::dma_process() {
 }
 
 void Core::compute_process() {
-  uint64_t seq = 0;
-  Tick free_at = 0;  // when this core finished its previous op's compute
+  uint64_t seq = 0;               // tiles admitted to the compute pipeline
+  Tick free_at = 0;               // when this core finished its previous op's compute
+  std::vector<InFlight> flights;  // admitted, not yet retired, oldest first
+  auto step_ticks = [this](const ComputeStep& st) {
+    return chip_.cycles_to_ticks(static_cast<double>(chip_.prog.costs[st.cost].cycles));
+  };
+  flights.reserve(in_flight_);
   for (size_t j = 0; j < ops_.size(); ++j) {
     const CoreOp& co = ops_[j];
     const int op = static_cast<int>(co.op);
@@ -220,49 +241,82 @@ void Core::compute_process() {
     const int slot = chip_.stream_slot[id_][j];
     int64_t front = 0;  // this core's output rows done
     CountSink counts = chip_.sink(op, id_);
-    Tick busy = 0, finish = 0, first_start = 0, pre = 0, bp = 0;
+    // busy: time at least one unit worked (steps start in time order, so the
+    // union of their intervals is kept with one running end, `covered`).
+    Tick busy = 0, covered = 0, finish = 0, first_start = 0, pre = 0, bp = 0;
     bool first = true;
-    for (const Tile& t : co.tiles) {
-      for (uint32_t r = 0; r < t.repeat; ++r) {
-        while (issued_ <= seq) {
-          wait(loaded_ev_);
-          ++chip_.events;
-        }
-        const Tick ready = ready_at_[seq % buffers_];
-        if (ready > now()) wait_ticks(ready - now());
-        if (first) first_start = now(), first = false;
-        if (t.rows_done > front && !plan.stream_out.empty()) {
-          // Back-pressure: the rows this tile completes must fit the stream
-          // buffer, which holds what the slowest consumer has not used yet.
-          const Tick before = now();
-          for (int c : plan.stream_out)
-            chip_.wait_rows(c, static_cast<int64_t>(t.rows_done) - plan.buffer_rows);
-          bp += now() - before;
-        }
-        for (int s = 0; s < t.nsteps; ++s) {
-          const ComputeStep& st = t.steps[s];
-          const TileCost& c = chip_.prog.costs[st.cost];
-          Tick unit_time = chip_.cycles_to_ticks(static_cast<double>(c.cycles));
-          // Operand reads and result writes share the banks with DMA traffic.
-          Tick sram_done = chip_.sram[id_].access(now(), c.sram_read_bytes + c.sram_write_bytes);
-          Tick end = std::max(now() + unit_time, sram_done);
-          busy += unit_time;
-          chip_.unit_busy[st.unit] += unit_time;
-          if (chip_.timeline) chip_.timeline->unit_step(id_, st.unit, now(), unit_time, op, st.tag);
-          if (st.tag == kStepPrecompute) pre += unit_time;
-          const int base = chip_.unit_action_base[st.unit];
-          for (const ActionCount& a : c.actions) counts.add(base + a.action, a.count);
-          counts.add(kSramRead, c.sram_read_bytes);
-          counts.add(kSramWrite, c.sram_write_bytes);
-          wait_ticks(end - now());
-        }
-        computed_ = ++seq;
+    size_t ti = 0;  // next tile to admit: co.tiles[ti], its repeat r
+    uint32_t r = 0;
+    while (ti < co.tiles.size() || !flights.empty()) {
+      // Retire finished tiles in order: free the buffer, publish rows, store.
+      if (!flights.empty() && flights.front().step == flights.front().tile->nsteps &&
+          flights.front().at <= now()) {
+        const Tile& t = *flights.front().tile;
+        flights.erase(flights.begin());
+        ++computed_;
         computed_ev_.notify();
         if (slot >= 0 && t.rows_done > front) chip_.advance(op, slot, front = t.rows_done);
         for (int l = 0; l < kLevels; ++l)
           if (t.store_bytes[l] > 0 && l != kStream)  // streamed results stay in SRAM
             finish = std::max(finish, transfer(op, t.store_bytes[l], l, false));
+        continue;
       }
+      // Admit the next tile once its loads have landed and a pipeline slot is free.
+      bool held = false;  // the next tile waits for the tiles in flight to retire
+      if (ti < co.tiles.size() && flights.size() < in_flight_ && issued_ > seq &&
+          ready_at_[seq % buffers_] <= now()) {
+        const Tile& t = co.tiles[ti];
+        const bool pressure = t.rows_done > front && !plan.stream_out.empty();
+        held = pressure && !flights.empty();
+        if (!held) {
+          if (first) first_start = now(), first = false;
+          if (pressure) {
+            // Back-pressure: the rows this tile completes must fit the stream
+            // buffer, which holds what the slowest consumer has not used yet.
+            const Tick before = now();
+            for (int c : plan.stream_out)
+              chip_.wait_rows(c, static_cast<int64_t>(t.rows_done) - plan.buffer_rows);
+            bp += now() - before;
+          }
+          flights.push_back({&t, 0, now()});
+          ++seq;
+          if (++r == t.repeat) ++ti, r = 0;
+          continue;
+        }
+      }
+      // Start a step whose operands are ready on a free unit (the rule of
+      // sim/mapping/unit_pipeline.h: oldest tile first, younger ones backfill).
+      Tick next = kNever;  // the next time something can happen
+      InFlight* go = next_step(flights, unit_free_, now(), step_ticks, &next);
+      if (go) {
+        const ComputeStep& st = go->tile->steps[go->step];
+        const TileCost& c = chip_.prog.costs[st.cost];
+        const Tick unit_time = chip_.cycles_to_ticks(static_cast<double>(c.cycles));
+        // Operand reads and result writes share the banks with DMA traffic.
+        const Tick sram_done =
+            chip_.sram[id_].access(now(), c.sram_read_bytes + c.sram_write_bytes);
+        const Tick end = std::max(sat_add(now(), unit_time), sram_done);
+        const Tick unit_end = sat_add(now(), unit_time);
+        if (unit_end > covered) busy += unit_end - std::max(now(), covered), covered = unit_end;
+        chip_.unit_busy[st.unit] += unit_time;
+        if (chip_.timeline) chip_.timeline->unit_step(id_, st.unit, now(), unit_time, op, st.tag);
+        if (st.tag == kStepPrecompute) pre += unit_time;
+        const int base = chip_.unit_action_base[st.unit];
+        for (const ActionCount& a : c.actions) counts.add(base + a.action, a.count);
+        counts.add(kSramRead, c.sram_read_bytes);
+        counts.add(kSramWrite, c.sram_write_bytes);
+        unit_free_[st.unit] = end;
+        go->at = end;
+        ++go->step;
+        continue;
+      }
+      // Nothing to do now: wait for the next step, retirement or load.
+      if (ti < co.tiles.size() && !held && flights.size() < in_flight_ && issued_ > seq)
+        next = std::min(next, ready_at_[seq % buffers_]);
+      if (next == kNever || (issued_ <= seq && ti < co.tiles.size() && flights.size() < in_flight_))
+        wait_for(next, loaded_ev_);  // also woken when the next tile's loads are issued
+      else
+        wait_ticks(next - now());
     }
     finish = std::max(finish, now());
     // Idle before the first tile is a dependency stall while the op's inputs were
@@ -273,9 +327,9 @@ void Core::compute_process() {
     Tick dep = dep_ready_[j] > free_at ? std::min(dep_ready_[j], first_start) - free_at : 0;
     Tick window = finish - free_at;
     Tick idle = window > busy + dep + bp ? window - busy - dep - bp : 0;
-    const Tick held = std::min(idle, row_wait_[j]);
-    dep += held;
-    chip_.core_done(op, id_, finish, busy, dep, idle - held, pre, bp);
+    const Tick held_rows = std::min(idle, row_wait_[j]);
+    dep += held_rows;
+    chip_.core_done(op, id_, finish, busy, dep, idle - held_rows, pre, bp);
     if (slot >= 0) chip_.advance(op, slot, plan.rows);
     free_at = now();
   }

@@ -4,7 +4,12 @@
 // so several requests are in flight and memory latency overlaps; it waits for
 // an op's dependencies before loading its first tile.
 // The compute process runs each tile's steps on the units, reading operands from
-// the banked SRAM, then hands the results to the DMA engine to store.
+// the banked SRAM, then hands the results to the DMA engine to store. The units
+// are pipelines of their own (core.concurrent_units): a loaded tile's step
+// starts as soon as its unit is free and the tile's previous step is done, so
+// with two tiles in their buffers the MAC array works on one while the vector
+// unit finishes the other. A tile's steps stay in order, and buffers are freed
+// in tile order.
 #pragma once
 
 #include <array>
@@ -119,6 +124,9 @@ class Core : public sc_core::sc_module {
   void dma_process();
   void compute_process();
   void wait_ticks(Tick t);
+  // Waits until time `t` or `ev`, whichever comes first (t = kNever: only ev).
+  void wait_for(Tick t, sc_core::sc_event& ev);
+
   Tick now() const { return sc_core::sc_time_stamp().value(); }
   Tick transfer(int op, double bytes, int level, bool load);
   // A kStream load: the bytes come from the producer's core group, in pieces
@@ -138,6 +146,8 @@ class Core : public sc_core::sc_module {
   std::vector<Tick> row_wait_;          // per op of this core: loads held for streamed rows
   uint64_t issued_ = 0, computed_ = 0;  // tiles whose loads were issued / computed
   std::vector<Tick> ready_at_;          // when each buffer's loads complete
+  std::vector<Tick> unit_free_;         // per unit: when its current step ends
+  const uint64_t in_flight_;            // tiles computed at once (1: units in series)
   sc_core::sc_event loaded_ev_, computed_ev_;
 };
 

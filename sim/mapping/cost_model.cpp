@@ -38,13 +38,13 @@ const CostModel::Prefix& CostModel::prefix(Level level, bool load, int64_t base)
 // Per tile of a class, in cycles: each resource's time for the class's bytes
 // (the level's channels shared by all `cores` cores doing the same, the
 // busiest link of the group's routes, the core's DMA engine and banks), the
-// units' cycles, and the in-flight bound: with core.dma.stages loads in flight,
-// a tile's load is issued when the compute of the tile that many before it
-// ends, so each buffer cycles through compute + latency + transfer (Little's
-// law). The tile takes the largest; the op, the sum over its tiles, plus the
-// pipeline fill (sim below) and the last store (drain). Summing per class, not taking
-// the maximum of sums, keeps a mix of large and small (edge) tiles honest:
-// the large ones can be bandwidth-bound while the small ones wait on latency.
+// units' cycles (their pipelined period where units overlap), and the in-flight bound: with
+// core.dma.stages loads in flight, a tile's load is issued when the compute of the tile that many
+// before it ends, so each buffer cycles through compute + latency + transfer (Little's law). The
+// tile takes the largest; the op, the sum over its tiles, plus the pipeline fill (sim below) and
+// the last store (drain). Summing per class, not taking the maximum of sums, keeps a mix of large
+// and small (edge) tiles honest: the large ones can be bandwidth-bound while the small ones wait on
+// latency.
 Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
   const double f = hw_.freq_hz;
   const double dma_bpc = hw_.dma_bandwidth / f;
@@ -99,11 +99,15 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
     // step ends when both its cycles and its operand accesses are done.
     const double sram = (moved + c.sram_bytes) / sram_bpc;
     double period = transfer;
-    if (c.compute_cycles > period) period = c.compute_cycles, limit = "compute";
+    const double units = c.pipelined_cycles > 0 ? c.pipelined_cycles : c.compute_cycles;
+    if (units > period) period = units, limit = "compute";
     if (sram > period) period = sram, limit = "sram";
     const bool loads = std::any_of(c.load.begin(), c.load.end(), [](double b) { return b > 0; });
+    // With units overlapping, a tile's own share of the units' time is its
+    // pipelined cycles (a tile that runs beside the one before adds less than
+    // its path); that is the compute a buffer waits for per tile.
     const double in_flight =
-        (c.compute_cycles + (loads ? lat + transfer : 0)) / static_cast<double>(hw_.load_stages);
+        (units + (loads ? lat + transfer : 0)) / static_cast<double>(hw_.load_stages);
     if (in_flight > period) period = in_flight, limit = "latency";
     total += c.count * period;
     charge(limit, c.count * period);

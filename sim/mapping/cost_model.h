@@ -22,7 +22,11 @@ namespace bc {
 // bytes between the units and the banks, and bytes from / to each level.
 struct TileClass {
   double count = 0;
-  double compute_cycles = 0;
+  double compute_cycles = 0;  // the tile's steps end to end (its path through the units)
+  // Cycles per tile with the units overlapping tiles (0: as compute_cycles):
+  // with core.concurrent_units, tiles in their buffers overlap on different
+  // units (sim/mapping/unit_pipeline.h), so this, not the path, bounds the rate.
+  double pipelined_cycles = 0;
   double sram_bytes = 0;
   std::array<double, kLevels> load{}, store{};
 };

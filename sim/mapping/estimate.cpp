@@ -2,6 +2,7 @@
 // given, the same model the tile searches use.
 
 #include "sim/mapping/mapper_internal.h"
+#include "sim/mapping/unit_pipeline.h"
 
 namespace bc::mapping {
 
@@ -24,6 +25,11 @@ Estimate Mapper::estimate_cores(const OpContext& ctx, const std::vector<const Co
   Estimate best;
   for (const CoreOp* co : cores) {
     CoreWork w;
+    // The engine's overlap rule over this core's own tile sequence.
+    const std::vector<double> piped =
+        hw_.concurrent_units
+            ? pipelined_cycles(co->tiles, prog_.costs, hw_.load_stages, hw_.units.size())
+            : std::vector<double>();
     for (const Tile& t : co->tiles) {
       TileClass c;
       c.count = t.repeat;
@@ -39,6 +45,7 @@ Estimate Mapper::estimate_cores(const OpContext& ctx, const std::vector<const Co
         c.compute_cycles += static_cast<double>(k.cycles);
         c.sram_bytes += k.sram_read_bytes + k.sram_write_bytes;
       }
+      if (hw_.concurrent_units) c.pipelined_cycles = piped[w.classes.size()];
       w.classes.push_back(c);
     }
     const Estimate e =
