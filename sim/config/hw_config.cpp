@@ -301,7 +301,7 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
                                    1, 16);
       }
       hw.concurrent_units = core.boolean(
-          "concurrent_units", true,
+          "concurrent_units", false,
           "the core's units run at once, each on a different tile's step (the MAC array on "
           "one tile while the vector unit finishes the one before, as FlashAttention overlaps "
           "softmax with matrix products); false: one unit at a time");

@@ -79,7 +79,7 @@ struct HwConfig {
   double dma_bandwidth = 0;  // bytes/s per core
   // Units of a core work on different tiles at once (steps of one tile stay in
   // order); false: one step at a time in program order.
-  bool concurrent_units = true;
+  bool concurrent_units = false;
   int64_t load_stages = 2;  // tile loads in flight per core (2: double buffering)
   // The compute units, described (checked at load); build_units
   // (models/compute_unit.h) makes the objects.

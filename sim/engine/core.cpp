@@ -313,8 +313,12 @@ void Core::compute_process() {
       // Nothing to do now: wait for the next step, retirement or load.
       if (ti < co.tiles.size() && !held && flights.size() < in_flight_ && issued_ > seq)
         next = std::min(next, ready_at_[seq % buffers_]);
-      if (next == kNever || (issued_ <= seq && ti < co.tiles.size() && flights.size() < in_flight_))
-        wait_for(next, loaded_ev_);  // also woken when the next tile's loads are issued
+      // Woken early by the next tile's loads only when they could start work
+      // at once: nothing is in flight, or its first step's unit is idle.
+      if (next == kNever ||
+          (issued_ <= seq && ti < co.tiles.size() && flights.size() < in_flight_ &&
+           co.tiles[ti].nsteps > 0 && unit_free_[co.tiles[ti].steps[0].unit] <= now()))
+        wait_for(next, loaded_ev_);
       else
         wait_ticks(next - now());
     }
