@@ -38,10 +38,13 @@ Fanout MemoryChannels::build(const NocMesh& noc, int64_t core, bool to_core) con
       l[w++] = l[i];
   }
   l.resize(w);
-  for (const auto& [id, share] : l) {
-    f.ids.push_back(id);
-    f.ticks_per_byte.push_back(share * 1e12 / noc.link_bandwidth());
-    f.max_ticks_per_byte = std::max(f.max_ticks_per_byte, f.ticks_per_byte.back());
+  std::vector<std::pair<double, uint32_t>> by_tpb;  // ticks per byte, link id
+  for (const auto& [id, share] : l) by_tpb.emplace_back(link_ticks_per_byte(share, noc), id);
+  std::sort(by_tpb.begin(), by_tpb.end());
+  for (const auto& [tpb, id] : by_tpb) {
+    if (f.groups.empty() || f.groups.back().first != tpb) f.groups.emplace_back(tpb, 0);
+    f.groups.back().second++;
+    f.grouped_ids.push_back(id);
   }
   f.byte_hop_factor = hops + 1;  // routers per byte: the links crossed plus the injecting one
   return f;

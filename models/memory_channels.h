@@ -15,17 +15,24 @@
 
 namespace bc {
 
+// Ticks a link takes per byte of a transfer when it carries `share` of the bytes.
+inline double link_ticks_per_byte(double share, const NocMesh& noc) {
+  return share * 1e12 / noc.link_bandwidth();
+}
+
 // The links a transfer between a level and one core crosses, with the share of
 // the transfer's bytes each carries (one piece per channel, 1/channels of the
 // bytes each), and the most routers a piece passes (the pipeline's hop delay).
 struct Fanout {
-  std::vector<std::pair<uint32_t, double>> links;  // link id, share of the bytes
-  // The engine's hot loop walks these two (DmaEngine::transfer): per link, its
-  // id and share x 1e12 / link bandwidth, kept apart from `links` so a
-  // transfer reads 12 bytes a link rather than 24.
-  std::vector<uint32_t> ids;
-  std::vector<double> ticks_per_byte;
-  double max_ticks_per_byte = 0;
+  std::vector<std::pair<uint32_t, double>> links;  // link id, share of the bytes; by id
+  // The engine's hot loop (DmaEngine::transfer): the same links grouped by
+  // ticks per byte (share x 1e12 / link bandwidth), so that a transfer
+  // computes each group's duration once. Group g is groups[g].second ids of
+  // grouped_ids, following the groups before it, each taking groups[g].first
+  // ticks per byte. A few hundred links fall into a few dozen groups (their
+  // shares are multiples of 1/channels).
+  std::vector<uint32_t> grouped_ids;
+  std::vector<std::pair<double, uint32_t>> groups;
   int64_t routers = 0;         // longest route + the injecting router
   double byte_hop_factor = 1;  // routers per byte, over all pieces
 };

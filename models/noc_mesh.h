@@ -5,8 +5,10 @@
 // memory stays linear in the number of cores).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <utility>
 #include <vector>
 
 #include "models/busy_server.h"
@@ -34,8 +36,42 @@ class NocMesh {
   int64_t hops(int64_t from, int64_t to) const {
     return std::llabs(from % x_ - to % x_) + std::llabs(from / x_ - to / x_);
   }
-  BusyServer& link(uint32_t id) { return links_[id]; }
-  int64_t links() const { return static_cast<int64_t>(links_.size()); }
+  // Each directed link is a FIFO server (the rules of BusyServer in
+  // busy_server.h), kept as two flat arrays rather than one BusyServer per
+  // link: a transfer from a memory level books a few hundred links, and the
+  // hot loop (book_links) then reads and writes 16 bytes a link.
+  // Serves `duration` of work requested at `now` on link `id`; returns when it is done.
+  Tick serve_link(uint32_t id, Tick now, Tick duration) {
+    const Tick start = std::max(now, until_[id]);
+    until_[id] = std::min(start + duration, kMaxTicks);
+    total_[id] = std::min(total_[id] + duration, kMaxTicks);
+    if (observer_) observer_->occupied(tracks_[id], start, duration);
+    return until_[id];
+  }
+  // serve_link(ids[i], now, duration) for each of n links, for a mesh without
+  // an observer (observed() false); returns the latest completion (0 if n is 0).
+  Tick book_links(const uint32_t* ids, size_t n, Tick now, Tick duration) {
+    Tick end = 0;
+    Tick* until = until_.data();
+    Tick* total = total_.data();
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t l = ids[i];
+      const Tick e = std::min(std::max(now, until[l]) + duration, kMaxTicks);
+      until[l] = e;
+      total[l] = std::min(total[l] + duration, kMaxTicks);
+      end = std::max(end, e);
+    }
+    return end;
+  }
+  Tick link_busy_until(uint32_t id) const { return until_[id]; }
+  Tick link_busy_total(uint32_t id) const { return total_[id]; }
+  // Tells `observer` of every interval a link is occupied, link l as track tracks[l].
+  void observe_links(BusyObserver* observer, std::vector<int32_t> tracks) {
+    observer_ = observer;
+    tracks_ = std::move(tracks);
+  }
+  bool observed() const { return observer_ != nullptr; }
+  int64_t links() const { return static_cast<int64_t>(until_.size()); }
   double link_bandwidth() const { return bw_; }
   Tick hop_ticks() const { return hop_; }
   // Nodes on the mesh edge in clockwise order (where memory controllers sit).
@@ -46,7 +82,10 @@ class NocMesh {
   int64_t x_, y_;
   double bw_;
   Tick hop_;
-  std::vector<BusyServer> links_;  // node * 4 + direction (0 +x, 1 -x, 2 +y, 3 -y)
+  // Per link, node * 4 + direction (0 +x, 1 -x, 2 +y, 3 -y): busy until, busy in total.
+  std::vector<Tick> until_, total_;
+  BusyObserver* observer_ = nullptr;  // null: no timeline
+  std::vector<int32_t> tracks_;       // the observer's track of each link
 };
 
 }  // namespace bc
