@@ -13,8 +13,8 @@ Tick DmaEngine::transfer(Tick now, double bytes, bool load, MemoryChannels& leve
     const Fanout& f = level.fanout(noc, core_node, load);
     if (noc.observed()) {  // a timeline: each link told in id order
       for (const auto& [id, share] : f.links)
-        end = std::max(end,
-                       noc.serve_link(id, now, ceil_ticks(bytes * link_ticks_per_byte(share, noc))));
+        end = std::max(
+            end, noc.serve_link(id, now, ceil_ticks(bytes * link_ticks_per_byte(share, noc))));
     } else {
       // Each group's links take the same duration: computed once per group.
       const uint32_t* ids = f.grouped_ids.data();

@@ -3,7 +3,11 @@
 namespace bc {
 
 NocMesh::NocMesh(int64_t x, int64_t y, double link_bandwidth, Tick hop_ticks)
-    : x_(x), y_(y), bw_(link_bandwidth), hop_(hop_ticks), until_(static_cast<size_t>(x * y * 4), 0),
+    : x_(x),
+      y_(y),
+      bw_(link_bandwidth),
+      hop_(hop_ticks),
+      until_(static_cast<size_t>(x * y * 4), 0),
       total_(static_cast<size_t>(x * y * 4), 0) {}
 
 std::vector<uint32_t> NocMesh::route(int64_t from, int64_t to) const {

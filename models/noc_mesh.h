@@ -50,16 +50,28 @@ class NocMesh {
   }
   // serve_link(ids[i], now, duration) for each of n links, for a mesh without
   // an observer (observed() false); returns the latest completion (0 if n is 0).
+  // The sums are not clamped inside the loop: every term is at most kMaxTicks
+  // (2^62), so they fit in 64 bits, and a link's busy total never exceeds its
+  // busy-until (a FIFO server from time 0 is busy at most until it is free), so
+  // when no link's end passed the limit no total did either. Only then (never in
+  // a run that is not refused) are they clamped, to what serve_link gives.
   Tick book_links(const uint32_t* ids, size_t n, Tick now, Tick duration) {
     Tick end = 0;
     Tick* until = until_.data();
     Tick* total = total_.data();
     for (size_t i = 0; i < n; ++i) {
       const uint32_t l = ids[i];
-      const Tick e = std::min(std::max(now, until[l]) + duration, kMaxTicks);
+      const Tick e = std::max(now, until[l]) + duration;
       until[l] = e;
-      total[l] = std::min(total[l] + duration, kMaxTicks);
+      total[l] += duration;
       end = std::max(end, e);
+    }
+    if (end > kMaxTicks) [[unlikely]] {
+      for (size_t i = 0; i < n; ++i) {
+        until[ids[i]] = std::min(until[ids[i]], kMaxTicks);
+        total[ids[i]] = std::min(total[ids[i]], kMaxTicks);
+      }
+      end = kMaxTicks;
     }
     return end;
   }
