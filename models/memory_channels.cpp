@@ -20,31 +20,38 @@ MemoryChannels::MemoryChannels(double total_bandwidth, double latency_s,
 Fanout MemoryChannels::build(const NocMesh& noc, int64_t core, bool to_core) const {
   Fanout f;
   const double piece = 1.0 / static_cast<double>(nodes_.size());
-  std::vector<std::pair<uint32_t, double>>& l = f.links;
+  // Pieces crossing each link, counted in a scratch array over all links (left
+  // zeroed again at the end), the links crossed listed once each.
+  std::vector<uint32_t>& pieces = pieces_scratch_;
+  if (pieces.size() != static_cast<size_t>(noc.links())) pieces.assign(noc.links(), 0);
+  std::vector<uint32_t> crossed;
   double hops = 0;
   for (int64_t n : nodes_) {
-    noc.for_each_link(to_core ? n : core, to_core ? core : n,
-                      [&](uint32_t id) { l.emplace_back(id, piece); });
+    noc.for_each_link(to_core ? n : core, to_core ? core : n, [&](uint32_t id) {
+      if (pieces[id]++ == 0) crossed.push_back(id);
+    });
     const int64_t h = noc.hops(n, core);
     f.routers = std::max(f.routers, h + 1);
     hops += static_cast<double>(h) * piece;
   }
-  std::sort(l.begin(), l.end());
-  size_t w = 0;  // merge the pieces crossing the same link
-  for (size_t i = 0; i < l.size(); ++i) {
-    if (w > 0 && l[w - 1].first == l[i].first)
-      l[w - 1].second += l[i].second;
-    else
-      l[w++] = l[i];
+  std::sort(crossed.begin(), crossed.end());
+  // A link's share is its pieces added one by one (k pieces: share[k]).
+  std::vector<double> share(nodes_.size() + 1, 0.0);
+  for (size_t k = 1; k < share.size(); ++k) share[k] = k == 1 ? piece : share[k - 1] + piece;
+  // Groups by ticks per byte: by piece count first (ids ascending in each), and
+  // counts whose ticks per byte come out equal share one group.
+  std::vector<std::vector<uint32_t>> by_count(share.size());
+  for (uint32_t id : crossed) {
+    f.links.emplace_back(id, share[pieces[id]]);
+    by_count[pieces[id]].push_back(id);
+    pieces[id] = 0;
   }
-  l.resize(w);
-  std::vector<std::pair<double, uint32_t>> by_tpb;  // ticks per byte, link id
-  for (const auto& [id, share] : l) by_tpb.emplace_back(link_ticks_per_byte(share, noc), id);
-  std::sort(by_tpb.begin(), by_tpb.end());
-  for (const auto& [tpb, id] : by_tpb) {
+  for (size_t k = 1; k < by_count.size(); ++k) {
+    if (by_count[k].empty()) continue;
+    const double tpb = link_ticks_per_byte(share[k], noc);
     if (f.groups.empty() || f.groups.back().first != tpb) f.groups.emplace_back(tpb, 0);
-    f.groups.back().second++;
-    f.grouped_ids.push_back(id);
+    f.groups.back().second += static_cast<uint32_t>(by_count[k].size());
+    f.grouped_ids.insert(f.grouped_ids.end(), by_count[k].begin(), by_count[k].end());
   }
   f.byte_hop_factor = hops + 1;  // routers per byte: the links crossed plus the injecting one
   return f;

@@ -68,6 +68,7 @@ class MemoryChannels {
   std::vector<Fanout> cache_;  // [core * 2 + to_core]
   std::vector<bool> cached_;
   Fanout scratch_;
+  mutable std::vector<uint32_t> pieces_scratch_;  // build(): per link, pieces crossing it
 };
 
 }  // namespace bc
