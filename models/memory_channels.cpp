@@ -17,7 +17,7 @@ MemoryChannels::MemoryChannels(double total_bandwidth, double latency_s,
       bw_(total_bandwidth),
       latency_(seconds_to_ticks(latency_s)) {}
 
-Fanout MemoryChannels::build(const NocMesh& noc, int64_t core, bool to_core) const {
+Fanout MemoryChannels::build(NocMesh& noc, int64_t core, bool to_core, bool groups) const {
   Fanout f;
   const double piece = 1.0 / static_cast<double>(nodes_.size());
   // Pieces crossing each link, counted in a scratch array over all links (left
@@ -46,12 +46,16 @@ Fanout MemoryChannels::build(const NocMesh& noc, int64_t core, bool to_core) con
     by_count[pieces[id]].push_back(id);
     pieces[id] = 0;
   }
-  for (size_t k = 1; k < by_count.size(); ++k) {
+  for (size_t k = 1; groups && k < by_count.size(); ++k) {
     if (by_count[k].empty()) continue;
     const double tpb = link_ticks_per_byte(share[k], noc);
-    if (f.groups.empty() || f.groups.back().first != tpb) f.groups.emplace_back(tpb, 0);
-    f.groups.back().second += static_cast<uint32_t>(by_count[k].size());
-    f.grouped_ids.insert(f.grouped_ids.end(), by_count[k].begin(), by_count[k].end());
+    if (!f.groups.empty() && f.groups.back().first == tpb) {
+      std::vector<uint32_t> ids = noc.link_group(f.groups.back().second);
+      ids.insert(ids.end(), by_count[k].begin(), by_count[k].end());
+      f.groups.back().second = noc.add_link_group(std::move(ids));
+    } else {
+      f.groups.emplace_back(tpb, noc.add_link_group(std::move(by_count[k])));
+    }
   }
   f.byte_hop_factor = hops + 1;  // routers per byte: the links crossed plus the injecting one
   return f;
@@ -61,15 +65,16 @@ bool MemoryChannels::caches_fanouts(const NocMesh& noc) const {
   return noc.nodes() * channels() <= kMaxCachedRoutes;
 }
 
-const Fanout& MemoryChannels::fanout(const NocMesh& noc, int64_t core, bool to_core) {
-  if (!caches_fanouts(noc)) return scratch_ = build(noc, core, to_core);
+const Fanout& MemoryChannels::fanout(NocMesh& noc, int64_t core, bool to_core) {
+  if (!caches_fanouts(noc)) return scratch_ = build(noc, core, to_core, false);
   const size_t key = static_cast<size_t>(core * 2 + (to_core ? 1 : 0));
-  if (cache_.empty()) {
-    cache_.resize(static_cast<size_t>(noc.nodes() * 2));
+  if (cache_.empty() || cached_for_ != noc.serial()) {
+    cache_.assign(static_cast<size_t>(noc.nodes() * 2), Fanout());
     cached_.assign(cache_.size(), false);
+    cached_for_ = noc.serial();
   }
   if (!cached_[key]) {
-    cache_[key] = build(noc, core, to_core);
+    cache_[key] = build(noc, core, to_core, true);
     cached_[key] = true;
   }
   return cache_[key];

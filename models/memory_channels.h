@@ -27,11 +27,10 @@ struct Fanout {
   std::vector<std::pair<uint32_t, double>> links;  // link id, share of the bytes; by id
   // The engine's hot loop (DmaEngine::transfer): the same links grouped by
   // ticks per byte (share x 1e12 / link bandwidth), so that a transfer
-  // computes each group's duration once. Group g is groups[g].second ids of
-  // grouped_ids, following the groups before it, each taking groups[g].first
-  // ticks per byte. A few hundred links fall into a few dozen groups (their
-  // shares are multiples of 1/channels).
-  std::vector<uint32_t> grouped_ids;
+  // computes each group's duration once; per group its ticks per byte and its
+  // link group on the mesh (NocMesh::add_link_group). A few hundred links fall
+  // into a few dozen groups (their shares are multiples of 1/channels). Only
+  // cached fanouts have groups.
   std::vector<std::pair<double, uint32_t>> groups;
   int64_t routers = 0;         // longest route + the injecting router
   double byte_hop_factor = 1;  // routers per byte, over all pieces
@@ -52,7 +51,9 @@ class MemoryChannels {
   double busy_max_s() const { return ticks_to_seconds(server_.busy_total); }
   // Links between this level and `core` (to_core: a load), cached per core when
   // the cache stays small (meshes up to a few thousand routes), else rebuilt.
-  const Fanout& fanout(const NocMesh& noc, int64_t core, bool to_core);
+  // A cached fanout's link groups are added to `noc`, and the cache is kept for
+  // that mesh object only (another mesh, or a copy, starts a new cache).
+  const Fanout& fanout(NocMesh& noc, int64_t core, bool to_core);
   // Whether fanout() keeps its results (else the engine walks the routes itself).
   bool caches_fanouts(const NocMesh& noc) const;
 
@@ -60,13 +61,15 @@ class MemoryChannels {
   static std::vector<int64_t> spread(int64_t channels, const std::vector<int64_t>& candidates);
 
  private:
-  Fanout build(const NocMesh& noc, int64_t core, bool to_core) const;
+  // groups: add the link groups to `noc` (a cached fanout).
+  Fanout build(NocMesh& noc, int64_t core, bool to_core, bool groups) const;
   BusyServer server_;
   std::vector<int64_t> nodes_;
   double bw_ = 0;
   Tick latency_ = 0;
   std::vector<Fanout> cache_;  // [core * 2 + to_core]
   std::vector<bool> cached_;
+  uint64_t cached_for_ = 0;  // NocMesh::serial() of the mesh the cache is for
   Fanout scratch_;
   mutable std::vector<uint32_t> pieces_scratch_;  // build(): per link, pieces crossing it
 };

@@ -30,6 +30,7 @@ std::vector<int64_t> NocMesh::perimeter() const {
 }
 
 double NocMesh::link_busy_max_s() const {
+  settle();
   Tick m = 0;
   for (Tick t : total_) m = std::max(m, t);
   return ticks_to_seconds(m);

@@ -37,9 +37,8 @@ class NocMesh {
     return std::llabs(from % x_ - to % x_) + std::llabs(from / x_ - to / x_);
   }
   // Each directed link is a FIFO server (the rules of BusyServer in
-  // busy_server.h), kept as two flat arrays rather than one BusyServer per
-  // link: a transfer from a memory level books a few hundred links, and the
-  // hot loop (book_links) then reads and writes 16 bytes a link.
+  // busy_server.h), kept as flat arrays rather than one BusyServer per link: a
+  // transfer from a memory level books a few hundred links.
   // Serves `duration` of work requested at `now` on link `id`; returns when it is done.
   Tick serve_link(uint32_t id, Tick now, Tick duration) {
     const Tick start = std::max(now, until_[id]);
@@ -50,33 +49,34 @@ class NocMesh {
   }
   // serve_link(ids[i], now, duration) for each of n links, for a mesh without
   // an observer (observed() false); returns the latest completion (0 if n is 0).
-  // The sums are not clamped inside the loop: every term is at most kMaxTicks
-  // (2^62), so they fit in 64 bits, and a link's busy total never exceeds its
-  // busy-until (a FIFO server from time 0 is busy at most until it is free), so
-  // when no link's end passed the limit no total did either. Only then (never in
-  // a run that is not refused) are they clamped, to what serve_link gives.
   Tick book_links(const uint32_t* ids, size_t n, Tick now, Tick duration) {
-    Tick end = 0;
-    Tick* until = until_.data();
-    Tick* total = total_.data();
-    for (size_t i = 0; i < n; ++i) {
-      const uint32_t l = ids[i];
-      const Tick e = std::max(now, until[l]) + duration;
-      until[l] = e;
-      total[l] += duration;
-      end = std::max(end, e);
-    }
-    if (end > kMaxTicks) [[unlikely]] {
-      for (size_t i = 0; i < n; ++i) {
-        until[ids[i]] = std::min(until[ids[i]], kMaxTicks);
-        total[ids[i]] = std::min(total[ids[i]], kMaxTicks);
-      }
-      end = kMaxTicks;
-    }
+    const Tick end = book_until(ids, n, now, duration);
+    for (size_t i = 0; i < n; ++i) total_[ids[i]] = std::min(total_[ids[i]] + duration, kMaxTicks);
     return end;
   }
+  // A set of links that transfers book together, each for the same duration
+  // (a fanout's links that carry the same share, MemoryChannels::fanout).
+  // Their busy totals are kept as one sum for the group, added to each link's
+  // when a total is read: the hot loop then touches only the busy-until times.
+  uint32_t add_link_group(std::vector<uint32_t> ids) {
+    groups_.push_back({std::move(ids), 0});
+    return static_cast<uint32_t>(groups_.size() - 1);
+  }
+  const std::vector<uint32_t>& link_group(uint32_t g) const { return groups_[g].ids; }
+  // book_links() over group g's links (observed() false).
+  Tick book_link_group(uint32_t g, Tick now, Tick duration) {
+    LinkGroup& k = groups_[g];
+    k.pending = std::min(k.pending + duration, kMaxTicks);  // both at most 2^62
+    return book_until(k.ids.data(), k.ids.size(), now, duration);
+  }
+  // Identifies this mesh object (a copy is another), so that link groups are
+  // only used with the mesh that holds them.
+  uint64_t serial() const { return serial_.value; }
   Tick link_busy_until(uint32_t id) const { return until_[id]; }
-  Tick link_busy_total(uint32_t id) const { return total_[id]; }
+  Tick link_busy_total(uint32_t id) const {
+    settle();
+    return total_[id];
+  }
   // Tells `observer` of every interval a link is occupied, link l as track tracks[l].
   void observe_links(BusyObserver* observer, std::vector<int32_t> tracks) {
     observer_ = observer;
@@ -94,8 +94,59 @@ class NocMesh {
   int64_t x_, y_;
   double bw_;
   Tick hop_;
-  // Per link, node * 4 + direction (0 +x, 1 -x, 2 +y, 3 -y): busy until, busy in total.
-  std::vector<Tick> until_, total_;
+  // The busy-until times of n links after a booking of `duration` at `now`;
+  // returns the latest. The sums are not clamped inside the loop: both terms
+  // are at most kMaxTicks (2^62), so they fit in 64 bits; only when one passed
+  // the limit (never in a run that is not refused) are they clamped, to what
+  // serve_link gives.
+  Tick book_until(const uint32_t* ids, size_t n, Tick now, Tick duration) {
+    Tick end = 0;
+    Tick* until = until_.data();
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t l = ids[i];
+      const Tick e = std::max(now, until[l]) + duration;
+      until[l] = e;
+      end = std::max(end, e);
+    }
+    if (end > kMaxTicks) [[unlikely]] {
+      for (size_t i = 0; i < n; ++i) until[ids[i]] = std::min(until[ids[i]], kMaxTicks);
+      end = kMaxTicks;
+    }
+    return end;
+  }
+  // Adds each group's pending busy time to its links' totals. A total clamped
+  // once at the end is the one clamped at every booking (the terms are not
+  // negative and two of them fit in 64 bits).
+  void settle() const {
+    for (LinkGroup& g : groups_) {
+      if (g.pending == 0) continue;
+      for (uint32_t l : g.ids) total_[l] = std::min(total_[l] + g.pending, kMaxTicks);
+      g.pending = 0;
+    }
+  }
+  struct LinkGroup {
+    std::vector<uint32_t> ids;
+    Tick pending = 0;  // busy time booked on each of the links, not yet in total_
+  };
+  struct Serial {
+    static uint64_t next() {
+      static uint64_t n = 0;
+      return ++n;
+    }
+    uint64_t value = next();
+    Serial() = default;
+    Serial(const Serial&) {}
+    Serial& operator=(const Serial&) {
+      value = next();
+      return *this;
+    }
+  };
+  // Per link, node * 4 + direction (0 +x, 1 -x, 2 +y, 3 -y): busy until, busy in
+  // total (less its groups' pending time).
+  std::vector<Tick> until_;
+  mutable std::vector<Tick> total_;
+  mutable std::vector<LinkGroup> groups_;
+  Serial serial_;
   BusyObserver* observer_ = nullptr;  // null: no timeline
   std::vector<int32_t> tracks_;       // the observer's track of each link
 };
