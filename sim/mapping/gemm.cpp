@@ -43,6 +43,7 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
   GemmTiling best;
   best.est_cycles = -1;
   *need_min = INT64_MAX;
+  CoreWork w;  // one candidate's tile classes (its storage reused by the next)
   for (int64_t tm : candidates(Ms, std::min(al.m, Ms)))
     for (int64_t tn : candidates(Ns, std::min(al.n, Ns)))
       for (int64_t tk : candidates(K, std::min(al.k, K))) {
@@ -65,7 +66,7 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
                   u.matmul(g.tile(im ? em : tm, in ? en : tn, ik ? ek : tk, ik == 1));
         for (bool reuse_a : {true, false}) {
           if (a_outer_only && !reuse_a) continue;
-          CoreWork w;
+          w.classes.clear();
           w.store_tail = static_cast<double>(em * en) * g.bo;
           // As emit_gemm walks them: the outer loop over A row blocks (reuse_a)
           // or W column blocks, the inner over the other, K innermost. With K
