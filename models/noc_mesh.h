@@ -102,6 +102,7 @@ class NocMesh {
   Tick book_until(const uint32_t* ids, size_t n, Tick now, Tick duration) {
     Tick end = 0;
     Tick* until = until_.data();
+#pragma GCC unroll 4
     for (size_t i = 0; i < n; ++i) {
       const uint32_t l = ids[i];
       const Tick e = std::max(now, until[l]) + duration;
