@@ -40,14 +40,6 @@ inline Tick ceil_ticks(double ps) {
   const Tick t = static_cast<Tick>(x);
   return static_cast<double>(t) < x ? t + 1 : t;
 }
-// The same for a value the caller has checked to be below the limit (and not
-// nan): the per-link durations of one transfer, checked once at its largest.
-inline Tick ceil_ticks_below_limit(double ps) {
-  const double x = ps - 1e-6;
-  if (x <= 0) return 0;
-  const Tick t = static_cast<Tick>(x);
-  return static_cast<double>(t) < x ? t + 1 : t;
-}
 inline Tick seconds_to_ticks(double s) { return ceil_ticks(s * 1e12); }
 inline double ticks_to_seconds(Tick t) { return static_cast<double>(t) * 1e-12; }
 

@@ -5,11 +5,13 @@
 // BC_REGISTER_UNIT; YAML then names it by its type string.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -54,9 +56,32 @@ struct ActionCount {
   double count = 0;
 };
 
+// A tile's action counts, kept inline: a unit books one or two per tile, and
+// the mapper's tiling search costs millions of candidate tiles (a heap
+// allocation each took a tenth of its time).
+class ActionCounts {
+ public:
+  static constexpr size_t kMax = 4;
+  void push_back(const ActionCount& a) {
+    if (n_ >= kMax)  // checked in every build, as Tile::add_step is
+      throw std::logic_error("a tile books more than " + std::to_string(kMax) +
+                             " actions (raise ActionCounts::kMax in models/compute_unit.h)");
+    v_[n_++] = a;
+  }
+  size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  const ActionCount& operator[](size_t i) const { return v_[i]; }
+  const ActionCount* begin() const { return v_.data(); }
+  const ActionCount* end() const { return v_.data() + n_; }
+
+ private:
+  std::array<ActionCount, kMax> v_{};
+  size_t n_ = 0;
+};
+
 struct TileCost {
   int64_t cycles = 0;
-  std::vector<ActionCount> actions;
+  ActionCounts actions;
   double sram_read_bytes = 0;  // operand traffic between the unit and its core's SRAM
   double sram_write_bytes = 0;
 };

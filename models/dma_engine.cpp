@@ -11,15 +11,14 @@ Tick DmaEngine::transfer(Tick now, double bytes, bool load, MemoryChannels& leve
   double byte_hops = 0;
   if (level.caches_fanouts(noc)) {
     const Fanout& f = level.fanout(noc, core_node, load);
-    const uint32_t* ids = f.ids.data();
-    const double* tpb = f.ticks_per_byte.data();
-    const size_t n = f.ids.size();
-    if (bytes * f.max_ticks_per_byte < static_cast<double>(kMaxTicks)) {  // every link's too
-      for (size_t i = 0; i < n; ++i)
-        end = std::max(end, noc.link(ids[i]).serve(now, ceil_ticks_below_limit(bytes * tpb[i])));
+    if (noc.observed()) {  // a timeline: each link told in id order
+      for (const auto& [id, share] : f.links)
+        end = std::max(
+            end, noc.serve_link(id, now, ceil_ticks(bytes * link_ticks_per_byte(share, noc))));
     } else {
-      for (size_t i = 0; i < n; ++i)
-        end = std::max(end, noc.link(ids[i]).serve(now, ceil_ticks(bytes * tpb[i])));
+      // Each group's links take the same duration: computed once per group.
+      for (const auto& [tpb, g] : f.groups)
+        end = std::max(end, noc.book_link_group(g, now, ceil_ticks(bytes * tpb)));
     }
     routers = f.routers;
     byte_hops = bytes * f.byte_hop_factor;
@@ -32,7 +31,7 @@ Tick DmaEngine::transfer(Tick now, double bytes, bool load, MemoryChannels& leve
     for (int64_t c = 0; c < level.channels(); ++c) {
       const int64_t n = level.node(c);
       noc.for_each_link(load ? n : core_node, load ? core_node : n,
-                        [&](uint32_t l) { end = std::max(end, noc.link(l).serve(now, t)); });
+                        [&](uint32_t l) { end = std::max(end, noc.serve_link(l, now, t)); });
       const int64_t h = noc.hops(n, core_node);
       routers = std::max(routers, h + 1);
       byte_hops += piece * static_cast<double>(h + 1);
@@ -53,9 +52,10 @@ Tick DmaEngine::pull(Tick now, double bytes, double readers, int64_t src_node, S
   const int64_t hops = noc.hops(src_node, core_node);
   Tick end = src_sram.access(now, shared);
   int64_t i = 0;
+  const Tick shared_ticks = transfer_ticks(shared, noc.link_bandwidth());
+  const Tick last_ticks = transfer_ticks(bytes, noc.link_bandwidth());
   noc.for_each_link(src_node, core_node, [&](uint32_t l) {
-    const double b = ++i == hops ? bytes : shared;
-    end = std::max(end, noc.link(l).serve(now, transfer_ticks(b, noc.link_bandwidth())));
+    end = std::max(end, noc.serve_link(l, now, ++i == hops ? last_ticks : shared_ticks));
   });
   end = std::max(end, server_.serve(now, transfer_ticks(bytes, bw_)));
   end = std::max(end, sram.access(now, bytes));

@@ -31,6 +31,9 @@ class MacArray : public ComputeUnit {
     dataflow_ = p.choice("dataflow", "output_stationary",
                          {"output_stationary", "weight_stationary", "input_stationary"},
                          "which operand stays in the PEs");
+    kind_ = dataflow_ == "output_stationary"   ? Dataflow::Output
+            : dataflow_ == "weight_stationary" ? Dataflow::Weight
+                                               : Dataflow::Input;
     pipelined_ = p.boolean("fold_pipelining", true,
                            "overlap a fold's stationary load with the previous fold's stream");
     rates_.read(p, "rates",
@@ -51,15 +54,15 @@ class MacArray : public ComputeUnit {
   }
 
   TileCost matmul(const MatmulTile& t) const override {
-    std::string cls = rates_.pick(t.a, t.w, nullptr);
-    double r = rates_.rate(cls);
+    const RateTable::Choice& ch = rates_.choose(t.a, t.w);
+    const double r = ch.cls.empty() ? rates_.rate(ch.cls) : ch.rate;  // none: throws as before
     // A sparse tensor core skips the zero half of 2:4 weights: K steps halve.
     const bool skip = sparse_2_4_ && t.w_2_4;
     int64_t k_eff = static_cast<int64_t>(std::ceil(static_cast<double>(t.k) / (skip ? 2 * r : r)));
     int64_t sr, sc, tt;
-    if (dataflow_ == "output_stationary")
+    if (kind_ == Dataflow::Output)
       sr = t.m, sc = t.n, tt = k_eff;
-    else if (dataflow_ == "weight_stationary")
+    else if (kind_ == Dataflow::Weight)
       sr = k_eff, sc = t.n, tt = t.m;
     else
       sr = k_eff, sc = t.m, tt = t.n;
@@ -79,16 +82,16 @@ class MacArray : public ComputeUnit {
       c.cycles = nr * nc * (2 * rows_ + cols_ + tt - 2);
     }
     double macs = static_cast<double>(t.m) * t.n * t.k * (skip ? 0.5 : 1.0);
-    c.actions.push_back({rates_.index(cls), macs});
+    c.actions.push_back({ch.index, macs});
     double ba = t.a.storage_bits / 8, bw = t.w.storage_bits / 8;
     double m = t.m, n = t.n, k = t.k, acc = static_cast<double>(acc_bytes_);
     // Operand traffic between SRAM and the array, per the dataflow's reuse:
     // the stationary operand is read once, the streamed one once per fold of the
     // other dimension; partial sums are read-modify-written per stationary fold.
-    if (dataflow_ == "output_stationary") {
+    if (kind_ == Dataflow::Output) {
       c.sram_read_bytes = nc * m * k * ba + nr * k * n * bw + m * n * acc;
       c.sram_write_bytes = m * n * acc;
-    } else if (dataflow_ == "weight_stationary") {
+    } else if (kind_ == Dataflow::Weight) {
       c.sram_read_bytes = k * n * bw + nc * m * k * ba + nr * m * n * acc;
       c.sram_write_bytes = nr * m * n * acc;
     } else {
@@ -101,8 +104,8 @@ class MacArray : public ComputeUnit {
   TileAlign align(const Format& a, const Format& w) const override {
     std::string cls = rates_.pick(a, w, nullptr);
     int64_t r = cls.empty() ? 1 : std::max<int64_t>(1, static_cast<int64_t>(rates_.rate(cls)));
-    if (dataflow_ == "output_stationary") return {rows_, cols_, r};
-    if (dataflow_ == "weight_stationary") return {1, cols_, rows_ * r};
+    if (kind_ == Dataflow::Output) return {rows_, cols_, r};
+    if (kind_ == Dataflow::Weight) return {1, cols_, rows_ * r};
     return {cols_, 1, rows_ * r};
   }
 
@@ -151,6 +154,7 @@ class MacArray : public ComputeUnit {
  private:
   int64_t rows_ = 1, cols_ = 1, acc_bytes_ = 4;
   std::string dataflow_, pe_;
+  enum class Dataflow { Output, Weight, Input } kind_;  // dataflow_, compared once
   bool pipelined_ = true;
   bool sparse_2_4_ = false;
   RateTable rates_;

@@ -17,31 +17,45 @@ MemoryChannels::MemoryChannels(double total_bandwidth, double latency_s,
       bw_(total_bandwidth),
       latency_(seconds_to_ticks(latency_s)) {}
 
-Fanout MemoryChannels::build(const NocMesh& noc, int64_t core, bool to_core) const {
+Fanout MemoryChannels::build(NocMesh& noc, int64_t core, bool to_core, bool groups) const {
   Fanout f;
   const double piece = 1.0 / static_cast<double>(nodes_.size());
-  std::vector<std::pair<uint32_t, double>>& l = f.links;
+  // Pieces crossing each link, counted in a scratch array over all links (left
+  // zeroed again at the end), the links crossed listed once each.
+  std::vector<uint32_t>& pieces = pieces_scratch_;
+  if (pieces.size() != static_cast<size_t>(noc.links())) pieces.assign(noc.links(), 0);
+  std::vector<uint32_t> crossed;
   double hops = 0;
   for (int64_t n : nodes_) {
-    noc.for_each_link(to_core ? n : core, to_core ? core : n,
-                      [&](uint32_t id) { l.emplace_back(id, piece); });
+    noc.for_each_link(to_core ? n : core, to_core ? core : n, [&](uint32_t id) {
+      if (pieces[id]++ == 0) crossed.push_back(id);
+    });
     const int64_t h = noc.hops(n, core);
     f.routers = std::max(f.routers, h + 1);
     hops += static_cast<double>(h) * piece;
   }
-  std::sort(l.begin(), l.end());
-  size_t w = 0;  // merge the pieces crossing the same link
-  for (size_t i = 0; i < l.size(); ++i) {
-    if (w > 0 && l[w - 1].first == l[i].first)
-      l[w - 1].second += l[i].second;
-    else
-      l[w++] = l[i];
+  std::sort(crossed.begin(), crossed.end());
+  // A link's share is its pieces added one by one (k pieces: share[k]).
+  std::vector<double> share(nodes_.size() + 1, 0.0);
+  for (size_t k = 1; k < share.size(); ++k) share[k] = k == 1 ? piece : share[k - 1] + piece;
+  // Groups by ticks per byte: by piece count first (ids ascending in each), and
+  // counts whose ticks per byte come out equal share one group.
+  std::vector<std::vector<uint32_t>> by_count(share.size());
+  for (uint32_t id : crossed) {
+    f.links.emplace_back(id, share[pieces[id]]);
+    by_count[pieces[id]].push_back(id);
+    pieces[id] = 0;
   }
-  l.resize(w);
-  for (const auto& [id, share] : l) {
-    f.ids.push_back(id);
-    f.ticks_per_byte.push_back(share * 1e12 / noc.link_bandwidth());
-    f.max_ticks_per_byte = std::max(f.max_ticks_per_byte, f.ticks_per_byte.back());
+  for (size_t k = 1; groups && k < by_count.size(); ++k) {
+    if (by_count[k].empty()) continue;
+    const double tpb = link_ticks_per_byte(share[k], noc);
+    if (!f.groups.empty() && f.groups.back().first == tpb) {
+      std::vector<uint32_t> ids = noc.link_group(f.groups.back().second);
+      ids.insert(ids.end(), by_count[k].begin(), by_count[k].end());
+      f.groups.back().second = noc.add_link_group(std::move(ids));
+    } else {
+      f.groups.emplace_back(tpb, noc.add_link_group(std::move(by_count[k])));
+    }
   }
   f.byte_hop_factor = hops + 1;  // routers per byte: the links crossed plus the injecting one
   return f;
@@ -51,15 +65,16 @@ bool MemoryChannels::caches_fanouts(const NocMesh& noc) const {
   return noc.nodes() * channels() <= kMaxCachedRoutes;
 }
 
-const Fanout& MemoryChannels::fanout(const NocMesh& noc, int64_t core, bool to_core) {
-  if (!caches_fanouts(noc)) return scratch_ = build(noc, core, to_core);
+const Fanout& MemoryChannels::fanout(NocMesh& noc, int64_t core, bool to_core) {
+  if (!caches_fanouts(noc)) return scratch_ = build(noc, core, to_core, false);
   const size_t key = static_cast<size_t>(core * 2 + (to_core ? 1 : 0));
-  if (cache_.empty()) {
-    cache_.resize(static_cast<size_t>(noc.nodes() * 2));
+  if (cache_.empty() || cached_for_ != noc.serial()) {
+    cache_.assign(static_cast<size_t>(noc.nodes() * 2), Fanout());
     cached_.assign(cache_.size(), false);
+    cached_for_ = noc.serial();
   }
   if (!cached_[key]) {
-    cache_[key] = build(noc, core, to_core);
+    cache_[key] = build(noc, core, to_core, true);
     cached_[key] = true;
   }
   return cache_[key];

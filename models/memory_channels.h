@@ -15,17 +15,23 @@
 
 namespace bc {
 
+// Ticks a link takes per byte of a transfer when it carries `share` of the bytes.
+inline double link_ticks_per_byte(double share, const NocMesh& noc) {
+  return share * 1e12 / noc.link_bandwidth();
+}
+
 // The links a transfer between a level and one core crosses, with the share of
 // the transfer's bytes each carries (one piece per channel, 1/channels of the
 // bytes each), and the most routers a piece passes (the pipeline's hop delay).
 struct Fanout {
-  std::vector<std::pair<uint32_t, double>> links;  // link id, share of the bytes
-  // The engine's hot loop walks these two (DmaEngine::transfer): per link, its
-  // id and share x 1e12 / link bandwidth, kept apart from `links` so a
-  // transfer reads 12 bytes a link rather than 24.
-  std::vector<uint32_t> ids;
-  std::vector<double> ticks_per_byte;
-  double max_ticks_per_byte = 0;
+  std::vector<std::pair<uint32_t, double>> links;  // link id, share of the bytes; by id
+  // The engine's hot loop (DmaEngine::transfer): the same links grouped by
+  // ticks per byte (share x 1e12 / link bandwidth), so that a transfer
+  // computes each group's duration once; per group its ticks per byte and its
+  // link group on the mesh (NocMesh::add_link_group). A few hundred links fall
+  // into a few dozen groups (their shares are multiples of 1/channels). Only
+  // cached fanouts have groups.
+  std::vector<std::pair<double, uint32_t>> groups;
   int64_t routers = 0;         // longest route + the injecting router
   double byte_hop_factor = 1;  // routers per byte, over all pieces
 };
@@ -45,7 +51,9 @@ class MemoryChannels {
   double busy_max_s() const { return ticks_to_seconds(server_.busy_total); }
   // Links between this level and `core` (to_core: a load), cached per core when
   // the cache stays small (meshes up to a few thousand routes), else rebuilt.
-  const Fanout& fanout(const NocMesh& noc, int64_t core, bool to_core);
+  // A cached fanout's link groups are added to `noc`, and the cache is kept for
+  // that mesh object only (another mesh, or a copy, starts a new cache).
+  const Fanout& fanout(NocMesh& noc, int64_t core, bool to_core);
   // Whether fanout() keeps its results (else the engine walks the routes itself).
   bool caches_fanouts(const NocMesh& noc) const;
 
@@ -53,14 +61,17 @@ class MemoryChannels {
   static std::vector<int64_t> spread(int64_t channels, const std::vector<int64_t>& candidates);
 
  private:
-  Fanout build(const NocMesh& noc, int64_t core, bool to_core) const;
+  // groups: add the link groups to `noc` (a cached fanout).
+  Fanout build(NocMesh& noc, int64_t core, bool to_core, bool groups) const;
   BusyServer server_;
   std::vector<int64_t> nodes_;
   double bw_ = 0;
   Tick latency_ = 0;
   std::vector<Fanout> cache_;  // [core * 2 + to_core]
   std::vector<bool> cached_;
+  uint64_t cached_for_ = 0;  // NocMesh::serial() of the mesh the cache is for
   Fanout scratch_;
+  mutable std::vector<uint32_t> pieces_scratch_;  // build(): per link, pieces crossing it
 };
 
 }  // namespace bc

@@ -3,7 +3,12 @@
 namespace bc {
 
 NocMesh::NocMesh(int64_t x, int64_t y, double link_bandwidth, Tick hop_ticks)
-    : x_(x), y_(y), bw_(link_bandwidth), hop_(hop_ticks), links_(static_cast<size_t>(x * y * 4)) {}
+    : x_(x),
+      y_(y),
+      bw_(link_bandwidth),
+      hop_(hop_ticks),
+      until_(static_cast<size_t>(x * y * 4), 0),
+      total_(static_cast<size_t>(x * y * 4), 0) {}
 
 std::vector<uint32_t> NocMesh::route(int64_t from, int64_t to) const {
   std::vector<uint32_t> r;
@@ -25,8 +30,9 @@ std::vector<int64_t> NocMesh::perimeter() const {
 }
 
 double NocMesh::link_busy_max_s() const {
+  settle();
   Tick m = 0;
-  for (const auto& l : links_) m = std::max(m, l.busy_total);
+  for (Tick t : total_) m = std::max(m, t);
   return ticks_to_seconds(m);
 }
 

@@ -5,8 +5,10 @@
 // memory stays linear in the number of cores).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <utility>
 #include <vector>
 
 #include "models/busy_server.h"
@@ -34,8 +36,54 @@ class NocMesh {
   int64_t hops(int64_t from, int64_t to) const {
     return std::llabs(from % x_ - to % x_) + std::llabs(from / x_ - to / x_);
   }
-  BusyServer& link(uint32_t id) { return links_[id]; }
-  int64_t links() const { return static_cast<int64_t>(links_.size()); }
+  // Each directed link is a FIFO server (the rules of BusyServer in
+  // busy_server.h), kept as flat arrays rather than one BusyServer per link: a
+  // transfer from a memory level books a few hundred links.
+  // Serves `duration` of work requested at `now` on link `id`; returns when it is done.
+  Tick serve_link(uint32_t id, Tick now, Tick duration) {
+    const Tick start = std::max(now, until_[id]);
+    until_[id] = std::min(start + duration, kMaxTicks);
+    total_[id] = std::min(total_[id] + duration, kMaxTicks);
+    if (observer_) observer_->occupied(tracks_[id], start, duration);
+    return until_[id];
+  }
+  // serve_link(ids[i], now, duration) for each of n links, for a mesh without
+  // an observer (observed() false); returns the latest completion (0 if n is 0).
+  Tick book_links(const uint32_t* ids, size_t n, Tick now, Tick duration) {
+    const Tick end = book_until(ids, n, now, duration);
+    for (size_t i = 0; i < n; ++i) total_[ids[i]] = std::min(total_[ids[i]] + duration, kMaxTicks);
+    return end;
+  }
+  // A set of links that transfers book together, each for the same duration
+  // (a fanout's links that carry the same share, MemoryChannels::fanout).
+  // Their busy totals are kept as one sum for the group, added to each link's
+  // when a total is read: the hot loop then touches only the busy-until times.
+  uint32_t add_link_group(std::vector<uint32_t> ids) {
+    groups_.push_back({std::move(ids), 0});
+    return static_cast<uint32_t>(groups_.size() - 1);
+  }
+  const std::vector<uint32_t>& link_group(uint32_t g) const { return groups_[g].ids; }
+  // book_links() over group g's links (observed() false).
+  Tick book_link_group(uint32_t g, Tick now, Tick duration) {
+    LinkGroup& k = groups_[g];
+    k.pending = std::min(k.pending + duration, kMaxTicks);  // both at most 2^62
+    return book_until(k.ids.data(), k.ids.size(), now, duration);
+  }
+  // Identifies this mesh object (a copy is another), so that link groups are
+  // only used with the mesh that holds them.
+  uint64_t serial() const { return serial_.value; }
+  Tick link_busy_until(uint32_t id) const { return until_[id]; }
+  Tick link_busy_total(uint32_t id) const {
+    settle();
+    return total_[id];
+  }
+  // Tells `observer` of every interval a link is occupied, link l as track tracks[l].
+  void observe_links(BusyObserver* observer, std::vector<int32_t> tracks) {
+    observer_ = observer;
+    tracks_ = std::move(tracks);
+  }
+  bool observed() const { return observer_ != nullptr; }
+  int64_t links() const { return static_cast<int64_t>(until_.size()); }
   double link_bandwidth() const { return bw_; }
   Tick hop_ticks() const { return hop_; }
   // Nodes on the mesh edge in clockwise order (where memory controllers sit).
@@ -46,7 +94,62 @@ class NocMesh {
   int64_t x_, y_;
   double bw_;
   Tick hop_;
-  std::vector<BusyServer> links_;  // node * 4 + direction (0 +x, 1 -x, 2 +y, 3 -y)
+  // The busy-until times of n links after a booking of `duration` at `now`;
+  // returns the latest. The sums are not clamped inside the loop: both terms
+  // are at most kMaxTicks (2^62), so they fit in 64 bits; only when one passed
+  // the limit (never in a run that is not refused) are they clamped, to what
+  // serve_link gives.
+  Tick book_until(const uint32_t* ids, size_t n, Tick now, Tick duration) {
+    Tick end = 0;
+    Tick* until = until_.data();
+#pragma GCC unroll 4
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t l = ids[i];
+      const Tick e = std::max(now, until[l]) + duration;
+      until[l] = e;
+      end = std::max(end, e);
+    }
+    if (end > kMaxTicks) [[unlikely]] {
+      for (size_t i = 0; i < n; ++i) until[ids[i]] = std::min(until[ids[i]], kMaxTicks);
+      end = kMaxTicks;
+    }
+    return end;
+  }
+  // Adds each group's pending busy time to its links' totals. A total clamped
+  // once at the end is the one clamped at every booking (the terms are not
+  // negative and two of them fit in 64 bits).
+  void settle() const {
+    for (LinkGroup& g : groups_) {
+      if (g.pending == 0) continue;
+      for (uint32_t l : g.ids) total_[l] = std::min(total_[l] + g.pending, kMaxTicks);
+      g.pending = 0;
+    }
+  }
+  struct LinkGroup {
+    std::vector<uint32_t> ids;
+    Tick pending = 0;  // busy time booked on each of the links, not yet in total_
+  };
+  struct Serial {
+    static uint64_t next() {
+      static uint64_t n = 0;
+      return ++n;
+    }
+    uint64_t value = next();
+    Serial() = default;
+    Serial(const Serial&) {}
+    Serial& operator=(const Serial&) {
+      value = next();
+      return *this;
+    }
+  };
+  // Per link, node * 4 + direction (0 +x, 1 -x, 2 +y, 3 -y): busy until, busy in
+  // total (less its groups' pending time).
+  std::vector<Tick> until_;
+  mutable std::vector<Tick> total_;
+  mutable std::vector<LinkGroup> groups_;
+  Serial serial_;
+  BusyObserver* observer_ = nullptr;  // null: no timeline
+  std::vector<int32_t> tracks_;       // the observer's track of each link
 };
 
 }  // namespace bc

@@ -44,16 +44,25 @@ std::vector<std::string> RateTable::classes() const {
   return c;
 }
 
-std::string RateTable::pick(const Format& a, const Format& w, std::string* why) const {
+const RateTable::Choice& RateTable::choose(const Format& a, const Format& w) const {
+  const Picked::value_type* last = last_.entry;
+  if (last && last->first.first == a.name && last->first.second == w.name) return last->second;
   auto key = std::make_pair(a.name, w.name);
   auto it = picked_.find(key);
   if (it == picked_.end()) {
-    std::string reason;
-    std::string cls = pick_uncached(a, w, &reason);
-    it = picked_.emplace(key, std::make_pair(cls, reason)).first;
+    Choice c;
+    c.cls = pick_uncached(a, w, &c.why);
+    if (!c.cls.empty()) c.rate = rate(c.cls), c.index = index(c.cls);
+    it = picked_.emplace(key, std::move(c)).first;
   }
-  if (it->second.first.empty() && why) *why = it->second.second;
-  return it->second.first;
+  last_.entry = &*it;
+  return it->second;
+}
+
+std::string RateTable::pick(const Format& a, const Format& w, std::string* why) const {
+  const Choice& c = choose(a, w);
+  if (c.cls.empty() && why) *why = c.why;
+  return c.cls;
 }
 
 std::string RateTable::pick_uncached(const Format& a, const Format& w, std::string* why) const {

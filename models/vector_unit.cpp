@@ -27,11 +27,12 @@ class VectorUnit : public ComputeUnit {
   }
 
   TileCost vector(const VectorTile& t) const override {
-    std::string cls = rates_.pick(t.fmt, nullptr);
+    const RateTable::Choice& ch = rates_.choose(t.fmt);
+    const double rate = ch.cls.empty() ? rates_.rate(ch.cls) : ch.rate;  // none: throws as before
     double ops = static_cast<double>(t.elements) * t.ops_per_element;
     TileCost c;
-    c.cycles = static_cast<int64_t>(std::ceil(ops / (lanes_ * rates_.rate(cls)))) + latency_;
-    c.actions.push_back({rates_.index(cls), ops});
+    c.cycles = static_cast<int64_t>(std::ceil(ops / (lanes_ * rate))) + latency_;
+    c.actions.push_back({ch.index, ops});
     c.sram_read_bytes = t.elements * t.read_bytes_per_element;
     c.sram_write_bytes = t.elements * t.write_bytes_per_element;
     return c;

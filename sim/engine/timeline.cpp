@@ -76,15 +76,14 @@ void Timeline::attach(ChipContext& chip) {
   for (int k = 0; k < chips; ++k) {
     ChipResources& r = chip.chips[static_cast<size_t>(k)];
     const int32_t noc = add_process(prefix(k) + "NoC links");
+    std::vector<int32_t> link_tracks;
     for (int64_t node = 0; node < r.noc.nodes(); ++node)
-      for (int d = 0; d < 4; ++d) {
-        BusyServer& s = r.noc.link(static_cast<uint32_t>(node * 4 + d));
-        s.observer = this;
-        s.track = add_track(noc, static_cast<int32_t>(node * 4 + d + 1),
-                            "link (" + std::to_string(node % hw.mesh_x) + "," +
-                                std::to_string(node / hw.mesh_x) + ") " + dir[d],
-                            kLink);
-      }
+      for (int d = 0; d < 4; ++d)
+        link_tracks.push_back(add_track(noc, static_cast<int32_t>(node * 4 + d + 1),
+                                        "link (" + std::to_string(node % hw.mesh_x) + "," +
+                                            std::to_string(node / hw.mesh_x) + ") " + dir[d],
+                                        kLink));
+    r.noc.observe_links(this, std::move(link_tracks));
     // A level's channels interleave finely and always carry equal shares, so
     // the level is one server (models/memory_channels.h): one track per level.
     int32_t mem_pid = 0, tid = 0;

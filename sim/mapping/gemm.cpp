@@ -2,6 +2,7 @@
 // the tiles they emit.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <sstream>
 
@@ -42,6 +43,7 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
   GemmTiling best;
   best.est_cycles = -1;
   *need_min = INT64_MAX;
+  CoreWork w;  // one candidate's tile classes (its storage reused by the next)
   for (int64_t tm : candidates(Ms, std::min(al.m, Ms)))
     for (int64_t tn : candidates(Ns, std::min(al.n, Ns)))
       for (int64_t tk : candidates(K, std::min(al.k, K))) {
@@ -64,7 +66,7 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
                   u.matmul(g.tile(im ? em : tm, in ? en : tn, ik ? ek : tk, ik == 1));
         for (bool reuse_a : {true, false}) {
           if (a_outer_only && !reuse_a) continue;
-          CoreWork w;
+          w.classes.clear();
           w.store_tail = static_cast<double>(em * en) * g.bo;
           // As emit_gemm walks them: the outer loop over A row blocks (reuse_a)
           // or W column blocks, the inner over the other, K innermost. With K
@@ -253,6 +255,16 @@ void Mapper::emit_gemm(const OpContext& ctx, const GemmShape& g, const GemmChoic
   check_tiles(t_.ops[ctx.index], static_cast<double>(ceil_div(g.m, t.tm)) *
                                      static_cast<double>(ceil_div(g.n, t.tn)) *
                                      static_cast<double>(ceil_div(g.k, t.tk)));
+  // The block's tiles come in a few sizes (full and edge tiles, the last K
+  // step or not): their cost entries are looked up once per size.
+  std::vector<std::pair<std::array<int64_t, 4>, uint32_t>> mm_costs;
+  auto mm_cost = [&](int64_t tm, int64_t tn, int64_t tk, bool k_last) {
+    const std::array<int64_t, 4> key = {tm, tn, tk, k_last ? 1 : 0};
+    for (const auto& [k, cost] : mm_costs)
+      if (k == key) return cost;
+    mm_costs.emplace_back(key, cache_.mm(u, g.tile(tm, tn, tk, k_last)));
+    return mm_costs.back().second;
+  };
   size_t core = 0;
   for (int64_t m0 = 0; m0 < g.m; m0 += c.Ms)
     for (int64_t n0 = 0; n0 < g.n; n0 += c.Ns, ++core) {
@@ -294,8 +306,7 @@ void Mapper::emit_gemm(const OpContext& ctx, const GemmShape& g, const GemmChoic
             if (g.pre_unit >= 0 && a_new)
               tile.add_step(
                   {static_cast<uint16_t>(g.pre_unit), precompute(g, tm, tk), kStepPrecompute});
-            tile.add_step(
-                {static_cast<uint16_t>(u), cache_.mm(u, g.tile(tm, tn, tk, ki == nk - 1))});
+            tile.add_step({static_cast<uint16_t>(u), mm_cost(tm, tn, tk, ki == nk - 1)});
             co.push(tile);
           }
         }

@@ -178,7 +178,7 @@ TEST(DmaEngine, ResourcesAreWorkConserving) {
             1000000000u + 2000u);  // 1 ms on the channel + 2 routers
   EXPECT_EQ(dma.transfer(0, 1e6, true, fast, kSharedRead, kSharedWrite, 1, noc, sram, sink),
             2000000u + 2000u);
-  EXPECT_EQ(noc.link(0 * 4 + 0).busy_total, 2000000u);  // 2 us of bytes, not 1 ms held
+  EXPECT_EQ(noc.link_busy_total(0 * 4 + 0), 2000000u);  // 2 us of bytes, not 1 ms held
 }
 
 TEST(DmaEngine, LoadTimingDerivedByHand) {

@@ -13,6 +13,7 @@
 
 #include "helpers.h"
 #include "models/busy_server.h"
+#include "models/noc_mesh.h"
 #include "sim/cli/isolate.h"
 #include "sim/config/config_tree.h"
 #include "sim/config/limits.h"
@@ -251,6 +252,42 @@ TEST(SimulatedTime, DurationsSaturateInsteadOfWrapping) {
   BusyServer s;
   for (int i = 0; i < 8; ++i) s.serve(0, kMaxTicks);  // would wrap at the fourth
   EXPECT_EQ(s.busy_until, kMaxTicks);
+}
+
+TEST(SimulatedTime, BookedLinksSaturateAsServedLinksDo) {
+  // The transfer's hot loop (NocMesh::book_links, book_link_group) clamps
+  // after the loop, and a group's busy totals are added when read; they must
+  // leave every link where serve_link, which clamps each booking, does.
+  NocMesh a(4, 4, 1e9, 0), b(4, 4, 1e9, 0), c(4, 4, 1e9, 0);
+  const std::vector<uint32_t> ids = {0, 5, 9, 22, 63};
+  const uint32_t g = c.add_link_group(ids);
+  const Tick steps[][2] = {{0, 1000},          {10, kMaxTicks / 3},    {20, kMaxTicks / 2},
+                           {kMaxTicks - 5, 7}, {kMaxTicks, kMaxTicks}, {3, 0}};
+  for (const auto& [now, dur] : steps) {
+    Tick end = 0;
+    for (uint32_t l : ids) end = std::max(end, a.serve_link(l, now, dur));
+    EXPECT_EQ(b.book_links(ids.data(), ids.size(), now, dur), end);
+    EXPECT_EQ(c.book_link_group(g, now, dur), end);
+    for (NocMesh* m : {&a, &b, &c}) m->serve_link(5, now, 1);  // a grouped link alone too
+    for (uint32_t l : ids) {
+      EXPECT_EQ(b.link_busy_until(l), a.link_busy_until(l));
+      EXPECT_EQ(b.link_busy_total(l), a.link_busy_total(l));
+      EXPECT_EQ(c.link_busy_until(l), a.link_busy_until(l));
+      EXPECT_EQ(c.link_busy_total(l), a.link_busy_total(l));
+    }
+  }
+  EXPECT_EQ(b.link_busy_until(0), kMaxTicks);
+  EXPECT_EQ(c.link_busy_total(0), kMaxTicks);
+  EXPECT_EQ(b.book_links(ids.data(), 0, 5, 5), 0u);
+  // A group's totals read between its bookings, and by the busiest-link figure.
+  NocMesh d(2, 1, 1e9, 0);
+  const uint32_t h = d.add_link_group({0});
+  d.book_link_group(h, 0, 100);
+  EXPECT_EQ(d.link_busy_total(0), 100u);
+  d.book_link_group(h, 0, 50);
+  EXPECT_EQ(d.link_busy_total(0), 150u);
+  d.book_link_group(h, 0, 25);
+  EXPECT_DOUBLE_EQ(d.link_busy_max_s(), 175e-12);
 }
 
 TEST(SimulatedTime, ARunPastTheClockLimitIsRefusedInBothModes) {
