@@ -248,9 +248,10 @@ void Core::compute_process() {
     size_t ti = 0;  // next tile to admit: co.tiles[ti], its repeat r
     uint32_t r = 0;
     while (ti < co.tiles.size() || !flights.empty()) {
+      const Tick t_now = now();  // one read of the kernel's clock per pass
       // Retire finished tiles in order: free the buffer, publish rows, store.
       if (!flights.empty() && flights.front().step == flights.front().tile->nsteps &&
-          flights.front().at <= now()) {
+          flights.front().at <= t_now) {
         const Tile& t = *flights.front().tile;
         flights.erase(flights.begin());
         ++computed_;
@@ -264,12 +265,12 @@ void Core::compute_process() {
       // Admit the next tile once its loads have landed and a pipeline slot is free.
       bool held = false;  // the next tile waits for the tiles in flight to retire
       if (ti < co.tiles.size() && flights.size() < in_flight_ && issued_ > seq &&
-          ready_at_[seq % buffers_] <= now()) {
+          ready_at_[seq % buffers_] <= t_now) {
         const Tile& t = co.tiles[ti];
         const bool pressure = t.rows_done > front && !plan.stream_out.empty();
         held = pressure && !flights.empty();
         if (!held) {
-          if (first) first_start = now(), first = false;
+          if (first) first_start = t_now, first = false;
           if (pressure) {
             // Back-pressure: the rows this tile completes must fit the stream
             // buffer, which holds what the slowest consumer has not used yet.
@@ -287,19 +288,19 @@ void Core::compute_process() {
       // Start a step whose operands are ready on a free unit (the rule of
       // sim/mapping/unit_pipeline.h: oldest tile first, younger ones backfill).
       Tick next = kNever;  // the next time something can happen
-      InFlight* go = next_step(flights, unit_free_, now(), step_ticks, &next);
+      InFlight* go = next_step(flights, unit_free_, t_now, step_ticks, &next);
       if (go) {
         const ComputeStep& st = go->tile->steps[go->step];
         const TileCost& c = chip_.prog.costs[st.cost];
         const Tick unit_time = chip_.cycles_to_ticks(static_cast<double>(c.cycles));
         // Operand reads and result writes share the banks with DMA traffic.
         const Tick sram_done =
-            chip_.sram[id_].access(now(), c.sram_read_bytes + c.sram_write_bytes);
-        const Tick end = std::max(sat_add(now(), unit_time), sram_done);
-        const Tick unit_end = sat_add(now(), unit_time);
-        if (unit_end > covered) busy += unit_end - std::max(now(), covered), covered = unit_end;
+            chip_.sram[id_].access(t_now, c.sram_read_bytes + c.sram_write_bytes);
+        const Tick end = std::max(sat_add(t_now, unit_time), sram_done);
+        const Tick unit_end = sat_add(t_now, unit_time);
+        if (unit_end > covered) busy += unit_end - std::max(t_now, covered), covered = unit_end;
         chip_.unit_busy[st.unit] += unit_time;
-        if (chip_.timeline) chip_.timeline->unit_step(id_, st.unit, now(), unit_time, op, st.tag);
+        if (chip_.timeline) chip_.timeline->unit_step(id_, st.unit, t_now, unit_time, op, st.tag);
         if (st.tag == kStepPrecompute) pre += unit_time;
         const int base = chip_.unit_action_base[st.unit];
         for (const ActionCount& a : c.actions) counts.add(base + a.action, a.count);
@@ -317,10 +318,10 @@ void Core::compute_process() {
       // at once: nothing is in flight, or its first step's unit is idle.
       if (next == kNever ||
           (issued_ <= seq && ti < co.tiles.size() && flights.size() < in_flight_ &&
-           co.tiles[ti].nsteps > 0 && unit_free_[co.tiles[ti].steps[0].unit] <= now()))
+           co.tiles[ti].nsteps > 0 && unit_free_[co.tiles[ti].steps[0].unit] <= t_now))
         wait_for(next, loaded_ev_);
       else
-        wait_ticks(next - now());
+        wait_ticks(next - t_now);
     }
     finish = std::max(finish, now());
     // Idle before the first tile is a dependency stall while the op's inputs were

@@ -55,14 +55,15 @@ InFlight* next_step(std::vector<InFlight>& flights, const std::vector<Tick>& uni
       continue;
     }
     if (go) continue;
-    const Tick end = sat_add(now, dur(st));
-    bool delays = false;
+    // The earliest next step of an older tile waiting for this unit (the
+    // step's own time is worked out only when there is one).
+    Tick older = kNever;
     for (const InFlight& g : flights) {
       if (&g == &f) break;
-      if (g.step < g.tile->nsteps && g.tile->steps[g.step].unit == st.unit && g.at < end)
-        delays = true;
+      if (g.step < g.tile->nsteps && g.tile->steps[g.step].unit == st.unit)
+        older = std::min(older, g.at);
     }
-    if (!delays) go = &f;
+    if (older == kNever || sat_add(now, dur(st)) <= older) go = &f;
   }
   return go;
 }
