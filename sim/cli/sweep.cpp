@@ -705,7 +705,12 @@ int cmd_sweep(int argc, char** argv) {
     }
   }
 
-  OutputFile(out_dir + "/results.csv", "--out").write(store.csv());
+  // Rows in the spec's order (each point's analytical run, then its cycle
+  // run), whichever worker finished first.
+  std::vector<std::string> order;
+  for (const SweepPoint& p : points)
+    for (const char* f : {"analytical", "cycle"}) order.push_back(p.key(f));
+  OutputFile(out_dir + "/results.csv", "--out").write(store.csv(order));
   size_t ok = 0, skipped = 0, errors = 0;
   std::vector<std::string> first_errors;
   for (const auto& r : store.rows()) {

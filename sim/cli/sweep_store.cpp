@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <charconv>
 #include <stdexcept>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace bc {
 namespace {
@@ -204,16 +207,27 @@ nlohmann::ordered_json SweepStore::find(const std::string& point) {
   return r;
 }
 
-std::string SweepStore::csv() {
+std::string SweepStore::csv(const std::vector<std::string>& order) {
   Stmt s(db_, "SELECT * FROM results ORDER BY id");
   const int n = sqlite3_column_count(s.get());
-  std::string out;
+  std::string head;
+  int point_col = -1;
   for (int i = 0; i < n; ++i) {
-    if (i) out += ",";
-    out += csv_cell(sqlite3_column_name(s.get(), i));
+    if (i) head += ",";
+    head += csv_cell(sqlite3_column_name(s.get(), i));
+    if (std::string(sqlite3_column_name(s.get(), i)) == "point") point_col = i;
   }
-  out += "\n";
+  head += "\n";
+  std::unordered_map<std::string, size_t> rank;
+  for (size_t k = 0; k < order.size(); ++k) rank.emplace(order[k], k);
+  std::vector<std::pair<size_t, std::string>> rows;  // (rank, line), read in id order
   while (s.step()) {
+    std::string out;
+    size_t r = order.size();
+    if (point_col >= 0 && sqlite3_column_type(s.get(), point_col) == SQLITE_TEXT) {
+      auto it = rank.find(reinterpret_cast<const char*>(sqlite3_column_text(s.get(), point_col)));
+      if (it != rank.end()) r = it->second;
+    }
     for (int i = 0; i < n; ++i) {
       if (i) out += ",";
       switch (sqlite3_column_type(s.get(), i)) {
@@ -231,8 +245,12 @@ std::string SweepStore::csv() {
       }
     }
     out += "\n";
+    rows.emplace_back(r, std::move(out));
   }
-  return out;
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [r, line] : rows) head += line;
+  return head;
 }
 
 void SweepStore::set_pareto(const std::string& fidelity, const std::string& objectives,

@@ -40,7 +40,10 @@ class SweepStore {
   // The row of a point key (null when absent).
   nlohmann::ordered_json find(const std::string& point);
   // The whole results table as CSV (header = columns; numbers round-trip exactly).
-  std::string csv();
+  // The results as CSV, rows in the order of `order` (point keys; rows whose
+  // key it does not hold follow, by id), so a sweep's file does not depend on
+  // which worker finished first.
+  std::string csv(const std::vector<std::string>& order = {});
   // Replaces the stored fronts of one fidelity.
   void set_pareto(const std::string& fidelity, const std::string& objectives,
                   const std::vector<int64_t>& result_ids);

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -368,10 +369,20 @@ TEST(Sweep, CsvEqualsStoreAndStoreBelongsToItsSpec) {
   ASSERT_EQ(csv.size(), rows.size() + 1);
   ASSERT_EQ(rows.size(), 4u);
   EXPECT_EQ(csv[0], cols);
+  // The file lists the runs in the spec's order, whichever finished first; each
+  // line holds its store row.
+  const size_t point_col =
+      static_cast<size_t>(std::find(cols.begin(), cols.end(), "point") - cols.begin());
+  ASSERT_LT(point_col, cols.size());
+  std::vector<std::string> order;
   for (size_t i = 0; i < rows.size(); ++i) {
     ASSERT_EQ(csv[i + 1].size(), cols.size());
+    order.push_back(csv[i + 1][point_col]);
+    size_t j = 0;
+    while (j < rows.size() && rows[j]["point"].get<std::string>() != order.back()) ++j;
+    ASSERT_LT(j, rows.size()) << order.back();
     for (size_t c = 0; c < cols.size(); ++c) {
-      const auto& v = rows[i][cols[c]];
+      const auto& v = rows[j][cols[c]];
       const std::string& cell = csv[i + 1][c];
       if (v.is_null())
         EXPECT_EQ(cell, "") << cols[c];
@@ -383,6 +394,15 @@ TEST(Sweep, CsvEqualsStoreAndStoreBelongsToItsSpec) {
         EXPECT_EQ(cell, v.get<std::string>()) << cols[c];
     }
   }
+  // Four workers finish in any order; the file's rows come out the same.
+  std::string out4 = temp_path("out4");
+  fs::remove_all(out4);
+  r = run_cli("sweep '" + p + "' -j 4 --fidelity analytical --out '" + out4 + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::ifstream f4(out4 + "/results.csv");
+  auto csv4 = parse_csv(std::string(std::istreambuf_iterator<char>(f4), {}));
+  ASSERT_EQ(csv4.size(), csv.size());
+  for (size_t i = 1; i < csv4.size(); ++i) EXPECT_EQ(csv4[i][point_col], order[i - 1]) << i;
   // New Pareto objectives change no run: the same store, a new front.
   std::string same = write_temp(
       "s.yaml", "hw: " + hw("default.yaml") + "\n" + replace_line(body, 6, "pareto: [area_mm2]"));
