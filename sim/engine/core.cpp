@@ -292,12 +292,12 @@ void Core::compute_process() {
       if (go) {
         const ComputeStep& st = go->tile->steps[go->step];
         const TileCost& c = chip_.prog.costs[st.cost];
-        const Tick unit_time = chip_.cycles_to_ticks(static_cast<double>(c.cycles));
+        const Tick unit_time = step_ticks(st);
+        const Tick unit_end = sat_add(t_now, unit_time);
         // Operand reads and result writes share the banks with DMA traffic.
         const Tick sram_done =
             chip_.sram[id_].access(t_now, c.sram_read_bytes + c.sram_write_bytes);
-        const Tick end = std::max(sat_add(t_now, unit_time), sram_done);
-        const Tick unit_end = sat_add(t_now, unit_time);
+        const Tick end = std::max(unit_end, sram_done);
         if (unit_end > covered) busy += unit_end - std::max(t_now, covered), covered = unit_end;
         chip_.unit_busy[st.unit] += unit_time;
         if (chip_.timeline) chip_.timeline->unit_step(id_, st.unit, t_now, unit_time, op, st.tag);

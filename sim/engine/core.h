@@ -4,8 +4,8 @@
 // so several requests are in flight and memory latency overlaps; it waits for
 // an op's dependencies before loading its first tile.
 // The compute process runs each tile's steps on the units, reading operands from
-// the banked SRAM, then hands the results to the DMA engine to store. The units
-// are pipelines of their own (core.concurrent_units): a loaded tile's step
+// the banked SRAM, then hands the results to the DMA engine to store. With
+// core.concurrent_units on, the units are pipelines of their own: a loaded tile's step
 // starts as soon as its unit is free and the tile's previous step is done, so
 // with two tiles in their buffers the MAC array works on one while the vector
 // unit finishes the other. A tile's steps stay in order, and buffers are freed
