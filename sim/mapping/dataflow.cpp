@@ -39,13 +39,17 @@ bool Mapper::streams_out(size_t i) const {
 }
 
 // Spatial dataflow: each decoder layer's ops get disjoint core groups, sized
-// in proportion to the cycles each op needs on one core (its compute at the
-// unit's peak, or the cost model's time for one core to load its bytes from
-// global memory: the DMA engine, the mesh links of the core's routes and the
-// memory's channels, whichever binds), so the pipeline's stages run at similar
-// rates. (Sizing by the DMA engine alone gave memory-heavy ops too few cores
-// when the DMA engines outran the links that feed them.) Ops outside layers (embedding, LM
-// head) and collectives run kernel-by-kernel on the whole chip.
+// so that the slowest stage is as fast as it can be: an op's time on n cores
+// is its compute at the unit's peak over n cores, or the cost model's time for
+// n cores to load its bytes from global memory (the DMA engines, the mesh
+// links of their routes and the memory's channels, whichever binds), and each
+// core goes to the op that is slowest and still gains from it (greedy
+// minimax, optimal for times that do not grow with cores). Sizing in
+// proportion to each op's time on one core assumed every op scales linearly:
+// a memory-bound op whose channels bind gains nothing from more cores, so a
+// faster DMA engine moved cores away from ops that needed them and made the
+// step slower. Ops outside layers (embedding, LM head) and collectives run
+// kernel-by-kernel on the whole chip.
 void Mapper::plan_dataflow(const std::map<int, int>& index_of) {
   consumers_.assign(t_.ops.size(), {});
   for (size_t i = 0; i < t_.ops.size(); ++i)
@@ -55,14 +59,18 @@ void Mapper::plan_dataflow(const std::map<int, int>& index_of) {
     if (t_.ops[i].layer >= 0 && t_.ops[i].kind != OpKind::Collective)
       layers[t_.ops[i].layer].push_back(i);
   const int64_t P = hw_.cores();
-  // One core loading `bytes` from global memory, by the cost model.
-  auto load_cycles = [&](double bytes) {
+  // n cores each loading their share of `bytes` from global memory, by the
+  // cost model (layers repeat their ops' sizes: remembered).
+  std::map<std::pair<double, int64_t>, double> loads;
+  auto load_cycles = [&](double bytes, int64_t n) {
+    auto [it, fresh] = loads.try_emplace({bytes, n}, 0.0);
+    if (!fresh) return it->second;
     TileClass c;
     c.count = 1;
-    c.load[home_] = bytes;
+    c.load[home_] = bytes / static_cast<double>(n);
     CoreWork w;
     w.classes.push_back(c);
-    return model_.estimate(w, 0, 1).cycles;
+    return it->second = model_.estimate(w, 0, n).cycles;
   };
   for (const auto& [layer, ops] : layers) {
     if (ops.size() < 2) continue;
@@ -79,46 +87,42 @@ void Mapper::plan_dataflow(const std::map<int, int>& index_of) {
         break;
       }
     layer_rows_[layer] = rows;
-    std::vector<double> need;
-    double total = 0;
+    std::vector<double> compute, bytes;
     for (size_t i : ops) {
       const Op& op = t_.ops[i];
-      double compute = 0, bytes = 0;
       if (op.kind == OpKind::Elementwise) {
         const ElementwiseFn* fn = find_elementwise_fn(op.fn);
-        compute = static_cast<double>(op.elements) * fn->ops_per_element /
-                  units_[pick_vector_unit(units_, op)]->peak_vector_ops_per_cycle(fp32());
-        bytes = static_cast<double>(op.elements) *
-                (fn->inputs * op.a.bits_per_element() + op.o.bits_per_element()) / 8;
+        compute.push_back(static_cast<double>(op.elements) * fn->ops_per_element /
+                          units_[pick_vector_unit(units_, op)]->peak_vector_ops_per_cycle(fp32()));
+        bytes.push_back(static_cast<double>(op.elements) *
+                        (fn->inputs * op.a.bits_per_element() + op.o.bits_per_element()) / 8);
       } else {
         const UnitChoice uc = pick_matmul_unit(
             units_, op, op.a.elem,
             op.kind == OpKind::Gemm ? op.weight_parts().front().second.elem : op.w.elem);
-        compute = op.flops() / 2 / units_[uc.unit]->peak_macs_per_cycle(uc.a, uc.w);
-        bytes = op.kind == OpKind::Gemm ? op.weight_bytes() : op.kv_bytes_read();
+        compute.push_back(op.flops() / 2 / units_[uc.unit]->peak_macs_per_cycle(uc.a, uc.w));
+        bytes.push_back(op.kind == OpKind::Gemm ? op.weight_bytes() : op.kv_bytes_read());
       }
-      need.push_back(std::max(compute, load_cycles(bytes)));
-      total += need.back();
     }
-    // Largest remainder, at least one core each.
-    std::vector<int64_t> n(ops.size());
-    int64_t used = 0;
-    for (size_t j = 0; j < ops.size(); ++j)
-      used += n[j] = std::max<int64_t>(
-          1, static_cast<int64_t>(std::floor(static_cast<double>(P) * need[j] / total)));
-    while (used > P) {  // the one-core minimums overshot: trim the largest groups
-      auto big = std::max_element(n.begin(), n.end());
-      --*big, --used;
+    auto time = [&](size_t j, int64_t n) {
+      return std::max(compute[j] / static_cast<double>(n), load_cycles(bytes[j], n));
+    };
+    // One core each, then each further core to the slowest op that gains
+    // from it; when none gains (all bound by shared channels), to the slowest.
+    std::vector<int64_t> n(ops.size(), 1);
+    std::vector<double> now(ops.size()), next(ops.size());
+    for (size_t j = 0; j < ops.size(); ++j) now[j] = time(j, 1), next[j] = time(j, 2);
+    for (int64_t used = static_cast<int64_t>(ops.size()); used < P; ++used) {
+      size_t pick = ops.size(), slowest = 0;
+      for (size_t j = 0; j < ops.size(); ++j) {
+        if (now[j] > now[slowest]) slowest = j;
+        if (next[j] < now[j] && (pick == ops.size() || now[j] > now[pick])) pick = j;
+      }
+      if (pick == ops.size()) pick = slowest;
+      ++n[pick];
+      now[pick] = next[pick];
+      next[pick] = time(pick, n[pick] + 1);
     }
-    std::vector<size_t> order(ops.size());
-    for (size_t j = 0; j < order.size(); ++j) order[j] = j;
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      auto frac = [&](size_t j) {
-        return static_cast<double>(P) * need[j] / total - static_cast<double>(n[j]);
-      };
-      return frac(a) > frac(b);
-    });
-    for (size_t j = 0; used < P; j = (j + 1) % order.size(), ++used) ++n[order[j]];
     int64_t base = 0;
     for (size_t j = 0; j < ops.size(); ++j) {
       const size_t i = ops[j];
