@@ -50,11 +50,12 @@ Fanout MemoryChannels::build(NocMesh& noc, int64_t core, bool to_core, bool grou
     if (by_count[k].empty()) continue;
     const double tpb = link_ticks_per_byte(share[k], noc);
     if (!f.groups.empty() && f.groups.back().first == tpb) {
-      std::vector<uint32_t> ids = noc.link_group(f.groups.back().second);
+      const std::span<const uint32_t> had = noc.link_group(f.groups.back().second);
+      std::vector<uint32_t> ids(had.begin(), had.end());
       ids.insert(ids.end(), by_count[k].begin(), by_count[k].end());
-      f.groups.back().second = noc.add_link_group(std::move(ids));
+      f.groups.back().second = noc.add_link_group(ids);
     } else {
-      f.groups.emplace_back(tpb, noc.add_link_group(std::move(by_count[k])));
+      f.groups.emplace_back(tpb, noc.add_link_group(by_count[k]));
     }
   }
   f.byte_hop_factor = hops + 1;  // routers per byte: the links crossed plus the injecting one

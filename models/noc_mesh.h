@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -58,16 +59,22 @@ class NocMesh {
   // (a fanout's links that carry the same share, MemoryChannels::fanout).
   // Their busy totals are kept as one sum for the group, added to each link's
   // when a total is read: the hot loop then touches only the busy-until times.
-  uint32_t add_link_group(std::vector<uint32_t> ids) {
-    groups_.push_back({std::move(ids), 0});
+  // The ids of all groups sit in one array, each group's after the one added
+  // before it, so a fanout's groups (added together) are read as one stream.
+  uint32_t add_link_group(std::span<const uint32_t> ids) {
+    groups_.push_back(
+        {static_cast<uint32_t>(group_ids_.size()), static_cast<uint32_t>(ids.size()), 0});
+    group_ids_.insert(group_ids_.end(), ids.begin(), ids.end());
     return static_cast<uint32_t>(groups_.size() - 1);
   }
-  const std::vector<uint32_t>& link_group(uint32_t g) const { return groups_[g].ids; }
+  std::span<const uint32_t> link_group(uint32_t g) const {
+    return {group_ids_.data() + groups_[g].begin, groups_[g].size};
+  }
   // book_links() over group g's links (observed() false).
   Tick book_link_group(uint32_t g, Tick now, Tick duration) {
     LinkGroup& k = groups_[g];
     k.pending = std::min(k.pending + duration, kMaxTicks);  // both at most 2^62
-    return book_until(k.ids.data(), k.ids.size(), now, duration);
+    return book_until(group_ids_.data() + k.begin, k.size, now, duration);
   }
   // Identifies this mesh object (a copy is another), so that link groups are
   // only used with the mesh that holds them.
@@ -121,13 +128,14 @@ class NocMesh {
   void settle() const {
     for (LinkGroup& g : groups_) {
       if (g.pending == 0) continue;
-      for (uint32_t l : g.ids) total_[l] = std::min(total_[l] + g.pending, kMaxTicks);
+      for (uint32_t l : link_group(static_cast<uint32_t>(&g - groups_.data())))
+        total_[l] = std::min(total_[l] + g.pending, kMaxTicks);
       g.pending = 0;
     }
   }
   struct LinkGroup {
-    std::vector<uint32_t> ids;
-    Tick pending = 0;  // busy time booked on each of the links, not yet in total_
+    uint32_t begin = 0, size = 0;  // its ids: group_ids_[begin, begin + size)
+    Tick pending = 0;              // busy time booked on each of the links, not yet in total_
   };
   struct Serial {
     static uint64_t next() {
@@ -147,6 +155,7 @@ class NocMesh {
   std::vector<Tick> until_;
   mutable std::vector<Tick> total_;
   mutable std::vector<LinkGroup> groups_;
+  std::vector<uint32_t> group_ids_;
   Serial serial_;
   BusyObserver* observer_ = nullptr;  // null: no timeline
   std::vector<int32_t> tracks_;       // the observer's track of each link

@@ -1,8 +1,10 @@
 #include "sim/cli/isolate.h"
 
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -25,9 +27,14 @@ Child spawn_child(const std::function<void(int write_fd)>& body) {
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
   std::fflush(nullptr);
+  const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
+    // A child dies with its parent (a run killed mid-simulation leaves no
+    // comparison run or sweep worker computing for nobody).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(1);  // the parent died before the line above
     close(fds[0]);
     body(fds[1]);
     close(fds[1]);
@@ -37,8 +44,8 @@ Child spawn_child(const std::function<void(int write_fd)>& body) {
   return {pid, fds[0]};
 }
 
-nlohmann::json run_isolated(const std::function<nlohmann::json()>& fn) {
-  const Child child = spawn_child([&](int fd) {
+Child start_isolated(const std::function<nlohmann::json()>& fn) {
+  return spawn_child([&](int fd) {
     std::string out;
     try {
       out = fn().dump();
@@ -49,6 +56,9 @@ nlohmann::json run_isolated(const std::function<nlohmann::json()>& fn) {
     }
     write_all(fd, out);
   });
+}
+
+nlohmann::json finish_isolated(const Child& child) {
   std::string in;
   char buf[65536];
   ssize_t n;
@@ -66,6 +76,10 @@ nlohmann::json run_isolated(const std::function<nlohmann::json()>& fn) {
     return nlohmann::json{{"error", "internal error: " + why}, {"exit_code", 1}};
   }
   return nlohmann::json::parse(in);
+}
+
+nlohmann::json run_isolated(const std::function<nlohmann::json()>& fn) {
+  return finish_isolated(start_isolated(fn));
 }
 
 }  // namespace bc

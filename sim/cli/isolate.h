@@ -23,6 +23,12 @@ struct Child {
 };
 Child spawn_child(const std::function<void(int write_fd)>& body);
 
+// run_isolated in two halves, so the caller can work while the child runs:
+// start_isolated forks the child; finish_isolated waits for its result (the
+// child's pipe write blocks until it is read, so finish every child started).
+Child start_isolated(const std::function<nlohmann::json()>& fn);
+nlohmann::json finish_isolated(const Child& child);
+
 // Writes all of `s` (a pipe write may be partial); stops if the reader is gone.
 void write_all(int fd, const std::string& s);
 

@@ -281,7 +281,7 @@ TEST(SimulatedTime, BookedLinksSaturateAsServedLinksDo) {
   EXPECT_EQ(b.book_links(ids.data(), 0, 5, 5), 0u);
   // A group's totals read between its bookings, and by the busiest-link figure.
   NocMesh d(2, 1, 1e9, 0);
-  const uint32_t h = d.add_link_group({0});
+  const uint32_t h = d.add_link_group(std::vector<uint32_t>{0});
   d.book_link_group(h, 0, 100);
   EXPECT_EQ(d.link_busy_total(0), 100u);
   d.book_link_group(h, 0, 50);
