@@ -34,6 +34,10 @@ struct MatmulTile {
   // pipeline latency) are exposed once per output tile, on the step that
   // completes it; earlier K steps pay only their streaming cycles.
   bool k_last = true;
+  // The output tile's partial sums stay in the core's register file across its
+  // K steps (core.registers): the unit neither reads nor writes them in SRAM,
+  // and writes the finished tile there once, on its last K step.
+  bool acc_in_registers = false;
 };
 
 inline const Format& fp32() {

@@ -88,7 +88,14 @@ class MacArray : public ComputeUnit {
     // Operand traffic between SRAM and the array, per the dataflow's reuse:
     // the stationary operand is read once, the streamed one once per fold of the
     // other dimension; partial sums are read-modify-written per stationary fold.
-    if (kind_ == Dataflow::Output) {
+    if (t.acc_in_registers) {
+      // Partial sums live in the register file, which also holds the operand
+      // fragments the array's folds share (as a GPU's MMA instructions reuse
+      // register fragments): SRAM is read once per operand of the K step and
+      // written once, with the finished tile.
+      c.sram_read_bytes = m * k * ba + k * n * bw;
+      c.sram_write_bytes = t.k_last ? m * n * acc : 0;
+    } else if (kind_ == Dataflow::Output) {
       c.sram_read_bytes = nc * m * k * ba + nr * k * n * bw + m * n * acc;
       c.sram_write_bytes = m * n * acc;
     } else if (kind_ == Dataflow::Weight) {

@@ -244,7 +244,7 @@ int cmd_run(int argc, char** argv) {
     return map_system(wl.model, wl.quant, wl.spec, h);
   };
   SystemPlan plan;
-  const HwConfig hw = apply_power_cap(load_hw_config(hw_path, sets), plan_for, &plan);
+  const HwConfig hw = apply_power_cap(load_hw_config(hw_path, sets), plan_for, &plan, analytical);
   // Dataflow: the same workload kernel-by-kernel on the same chip, for the
   // report's comparison, in a child process (SystemC simulates once per
   // process) that runs while this one simulates the dataflow run: on two cores

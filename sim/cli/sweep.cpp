@@ -30,7 +30,7 @@
 #include "sim/engine/analytical.h"
 #include "sim/engine/engine.h"
 #include "sim/mapping/system.h"
-#include "sim/report/energy.h"
+#include "sim/mapping/energy.h"
 #include "sim/report/report.h"
 #include "workloads/generator.h"
 
@@ -176,7 +176,7 @@ ojson evaluate_point(const SweepSpec& spec, const SweepPoint& p, const std::stri
       return map_system(model, quant, workload_spec(p.wl), h);
     };
     SystemPlan plan;
-    const HwConfig capped = apply_power_cap(hw, plan_for, &plan);
+    const HwConfig capped = apply_power_cap(hw, plan_for, &plan, fidelity == "analytical");
     const double map_s = seconds_since(t_map);
     const auto t_sim = Clock::now();
     SimResult sim = fidelity == "analytical" ? analytical_simulate(capped, plan.prog)

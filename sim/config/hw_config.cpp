@@ -300,6 +300,10 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
                                    "main loop keeps 3 or more)",
                                    1, 16);
       }
+      hw.registers_bytes = core.quantity(
+          "registers", Dim::Bytes, 0.0,
+          "register file per core: a GEMM tile whose accumulators fit keeps them there across "
+          "its K steps (a GPU SM's 256 KiB) instead of in SRAM; 0: accumulators in SRAM");
       hw.concurrent_units = core.boolean(
           "concurrent_units", false,
           "the core's units run at once, each on a different tile's step (the MAC array on "
@@ -461,6 +465,7 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
           {"cell", hw.sram.cell}}},
         {"dma", {{"bandwidth_Bps", hw.dma_bandwidth}, {"stages", hw.load_stages}}},
         {"concurrent_units", hw.concurrent_units},
+        {"registers_bytes", hw.registers_bytes},
         {"units", units}}},
       {"memory",
        {{"weights", hw.weight_placement}, {"resident_max_fraction", hw.resident_max_fraction}}},

@@ -80,6 +80,9 @@ struct HwConfig {
   // Units of a core work on different tiles at once (steps of one tile stay in
   // order); false: one step at a time in program order.
   bool concurrent_units = false;
+  // Register file per core that keeps a GEMM tile's accumulators across its K
+  // steps (core.registers; 0: accumulators live in the SRAM scratchpad).
+  double registers_bytes = 0;
   int64_t load_stages = 2;  // tile loads in flight per core (2: double buffering)
   // The compute units, described (checked at load); build_units
   // (models/compute_unit.h) makes the objects.

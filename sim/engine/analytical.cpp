@@ -63,7 +63,7 @@ LevelModel make_level(ChipResources& res, Level l, const ChannelsConfig& c, int 
 }  // namespace
 
 SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
-                              std::vector<AnalyticalOp>* detail) {
+                              std::vector<AnalyticalOp>* detail, bool roofline_time) {
   const auto t0 = std::chrono::steady_clock::now();
   const double freq = hw.freq_hz;
   // Kernel launch gaps (GPU configs), where the engine applies them.
@@ -299,9 +299,10 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
     // The mapper's estimate (sim/mapping/cost_model.h: the engine's resources without
     // contention) where it gives one; the roofline only for ops it did not
     // estimate.
-    a.cycles = p.est_cycles > 0 ? p.est_cycles : a.roofline_cycles;
-    a.source = p.est_cycles > 0 ? "mapper" : "roofline";
-    if (p.est_cycles > 0 && !p.est_bound.empty()) a.bound = p.est_bound;
+    const bool mapper = p.est_cycles > 0 && !roofline_time;
+    a.cycles = mapper ? p.est_cycles : a.roofline_cycles;
+    a.source = mapper ? "mapper" : "roofline";
+    if (mapper && !p.est_bound.empty()) a.bound = p.est_bound;
 
     double start = ready;
     for (const auto& [core, co] : by_op[i]) start = std::max(start, core_free[core]);

@@ -52,7 +52,10 @@ struct AnalyticalOp {
                                // compute, dram, shared_sram, ddr, dma, noc, sram, latency, links
 };
 
+// `roofline_time`: every op takes its roofline, the lower bound on its time
+// (the power limit uses it: the run's highest power, sim/cli/power_cap.h).
 SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
-                              std::vector<AnalyticalOp>* detail = nullptr);
+                              std::vector<AnalyticalOp>* detail = nullptr,
+                              bool roofline_time = false);
 
 }  // namespace bc

@@ -50,9 +50,13 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
   // KV block: the largest power of two whose double-buffered K and V blocks,
   // scores and output accumulator fit SRAM.
   int64_t rows = G * bq;
+  // The output accumulator O stays in the core's register file (core.registers)
+  // across the KV blocks when it fits, as FlashAttention keeps it; else in SRAM.
+  const bool o_regs =
+      hw_.registers_bytes > 0 && static_cast<double>(rows * d) * acc <= hw_.registers_bytes;
   auto need = [&](int64_t bk) {
     return static_cast<double>(hw_.load_stages) * (2 * bk * d * bkv) + rows * d * ba +
-           rows * bk * acc + rows * d * (acc + bo);
+           rows * bk * acc + rows * d * ((o_regs ? 0 : acc) + bo);
   };
   int64_t bk = 16;
   if (need(bk) > sram_avail(ctx))
@@ -159,8 +163,11 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
                                     acc, ba)});
           if (pre >= 0)
             t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, kb), kStepPrecompute});
-          t.add_step({static_cast<uint16_t>(mu),
-                      cache_.mm(mu, MatmulTile{r, d, kb, uc.a, uc.w})});  // O += P V
+          // O += P V: the KV blocks are K steps of one output tile, O.
+          MatmulTile pv{r, d, kb, uc.a, uc.w};
+          pv.acc_in_registers = o_regs;
+          pv.k_last = !o_regs || k0 + bk >= it.keys_end;
+          t.add_step({static_cast<uint16_t>(mu), cache_.mm(mu, pv)});
           if (ctx.stream) {
             t.rows_need = static_cast<uint32_t>(it.row0 + it.q_rows);
             t.rows_done = static_cast<uint32_t>(k0 + bk >= it.keys_end ? next_row[i] : it.row0);

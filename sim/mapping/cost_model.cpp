@@ -4,9 +4,33 @@
 #include <array>
 #include <cstring>
 
+#include "models/action_ids.h"
+#include "sim/mapping/energy.h"
+
 namespace bc {
 
-CostModel::CostModel(const HwConfig& hw) : hw_(hw), res_(make_chip_resources(hw)) {}
+// The power bound's budget: the board's limit less its own draw and the
+// die's leakage, which the limit pays whatever the tiles do.
+CostModel::CostModel(const HwConfig& hw) : hw_(hw), res_(make_chip_resources(hw)) {
+  for (const ActionEntry& a : action_catalog(hw)) action_j_.push_back(a.energy_j);
+  int base = kFixedActions;
+  for (const auto& u : build_units(hw.units)) {
+    unit_base_.push_back(base);
+    base += static_cast<int>(u->actions().size());
+  }
+  if (hw.tdp_w > 0) {
+    double leakage = 0;
+    for (const ComponentArea& c : component_areas(hw)) leakage += c.leakage_w;
+    power_w_ = std::max(0.0, hw.tdp_w - hw.board_power_w - leakage);
+  }
+}
+
+double CostModel::unit_energy(int unit, const TileCost& cost) const {
+  double e =
+      cost.sram_read_bytes * action_j_[kSramRead] + cost.sram_write_bytes * action_j_[kSramWrite];
+  for (const ActionCount& a : cost.actions) e += a.count * action_j_[unit_base_[unit] + a.action];
+  return e;
+}
 
 // Link loads of n cores each moving one byte to or from `level`: the sum of
 // their fanouts, link by link, of which the busiest link sets the time. Built
@@ -64,6 +88,7 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
     spent[nspent++] = {name, t};
   };
   double total = 0, fill = -1, store_lat = 0;
+  double e_on = 0, e_off = 0;  // one core's dynamic energy, for the power bound
   for (const TileClass& c : w.classes) {
     if (c.count <= 0) continue;
     double moved = 0, links = 0, lat = 0, transfer = 0;
@@ -109,6 +134,16 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
     const double in_flight =
         (units + (loads ? lat + transfer : 0)) / static_cast<double>(hw_.load_stages);
     if (in_flight > period) period = in_flight, limit = "latency";
+    if (w.power_bound && power_w_ > 0) {  // the tile's energy, on chip and off (DRAM, DDR)
+      e_on += c.count * c.unit_energy_j;
+      for (int l = 0; l < kLevels; ++l) {
+        if (l == kStream) continue;
+        const double mem = c.load[l] * action_j_[tier_read_action(l)] +
+                           c.store[l] * action_j_[tier_write_action(l)];
+        (tier_type(static_cast<Level>(l)).on_chip ? e_on : e_off) += c.count * mem;
+        e_on += c.count * (c.load[l] * action_j_[kSramWrite] + c.store[l] * action_j_[kSramRead]);
+      }
+    }
     total += c.count * period;
     charge(limit, c.count * period);
     // Pipeline fill: the first tile's whole path (its load's latency and
@@ -126,6 +161,32 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
     if (spent[i].second > most) most = spent[i].second, e.bound = spent[i].first;
   const double drain = w.store_tail > 0 ? store_lat + w.store_tail / dma_bpc : 0;
   e.cycles = total + std::max(0.0, fill) + drain;
+  // Under power.tdp the tiling searches rank candidates by their time under
+  // the limit: if the op's cores would draw more than the limit leaves (the
+  // board and the die's leakage paid), the clock drops to the share s at which
+  // they fit, as the board's controller does: on-chip energy falls as s^2
+  // (voltage with clock), off-chip energy stays, and the time is taken to grow
+  // as 1/s (compute-bound: the case that draws the most), so
+  //   E_on s^3 + E_off s = P t,
+  // rising in s, solved by Newton's method from s = 1. A tiling that buys a
+  // little time with much more memory traffic then loses where the limit
+  // binds. The estimate the report shows leaves this out: a run's clock under
+  // the limit is set by the power limit itself (sim/cli/power_cap.h).
+  if (w.power_bound && power_w_ > 0 && e.cycles > 0) {
+    const double on = n * e_on, off = n * e_off, budget = power_w_ * e.cycles / f;
+    if (on + off > budget) {
+      double s = 1;
+      for (int i = 0; i < 20; ++i) {
+        const double next = s - (on * s * s * s + off * s - budget) / (3 * on * s * s + off);
+        if (!(next < s)) break;
+        s = next;
+        if (s <= hw_.min_clock_share) break;
+      }
+      s = std::max(s, hw_.min_clock_share);
+      e.cycles /= s;
+      e.bound = "power";
+    }
+  }
   return e;
 }
 

@@ -14,6 +14,7 @@
 #include <tuple>
 #include <vector>
 
+#include "models/compute_unit.h"
 #include "sim/mapping/fabric.h"
 
 namespace bc {
@@ -29,6 +30,9 @@ struct TileClass {
   double pipelined_cycles = 0;
   double sram_bytes = 0;
   std::array<double, kLevels> load{}, store{};
+  // Energy of the tile's unit actions and operand accesses (CostModel::unit_energy);
+  // the cost model adds its loads' and stores' for the power bound.
+  double unit_energy_j = 0;
 };
 
 // One core's share of an op as the estimate sees it (the busiest core): its
@@ -36,12 +40,15 @@ struct TileClass {
 struct CoreWork {
   std::vector<TileClass> classes;
   double store_tail = 0;  // bytes of the last tile's store (the drain)
+  // Bound each tile by the energy the board's power limit lets the cores
+  // spend per unit time (power.tdp): the tiling searches rank candidates by it.
+  bool power_bound = false;
 };
 
 struct Estimate {
   double cycles = 0;
-  std::string
-      bound;  // the binding resource: compute, sram, dram, shared_sram, ddr, noc, dma, latency
+  std::string bound;  // the binding resource: compute, sram, dram, shared_sram, ddr, noc, dma,
+                      // latency, power
 };
 
 class CostModel {
@@ -49,6 +56,9 @@ class CostModel {
   explicit CostModel(const HwConfig& hw);
   // Every one of `cores` cores (from `base` on) does `w` at the same time.
   Estimate estimate(const CoreWork& w, int64_t base, int64_t cores);
+  // Joules of a unit's tile: its actions and its operand reads and writes of
+  // SRAM, at the config's clock (the report's energies, sim/mapping/energy.h).
+  double unit_energy(int unit, const TileCost& cost) const;
 
  private:
   struct Prefix {  // over the first n cores of a group: the busiest link's share, most routers
@@ -58,6 +68,9 @@ class CostModel {
   const Prefix& prefix(Level level, bool load, int64_t base);
   const HwConfig& hw_;
   ChipResources res_;
+  std::vector<double> action_j_;  // per engine counter (sim/mapping/energy.h)
+  std::vector<int> unit_base_;    // each unit's first counter
+  double power_w_ = 0;            // what the limit leaves for dynamic energy (0: no limit)
   std::map<std::tuple<int, bool, int64_t>, Prefix> prefix_;
 };
 

@@ -48,10 +48,11 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
     for (int64_t tn : candidates(Ns, std::min(al.n, Ns)))
       for (int64_t tk : candidates(K, std::min(al.k, K))) {
         // Operand tiles for every load in flight (resident weights need none)
-        // and the accumulator.
+        // and the accumulator, unless the register file holds it (then SRAM
+        // stages only the finished output tile).
         double need =
             static_cast<double>(io.stages) * (tm * tk * g.ba + (g.w_local ? 0 : tk * tn * g.bw)) +
-            tm * tn * (acc + g.bo);
+            tm * tn * ((g.acc_in_registers(tm, tn) ? 0 : acc) + g.bo);
         *need_min = std::min<int64_t>(*need_min, static_cast<int64_t>(std::ceil(need)));
         if (need > sram) continue;
         int64_t nm = ceil_div(Ms, tm), nn = ceil_div(Ns, tn), nk = ceil_div(K, tk);
@@ -64,9 +65,15 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
             for (int ik = 0; ik < 2; ++ik)
               cost[im][in][ik] =
                   u.matmul(g.tile(im ? em : tm, in ? en : tn, ik ? ek : tk, ik == 1));
+        double unit_e[2][2][2];
+        for (int im = 0; im < 2; ++im)
+          for (int in = 0; in < 2; ++in)
+            for (int ik = 0; ik < 2; ++ik)
+              unit_e[im][in][ik] = model.unit_energy(g.uc.unit, cost[im][in][ik]);
         for (bool reuse_a : {true, false}) {
           if (a_outer_only && !reuse_a) continue;
           w.classes.clear();
+          w.power_bound = true;
           w.store_tail = static_cast<double>(em * en) * g.bo;
           // As emit_gemm walks them: the outer loop over A row blocks (reuse_a)
           // or W column blocks, the inner over the other, K innermost. With K
@@ -92,6 +99,7 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
                   const TileCost& k = cost[im][in][ik];
                   c.compute_cycles = static_cast<double>(k.cycles);
                   c.sram_bytes = k.sram_read_bytes + k.sram_write_bytes;
+                  c.unit_energy_j = unit_e[im][in][ik];
                   auto panel = [&](Level level, double bytes, double readers) {
                     if (io.filter && level == kDram && readers > 1) {
                       c.load[kDram] += bytes / readers;
@@ -134,6 +142,8 @@ void Mapper::map_gemm(const OpContext& ctx, const Op& op, size_t idx, Level in) 
     g.w_group = wf.group_size;
     g.uc = pick_matmul_unit(units_, op, g.a, g.w);
     const ComputeUnit& unit = *units_[g.uc.unit];
+    g.registers = hw_.registers_bytes;
+    g.acc = unit.accumulator_bytes();
     g.ba = op.a.bits_per_element() / 8;
     g.bw = op.density * (wf.bits_per_element() + op.sparsity_index_bits()) / 8;
     g.bo = op.o.bits_per_element() / 8;

@@ -31,7 +31,7 @@ struct CostCache {
   CostCache(Program& p, const Units& u) : prog(p), units(u) {}
   Program& prog;
   const Units& units;
-  std::map<std::tuple<int, int64_t, int64_t, int64_t, int, int, bool, int64_t, bool>, uint32_t>
+  std::map<std::tuple<int, int64_t, int64_t, int64_t, int, int, bool, int64_t, bool, bool>, uint32_t>
       matmul;
   std::vector<std::string> formats;  // interned names: cost keys hold small integers
   int fmt(const Format& f) {
@@ -51,7 +51,8 @@ struct CostCache {
   uint32_t mm(int unit, const MatmulTile& t) {
     // w_group: a bit-serial unit's per-group dequantization depends on it.
     auto key =
-        std::make_tuple(unit, t.m, t.n, t.k, fmt(t.a), fmt(t.w), t.w_2_4, t.w_group, t.k_last);
+        std::make_tuple(unit, t.m, t.n, t.k, fmt(t.a), fmt(t.w), t.w_2_4, t.w_group, t.k_last,
+                        t.acc_in_registers);
     auto it = matmul.find(key);
     if (it != matmul.end()) return it->second;
     return matmul[key] = add(unit, units[unit]->matmul(t));
@@ -130,11 +131,18 @@ struct GemmShape {
   int pre_unit = -1;      // builds LUT tables before each new A tile (-1: none or fused)
   bool w_local = false;   // W resident in the cores' SRAM: no weight loads
   Level w_level = kDram;  // where W tiles are loaded from otherwise
+  double registers = 0;   // the core's register file (core.registers), bytes
+  double acc = 4;         // the unit's bytes per partial sum
+  // Whether a tm x tn output tile's accumulators fit the register file.
+  bool acc_in_registers(int64_t tm, int64_t tn) const {
+    return registers > 0 && static_cast<double>(tm * tn) * acc <= registers;
+  }
   MatmulTile tile(int64_t tm, int64_t tn, int64_t tk, bool k_last = true) const {
     MatmulTile t{tm, tn, tk, uc.a, uc.w};
     t.w_2_4 = w_2_4;
     t.w_group = w_group;
     t.k_last = k_last;
+    t.acc_in_registers = acc_in_registers(tm, tn);
     return t;
   }
 };

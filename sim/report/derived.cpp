@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "models/compute_unit.h"
-#include "sim/report/energy.h"
+#include "sim/mapping/energy.h"
 
 namespace bc {
 

@@ -19,7 +19,7 @@
 #include "models/action_ids.h"
 #include "sim/mapping/mapper.h"
 #include "sim/report/derived.h"
-#include "sim/report/energy.h"
+#include "sim/mapping/energy.h"
 
 namespace bc {
 

@@ -13,7 +13,7 @@
 #include "helpers.h"
 #include "models/noc_router.h"
 #include "sim/report/derived.h"
-#include "sim/report/energy.h"
+#include "sim/mapping/energy.h"
 
 using namespace bc;
 using namespace bc::test;

@@ -82,6 +82,29 @@ TEST(MacArray, FillAndDrainOncePerOutputTile) {
   EXPECT_EQ(exact->matmul(first).cycles, 4 * (2 * 16 + 16 + 128 - 2));
 }
 
+TEST(MacArray, AccumulatorsInRegistersLeaveSramToTheOperands) {
+  // Output-stationary 16x16, int8 (1 B operands, 4 B partial sums), a 32x32
+  // output, K step 256. In SRAM, each K step reads A once per column fold (2 x
+  // 32*256), W once per row fold (2 x 256*32) and the 32*32 partial sums, and
+  // writes them back: 32,768 + 4,096 read, 4,096 written. In the register file
+  // the partial sums never reach SRAM and the folds share fragments: A and W
+  // are read once (8,192 + 8,192); only the step that completes the tile writes
+  // it (4,096). Cycles do not change.
+  auto u = make_unit("type: mac_array\nrows: 16\ncols: 16\nrates: {int8: 1}\n");
+  MatmulTile step{32, 32, 256, format("int8"), format("int8")};
+  step.k_last = false;
+  TileCost sram = u->matmul(step);
+  EXPECT_DOUBLE_EQ(sram.sram_read_bytes, 32768 + 4096);
+  EXPECT_DOUBLE_EQ(sram.sram_write_bytes, 4096);
+  step.acc_in_registers = true;
+  TileCost regs = u->matmul(step);
+  EXPECT_DOUBLE_EQ(regs.sram_read_bytes, 16384);
+  EXPECT_DOUBLE_EQ(regs.sram_write_bytes, 0);
+  EXPECT_EQ(regs.cycles, sram.cycles);
+  step.k_last = true;
+  EXPECT_DOUBLE_EQ(u->matmul(step).sram_write_bytes, 4096);
+}
+
 TEST(MacArray, RatePacksTheReductionDimension) {
   // Output-stationary 16x16, int8 rate 2: K=256 -> T = 128 per fold.
   // M=N=32: 2x2 folds of max(128, 16) + 2*16 + 16 - 2 = 4*128 + 46 = 558.

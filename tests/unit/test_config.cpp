@@ -4,7 +4,7 @@
 
 #include "helpers.h"
 #include "models/action_ids.h"
-#include "sim/report/energy.h"
+#include "sim/mapping/energy.h"
 
 using namespace bc;
 using namespace bc::test;

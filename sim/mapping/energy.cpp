@@ -1,4 +1,4 @@
-#include "sim/report/energy.h"
+#include "sim/mapping/energy.h"
 
 #include <cmath>
 #include <sstream>
