@@ -154,6 +154,27 @@ TEST(Simulation, LaunchGapSeparatesKernels) {
   EXPECT_LT(d["ops"][1]["start_s"].get<double>() - d["ops"][0]["end_s"].get<double>(), 1e-9);
 }
 
+TEST(Simulation, OutputTilesRunInWavesOverTheCores) {
+  // Wave quantization: a GEMM's output tiles (here the 16x16 array's) are
+  // dealt to the cores; one tile more than there are cores takes a second
+  // wave. 4 cores, int8 16x16 output-stationary arrays, memory and NoC far
+  // from binding. M = 16, K = 4096: N = 64 is 4 tiles, one a core, each
+  // 4096 + 2 x 16 + 16 - 2 = 4,142 cycles (fill and drain once per output
+  // tile); N = 80 is 5 tiles, and whatever the grid, some core runs two:
+  // 8,284 cycles. With the same fixed costs L (the first load's latency, the
+  // last store) on both, (8,284 + L) / (4,142 + L) is just under 2 for 25 %
+  // more work.
+  std::string cfg =
+      write_temp("hw.yaml", chip("1000 TB/s", 4, "1000 TB/s", "1000 TB/s", "16 MiB", 2, 2, 16, 16));
+  auto one = simulate_in_child(cfg, gemm_trace(16, 64, 4096));
+  auto two = simulate_in_child(cfg, gemm_trace(16, 80, 4096));
+  const double t1 = one["latency_s"].get<double>(), t2 = two["latency_s"].get<double>();
+  EXPECT_GT(t1, 4142e-9);
+  EXPECT_LT(t1, 4142e-9 * 1.1);
+  EXPECT_GT(t2 / t1, 1.9);
+  EXPECT_LE(t2 / t1, 2.0);
+}
+
 TEST(Simulation, DoublingDramBandwidthHalvesMemoryBoundLatency) {
   std::string cfg =
       write_temp("hw.yaml", chip("100 GB/s", 4, "1 TB/s", "1 TB/s", "2 MiB", 2, 2, 32, 128));
