@@ -46,17 +46,21 @@ Fanout MemoryChannels::build(NocMesh& noc, int64_t core, bool to_core, bool grou
     by_count[pieces[id]].push_back(id);
     pieces[id] = 0;
   }
+  // Counts whose ticks per byte come out equal are merged first, then the
+  // groups are added to the mesh together (contiguous there).
+  std::vector<std::pair<double, std::vector<uint32_t>>> merged;
   for (size_t k = 1; groups && k < by_count.size(); ++k) {
     if (by_count[k].empty()) continue;
     const double tpb = link_ticks_per_byte(share[k], noc);
-    if (!f.groups.empty() && f.groups.back().first == tpb) {
-      const std::span<const uint32_t> had = noc.link_group(f.groups.back().second);
-      std::vector<uint32_t> ids(had.begin(), had.end());
-      ids.insert(ids.end(), by_count[k].begin(), by_count[k].end());
-      f.groups.back().second = noc.add_link_group(ids);
-    } else {
-      f.groups.emplace_back(tpb, noc.add_link_group(by_count[k]));
-    }
+    if (!merged.empty() && merged.back().first == tpb)
+      merged.back().second.insert(merged.back().second.end(), by_count[k].begin(),
+                                  by_count[k].end());
+    else
+      merged.emplace_back(tpb, std::move(by_count[k]));
+  }
+  for (const auto& [tpb, ids] : merged) {
+    const uint32_t g = noc.add_link_group(ids, tpb);
+    if (f.groups++ == 0) f.first_group = g;
   }
   f.byte_hop_factor = hops + 1;  // routers per byte: the links crossed plus the injecting one
   return f;

@@ -27,13 +27,13 @@ struct Fanout {
   std::vector<std::pair<uint32_t, double>> links;  // link id, share of the bytes; by id
   // The engine's hot loop (DmaEngine::transfer): the same links grouped by
   // ticks per byte (share x 1e12 / link bandwidth), so that a transfer
-  // computes each group's duration once; per group its ticks per byte and its
-  // link group on the mesh (NocMesh::add_link_group). A few hundred links fall
-  // into a few dozen groups (their shares are multiples of 1/channels). Only
-  // cached fanouts have groups.
-  std::vector<std::pair<double, uint32_t>> groups;
-  int64_t routers = 0;         // longest route + the injecting router
-  double byte_hop_factor = 1;  // routers per byte, over all pieces
+  // computes each group's duration once: the link groups on the mesh
+  // (NocMesh::add_link_group, each with its ticks per byte), added together. A few hundred links
+  // fall into a few dozen groups (their shares are multiples of 1/channels). Only cached fanouts
+  // have groups.
+  uint32_t first_group = 0, groups = 0;  // NocMesh link groups [first, first + groups)
+  int64_t routers = 0;                   // longest route + the injecting router
+  double byte_hop_factor = 1;            // routers per byte, over all pieces
 };
 
 class MemoryChannels {

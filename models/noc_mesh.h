@@ -60,21 +60,37 @@ class NocMesh {
   // Their busy totals are kept as one sum for the group, added to each link's
   // when a total is read: the hot loop then touches only the busy-until times.
   // The ids of all groups sit in one array, each group's after the one added
-  // before it, so a fanout's groups (added together) are read as one stream.
-  uint32_t add_link_group(std::span<const uint32_t> ids) {
-    groups_.push_back(
-        {static_cast<uint32_t>(group_ids_.size()), static_cast<uint32_t>(ids.size()), 0});
+  // before it, and the groups in one array too: a fanout's groups (added
+  // together) and their ids are read as two streams. `ticks_per_byte`: the
+  // booking time of a byte on each of the group's links.
+  uint32_t add_link_group(std::span<const uint32_t> ids, double ticks_per_byte) {
+    groups_.push_back({static_cast<uint32_t>(group_ids_.size()), static_cast<uint32_t>(ids.size()),
+                       ticks_per_byte, 0});
     group_ids_.insert(group_ids_.end(), ids.begin(), ids.end());
     return static_cast<uint32_t>(groups_.size() - 1);
   }
   std::span<const uint32_t> link_group(uint32_t g) const {
     return {group_ids_.data() + groups_[g].begin, groups_[g].size};
   }
+  double link_group_ticks_per_byte(uint32_t g) const { return groups_[g].ticks_per_byte; }
   // book_links() over group g's links (observed() false).
   Tick book_link_group(uint32_t g, Tick now, Tick duration) {
     LinkGroup& k = groups_[g];
     k.pending = std::min(k.pending + duration, kMaxTicks);  // both at most 2^62
     return book_until(group_ids_.data() + k.begin, k.size, now, duration);
+  }
+  // Books `bytes` on groups [first, first + n) (observed() false), each link
+  // for its group's ticks per byte; returns the latest end (0 if n is 0).
+  template <typename Ceil>
+  Tick book_link_groups(uint32_t first, uint32_t n, Tick now, double bytes, Ceil ceil_ticks) {
+    Tick end = 0;
+    for (uint32_t g = first; g < first + n; ++g) {
+      LinkGroup& k = groups_[g];
+      const Tick duration = ceil_ticks(bytes * k.ticks_per_byte);
+      k.pending = std::min(k.pending + duration, kMaxTicks);
+      end = std::max(end, book_until(group_ids_.data() + k.begin, k.size, now, duration));
+    }
+    return end;
   }
   // Identifies this mesh object (a copy is another), so that link groups are
   // only used with the mesh that holds them.
@@ -135,7 +151,8 @@ class NocMesh {
   }
   struct LinkGroup {
     uint32_t begin = 0, size = 0;  // its ids: group_ids_[begin, begin + size)
-    Tick pending = 0;              // busy time booked on each of the links, not yet in total_
+    double ticks_per_byte = 0;
+    Tick pending = 0;  // busy time booked on each of the links, not yet in total_
   };
   struct Serial {
     static uint64_t next() {

@@ -260,7 +260,7 @@ TEST(SimulatedTime, BookedLinksSaturateAsServedLinksDo) {
   // leave every link where serve_link, which clamps each booking, does.
   NocMesh a(4, 4, 1e9, 0), b(4, 4, 1e9, 0), c(4, 4, 1e9, 0);
   const std::vector<uint32_t> ids = {0, 5, 9, 22, 63};
-  const uint32_t g = c.add_link_group(ids);
+  const uint32_t g = c.add_link_group(ids, 1.0);
   const Tick steps[][2] = {{0, 1000},          {10, kMaxTicks / 3},    {20, kMaxTicks / 2},
                            {kMaxTicks - 5, 7}, {kMaxTicks, kMaxTicks}, {3, 0}};
   for (const auto& [now, dur] : steps) {
@@ -281,7 +281,7 @@ TEST(SimulatedTime, BookedLinksSaturateAsServedLinksDo) {
   EXPECT_EQ(b.book_links(ids.data(), 0, 5, 5), 0u);
   // A group's totals read between its bookings, and by the busiest-link figure.
   NocMesh d(2, 1, 1e9, 0);
-  const uint32_t h = d.add_link_group(std::vector<uint32_t>{0});
+  const uint32_t h = d.add_link_group(std::vector<uint32_t>{0}, 1.0);
   d.book_link_group(h, 0, 100);
   EXPECT_EQ(d.link_busy_total(0), 100u);
   d.book_link_group(h, 0, 50);
