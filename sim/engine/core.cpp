@@ -189,41 +189,67 @@ Tick Core::transfer(int op, double bytes, int level, bool load) {
   return done;
 }
 
+// The DMA process walks the ops' tiles and issues each tile's loads when a
+// buffer is free. While it only waits for a buffer, within an op that reads
+// no streamed rows, the compute process issues the next load itself when it
+// frees one (issue_parked_load), at the moment the DMA process would have:
+// a process switch a tile saved, the same loads at the same times. The DMA
+// process is woken for what only it does: an op's start (dependencies,
+// launch), streamed rows.
 void Core::dma_process() {
-  uint64_t seq = 0;
-  for (size_t j = 0; j < ops_.size(); ++j) {
-    const CoreOp& co = ops_[j];
+  for (dma_op_ = 0; dma_op_ < ops_.size(); ++dma_op_) {
+    const CoreOp& co = ops_[dma_op_];
     const OpPlan& plan = chip_.prog.ops[co.op];
     chip_.wait_launch(plan, &plan.stream_in);
-    dep_ready_[j] = now();
-    bool first = true;
-    for (const Tile& t : co.tiles) {
-      for (uint32_t r = 0; r < t.repeat; ++r) {
-        while (seq >= computed_ + buffers_) {
-          wait(computed_ev_);
-          ++chip_.events;
-        }
-        if (!plan.stream_in.empty()) {  // the streamed inputs' rows this tile reads
-          const Tick before = now();
-          for (int p : plan.stream_in) chip_.wait_rows(p, t.rows_need);
-          row_wait_[j] += now() - before;
-        }
-        if (first) {
-          chip_.ops[co.op].start = std::min(chip_.ops[co.op].start, now());
-          first = false;
-        }
-        Tick done = now();
-        for (int l = 0; l < kLevels; ++l)
-          if (t.load_bytes[l] > 0)
-            done = std::max(
-                done, l == kStream ? pull(static_cast<int>(co.op), t.load_bytes[l], seq)
-                                   : transfer(static_cast<int>(co.op), t.load_bytes[l], l, true));
-        ready_at_[seq % buffers_] = done;
-        issued_ = ++seq;
-        loaded_ev_.notify();
+    dep_ready_[dma_op_] = now();
+    dma_first_ = true;
+    dma_tile_ = 0, dma_repeat_ = 0;
+    while (dma_tile_ < co.tiles.size()) {
+      while (dma_tile_ < co.tiles.size() && dma_seq_ >= computed_ + buffers_) {
+        dma_parked_ = plan.stream_in.empty();
+        wait(computed_ev_);
+        dma_parked_ = false;
+        ++chip_.events;
       }
+      if (dma_tile_ >= co.tiles.size()) break;  // the compute process issued the rest
+      if (!plan.stream_in.empty()) {            // the streamed inputs' rows this tile reads
+        const Tick before = now();
+        for (int p : plan.stream_in) chip_.wait_rows(p, co.tiles[dma_tile_].rows_need);
+        row_wait_[dma_op_] += now() - before;
+      }
+      issue_load();
     }
   }
+}
+
+// Issues the loads of the DMA process's next tile, now, and moves it on.
+void Core::issue_load() {
+  const CoreOp& co = ops_[dma_op_];
+  const Tile& t = co.tiles[dma_tile_];
+  if (dma_first_) {
+    chip_.ops[co.op].start = std::min(chip_.ops[co.op].start, now());
+    dma_first_ = false;
+  }
+  Tick done = now();
+  for (int l = 0; l < kLevels; ++l)
+    if (t.load_bytes[l] > 0)
+      done = std::max(done, l == kStream
+                                ? pull(static_cast<int>(co.op), t.load_bytes[l], dma_seq_)
+                                : transfer(static_cast<int>(co.op), t.load_bytes[l], l, true));
+  ready_at_[dma_seq_ % buffers_] = done;
+  issued_ = ++dma_seq_;
+  loaded_ev_.notify();
+  if (++dma_repeat_ == t.repeat) ++dma_tile_, dma_repeat_ = 0;
+}
+
+// A buffer was freed: the DMA process's next load, if it is parked for one
+// and this op has another tile; else the DMA process is woken.
+void Core::buffer_freed() {
+  if (dma_parked_ && dma_tile_ < ops_[dma_op_].tiles.size() && dma_seq_ < computed_ + buffers_) {
+    issue_load();
+    if (dma_tile_ < ops_[dma_op_].tiles.size()) return;  // still parked, for the next buffer
+  }
+  computed_ev_.notify();
 }
 
 void Core::compute_process() {
@@ -234,6 +260,13 @@ void Core::compute_process() {
     return chip_.cycles_to_ticks(static_cast<double>(chip_.prog.costs[st.cost].cycles));
   };
   flights.reserve(in_flight_);
+  // A retired tile freed a buffer: the DMA process's next load is issued (or
+  // the DMA process woken) when this process next waits, where the DMA process
+  // used to run after being notified.
+  bool freed = false;
+  auto flush = [&] {
+    if (freed) freed = false, buffer_freed();
+  };
   for (size_t j = 0; j < ops_.size(); ++j) {
     const CoreOp& co = ops_[j];
     const int op = static_cast<int>(co.op);
@@ -255,7 +288,7 @@ void Core::compute_process() {
         const Tile& t = *flights.front().tile;
         flights.erase(flights.begin());
         ++computed_;
-        computed_ev_.notify();
+        freed = true;
         if (slot >= 0 && t.rows_done > front) chip_.advance(op, slot, front = t.rows_done);
         for (int l = 0; l < kLevels; ++l)
           if (t.store_bytes[l] > 0 && l != kStream)  // streamed results stay in SRAM
@@ -275,6 +308,7 @@ void Core::compute_process() {
             // Back-pressure: the rows this tile completes must fit the stream
             // buffer, which holds what the slowest consumer has not used yet.
             const Tick before = now();
+            flush();
             for (int c : plan.stream_out)
               chip_.wait_rows(c, static_cast<int64_t>(t.rows_done) - plan.buffer_rows);
             bp += now() - before;
@@ -312,6 +346,7 @@ void Core::compute_process() {
         continue;
       }
       // Nothing to do now: wait for the next step, retirement or load.
+      flush();
       if (ti < co.tiles.size() && !held && flights.size() < in_flight_ && issued_ > seq)
         next = std::min(next, ready_at_[seq % buffers_]);
       // Woken early by the next tile's loads only when they could start work
@@ -338,6 +373,7 @@ void Core::compute_process() {
     if (slot >= 0) chip_.advance(op, slot, plan.rows);
     free_at = now();
   }
+  flush();
 }
 
 LinkProcess::LinkProcess(const sc_core::sc_module_name& name, int chip, std::vector<int> ops,

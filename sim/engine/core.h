@@ -2,7 +2,9 @@
 // pipeline. The DMA process issues a tile's loads as soon as one of the two
 // buffers is free (double buffering), without waiting for earlier loads to land,
 // so several requests are in flight and memory latency overlaps; it waits for
-// an op's dependencies before loading its first tile.
+// an op's dependencies before loading its first tile. While it waits only for
+// a buffer, the compute process issues the load when it frees one (a process
+// switch a tile saved; see Core::buffer_freed).
 // The compute process runs each tile's steps on the units, reading operands from
 // the banked SRAM, then hands the results to the DMA engine to store. With
 // core.concurrent_units on, the units are pipelines of their own: a loaded tile's step
@@ -123,6 +125,8 @@ class Core : public sc_core::sc_module {
  private:
   void dma_process();
   void compute_process();
+  void issue_load();
+  void buffer_freed();
   void wait_ticks(Tick t);
   // Waits until time `t` or `ev`, whichever comes first (t = kNever: only ev).
   void wait_for(Tick t, sc_core::sc_event& ev);
@@ -149,6 +153,12 @@ class Core : public sc_core::sc_module {
   std::vector<Tick> unit_free_;         // per unit: when its current step ends
   const uint64_t in_flight_;            // tiles computed at once (1: units in series)
   sc_core::sc_event loaded_ev_, computed_ev_;
+  // The DMA process's place: op, tile, repeat, loads issued; parked: waiting
+  // only for a buffer (the compute process may issue for it).
+  size_t dma_op_ = 0, dma_tile_ = 0;
+  uint32_t dma_repeat_ = 0;
+  uint64_t dma_seq_ = 0;
+  bool dma_first_ = true, dma_parked_ = false;
 };
 
 }  // namespace bc
