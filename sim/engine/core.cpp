@@ -190,9 +190,9 @@ Tick Core::transfer(int op, double bytes, int level, bool load) {
 }
 
 // The DMA process walks the ops' tiles and issues each tile's loads when a
-// buffer is free. While it only waits for a buffer, within an op that reads
-// no streamed rows, the compute process issues the next load itself when it
-// frees one (issue_parked_load), at the moment the DMA process would have:
+// buffer is free. While it only waits for a buffer, the compute process
+// issues the next load itself when it frees one and the load would not wait
+// for streamed rows (buffer_freed), at the moment the DMA process would have:
 // a process switch a tile saved, the same loads at the same times. The DMA
 // process is woken for what only it does: an op's start (dependencies,
 // launch), streamed rows.
@@ -206,7 +206,7 @@ void Core::dma_process() {
     dma_tile_ = 0, dma_repeat_ = 0;
     while (dma_tile_ < co.tiles.size()) {
       while (dma_tile_ < co.tiles.size() && dma_seq_ >= computed_ + buffers_) {
-        dma_parked_ = plan.stream_in.empty();
+        dma_parked_ = true;
         wait(computed_ev_);
         dma_parked_ = false;
         ++chip_.events;
@@ -220,6 +220,15 @@ void Core::dma_process() {
       issue_load();
     }
   }
+}
+
+// Whether the streamed inputs' rows the DMA process's next tile reads are
+// all complete (then it would not wait for them).
+bool Core::rows_ready() const {
+  const CoreOp& co = ops_[dma_op_];
+  for (int p : chip_.prog.ops[co.op].stream_in)
+    if (chip_.watermark[p] < static_cast<int64_t>(co.tiles[dma_tile_].rows_need)) return false;
+  return true;
 }
 
 // Issues the loads of the DMA process's next tile, now, and moves it on.
@@ -245,7 +254,8 @@ void Core::issue_load() {
 // A buffer was freed: the DMA process's next load, if it is parked for one
 // and this op has another tile; else the DMA process is woken.
 void Core::buffer_freed() {
-  if (dma_parked_ && dma_tile_ < ops_[dma_op_].tiles.size() && dma_seq_ < computed_ + buffers_) {
+  if (dma_parked_ && dma_tile_ < ops_[dma_op_].tiles.size() && dma_seq_ < computed_ + buffers_ &&
+      rows_ready()) {
     issue_load();
     if (dma_tile_ < ops_[dma_op_].tiles.size()) return;  // still parked, for the next buffer
   }

@@ -127,6 +127,7 @@ class Core : public sc_core::sc_module {
   void compute_process();
   void issue_load();
   void buffer_freed();
+  bool rows_ready() const;
   void wait_ticks(Tick t);
   // Waits until time `t` or `ev`, whichever comes first (t = kNever: only ev).
   void wait_for(Tick t, sc_core::sc_event& ev);
@@ -154,7 +155,7 @@ class Core : public sc_core::sc_module {
   const uint64_t in_flight_;            // tiles computed at once (1: units in series)
   sc_core::sc_event loaded_ev_, computed_ev_;
   // The DMA process's place: op, tile, repeat, loads issued; parked: waiting
-  // only for a buffer (the compute process may issue for it).
+  // for a buffer (the compute process may issue for it).
   size_t dma_op_ = 0, dma_tile_ = 0;
   uint32_t dma_repeat_ = 0;
   uint64_t dma_seq_ = 0;
