@@ -29,8 +29,8 @@
 #include "sim/config/hw_config.h"
 #include "sim/engine/analytical.h"
 #include "sim/engine/engine.h"
-#include "sim/mapping/system.h"
 #include "sim/mapping/energy.h"
+#include "sim/mapping/system.h"
 #include "sim/report/report.h"
 #include "workloads/generator.h"
 

@@ -17,9 +17,9 @@
 #include <tuple>
 
 #include "models/action_ids.h"
+#include "sim/mapping/energy.h"
 #include "sim/mapping/mapper.h"
 #include "sim/report/derived.h"
-#include "sim/mapping/energy.h"
 
 namespace bc {
 

@@ -12,8 +12,8 @@
 
 #include "helpers.h"
 #include "models/noc_router.h"
-#include "sim/report/derived.h"
 #include "sim/mapping/energy.h"
+#include "sim/report/derived.h"
 
 using namespace bc;
 using namespace bc::test;
