@@ -3,6 +3,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "models/action_ids.h"
+
 namespace bc {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -81,6 +83,17 @@ std::unique_ptr<ComputeUnit> UnitRegistry::create(const std::string& type, const
   auto u = it->second(p);
   u->name_ = name;
   return u;
+}
+
+std::vector<int> unit_action_bases(const Units& units, int* total) {
+  std::vector<int> bases;
+  int n = kFixedActions;
+  for (const auto& u : units) {
+    bases.push_back(n);
+    n += static_cast<int>(u->actions().size());
+  }
+  *total = n;
+  return bases;
 }
 
 Units build_units(const std::vector<UnitDesc>& descs) {

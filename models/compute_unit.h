@@ -195,6 +195,9 @@ class UnitRegistry {
 // needs unit objects (the mapper, the engine, energy and area) builds them.
 using Units = std::vector<std::shared_ptr<const ComputeUnit>>;
 Units build_units(const std::vector<UnitDesc>& descs);
+// Each unit's first action counter (the fixed counters of models/action_ids.h
+// come first, then each unit's actions in turn); *total: all counters.
+std::vector<int> unit_action_bases(const Units& units, int* total);
 
 int64_t ceil_div(int64_t a, int64_t b);
 

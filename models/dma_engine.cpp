@@ -17,8 +17,7 @@ Tick DmaEngine::transfer(Tick now, double bytes, bool load, MemoryChannels& leve
             end, noc.serve_link(id, now, ceil_ticks(bytes * link_ticks_per_byte(share, noc))));
     } else {
       // Each group's links take the same duration: computed once per group.
-      end = std::max(end, noc.book_link_groups(f.first_group, f.groups, now, bytes,
-                                               [](double t) { return ceil_ticks(t); }));
+      end = std::max(end, noc.book_link_groups(f.first_group, f.groups, now, bytes));
     }
     routers = f.routers;
     byte_hops = bytes * f.byte_hop_factor;

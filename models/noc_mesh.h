@@ -72,7 +72,6 @@ class NocMesh {
   std::span<const uint32_t> link_group(uint32_t g) const {
     return {group_ids_.data() + groups_[g].begin, groups_[g].size};
   }
-  double link_group_ticks_per_byte(uint32_t g) const { return groups_[g].ticks_per_byte; }
   // book_links() over group g's links (observed() false).
   Tick book_link_group(uint32_t g, Tick now, Tick duration) {
     LinkGroup& k = groups_[g];
@@ -81,15 +80,10 @@ class NocMesh {
   }
   // Books `bytes` on groups [first, first + n) (observed() false), each link
   // for its group's ticks per byte; returns the latest end (0 if n is 0).
-  template <typename Ceil>
-  Tick book_link_groups(uint32_t first, uint32_t n, Tick now, double bytes, Ceil ceil_ticks) {
+  Tick book_link_groups(uint32_t first, uint32_t n, Tick now, double bytes) {
     Tick end = 0;
-    for (uint32_t g = first; g < first + n; ++g) {
-      LinkGroup& k = groups_[g];
-      const Tick duration = ceil_ticks(bytes * k.ticks_per_byte);
-      k.pending = std::min(k.pending + duration, kMaxTicks);
-      end = std::max(end, book_until(group_ids_.data() + k.begin, k.size, now, duration));
-    }
+    for (uint32_t g = first; g < first + n; ++g)
+      end = std::max(end, book_link_group(g, now, ceil_ticks(bytes * groups_[g].ticks_per_byte)));
     return end;
   }
   // Identifies this mesh object (a copy is another), so that link groups are

@@ -72,11 +72,7 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
   const size_t nops = prog.ops.size();
 
   SimResult r;
-  r.num_actions = kFixedActions;
-  for (const auto& u : build_units(hw.units)) {
-    r.unit_action_base.push_back(r.num_actions);
-    r.num_actions += static_cast<int>(u->actions().size());
-  }
+  r.unit_action_base = unit_action_bases(build_units(hw.units), &r.num_actions);
   const int na = r.num_actions;
   r.op_counts.assign(nops * static_cast<size_t>(na), 0.0);
   r.core_counts.assign(static_cast<size_t>(P * prog.chips) * static_cast<size_t>(na), 0.0);

@@ -27,11 +27,7 @@ ChipContext::ChipContext(const HwConfig& h, const Program& p)
     dma.emplace_back(h.dma_bandwidth);
   }
   unit_busy.assign(h.units.size(), 0);
-  num_actions = kFixedActions;
-  for (const auto& u : build_units(h.units)) {
-    unit_action_base.push_back(num_actions);
-    num_actions += static_cast<int>(u->actions().size());
-  }
+  unit_action_base = unit_action_bases(build_units(h.units), &num_actions);
   op_counts.assign(p.ops.size() * num_actions, 0.0);
   core_counts.assign(static_cast<size_t>(h.cores() * p.chips) * num_actions, 0.0);
   for (const auto& core_ops : p.cores) {

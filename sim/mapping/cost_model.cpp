@@ -13,11 +13,8 @@ namespace bc {
 // die's leakage, which the limit pays whatever the tiles do.
 CostModel::CostModel(const HwConfig& hw) : hw_(hw), res_(make_chip_resources(hw)) {
   for (const ActionEntry& a : action_catalog(hw)) action_j_.push_back(a.energy_j);
-  int base = kFixedActions;
-  for (const auto& u : build_units(hw.units)) {
-    unit_base_.push_back(base);
-    base += static_cast<int>(u->actions().size());
-  }
+  int counters = 0;
+  unit_base_ = unit_action_bases(build_units(hw.units), &counters);
   if (hw.tdp_w > 0) {
     double leakage = 0;
     for (const ComponentArea& c : component_areas(hw)) leakage += c.leakage_w;
@@ -134,7 +131,7 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
     const double in_flight =
         (units + (loads ? lat + transfer : 0)) / static_cast<double>(hw_.load_stages);
     if (in_flight > period) period = in_flight, limit = "latency";
-    if (w.power_bound && power_w_ > 0) {  // the tile's energy, on chip and off (DRAM, DDR)
+    if (w.power_bound && power_limited()) {  // the tile's energy, on chip and off (DRAM, DDR)
       e_on += c.count * c.unit_energy_j;
       for (int l = 0; l < kLevels; ++l) {
         if (l == kStream) continue;
@@ -172,7 +169,7 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
   // little time with much more memory traffic then loses where the limit
   // binds. The estimate the report shows leaves this out: a run's clock under
   // the limit is set by the power limit itself (sim/cli/power_cap.h).
-  if (w.power_bound && power_w_ > 0 && e.cycles > 0) {
+  if (w.power_bound && power_limited() && e.cycles > 0) {
     const double on = n * e_on, off = n * e_off, budget = power_w_ * e.cycles / f;
     if (on + off > budget) {
       double s = 1;

@@ -59,6 +59,8 @@ class CostModel {
   // Joules of a unit's tile: its actions and its operand reads and writes of
   // SRAM, at the config's clock (the report's energies, sim/mapping/energy.h).
   double unit_energy(int unit, const TileCost& cost) const;
+  // Whether power.tdp leaves a budget the power bound applies to.
+  bool power_limited() const { return power_w_ > 0; }
 
  private:
   struct Prefix {  // over the first n cores of a group: the busiest link's share, most routers

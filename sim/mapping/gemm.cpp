@@ -43,7 +43,8 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
   GemmTiling best;
   best.est_cycles = -1;
   *need_min = INT64_MAX;
-  CoreWork w;  // one candidate's tile classes (its storage reused by the next)
+  CoreWork w;            // one candidate's tile classes (its storage reused by the next)
+  w.power_bound = true;  // ranked by the time under power.tdp, where one is set
   for (int64_t tm : candidates(Ms, std::min(al.m, Ms)))
     for (int64_t tn : candidates(Ns, std::min(al.n, Ns)))
       for (int64_t tk : candidates(K, std::min(al.k, K))) {
@@ -60,20 +61,18 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
         // itself (edge tiles: the last of each dimension).
         const int64_t em = Ms - (nm - 1) * tm, en = Ns - (nn - 1) * tn, ek = K - (nk - 1) * tk;
         TileCost cost[2][2][2];
+        double unit_e[2][2][2] = {};  // their energies, for the power bound (under a limit only)
         for (int im = 0; im < 2; ++im)
           for (int in = 0; in < 2; ++in)
-            for (int ik = 0; ik < 2; ++ik)
+            for (int ik = 0; ik < 2; ++ik) {
               cost[im][in][ik] =
                   u.matmul(g.tile(im ? em : tm, in ? en : tn, ik ? ek : tk, ik == 1));
-        double unit_e[2][2][2];
-        for (int im = 0; im < 2; ++im)
-          for (int in = 0; in < 2; ++in)
-            for (int ik = 0; ik < 2; ++ik)
-              unit_e[im][in][ik] = model.unit_energy(g.uc.unit, cost[im][in][ik]);
+              if (model.power_limited())
+                unit_e[im][in][ik] = model.unit_energy(g.uc.unit, cost[im][in][ik]);
+            }
         for (bool reuse_a : {true, false}) {
           if (a_outer_only && !reuse_a) continue;
           w.classes.clear();
-          w.power_bound = true;
           w.store_tail = static_cast<double>(em * en) * g.bo;
           // As emit_gemm walks them: the outer loop over A row blocks (reuse_a)
           // or W column blocks, the inner over the other, K innermost. With K
