@@ -38,6 +38,12 @@ struct MatmulTile {
   // K steps (core.registers): the unit neither reads nor writes them in SRAM,
   // and writes the finished tile there once, on its last K step.
   bool acc_in_registers = false;
+  // The finished tile stays in the register file for the next step (as
+  // FlashAttention keeps S and P): with acc_in_registers, nothing is written to SRAM.
+  bool out_in_registers = false;
+  // A is already in the register file (the previous step's output, e.g. P in
+  // O += P V): it is not read from SRAM.
+  bool a_in_registers = false;
 };
 
 inline const Format& fp32() {

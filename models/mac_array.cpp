@@ -93,8 +93,8 @@ class MacArray : public ComputeUnit {
       // fragments the array's folds share (as a GPU's MMA instructions reuse
       // register fragments): SRAM is read once per operand of the K step and
       // written once, with the finished tile.
-      c.sram_read_bytes = m * k * ba + k * n * bw;
-      c.sram_write_bytes = t.k_last ? m * n * acc : 0;
+      c.sram_read_bytes = (t.a_in_registers ? 0 : m * k * ba) + k * n * bw;
+      c.sram_write_bytes = t.k_last && !t.out_in_registers ? m * n * acc : 0;
     } else if (kind_ == Dataflow::Output) {
       c.sram_read_bytes = nc * m * k * ba + nr * k * n * bw + m * n * acc;
       c.sram_write_bytes = m * n * acc;

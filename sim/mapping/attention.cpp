@@ -54,9 +54,17 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
   // across the KV blocks when it fits, as FlashAttention keeps it; else in SRAM.
   const bool o_regs =
       hw_.registers_bytes > 0 && static_cast<double>(rows * d) * acc <= hw_.registers_bytes;
+  // The scores S and probabilities P of a KV block stay there too when they fit
+  // beside O, as FlashAttention-2/3 keep them (Dao 2023; Shah et al. 2024): S is
+  // accumulated, softmaxed into P and fed to P V without reaching shared
+  // memory. A LUT unit builds P's tables from SRAM, so it keeps them there.
+  auto sp_regs = [&](int64_t bk) {
+    return o_regs && pre < 0 &&
+           static_cast<double>(rows) * (d * acc + bk * (acc + ba)) <= hw_.registers_bytes;
+  };
   auto need = [&](int64_t bk) {
     return static_cast<double>(hw_.load_stages) * (2 * bk * d * bkv) + rows * d * ba +
-           rows * bk * acc + rows * d * ((o_regs ? 0 : acc) + bo);
+           (sp_regs(bk) ? 0 : rows * bk * acc) + rows * d * ((o_regs ? 0 : acc) + bo);
   };
   int64_t bk = 16;
   if (need(bk) > sram_avail(ctx))
@@ -156,16 +164,19 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
           q_shape.pre_unit = pre;
           if (pre >= 0 && first)
             t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, d), kStepPrecompute});
-          t.add_step({static_cast<uint16_t>(mu),
-                      cache_.mm(mu, MatmulTile{r, kb, d, uc.a, uc.w})});  // S = Q K^T
+          const bool in_regs = sp_regs(bk);
+          MatmulTile qk{r, kb, d, uc.a, uc.w};  // S = Q K^T
+          qk.acc_in_registers = qk.out_in_registers = in_regs;
+          t.add_step({static_cast<uint16_t>(mu), cache_.mm(mu, qk)});
           t.add_step({static_cast<uint16_t>(vu),
                       cache_.vector(vu, r * kb, find_elementwise_fn("softmax")->ops_per_element,
-                                    acc, ba)});
+                                    in_regs ? 0 : acc, in_regs ? 0 : ba)});
           if (pre >= 0)
             t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, kb), kStepPrecompute});
           // O += P V: the KV blocks are K steps of one output tile, O.
           MatmulTile pv{r, d, kb, uc.a, uc.w};
           pv.acc_in_registers = o_regs;
+          pv.a_in_registers = in_regs;
           pv.k_last = !o_regs || k0 + bk >= it.keys_end;
           t.add_step({static_cast<uint16_t>(mu), cache_.mm(mu, pv)});
           if (ctx.stream) {

@@ -31,8 +31,9 @@ struct CostCache {
   CostCache(Program& p, const Units& u) : prog(p), units(u) {}
   Program& prog;
   const Units& units;
-  std::map<std::tuple<int, int64_t, int64_t, int64_t, int, int, bool, int64_t, bool, bool>,
-           uint32_t>
+  std::map<
+      std::tuple<int, int64_t, int64_t, int64_t, int, int, bool, int64_t, bool, bool, bool, bool>,
+      uint32_t>
       matmul;
   std::vector<std::string> formats;  // interned names: cost keys hold small integers
   int fmt(const Format& f) {
@@ -52,7 +53,7 @@ struct CostCache {
   uint32_t mm(int unit, const MatmulTile& t) {
     // w_group: a bit-serial unit's per-group dequantization depends on it.
     auto key = std::make_tuple(unit, t.m, t.n, t.k, fmt(t.a), fmt(t.w), t.w_2_4, t.w_group,
-                               t.k_last, t.acc_in_registers);
+                               t.k_last, t.acc_in_registers, t.out_in_registers, t.a_in_registers);
     auto it = matmul.find(key);
     if (it != matmul.end()) return it->second;
     return matmul[key] = add(unit, units[unit]->matmul(t));

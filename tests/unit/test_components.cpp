@@ -103,6 +103,12 @@ TEST(MacArray, AccumulatorsInRegistersLeaveSramToTheOperands) {
   EXPECT_EQ(regs.cycles, sram.cycles);
   step.k_last = true;
   EXPECT_DOUBLE_EQ(u->matmul(step).sram_write_bytes, 4096);
+  // A finished tile kept for the next step (FlashAttention's S) is not written;
+  // an A already in the register file (its P) is not read: W alone, 8,192.
+  step.out_in_registers = true;
+  step.a_in_registers = true;
+  EXPECT_DOUBLE_EQ(u->matmul(step).sram_write_bytes, 0);
+  EXPECT_DOUBLE_EQ(u->matmul(step).sram_read_bytes, 8192);
 }
 
 TEST(MacArray, RatePacksTheReductionDimension) {

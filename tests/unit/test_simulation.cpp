@@ -154,6 +154,55 @@ TEST(Simulation, LaunchGapSeparatesKernels) {
   EXPECT_LT(d["ops"][1]["start_s"].get<double>() - d["ops"][0]["end_s"].get<double>(), 1e-9);
 }
 
+TEST(Simulation, FlashAttentionKeepsScoresInRegisters) {
+  // One core, an int8 16x16 output-stationary array (4 B partial sums), one
+  // head: 16 queries over 256 keys, head_dim 64, int8 Q, K, V. Summed over the
+  // KV blocks (whatever block the mapper picks, sum kb = 256):
+  // - O alone in registers (4 KiB holds 16 x 64 x 4 B): S = Q K^T reads Q once
+  //   per column fold (kb/16 x 16 x 64) and K (64 x kb) and its partial sums
+  //   (16 x kb x 4), writes them: 192 kb read, 64 kb written; softmax reads S
+  //   and writes P: 64 kb, 16 kb; O += P V reads P (16 x kb) and V (kb x 64):
+  //   80 kb. Read 336 x 256 = 86,016 B; written 80 x 256 + the finished O
+  //   4,096 = 24,576 B.
+  // - S and P in registers too (256 KiB): S reads Q (1,024 B) and K per block,
+  //   softmax touches no SRAM, P V reads V only: 1,024 x blocks + 2 x 64 x 256
+  //   read, only O written (4,096 B).
+  std::string cfg =
+      write_temp("hw.yaml", chip("1000 TB/s", 4, "1000 TB/s", "1000 TB/s", "16 MiB", 1, 1, 16, 16));
+  Trace t;
+  Op op;
+  op.name = "attention";
+  op.kind = OpKind::Attention;
+  op.batch = 1, op.heads = 1, op.kv_heads = 1, op.head_dim = 64, op.q_len = 16, op.kv_len = 256;
+  op.causal = false, op.kv_append = 0;
+  op.a = op.w = op.o = TensorFormat{};  // int8
+  t.ops.push_back(op);
+  auto sram_bytes = [&](const std::string& regs) {
+    return run_isolated([&] {
+      HwConfig hw = load_hw_config(cfg, {"core.registers=" + regs});
+      Program p = map_trace(t, hw);
+      double rd = 0, wr = 0, blocks = 0;
+      for (const auto& core : p.cores)
+        for (const CoreOp& co : core)
+          for (const Tile& tile : co.tiles) {
+            blocks += tile.repeat;
+            for (int s = 0; s < tile.nsteps; ++s) {
+              rd += tile.repeat * p.costs[tile.steps[s].cost].sram_read_bytes;
+              wr += tile.repeat * p.costs[tile.steps[s].cost].sram_write_bytes;
+            }
+          }
+      return nlohmann::json{{"read", rd}, {"write", wr}, {"blocks", blocks}};
+    });
+  };
+  nlohmann::json o_only = sram_bytes("4 KiB"), all = sram_bytes("256 KiB");
+  EXPECT_DOUBLE_EQ(o_only["read"].get<double>(), 86016);
+  EXPECT_DOUBLE_EQ(o_only["write"].get<double>(), 24576);
+  const double blocks = all["blocks"].get<double>();
+  EXPECT_GE(blocks, 1);
+  EXPECT_DOUBLE_EQ(all["read"].get<double>(), 1024 * blocks + 2 * 64 * 256);
+  EXPECT_DOUBLE_EQ(all["write"].get<double>(), 4096);
+}
+
 TEST(Simulation, OutputTilesRunInWavesOverTheCores) {
   // Wave quantization: a GEMM's output tiles (here the 16x16 array's) are
   // dealt to the cores; one tile more than there are cores takes a second
