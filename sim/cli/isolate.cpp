@@ -50,7 +50,15 @@ Child start_isolated(const std::function<nlohmann::json()>& fn) {
     try {
       out = fn().dump();
     } catch (const InputError& e) {
-      out = nlohmann::json{{"error", e.what()}, {"exit_code", 2}}.dump();
+      nlohmann::json diags = nlohmann::json::array();
+      for (const Diagnostic& d : e.diagnostics())
+        diags.push_back({{"file", d.loc.file},
+                         {"line", d.loc.line},
+                         {"column", d.loc.column},
+                         {"key", d.key},
+                         {"message", d.message},
+                         {"hint", d.hint}});
+      out = nlohmann::json{{"error", e.what()}, {"exit_code", 2}, {"diagnostics", diags}}.dump();
     } catch (const std::exception& e) {
       out = nlohmann::json{{"error", e.what()}, {"exit_code", 1}}.dump();
     }
@@ -76,6 +84,20 @@ nlohmann::json finish_isolated(const Child& child) {
     return nlohmann::json{{"error", "internal error: " + why}, {"exit_code", 1}};
   }
   return nlohmann::json::parse(in);
+}
+
+void rethrow_isolated_error(const nlohmann::json& r, const std::string& context) {
+  if (!r.contains("error")) return;
+  if (r.value("exit_code", 1) == 2 && r.contains("diagnostics")) {
+    std::vector<Diagnostic> diags;
+    for (const auto& d : r["diagnostics"])
+      diags.push_back({{d["file"].get<std::string>(), d["line"].get<int>(), d["column"].get<int>()},
+                       d["key"].get<std::string>(),
+                       d["message"].get<std::string>(),
+                       d["hint"].get<std::string>()});
+    throw InputError(diags);
+  }
+  throw std::runtime_error(context + r["error"].get<std::string>());
 }
 
 nlohmann::json run_isolated(const std::function<nlohmann::json()>& fn) {

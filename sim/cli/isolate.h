@@ -29,6 +29,11 @@ Child spawn_child(const std::function<void(int write_fd)>& body);
 Child start_isolated(const std::function<nlohmann::json()>& fn);
 nlohmann::json finish_isolated(const Child& child);
 
+// A child's error in the parent: its InputError again (the same diagnostics,
+// so exit code 2 and the same message), anything else a runtime_error whose
+// text starts with `context`. Returns if the child succeeded.
+void rethrow_isolated_error(const nlohmann::json& r, const std::string& context);
+
 // Writes all of `s` (a pipe write may be partial); stops if the reader is gone.
 void write_all(int fd, const std::string& s);
 

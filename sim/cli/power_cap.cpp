@@ -158,9 +158,7 @@ HwConfig apply_power_cap(const HwConfig& hw, const std::function<SystemPlan(cons
       return nlohmann::json{
           {"share", settle_share(hw, *settled, simulate(hw, settled->prog), roof)}};
     });
-    if (r.contains("error"))
-      throw std::runtime_error("power limit: the run at the nominal clock failed: " +
-                               r["error"].get<std::string>());
+    rethrow_isolated_error(r, "power limit: the run at the nominal clock failed: ");
     share = r["share"].get<double>();
   }
   if (share == 1.0) return hw;

@@ -42,6 +42,14 @@ SimResult simulate(const HwConfig& hw, const Program& prog, Timeline* timeline,
       std::string name = "links_" + std::to_string(k);
       link_procs.push_back(std::make_unique<LinkProcess>(name.c_str(), k, coll[k], chip));
     }
+  // A run that reaches the clock's limit stops through sc_stop (Core::wait_ticks)
+  // and simulate() refuses it with one message: SystemC's own notes on the stop
+  // (an info line, and a warning when a second core stops too) would print on
+  // stdout beside it.
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
+                                          sc_core::SC_DO_NOTHING);
+  sc_core::sc_report_handler::set_actions(sc_core::SC_ID_SIMULATION_STOP_CALLED_TWICE_,
+                                          sc_core::SC_DO_NOTHING);
   sc_core::sc_start();
   bool over = chip.time_limit_reached;
   for (const OpRecord& rec : chip.ops) over = over || rec.end >= kMaxTicks;

@@ -93,6 +93,41 @@ TEST(Corpus, EveryMalformedInputExitsTwoAtItsLineWithNoOutputFile) {
   EXPECT_GE(cases, 30);
 }
 
+TEST(Isolate, AChildsInputErrorComesBackAsTheSameInputError) {
+  // The power limit runs the nominal clock in a child: an input error there
+  // (a run past the clock's limit) must reach the user as the same message and
+  // exit code 2, not as an internal failure.
+  const Diagnostic d{{"hw.yaml", 7, 3}, "memory.dram.bandwidth", "far too slow", "raise it"};
+  nlohmann::json r = run_isolated([&]() -> nlohmann::json { throw InputError(d); });
+  EXPECT_EQ(r["exit_code"].get<int>(), 2);
+  try {
+    rethrow_isolated_error(r, "context: ");
+    ADD_FAILURE() << "no exception";
+  } catch (const InputError& e) {
+    ASSERT_EQ(e.diagnostics().size(), 1u);
+    EXPECT_EQ(e.diagnostics()[0].str(), d.str());
+    EXPECT_EQ(std::string(e.what()), InputError(d).what());
+  }
+  // Other failures stay internal errors, with the caller's context.
+  nlohmann::json bad = run_isolated([]() -> nlohmann::json { throw std::runtime_error("broken"); });
+  EXPECT_THROW(
+      {
+        try {
+          rethrow_isolated_error(bad, "context: ");
+        } catch (const InputError&) {
+          ADD_FAILURE() << "an internal error became an input error";
+        } catch (const std::runtime_error& e) {
+          EXPECT_EQ(std::string(e.what()), "context: broken");
+          throw;
+        }
+      },
+      std::runtime_error);
+  EXPECT_NO_THROW(rethrow_isolated_error(run_isolated([] {
+                                           return nlohmann::json{{"ok", 1}};
+                                         }),
+                                         "context: "));
+}
+
 TEST(Corpus, ANullSectionIsOneErrorNotOnePerKey) {
   CliRun r = run_cli("explain tests/corpus/hw_null_section.yaml");
   EXPECT_EQ(r.code, 2);
@@ -302,6 +337,8 @@ TEST(SimulatedTime, ARunPastTheClockLimitIsRefusedInBothModes) {
                          "this config is far off (check the bandwidths, latencies and frequency "
                          "for a unit slip)\n")
         << fidelity;
+    // And nothing else: SystemC's notes on the stop stay off stdout.
+    EXPECT_EQ(r.out, "") << fidelity;
   }
 }
 
