@@ -98,7 +98,12 @@ class LutTensorCore : public ComputeUnit {
     return c;
   }
 
-  TileAlign align(const Format&, const Format&) const override { return {tm_, tn_ * arrays_, tk_}; }
+  // The arrays are independent (cycles above: LUT-MMAs spread over them), so any
+  // tile of enough LUT-MMAs keeps them all busy: the alignment is one array's tile.
+  // Aligning N to tn x arrays forced tiles at least 64 x arrays columns wide, whose
+  // accumulators left the SRAM room for only a few rows per tile (8-20 on an
+  // A100-sized core with 16-32 arrays) and re-read the weights per row block.
+  TileAlign align(const Format&, const Format&) const override { return {tm_, tn_, tk_}; }
 
   double peak_macs_per_cycle(const Format& a, const Format& w) const override {
     if (!can_matmul(a, w, nullptr)) return 0;

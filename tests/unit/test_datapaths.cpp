@@ -143,6 +143,26 @@ TEST(Lut, CyclesFollowWeightBitPlanes) {
   EXPECT_EQ(u->matmul({256, 1024, 4096, format("int8"), format("ternary")}).cycles, 524288 * 2 + 4);
 }
 
+TEST(Lut, ArraysTakeAnyTileOfEnoughLutMmas) {
+  // The arrays are independent: a tile runs at full rate once it holds a multiple
+  // of `arrays` LUT-MMAs, whatever its shape, so the tiler's alignment is one
+  // array's M2 N64 K4 tile, not the arrays side by side along N (64 x 16 = 1,024
+  // columns). The paper's own kernels use warp tiles of 64 x 256 (LUT Tensor
+  // Core, ISCA 2025, Sec. 4.3).
+  std::string yaml = kLut;
+  yaml.replace(yaml.find("arrays: 4"), 9, "arrays: 16");
+  auto u = make_unit(yaml);
+  TileAlign al = u->align(format("int8"), int_w(2));
+  EXPECT_EQ(al.m, 2);
+  EXPECT_EQ(al.n, 64);
+  EXPECT_EQ(al.k, 4);
+  // 64 x 256 x 4 at int2: 32 x 4 x 1 x 2 planes = 256 LUT-MMAs / 16 arrays = 16
+  // cycles (+ latency 4); 2 x 4096 x 4: 1 x 64 x 1 x 2 = 128 / 16 = 8 (+ 4); the
+  // same 512 MACs per array per plane-cycle either way.
+  EXPECT_EQ(u->matmul({64, 256, 4, format("int8"), int_w(2)}).cycles, 16 + 4);
+  EXPECT_EQ(u->matmul({2, 4096, 4, format("int8"), int_w(2)}).cycles, 8 + 4);
+}
+
 TEST(Lut, EngineCyclesProportionalToBitPlanes) {
   std::string cfg =
       write_temp("hw.yaml", compute_bound_chip("{type: lut_tensor_core, arrays: 4, activations: "
