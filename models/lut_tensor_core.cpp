@@ -94,7 +94,10 @@ class LutTensorCore : public ComputeUnit {
     c.sram_read_bytes = static_cast<double>(t.k) * t.n * t.w.storage_bits / 8 +
                         static_cast<double>(t.m) * t.k * entry_bytes(t.a) * ceil_div(t.n, tn_);
     if (table_storage_ == "sram") c.sram_read_bytes += lookups * entry_bytes(t.a);
-    c.sram_write_bytes = static_cast<double>(t.m) * t.n * 4;  // int32/fp32 partial sums
+    // int32/fp32 partial sums, written per K step; in the register file
+    // (core.registers) only the finished tile is written, once.
+    const bool kept = t.acc_in_registers && (!t.k_last || t.out_in_registers);
+    c.sram_write_bytes = kept ? 0 : static_cast<double>(t.m) * t.n * 4;
     return c;
   }
 

@@ -163,6 +163,25 @@ TEST(Lut, ArraysTakeAnyTileOfEnoughLutMmas) {
   EXPECT_EQ(u->matmul({2, 4096, 4, format("int8"), int_w(2)}).cycles, 8 + 4);
 }
 
+TEST(Lut, PartialSumsInRegistersAreWrittenOncePerTile) {
+  // A 64 x 256 output, K step 64 (int8 activations, int2 weights): in SRAM the
+  // int32 partial sums are written every K step, 64 x 256 x 4 = 65,536 B; with
+  // core.registers (acc_in_registers) only the step that completes the tile
+  // writes them. Reads (weight planes, tables) and cycles do not change.
+  auto u = make_unit(kLut);
+  MatmulTile step{64, 256, 64, format("int8"), int_w(2)};
+  step.k_last = false;
+  TileCost sram = u->matmul(step);
+  EXPECT_DOUBLE_EQ(sram.sram_write_bytes, 65536);
+  step.acc_in_registers = true;
+  TileCost regs = u->matmul(step);
+  EXPECT_DOUBLE_EQ(regs.sram_write_bytes, 0);
+  EXPECT_DOUBLE_EQ(regs.sram_read_bytes, sram.sram_read_bytes);
+  EXPECT_EQ(regs.cycles, sram.cycles);
+  step.k_last = true;
+  EXPECT_DOUBLE_EQ(u->matmul(step).sram_write_bytes, 65536);
+}
+
 TEST(Lut, EngineCyclesProportionalToBitPlanes) {
   std::string cfg =
       write_temp("hw.yaml", compute_bound_chip("{type: lut_tensor_core, arrays: 4, activations: "
