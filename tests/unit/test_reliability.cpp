@@ -651,6 +651,16 @@ TEST(Fuzzed, AnUnknownParetoMetricIsAnErrorAtItsLine) {
                 "time_s.KIND, a workload field or a varied parameter; max:NAME maximises)\n");
 }
 
+TEST(Fuzzed, AnUnknownCommandIsOneLineNotTheUsage) {
+  // It printed "bitcycle: unknown command" and then the whole usage on stderr.
+  test::CliRun r = test::run_cli("rn --json x.json");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_EQ(r.err,
+            "<command line>: error: unknown command \"rn\" (did you mean \"run\"? commands: run, "
+            "explain, trace, validate, move, sweep, crosscheck; see bitcycle --help)\n");
+}
+
 TEST(Fuzzed, AnEmptyComponentLibraryIsOneErrorPerSectionAndNoneWithoutAFile) {
   // It also printed "<input>: error: scaling.points: ..." for the missing table.
   test::CliRun r = test::run_cli("explain tests/corpus/hw_library_empty.yaml");
