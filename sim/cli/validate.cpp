@@ -109,8 +109,13 @@ Trace row_trace(const RawRow& r, const std::string& file) {
         return load();
       } catch (const InputError& e) {
         std::vector<Diagnostic> diags = e.diagnostics();
-        for (Diagnostic& d : diags)
+        for (Diagnostic& d : diags) {
           if (d.loc.file == "<command line>") d.loc = where(c), d.key = c;
+          // A model or recipe file the cell names that cannot be read (no
+          // position inside it): at the cell too, naming the file.
+          if (d.loc.line == 0 && !r.f.at(c).empty() && d.loc.file == r.f.at(c))
+            d.message = "\"" + d.loc.file + "\": " + d.message, d.loc = where(c), d.key = c;
+        }
         throw InputError(diags);
       }
     };
