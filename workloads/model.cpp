@@ -158,7 +158,9 @@ std::string workload_file(const std::string& name_or_path, const std::string& su
   if (name_or_path.find('/') != std::string::npos || fs::path(name_or_path).extension() == ".yaml")
     return name_or_path;
   std::string file = project_root() + "/workloads/" + sub + "/" + name_or_path + ".yaml";
-  if (fs::exists(file)) return file;
+  // A name too long for the file system is an unknown name, not a crash.
+  std::error_code ec;
+  if (fs::exists(file, ec)) return file;
   auto known = workload_names(sub);
   std::string list;
   for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;

@@ -606,8 +606,14 @@ int cli_main(int argc, char** argv) {
     if (cmd == "move") return cmd_move(sub_argc, sub_argv);
     if (cmd == "sweep") return cmd_sweep(sub_argc, sub_argv);
     if (cmd == "crosscheck") return cmd_crosscheck(sub_argc, sub_argv);
-    std::cerr << "bitcycle: unknown command \"" << cmd << "\"\n" << kUsage;
-    return 2;
+    // One line, like every other input error (the usage is `bitcycle --help`).
+    const std::vector<std::string> commands = {"run",  "explain", "trace",     "validate",
+                                               "move", "sweep",   "crosscheck"};
+    const std::string near = nearest(cmd, commands);
+    fail_input(SourceLoc{"<command line>", 0, 0}, "", "unknown command \"" + cmd + "\"",
+               (near.empty() ? "" : "did you mean \"" + near + "\"? ") +
+                   "commands: run, explain, trace, validate, move, sweep, crosscheck; see "
+                   "bitcycle --help");
   } catch (const InputError& e) {
     std::cerr << e.what() << "\n";
     return 2;

@@ -480,7 +480,8 @@ void print_fronts(const std::vector<Front>& fronts, const SweepSpec& spec,
 // at the first top-level entry of this spec that differs, and not touched
 // (it is opened read-only).
 void check_store_spec(const std::string& db, const SweepSpec& spec, const std::string& spec_path) {
-  if (!fs::exists(db)) return;
+  std::error_code ec;
+  if (!fs::exists(db, ec)) return;
   std::string stored;
   try {
     SweepStore ro(db, true);
@@ -596,8 +597,20 @@ int cmd_sweep(int argc, char** argv) {
   const std::string db = out_dir + "/results.db";
   const std::string spec_json = spec.canonical.dump();
   check_store_spec(db, spec, spec_path);
-  fs::create_directories(out_dir);
-  SweepStore store(db);
+  // An output folder that cannot be made or written is bad input, reported
+  // before anything runs.
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec) bad("--out", "cannot create the folder \"" + out_dir + "\": " + ec.message());
+  if (!fs::is_directory(out_dir, ec))
+    bad("--out", "\"" + out_dir + "\" is not a folder (give a folder for the results store)");
+  std::optional<SweepStore> opened;
+  try {
+    opened.emplace(db);
+  } catch (const std::runtime_error& e) {
+    bad("--out", e.what());
+  }
+  SweepStore& store = *opened;
   if (store.meta("spec").empty()) {
     store.set_meta("spec", spec_json);
     store.set_meta("spec_path", spec_path);

@@ -3,6 +3,7 @@
 #include <glob.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <iomanip>
@@ -115,7 +116,8 @@ bool doc_matches(const std::string& doc_key, const std::string& key) {
 std::string resolve_config(const std::string& spec_path, const std::string& p) {
   if (fs::path(p).is_absolute()) return p;
   fs::path beside = fs::path(spec_path).parent_path() / p;
-  if (fs::exists(beside)) return beside.lexically_normal().string();
+  std::error_code ec;  // a name too long for the file system does not exist
+  if (fs::exists(beside, ec)) return beside.lexically_normal().string();
   return (fs::path(project_root()) / p).lexically_normal().string();
 }
 
@@ -265,7 +267,8 @@ void read_hw(Params& top, const std::string& path, DiagnosticSink& sink, SweepSp
       for (auto& x : m) spec.hw.push_back(fs::path(x).lexically_normal().string());
     } else {
       std::string r = resolve_config(path, p);
-      if (!fs::exists(r))
+      std::error_code ec;
+      if (!fs::exists(r, ec))
         sink.add({h->loc, "hw", "config \"" + p + "\" does not exist",
                   "paths are relative to the spec's folder or the repository root"});
       else
@@ -439,6 +442,46 @@ void read_workloads(Params& top, const CNode& root, const std::string& path, Dia
   }
 }
 
+// The numeric result columns a Pareto objective can name (sweep.cpp's
+// add_metrics and evaluate_point): fixed ones, per-part ones by prefix, the
+// workload's numbers and the varied parameters.
+const char* const kParetoMetrics[] = {"latency_s",
+                                      "step_period_s",
+                                      "tokens",
+                                      "tokens_per_s",
+                                      "tokens_per_s_per_user",
+                                      "token_latency_s",
+                                      "energy_j",
+                                      "dynamic_energy_j",
+                                      "leakage_energy_j",
+                                      "energy_per_token_j",
+                                      "average_power_w",
+                                      "area_mm2",
+                                      "communication_s",
+                                      "communication_share",
+                                      "precompute_share",
+                                      "system_area_mm2",
+                                      "global_memory_bytes",
+                                      "batch",
+                                      "context",
+                                      "seq",
+                                      "load_s",
+                                      "map_s",
+                                      "eval_s",
+                                      "report_s",
+                                      "point_wall_s"};
+
+bool is_pareto_metric(const std::string& m, const SweepSpec& spec) {
+  for (const char* k : kParetoMetrics)
+    if (m == k) return true;
+  for (const char* prefix : {"utilization.", "energy_j.", "area_mm2.", "time_s.",
+                             "peak_ops_per_s_per_mm2.", "peak_ops_per_s_per_w."})
+    if (m.size() > std::strlen(prefix) && m.rfind(prefix, 0) == 0) return true;
+  for (const auto& p : spec.params)
+    if (m == p.key) return true;
+  return false;
+}
+
 // `constraints`, `pareto`, `pareto_by`.
 void read_constraints_and_pareto(Params& top, DiagnosticSink& sink, SweepSpec& spec) {
   // Constraints: "metric OP value".
@@ -485,6 +528,17 @@ void read_constraints_and_pareto(Params& top, DiagnosticSink& sink, SweepSpec& s
     o.metric = p->scalar;
     if (o.metric.rfind("max:", 0) == 0) o.maximize = true, o.metric = trim(o.metric.substr(4));
     if (o.metric.rfind("min:", 0) == 0) o.metric = trim(o.metric.substr(4));
+    // A metric no run has would leave every front empty, silently.
+    if (!is_pareto_metric(o.metric, spec)) {
+      std::vector<std::string> known(std::begin(kParetoMetrics), std::end(kParetoMetrics));
+      const std::string near = nearest(o.metric, known);
+      sink.add({p->loc, "pareto", "unknown metric \"" + o.metric + "\"",
+                (near.empty() ? "" : "did you mean \"" + near + "\"? ") +
+                    "a numeric result column: latency_s, tokens_per_s, energy_per_token_j, "
+                    "area_mm2, ..., utilization.X, energy_j.X, area_mm2.X, time_s.KIND, "
+                    "a workload field or a varied parameter; max:NAME maximises"});
+      continue;
+    }
     spec.pareto.push_back(o);
   }
   const std::vector<std::string> fields = {"model",   "quant", "phase",   "batch",

@@ -109,8 +109,13 @@ Trace row_trace(const RawRow& r, const std::string& file) {
         return load();
       } catch (const InputError& e) {
         std::vector<Diagnostic> diags = e.diagnostics();
-        for (Diagnostic& d : diags)
+        for (Diagnostic& d : diags) {
           if (d.loc.file == "<command line>") d.loc = where(c), d.key = c;
+          // A model or recipe file the cell names that cannot be read (no
+          // position inside it): at the cell too, naming the file.
+          if (d.loc.line == 0 && !r.f.at(c).empty() && d.loc.file == r.f.at(c))
+            d.message = "\"" + d.loc.file + "\": " + d.message, d.loc = where(c), d.key = c;
+        }
         throw InputError(diags);
       }
     };
@@ -188,6 +193,14 @@ std::vector<RawRow> read_rows(const std::string& path) {
     }
     if (header.empty()) {
       header = fields;
+      // A column given twice would be read from its last copy, silently.
+      for (size_t i = 0; i < header.size(); ++i)
+        for (size_t j = 0; j < i; ++j)
+          if (header[i] == header[j])
+            fail_input(SourceLoc{path, n, cols[i]}, header[i],
+                       "column \"" + header[i] + "\" appears twice in the header (also field " +
+                           std::to_string(j + 1) + ")",
+                       "remove one of them");
       for (const auto& c : kColumns)
         if (std::find(header.begin(), header.end(), c) == header.end())
           fail_input(
@@ -305,9 +318,13 @@ ValidationSummary run_validation(const std::string& csv_path) {
   for (const auto& r : raw) {
     std::string hw = r.f.at("hw");
     std::string path = fs::path(hw).is_absolute() ? hw : project_root() + "/" + hw;
-    if (!fs::exists(path))
+    std::error_code ec;  // a name too long for the file system does not exist
+    if (!fs::exists(path, ec))
       fail_input(SourceLoc{csv_path, r.line, r.col.at("hw")}, "hw", "no config \"" + hw + "\"",
                  "hw is a path relative to the repository root, e.g. configs/hw/a100.yaml");
+    if (!fs::is_regular_file(path, ec))  // a folder or a device: at the cell, not at the path
+      fail_input(SourceLoc{csv_path, r.line, r.col.at("hw")}, "hw",
+                 "\"" + hw + "\" is not a regular file", "name a hardware config YAML file");
     HwConfig h = load_hw_config(path);
     if (r.f.at("kind") == "allreduce" && !h.system.present)
       fail_input(SourceLoc{csv_path, r.line, r.col.at("hw")}, "hw",

@@ -29,7 +29,10 @@ ComponentLibrary ComponentLibrary::load(const std::string& path) {
       }
       std::sort(lib.points_.begin(), lib.points_.end(),
                 [](auto& x, auto& y) { return x.node_m < y.node_m; });
-      if (lib.points_.empty()) sc.error("points", "the scaling table needs at least one node");
+      // A missing or null table is already one error (at the section); an empty
+      // one is reported here, at its key.
+      if (lib.points_.empty() && pts.present() && pts.entry_names().empty())
+        sc.error("points", "the scaling table needs at least one node");
     }
     Params comps = top.map("components", "named components", true);
     for (const auto& name : comps.entry_names()) {

@@ -14,12 +14,38 @@ std::string SourceLoc::str() const {
   return os.str();
 }
 
+// A diagnostic is one line: control characters and Unicode line breaks that
+// came from the input (a key or value holding a CR, a NUL, U+2028) are shown
+// escaped, not printed.
+static std::string one_line(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  static const char* kHex = "0123456789ABCDEF";
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x85) {
+      out += "\\u0085", ++i;
+    } else if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+               (static_cast<unsigned char>(s[i + 2]) == 0xA8 ||
+                static_cast<unsigned char>(s[i + 2]) == 0xA9)) {
+      out += static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029", i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
 std::string Diagnostic::str() const {
   std::string s = loc.str() + ": error: ";
   if (!key.empty()) s += key + ": ";
   s += message;
   if (!hint.empty()) s += " (" + hint + ")";
-  return s;
+  return one_line(s);
 }
 
 // All problems of a file are reported at once, up to a limit: 10 MB of

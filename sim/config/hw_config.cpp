@@ -204,6 +204,15 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
     hw.name = top.text("name", fs::path(path).stem().string(), "config name shown in reports");
     top.text("library", "configs/components/library.yaml",
              "component library file, relative to this file");
+    {
+      // A library that cannot be read is an error at the key that names it,
+      // not at a path the user never wrote.
+      const CNode* lib = root.get("library");
+      std::error_code ec;
+      if (lib && lib->is_scalar() && !fs::is_regular_file(lib_path, ec))
+        top.error("library", "no library file \"" + lib_path + "\"",
+                  "name a component library YAML, relative to this file");
+    }
     top.text("description", "", "free text");
     hw.node_m = top.quantity("node", Dim::Length, std::nullopt, "technology node");
     hw.freq_hz = top.quantity("frequency", Dim::Frequency, std::nullopt, "core clock");

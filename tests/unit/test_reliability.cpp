@@ -592,3 +592,90 @@ TEST(Limits, CoresSimulatedAtOnceAndUnitRatesAreBounded) {
 
 }  // namespace
 }  // namespace bc
+
+namespace bc {
+namespace {
+
+// Inputs found by mutating the shipped ones (a black-box fuzzer of the command
+// line): each exited 1 ("internal error"), printed a line without a position,
+// or was accepted silently.
+
+TEST(Fuzzed, NamesLongerThanTheFileSystemAllowsAreUnknownNamesNotInternalErrors) {
+  // A name component over 255 bytes made std::filesystem throw (exit 1).
+  const std::string name(300, 'x');
+  for (const std::string& args : {"run -q --model " + name, "run -q --quant " + name,
+                                  "trace " + name + " -o " + test::temp_path("t.json")}) {
+    test::CliRun r = test::run_cli(args);
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
+    EXPECT_TRUE(r.out.empty()) << args;
+    EXPECT_EQ(lines_of(r.err).size(), 1u) << r.err;
+    EXPECT_EQ(r.err.rfind("<command line>: error: --", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find(": unknown "), std::string::npos) << r.err;
+  }
+  // In a sweep spec: at the line that names it.
+  const std::string spec = test::write_temp("long.yaml", "hw: " + name + ".yaml\n");
+  test::CliRun s = test::run_cli("sweep '" + spec + "' --out '" + test::temp_path("out") + "'");
+  EXPECT_EQ(s.code, 2);
+  EXPECT_EQ(s.err, spec + ":1:5: error: hw: config \"" + name +
+                       ".yaml\" does not exist (paths are relative to the spec's folder or the "
+                       "repository root)\n");
+}
+
+TEST(Fuzzed, ASweepOutputFolderThatCannotBeMadeExitsTwo) {
+  const std::string spec = project_root() + "/configs/sweeps/dram-x-sram.yaml";
+  test::CliRun r =
+      test::run_cli("sweep '" + spec + "' --fidelity analytical --out /dev/null/results");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_EQ(r.err,
+            "<command line>: error: --out: cannot create the folder \"/dev/null/results\": Not a "
+            "directory\n");
+}
+
+TEST(Fuzzed, AnUnknownParetoMetricIsAnErrorAtItsLine) {
+  // It left every front empty, silently.
+  const std::string spec =
+      test::write_temp("pareto.yaml", "hw: " + project_root() +
+                                          "/configs/hw/default.yaml\n"
+                                          "params:\n"
+                                          "  core.sram.size: [1 MiB, 2 MiB]\n"
+                                          "pareto: [latency_s, energy_per_tokn_j, "
+                                          "max:tokens_per_s, core.sram.size, time_s.gemm]\n");
+  test::CliRun r = test::run_cli("sweep '" + spec + "' --out '" + test::temp_path("out") + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            spec +
+                ":4:21: error: pareto: unknown metric \"energy_per_tokn_j\" (did you mean "
+                "\"energy_per_token_j\"? a numeric result column: latency_s, tokens_per_s, "
+                "energy_per_token_j, area_mm2, ..., utilization.X, energy_j.X, area_mm2.X, "
+                "time_s.KIND, a workload field or a varied parameter; max:NAME maximises)\n");
+}
+
+TEST(Fuzzed, AnUnknownCommandIsOneLineNotTheUsage) {
+  // It printed "bitcycle: unknown command" and then the whole usage on stderr.
+  test::CliRun r = test::run_cli("rn --json x.json");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_EQ(r.err,
+            "<command line>: error: unknown command \"rn\" (did you mean \"run\"? commands: run, "
+            "explain, trace, validate, move, sweep, crosscheck; see bitcycle --help)\n");
+}
+
+TEST(Fuzzed, AnEmptyComponentLibraryIsOneErrorPerSectionAndNoneWithoutAFile) {
+  // It also printed "<input>: error: scaling.points: ..." for the missing table.
+  test::CliRun r = test::run_cli("explain tests/corpus/hw_library_empty.yaml");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "tests/corpus/hw_library_empty_lib.yaml:1:1: error: scaling: missing required section\n"
+            "tests/corpus/hw_library_empty_lib.yaml:1:1: error: components: missing required "
+            "section\n");
+  // A library set on the command line that does not exist: at the --set.
+  r = test::run_cli("explain --set library=no-such-library.yaml");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "--set library=no-such-library.yaml: error: library: no library file "
+            "\"no-such-library.yaml\" (name a component library YAML, relative to this file)\n");
+}
+
+}  // namespace
+}  // namespace bc
