@@ -58,6 +58,7 @@ struct VectorTile {
   Format fmt = fp32();                 // arithmetic format
   double read_bytes_per_element = 0;   // operand bytes read from SRAM per element
   double write_bytes_per_element = 0;  // result bytes written to SRAM per element
+  double special_per_element = 0;      // of the ops, special functions (exp, rcp, tanh)
 };
 
 // An action count against the unit's action list (index into actions()).

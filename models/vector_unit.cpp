@@ -1,7 +1,10 @@
 // Vector unit: `lanes` SIMD lanes for element-wise work (softmax, norms,
 // activation functions, RoPE, residual adds, quantize/dequantize). A tile of
 // E elements x P ops each takes ceil(E*P / (lanes * rate)) cycles plus the
-// pipeline latency, once per tile.
+// pipeline latency, once per tile. With `special_lanes`, the S special-function
+// ops of each element (exp, reciprocal, tanh; counted in P) also pass through
+// that many special-function units, as a GPU SM's 16 SFUs beside its FP32
+// lanes: the tile takes the longer of the two, ceil(E*S / special_lanes).
 #include <cmath>
 #include <sstream>
 
@@ -17,6 +20,10 @@ class VectorUnit : public ComputeUnit {
     lanes_ = p.integer("lanes", std::nullopt, "SIMD lanes", 1, 1 << 20);
     latency_ = p.integer("latency", 8, "pipeline latency per tile, cycles", 0, 1 << 20);
     rates_.read(p, "rates", "ops per lane per cycle for each class, e.g. {fp32: 1, bf16: 2}");
+    special_lanes_ = p.integer("special_lanes", 0,
+                               "special-function results (exp, reciprocal, tanh) per cycle; 0: "
+                               "they run on the lanes like any op",
+                               0, 1 << 20);
     lane_ = p.text("lane", "vector_lane", "library component of one lane");
   }
 
@@ -31,7 +38,11 @@ class VectorUnit : public ComputeUnit {
     const double rate = ch.cls.empty() ? rates_.rate(ch.cls) : ch.rate;  // none: throws as before
     double ops = static_cast<double>(t.elements) * t.ops_per_element;
     TileCost c;
-    c.cycles = static_cast<int64_t>(std::ceil(ops / (lanes_ * rate))) + latency_;
+    double cycles = std::ceil(ops / (lanes_ * rate));
+    if (special_lanes_ > 0)
+      cycles = std::max(cycles, std::ceil(static_cast<double>(t.elements) * t.special_per_element /
+                                          special_lanes_));
+    c.cycles = static_cast<int64_t>(cycles) + latency_;
     c.actions.push_back({ch.index, ops});
     c.sram_read_bytes = t.elements * t.read_bytes_per_element;
     c.sram_write_bytes = t.elements * t.write_bytes_per_element;
@@ -96,7 +107,7 @@ class VectorUnit : public ComputeUnit {
   }
 
  private:
-  int64_t lanes_ = 1, latency_ = 0;
+  int64_t lanes_ = 1, latency_ = 0, special_lanes_ = 0;
   std::string lane_;
   RateTable rates_;
 };

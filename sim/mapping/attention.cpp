@@ -24,6 +24,7 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
                                                    : unit_index(units_, unit.precompute_unit());
   Level out = prog_.ops[idx].out_level;
   const int64_t P = ctx.cores;
+  const ElementwiseFn& softmax = *find_elementwise_fn("softmax");
   const int64_t G = op.heads / op.kv_heads, d = op.head_dim;
   double ba = op.a.bits_per_element() / 8, bkv = op.w.bits_per_element() / 8,
          bo = op.o.bits_per_element() / 8;
@@ -169,8 +170,8 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
           qk.acc_in_registers = qk.out_in_registers = in_regs;
           t.add_step({static_cast<uint16_t>(mu), cache_.mm(mu, qk)});
           t.add_step({static_cast<uint16_t>(vu),
-                      cache_.vector(vu, r * kb, find_elementwise_fn("softmax")->ops_per_element,
-                                    in_regs ? 0 : acc, in_regs ? 0 : ba)});
+                      cache_.vector(vu, r * kb, softmax.ops_per_element, in_regs ? 0 : acc,
+                                    in_regs ? 0 : ba, softmax.special_per_element)});
           if (pre >= 0)
             t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, kb), kStepPrecompute});
           // O += P V: the KV blocks are K steps of one output tile, O.

@@ -122,8 +122,9 @@ void Mapper::map_elementwise(const OpContext& ctx, const Op& op, size_t idx, Lev
     Tile t;
     t.load_bytes[op.input_from_dram ? home_ : in] += static_cast<double>(n) * fn->inputs * ba;
     t.store_bytes[out] += static_cast<double>(n) * bo;
-    t.add_step({static_cast<uint16_t>(vu),
-                cache_.vector(vu, n, fn->ops_per_element, fn->inputs * ba, bo)});
+    t.add_step(
+        {static_cast<uint16_t>(vu),
+         cache_.vector(vu, n, fn->ops_per_element, fn->inputs * ba, bo, fn->special_per_element)});
     if (lut) t.add_step({static_cast<uint16_t>(builder), precompute(g, 1, n), kStepPrecompute});
     return t;
   };

@@ -42,7 +42,7 @@ struct CostCache {
     formats.push_back(f.name);
     return static_cast<int>(formats.size() - 1);
   }
-  std::map<std::tuple<int, int64_t, double, double, double, std::string>, uint32_t> vec;
+  std::map<std::tuple<int, int64_t, double, double, double, double, std::string>, uint32_t> vec;
   std::map<std::tuple<int, int64_t, int64_t, std::string>, uint32_t> pre;
 
   uint32_t add(int unit, TileCost c) {
@@ -60,16 +60,18 @@ struct CostCache {
   }
   uint32_t vector(int unit, const VectorTile& t) {
     auto key = std::make_tuple(unit, t.elements, t.ops_per_element, t.read_bytes_per_element,
-                               t.write_bytes_per_element, t.fmt.name);
+                               t.write_bytes_per_element, t.special_per_element, t.fmt.name);
     auto it = vec.find(key);
     if (it != vec.end()) return it->second;
     return vec[key] = add(unit, units[unit]->vector(t));
   }
   // Element-wise work in fp32 (the vector unit's default arithmetic).
-  uint32_t vector(int unit, int64_t elements, double ops, double rd, double wr) {
+  uint32_t vector(int unit, int64_t elements, double ops, double rd, double wr,
+                  double special = 0) {
     VectorTile t;
     t.elements = elements;
     t.ops_per_element = ops;
+    t.special_per_element = special;
     t.fmt = fp32();
     t.read_bytes_per_element = rd;
     t.write_bytes_per_element = wr;

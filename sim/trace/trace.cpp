@@ -24,11 +24,14 @@ const char* op_kind_name(OpKind k) {
 }
 
 namespace {
+// Special functions per element: softmax's exp; silu's exp and reciprocal
+// (x / (1 + e^-x)); gelu's tanh. A norm's reciprocal square root is one per
+// row, not per element, and RoPE reads its sines and cosines from a table.
 const std::vector<ElementwiseFn> kFns = {
-    {"rmsnorm", 4, 1},   {"layernorm", 7, 1}, {"silu_mul", 5, 2},   {"gelu", 8, 1},
-    {"add", 1, 2},       {"rope", 3, 1},      {"softmax", 5, 1},    {"quantize", 2, 1},
+    {"rmsnorm", 4, 1},   {"layernorm", 7, 1}, {"silu_mul", 5, 2, 2}, {"gelu", 8, 1, 1},
+    {"add", 1, 2},       {"rope", 3, 1},      {"softmax", 5, 1, 1},  {"quantize", 2, 1},
     {"embedding", 0, 1}, {"topk", 2, 1},      {"moe_combine", 2, 1}};
-}
+}  // namespace
 
 const ElementwiseFn* find_elementwise_fn(const std::string& name) {
   for (const auto& f : kFns)

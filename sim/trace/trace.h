@@ -26,6 +26,10 @@ struct ElementwiseFn {
   const char* name;
   double ops_per_element;
   int inputs;
+  // Of those ops, the special functions per element (exp, reciprocal, tanh):
+  // a GPU runs them on its special-function units, at a fraction of the rate of
+  // its FP32 lanes (vector_unit special_lanes).
+  double special_per_element = 0;
 };
 const ElementwiseFn* find_elementwise_fn(const std::string& name);
 std::vector<std::string> elementwise_fn_names();

@@ -6,6 +6,7 @@
 #include "models/dma_engine.h"
 #include "sim/config/component_library.h"
 #include "sim/config/format.h"
+#include "sim/trace/trace.h"
 
 using namespace bc;
 using namespace bc::test;
@@ -139,6 +140,32 @@ TEST(VectorUnit, CyclesAndActions) {
   TileCost c = u->vector(t);
   EXPECT_EQ(c.cycles, 40);
   EXPECT_DOUBLE_EQ(c.actions[0].count, 500);
+}
+
+TEST(VectorUnit, SpecialFunctionsPassThroughTheirOwnUnits) {
+  // An H100 SM: 128 FP32 lanes and 16 special-function units. A 128 x 128
+  // softmax block (16,384 elements, 5 ops each, one exp): the lanes issue
+  // 81,920 ops in 640 cycles, the SFUs take 16,384 / 16 = 1,024: 1,024 + 8.
+  // silu_mul's exp and reciprocal: 2,048 + 8. Without special_lanes the
+  // exp issues on the lanes like any op: 640 + 8. Actions count every op.
+  auto u = make_unit("type: vector_unit\nlanes: 128\nrates: {fp32: 1}\nspecial_lanes: 16\n");
+  VectorTile t;
+  t.elements = 16384;
+  t.ops_per_element = find_elementwise_fn("softmax")->ops_per_element;
+  t.special_per_element = find_elementwise_fn("softmax")->special_per_element;
+  TileCost c = u->vector(t);
+  EXPECT_EQ(c.cycles, 1024 + 8);
+  EXPECT_DOUBLE_EQ(c.actions[0].count, 81920);
+  t.ops_per_element = find_elementwise_fn("silu_mul")->ops_per_element;
+  t.special_per_element = find_elementwise_fn("silu_mul")->special_per_element;
+  EXPECT_EQ(u->vector(t).cycles, 2048 + 8);
+  auto plain = make_unit("type: vector_unit\nlanes: 128\nrates: {fp32: 1}\n");
+  t.ops_per_element = 5, t.special_per_element = 1;
+  EXPECT_EQ(plain->vector(t).cycles, 640 + 8);
+  // Element-wise work with no special function is unchanged.
+  t.special_per_element = find_elementwise_fn("rmsnorm")->special_per_element;
+  t.ops_per_element = find_elementwise_fn("rmsnorm")->ops_per_element;
+  EXPECT_EQ(u->vector(t).cycles, 16384 * 4 / 128 + 8);
 }
 
 TEST(Library, ScalesToNode) {
