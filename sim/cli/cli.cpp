@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdlib>
@@ -32,6 +33,31 @@
 
 namespace bc {
 namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+// --hw takes a config file, or the name of a shipped one (h100: configs/hw/h100.yaml),
+// as --model and --quant take names. A name that is neither is one error with
+// the nearest shipped names; a path keeps the file's own error.
+std::string resolve_hw(const std::string& arg) {
+  std::error_code ec;
+  const fs::path p(arg);
+  if (arg.find('/') != std::string::npos || p.extension() == ".yaml" || p.extension() == ".yml" ||
+      fs::exists(p, ec))
+    return arg;
+  const std::string dir = project_root() + "/configs/hw";
+  const std::string file = dir + "/" + arg + ".yaml";
+  if (fs::is_regular_file(file, ec)) return file;
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().extension() == ".yaml") names.push_back(e.path().stem().string());
+  std::sort(names.begin(), names.end());
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  const std::string near = nearest(arg, names);
+  fail_input(SourceLoc{"<command line>", 0, 0}, "--hw", "no hardware config \"" + arg + "\"",
+             (near.empty() ? "" : "did you mean \"" + near + "\"? ") + "shipped: " + list +
+                 "; or give a config file path");
+}
 
 namespace {
 
@@ -174,8 +200,9 @@ int cmd_run(int argc, char** argv) {
   po::options_description d("bitcycle run options");
   d.add_options()("help,h", "show this help")(
       "hw", po::value(&hw_path)->default_value(hw_path, "configs/hw/default.yaml"),
-      "hardware config (also positional)")("model", po::value(&w.model)->default_value(w.model),
-                                           "model: a name in workloads/models/ or a .yaml path")(
+      "hardware config file, or a shipped config's name (h100: configs/hw/h100.yaml); also "
+      "positional")("model", po::value(&w.model)->default_value(w.model),
+                    "model: a name in workloads/models/ or a .yaml path")(
       "trace", po::value(&trace_path), "run a trace file instead of --model")(
       "set", po::value(&sets)->composing(), "override a config value: KEY.PATH=VALUE (repeatable)")(
       "json", po::value(&json_path), "write the full report as JSON")(
@@ -244,6 +271,7 @@ int cmd_run(int argc, char** argv) {
     return map_system(wl.model, wl.quant, wl.spec, h);
   };
   SystemPlan plan;
+  hw_path = resolve_hw(hw_path);
   const HwConfig hw = apply_power_cap(load_hw_config(hw_path, sets), plan_for, &plan, analytical);
   // Dataflow: the same workload kernel-by-kernel on the same chip, for the
   // report's comparison, in a child process (SystemC simulates once per
@@ -305,8 +333,9 @@ int cmd_explain(int argc, char** argv) {
   po::options_description d("bitcycle explain options");
   d.add_options()("help,h", "show this help")(
       "hw", po::value(&hw_path)->default_value(hw_path, "configs/hw/default.yaml"),
-      "hardware config (also positional)")("set", po::value(&sets)->composing(),
-                                           "override a config value: KEY.PATH=VALUE (repeatable)")(
+      "hardware config file, or a shipped config's name (h100: configs/hw/h100.yaml); also "
+      "positional")("set", po::value(&sets)->composing(),
+                    "override a config value: KEY.PATH=VALUE (repeatable)")(
       "keys", po::bool_switch(&keys), "list every config key with its type, default and help")(
       "json", po::value(&json_path), "write the resolved config and derived values as JSON");
   po::positional_options_description pos;
@@ -315,6 +344,7 @@ int cmd_explain(int argc, char** argv) {
   if (!parse(argc, argv, d, pos, vm, "usage: bitcycle explain [HW.yaml] [options]")) return 0;
   OutputFile json_out(json_path, "--json");
   std::vector<ParamDoc> docs;
+  hw_path = resolve_hw(hw_path);
   HwConfig hw = load_hw_config(hw_path, sets, &docs);
   if (keys) {
     for (const auto& k : docs)
@@ -413,10 +443,11 @@ int cmd_move(int argc, char** argv) {
   po::options_description d("bitcycle move options");
   d.add_options()("help,h", "show this help")(
       "hw", po::value(&hw_path)->default_value(hw_path, "configs/hw/default.yaml"),
-      "hardware config (also positional)")("model", po::value(&w.model)->default_value(w.model),
-                                           "model whose weights move")(
-      "quant", po::value(&w.quant)->default_value(w.quant),
-      "its quantization recipe (sets the bytes)")(
+      "hardware config file, or a shipped config's name (h100: configs/hw/h100.yaml); also "
+      "positional")("model", po::value(&w.model)->default_value(w.model),
+                    "model whose weights move")("quant",
+                                                po::value(&w.quant)->default_value(w.quant),
+                                                "its quantization recipe (sets the bytes)")(
       "bytes", po::value<std::string>(), "move this many bytes instead of a model's weights")(
       "from", po::value(&from),
       "dram | ddr | shared_sram (default: ddr if the chip has it, else dram)")(
@@ -430,6 +461,7 @@ int cmd_move(int argc, char** argv) {
              "usage: bitcycle move [HW.yaml] [--model NAME --quant R | --bytes B] --from L --to L"))
     return 0;
   OutputFile json_out(json_path, "--json");
+  hw_path = resolve_hw(hw_path);
   HwConfig hw = load_hw_config(hw_path, sets);
   const SourceLoc cmd{"<command line>", 0, 0};
   // The chip's tiers, slowest (capacity) first.

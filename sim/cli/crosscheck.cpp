@@ -9,6 +9,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "sim/cli/cli.h"
 #include "sim/cli/sweep.h"
 #include "sim/config/hw_config.h"
 #include "sim/engine/analytical.h"
@@ -30,8 +31,8 @@ int cmd_crosscheck(int argc, char** argv) {
   po::options_description d("bitcycle crosscheck options");
   d.add_options()("help,h", "show this help")(
       "hw", po::value(&hw_path)->default_value(hw_path, "configs/hw/default.yaml"),
-      "hardware config (also positional)")("set", po::value(&sets)->composing(),
-                                           "override a config value: KEY.PATH=VALUE")(
+      "hardware config file, or a shipped config's name (h100); also positional")(
+      "set", po::value(&sets)->composing(), "override a config value: KEY.PATH=VALUE")(
       "model", po::value(&model)->default_value(model), "model name or .yaml path")(
       "quant", po::value(&quant)->default_value(quant), "quantization recipe")(
       "phase", po::value(&phase)->default_value(phase), "decode | prefill")(
@@ -60,7 +61,7 @@ int cmd_crosscheck(int argc, char** argv) {
   if (seq < 1) bad("--seq", "must be >= 1");
 
   OutputFile json_out(json_path, "--json");  // claimed before the work
-  HwConfig hw = load_hw_config(hw_path, sets);
+  HwConfig hw = load_hw_config(resolve_hw(hw_path), sets);
   WorkloadSpec w;
   w.phase = phase, w.batch = batch, w.context = context, w.seq = seq;
   w.lm_head = !no_lm_head, w.embedding = !no_embedding;

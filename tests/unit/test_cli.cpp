@@ -59,6 +59,8 @@ TEST(Cli, BadInputExitsTwoWithOneLineAndNoOutputFile) {
     std::string args, expect;
   } cases[] = {
       {"run /nonexistent.yaml", "/nonexistent.yaml: error: cannot open file"},
+      {"run h10",
+       "<command line>: error: --hw: no hardware config \"h10\" (did you mean \"h100\"?"},
       {"run '" + bad + "'", ":13:11: error: core.sram.size: unknown size unit \"MiX\""},
       {"run --batch 0", "--batch: must be >= 1"},
       {"run --model llama-9b", "unknown model \"llama-9b\""},
@@ -82,6 +84,15 @@ TEST(Cli, BadInputExitsTwoWithOneLineAndNoOutputFile) {
     EXPECT_TRUE(r.out.empty()) << c.args;
     EXPECT_FALSE(std::filesystem::exists(json)) << c.args;
   }
+}
+
+TEST(Cli, AShippedConfigCanBeNamed) {
+  // "h100" is configs/hw/h100.yaml, as --model takes a model's name.
+  CliRun r = run_cli("explain h100");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("resolved config (" + bc::project_root() + "/configs/hw/h100.yaml)"),
+            std::string::npos)
+      << r.out.substr(0, 200);
 }
 
 TEST(Cli, ExplainPrintsDerivedValues) {
