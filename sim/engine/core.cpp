@@ -370,8 +370,16 @@ void Core::compute_process() {
     // store drain are memory stalls.
     // Streaming: loads held for a producer's rows count as dependency stall,
     // waits for consumers to free buffers as back-pressure.
-    Tick dep = dep_ready_[j] > free_at ? std::min(dep_ready_[j], first_start) - free_at : 0;
-    Tick window = finish - free_at;
+    // Kernel by kernel (the op has the whole chip) an op begins when its
+    // producers are done and it is launched: a core that had no part in the ops
+    // before it idled through their time, which is theirs, so its window opens
+    // at the launch and its cycles add up to the op's latency. In a dataflow
+    // group the op is resident and the wait for its producers is its own.
+    const bool kernel = plan.core_count == 0;
+    const Tick from = kernel ? std::max(free_at, std::min(dep_ready_[j], first_start)) : free_at;
+    Tick dep =
+        !kernel && dep_ready_[j] > free_at ? std::min(dep_ready_[j], first_start) - free_at : 0;
+    Tick window = finish - from;
     Tick idle = window > busy + dep + bp ? window - busy - dep - bp : 0;
     const Tick held_rows = std::min(idle, row_wait_[j]);
     dep += held_rows;

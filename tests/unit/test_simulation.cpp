@@ -389,6 +389,35 @@ TEST(Simulation, OpCyclesAddUpOnTheCriticalCore) {
   EXPECT_GT(o["compute_cycles"].get<double>(), 0);
 }
 
+TEST(Simulation, KernelOpCyclesAddUpToTheirLatencyOnEveryOp) {
+  // Kernel by kernel, an op's window on its critical core opens at its launch:
+  // compute + memory stall + dependency stall is its latency, on every op of
+  // a whole model, so a per-op breakdown sums to the run (a core that skipped
+  // the ops before it does not count their time as this op's wait).
+  for (const char* args :
+       {"configs/hw/default.yaml", "configs/hw/h100.yaml", "configs/hw/a100-x4.yaml",
+        "configs/hw/lut-tc-28nm-iso-area.yaml --quant w4a8 --batch 8",
+        "configs/hw/bitmod-28nm.yaml --quant w4a8"}) {
+    int code = -1;
+    nlohmann::json r = run_json(args, &code);
+    ASSERT_EQ(code, 0) << args;
+    const double f = load_hw_config(project_root() + "/" +
+                                    std::string(args).substr(0, std::string(args).find(' ')))
+                         .freq_hz;
+    int checked = 0;
+    for (const auto& o : r["ops"]) {
+      if (o["kind"] == "collective") continue;
+      const double cycles = o["compute_cycles"].get<double>() +
+                            o["memory_stall_cycles"].get<double>() +
+                            o["dependency_stall_cycles"].get<double>();
+      const double latency = o["latency_s"].get<double>() * f;
+      EXPECT_NEAR(cycles, latency, 1e-6 * latency + 1e-3) << args << ": " << o["name"];
+      ++checked;
+    }
+    EXPECT_GT(checked, 300) << args;
+  }
+}
+
 TEST(Mapper, TileThatFitsNoSramIsAnError) {
   // Smallest output-stationary tile on 32x32: 32x32 outputs, k = 1:
   // 2 x (32x1 + 1x32) int8 operands + 32x32 x (4 B accumulator + 1 B output) = 5,248 B.
