@@ -155,8 +155,17 @@ std::vector<std::string> workload_names(const std::string& sub) {
 std::string workload_file(const std::string& name_or_path, const std::string& sub,
                           const std::string& what, const std::string& option,
                           const std::string& extra_hint) {
-  if (name_or_path.find('/') != std::string::npos || fs::path(name_or_path).extension() == ".yaml")
+  if (name_or_path.find('/') != std::string::npos ||
+      fs::path(name_or_path).extension() == ".yaml") {
+    // A path that names no file: at the option (or the cell that gave it), not
+    // at a file position that does not exist.
+    std::error_code ec;
+    if (!fs::is_regular_file(name_or_path, ec))
+      fail_input(SourceLoc{"<command line>", 0, 0}, option,
+                 "no " + what + " file \"" + name_or_path + "\"",
+                 "give a .yaml " + what + " file or the name of a shipped one");
     return name_or_path;
+  }
   std::string file = project_root() + "/workloads/" + sub + "/" + name_or_path + ".yaml";
   // A name too long for the file system is an unknown name, not a crash.
   std::error_code ec;

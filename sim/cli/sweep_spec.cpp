@@ -271,6 +271,9 @@ void read_hw(Params& top, const std::string& path, DiagnosticSink& sink, SweepSp
       if (!fs::exists(r, ec))
         sink.add({h->loc, "hw", "config \"" + p + "\" does not exist",
                   "paths are relative to the spec's folder or the repository root"});
+      else if (!fs::is_regular_file(r, ec))  // a folder: at this line, not at the folder
+        sink.add({h->loc, "hw", "\"" + p + "\" is not a file",
+                  "name a hardware config YAML file, or a glob such as configs/hw/*.yaml"});
       else
         spec.hw.push_back(r);
     }

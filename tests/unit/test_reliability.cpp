@@ -651,6 +651,24 @@ TEST(Fuzzed, AnUnknownParetoMetricIsAnErrorAtItsLine) {
                 "time_s.KIND, a workload field or a varied parameter; max:NAME maximises)\n");
 }
 
+TEST(Fuzzed, AFolderOrAMissingRecipeFileIsAnErrorWhereItIsNamed) {
+  // A spec's hw naming a folder was reported at the folder, with no line; a
+  // --quant path naming no file, at that path.
+  const std::string spec = test::write_temp(
+      "folder.yaml", "hw: " + project_root() + "/configs/hw\nparams:\n  core.sram.size: [1 MiB]\n");
+  test::CliRun r = test::run_cli("sweep '" + spec + "' --out '" + test::temp_path("out") + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, spec + ":1:5: error: hw: \"" + project_root() +
+                       "/configs/hw\" is not a file (name a hardware config YAML file, or a glob "
+                       "such as configs/hw/*.yaml)\n");
+  EXPECT_TRUE(r.out.empty());
+  r = test::run_cli("run -q --quant /");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "<command line>: error: --quant: no quantization recipe file \"/\" (give a .yaml "
+            "quantization recipe file or the name of a shipped one)\n");
+}
+
 TEST(Fuzzed, AnUnknownCommandIsOneLineNotTheUsage) {
   // It printed "bitcycle: unknown command" and then the whole usage on stderr.
   test::CliRun r = test::run_cli("rn --json x.json");
