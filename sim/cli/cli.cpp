@@ -37,13 +37,17 @@ namespace fs = std::filesystem;
 
 // --hw takes a config file, or the name of a shipped one (h100: configs/hw/h100.yaml),
 // as --model and --quant take names. A name that is neither is one error with
-// the nearest shipped names; a path keeps the file's own error.
+// the nearest shipped names; a path that names no file is an error at --hw.
 std::string resolve_hw(const std::string& arg) {
   std::error_code ec;
   const fs::path p(arg);
+  if (fs::is_regular_file(p, ec)) return arg;
   if (arg.find('/') != std::string::npos || p.extension() == ".yaml" || p.extension() == ".yml" ||
-      fs::exists(p, ec))
-    return arg;
+      fs::exists(p, ec))  // a path: no file there (or a folder), said at the option
+    fail_input(SourceLoc{"<command line>", 0, 0}, "--hw",
+               (fs::exists(p, ec) ? "\"" + arg + "\" is not a file"
+                                  : "no hardware config file \"" + arg + "\""),
+               "give a config YAML file, or the name of a shipped one such as h100");
   const std::string dir = project_root() + "/configs/hw";
   const std::string file = dir + "/" + arg + ".yaml";
   if (fs::is_regular_file(file, ec)) return file;

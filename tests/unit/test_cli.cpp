@@ -58,7 +58,8 @@ TEST(Cli, BadInputExitsTwoWithOneLineAndNoOutputFile) {
   struct Case {
     std::string args, expect;
   } cases[] = {
-      {"run /nonexistent.yaml", "/nonexistent.yaml: error: cannot open file"},
+      {"run /nonexistent.yaml",
+       "<command line>: error: --hw: no hardware config file \"/nonexistent.yaml\""},
       {"run h10",
        "<command line>: error: --hw: no hardware config \"h10\" (did you mean \"h100\"?"},
       {"run '" + bad + "'", ":13:11: error: core.sram.size: unknown size unit \"MiX\""},
