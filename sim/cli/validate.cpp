@@ -240,7 +240,9 @@ std::vector<RawRow> read_rows(const std::string& path) {
                  "missing the measured latency");
     rows.push_back(std::move(r));
   }
-  if (header.empty()) fail_input(SourceLoc{path, 0, 0}, "", "empty file: expected a header line");
+  if (header.empty())
+    fail_input(SourceLoc{path, 1, 1}, "",
+               "no header line: the file is empty or holds only comments");
   return rows;
 }
 
