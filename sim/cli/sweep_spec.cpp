@@ -252,6 +252,10 @@ void read_hw(Params& top, const std::string& path, DiagnosticSink& sink, SweepSp
   // Hardware configs: a path or glob, or a list of them.
   const CNode* hw = top.raw("hw");
   if (!hw) top.error("hw", "required: a config path, a glob or a list of them");
+  // An empty list would sweep nothing (and leave an empty store behind).
+  if (hw && !hw->is_scalar() && as_list(hw).empty())
+    sink.add({hw->loc, "hw", "the list is empty: a sweep needs at least one config",
+              "e.g. hw: configs/hw/default.yaml"});
   for (const CNode* h : as_list(hw)) {
     if (!h->is_scalar()) {
       sink.add({h->loc, "hw", "expected a config path or a glob", ""});

@@ -669,6 +669,19 @@ TEST(Fuzzed, AFolderOrAMissingRecipeFileIsAnErrorWhereItIsNamed) {
             "quantization recipe file or the name of a shipped one)\n");
 }
 
+TEST(Fuzzed, ASweepOfNoConfigIsAnErrorAtItsLine) {
+  // hw: [] swept nothing and ended in an internal error on the empty store.
+  const std::string spec =
+      test::write_temp("empty_hw.yaml", "hw: []\nparams:\n  core.sram.size: [1 MiB]\n");
+  const std::string out = test::temp_path("empty_hw_out");
+  test::CliRun r = test::run_cli("sweep '" + spec + "' --out '" + out + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, spec +
+                       ":1:5: error: hw: the list is empty: a sweep needs at least one config "
+                       "(e.g. hw: configs/hw/default.yaml)\n");
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
 TEST(Fuzzed, AnUnknownCommandIsOneLineNotTheUsage) {
   // It printed "bitcycle: unknown command" and then the whole usage on stderr.
   test::CliRun r = test::run_cli("rn --json x.json");
