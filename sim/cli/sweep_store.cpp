@@ -187,6 +187,9 @@ void SweepStore::insert(const std::vector<nlohmann::ordered_json>& rows) {
 
 std::vector<nlohmann::ordered_json> SweepStore::rows(const std::string& where) {
   std::vector<nlohmann::ordered_json> out;
+  // Result columns are added with the first result stored: a store with none
+  // yet has no `status` (or any metric) for `where` to name, and no rows.
+  if (std::find(cols_.begin(), cols_.end(), "status") == cols_.end()) return out;
   Stmt s(db_, "SELECT * FROM results" + (where.empty() ? "" : " WHERE " + where) + " ORDER BY id");
   const int n = sqlite3_column_count(s.get());
   while (s.step()) {
