@@ -155,6 +155,9 @@ class ComputeUnit {
   // tile before its matmul tiles, reused across all output columns and weight
   // bit-planes. Units without tables return false.
   virtual bool has_precompute() const { return false; }
+  // Whether matmul() honours MatmulTile::a_in_registers and out_in_registers: an
+  // operand read from, and a result left in, the core's register file.
+  virtual bool register_operands() const { return false; }
   // The precompute as element-wise work (tables to build) for an m x k activation tile.
   virtual VectorTile precompute_work(int64_t m, int64_t k, const Format& a) const;
   // Unit that builds the tables: a vector unit's name, or "" for the unit's own

@@ -108,6 +108,8 @@ class MacArray : public ComputeUnit {
     return c;
   }
 
+  bool register_operands() const override { return true; }
+
   TileAlign align(const Format& a, const Format& w) const override {
     std::string cls = rates_.pick(a, w, nullptr);
     int64_t r = cls.empty() ? 1 : std::max<int64_t>(1, static_cast<int64_t>(rates_.rate(cls)));

@@ -143,13 +143,17 @@ ModelDesc read_model_yaml(const std::string& path) {
 
 }  // namespace
 
-std::vector<std::string> workload_names(const std::string& sub) {
+std::vector<std::string> yaml_names(const std::string& dir) {
   std::vector<std::string> names;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(project_root() + "/workloads/" + sub, ec))
+  for (const auto& e : fs::directory_iterator(dir, ec))
     if (e.path().extension() == ".yaml") names.push_back(e.path().stem().string());
   std::sort(names.begin(), names.end());
   return names;
+}
+
+std::vector<std::string> workload_names(const std::string& sub) {
+  return yaml_names(project_root() + "/workloads/" + sub);
 }
 
 std::string workload_file(const std::string& name_or_path, const std::string& sub,

@@ -54,6 +54,8 @@ double kv_elements_per_token(const ModelDesc& m);
 // The .yaml names in workloads/SUB (sorted), and the file a NAME or path means:
 // a path is taken as is; a name must be in workloads/SUB, else an error on
 // `option` lists the known ones (`what`: "model", "quantization recipe").
+// The stems of the .yaml files in `dir`, sorted (the names a user may give).
+std::vector<std::string> yaml_names(const std::string& dir);
 std::vector<std::string> workload_names(const std::string& sub);
 std::string workload_file(const std::string& name_or_path, const std::string& sub,
                           const std::string& what, const std::string& option,

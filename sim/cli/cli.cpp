@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdlib>
@@ -30,6 +29,7 @@
 #include "sim/report/derived.h"
 #include "sim/report/report.h"
 #include "workloads/generator.h"
+#include "workloads/model.h"
 
 namespace bc {
 namespace po = boost::program_options;
@@ -51,10 +51,7 @@ std::string resolve_hw(const std::string& arg) {
   const std::string dir = project_root() + "/configs/hw";
   const std::string file = dir + "/" + arg + ".yaml";
   if (fs::is_regular_file(file, ec)) return file;
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir, ec))
-    if (e.path().extension() == ".yaml") names.push_back(e.path().stem().string());
-  std::sort(names.begin(), names.end());
+  const std::vector<std::string> names = yaml_names(dir);
   std::string list;
   for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
   const std::string near = nearest(arg, names);

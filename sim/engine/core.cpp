@@ -365,9 +365,9 @@ void Core::compute_process() {
         wait_ticks(next - t_now);
     }
     finish = std::max(finish, now());
-    // Idle before the first tile is a dependency stall while the op's inputs were
-    // not yet produced, a memory stall after; idle between tiles and the final
-    // store drain are memory stalls.
+    // In a dataflow group, idle before the first tile is a dependency stall while
+    // the op's inputs were not yet produced, a memory stall after; idle between
+    // tiles and the final store drain are memory stalls.
     // Streaming: loads held for a producer's rows count as dependency stall,
     // waits for consumers to free buffers as back-pressure.
     // Kernel by kernel (the op has the whole chip) an op begins when its

@@ -58,11 +58,10 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
   // The scores S and probabilities P of a KV block stay there too when they fit
   // beside O, as FlashAttention-2/3 keep them (Dao 2023; Shah et al. 2024): S is
   // accumulated, softmaxed into P and fed to P V without reaching shared
-  // memory. A LUT unit builds P's tables from SRAM, so it keeps them there; the
-  // MAC array is the unit that reads an operand from, and leaves a result in,
-  // the register file (MatmulTile::a_in_registers, out_in_registers).
+  // memory. A LUT unit builds P's tables from SRAM, so it keeps them there; so
+  // does a unit that cannot take an operand from the register file.
   auto sp_regs = [&](int64_t bk) {
-    return o_regs && pre < 0 && unit.type() == "mac_array" &&
+    return o_regs && pre < 0 && unit.register_operands() &&
            static_cast<double>(rows) * (d * acc + bk * (acc + ba)) <= hw_.registers_bytes;
   };
   auto need = [&](int64_t bk) {
