@@ -173,7 +173,7 @@ std::vector<RawRow> read_rows(const std::string& path) {
   std::vector<RawRow> rows;
   std::vector<std::string> header;
   std::string line;
-  int n = 0;
+  int n = 0, header_line = 0;
   while (std::getline(in, line)) {
     ++n;
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -193,6 +193,7 @@ std::vector<RawRow> read_rows(const std::string& path) {
     }
     if (header.empty()) {
       header = fields;
+      header_line = n;
       // A column given twice would be read from its last copy, silently.
       for (size_t i = 0; i < header.size(); ++i)
         for (size_t j = 0; j < i; ++j)
@@ -243,6 +244,12 @@ std::vector<RawRow> read_rows(const std::string& path) {
   if (header.empty())
     fail_input(SourceLoc{path, 1, 1}, "",
                "no header line: the file is empty or holds only comments");
+  // A header and nothing to compare: an input that validates nothing, not a
+  // run whose MAPE is 0 (it printed an empty table and exited 1).
+  if (rows.empty())
+    fail_input(SourceLoc{path, header_line, 1}, "",
+               "no data row follows the header: nothing to compare",
+               "add one row per measurement: name,hw,kind,... and its measured_latency_s");
   return rows;
 }
 

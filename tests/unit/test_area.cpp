@@ -281,7 +281,7 @@ TEST(Area, DensityAndEfficiencyPerUnitAndChip) {
   EXPECT_EQ(chip["unit"], "mac");
   EXPECT_NEAR(chip["area_mm2"].get<double>(), d["chip_area_mm2"].get<double>(), 1e-12);
   EXPECT_NEAR(d["compute_area_mm2"].get<double>(), u["area_mm2"].get<double>(), 1e-12);
-  CliRun r = run_cli("explain configs/hw/mac-int8-28nm.yaml");
+  CliRun r = run_cli("explain " + project_root() + "/configs/hw/mac-int8-28nm.yaml");
   EXPECT_NE(r.out.find("Tops/s/mm2"), std::string::npos);
   EXPECT_NE(r.out.find("chip.int8 (mac)"), std::string::npos);
 }
