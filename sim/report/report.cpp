@@ -186,8 +186,13 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
   for (size_t i = 0; i < prog.ops.size(); ++i) {
     const OpPlan& p = prog.ops[i];
     const OpResult& r = sim.ops[i];
+    // On a system the op runs on every chip its simulated chip stands for (its
+    // stage's tensor ranks in every replica), as `totals` counts it: the ops'
+    // energies add up to the dynamic energy of the simulated steps.
     double e = 0;
-    for (int a = 0; a < na; ++a) e += sim.op_counts[i * na + a] * catalog[a].energy_j;
+    for (int a = 0; a < na; ++a)
+      e += sim.op_counts[i * na + a] * catalog[a].energy_j *
+           (a == kLinkByte || a == kGlobalLinkByte ? 1 : ranks);
     ops.push_back(
         {{"name", p.name},
          {"kind", op_kind_name(p.kind)},

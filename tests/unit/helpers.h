@@ -4,11 +4,14 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "models/compute_unit.h"
 #include "sim/config/error.h"
@@ -59,6 +62,40 @@ inline nlohmann::json run_json(const std::string& args, int* code = nullptr) {
   std::ifstream f(out);
   if (!f) return nlohmann::json();
   return nlohmann::json::parse(f);
+}
+
+// Every shipped chip config (configs/hw/*.yaml): the configs the property
+// tests run. base-28nm.yaml is the common base of the 28 nm chips, with no
+// matrix unit of its own: not a chip that runs a model.
+inline std::vector<std::string> shipped_configs() {
+  std::vector<std::string> v;
+  for (const auto& e : std::filesystem::directory_iterator(project_root() + "/configs/hw"))
+    if (e.path().extension() == ".yaml" && e.path().filename() != "base-28nm.yaml")
+      v.push_back(e.path().filename().string());
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+// A gtest parameter name for a config file name: "h100-x8.yaml" -> "h100_x8".
+inline std::string config_test_name(const ::testing::TestParamInfo<std::string>& i) {
+  std::string n = i.param.substr(0, i.param.size() - 5);
+  for (char& c : n)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return n;
+}
+
+// The model each config runs: Llama-3.1-8B, except on the Groq chips, whose
+// SRAM holds 230 MB a chip: the 576-chip system runs Llama-2-70B (its design
+// point) and the single chip a two-layer model of 2048 hidden units and a
+// 1,024-entry vocabulary, 130 MB of int8 weights.
+inline std::string model_args(const std::string& name) {
+  if (name == "groq-tsp-x576.yaml") return "--model llama-2-70b";
+  if (name != "groq-tsp.yaml") return "";
+  const std::string m = write_temp("small.yaml",
+                                   "name: small-2l\nfamily: llama\nhidden: 2048\nffn: 8192\n"
+                                   "layers: 2\nheads: 16\nkv_heads: 8\nhead_dim: 128\n"
+                                   "vocab: 1024\nsource: a test model\n");
+  return "--model '" + m + "' --context 512";
 }
 
 inline std::string library_path() { return project_root() + "/configs/components/library.yaml"; }

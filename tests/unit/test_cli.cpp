@@ -492,7 +492,7 @@ TEST(Validate, ComparesRowsAndSummarises) {
 TEST(Validate, ComparingNothingOrFailingRowsFails) {
   // A harness must not pass when it could not compare: a file whose every row
   // fails to simulate (Llama-3.1-405B fits nowhere on the default chip), a file
-  // with no rows, and, under --max-mape, a file with one failing row among good ones.
+  // with no rows (an input error), and, under --max-mape, a file with one failing row among good ones.
   std::string hdr =
       "name,hw,kind,m,n,k,a_format,w_format,model,quant,phase,batch,context,seq,measured_latency_s,"
       "measured_energy_j\n";
@@ -503,9 +503,14 @@ TEST(Validate, ComparingNothingOrFailingRowsFails) {
   CliRun all_bad = run_cli("validate '" + write_temp("all_bad.csv", hdr + bad) + "' --max-mape 10");
   EXPECT_EQ(all_bad.code, 1);
   EXPECT_NE(all_bad.err.find("was compared (1 rows, 1 failed)"), std::string::npos) << all_bad.err;
+  // A file with no row is bad input: exit 2 at its header line, no table
+  // (it printed an empty one and exited 1 before 2026-12-02).
   CliRun empty = run_cli("validate '" + write_temp("empty.csv", hdr) + "'");
-  EXPECT_EQ(empty.code, 1);
-  EXPECT_NE(empty.err.find("was compared (0 rows, 0 failed)"), std::string::npos) << empty.err;
+  EXPECT_EQ(empty.code, 2);
+  EXPECT_NE(empty.err.find("empty.csv:1:1: error: no data row follows the header"),
+            std::string::npos)
+      << empty.err;
+  EXPECT_EQ(empty.out, "");
   const std::string mixed = write_temp("mixed.csv", hdr + good + bad);
   CliRun strict = run_cli("validate '" + mixed + "' --max-mape 10");
   EXPECT_EQ(strict.code, 1);

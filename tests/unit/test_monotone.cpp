@@ -38,20 +38,6 @@ std::string workload_args(const std::string& w) {
   return "--phase prefill --seq 512 --batch 1";
 }
 
-// The model each config runs: Llama-3.1-8B, except on the Groq chips, whose
-// SRAM holds 230 MB a chip: the 576-chip system runs Llama-2-70B (its design
-// point) and the single chip a two-layer model of 2048 hidden units and a
-// 1,024-entry vocabulary, 130 MB of int8 weights.
-std::string model_args(const std::string& name) {
-  if (name == "groq-tsp-x576.yaml") return "--model llama-2-70b";
-  if (name != "groq-tsp.yaml") return "";
-  const std::string m = test::write_temp("small.yaml",
-                                         "name: small-2l\nfamily: llama\nhidden: 2048\nffn: 8192\n"
-                                         "layers: 2\nheads: 16\nkv_heads: 8\nhead_dim: 128\n"
-                                         "vocab: 1024\nsource: a test model\n");
-  return "--model '" + m + "' --context 512";
-}
-
 struct Point {
   double latency = NAN, estimate = NAN;
 };
@@ -104,7 +90,7 @@ TEST_P(Monotone, BiggerResourceNeverSlower) {
   // minutes per point; their decode steps cover the same mechanisms.
   if (!system && name != "sn40l.yaml") workloads.push_back("prefill-512");
   for (const std::string& w : workloads) {
-    const std::string args = workload_args(w) + " " + model_args(name);
+    const std::string args = workload_args(w) + " " + test::model_args(name);
     const Point base = run_point(cfg, args);
     for (const Step& s : steps(cfg)) {
       const Point p = run_point(cfg, args + " --set '" + s.key + "=" + s.value + "'");
@@ -121,24 +107,8 @@ TEST_P(Monotone, BiggerResourceNeverSlower) {
   }
 }
 
-std::vector<std::string> shipped_configs() {
-  std::vector<std::string> v;
-  // base-28nm.yaml is the common base of the 28 nm chips, with no matrix unit
-  // of its own: not a chip that runs a model.
-  for (const auto& e : std::filesystem::directory_iterator(project_root() + "/configs/hw"))
-    if (e.path().extension() == ".yaml" && e.path().filename() != "base-28nm.yaml")
-      v.push_back(e.path().filename().string());
-  std::sort(v.begin(), v.end());
-  return v;
-}
-
-INSTANTIATE_TEST_SUITE_P(ShippedConfigs, Monotone, ::testing::ValuesIn(shipped_configs()),
-                         [](const ::testing::TestParamInfo<std::string>& i) {
-                           std::string n = i.param.substr(0, i.param.size() - 5);
-                           for (char& c : n)
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(ShippedConfigs, Monotone, ::testing::ValuesIn(test::shipped_configs()),
+                         test::config_test_name);
 
 }  // namespace
 }  // namespace bc
