@@ -31,54 +31,22 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
   // Query block: enough query rows (G heads x bq tokens) to fill the array's
   // rows, then taller (up to the 128-row query tiles of FlashAttention-2/3, Dao
   // 2023) while every core still gets a work item: each query block reads all
-  // of its head's K and V, so taller blocks read them fewer times.
-  int64_t bq = std::min(op.q_len, std::max<int64_t>(1, ceil_div(al.m, G)));
-  while (2 * bq * G <= 128 && 2 * bq <= op.q_len &&
-         op.batch * op.kv_heads * ceil_div(op.q_len, 2 * bq) >= P)
-    bq *= 2;
-  int64_t q_blocks = ceil_div(op.q_len, bq);
-  int64_t units = op.batch * op.kv_heads * q_blocks;
-  check_tiles(op, static_cast<double>(units));  // each work unit is a tile at least
-  // Fewer work units than cores: split the context (flash-decoding).
-  // Candidates: enough splits to give every core an item, fewer so the items
-  // divide the cores evenly, and powers of two below (the cost model picks).
-  const int64_t kv_max =
-      units >= P ? 1 : std::min(ceil_div(P, units), std::max<int64_t>(1, op.kv_len / 64));
-  std::vector<int64_t> splits = {kv_max};
-  if (units < P && P / units >= 1 && P / units < kv_max) splits.push_back(P / units);
-  for (int64_t v = std::bit_floor(static_cast<uint64_t>(kv_max)); v >= 1; v /= 2)
-    if (std::find(splits.begin(), splits.end(), v) == splits.end()) splits.push_back(v);
-  // KV block: the largest power of two whose double-buffered K and V blocks,
-  // scores and output accumulator fit SRAM.
-  int64_t rows = G * bq;
-  // The output accumulator O stays in the core's register file (core.registers)
-  // across the KV blocks when it fits, as FlashAttention keeps it; else in SRAM.
-  const bool o_regs =
-      hw_.registers_bytes > 0 && static_cast<double>(rows * d) * acc <= hw_.registers_bytes;
-  // The scores S and probabilities P of a KV block stay there too when they fit
-  // beside O, as FlashAttention-2/3 keep them (Dao 2023; Shah et al. 2024): S is
-  // accumulated, softmaxed into P and fed to P V without reaching shared
-  // memory. A LUT unit builds P's tables from SRAM, so it keeps them there; so
-  // does a unit that cannot take an operand from the register file.
-  auto sp_regs = [&](int64_t bk) {
-    return o_regs && pre < 0 && unit.register_operands() &&
-           static_cast<double>(rows) * (d * acc + bk * (acc + ba)) <= hw_.registers_bytes;
-  };
-  auto need = [&](int64_t bk) {
-    return static_cast<double>(hw_.load_stages) * (2 * bk * d * bkv) + rows * d * ba +
-           (sp_regs(bk) ? 0 : rows * bk * acc) + rows * d * ((o_regs ? 0 : acc) + bo);
-  };
-  int64_t bk = 16;
-  if (need(bk) > sram_avail(ctx))
-    fail(op, "core.sram.size",
-         "no tile fits the core's SRAM: a 16-key block needs " +
-             format_quantity(need(bk), Dim::Bytes) + ", core.sram.size is " +
-             format_quantity(sram_avail(ctx), Dim::Bytes),
-         "raise core.sram.size");
-  std::vector<CoreOp> per_core;
-  Estimate best;
-  int64_t kv_split = 1;
-  size_t n_items = 0;
+  // of its head's K and V, so taller blocks read them fewer times. A prompt
+  // too short for the array-filling block to give every core one is also
+  // tried in shorter blocks (the array partly filled), halving until it does,
+  // as GEMM slices are cut (gemm.cpp), and the cost model picks: a taller
+  // array never leaves cores idle that a shorter one would use.
+  const auto blocks_of = [&](int64_t b) { return op.batch * op.kv_heads * ceil_div(op.q_len, b); };
+  int64_t bq_fill = std::min(op.q_len, std::max<int64_t>(1, ceil_div(al.m, G)));
+  std::vector<int64_t> bq_candidates;
+  for (int64_t b = bq_fill; !ctx.stream && b > 1 && blocks_of(b) < P;) {
+    b = ceil_div(b, 2);
+    bq_candidates.push_back(b);
+  }
+  while (2 * bq_fill * G <= 128 && 2 * bq_fill <= op.q_len && blocks_of(2 * bq_fill) >= P)
+    bq_fill *= 2;
+  bq_candidates.insert(bq_candidates.begin(), bq_fill);
+  check_tiles(op, static_cast<double>(blocks_of(bq_fill)));  // each work unit is a tile at least
   // The search runs once per attention shape (a model repeats its layers);
   // later layers emit the cached choice only.
   std::ostringstream shape;
@@ -87,135 +55,186 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
         << op.a.str() << '/' << op.w.str() << '/' << op.o.str() << '/' << static_cast<int>(in)
         << '/' << static_cast<int>(out) << '/' << ctx.stream << '/' << ctx.base << '/' << ctx.cores;
   auto cached = attention_cache_.find(shape.str());
-  if (cached != attention_cache_.end()) splits = {cached->second.first};
-  for (const int64_t split : splits) {
-    int64_t chunk = ceil_div(op.kv_len, split);
-    int64_t max_bk = 16;  // the largest power of two whose buffers fit SRAM
-    while (max_bk * 2 <= std::min<int64_t>(chunk, 4096) && need(max_bk * 2) <= sram_avail(ctx))
-      max_bk *= 2;
+  std::vector<CoreOp> per_core;
+  Estimate best;
+  int64_t kv_split = 1, bk = 16, best_bq = bq_candidates.front();
+  size_t n_items = 0;
+  double min_need = INFINITY;
+  for (const int64_t bq : bq_candidates) {
+    if (cached != attention_cache_.end() && bq != cached->second[0]) continue;
+    const int64_t q_blocks = ceil_div(op.q_len, bq);
+    int64_t units = op.batch * op.kv_heads * q_blocks;
+    // Fewer work units than cores: split the context (flash-decoding).
+    // Candidates: enough splits to give every core an item, fewer so the items
+    // divide the cores evenly, and powers of two below (the cost model picks).
+    const int64_t kv_max =
+        units >= P ? 1 : std::min(ceil_div(P, units), std::max<int64_t>(1, op.kv_len / 64));
+    std::vector<int64_t> splits = {kv_max};
+    if (units < P && P / units >= 1 && P / units < kv_max) splits.push_back(P / units);
+    for (int64_t v = std::bit_floor(static_cast<uint64_t>(kv_max)); v >= 1; v /= 2)
+      if (std::find(splits.begin(), splits.end(), v) == splits.end()) splits.push_back(v);
+    // KV block: the largest power of two whose double-buffered K and V blocks,
+    // scores and output accumulator fit SRAM.
+    int64_t rows = G * bq;
+    // The output accumulator O stays in the core's register file (core.registers)
+    // across the KV blocks when it fits, as FlashAttention keeps it; else in SRAM.
+    const bool o_regs =
+        hw_.registers_bytes > 0 && static_cast<double>(rows * d) * acc <= hw_.registers_bytes;
+    // The scores S and probabilities P of a KV block stay there too when they fit
+    // beside O, as FlashAttention-2/3 keep them (Dao 2023; Shah et al. 2024): S is
+    // accumulated, softmaxed into P and fed to P V without reaching shared
+    // memory. A LUT unit builds P's tables from SRAM, so it keeps them there; so
+    // does a unit that cannot take an operand from the register file.
+    auto sp_regs = [&](int64_t bk) {
+      return o_regs && pre < 0 && unit.register_operands() &&
+             static_cast<double>(rows) * (d * acc + bk * (acc + ba)) <= hw_.registers_bytes;
+    };
+    auto need = [&](int64_t bk) {
+      return static_cast<double>(hw_.load_stages) * (2 * bk * d * bkv) + rows * d * ba +
+             (sp_regs(bk) ? 0 : rows * bk * acc) + rows * d * ((o_regs ? 0 : acc) + bo);
+    };
+    if (need(16) > sram_avail(ctx)) {  // a shorter query block may fit
+      min_need = std::min(min_need, need(16));
+      continue;
+    }
+    if (cached != attention_cache_.end()) splits = {cached->second[1]};
+    for (const int64_t split : splits) {
+      int64_t chunk = ceil_div(op.kv_len, split);
+      int64_t max_bk = 16;  // the largest power of two whose buffers fit SRAM
+      while (max_bk * 2 <= std::min<int64_t>(chunk, 4096) && need(max_bk * 2) <= sram_avail(ctx))
+        max_bk *= 2;
 
-    // Work items (unit x kv chunk), balanced greedily over cores by key count.
-    struct Item {
-      int64_t keys_begin, keys_end, q_rows;
-      bool first_chunk, last_chunk;
-      int64_t row0;  // first token row of its query block (b x q_len + query index)
-    };
-    std::vector<Item> items;
-    // Streaming walks query rows in order (heads innermost), so output rows
-    // complete as a prefix.
-    for (int64_t b = 0; b < op.batch; ++b)
-      for (int64_t x = 0; x < op.kv_heads * q_blocks; ++x) {
-        const int64_t qb = ctx.stream ? x / op.kv_heads : x % q_blocks;
-        int64_t q_rows = std::min(bq, op.q_len - qb * bq);
-        // The keys this query block attends (causal mask, sliding window).
-        auto [k_begin, k_end] = op.key_range(qb * bq, q_rows);
-        int64_t keys = k_end - k_begin;
-        int64_t per = ceil_div(keys, split);
-        for (int64_t s = 0; s * per < keys; ++s)
-          items.push_back({k_begin + s * per, k_begin + std::min(keys, (s + 1) * per), q_rows,
-                           s == 0, (s + 1) * per >= keys, b * op.q_len + qb * bq});
-      }
-    std::vector<double> load(P, 0);
-    std::vector<int64_t> core_of(items.size());
-    for (size_t i = 0; i < items.size(); ++i) {
-      int64_t c = std::min_element(load.begin(), load.end()) - load.begin();
-      load[c] += static_cast<double>(items[i].keys_end - items[i].keys_begin) * items[i].q_rows;
-      core_of[i] = c;
-    }
-    // A core's frontier after an item: the first row of its next item.
-    std::vector<int64_t> next_row(items.size(), op.batch * op.q_len), last_of(P, -1);
-    for (size_t i = items.size(); i-- > 0;) {
-      int64_t& l = last_of[core_of[i]];
-      if (l >= 0) next_row[i] = items[l].row0;
-      l = static_cast<int64_t>(i);
-    }
-    if (ctx.stream) tile_rows_[ctx.index] = bq;
-    auto emit = [&](int64_t bk) {
-      double tiles = 0;
-      for (const Item& it : items) tiles += std::ceil(double(it.keys_end - it.keys_begin) / bk);
-      check_tiles(op, tiles);
-      std::vector<CoreOp> per_core(P);
-      for (auto& c : per_core) c.op = static_cast<uint32_t>(idx);
-      for (size_t i = 0; i < items.size(); ++i) {
-        const Item& it = items[i];
-        const int64_t c = core_of[i];
-        int64_t r = G * it.q_rows;
-        for (int64_t k0 = it.keys_begin; k0 < it.keys_end; k0 += bk) {
-          int64_t kb = std::min(bk, it.keys_end - k0);
-          Tile t;
-          // K and V blocks; the query blocks of one head on other cores read the
-          // same blocks, which a shared level (L2) filters.
-          load_shared_panel(t, home_, static_cast<double>(2 * kb * d) * bkv,
-                            static_cast<double>(std::min<int64_t>(q_blocks, P)));
-          if (k0 == it.keys_begin) t.load_bytes[in] += r * d * ba;  // Q, once
-          const bool first = k0 == it.keys_begin;
-          if (uc.convert_w)  // the fallback converts the K and V blocks
-            t.add_step({static_cast<uint16_t>(uc.convert_unit),
-                        cache_.vector(uc.convert_unit, 2 * kb * d,
-                                      find_elementwise_fn("quantize")->ops_per_element,
-                                      op.w.elem.storage_bits / 8, uc.w.storage_bits / 8),
-                        kStepConvert});
-          if (uc.convert_a && first)
-            t.add_step({static_cast<uint16_t>(uc.convert_unit),
-                        cache_.vector(uc.convert_unit, r * d,
-                                      find_elementwise_fn("quantize")->ops_per_element,
-                                      op.a.elem.storage_bits / 8, uc.a.storage_bits / 8),
-                        kStepConvert});
-          GemmShape q_shape;  // for the table precompute of Q and of P
-          q_shape.uc = uc;
-          q_shape.pre_unit = pre;
-          if (pre >= 0 && first)
-            t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, d), kStepPrecompute});
-          const bool in_regs = sp_regs(bk);
-          MatmulTile qk{r, kb, d, uc.a, uc.w};  // S = Q K^T
-          qk.acc_in_registers = qk.out_in_registers = in_regs;
-          t.add_step({static_cast<uint16_t>(mu), cache_.mm(mu, qk)});
-          t.add_step({static_cast<uint16_t>(vu),
-                      cache_.vector(vu, r * kb, softmax.ops_per_element, in_regs ? 0 : acc,
-                                    in_regs ? 0 : ba, softmax.special_per_element)});
-          if (pre >= 0)
-            t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, kb), kStepPrecompute});
-          // O += P V: the KV blocks are K steps of one output tile, O.
-          MatmulTile pv{r, d, kb, uc.a, uc.w};
-          pv.acc_in_registers = o_regs;
-          pv.a_in_registers = in_regs;
-          pv.k_last = !o_regs || k0 + bk >= it.keys_end;
-          t.add_step({static_cast<uint16_t>(mu), cache_.mm(mu, pv)});
-          if (ctx.stream) {
-            t.rows_need = static_cast<uint32_t>(it.row0 + it.q_rows);
-            t.rows_done = static_cast<uint32_t>(k0 + bk >= it.keys_end ? next_row[i] : it.row0);
-          }
-          if (k0 + bk >= it.keys_end) {
-            t.store_bytes[out] += r * d * (it.last_chunk && it.first_chunk ? bo : acc);
-            // The new tokens' K and V are appended to the cache once per (sequence, KV head).
-            if (it.first_chunk && op.kv_append > 0)
-              t.store_bytes[home_] += 2.0 * std::min(op.kv_append, it.q_rows) * d * bkv;
-          }
-          per_core[c].push(t);
+      // Work items (unit x kv chunk), balanced greedily over cores by key count.
+      struct Item {
+        int64_t keys_begin, keys_end, q_rows;
+        bool first_chunk, last_chunk;
+        int64_t row0;  // first token row of its query block (b x q_len + query index)
+      };
+      std::vector<Item> items;
+      // Streaming walks query rows in order (heads innermost), so output rows
+      // complete as a prefix.
+      for (int64_t b = 0; b < op.batch; ++b)
+        for (int64_t x = 0; x < op.kv_heads * q_blocks; ++x) {
+          const int64_t qb = ctx.stream ? x / op.kv_heads : x % q_blocks;
+          int64_t q_rows = std::min(bq, op.q_len - qb * bq);
+          // The keys this query block attends (causal mask, sliding window).
+          auto [k_begin, k_end] = op.key_range(qb * bq, q_rows);
+          int64_t keys = k_end - k_begin;
+          int64_t per = ceil_div(keys, split);
+          for (int64_t s = 0; s * per < keys; ++s)
+            items.push_back({k_begin + s * per, k_begin + std::min(keys, (s + 1) * per), q_rows,
+                             s == 0, (s + 1) * per >= keys, b * op.q_len + qb * bq});
         }
+      std::vector<double> load(P, 0);
+      std::vector<int64_t> core_of(items.size());
+      for (size_t i = 0; i < items.size(); ++i) {
+        int64_t c = std::min_element(load.begin(), load.end()) - load.begin();
+        load[c] += static_cast<double>(items[i].keys_end - items[i].keys_begin) * items[i].q_rows;
+        core_of[i] = c;
       }
-      return per_core;
-    };
-    // The KV block by the cost model: larger blocks take fewer loads, smaller
-    // ones keep more of them in flight; every block that fits is a candidate, so
-    // more SRAM can only add choices.
-    for (int64_t b = max_bk; b >= 16; b /= 2) {
-      if (cached != attention_cache_.end() && b != cached->second.second) continue;
-      std::vector<CoreOp> pc = emit(b);
-      std::vector<const CoreOp*> used;
-      for (const CoreOp& c : pc)
-        if (!c.tiles.empty()) used.push_back(&c);
-      const Estimate e = estimate_cores(ctx, used);
-      if (per_core.empty() || e.cycles < best.cycles * 0.999) {
-        per_core = std::move(pc);
-        best = e;
-        bk = b;
-        kv_split = split;
-        n_items = items.size();
+      // A core's frontier after an item: the first row of its next item.
+      std::vector<int64_t> next_row(items.size(), op.batch * op.q_len), last_of(P, -1);
+      for (size_t i = items.size(); i-- > 0;) {
+        int64_t& l = last_of[core_of[i]];
+        if (l >= 0) next_row[i] = items[l].row0;
+        l = static_cast<int64_t>(i);
+      }
+      auto emit = [&](int64_t bk) {
+        double tiles = 0;
+        for (const Item& it : items) tiles += std::ceil(double(it.keys_end - it.keys_begin) / bk);
+        check_tiles(op, tiles);
+        std::vector<CoreOp> per_core(P);
+        for (auto& c : per_core) c.op = static_cast<uint32_t>(idx);
+        for (size_t i = 0; i < items.size(); ++i) {
+          const Item& it = items[i];
+          const int64_t c = core_of[i];
+          int64_t r = G * it.q_rows;
+          for (int64_t k0 = it.keys_begin; k0 < it.keys_end; k0 += bk) {
+            int64_t kb = std::min(bk, it.keys_end - k0);
+            Tile t;
+            // K and V blocks; the query blocks of one head on other cores read the
+            // same blocks, which a shared level (L2) filters.
+            load_shared_panel(t, home_, static_cast<double>(2 * kb * d) * bkv,
+                              static_cast<double>(std::min<int64_t>(q_blocks, P)));
+            if (k0 == it.keys_begin) t.load_bytes[in] += r * d * ba;  // Q, once
+            const bool first = k0 == it.keys_begin;
+            if (uc.convert_w)  // the fallback converts the K and V blocks
+              t.add_step({static_cast<uint16_t>(uc.convert_unit),
+                          cache_.vector(uc.convert_unit, 2 * kb * d,
+                                        find_elementwise_fn("quantize")->ops_per_element,
+                                        op.w.elem.storage_bits / 8, uc.w.storage_bits / 8),
+                          kStepConvert});
+            if (uc.convert_a && first)
+              t.add_step({static_cast<uint16_t>(uc.convert_unit),
+                          cache_.vector(uc.convert_unit, r * d,
+                                        find_elementwise_fn("quantize")->ops_per_element,
+                                        op.a.elem.storage_bits / 8, uc.a.storage_bits / 8),
+                          kStepConvert});
+            GemmShape q_shape;  // for the table precompute of Q and of P
+            q_shape.uc = uc;
+            q_shape.pre_unit = pre;
+            if (pre >= 0 && first)
+              t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, d), kStepPrecompute});
+            const bool in_regs = sp_regs(bk);
+            MatmulTile qk{r, kb, d, uc.a, uc.w};  // S = Q K^T
+            qk.acc_in_registers = qk.out_in_registers = in_regs;
+            t.add_step({static_cast<uint16_t>(mu), cache_.mm(mu, qk)});
+            t.add_step({static_cast<uint16_t>(vu),
+                        cache_.vector(vu, r * kb, softmax.ops_per_element, in_regs ? 0 : acc,
+                                      in_regs ? 0 : ba, softmax.special_per_element)});
+            if (pre >= 0)
+              t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, kb), kStepPrecompute});
+            // O += P V: the KV blocks are K steps of one output tile, O.
+            MatmulTile pv{r, d, kb, uc.a, uc.w};
+            pv.acc_in_registers = o_regs;
+            pv.a_in_registers = in_regs;
+            pv.k_last = !o_regs || k0 + bk >= it.keys_end;
+            t.add_step({static_cast<uint16_t>(mu), cache_.mm(mu, pv)});
+            if (ctx.stream) {
+              t.rows_need = static_cast<uint32_t>(it.row0 + it.q_rows);
+              t.rows_done = static_cast<uint32_t>(k0 + bk >= it.keys_end ? next_row[i] : it.row0);
+            }
+            if (k0 + bk >= it.keys_end) {
+              t.store_bytes[out] += r * d * (it.last_chunk && it.first_chunk ? bo : acc);
+              // The new tokens' K and V are appended to the cache once per (sequence, KV head).
+              if (it.first_chunk && op.kv_append > 0)
+                t.store_bytes[home_] += 2.0 * std::min(op.kv_append, it.q_rows) * d * bkv;
+            }
+            per_core[c].push(t);
+          }
+        }
+        return per_core;
+      };
+      // The KV block by the cost model: larger blocks take fewer loads, smaller
+      // ones keep more of them in flight; every block that fits is a candidate, so
+      // more SRAM can only add choices.
+      for (int64_t b = max_bk; b >= 16; b /= 2) {
+        if (cached != attention_cache_.end() && b != cached->second[2]) continue;
+        std::vector<CoreOp> pc = emit(b);
+        std::vector<const CoreOp*> used;
+        for (const CoreOp& c : pc)
+          if (!c.tiles.empty()) used.push_back(&c);
+        const Estimate e = estimate_cores(ctx, used);
+        if (per_core.empty() || e.cycles < best.cycles * 0.999) {
+          per_core = std::move(pc);
+          best = e;
+          bk = b;
+          kv_split = split;
+          n_items = items.size();
+          best_bq = bq;
+        }
       }
     }
   }
-  attention_cache_[shape.str()] = {kv_split, bk};
+  if (per_core.empty())
+    fail(op, "core.sram.size",
+         "no tile fits the core's SRAM: a 16-key block needs " +
+             format_quantity(min_need, Dim::Bytes) + ", core.sram.size is " +
+             format_quantity(sram_avail(ctx), Dim::Bytes),
+         "raise core.sram.size");
+  const int64_t bq = best_bq, q_blocks = ceil_div(op.q_len, bq);
+  if (ctx.stream) tile_rows_[ctx.index] = bq;
+  attention_cache_[shape.str()] = {bq, kv_split, bk};
   for (int64_t c = 0; c < P; ++c)
     if (!per_core[c].tiles.empty()) prog_.cores[ctx.base + c].push_back(std::move(per_core[c]));
   std::ostringstream m;

@@ -206,18 +206,38 @@ GemmChoice Mapper::choose_gemm(const OpContext& ctx, const Op& op, const GemmSha
   const ComputeUnit& unit = *units_[u];
   TileAlign al = unit.align(g.uc.a, g.uc.w);
   const int64_t P = ctx.cores;
+  // A core's slice is whole tiles of the unit (al.m x al.n) while that gives
+  // every core a slice. A GEMM too small for that (a decode GEMV on a wide
+  // array has N / cols slices, fewer than the cores) is cut finer, columns
+  // first, halving the grain until every core can have one: a core then runs
+  // its array partly filled rather than sitting idle, as a GPU's GEMV spreads
+  // a weight matrix over every SM. So a wider array never takes cores (and
+  // their DMA engines and loads in flight) away from a memory-bound GEMM that
+  // a narrower one would have used; where the slices are compute-bound the
+  // cost model still prefers whole tiles.
+  int64_t gm = std::min(al.m, g.m), gn = std::min(al.n, g.n);
+  while (ceil_div(g.m, gm) * ceil_div(g.n, gn) < P && (gn > 1 || gm > 1)) {
+    if (gn > 1)
+      gn = ceil_div(gn, 2);
+    else
+      gm = ceil_div(gm, 2);
+  }
   GemmChoice best;
   int64_t need_min = INT64_MAX;
+  std::vector<std::pair<int64_t, int64_t>> tried;  // slice shapes already planned
   for (int64_t pm = 1; pm <= P; ++pm) {
-    if (pm > 1 && (pm - 1) * al.m >= g.m) break;
+    if (pm > 1 && (pm - 1) * gm >= g.m) break;
     if (pm > 1 && g.w_local) break;  // resident W: each core owns a column slice
     // Streaming: every core walks all rows in order, so rows complete as a
     // prefix the consumers can start on.
     if (pm > 1 && ctx.stream) break;
     for (int64_t pn = 1; pm * pn <= P; ++pn) {
-      if (pn > 1 && (pn - 1) * al.n >= g.n) break;
-      int64_t Ms = std::min(g.m, round_up(ceil_div(g.m, pm), std::min(al.m, g.m)));
-      int64_t Ns = std::min(g.n, round_up(ceil_div(g.n, pn), std::min(al.n, g.n)));
+      if (pn > 1 && (pn - 1) * gn >= g.n) break;
+      int64_t Ms = std::min(g.m, round_up(ceil_div(g.m, pm), gm));
+      int64_t Ns = std::min(g.n, round_up(ceil_div(g.n, pn), gn));
+      // Several grids round to the same slice: it is planned once.
+      if (std::find(tried.begin(), tried.end(), std::make_pair(Ms, Ns)) != tried.end()) continue;
+      tried.emplace_back(Ms, Ns);
       int64_t used = ceil_div(g.m, Ms) * ceil_div(g.n, Ns);
       GridIo io;
       io.in = in, io.out = out, io.base = ctx.base, io.cores = used;
