@@ -80,10 +80,14 @@ void Mapper::plan_dataflow(const std::map<int, int>& index_of) {
                      std::to_string(layer) + " has " + std::to_string(ops.size()) +
                      " ops and the chip " + std::to_string(P) + " cores",
                  "use execution: kernel, or a chip with more cores");
-    int64_t rows = 0;
+    int64_t rows = 0, block_rows = 1;
     for (size_t i : ops)
       if (t_.ops[i].kind == OpKind::Gemm) {
-        rows = t_.ops[i].m;
+        const Op& g = t_.ops[i];
+        rows = g.m;
+        const UnitChoice uc =
+            pick_matmul_unit(units_, g, g.a.elem, g.weight_parts().front().second.elem);
+        block_rows = std::max<int64_t>(1, units_[uc.unit]->align(uc.a, uc.w).m);
         break;
       }
     layer_rows_[layer] = rows;
@@ -107,21 +111,63 @@ void Mapper::plan_dataflow(const std::map<int, int>& index_of) {
     auto time = [&](size_t j, int64_t n) {
       return std::max(compute[j] / static_cast<double>(n), load_cycles(bytes[j], n));
     };
-    // One core each, then each further core to the slowest op that gains
-    // from it; when none gains (all bound by shared channels), to the slowest.
-    std::vector<int64_t> n(ops.size(), 1);
-    std::vector<double> now(ops.size()), next(ops.size());
-    for (size_t j = 0; j < ops.size(); ++j) now[j] = time(j, 1), next[j] = time(j, 2);
-    for (int64_t used = static_cast<int64_t>(ops.size()); used < P; ++used) {
+    // The layer's time for op times t: its ops stream rows to each other, so
+    // with R row blocks in flight the step takes the ops' sum for the first
+    // block and the slowest op's time for each further one,
+    // T = sum(t) / R + (1 - 1/R) max(t): a decode step at batch 1 (one row)
+    // runs its ops one after another, a long prompt is bound by the slowest.
+    // R counts blocks of the matrix unit's rows, the finest a GEMM streams.
+    const double R = std::max<double>(
+        1.0, std::ceil(static_cast<double>(rows) / static_cast<double>(block_rows)));
+    auto layer_time = [&](const std::vector<double>& t) {
+      double sum = 0, mx = 0;
+      for (double v : t) sum += v, mx = std::max(mx, v);
+      return sum / R + (1 - 1 / R) * mx;
+    };
+    // One core each, then further cores to the op whose next gain shortens the
+    // layer most per core, as many as the fewest that gain. The gain is looked
+    // for beyond the next core: an op's load time is not monotone in its
+    // cores (a further core can land on a mesh row whose routes share a busier
+    // link). When no op gains (all bound by shared channels), one to the
+    // slowest. Each core used to go to the slowest op that gained from exactly
+    // one more: the max of pipelined stages, where a batch-1 decode step runs
+    // its ops in series, and an op passed over for one core lost every later
+    // one (sn40l decode with twice the NoC bandwidth: attn.qkv on 4 cores of
+    // 1,040, 2.8x slower).
+    std::vector<int64_t> n(ops.size(), 1), gain_at(ops.size());
+    std::vector<double> now(ops.size());
+    int64_t used = static_cast<int64_t>(ops.size());
+    // The fewest cores (more than it has, at most what is left) at which op j
+    // is faster than now; 0 if none.
+    auto first_gain = [&](size_t j) -> int64_t {
+      for (int64_t m = n[j] + 1; m <= n[j] + (P - used); ++m)
+        if (time(j, m) < now[j]) return m;
+      return 0;
+    };
+    for (size_t j = 0; j < ops.size(); ++j) now[j] = time(j, 1);
+    for (size_t j = 0; j < ops.size(); ++j) gain_at[j] = first_gain(j);
+    while (used < P) {
+      const double base_time = layer_time(now);
       size_t pick = ops.size(), slowest = 0;
+      double best_rate = 0;
       for (size_t j = 0; j < ops.size(); ++j) {
         if (now[j] > now[slowest]) slowest = j;
-        if (next[j] < now[j] && (pick == ops.size() || now[j] > now[pick])) pick = j;
+        if (gain_at[j] == 0 || gain_at[j] - n[j] > P - used) continue;
+        std::vector<double> t = now;
+        t[j] = time(j, gain_at[j]);
+        const double rate = (base_time - layer_time(t)) / static_cast<double>(gain_at[j] - n[j]);
+        if (rate > best_rate) best_rate = rate, pick = j;
       }
-      if (pick == ops.size()) pick = slowest;
-      ++n[pick];
-      now[pick] = next[pick];
-      next[pick] = time(pick, n[pick] + 1);
+      if (pick == ops.size()) {
+        ++n[slowest], ++used;
+        now[slowest] = std::min(now[slowest], time(slowest, n[slowest]));
+        gain_at[slowest] = first_gain(slowest);
+        continue;
+      }
+      used += gain_at[pick] - n[pick];
+      n[pick] = gain_at[pick];
+      now[pick] = time(pick, n[pick]);
+      gain_at[pick] = first_gain(pick);
     }
     int64_t base = 0;
     for (size_t j = 0; j < ops.size(); ++j) {
