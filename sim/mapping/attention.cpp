@@ -73,6 +73,17 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
     if (units < P && P / units >= 1 && P / units < kv_max) splits.push_back(P / units);
     for (int64_t v = std::bit_floor(static_cast<uint64_t>(kv_max)); v >= 1; v /= 2)
       if (std::find(splits.begin(), splits.end(), v) == splits.end()) splits.push_back(v);
+    // Decode with at least as many work units as cores, in a few rounds with a
+    // thin last one (512 items on 165 cores: 3 full rounds and 17 items): a few
+    // context splits even the rounds out, as decode attention kernels choose
+    // their KV splits from the SM count (flash-decoding; TensorRT-LLM's
+    // multi-block mode); the cost model picks, 1 included. Without them a chip
+    // with more cores could decode slower (h100 at batch 64 with 165 cores:
+    // +6 %). A prompt's query blocks are not split once they fill the cores,
+    // as FlashAttention-2's heuristic does not (num_splits_heuristic: one split
+    // from 80 % of the SMs).
+    if (op.q_len == 1 && units >= P && units % P != 0 && units < 8 * P)
+      for (int64_t v = 2; v <= 8 && v <= op.kv_len / 64; ++v) splits.push_back(v);
     // KV block: the largest power of two whose double-buffered K and V blocks,
     // scores and output accumulator fit SRAM.
     int64_t rows = G * bq;

@@ -285,6 +285,46 @@ TEST(Simulation, ATallerArrayLeavesNoCoreIdleOnAShortPrompt) {
   }
 }
 
+TEST(Simulation, DecodeAttentionEvensOutItsLastRoundOverMoreCores) {
+  // Decode attention's work items (sequence x KV head) are dealt to the
+  // cores in rounds; 6 items on 5 cores leave a last round of one item while
+  // 4 cores' last round has two: without context splits, the fifth core made
+  // the op slower. Split into a few context chunks (the cost model picks how
+  // many, as decode kernels choose their KV splits from the SM count) the
+  // rounds even out. 6 sequences, one head, 4,096 keys of int8 K and V each
+  // (512 KiB); each core loads at 4 GB/s from a 10 GB/s DRAM (compute far
+  // below). Unsplit, 4 cores: a round of 4 items sharing the DRAM
+  // (4 x 512 KiB / 10 GB/s = 210 us), then 2 at 4 GB/s each (131 us), 341 us;
+  // 5 cores: 262 us, then one item alone (131 us), 393 us. Evened out, the
+  // 3 MiB take 315 us at the DRAM's rate on either.
+  Trace t;
+  Op op;
+  op.name = "attention";
+  op.kind = OpKind::Attention;
+  op.batch = 6, op.heads = 1, op.kv_heads = 1, op.head_dim = 64, op.q_len = 1, op.kv_len = 4096;
+  op.causal = false, op.kv_append = 0;
+  op.a = op.w = op.o = TensorFormat{};  // int8
+  t.ops.push_back(op);
+  const double even = 6 * 524288 / 10e9;
+  double four = 0;
+  for (int cores : {4, 5}) {
+    std::string cfg = write_temp(
+        "hw.yaml", chip("10 GB/s", 4, "1000 TB/s", "4 GB/s", "16 MiB", cores, 1, 16, 16));
+    auto r = simulate_in_child(cfg, t);
+    const double lat = r["latency_s"].get<double>();
+    EXPECT_GT(lat, even) << cores;
+    EXPECT_LT(lat, even * 1.02) << cores << ": " << r["ops"][0]["mapping"];
+    if (cores == 4) {
+      four = lat;
+    } else {
+      EXPECT_LE(lat, four * 1.01);
+      EXPECT_EQ(r["ops"][0]["mapping"].get<std::string>().find("x 1 context splits"),
+                std::string::npos)
+          << r["ops"][0]["mapping"];
+    }
+  }
+}
+
 TEST(Simulation, DoublingDramBandwidthHalvesMemoryBoundLatency) {
   std::string cfg =
       write_temp("hw.yaml", chip("100 GB/s", 4, "1 TB/s", "1 TB/s", "2 MiB", 2, 2, 32, 128));
