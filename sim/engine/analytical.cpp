@@ -189,6 +189,8 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
     double t_compute = 0, t_dma = 0, t_sram = 0, t_latency = 0, pre_crit = 0;
     double load_lat = 0, store_lat = 0;
     int crit = -1;
+    const int64_t stages =
+        p.stages > 0 ? std::min(p.stages, hw.load_stages) : hw.load_stages;  // as the engine's
     for (const auto& [core, co] : by_op[i]) {
       const int64_t node = core % P;
       double compute = 0, pre = 0, dma = 0, sram = 0, tiles = 0;
@@ -203,9 +205,8 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
         pull_hops = sum / static_cast<double>(n);
       }
       const std::vector<double> piped =
-          hw.concurrent_units
-              ? pipelined_cycles(co->tiles, prog.costs, hw.load_stages, hw.units.size())
-              : std::vector<double>();
+          hw.concurrent_units ? pipelined_cycles(co->tiles, prog.costs, stages, hw.units.size())
+                              : std::vector<double>();
       for (const Tile& t : co->tiles) {
         const double rep = t.repeat;
         tiles += rep;
@@ -267,9 +268,9 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
       if (compute > t_compute || crit < 0) t_compute = compute, pre_crit = pre, crit = core;
       t_dma = std::max(t_dma, dma / dma_bpc);
       t_sram = std::max(t_sram, sram);
-      // core.dma.stages tiles in flight: a core cannot issue faster than a load
-      // latency per that many tiles.
-      t_latency = std::max(t_latency, tiles * load_lat / static_cast<double>(hw.load_stages));
+      // The op's tiles in flight (core.dma.stages or fewer, as mapped): a core
+      // cannot issue faster than a load latency per that many tiles.
+      t_latency = std::max(t_latency, tiles * load_lat / static_cast<double>(stages));
     }
     double roof = t_compute;
     a.bound = "compute";

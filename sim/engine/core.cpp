@@ -201,7 +201,7 @@ void Core::dma_process() {
     dma_first_ = true;
     dma_tile_ = 0, dma_repeat_ = 0;
     while (dma_tile_ < co.tiles.size()) {
-      while (dma_tile_ < co.tiles.size() && dma_seq_ >= computed_ + buffers_) {
+      while (dma_tile_ < co.tiles.size() && dma_seq_ >= computed_ + stages_of(dma_op_)) {
         dma_parked_ = true;
         wait(computed_ev_);
         dma_parked_ = false;
@@ -250,7 +250,8 @@ void Core::issue_load() {
 // A buffer was freed: the DMA process's next load, if it is parked for one
 // and this op has another tile; else the DMA process is woken.
 void Core::buffer_freed() {
-  if (dma_parked_ && dma_tile_ < ops_[dma_op_].tiles.size() && dma_seq_ < computed_ + buffers_ &&
+  if (dma_parked_ && dma_tile_ < ops_[dma_op_].tiles.size() &&
+      dma_seq_ < computed_ + stages_of(dma_op_) &&
       rows_ready()) {
     issue_load();
     if (dma_tile_ < ops_[dma_op_].tiles.size()) return;  // still parked, for the next buffer

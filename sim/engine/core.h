@@ -14,6 +14,7 @@
 // in tile order.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <functional>
 #include <memory>
@@ -142,6 +143,12 @@ class Core : public sc_core::sc_module {
   static constexpr int kStreamSources = 4;
 
   const uint64_t buffers_;  // tile loads in flight (core.dma.stages)
+  // Loads in flight the mapper planned op j's tiles for (its buffers fit SRAM
+  // beside its tiles): core.dma.stages or fewer.
+  uint64_t stages_of(size_t j) const {
+    const int64_t s = chip_.prog.ops[ops_[j].op].stages;
+    return s > 0 ? std::min<uint64_t>(static_cast<uint64_t>(s), buffers_) : buffers_;
+  }
   int id_;
   int64_t node_;
   ChipResources& res_;

@@ -57,7 +57,7 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
   auto cached = attention_cache_.find(shape.str());
   std::vector<CoreOp> per_core;
   Estimate best;
-  int64_t kv_split = 1, bk = 16, best_bq = bq_candidates.front();
+  int64_t kv_split = 1, bk = 16, best_bq = bq_candidates.front(), best_stages = 0;
   size_t n_items = 0;
   double min_need = INFINITY;
   for (const int64_t bq : bq_candidates) {
@@ -100,8 +100,12 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
       return o_regs && pre < 0 && unit.register_operands() &&
              static_cast<double>(rows) * (d * acc + bk * (acc + ba)) <= hw_.registers_bytes;
     };
-    auto need = [&](int64_t bk) {
-      return static_cast<double>(hw_.load_stages) * (2 * bk * d * bkv) + rows * d * ba +
+    // SRAM for `stages` K and V blocks of bk keys in flight, Q, and S and O
+    // where the registers do not hold them.
+    const std::vector<int64_t> stage_list = stage_choices();
+    auto need = [&](int64_t bk, int64_t stages = 0) {
+      if (stages == 0) stages = stage_list.back();  // the fewest the op may use
+      return static_cast<double>(stages) * (2 * bk * d * bkv) + rows * d * ba +
              (sp_regs(bk) ? 0 : rows * bk * acc) + rows * d * ((o_regs ? 0 : acc) + bo);
     };
     if (need(16) > sram_avail(ctx)) {  // a shorter query block may fit
@@ -225,11 +229,20 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
         std::vector<const CoreOp*> used;
         for (const CoreOp& c : pc)
           if (!c.tiles.empty()) used.push_back(&c);
-        const Estimate e = estimate_cores(ctx, used);
+        // As many loads in flight as fit beside this block (more never slow
+        // the estimate; the fewest always fit, by max_bk).
+        int64_t stages = stage_list.back();
+        for (const int64_t s : stage_list)
+          if (need(b, s) <= sram_avail(ctx)) {
+            stages = s;
+            break;
+          }
+        const Estimate e = estimate_cores(ctx, used, -1, stages);
         if (per_core.empty() || e.cycles < best.cycles * 0.999) {
           per_core = std::move(pc);
           best = e;
           bk = b;
+          best_stages = stages;
           kv_split = split;
           n_items = items.size();
           best_bq = bq;
@@ -246,11 +259,14 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
   const int64_t bq = best_bq, q_blocks = ceil_div(op.q_len, bq);
   if (ctx.stream) tile_rows_[ctx.index] = bq;
   attention_cache_[shape.str()] = {bq, kv_split, bk};
+  prog_.ops[idx].stages = best_stages;
   for (int64_t c = 0; c < P; ++c)
     if (!per_core[c].tiles.empty()) prog_.cores[ctx.base + c].push_back(std::move(per_core[c]));
   std::ostringstream m;
   m << n_items << " work items (batch x kv_heads x " << q_blocks << " query blocks x " << kv_split
-    << " context splits), " << G * bq << " query rows, KV block " << bk;
+    << " context splits), " << G * bq << " query rows, KV block " << bk
+    << (best_stages < hw_.load_stages ? ", " + std::to_string(best_stages) + " loads in flight"
+                                      : "");
   prog_.ops[idx].units = unit.name() + "+" + units_[vu]->name();
   prog_.ops[idx].mapping = m.str();
 }

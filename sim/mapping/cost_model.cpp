@@ -128,8 +128,8 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
     // With units overlapping, a tile's own share of the units' time is its
     // pipelined cycles (a tile that runs beside the one before adds less than
     // its path); that is the compute a buffer waits for per tile.
-    const double in_flight =
-        (units + (loads ? lat + transfer : 0)) / static_cast<double>(hw_.load_stages);
+    const double in_flight = (units + (loads ? lat + transfer : 0)) /
+                             static_cast<double>(w.stages > 0 ? w.stages : hw_.load_stages);
     if (in_flight > period) period = in_flight, limit = "latency";
     if (w.power_bound && power_limited()) {  // the tile's energy, on chip and off (DRAM, DDR)
       e_on += c.count * c.unit_energy_j;

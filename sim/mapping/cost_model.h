@@ -43,6 +43,7 @@ struct CoreWork {
   // Bound each tile by the energy the board's power limit lets the cores
   // spend per unit time (power.tdp): the tiling searches rank candidates by it.
   bool power_bound = false;
+  int64_t stages = 0;  // tile loads in flight per core (0: core.dma.stages)
 };
 
 struct Estimate {

@@ -14,22 +14,23 @@ void Mapper::estimate_emitted(const OpContext& ctx, size_t idx) {
     const auto& list = prog_.cores[static_cast<size_t>(c)];
     if (!list.empty() && list.back().op == idx) mine.push_back(&list.back());
   }
-  const Estimate e = estimate_cores(ctx, mine);
+  const Estimate e = estimate_cores(ctx, mine, -1, prog_.ops[idx].stages);
   prog_.ops[idx].est_cycles = e.cycles;
   prog_.ops[idx].est_bound = e.bound;
 }
 
 // `count`: cores doing such work at once (default: those given).
 Estimate Mapper::estimate_cores(const OpContext& ctx, const std::vector<const CoreOp*>& cores,
-                                int64_t count) {
+                                int64_t count, int64_t stages) {
   Estimate best;
+  if (stages <= 0) stages = hw_.load_stages;
   for (const CoreOp* co : cores) {
     CoreWork w;
+    w.stages = stages;
     // The engine's overlap rule over this core's own tile sequence.
     const std::vector<double> piped =
-        hw_.concurrent_units
-            ? pipelined_cycles(co->tiles, prog_.costs, hw_.load_stages, hw_.units.size())
-            : std::vector<double>();
+        hw_.concurrent_units ? pipelined_cycles(co->tiles, prog_.costs, stages, hw_.units.size())
+                             : std::vector<double>();
     for (const Tile& t : co->tiles) {
       TileClass c;
       c.count = t.repeat;

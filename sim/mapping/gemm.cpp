@@ -45,6 +45,7 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
   *need_min = INT64_MAX;
   CoreWork w;            // one candidate's tile classes (its storage reused by the next)
   w.power_bound = true;  // ranked by the time under power.tdp, where one is set
+  w.stages = io.stages;
   for (int64_t tm : candidates(Ms, std::min(al.m, Ms)))
     for (int64_t tn : candidates(Ns, std::min(al.n, Ns)))
       for (int64_t tk : candidates(K, std::min(al.k, K))) {
@@ -159,6 +160,10 @@ void Mapper::map_gemm(const OpContext& ctx, const Op& op, size_t idx, Level in) 
             (f != fused_gemm_.end() ? t_.ops[f->second].name : op.name + ".tables");
     }
     GemmChoice c = choose_gemm(ctx, op, g, in, out);
+    // The op's loads in flight: the fewest any of its weight parts' tilings
+    // was planned for (more would overflow that part's SRAM).
+    prog_.ops[idx].stages =
+        prog_.ops[idx].stages > 0 ? std::min(prog_.ops[idx].stages, c.stages) : c.stages;
     // Streaming: a mixed-precision GEMM's rows are done after its last block.
     emit_gemm(ctx, g, c, in, out, per_core, &wf == &parts.back().second);
     const GemmTiling& t = c.tiling;
@@ -167,6 +172,7 @@ void Mapper::map_gemm(const OpContext& ctx, const Op& op, size_t idx, Level in) 
       << (op.w_parts.empty() ? "" : wf.str() + " x" + std::to_string(cols) + ": ") << "grid "
       << ceil_div(g.m, c.Ms) << "x" << ceil_div(g.n, c.Ns) << " cores, tile " << t.tm << "x" << t.tn
       << "x" << t.tk << ", " << (t.reuse_a ? "A" : "W") << " resident" << pre
+      << (c.stages < hw_.load_stages ? ", " + std::to_string(c.stages) + " loads in flight" : "")
       << (g.w_local              ? ", weights resident in core SRAM"
           : g.w_level == kShared ? ", weights in shared SRAM"
                                  : "");
@@ -242,18 +248,20 @@ GemmChoice Mapper::choose_gemm(const OpContext& ctx, const Op& op, const GemmSha
       GridIo io;
       io.in = in, io.out = out, io.base = ctx.base, io.cores = used;
       io.filter = hw_.shared_sram().present;
-      io.stages = hw_.load_stages;
       io.readers_a = static_cast<double>(ceil_div(g.n, Ns));
       io.readers_w = static_cast<double>(ceil_div(g.m, Ms));
-      int64_t need = 0;
-      GemmTiling t =
-          plan_slice(unit, Ms, Ns, g.k, g, sram_avail(ctx), model_, io, &need, ctx.stream);
-      need_min = std::min(need_min, need);
-      if (t.est_cycles < 0) continue;
-      int64_t best_used = best.pm ? ceil_div(g.m, best.Ms) * ceil_div(g.n, best.Ns) : 0;
-      if (best.pm == 0 || t.est_cycles < best.tiling.est_cycles * 0.999 ||
-          (t.est_cycles <= best.tiling.est_cycles * 1.001 && used > best_used))
-        best = {pm, pn, Ms, Ns, t};
+      for (const int64_t stages : stage_choices()) {
+        io.stages = stages;
+        int64_t need = 0;
+        GemmTiling t =
+            plan_slice(unit, Ms, Ns, g.k, g, sram_avail(ctx), model_, io, &need, ctx.stream);
+        need_min = std::min(need_min, need);
+        if (t.est_cycles < 0) continue;
+        int64_t best_used = best.pm ? ceil_div(g.m, best.Ms) * ceil_div(g.n, best.Ns) : 0;
+        if (best.pm == 0 || t.est_cycles < best.tiling.est_cycles * 0.999 ||
+            (t.est_cycles <= best.tiling.est_cycles * 1.001 && used > best_used))
+          best = GemmChoice{pm, pn, Ms, Ns, stages, t};
+      }
     }
   }
   if (best.pm == 0)

@@ -153,6 +153,7 @@ struct GemmShape {
 // A GEMM block's core grid and tiling.
 struct GemmChoice {
   int64_t pm = 0, pn = 0, Ms = 0, Ns = 0;
+  int64_t stages = 2;  // tile loads in flight (at most core.dma.stages)
   GemmTiling tiling;
 };
 
@@ -177,8 +178,19 @@ class Mapper {
  private:
   // estimate.cpp
   void estimate_emitted(const OpContext& ctx, size_t idx);
+  // Tile loads in flight an op may use: core.dma.stages and every count down
+  // to double buffering, most first. Each stage holds its operand buffers in
+  // SRAM, so fewer stages leave room for larger tiles; the searches take the
+  // fastest, so a chip with more stages only has more choices.
+  std::vector<int64_t> stage_choices() const {
+    std::vector<int64_t> v;
+    for (int64_t s = hw_.load_stages; s >= std::min<int64_t>(2, hw_.load_stages); --s)
+      v.push_back(s);
+    return v;
+  }
+  // `stages`: tile loads in flight per core (0: core.dma.stages).
   Estimate estimate_cores(const OpContext& ctx, const std::vector<const CoreOp*>& cores,
-                          int64_t count = -1);
+                          int64_t count = -1, int64_t stages = 0);
 
   // placement.cpp
   double sram_avail(const OpContext& ctx) const;
@@ -233,7 +245,8 @@ class Mapper {
       std::tuple<int64_t, int64_t, int64_t, std::string, double, double, double, int, int, int64_t>,
       GemmChoice>
       gemm_cache_;
-  std::map<std::string, std::array<int64_t, 3>> attention_cache_;  // shape -> query block, split, KV block
+  std::map<std::string, std::array<int64_t, 3>>
+      attention_cache_;  // shape -> query block, split, KV block
   // Spatial dataflow (plan_dataflow): each layer op's core group (first core,
   // count), the ops whose token rows stream, each layer's token rows, every
   // op's consumers, and the most rows a streamed op handles in one tile.

@@ -97,6 +97,11 @@ struct OpPlan {
   // or "pipeline" group, of a tensor of collective_bytes.
   std::string collective, group;
   double collective_bytes = 0;
+  // Tile loads in flight on the op's cores (0: core.dma.stages). The mapper
+  // may take fewer than the chip allows, where their buffers would shrink
+  // the op's tiles more than the extra loads in flight gain (a chip with more
+  // DMA stages is never slower for having them).
+  int64_t stages = 0;
   int chip = 0;        // which simulated chip (pipeline stage) runs the op
   int microbatch = 0;  // pipeline microbatch (and iteration) it belongs to
   // Spatial dataflow: the op runs on cores [core_base, core_base + core_count)

@@ -325,6 +325,33 @@ TEST(Simulation, DecodeAttentionEvensOutItsLastRoundOverMoreCores) {
   }
 }
 
+TEST(Simulation, MoreDmaStagesNeitherShrinkATileNorRejectAnOp) {
+  // Each DMA stage holds its operand buffers in SRAM, so a chip's stages are
+  // what an op may use, not what it must: the mapper takes fewer where their
+  // buffers would shrink its tiles more than the loads in flight gain, and
+  // says so in the op's mapping. On the Groq-like chip (its test model, two
+  // layers), ffn.gate_up's 1x640x320 tile took 4 stages' buffers only as
+  // 1x320x320 tiles (8.5 % slower), and at 8 stages no tile fitted the
+  // SRAM at all: the op was rejected.
+  const std::string cfg = project_root() + "/configs/hw/groq-tsp.yaml --no-compare " +
+                          test::model_args("groq-tsp.yaml");
+  double before = 0;
+  for (int stages : {2, 4, 8}) {
+    int code = 0;
+    auto r = test::run_json(cfg + " --set core.dma.stages=" + std::to_string(stages), &code);
+    ASSERT_EQ(code, 0) << stages;
+    const double t = r["latency_s"].get<double>();
+    if (before > 0) EXPECT_LE(t, before * (1 + 1e-9)) << stages;
+    before = t;
+    for (const auto& o : r["ops"])
+      if (o["name"] == "layers.0.ffn.gate_up") {
+        const std::string m = o["mapping"].get<std::string>();
+        EXPECT_NE(m.find("tile 1x640x320"), std::string::npos) << stages << ": " << m;
+        if (stages == 8) EXPECT_NE(m.find("loads in flight"), std::string::npos) << m;
+      }
+  }
+}
+
 TEST(Simulation, DoublingDramBandwidthHalvesMemoryBoundLatency) {
   std::string cfg =
       write_temp("hw.yaml", chip("100 GB/s", 4, "1 TB/s", "1 TB/s", "2 MiB", 2, 2, 32, 128));
