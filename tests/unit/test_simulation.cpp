@@ -46,6 +46,20 @@ Trace gemm_trace(int64_t m, int64_t n, int64_t k) {
   return t;
 }
 
+// One non-causal int8 attention op with one (KV) head of 64 dimensions.
+Trace attention_trace(int64_t batch, int64_t q_len, int64_t kv_len) {
+  Trace t;
+  Op op;
+  op.name = "attention";
+  op.kind = OpKind::Attention;
+  op.batch = batch, op.heads = 1, op.kv_heads = 1, op.head_dim = 64, op.q_len = q_len,
+  op.kv_len = kv_len;
+  op.causal = false, op.kv_append = 0;
+  op.a = op.w = op.o = TensorFormat{};  // int8
+  t.ops.push_back(op);
+  return t;
+}
+
 nlohmann::json simulate_in_child(const std::string& cfg_path, const Trace& t,
                                  std::vector<std::string> sets = {}) {
   nlohmann::json r = run_isolated([&] {
@@ -56,6 +70,22 @@ nlohmann::json simulate_in_child(const std::string& cfg_path, const Trace& t,
   });
   if (r.contains("error")) ADD_FAILURE() << r["error"];
   return r;
+}
+
+// Runs `t` on each chip in turn (each with more of one resource than the one
+// before): none may be slower than the one before by more than `tol`, and the
+// op's mapping must hold `mapping` on each. The latencies, in order.
+std::vector<double> run_growing(const std::vector<std::string>& chips, const Trace& t,
+                                const std::string& mapping, double tol) {
+  std::vector<double> lat;
+  for (const std::string& c : chips) {
+    auto r = simulate_in_child(write_temp("hw.yaml", c), t);
+    const std::string m = r["ops"][0]["mapping"].get<std::string>();
+    EXPECT_NE(m.find(mapping), std::string::npos) << lat.size() << ": " << m;
+    lat.push_back(r["latency_s"].get<double>());
+    if (lat.size() > 1) EXPECT_LE(lat.back(), lat[lat.size() - 2] * (1 + tol)) << m;
+  }
+  return lat;
 }
 
 // A hand-built program on a two-core chip: each of `cores` cores runs its own
@@ -236,20 +266,12 @@ TEST(Simulation, AWiderArrayLeavesNoCoreIdleOnAGemv) {
   // the load time), plus the same fixed costs (the first load's latency, the
   // last K step's compute and store): under 15 % here. Before the finer cut the
   // 64-column chip took 4x as long.
-  double narrow = 0;
-  for (int cols : {16, 64}) {
-    std::string cfg = write_temp(
-        "hw.yaml", chip("1000 TB/s", 4, "1000 TB/s", "10 GB/s", "16 MiB", 2, 2, 16, cols));
-    auto r = simulate_in_child(cfg, gemm_trace(1, 64, 4096));
-    const double t = r["latency_s"].get<double>();
-    EXPECT_GT(t, 65536 / 10e9) << cols;
-    EXPECT_LT(t, 65536 / 10e9 * 1.15) << cols;
-    EXPECT_NE(r["ops"][0]["mapping"].get<std::string>().find("grid 1x4 cores"), std::string::npos)
-        << cols << ": " << r["ops"][0]["mapping"];
-    if (cols == 16)
-      narrow = t;
-    else
-      EXPECT_LE(t, narrow * (1 + 1e-9));
+  const auto t = run_growing({chip("1000 TB/s", 4, "1000 TB/s", "10 GB/s", "16 MiB", 2, 2, 16, 16),
+                              chip("1000 TB/s", 4, "1000 TB/s", "10 GB/s", "16 MiB", 2, 2, 16, 64)},
+                             gemm_trace(1, 64, 4096), "grid 1x4 cores", 1e-9);
+  for (double v : t) {
+    EXPECT_GT(v, 65536 / 10e9);
+    EXPECT_LT(v, 65536 / 10e9 * 1.15);
   }
 }
 
@@ -261,28 +283,9 @@ TEST(Simulation, ATallerArrayLeavesNoCoreIdleOnAShortPrompt) {
   // least 64 keys). 16-row arrays: 4 blocks of 16 rows, one a core. 64-row
   // arrays: one block of 64 rows would run on one core with three idle; in
   // 16-row blocks it takes the 4 cores as the short arrays do.
-  Trace t;
-  Op op;
-  op.name = "attention";
-  op.kind = OpKind::Attention;
-  op.batch = 1, op.heads = 1, op.kv_heads = 1, op.head_dim = 64, op.q_len = 64, op.kv_len = 64;
-  op.causal = false, op.kv_append = 0;
-  op.a = op.w = op.o = TensorFormat{};  // int8
-  t.ops.push_back(op);
-  double short_rows = 0;
-  for (int rows : {16, 64}) {
-    std::string cfg = write_temp(
-        "hw.yaml", chip("1000 TB/s", 4, "1000 TB/s", "1000 TB/s", "16 MiB", 2, 2, rows, 16));
-    auto r = simulate_in_child(cfg, t);
-    const std::string mapping = r["ops"][0]["mapping"].get<std::string>();
-    EXPECT_NE(mapping.find("4 work items (batch x kv_heads x 4 query blocks"), std::string::npos)
-        << rows << ": " << mapping;
-    const double lat = r["latency_s"].get<double>();
-    if (rows == 16)
-      short_rows = lat;
-    else
-      EXPECT_LE(lat, short_rows * (1 + 1e-9));
-  }
+  run_growing({chip("1000 TB/s", 4, "1000 TB/s", "1000 TB/s", "16 MiB", 2, 2, 16, 16),
+               chip("1000 TB/s", 4, "1000 TB/s", "1000 TB/s", "16 MiB", 2, 2, 64, 16)},
+              attention_trace(1, 64, 64), "4 work items (batch x kv_heads x 4 query blocks", 1e-9);
 }
 
 TEST(Simulation, DecodeAttentionEvensOutItsLastRoundOverMoreCores) {
@@ -297,31 +300,13 @@ TEST(Simulation, DecodeAttentionEvensOutItsLastRoundOverMoreCores) {
   // (4 x 512 KiB / 10 GB/s = 210 us), then 2 at 4 GB/s each (131 us), 341 us;
   // 5 cores: 262 us, then one item alone (131 us), 393 us. Evened out, the
   // 3 MiB take 315 us at the DRAM's rate on either.
-  Trace t;
-  Op op;
-  op.name = "attention";
-  op.kind = OpKind::Attention;
-  op.batch = 6, op.heads = 1, op.kv_heads = 1, op.head_dim = 64, op.q_len = 1, op.kv_len = 4096;
-  op.causal = false, op.kv_append = 0;
-  op.a = op.w = op.o = TensorFormat{};  // int8
-  t.ops.push_back(op);
+  const auto t = run_growing({chip("10 GB/s", 4, "1000 TB/s", "4 GB/s", "16 MiB", 4, 1, 16, 16),
+                              chip("10 GB/s", 4, "1000 TB/s", "4 GB/s", "16 MiB", 5, 1, 16, 16)},
+                             attention_trace(6, 1, 4096), "context splits", 0.01);
   const double even = 6 * 524288 / 10e9;
-  double four = 0;
-  for (int cores : {4, 5}) {
-    std::string cfg = write_temp(
-        "hw.yaml", chip("10 GB/s", 4, "1000 TB/s", "4 GB/s", "16 MiB", cores, 1, 16, 16));
-    auto r = simulate_in_child(cfg, t);
-    const double lat = r["latency_s"].get<double>();
-    EXPECT_GT(lat, even) << cores;
-    EXPECT_LT(lat, even * 1.02) << cores << ": " << r["ops"][0]["mapping"];
-    if (cores == 4) {
-      four = lat;
-    } else {
-      EXPECT_LE(lat, four * 1.01);
-      EXPECT_EQ(r["ops"][0]["mapping"].get<std::string>().find("x 1 context splits"),
-                std::string::npos)
-          << r["ops"][0]["mapping"];
-    }
+  for (double v : t) {
+    EXPECT_GT(v, even);
+    EXPECT_LT(v, even * 1.02);
   }
 }
 
