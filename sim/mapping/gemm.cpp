@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <functional>
 #include <sstream>
 
 #include "sim/mapping/mapper_internal.h"
@@ -22,6 +23,8 @@ std::vector<int64_t> candidates(int64_t total, int64_t align) {
 // Where a candidate grid's cores read and write: A from `in`, W from the
 // GEMM's weight level, C to `out`; with a shared SRAM level in front of DRAM,
 // a panel read by several cores reaches DRAM once (load_shared_panel).
+using ExtraSteps = std::function<std::pair<double, double>(int64_t, int64_t, int64_t, bool, bool)>;
+
 struct GridIo {
   Level in = kDram, out = kDram;
   bool filter = false;  // panel reads filtered by the shared level
@@ -35,9 +38,13 @@ struct GridIo {
 // engine simulates, without contention.
 // Streaming (a_outer_only): rows must complete in order, so only the order with
 // the A row block outermost qualifies.
+// `extra(tm, tn, tk, a_new, w_new)`: the cycles and SRAM bytes of a tile's
+// other steps (fallback conversions of a new A or W tile, a LUT table build
+// for a new A tile), as emit_gemm adds them: ranked without them, a search
+// preferred tiles whose conversions made them slower.
 GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, const GemmShape& g,
                       double sram, CostModel& model, const GridIo& io, int64_t* need_min,
-                      bool a_outer_only) {
+                      bool a_outer_only, const ExtraSteps& extra) {
   TileAlign al = u.align(g.uc.a, g.uc.w);
   const double acc = u.accumulator_bytes();
   GemmTiling best;
@@ -99,6 +106,10 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
                   const TileCost& k = cost[im][in][ik];
                   c.compute_cycles = static_cast<double>(k.cycles);
                   c.sram_bytes = k.sram_read_bytes + k.sram_write_bytes;
+                  const auto [x_cycles, x_sram] =
+                      extra(sm, sn, sk, !reuse_a || reload, reuse_a || reload);
+                  c.compute_cycles += x_cycles;
+                  c.sram_bytes += x_sram;
                   c.unit_energy_j = unit_e[im][in][ik];
                   auto panel = [&](Level level, double bytes, double readers) {
                     if (io.filter && level == kDram && readers > 1) {
@@ -228,6 +239,24 @@ GemmChoice Mapper::choose_gemm(const OpContext& ctx, const Op& op, const GemmSha
     else
       gm = ceil_div(gm, 2);
   }
+  // A tile's steps besides the matmul, as emit_gemm adds them.
+  const ExtraSteps extra = [&](int64_t tm, int64_t tn, int64_t tk, bool a_new, bool w_new) {
+    double cycles = 0, bytes = 0;
+    auto add = [&](uint32_t id) {
+      const TileCost& c = prog_.costs[id];
+      cycles += static_cast<double>(c.cycles);
+      bytes += c.sram_read_bytes + c.sram_write_bytes;
+    };
+    const double q = find_elementwise_fn("quantize")->ops_per_element;
+    if (g.uc.convert_a && a_new)
+      add(cache_.vector(g.uc.convert_unit, tm * tk, q, g.a.storage_bits / 8,
+                        g.uc.a.storage_bits / 8));
+    if (g.uc.convert_w && w_new)
+      add(cache_.vector(g.uc.convert_unit, tk * tn, q, g.w.storage_bits / 8,
+                        g.uc.w.storage_bits / 8));
+    if (g.pre_unit >= 0 && a_new) add(precompute(g, tm, tk));
+    return std::make_pair(cycles, bytes);
+  };
   GemmChoice best;
   int64_t need_min = INT64_MAX;
   std::vector<std::pair<int64_t, int64_t>> tried;  // slice shapes already planned
@@ -254,7 +283,7 @@ GemmChoice Mapper::choose_gemm(const OpContext& ctx, const Op& op, const GemmSha
         io.stages = stages;
         int64_t need = 0;
         GemmTiling t =
-            plan_slice(unit, Ms, Ns, g.k, g, sram_avail(ctx), model_, io, &need, ctx.stream);
+            plan_slice(unit, Ms, Ns, g.k, g, sram_avail(ctx), model_, io, &need, ctx.stream, extra);
         need_min = std::min(need_min, need);
         if (t.est_cycles < 0) continue;
         int64_t best_used = best.pm ? ceil_div(g.m, best.Ms) * ceil_div(g.n, best.Ns) : 0;
