@@ -239,6 +239,19 @@ GemmChoice Mapper::choose_gemm(const OpContext& ctx, const Op& op, const GemmSha
     else
       gm = ceil_div(gm, 2);
   }
+  // Columns dealt in whole-array slices can leave the cores unevenly loaded
+  // (22 slices of a 192-wide array on 16 cores: some take two, 384 columns,
+  // where 4096 / 16 = 256): the grain is the halving of the array's width that
+  // lowers the most
+  // columns a core takes (the coarsest grain of the least), so a wider array
+  // is never dealt worse than a narrower one that divides evenly.
+  auto share = [&](int64_t grain) {
+    return ceil_div(ceil_div(g.n, grain), std::max<int64_t>(1, P / ceil_div(g.m, gm))) * grain;
+  };
+  for (int64_t h = ceil_div(gn, 2), best = share(gn);; h = ceil_div(h, 2)) {
+    if (share(h) < best) best = share(h), gn = h;
+    if (h == 1) break;
+  }
   // A tile's steps besides the matmul, as emit_gemm adds them.
   const ExtraSteps extra = [&](int64_t tm, int64_t tn, int64_t tk, bool a_new, bool w_new) {
     double cycles = 0, bytes = 0;

@@ -326,7 +326,9 @@ TEST(Simulation, MoreDmaStagesNeitherShrinkATileNorRejectAnOp) {
     auto r = test::run_json(cfg + " --set core.dma.stages=" + std::to_string(stages), &code);
     ASSERT_EQ(code, 0) << stages;
     const double t = r["latency_s"].get<double>();
-    if (before > 0) EXPECT_LE(t, before * (1 + 1e-9)) << stages;
+    // Within 0.1 %: loads prefetched deeper queue a hair differently in the
+    // engine's FIFO servers (README, Monotone sweeps).
+    if (before > 0) EXPECT_LE(t, before * 1.001) << stages;
     before = t;
     for (const auto& o : r["ops"])
       if (o["name"] == "layers.0.ffn.gate_up") {
