@@ -13,8 +13,17 @@ namespace bc::mapping {
 
 namespace {
 
-std::vector<int64_t> candidates(int64_t total, int64_t align) {
+// Tile sizes along one dimension: the unit's alignment times powers of two,
+// and the whole dimension; along K also the alignment's halves down to an
+// eighth, folds that fill part of the array's rows: a taller array then
+// keeps the K steps of a shorter one, where its whole-array K steps would
+// take SRAM from the streamed rows (the Groq-like chip's MXM at 640 rows
+// halved its streamed rows and ran 2x slower).
+std::vector<int64_t> candidates(int64_t total, int64_t align, bool finer = false) {
   std::vector<int64_t> c;
+  if (finer)
+    for (int64_t v = std::max<int64_t>(1, align / 8); v < align && v < total; v *= 2)
+      c.push_back(v);
   for (int64_t v = std::max<int64_t>(1, align); v < total; v *= 2) c.push_back(v);
   c.push_back(total);
   return c;
@@ -55,7 +64,7 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
   w.stages = io.stages;
   for (int64_t tm : candidates(Ms, std::min(al.m, Ms)))
     for (int64_t tn : candidates(Ns, std::min(al.n, Ns)))
-      for (int64_t tk : candidates(K, std::min(al.k, K))) {
+      for (int64_t tk : candidates(K, std::min(al.k, K), true)) {
         // Operand tiles for every load in flight (resident weights need none)
         // and the accumulator, unless the register file holds it (then SRAM
         // stages only the finished output tile).
