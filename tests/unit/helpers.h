@@ -98,6 +98,32 @@ inline std::string model_args(const std::string& name) {
   return "--model '" + m + "' --context 512";
 }
 
+// Runs `bitcycle run ARGS --set 'KEY=v'` for each value v in turn (each a
+// bigger resource than the one before): every run must succeed and none be
+// slower than the one before by more than `tol`. Returns each run's op
+// `op` (null if it has none), for the caller's checks of its mapping.
+inline std::vector<nlohmann::json> run_growing_resource(const std::string& args,
+                                                        const std::string& key,
+                                                        const std::vector<std::string>& values,
+                                                        const std::string& op, double tol) {
+  std::vector<nlohmann::json> ops;
+  double before = 0;
+  for (const std::string& v : values) {
+    int code = 0;
+    const nlohmann::json r = run_json(args + " --set '" + key + "=" + v + "'", &code);
+    EXPECT_EQ(code, 0) << key << "=" << v;
+    if (r.is_null()) return ops;
+    const double t = r["latency_s"].get<double>();
+    if (before > 0) EXPECT_LE(t, before * (1 + tol)) << key << "=" << v;
+    before = t;
+    nlohmann::json found;
+    for (const auto& o : r["ops"])
+      if (o["name"] == op) found = o;
+    ops.push_back(found);
+  }
+  return ops;
+}
+
 inline std::string library_path() { return project_root() + "/configs/components/library.yaml"; }
 
 // A small chip, one key per line so error positions are easy to state.

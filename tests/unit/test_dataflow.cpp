@@ -137,19 +137,11 @@ TEST(Dataflow, CoreGroupsFollowTheLayersTimeNotOneCoreAtATime) {
   // op that gained from the next core, sn40l decode took 7.6 ms at the shipped
   // NoC and 21.2 ms at twice its link bandwidth: attn.qkv, passed over once
   // when a further core landed on a busier mesh row, kept 4 of 1,040 cores.
-  double before = 0;
-  for (const char* bw : {"102.4 GB/s", "204.8 GB/s", "409.6 GB/s"}) {
-    int code = 0;
-    auto r = run_json(project_root() + "/configs/hw/sn40l.yaml --phase decode --batch 1 --model " +
-                          one_layer_model() + " --no-compare --set 'noc.link_bandwidth=" + bw + "'",
-                      &code);
-    ASSERT_EQ(code, 0) << bw;
-    const double t = r["latency_s"].get<double>();
-    if (before > 0) EXPECT_LE(t, before * 1.01) << bw;
-    before = t;
-    for (const auto& o : r["ops"])
-      if (o["name"] == "layers.0.attn.qkv") EXPECT_GE(o["cores"].get<int>(), 16) << bw;
-  }
+  const auto ops = run_growing_resource(
+      project_root() + "/configs/hw/sn40l.yaml --phase decode --batch 1 --model " +
+          one_layer_model() + " --no-compare",
+      "noc.link_bandwidth", {"102.4 GB/s", "204.8 GB/s", "409.6 GB/s"}, "layers.0.attn.qkv", 0.01);
+  for (const auto& o : ops) EXPECT_GE(o["cores"].get<int>(), 16) << o["mapping"];
 }
 
 TEST(Dataflow, MoreSramNeverCoarsensTheStreamedRows) {
@@ -159,15 +151,8 @@ TEST(Dataflow, MoreSramNeverCoarsensTheStreamedRows) {
   // candidates. Taking the largest block that fit, sn40l's prefill of 512
   // tokens ran 7.9 % slower with 4x the SRAM (ffn.act in 11-row blocks
   // instead of 2).
-  double before = 0;
-  for (const char* sram : {"500 kB", "2 MB"}) {
-    int code = 0;
-    auto r = run_json(project_root() + "/configs/hw/sn40l.yaml --phase prefill --seq 512 --model " +
-                          one_layer_model() + " --no-compare --set 'core.sram.size=" + sram + "'",
-                      &code);
-    ASSERT_EQ(code, 0) << sram;
-    const double t = r["latency_s"].get<double>();
-    if (before > 0) EXPECT_LE(t, before * 1.01) << sram;
-    before = t;
-  }
+  run_growing_resource(project_root() +
+                           "/configs/hw/sn40l.yaml --phase prefill --seq 512 --model " +
+                           one_layer_model() + " --no-compare",
+                       "core.sram.size", {"500 kB", "2 MB"}, "layers.0.ffn.act", 0.01);
 }

@@ -318,29 +318,19 @@ TEST(Simulation, MoreDmaStagesNeitherShrinkATileNorRejectAnOp) {
   // layers), ffn.gate_up's 1x640x320 tile took 4 stages' buffers only as
   // 1x320x320 tiles (8.5 % slower), and at 8 stages no tile fitted the
   // SRAM at all: the op was rejected. Its tile is the same at every count.
-  const std::string cfg = project_root() + "/configs/hw/groq-tsp.yaml --no-compare " +
-                          test::model_args("groq-tsp.yaml");
-  double before = 0;
-  std::string tile;  // the gate_up tile at 2 stages
-  for (int stages : {2, 4, 8}) {
-    int code = 0;
-    auto r = test::run_json(cfg + " --set core.dma.stages=" + std::to_string(stages), &code);
-    ASSERT_EQ(code, 0) << stages;
-    const double t = r["latency_s"].get<double>();
-    // Within 0.1 %: loads prefetched deeper queue a hair differently in the
-    // engine's FIFO servers (README, Monotone sweeps).
-    if (before > 0) EXPECT_LE(t, before * 1.001) << stages;
-    before = t;
-    for (const auto& o : r["ops"])
-      if (o["name"] == "layers.0.ffn.gate_up") {
-        const std::string m = o["mapping"].get<std::string>();
-        const std::string t =
-            m.substr(m.find("tile "), m.find(',', m.find("tile ")) - m.find("tile "));
-        if (tile.empty()) tile = t;
-        EXPECT_EQ(t, tile) << stages << ": " << m;
-        if (stages == 8) EXPECT_NE(m.find("loads in flight"), std::string::npos) << m;
-      }
-  }
+  // Within 0.1 %: loads prefetched deeper queue a hair differently in the
+  // engine's FIFO servers (README, Monotone sweeps).
+  const auto ops =
+      test::run_growing_resource(project_root() + "/configs/hw/groq-tsp.yaml --no-compare " +
+                                     test::model_args("groq-tsp.yaml"),
+                                 "core.dma.stages", {"2", "4", "8"}, "layers.0.ffn.gate_up", 1e-3);
+  ASSERT_EQ(ops.size(), 3u);
+  auto tile = [](const std::string& m) {
+    const size_t at = m.find("tile ");
+    return m.substr(at, m.find(',', at) - at);
+  };
+  for (const auto& o : ops) EXPECT_EQ(tile(o["mapping"]), tile(ops[0]["mapping"])) << o["mapping"];
+  EXPECT_NE(ops[2]["mapping"].get<std::string>().find("loads in flight"), std::string::npos);
 }
 
 TEST(Simulation, TheTileSearchCountsAFallbacksConversions) {
@@ -350,22 +340,14 @@ TEST(Simulation, TheTileSearchCountsAFallbacksConversions) {
   // 64-row tiles (more loads in flight, in its view) whose extra
   // conversions made every GEMM 11 % slower than the 128-row tiles it took
   // with 3 stages. Counted as emitted, the search keeps the 128-row tiles.
-  const std::string cfg = project_root() + "/configs/hw/mac-fp16-28nm-iso-area.yaml --no-compare " +
-                          "--phase prefill --seq 128";
-  double before = 0;
-  for (int stages : {2, 3, 4}) {
-    int code = 0;
-    auto r = test::run_json(cfg + " --set core.dma.stages=" + std::to_string(stages), &code);
-    ASSERT_EQ(code, 0) << stages;
-    const double t = r["latency_s"].get<double>();
-    if (before > 0) EXPECT_LE(t, before * 1.001) << stages;
-    before = t;
-    for (const auto& o : r["ops"])
-      if (o["name"] == "layers.0.ffn.gate_up") {
-        const std::string m = o["mapping"].get<std::string>();
-        EXPECT_NE(m.find("tile 128x"), std::string::npos) << stages << ": " << m;
-        EXPECT_NE(m.find("converts"), std::string::npos) << m;
-      }
+  const auto ops = test::run_growing_resource(
+      project_root() + "/configs/hw/mac-fp16-28nm-iso-area.yaml --no-compare --phase prefill " +
+          "--seq 128",
+      "core.dma.stages", {"2", "3", "4"}, "layers.0.ffn.gate_up", 1e-3);
+  for (const auto& o : ops) {
+    const std::string m = o["mapping"].get<std::string>();
+    EXPECT_NE(m.find("tile 128x"), std::string::npos) << m;
+    EXPECT_NE(m.find("converts"), std::string::npos) << m;
   }
 }
 
