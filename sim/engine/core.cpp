@@ -251,8 +251,7 @@ void Core::issue_load() {
 // and this op has another tile; else the DMA process is woken.
 void Core::buffer_freed() {
   if (dma_parked_ && dma_tile_ < ops_[dma_op_].tiles.size() &&
-      dma_seq_ < computed_ + stages_of(dma_op_) &&
-      rows_ready()) {
+      dma_seq_ < computed_ + stages_of(dma_op_) && rows_ready()) {
     issue_load();
     if (dma_tile_ < ops_[dma_op_].tiles.size()) return;  // still parked, for the next buffer
   }

@@ -60,6 +60,7 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
   int64_t kv_split = 1, bk = 16, best_bq = bq_candidates.front(), best_stages = 0;
   size_t n_items = 0;
   double min_need = INFINITY;
+  const std::vector<int64_t> stage_list = stage_choices();
   for (const int64_t bq : bq_candidates) {
     if (cached != attention_cache_.end() && bq != cached->second[0]) continue;
     const int64_t q_blocks = ceil_div(op.q_len, bq);
@@ -102,7 +103,6 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
     };
     // SRAM for `stages` K and V blocks of bk keys in flight, Q, and S and O
     // where the registers do not hold them.
-    const std::vector<int64_t> stage_list = stage_choices();
     auto need = [&](int64_t bk, int64_t stages = 0) {
       if (stages == 0) stages = stage_list.back();  // the fewest the op may use
       return static_cast<double>(stages) * (2 * bk * d * bkv) + rows * d * ba +

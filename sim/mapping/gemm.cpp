@@ -47,7 +47,7 @@ struct GridIo {
 // engine simulates, without contention.
 // Streaming (a_outer_only): rows must complete in order, so only the order with
 // the A row block outermost qualifies.
-// `extra(tm, tn, tk, a_new, w_new)`: the cycles and SRAM bytes of a tile's
+// `extra(tm, tn, tk, a_new, w_new)`, when set: the cycles and SRAM bytes of a tile's
 // other steps (fallback conversions of a new A or W tile, a LUT table build
 // for a new A tile), as emit_gemm adds them: ranked without them, a search
 // preferred tiles whose conversions made them slower.
@@ -115,10 +115,12 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
                   const TileCost& k = cost[im][in][ik];
                   c.compute_cycles = static_cast<double>(k.cycles);
                   c.sram_bytes = k.sram_read_bytes + k.sram_write_bytes;
-                  const auto [x_cycles, x_sram] =
-                      extra(sm, sn, sk, !reuse_a || reload, reuse_a || reload);
-                  c.compute_cycles += x_cycles;
-                  c.sram_bytes += x_sram;
+                  if (extra) {
+                    const auto [x_cycles, x_sram] =
+                        extra(sm, sn, sk, !reuse_a || reload, reuse_a || reload);
+                    c.compute_cycles += x_cycles;
+                    c.sram_bytes += x_sram;
+                  }
                   c.unit_energy_j = unit_e[im][in][ik];
                   auto panel = [&](Level level, double bytes, double readers) {
                     if (io.filter && level == kDram && readers > 1) {
@@ -261,24 +263,27 @@ GemmChoice Mapper::choose_gemm(const OpContext& ctx, const Op& op, const GemmSha
     if (share(h) < best) best = share(h), gn = h;
     if (h == 1) break;
   }
-  // A tile's steps besides the matmul, as emit_gemm adds them.
-  const ExtraSteps extra = [&](int64_t tm, int64_t tn, int64_t tk, bool a_new, bool w_new) {
-    double cycles = 0, bytes = 0;
-    auto add = [&](uint32_t id) {
-      const TileCost& c = prog_.costs[id];
-      cycles += static_cast<double>(c.cycles);
-      bytes += c.sram_read_bytes + c.sram_write_bytes;
+  // A tile's steps besides the matmul, as emit_gemm adds them (none: no call
+  // in the search's inner loop).
+  const double q = find_elementwise_fn("quantize")->ops_per_element;
+  ExtraSteps extra;
+  if (g.uc.convert_a || g.uc.convert_w || g.pre_unit >= 0)
+    extra = [&](int64_t tm, int64_t tn, int64_t tk, bool a_new, bool w_new) {
+      double cycles = 0, bytes = 0;
+      auto add = [&](uint32_t id) {
+        const TileCost& c = prog_.costs[id];
+        cycles += static_cast<double>(c.cycles);
+        bytes += c.sram_read_bytes + c.sram_write_bytes;
+      };
+      if (g.uc.convert_a && a_new)
+        add(cache_.vector(g.uc.convert_unit, tm * tk, q, g.a.storage_bits / 8,
+                          g.uc.a.storage_bits / 8));
+      if (g.uc.convert_w && w_new)
+        add(cache_.vector(g.uc.convert_unit, tk * tn, q, g.w.storage_bits / 8,
+                          g.uc.w.storage_bits / 8));
+      if (g.pre_unit >= 0 && a_new) add(precompute(g, tm, tk));
+      return std::make_pair(cycles, bytes);
     };
-    const double q = find_elementwise_fn("quantize")->ops_per_element;
-    if (g.uc.convert_a && a_new)
-      add(cache_.vector(g.uc.convert_unit, tm * tk, q, g.a.storage_bits / 8,
-                        g.uc.a.storage_bits / 8));
-    if (g.uc.convert_w && w_new)
-      add(cache_.vector(g.uc.convert_unit, tk * tn, q, g.w.storage_bits / 8,
-                        g.uc.w.storage_bits / 8));
-    if (g.pre_unit >= 0 && a_new) add(precompute(g, tm, tk));
-    return std::make_pair(cycles, bytes);
-  };
   GemmChoice best;
   int64_t need_min = INT64_MAX;
   std::vector<std::pair<int64_t, int64_t>> tried;  // slice shapes already planned

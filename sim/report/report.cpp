@@ -58,13 +58,14 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
   const double first_step = step_end[0];
   const double period = steps > 1 ? step_end[steps - 1] - step_end[steps - 2] : first_step;
 
+  // Chips an action count of the simulated chip stands for: its ranks, except
+  // link counts, which already cover every rank.
+  auto chips_of = [&](int a) { return a == kLinkByte || a == kGlobalLinkByte ? 1.0 : ranks; };
   // Total counts per action over all ops, for one step of the whole system.
   std::vector<double> totals(na, 0.0);
   for (size_t o = 0; o < prog.ops.size(); ++o)
     for (int a = 0; a < na; ++a)
-      totals[a] += sim.op_counts[o * na + a] *
-                   (a == kLinkByte || a == kGlobalLinkByte ? 1 : ranks) /
-                   static_cast<double>(steps);
+      totals[a] += sim.op_counts[o * na + a] * chips_of(a) / static_cast<double>(steps);
 
   json report;
   report["schema"] = "bitcycle-report";
@@ -190,9 +191,7 @@ nlohmann::json build_report(const HwConfig& hw, const Trace& trace, const Progra
     // stage's tensor ranks in every replica), as `totals` counts it: the ops'
     // energies add up to the dynamic energy of the simulated steps.
     double e = 0;
-    for (int a = 0; a < na; ++a)
-      e += sim.op_counts[i * na + a] * catalog[a].energy_j *
-           (a == kLinkByte || a == kGlobalLinkByte ? 1 : ranks);
+    for (int a = 0; a < na; ++a) e += sim.op_counts[i * na + a] * catalog[a].energy_j * chips_of(a);
     ops.push_back(
         {{"name", p.name},
          {"kind", op_kind_name(p.kind)},

@@ -492,7 +492,8 @@ TEST(Validate, ComparesRowsAndSummarises) {
 TEST(Validate, ComparingNothingOrFailingRowsFails) {
   // A harness must not pass when it could not compare: a file whose every row
   // fails to simulate (Llama-3.1-405B fits nowhere on the default chip), a file
-  // with no rows (an input error), and, under --max-mape, a file with one failing row among good ones.
+  // with no rows (an input error), and, under --max-mape, a file with one failing row among good
+  // ones.
   std::string hdr =
       "name,hw,kind,m,n,k,a_format,w_format,model,quant,phase,batch,context,seq,measured_latency_s,"
       "measured_energy_j\n";
