@@ -313,6 +313,11 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
           "registers", Dim::Bytes, 0.0,
           "register file per core: a GEMM tile whose accumulators fit keeps them there across "
           "its K steps (a GPU SM's 256 KiB) instead of in SRAM; 0: accumulators in SRAM");
+      hw.accumulator_share = core.number(
+          "accumulator_share", 1.0,
+          "share of core.registers a GEMM tile's accumulators may take, the rest holding "
+          "operand fragments and addresses (a GPU: 0.5, as CUTLASS's largest tiles)",
+          0.01, 1.0);
       hw.concurrent_units = core.boolean(
           "concurrent_units", false,
           "the core's units run at once, each on a different tile's step (the MAC array on "
@@ -475,6 +480,7 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
         {"dma", {{"bandwidth_Bps", hw.dma_bandwidth}, {"stages", hw.load_stages}}},
         {"concurrent_units", hw.concurrent_units},
         {"registers_bytes", hw.registers_bytes},
+        {"accumulator_share", hw.accumulator_share},
         {"units", units}}},
       {"memory",
        {{"weights", hw.weight_placement}, {"resident_max_fraction", hw.resident_max_fraction}}},

@@ -83,6 +83,10 @@ struct HwConfig {
   // Register file per core that keeps a GEMM tile's accumulators across its K
   // steps (core.registers; 0: accumulators live in the SRAM scratchpad).
   double registers_bytes = 0;
+  // Share of registers_bytes a GEMM tile's accumulators may take; the rest
+  // holds the operand fragments, addresses and loop state of the threads that
+  // feed the unit (core.accumulator_share; 1: all of it).
+  double accumulator_share = 1;
   int64_t load_stages = 2;  // tile loads in flight per core (2: double buffering)
   // The compute units, described (checked at load); build_units
   // (models/compute_unit.h) makes the objects.

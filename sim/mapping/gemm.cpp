@@ -164,7 +164,12 @@ void Mapper::map_gemm(const OpContext& ctx, const Op& op, size_t idx, Level in) 
     g.w_group = wf.group_size;
     g.uc = pick_matmul_unit(units_, op, g.a, g.w);
     const ComputeUnit& unit = *units_[g.uc.unit];
-    g.registers = hw_.registers_bytes;
+    // Accumulators get their share of the register file (core.accumulator_share;
+    // the rest holds operand fragments and addresses). Attention's O, S and P
+    // are not limited by it: FlashAttention-3's consumer warp groups raise their
+    // registers to 240 of 255 a thread (hopper/flash_fwd_kernel_sm90.h,
+    // MmaRegisterRequirement).
+    g.registers = hw_.registers_bytes * hw_.accumulator_share;
     g.acc = unit.accumulator_bytes();
     g.ba = op.a.bits_per_element() / 8;
     g.bw = op.density * (wf.bits_per_element() + op.sparsity_index_bits()) / 8;

@@ -713,3 +713,39 @@ TEST(Tiers, WeightsSpillToDdrAndMoveAtTheSlowerTiersBandwidth) {
   });
   EXPECT_NEAR(m["latency_s"].get<double>(), 0.32, 0.32 * 0.02);
 }
+
+TEST(Simulation, AccumulatorsTakeTheirShareOfTheRegisters) {
+  // One core, an int8 16x16 output-stationary array (4 B partial sums), a
+  // 16 x 16 x 4096 int8 GEMM: one output tile, 16 x 16 x 4 = 1,024 B of
+  // accumulators. 16 KiB of SRAM cannot hold a K step of 4,096 (A alone is
+  // 64 KiB), so the tile takes several K steps. With 1 KiB of registers and
+  // core.accumulator_share 1 the accumulators stay in the registers: SRAM sees
+  // only the finished sums written, once, 1,024 B. With a share of 0.5
+  // they have 512 B, too few: every K step writes its 1,024 B of partial sums
+  // back to SRAM (the last one the finished sums), 1,024 B per step. And
+  // the share only scales the budget: 2 KiB at 0.5 maps as 1 KiB at 1.
+  std::string cfg =
+      write_temp("hw.yaml", chip("1000 TB/s", 4, "1000 TB/s", "1000 TB/s", "16 KiB", 1, 1, 16, 16));
+  const Trace t = gemm_trace(16, 16, 4096);
+  auto sram_writes = [&](const std::string& regs, const std::string& share) {
+    return run_isolated([&] {
+      HwConfig hw =
+          load_hw_config(cfg, {"core.registers=" + regs, "core.accumulator_share=" + share});
+      Program p = map_trace(t, hw);
+      double wr = 0, steps = 0;
+      for (const auto& core : p.cores)
+        for (const CoreOp& co : core)
+          for (const Tile& tile : co.tiles) {
+            steps += tile.repeat;
+            for (int s = 0; s < tile.nsteps; ++s)
+              wr += tile.repeat * p.costs[tile.steps[s].cost].sram_write_bytes;
+          }
+      return nlohmann::json{{"write", wr}, {"steps", steps}};
+    });
+  };
+  const auto all = sram_writes("1 KiB", "1"), half = sram_writes("1 KiB", "0.5");
+  EXPECT_DOUBLE_EQ(all["write"].get<double>(), 1024);
+  EXPECT_GE(half["steps"].get<double>(), 2);
+  EXPECT_DOUBLE_EQ(half["write"].get<double>(), 1024 * half["steps"].get<double>());
+  EXPECT_EQ(sram_writes("2 KiB", "0.5"), all);
+}
