@@ -6,7 +6,11 @@ Tick DmaEngine::transfer(Tick now, double bytes, bool load, MemoryChannels& leve
                          int level_read_action, int level_write_action, int64_t core_node,
                          NocMesh& noc, SramBanks& sram, const CountSink& counts) {
   if (bytes <= 0) return now;
-  Tick end = level.server().serve(now, transfer_ticks(bytes, level.bandwidth()));
+  // The channels' time: a written byte costs write_cost read bytes (writes
+  // reach a lower share of the nominal bandwidth: bus turnarounds, write
+  // recovery); the mesh, DMA engine and banks move the bytes as they are.
+  Tick end = level.server().serve(
+      now, transfer_ticks(load ? bytes : bytes * level.write_cost(), level.bandwidth()));
   int64_t routers = 0;
   double byte_hops = 0;
   if (level.caches_fanouts(noc)) {

@@ -12,9 +12,10 @@ constexpr int64_t kMaxCachedRoutes = 1 << 17;
 }  // namespace
 
 MemoryChannels::MemoryChannels(double total_bandwidth, double latency_s,
-                               std::vector<int64_t> attach_nodes)
+                               std::vector<int64_t> attach_nodes, double write_cost)
     : nodes_(std::move(attach_nodes)),
       bw_(total_bandwidth),
+      write_cost_(write_cost),
       latency_(seconds_to_ticks(latency_s)) {}
 
 Fanout MemoryChannels::build(NocMesh& noc, int64_t core, bool to_core, bool groups) const {

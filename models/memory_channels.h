@@ -40,13 +40,16 @@ class MemoryChannels {
  public:
   MemoryChannels() = default;
   // One channel per attach node (a node may appear more than once).
-  MemoryChannels(double total_bandwidth, double latency_s, std::vector<int64_t> attach_nodes);
+  // write_cost: channel time of a written byte in read bytes (writes slower: > 1).
+  MemoryChannels(double total_bandwidth, double latency_s, std::vector<int64_t> attach_nodes,
+                 double write_cost = 1);
 
   bool present() const { return !nodes_.empty(); }
   int64_t channels() const { return static_cast<int64_t>(nodes_.size()); }
   int64_t node(int64_t c) const { return nodes_[c]; }
   BusyServer& server() { return server_; }
-  double bandwidth() const { return bw_; }
+  double bandwidth() const { return bw_; }  // reads
+  double write_cost() const { return write_cost_; }
   Tick latency() const { return latency_; }
   double busy_max_s() const { return ticks_to_seconds(server_.busy_total); }
   // Links between this level and `core` (to_core: a load), cached per core when
@@ -66,6 +69,7 @@ class MemoryChannels {
   BusyServer server_;
   std::vector<int64_t> nodes_;
   double bw_ = 0;
+  double write_cost_ = 1;
   Tick latency_ = 0;
   std::vector<Fanout> cache_;  // [core * 2 + to_core]
   std::vector<bool> cached_;

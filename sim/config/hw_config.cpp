@@ -38,6 +38,11 @@ void read_channel_keys(Params& p, ChannelsConfig& c, const TierType& t) {
                           "share of the nominal bandwidth that transfers reach (refresh, "
                           "bank conflicts, turnarounds); cite the measurement",
                           0.01, 1.0);
+  c.write_efficiency =
+      p.number("write_efficiency", c.efficiency,
+               "share of the nominal bandwidth that writes reach (a store stream); default: "
+               "efficiency; cite the measurement",
+               0.01, 1.0);
   c.capacity = p.quantity("size", Dim::Bytes, t.default_capacity, "capacity");
   if (dram)
     c.interfaces = p.integer("interfaces", 1, "PHY + controller instances (stacks)", 1, 1024);
@@ -446,9 +451,13 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
   nlohmann::json units = nlohmann::json::object();
   for (size_t i = 0; i < hw.units.size(); ++i) units[hw.units[i].name] = checked[i].first.resolved;
   auto chan = [](const ChannelsConfig& c) {
-    return nlohmann::json{{"component", c.component},     {"channels", c.channels},
-                          {"bandwidth_Bps", c.bandwidth}, {"efficiency", c.efficiency},
-                          {"latency_s", c.latency_s},     {"capacity_bytes", c.capacity},
+    return nlohmann::json{{"component", c.component},
+                          {"channels", c.channels},
+                          {"bandwidth_Bps", c.bandwidth},
+                          {"efficiency", c.efficiency},
+                          {"write_efficiency", c.write_efficiency},
+                          {"latency_s", c.latency_s},
+                          {"capacity_bytes", c.capacity},
                           {"interfaces", c.interfaces}};
   };
   hw.resolved_tree = {

@@ -23,7 +23,8 @@ namespace {
 // channels) as links with their share of the bytes.
 struct LevelModel {
   bool present = false;
-  double bytes_per_cycle = 0;  // all channels
+  double bytes_per_cycle = 0;  // all channels, reads
+  double write_cost = 1;       // channel time of a written byte in read bytes
   double latency_cycles = 0;
   int read = 0, write = 0;  // action ids
   // Per core node: routers traversed per byte, the most routers a piece passes,
@@ -41,7 +42,8 @@ LevelModel make_level(ChipResources& res, Level l, const ChannelsConfig& c, int 
   if (!c.present) return m;
   MemoryChannels& ch = res.level(l);
   m.present = true;
-  m.bytes_per_cycle = c.bandwidth / freq;
+  m.bytes_per_cycle = c.effective_bandwidth() / freq;
+  m.write_cost = c.write_cost();
   m.read = read, m.write = write;
   const int64_t nodes = res.noc.nodes();
   m.hops_per_byte.assign(static_cast<size_t>(nodes), 0);
@@ -259,7 +261,7 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
           };
           move(ld, m.read, kSramWrite, m.load_links[nn], load_lat);
           move(stb, m.write, kSramRead, m.store_links[nn], store_lat);
-          level_bytes[l] += ld + stb;
+          level_bytes[l] += ld + stb * m.write_cost;  // channel time, in read bytes
           dma += ld + stb;
           sram += (ld + stb) / sram_bpc;
         }

@@ -101,7 +101,8 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
       }
       MemoryChannels& m = res_.level(lv);
       if (!m.present()) continue;
-      const double t = n * b / (m.bandwidth() / f);
+      // Channel time: stores at their own share of the bandwidth (write_cost).
+      const double t = n * (c.load[l] + c.store[l] * m.write_cost()) / (m.bandwidth() / f);
       if (t > transfer) transfer = t, limit = level_name(lv);
       for (bool load : {true, false}) {
         const double bytes = load ? c.load[l] : c.store[l];

@@ -4,6 +4,7 @@
 
 #include "helpers.h"
 #include "sim/cli/isolate.h"
+#include "sim/engine/analytical.h"
 #include "sim/engine/engine.h"
 #include "sim/mapping/mapper.h"
 #include "sim/mapping/unit_pipeline.h"
@@ -91,7 +92,10 @@ std::vector<double> run_growing(const std::vector<std::string>& chips, const Tra
 // A hand-built program on a two-core chip: each of `cores` cores runs its own
 // op of `tiles` tiles, each loading `bytes` from DRAM and running a one-element
 // step on unit 1 (the vector unit: negligible compute).
-Program streaming_program(const HwConfig& hw, int cores, double bytes, uint32_t tiles) {
+// Each of `cores` cores moves `tiles` tiles of `bytes` between DRAM and its
+// SRAM (loads; stores with `store`), with a one-element vector step each.
+Program streaming_program(const HwConfig& hw, int cores, double bytes, uint32_t tiles,
+                          bool store = false) {
   Program p;
   p.cores.resize(2);
   VectorTile vt;
@@ -105,7 +109,7 @@ Program streaming_program(const HwConfig& hw, int cores, double bytes, uint32_t 
     CoreOp co;
     co.op = static_cast<uint32_t>(c);
     Tile t;
-    t.load_bytes[kDram] = bytes;
+    (store ? t.store_bytes : t.load_bytes)[kDram] = bytes;
     t.nsteps = 1;
     t.steps[0] = {1, 0};
     t.repeat = tiles;
@@ -748,4 +752,29 @@ TEST(Simulation, AccumulatorsTakeTheirShareOfTheRegisters) {
   EXPECT_GE(half["steps"].get<double>(), 2);
   EXPECT_DOUBLE_EQ(half["write"].get<double>(), 1024 * half["steps"].get<double>());
   EXPECT_EQ(sram_writes("2 KiB", "0.5"), all);
+}
+
+TEST(Simulation, DramWritesReachTheirOwnShareOfTheBandwidth) {
+  // One core moves 32 tiles of 256 KiB over one 50 GB/s DRAM channel, compute
+  // negligible. Loads take T = 8 MiB / 50 GB/s = 167.8 us. With
+  // memory.dram.write_efficiency 0.5 (efficiency 1) a written byte holds the
+  // channel twice as long: storing the same tiles takes 2T; the analytical
+  // mode's channel bound says the same. Without the key writes run as reads.
+  std::string cfg =
+      write_temp("hw.yaml", chip("50 GB/s", 1, "1 TB/s", "1 TB/s", "4 MiB", 2, 1, 8, 8));
+  const double T = 8 * 1048576 / 50e9;
+  auto run = [&](bool store, const std::string& weff, bool analytical) {
+    return run_isolated([&] {
+      std::vector<std::string> sets;
+      if (!weff.empty()) sets.push_back("memory.dram.write_efficiency=" + weff);
+      HwConfig hw = load_hw_config(cfg, sets);
+      Program p = streaming_program(hw, 1, 262144, 32, store);
+      SimResult s = analytical ? analytical_simulate(hw, p) : simulate(hw, p);
+      return nlohmann::json(s.ops[0].end_s - s.ops[0].start_s);
+    });
+  };
+  EXPECT_NEAR(run(false, "0.5", false).get<double>(), T, T * 0.01);
+  EXPECT_NEAR(run(true, "", false).get<double>(), T, T * 0.01);
+  EXPECT_NEAR(run(true, "0.5", false).get<double>(), 2 * T, T * 0.02);
+  EXPECT_NEAR(run(true, "0.5", true).get<double>(), 2 * T, T * 0.02);
 }
