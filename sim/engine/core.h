@@ -165,7 +165,7 @@ class Core : public sc_core::sc_module {
   // for a buffer (the compute process may issue for it).
   size_t dma_op_ = 0, dma_tile_ = 0;
   uint32_t dma_repeat_ = 0;
-  uint64_t dma_seq_ = 0;
+  uint64_t dma_seq_ = 0, op_first_seq_ = 0;  // loads issued; the first of this op
   bool dma_first_ = true, dma_parked_ = false;
 };
 

@@ -385,9 +385,10 @@ TEST(Simulation, DoublingDramBandwidthHalvesMemoryBoundLatency) {
 TEST(Simulation, TwoCoresOnOneChannelEachTakeTwiceAsLong) {
   // Hand-built program: each core streams 32 tiles of 256 KiB from one 50 GB/s
   // channel, with negligible compute. Alone a core takes ~8 MiB / 50 GB/s = T.
-  // With both streaming, the FIFO channel serves them in turns of two tiles (two
-  // buffers each in flight): core 1 ends at 2T, core 0 two tiles earlier, at
-  // (64 - 2) / 32 x T = 1.94 T.
+  // With both streaming, the FIFO channel serves them in turns of one tile (the
+  // op's first loads go out in rounds, one per core, and each later load when
+  // a buffer frees): one core ends at 2T, the other one tile earlier, at
+  // (64 - 1) / 32 x T = 1.97 T.
   std::string cfg =
       write_temp("hw.yaml", chip("50 GB/s", 1, "1 TB/s", "1 TB/s", "4 MiB", 2, 1, 8, 8));
   auto run = [&](bool both) {
@@ -403,8 +404,9 @@ TEST(Simulation, TwoCoresOnOneChannelEachTakeTwiceAsLong) {
   auto both = run(true);
   double t1 = alone[0].get<double>();
   EXPECT_NEAR(t1, 8 * 1048576 / 50e9, 8 * 1048576 / 50e9 * 0.01);
-  EXPECT_NEAR(both[0].get<double>() / t1, 1.94, 0.03);
-  EXPECT_NEAR(both[1].get<double>() / t1, 2.0, 0.03);
+  const double a = both[0].get<double>() / t1, b = both[1].get<double>() / t1;
+  EXPECT_NEAR(std::max(a, b), 2.0, 0.01);
+  EXPECT_NEAR(std::min(a, b), 63.0 / 32, 0.01);
 }
 
 TEST(Simulation, MoreStagesInFlightHideLoadLatency) {
