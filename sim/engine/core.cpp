@@ -220,7 +220,7 @@ void Core::dma_process() {
         if (dma_tile_ >= co.tiles.size()) break;
         if (dma_seq_ >= computed_ + stages_of(dma_op_)) continue;
       }
-      if (!plan.stream_in.empty()) {            // the streamed inputs' rows this tile reads
+      if (!plan.stream_in.empty()) {  // the streamed inputs' rows this tile reads
         const Tick before = now();
         for (int p : plan.stream_in) chip_.wait_rows(p, co.tiles[dma_tile_].rows_need);
         row_wait_[dma_op_] += now() - before;
