@@ -77,8 +77,8 @@ std::vector<Step> steps(const std::string& cfg) {
   s.push_back({"core.sram.size", num(c["core"]["sram"]["size_bytes"].get<double>() * 2) + " B"});
   // Twice the loads in flight (default decode at batch 16 was 1.45 % slower
   // with 4 stages than 2 before an op's first loads went out in rounds).
-  s.push_back({"core.dma.stages",
-               std::to_string(std::min<int64_t>(16, c["core"]["dma"]["stages"].get<int64_t>() * 2))});
+  s.push_back({"core.dma.stages", std::to_string(std::min<int64_t>(
+                                      16, c["core"]["dma"]["stages"].get<int64_t>() * 2))});
   s.push_back({"frequency", num(c["frequency_hz"].get<double>() * 1.5) + " Hz"});
   s.push_back({"noc.mesh.x", std::to_string(c["noc"]["mesh_x"].get<int64_t>() + 1)});
   return s;
