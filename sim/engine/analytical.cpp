@@ -42,8 +42,8 @@ LevelModel make_level(ChipResources& res, Level l, const ChannelsConfig& c, int 
   if (!c.present) return m;
   MemoryChannels& ch = res.level(l);
   m.present = true;
-  m.bytes_per_cycle = c.effective_bandwidth() / freq;
-  m.write_cost = c.write_cost();
+  m.bytes_per_cycle = ch.bandwidth() / freq;  // the engine's channels: efficiency applied
+  m.write_cost = ch.write_cost();
   m.read = read, m.write = write;
   const int64_t nodes = res.noc.nodes();
   m.hops_per_byte.assign(static_cast<size_t>(nodes), 0);
@@ -191,8 +191,7 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
     double t_compute = 0, t_dma = 0, t_sram = 0, t_latency = 0, pre_crit = 0;
     double load_lat = 0, store_lat = 0;
     int crit = -1;
-    const int64_t stages =
-        p.stages > 0 ? std::min(p.stages, hw.load_stages) : hw.load_stages;  // as the engine's
+    const int64_t stages = p.stages_on(hw.load_stages);  // as the engine's
     for (const auto& [core, co] : by_op[i]) {
       const int64_t node = core % P;
       double compute = 0, pre = 0, dma = 0, sram = 0, tiles = 0;

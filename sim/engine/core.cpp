@@ -215,10 +215,10 @@ void Core::dma_process() {
         // take requesters in turn. Issued one core after another, a core's
         // whole prefetch queued ahead of the next core's first load, so more
         // stages made the last core start later (default decode, batch 16,
-        // 4 stages: 1.45 % slower than 2). One delta cycle per round.
+        // 4 stages: 1.45 % slower than 2). One delta cycle per round; the
+        // compute process issues loads only for a parked DMA process, so this
+        // tile is still the next and its buffer still free.
         wait(sc_core::SC_ZERO_TIME);
-        if (dma_tile_ >= co.tiles.size()) break;
-        if (dma_seq_ >= computed_ + stages_of(dma_op_)) continue;
       }
       if (!plan.stream_in.empty()) {  // the streamed inputs' rows this tile reads
         const Tick before = now();

@@ -14,7 +14,6 @@
 // in tile order.
 #pragma once
 
-#include <algorithm>
 #include <array>
 #include <functional>
 #include <memory>
@@ -146,8 +145,8 @@ class Core : public sc_core::sc_module {
   // Loads in flight the mapper planned op j's tiles for (its buffers fit SRAM
   // beside its tiles): core.dma.stages or fewer.
   uint64_t stages_of(size_t j) const {
-    const int64_t s = chip_.prog.ops[ops_[j].op].stages;
-    return s > 0 ? std::min<uint64_t>(static_cast<uint64_t>(s), buffers_) : buffers_;
+    return static_cast<uint64_t>(
+        chip_.prog.ops[ops_[j].op].stages_on(static_cast<int64_t>(buffers_)));
   }
   int id_;
   int64_t node_;

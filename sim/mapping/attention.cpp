@@ -11,6 +11,86 @@
 
 namespace bc::mapping {
 
+namespace {
+
+// Context splits to try for `units` work units on P cores.
+std::vector<int64_t> kv_splits(const Op& op, int64_t units, int64_t P) {
+  // Fewer work units than cores: split the context (flash-decoding).
+  // Candidates: enough splits to give every core an item, fewer so the items
+  // divide the cores evenly, and powers of two below (the cost model picks).
+  const int64_t kv_max =
+      units >= P ? 1 : std::min(ceil_div(P, units), std::max<int64_t>(1, op.kv_len / 64));
+  std::vector<int64_t> splits = {kv_max};
+  if (units < P && P / units >= 1 && P / units < kv_max) splits.push_back(P / units);
+  for (int64_t v = std::bit_floor(static_cast<uint64_t>(kv_max)); v >= 1; v /= 2)
+    if (std::find(splits.begin(), splits.end(), v) == splits.end()) splits.push_back(v);
+  // Decode with at least as many work units as cores, in a few rounds with a
+  // thin last one (512 items on 165 cores: 3 full rounds and 17 items): a few
+  // context splits even the rounds out, as decode attention kernels choose
+  // their KV splits from the SM count (flash-decoding; TensorRT-LLM's
+  // multi-block mode); the cost model picks, 1 included. Without them a chip
+  // with more cores could decode slower (h100 at batch 64 with 165 cores:
+  // +6 %). A prompt's query blocks are not split once they fill the cores,
+  // as FlashAttention-2's heuristic does not (num_splits_heuristic: one split
+  // from 80 % of the SMs).
+  if (op.q_len == 1 && units >= P && units % P != 0 && units < 8 * P)
+    for (int64_t v = 2; v <= 8 && v <= op.kv_len / 64; ++v) splits.push_back(v);
+  return splits;
+}
+
+// A work item: a query block (of q_rows rows, starting at token row row0 =
+// b x q_len + query index) over one chunk of its keys.
+struct AttentionItem {
+  int64_t keys_begin, keys_end, q_rows;
+  bool first_chunk, last_chunk;
+  int64_t row0;
+};
+// The work items of an attention op in query blocks of bq and `split` context
+// chunks, each item's core, and the core's frontier after it.
+struct AttentionItems {
+  std::vector<AttentionItem> items;
+  std::vector<int64_t> core_of, next_row;
+};
+AttentionItems attention_items(const Op& op, int64_t bq, int64_t split, int64_t P, bool stream) {
+  AttentionItems w;
+  const int64_t q_blocks = ceil_div(op.q_len, bq);
+  std::vector<AttentionItem>& items = w.items;
+  // Streaming walks query rows in order (heads innermost), so output rows
+  // complete as a prefix.
+  for (int64_t b = 0; b < op.batch; ++b)
+    for (int64_t x = 0; x < op.kv_heads * q_blocks; ++x) {
+      const int64_t qb = stream ? x / op.kv_heads : x % q_blocks;
+      int64_t q_rows = std::min(bq, op.q_len - qb * bq);
+      // The keys this query block attends (causal mask, sliding window).
+      auto [k_begin, k_end] = op.key_range(qb * bq, q_rows);
+      int64_t keys = k_end - k_begin;
+      int64_t per = ceil_div(keys, split);
+      for (int64_t s = 0; s * per < keys; ++s)
+        items.push_back({k_begin + s * per, k_begin + std::min(keys, (s + 1) * per), q_rows, s == 0,
+                         (s + 1) * per >= keys, b * op.q_len + qb * bq});
+    }
+  std::vector<double> load(P, 0);
+  w.core_of.assign(items.size(), 0);
+  std::vector<int64_t>& core_of = w.core_of;
+  for (size_t i = 0; i < items.size(); ++i) {
+    int64_t c = std::min_element(load.begin(), load.end()) - load.begin();
+    load[c] += static_cast<double>(items[i].keys_end - items[i].keys_begin) * items[i].q_rows;
+    core_of[i] = c;
+  }
+  // A core's frontier after an item: the first row of its next item.
+  w.next_row.assign(items.size(), op.batch * op.q_len);
+  std::vector<int64_t>& next_row = w.next_row;
+  std::vector<int64_t> last_of(P, -1);
+  for (size_t i = items.size(); i-- > 0;) {
+    int64_t& l = last_of[core_of[i]];
+    if (l >= 0) next_row[i] = items[l].row0;
+    l = static_cast<int64_t>(i);
+  }
+  return w;
+}
+
+}  // namespace
+
 void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level in) {
   const UnitChoice uc = pick_matmul_unit(units_, op, op.a.elem, op.w.elem);
   const int mu = uc.unit;
@@ -65,26 +145,6 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
     if (cached != attention_cache_.end() && bq != cached->second[0]) continue;
     const int64_t q_blocks = ceil_div(op.q_len, bq);
     int64_t units = op.batch * op.kv_heads * q_blocks;
-    // Fewer work units than cores: split the context (flash-decoding).
-    // Candidates: enough splits to give every core an item, fewer so the items
-    // divide the cores evenly, and powers of two below (the cost model picks).
-    const int64_t kv_max =
-        units >= P ? 1 : std::min(ceil_div(P, units), std::max<int64_t>(1, op.kv_len / 64));
-    std::vector<int64_t> splits = {kv_max};
-    if (units < P && P / units >= 1 && P / units < kv_max) splits.push_back(P / units);
-    for (int64_t v = std::bit_floor(static_cast<uint64_t>(kv_max)); v >= 1; v /= 2)
-      if (std::find(splits.begin(), splits.end(), v) == splits.end()) splits.push_back(v);
-    // Decode with at least as many work units as cores, in a few rounds with a
-    // thin last one (512 items on 165 cores: 3 full rounds and 17 items): a few
-    // context splits even the rounds out, as decode attention kernels choose
-    // their KV splits from the SM count (flash-decoding; TensorRT-LLM's
-    // multi-block mode); the cost model picks, 1 included. Without them a chip
-    // with more cores could decode slower (h100 at batch 64 with 165 cores:
-    // +6 %). A prompt's query blocks are not split once they fill the cores,
-    // as FlashAttention-2's heuristic does not (num_splits_heuristic: one split
-    // from 80 % of the SMs).
-    if (op.q_len == 1 && units >= P && units % P != 0 && units < 8 * P)
-      for (int64_t v = 2; v <= 8 && v <= op.kv_len / 64; ++v) splits.push_back(v);
     // KV block: the largest power of two whose double-buffered K and V blocks,
     // scores and output accumulator fit SRAM.
     int64_t rows = G * bq;
@@ -112,56 +172,27 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
       min_need = std::min(min_need, need(16));
       continue;
     }
-    if (cached != attention_cache_.end()) splits = {cached->second[1]};
+    const std::vector<int64_t> splits = cached != attention_cache_.end()
+                                            ? std::vector<int64_t>{cached->second[1]}
+                                            : kv_splits(op, units, P);
     for (const int64_t split : splits) {
       int64_t chunk = ceil_div(op.kv_len, split);
       int64_t max_bk = 16;  // the largest power of two whose buffers fit SRAM
       while (max_bk * 2 <= std::min<int64_t>(chunk, 4096) && need(max_bk * 2) <= sram_avail(ctx))
         max_bk *= 2;
 
-      // Work items (unit x kv chunk), balanced greedily over cores by key count.
-      struct Item {
-        int64_t keys_begin, keys_end, q_rows;
-        bool first_chunk, last_chunk;
-        int64_t row0;  // first token row of its query block (b x q_len + query index)
-      };
-      std::vector<Item> items;
-      // Streaming walks query rows in order (heads innermost), so output rows
-      // complete as a prefix.
-      for (int64_t b = 0; b < op.batch; ++b)
-        for (int64_t x = 0; x < op.kv_heads * q_blocks; ++x) {
-          const int64_t qb = ctx.stream ? x / op.kv_heads : x % q_blocks;
-          int64_t q_rows = std::min(bq, op.q_len - qb * bq);
-          // The keys this query block attends (causal mask, sliding window).
-          auto [k_begin, k_end] = op.key_range(qb * bq, q_rows);
-          int64_t keys = k_end - k_begin;
-          int64_t per = ceil_div(keys, split);
-          for (int64_t s = 0; s * per < keys; ++s)
-            items.push_back({k_begin + s * per, k_begin + std::min(keys, (s + 1) * per), q_rows,
-                             s == 0, (s + 1) * per >= keys, b * op.q_len + qb * bq});
-        }
-      std::vector<double> load(P, 0);
-      std::vector<int64_t> core_of(items.size());
-      for (size_t i = 0; i < items.size(); ++i) {
-        int64_t c = std::min_element(load.begin(), load.end()) - load.begin();
-        load[c] += static_cast<double>(items[i].keys_end - items[i].keys_begin) * items[i].q_rows;
-        core_of[i] = c;
-      }
-      // A core's frontier after an item: the first row of its next item.
-      std::vector<int64_t> next_row(items.size(), op.batch * op.q_len), last_of(P, -1);
-      for (size_t i = items.size(); i-- > 0;) {
-        int64_t& l = last_of[core_of[i]];
-        if (l >= 0) next_row[i] = items[l].row0;
-        l = static_cast<int64_t>(i);
-      }
+      const AttentionItems work = attention_items(op, bq, split, P, ctx.stream);
+      const std::vector<AttentionItem>& items = work.items;
+      const std::vector<int64_t>&core_of = work.core_of, &next_row = work.next_row;
       auto emit = [&](int64_t bk) {
         double tiles = 0;
-        for (const Item& it : items) tiles += std::ceil(double(it.keys_end - it.keys_begin) / bk);
+        for (const AttentionItem& it : items)
+          tiles += std::ceil(double(it.keys_end - it.keys_begin) / bk);
         check_tiles(op, tiles);
         std::vector<CoreOp> per_core(P);
         for (auto& c : per_core) c.op = static_cast<uint32_t>(idx);
         for (size_t i = 0; i < items.size(); ++i) {
-          const Item& it = items[i];
+          const AttentionItem& it = items[i];
           const int64_t c = core_of[i];
           int64_t r = G * it.q_rows;
           for (int64_t k0 = it.keys_begin; k0 < it.keys_end; k0 += bk) {

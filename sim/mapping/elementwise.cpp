@@ -75,10 +75,9 @@ int Mapper::split_elements(const OpContext& ctx, size_t idx, int64_t elements, i
     };
     int64_t rb = rb_max;
     double best = -1;
+    // rb_max, then every power of two below it.
     for (int64_t cand = rb_max; cand >= 1;
-         cand = cand == rb_max && (cand & (cand - 1)) != 0
-                    ? static_cast<int64_t>(std::bit_floor(static_cast<uint64_t>(cand)))
-                    : cand / 2) {
+         cand = static_cast<int64_t>(std::bit_floor(static_cast<uint64_t>(cand - 1)))) {
       if (static_cast<double>(ceil_div(rows, cand)) > limits::kMaxTiles) break;
       const std::vector<CoreOp> pc = deal(cand);
       std::vector<const CoreOp*> used;

@@ -3,6 +3,7 @@
 // kMaxTileSteps compute steps on the core's units, and stores its results.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <stdexcept>
@@ -102,6 +103,10 @@ struct OpPlan {
   // the op's tiles more than the extra loads in flight gain (a chip with more
   // DMA stages is never slower for having them).
   int64_t stages = 0;
+  // Loads in flight on a chip of `chip_stages` (core.dma.stages).
+  int64_t stages_on(int64_t chip_stages) const {
+    return stages > 0 ? std::min(stages, chip_stages) : chip_stages;
+  }
   int chip = 0;        // which simulated chip (pipeline stage) runs the op
   int microbatch = 0;  // pipeline microbatch (and iteration) it belongs to
   // Spatial dataflow: the op runs on cores [core_base, core_base + core_count)
