@@ -65,6 +65,33 @@ TEST(MacArray, PipelinedFoldsExposeFillOnce) {
   EXPECT_EQ(u->matmul({128, 1024, 1024, format("int8"), format("int8")}).cycles, 131166);
 }
 
+TEST(MacArray, ATallerArrayRunsTheFoldsOfAShorterOne) {
+  // Weight-stationary, int8 rate 1, a 16 x 512 x 320 tile (T = M = 16 streamed
+  // rows, S_R = K = 512 stationary rows, one column block) that completes its
+  // output. In folds of 16 rows each fold streams max(16, 16) = 16 cycles while
+  // the next one loads, 32 folds 512 cycles, and the last exposes a fill and
+  // drain of 2*16 + 320 - 2 = 350: 862 cycles on 320 rows and on 640. Folds of
+  // the array's full height would expose 2*320 + 318 after 320 + 192 cycles
+  // (1,470), and 2*512 + 318 after 512 on 640 rows (1,854): the taller array
+  // slower.
+  for (int rows : {320, 640}) {
+    auto u = make_unit("type: mac_array\nrows: " + std::to_string(rows) +
+                       "\ncols: 320\ndataflow: weight_stationary\nrates: {int8: 1}\n");
+    EXPECT_EQ(u->matmul({16, 320, 512, format("int8"), format("int8")}).cycles, 862) << rows;
+    // A step that does not complete the tile exposes no fill: the fewest folds,
+    // balanced (320 rows: 2 of 256; 640: 1 of 512), stream 512 cycles.
+    MatmulTile step{16, 320, 512, format("int8"), format("int8")};
+    step.k_last = false;
+    EXPECT_EQ(u->matmul(step).cycles, 512) << rows;
+  }
+  // A stream longer than the folds: T = 400 on 320 rows, K = 512. Two folds
+  // stream max(400, 256) = 400 each and expose 2*256 + 318 = 830: 1,630; three
+  // would stream 1,200.
+  auto u = make_unit(
+      "type: mac_array\nrows: 320\ncols: 320\ndataflow: weight_stationary\nrates: {int8: 1}\n");
+  EXPECT_EQ(u->matmul({400, 320, 512, format("int8"), format("int8")}).cycles, 1630);
+}
+
 TEST(MacArray, FillAndDrainOncePerOutputTile) {
   // Output-stationary 16x16, int8 rate 2, a 32x32 output over K = 512 in two
   // K steps of 256. The first step streams 2x2 folds of max(T=128, 16) = 512
