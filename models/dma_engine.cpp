@@ -7,10 +7,11 @@ Tick DmaEngine::transfer(Tick now, double bytes, bool load, MemoryChannels& leve
                          NocMesh& noc, SramBanks& sram, const CountSink& counts) {
   if (bytes <= 0) return now;
   // The channels' time: a written byte costs write_cost read bytes (writes
-  // reach a lower share of the nominal bandwidth: bus turnarounds, write
-  // recovery); the mesh, DMA engine and banks move the bytes as they are.
+  // reach a lower share of the nominal bandwidth: write recovery), more right
+  // after a read (the bus turnaround, MemoryChannels::channel_bytes); the
+  // mesh, DMA engine and banks move the bytes as they are.
   Tick end = level.server().serve(
-      now, transfer_ticks(load ? bytes : bytes * level.write_cost(), level.bandwidth()));
+      now, transfer_ticks(level.channel_bytes(bytes, load), level.bandwidth()));
   int64_t routers = 0;
   double byte_hops = 0;
   if (level.caches_fanouts(noc)) {

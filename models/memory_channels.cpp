@@ -12,10 +12,12 @@ constexpr int64_t kMaxCachedRoutes = 1 << 17;
 }  // namespace
 
 MemoryChannels::MemoryChannels(double total_bandwidth, double latency_s,
-                               std::vector<int64_t> attach_nodes, double write_cost)
+                               std::vector<int64_t> attach_nodes, double write_cost,
+                               double mixed_write_cost)
     : nodes_(std::move(attach_nodes)),
       bw_(total_bandwidth),
       write_cost_(write_cost),
+      mixed_write_cost_(mixed_write_cost > 0 ? mixed_write_cost : write_cost),
       latency_(seconds_to_ticks(latency_s)) {}
 
 Fanout MemoryChannels::build(NocMesh& noc, int64_t core, bool to_core, bool groups) const {

@@ -40,9 +40,10 @@ class MemoryChannels {
  public:
   MemoryChannels() = default;
   // One channel per attach node (a node may appear more than once).
-  // write_cost: channel time of a written byte in read bytes (writes slower: > 1).
+  // write_cost: channel time of a written byte in read bytes (writes slower: > 1);
+  // mixed_write_cost: the same for a write right after a read (0: write_cost).
   MemoryChannels(double total_bandwidth, double latency_s, std::vector<int64_t> attach_nodes,
-                 double write_cost = 1);
+                 double write_cost = 1, double mixed_write_cost = 0);
 
   bool present() const { return !nodes_.empty(); }
   int64_t channels() const { return static_cast<int64_t>(nodes_.size()); }
@@ -50,6 +51,17 @@ class MemoryChannels {
   BusyServer& server() { return server_; }
   double bandwidth() const { return bw_; }  // reads
   double write_cost() const { return write_cost_; }
+  double mixed_write_cost() const { return mixed_write_cost_; }
+  // Channel time of a transfer's bytes, in read bytes, as the channels serve
+  // them in turn: a read at its rate, a write at write_cost, or at
+  // mixed_write_cost when the level's previous transfer was a read (the bus
+  // turns around: the read-to-write and write-to-read gaps of a mixed stream,
+  // charged to the write). Records the direction for the next transfer.
+  double channel_bytes(double bytes, bool load) {
+    const double cost = load ? 1 : last_load_ ? mixed_write_cost_ : write_cost_;
+    last_load_ = load;
+    return bytes * cost;
+  }
   Tick latency() const { return latency_; }
   double busy_max_s() const { return ticks_to_seconds(server_.busy_total); }
   // Links between this level and `core` (to_core: a load), cached per core when
@@ -69,7 +81,8 @@ class MemoryChannels {
   BusyServer server_;
   std::vector<int64_t> nodes_;
   double bw_ = 0;
-  double write_cost_ = 1;
+  double write_cost_ = 1, mixed_write_cost_ = 1;
+  bool last_load_ = false;  // the previous transfer's direction (channel_bytes)
   Tick latency_ = 0;
   std::vector<Fanout> cache_;  // [core * 2 + to_core]
   std::vector<bool> cached_;

@@ -43,6 +43,12 @@ void read_channel_keys(Params& p, ChannelsConfig& c, const TierType& t) {
                "share of the nominal bandwidth that writes reach (a store stream); default: "
                "efficiency; cite the measurement",
                0.01, 1.0);
+  c.mixed_write_efficiency =
+      p.number("mixed_write_efficiency", c.write_efficiency,
+               "share of the nominal bandwidth that a write right after a read reaches (the bus "
+               "turnarounds a mix of reads and writes pays, e.g. a copy); default: "
+               "write_efficiency; cite the measurement",
+               0.01, c.write_efficiency);
   c.capacity = p.quantity("size", Dim::Bytes, t.default_capacity, "capacity");
   if (dram)
     c.interfaces = p.integer("interfaces", 1, "PHY + controller instances (stacks)", 1, 1024);
@@ -456,6 +462,7 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
                           {"bandwidth_Bps", c.bandwidth},
                           {"efficiency", c.efficiency},
                           {"write_efficiency", c.write_efficiency},
+                          {"mixed_write_efficiency", c.mixed_write_efficiency},
                           {"latency_s", c.latency_s},
                           {"capacity_bytes", c.capacity},
                           {"interfaces", c.interfaces}};

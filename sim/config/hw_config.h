@@ -25,14 +25,17 @@ struct SramConfig {
 // A set of channels behind the NoC: DRAM, or an on-chip shared SRAM level.
 struct ChannelsConfig {
   bool present = false;
-  std::string component;        // library component (energy per byte, area per interface)
-  int64_t channels = 1;         // channels (controllers placed on the mesh)
-  double bandwidth = 0;         // total bytes/s, nominal
-  double efficiency = 1;        // share of the nominal bandwidth transfers reach
-  double write_efficiency = 1;  // the same for writes (stores)
+  std::string component;              // library component (energy per byte, area per interface)
+  int64_t channels = 1;               // channels (controllers placed on the mesh)
+  double bandwidth = 0;               // total bytes/s, nominal
+  double efficiency = 1;              // share of the nominal bandwidth transfers reach
+  double write_efficiency = 1;        // the same for writes (stores)
+  double mixed_write_efficiency = 1;  // the same for a write right after a read (turnarounds)
   double effective_bandwidth() const { return bandwidth * efficiency; }
-  // Channel time of a written byte in read bytes (> 1 where writes are slower).
+  // Channel time of a written byte in read bytes (> 1 where writes are slower),
+  // in a store stream and right after a read.
   double write_cost() const { return efficiency / write_efficiency; }
+  double mixed_write_cost() const { return efficiency / mixed_write_efficiency; }
   double latency_s = 0;    // added to every access
   double capacity = 0;     // bytes
   int64_t interfaces = 1;  // PHY/controller instances (DRAM) or macros (SRAM) for area

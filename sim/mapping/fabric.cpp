@@ -13,9 +13,10 @@ ChipResources make_chip_resources(const HwConfig& h) {
   for (const TierType& t : tier_types()) {
     const ChannelsConfig& c = h.tier(t.level);
     if (c.present)
-      r.level(t.level) = MemoryChannels(
-          c.effective_bandwidth(), c.latency_s,
-          MemoryChannels::spread(c.channels, t.on_chip ? all : r.noc.perimeter()), c.write_cost());
+      r.level(t.level) =
+          MemoryChannels(c.effective_bandwidth(), c.latency_s,
+                         MemoryChannels::spread(c.channels, t.on_chip ? all : r.noc.perimeter()),
+                         c.write_cost(), c.mixed_write_cost());
   }
   return r;
 }

@@ -95,7 +95,7 @@ std::vector<double> run_growing(const std::vector<std::string>& chips, const Tra
 // Each of `cores` cores moves `tiles` tiles of `bytes` between DRAM and its
 // SRAM (loads; stores with `store`), with a one-element vector step each.
 Program streaming_program(const HwConfig& hw, int cores, double bytes, uint32_t tiles,
-                          bool store = false) {
+                          bool store = false, bool copy = false) {
   Program p;
   p.cores.resize(2);
   VectorTile vt;
@@ -110,6 +110,7 @@ Program streaming_program(const HwConfig& hw, int cores, double bytes, uint32_t 
     co.op = static_cast<uint32_t>(c);
     Tile t;
     (store ? t.store_bytes : t.load_bytes)[kDram] = bytes;
+    if (copy) t.load_bytes[kDram] = t.store_bytes[kDram] = bytes;
     t.nsteps = 1;
     t.steps[0] = {1, 0};
     t.repeat = tiles;
@@ -779,4 +780,33 @@ TEST(Simulation, DramWritesReachTheirOwnShareOfTheBandwidth) {
   EXPECT_NEAR(run(true, "", false).get<double>(), T, T * 0.01);
   EXPECT_NEAR(run(true, "0.5", false).get<double>(), 2 * T, T * 0.02);
   EXPECT_NEAR(run(true, "0.5", true).get<double>(), 2 * T, T * 0.02);
+}
+
+TEST(Simulation, AWriteAfterAReadPaysTheTurnaround) {
+  // The same core and channel copies: each of 32 tiles loads 256 KiB and
+  // stores it (T = 8 MiB / 50 GB/s = 167.8 us of reads). With write_efficiency
+  // 0.5 and mixed_write_efficiency 0.25 a written byte right after a read holds
+  // the channel 4 times as long as a read one. With two loads in flight the
+  // channel serves L1 L2 S1 L3 S2 ... L32 S31 S32: 31 stores follow a load, the
+  // last follows a store (2x): T + (31 x 4 + 2) T / 32 = 4.9375T. The
+  // analytical mode, whose tiles each read and write, takes T + 4T = 5T.
+  // Without the key a write after a read costs what any write does: T + 2T. A
+  // store stream alone still takes 2T.
+  std::string cfg =
+      write_temp("hw.yaml", chip("50 GB/s", 1, "1 TB/s", "1 TB/s", "4 MiB", 2, 1, 8, 8));
+  const double T = 8 * 1048576 / 50e9;
+  auto run = [&](bool copy, bool mixed, bool analytical) {
+    return run_isolated([&] {
+      std::vector<std::string> sets = {"memory.dram.write_efficiency=0.5"};
+      if (mixed) sets.push_back("memory.dram.mixed_write_efficiency=0.25");
+      HwConfig hw = load_hw_config(cfg, sets);
+      Program p = streaming_program(hw, 1, 262144, 32, true, copy);
+      SimResult s = analytical ? analytical_simulate(hw, p) : simulate(hw, p);
+      return nlohmann::json(s.ops[0].end_s - s.ops[0].start_s);
+    });
+  };
+  EXPECT_NEAR(run(true, true, false).get<double>(), 4.9375 * T, T * 0.01);
+  EXPECT_NEAR(run(true, true, true).get<double>(), 5 * T, T * 0.01);
+  EXPECT_NEAR(run(true, false, false).get<double>(), 3 * T, T * 0.01);
+  EXPECT_NEAR(run(false, true, false).get<double>(), 2 * T, T * 0.02);
 }
