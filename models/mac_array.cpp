@@ -123,6 +123,7 @@ class MacArray : public ComputeUnit {
       const int64_t q = sr / n, r = sr % n;
       return nc * (r * std::max(tt, q + 1) + (n - r) * std::max(tt, q));
     };
+    if (sr <= 0) return k_last ? std::max<int64_t>(0, c0 - 2) : 0;  // nothing stationary
     const int64_t n_min = ceil_div(sr, rows_);
     // Balanced folds stream no longer than full ones and a remainder (max(T, h)
     // is convex in h), and more folds never stream for less.
