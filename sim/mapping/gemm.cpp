@@ -140,8 +140,15 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
               }
           const Estimate e = model.estimate(w, io.base, io.cores);
           int64_t tiles = nm * nn * nk;
+          // Ties (within 0.1 %) go to fewer tiles; streaming, to the finer row
+          // block first: its consumers start on its first block sooner (the
+          // SN40L's attn.o in 512-row blocks waited for all of attention
+          // where 256-row blocks, level in the estimate, overlap it).
+          const bool tie = best.est_cycles >= 0 && e.cycles <= best.est_cycles * 1.001;
+          const bool finer = a_outer_only ? tm < best.tm : false;
+          const bool same_rows = !a_outer_only || tm == best.tm;
           if (best.est_cycles < 0 || e.cycles < best.est_cycles * 0.999 ||
-              (e.cycles <= best.est_cycles * 1.001 && tiles < best.tiles)) {
+              (tie && (finer || (same_rows && tiles < best.tiles)))) {
             best = {tm, tn, tk, reuse_a, e.cycles, tiles};
           }
         }
