@@ -50,15 +50,18 @@ class MemoryChannels {
   int64_t node(int64_t c) const { return nodes_[c]; }
   BusyServer& server() { return server_; }
   double bandwidth() const { return bw_; }  // reads
-  double write_cost() const { return write_cost_; }
-  double mixed_write_cost() const { return mixed_write_cost_; }
+  // Channel time of a written byte in read bytes: write_cost, or
+  // mixed_write_cost right after a read (the bus turns around: the
+  // read-to-write and write-to-read gaps of a mixed stream, charged to the
+  // write). The engine, the cost model and the analytical mode all ask here.
+  double write_cost(bool after_read = false) const {
+    return after_read ? mixed_write_cost_ : write_cost_;
+  }
   // Channel time of a transfer's bytes, in read bytes, as the channels serve
-  // them in turn: a read at its rate, a write at write_cost, or at
-  // mixed_write_cost when the level's previous transfer was a read (the bus
-  // turns around: the read-to-write and write-to-read gaps of a mixed stream,
-  // charged to the write). Records the direction for the next transfer.
+  // them in turn (a write after the level's previous transfer was a read pays
+  // the turnaround); records the direction for the next transfer.
   double channel_bytes(double bytes, bool load) {
-    const double cost = load ? 1 : last_load_ ? mixed_write_cost_ : write_cost_;
+    const double cost = load ? 1 : write_cost(last_load_);
     last_load_ = load;
     return bytes * cost;
   }

@@ -23,9 +23,8 @@ namespace {
 // channels) as links with their share of the bytes.
 struct LevelModel {
   bool present = false;
-  double bytes_per_cycle = 0;   // all channels, reads
-  double write_cost = 1;        // channel time of a written byte in read bytes
-  double mixed_write_cost = 1;  // the same right after a read (MemoryChannels::channel_bytes)
+  double bytes_per_cycle = 0;                // all channels, reads
+  const MemoryChannels* channels = nullptr;  // the engine's, for a written byte's channel time
   double latency_cycles = 0;
   int read = 0, write = 0;  // action ids
   // Per core node: routers traversed per byte, the most routers a piece passes,
@@ -44,8 +43,7 @@ LevelModel make_level(ChipResources& res, Level l, const ChannelsConfig& c, int 
   MemoryChannels& ch = res.level(l);
   m.present = true;
   m.bytes_per_cycle = ch.bandwidth() / freq;  // the engine's channels: efficiency applied
-  m.write_cost = ch.write_cost();
-  m.mixed_write_cost = ch.mixed_write_cost();
+  m.channels = &ch;
   m.read = read, m.write = write;
   const int64_t nodes = res.noc.nodes();
   m.hops_per_byte.assign(static_cast<size_t>(nodes), 0);
@@ -264,7 +262,7 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
           move(stb, m.write, kSramRead, m.store_links[nn], store_lat);
           // Channel time, in read bytes: a tile that also reads the level
           // stores right after a read, as the engine's channels see it.
-          level_bytes[l] += ld + stb * (ld > 0 ? m.mixed_write_cost : m.write_cost);
+          level_bytes[l] += ld + stb * m.channels->write_cost(ld > 0);
           dma += ld + stb;
           sram += (ld + stb) / sram_bpc;
         }

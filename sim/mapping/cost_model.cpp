@@ -103,8 +103,8 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
       if (!m.present()) continue;
       // Channel time: stores at their own share of the bandwidth (write_cost),
       // or right after the tile's reads of the same level (mixed_write_cost).
-      const double wc = c.load[l] > 0 ? m.mixed_write_cost() : m.write_cost();
-      const double t = n * (c.load[l] + c.store[l] * wc) / (m.bandwidth() / f);
+      const double t =
+          n * (c.load[l] + c.store[l] * m.write_cost(c.load[l] > 0)) / (m.bandwidth() / f);
       if (t > transfer) transfer = t, limit = level_name(lv);
       for (bool load : {true, false}) {
         const double bytes = load ? c.load[l] : c.store[l];

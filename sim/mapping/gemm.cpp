@@ -145,7 +145,7 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
           // SN40L's attn.o in 512-row blocks waited for all of attention
           // where 256-row blocks, level in the estimate, overlap it).
           const bool tie = best.est_cycles >= 0 && e.cycles <= best.est_cycles * 1.001;
-          const bool finer = a_outer_only ? tm < best.tm : false;
+          const bool finer = a_outer_only && tm < best.tm;
           const bool same_rows = !a_outer_only || tm == best.tm;
           if (best.est_cycles < 0 || e.cycles < best.est_cycles * 0.999 ||
               (tie && (finer || (same_rows && tiles < best.tiles)))) {
