@@ -571,17 +571,20 @@ int cmd_move(int argc, char** argv) {
 
 int cmd_validate(int argc, char** argv) {
   std::string ref, csv;
-  double max_mape = -1;
+  double max_mape = -1, max_energy_mape = -1;
   po::options_description d("bitcycle validate options");
   d.add_options()("help,h", "show this help")("ref", po::value(&ref)->required(),
                                               "reference CSV (also positional)")(
       "csv", po::value(&csv), "write per-row results as CSV")(
-      "max-mape", po::value(&max_mape), "exit 1 if the MAPE exceeds this fraction (for tests)");
+      "max-mape", po::value(&max_mape), "exit 1 if the MAPE exceeds this fraction (for tests)")(
+      "max-energy-mape", po::value(&max_energy_mape),
+      "exit 1 if the energy MAPE (rows with a measured energy) exceeds this fraction, or if no "
+      "row gives one");
   po::positional_options_description pos;
   pos.add("ref", 1);
   po::variables_map vm;
   if (!parse(argc, argv, d, pos, vm,
-             "usage: bitcycle validate REF.csv [--csv FILE] [--max-mape F]"))
+             "usage: bitcycle validate REF.csv [--csv FILE] [--max-mape F] [--max-energy-mape F]"))
     return 0;
   OutputFile csv_out(csv, "--csv");
   ValidationSummary s = run_validation(ref);
@@ -595,7 +598,7 @@ int cmd_validate(int argc, char** argv) {
               << failed << " failed)\n";
     return 1;
   }
-  if (max_mape >= 0 && failed > 0) {
+  if ((max_mape >= 0 || max_energy_mape >= 0) && failed > 0) {
     std::cerr << "bitcycle: " << failed << " of " << s.rows.size()
               << " rows failed to simulate; --max-mape counts them as failures\n";
     return 1;
@@ -603,6 +606,17 @@ int cmd_validate(int argc, char** argv) {
   if (max_mape >= 0 && s.mape > max_mape) {
     std::cerr << "bitcycle: MAPE " << 100 * s.mape << " % exceeds --max-mape " << 100 * max_mape
               << " %\n";
+    return 1;
+  }
+  // An energy bound on a file without measured energies would pass vacuously.
+  if (max_energy_mape >= 0 && s.energy_rows == 0) {
+    std::cerr << "bitcycle: --max-energy-mape: no row of " << ref
+              << " gives a measured energy (column measured_energy_j)\n";
+    return 1;
+  }
+  if (max_energy_mape >= 0 && s.energy_mape > max_energy_mape) {
+    std::cerr << "bitcycle: energy MAPE " << 100 * s.energy_mape << " % exceeds --max-energy-mape "
+              << 100 * max_energy_mape << " %\n";
     return 1;
   }
   return 0;
