@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 
 #include "sim/config/hw_config.h"
 #include "sim/mapping/cost_model.h"
@@ -139,6 +140,59 @@ TEST(Power, TilingsAreRankedByTheirTimeUnderTheLimit) {
   // Under the limit's budget the bound does not act.
   w.classes[0].unit_energy_j = 0.9 * P * t / 4;
   EXPECT_NEAR(model.estimate(w, 0, 4).cycles, 1000, 1e-9);
+}
+
+// The GPU configs' whole-stack energies (Antepara et al., SC '25; README, GPU
+// energy): each action at the study's figure, so a GEMM's tensor-core energy
+// is its MACs x 2 FLOPs x the per-FLOP energy, by hand.
+TEST(Power, GpuActionsCostTheMeasuredWholeStackEnergies) {
+  const std::string trace = test::write_temp("bf16.json", R"({"schema": "bitcycle-trace",
+    "version": 1, "workload": {"phase": "decode", "batch": 1},
+    "ops": [{"id": 0, "kind": "gemm", "name": "g", "m": 1024, "n": 1024, "k": 1024,
+             "a": "bf16", "w": "bf16", "o": "bf16", "deps": []}]})");
+  struct Expect {
+    const char* config;
+    double mac_pj, l1_pj, l2_pj, hbm_pj;
+  };
+  // pJ: 2 x pJ/FLOP; pJ/bit x 8; HBM with the L2 increment it crosses.
+  for (const Expect& x : {Expect{"a100", 2 * 0.70, 1.59 * 8, 4.71 * 8, (13.11 + 4.71) * 8},
+                          Expect{"h100", 2 * 0.52, 1.45 * 8, 4.87 * 8, (11.68 + 4.87) * 8},
+                          Expect{"h200", 2 * 0.52, 1.45 * 8, 4.87 * 8, (11.68 + 4.87) * 8}}) {
+    SCOPED_TRACE(x.config);
+    // Without the limit, so every action runs at the nominal clock and voltage.
+    auto r = test::run_json("'" + project_root() + "/configs/hw/" + x.config + ".yaml' --trace '" +
+                            trace + "' --set power.tdp=0W");
+    ASSERT_FALSE(r.is_null());
+    std::map<std::string, nlohmann::json> a;
+    for (const auto& e : r["actions"])
+      a[e["component"].get<std::string>() + "." + e["action"].get<std::string>()] = e;
+    EXPECT_NEAR(a.at("tc.mac_bf16")["energy_per_action_j"].get<double>(), x.mac_pj * 1e-12, 1e-18);
+    EXPECT_DOUBLE_EQ(a.at("tc.mac_bf16")["count"].get<double>(), 1024.0 * 1024 * 1024);
+    EXPECT_NEAR(a.at("tc.mac_bf16")["energy_j"].get<double>(),
+                1024.0 * 1024 * 1024 * x.mac_pj * 1e-12, 1e-9);
+    EXPECT_NEAR(a.at("sram.read_byte")["energy_per_action_j"].get<double>(), x.l1_pj * 1e-12,
+                1e-18);
+    EXPECT_EQ(a.at("sram.write_byte")["energy_per_action_j"].get<double>(), 0.0);
+    EXPECT_NEAR(a.at("shared_sram.read_byte")["energy_per_action_j"].get<double>(), x.l2_pj * 1e-12,
+                1e-18);
+    EXPECT_NEAR(a.at("dram.read_byte")["energy_per_action_j"].get<double>(), x.hbm_pj * 1e-12,
+                1e-17);
+    EXPECT_EQ(a.at("noc.byte_hop")["energy_per_action_j"].get<double>(), 0.0);
+  }
+}
+
+// Under the limit a dense GEMM settles where the board draws its limit, as the
+// H200 holds 700 W during sustained dense GEMMs (REFERENCES.md).
+TEST(Power, ADenseGpuGemmSettlesAtTheBoardLimit) {
+  const std::string trace = test::write_temp("bf16_8192.json", R"({"schema": "bitcycle-trace",
+    "version": 1, "workload": {"phase": "decode", "batch": 1},
+    "ops": [{"id": 0, "kind": "gemm", "name": "g", "m": 8192, "n": 8192, "k": 8192,
+             "a": "bf16", "w": "bf16", "o": "bf16", "deps": []}]})");
+  auto r = test::run_json("'" + project_root() + "/configs/hw/h200.yaml' --trace '" + trace + "'");
+  ASSERT_FALSE(r.is_null());
+  EXPECT_TRUE(r["power"]["capped"].get<bool>());
+  EXPECT_LT(r["power"]["clock_share"].get<double>(), 0.9);
+  EXPECT_NEAR(r["average_power_w"].get<double>() / 700.0, 1.0, 0.015);
 }
 
 }  // namespace
