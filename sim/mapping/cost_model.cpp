@@ -33,9 +33,14 @@ double CostModel::unit_energy(int unit, const TileCost& cost) const {
 // their fanouts, link by link, of which the busiest link sets the time. Built
 // for every n in one pass (the running maximum only grows).
 const CostModel::Prefix& CostModel::prefix(Level level, bool load, int64_t base) {
+  LastPrefix& last = last_prefix_[static_cast<size_t>(level)][load ? 1 : 0];
+  if (last.base == base) return *last.prefix;
   auto key = std::make_tuple(static_cast<int>(level), load, base);
   auto it = prefix_.find(key);
-  if (it != prefix_.end()) return it->second;
+  if (it != prefix_.end()) {
+    last = {base, &it->second};
+    return it->second;
+  }
   Prefix p;
   const int64_t n = hw_.cores() - base;
   p.link_share.assign(static_cast<size_t>(n + 1), 0.0);
@@ -53,7 +58,9 @@ const CostModel::Prefix& CostModel::prefix(Level level, bool load, int64_t base)
     p.link_share[static_cast<size_t>(c + 1)] = top;
     p.routers[static_cast<size_t>(c + 1)] = routers;
   }
-  return prefix_[key] = std::move(p);
+  Prefix& stored = prefix_[key] = std::move(p);
+  last = {base, &stored};
+  return stored;
 }
 
 // Per tile of a class, in cycles: each resource's time for the class's bytes
@@ -78,7 +85,7 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
   size_t nspent = 0;
   auto charge = [&](const char* name, double t) {
     for (size_t i = 0; i < nspent; ++i)
-      if (std::strcmp(spent[i].first, name) == 0) {
+      if (spent[i].first == name || std::strcmp(spent[i].first, name) == 0) {
         spent[i].second += t;
         return;
       }

@@ -55,6 +55,11 @@ struct Estimate {
 class CostModel {
  public:
   explicit CostModel(const HwConfig& hw);
+  // Not copied: last_prefix_ points into this object's prefix_ (a move keeps
+  // the map's nodes, and so the pointers).
+  CostModel(const CostModel&) = delete;
+  CostModel& operator=(const CostModel&) = delete;
+  CostModel(CostModel&&) = default;
   // Every one of `cores` cores (from `base` on) does `w` at the same time.
   Estimate estimate(const CoreWork& w, int64_t base, int64_t cores);
   // Joules of a unit's tile: its actions and its operand reads and writes of
@@ -75,6 +80,13 @@ class CostModel {
   std::vector<int> unit_base_;    // each unit's first counter
   double power_w_ = 0;            // what the limit leaves for dynamic energy (0: no limit)
   std::map<std::tuple<int, bool, int64_t>, Prefix> prefix_;
+  // The last prefix looked up per level and direction: a tiling search asks
+  // for the same group's thousands of times (map nodes do not move).
+  struct LastPrefix {
+    int64_t base = -1;
+    const Prefix* prefix = nullptr;
+  };
+  std::array<std::array<LastPrefix, 2>, kLevels> last_prefix_{};
 };
 
 }  // namespace bc
