@@ -108,8 +108,8 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
       }
       MemoryChannels& m = res_.level(lv);
       if (!m.present()) continue;
-      // Channel time: stores at their own share of the bandwidth (write_cost),
-      // or right after the tile's reads of the same level (mixed_write_cost).
+      // Channel time: stores at their own share of the bandwidth, or at the
+      // turnaround's when the tile also reads the level (write_cost(after_read)).
       const double t =
           n * (c.load[l] + c.store[l] * m.write_cost(c.load[l] > 0)) / (m.bandwidth() / f);
       if (t > transfer) transfer = t, limit = level_name(lv);
