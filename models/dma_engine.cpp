@@ -4,14 +4,15 @@ namespace bc {
 
 Tick DmaEngine::transfer(Tick now, double bytes, bool load, MemoryChannels& level,
                          int level_read_action, int level_write_action, int64_t core_node,
-                         NocMesh& noc, SramBanks& sram, const CountSink& counts) {
+                         NocMesh& noc, SramBanks& sram, const CountSink& counts, double multicast) {
   if (bytes <= 0) return now;
+  const double read = load ? bytes - multicast : bytes;  // what the level's channels move
   // The channels' time: a written byte costs write_cost read bytes (writes
   // reach a lower share of the nominal bandwidth: write recovery), more right
   // after a read (the bus turnaround, MemoryChannels::channel_bytes); the
   // mesh, DMA engine and banks move the bytes as they are.
-  Tick end = level.server().serve(
-      now, transfer_ticks(level.channel_bytes(bytes, load), level.bandwidth()));
+  Tick end =
+      level.server().serve(now, transfer_ticks(level.channel_bytes(read, load), level.bandwidth()));
   int64_t routers = 0;
   double byte_hops = 0;
   if (level.caches_fanouts(noc)) {

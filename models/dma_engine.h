@@ -33,10 +33,16 @@ class DmaEngine {
   explicit DmaEngine(double bandwidth) : bw_(bandwidth) {}
 
   // Load (level -> SRAM) or store (SRAM -> level) of `bytes`; returns completion.
-  // Counts level read/write bytes, SRAM bytes and NoC byte-hops.
+  // Counts level read/write bytes, SRAM bytes and NoC byte-hops. `multicast`:
+  // of a load's bytes, those a peer core of the cluster reads from the level
+  // for both (core.dma.multicast): they take no channel time here, and cross
+  // the mesh, this engine and the banks as the rest. Their energy is still
+  // counted as the level's read: a GPU's L2 figure holds the crossbar that
+  // carries each copy to its SM, and no published split says how much of it
+  // the one slice read is (so the saving is the slices' time, not energy).
   Tick transfer(Tick now, double bytes, bool load, MemoryChannels& level, int level_read_action,
                 int level_write_action, int64_t core_node, NocMesh& noc, SramBanks& sram,
-                const CountSink& counts);
+                const CountSink& counts, double multicast = 0);
   // Dataflow streaming: pulls `bytes` from another core's scratchpad (src_sram at
   // src_node) into this core's, over the source's banks, the mesh route, this
   // engine and the local banks. The same bytes go to `readers` cores (a

@@ -319,6 +319,12 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
                                    "in SRAM (2: double buffering; a GPU's multistage GEMM "
                                    "main loop keeps 3 or more)",
                                    1, 16);
+        hw.multicast = d.integer(
+            "multicast", 1,
+            "cores of a cluster that take one load of a GEMM's weight tile together: the "
+            "level reads it once and the network delivers it to each (Hopper's thread-block "
+            "clusters with TMA multicast: 2); 1: every core reads its own",
+            1, 16);
       }
       hw.registers_bytes = core.quantity(
           "registers", Dim::Bytes, 0.0,
@@ -493,7 +499,10 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
           {"bank_width_bytes", hw.sram.bank_width_bytes},
           {"ports", hw.sram.ports},
           {"cell", hw.sram.cell}}},
-        {"dma", {{"bandwidth_Bps", hw.dma_bandwidth}, {"stages", hw.load_stages}}},
+        {"dma",
+         {{"bandwidth_Bps", hw.dma_bandwidth},
+          {"stages", hw.load_stages},
+          {"multicast", hw.multicast}}},
         {"concurrent_units", hw.concurrent_units},
         {"registers_bytes", hw.registers_bytes},
         {"accumulator_share", hw.accumulator_share},

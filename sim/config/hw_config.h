@@ -94,6 +94,9 @@ struct HwConfig {
   // feed the unit (core.accumulator_share; 1: all of it).
   double accumulator_share = 1;
   int64_t load_stages = 2;  // tile loads in flight per core (2: double buffering)
+  // Cores of a cluster that share one load of a GEMM's weight tile
+  // (core.dma.multicast; 1: none): the level reads the tile once for them.
+  int64_t multicast = 1;
   // The compute units, described (checked at load); build_units
   // (models/compute_unit.h) makes the objects.
   std::vector<UnitDesc> units;

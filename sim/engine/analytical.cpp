@@ -261,8 +261,10 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
           move(ld, m.read, kSramWrite, m.load_links[nn], load_lat);
           move(stb, m.write, kSramRead, m.store_links[nn], store_lat);
           // Channel time, in read bytes: a tile that also reads the level
-          // stores right after a read, as the engine's channels see it.
-          level_bytes[l] += ld + stb * m.channels->write_cost(ld > 0);
+          // stores right after a read, as the engine's channels see it; a
+          // load less what a cluster peer reads for this core (multicast).
+          const double mc = t.multicast_bytes[l] * rep;
+          level_bytes[l] += ld - mc + stb * m.channels->write_cost(ld > 0);
           dma += ld + stb;
           sram += (ld + stb) / sram_bpc;
         }

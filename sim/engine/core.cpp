@@ -173,12 +173,12 @@ Tick Core::pull(int op, double bytes, uint64_t seq) {
   return done;
 }
 
-Tick Core::transfer(int op, double bytes, int level, bool load) {
+Tick Core::transfer(int op, double bytes, int level, bool load, double multicast) {
   MemoryChannels& mem = res_.level(static_cast<Level>(level));
   const int rd = tier_read_action(level), wr = tier_write_action(level);
   if (chip_.timeline) chip_.timeline->set_op(op);
   const Tick done = chip_.dma[id_].transfer(now(), bytes, load, mem, rd, wr, node_, res_.noc,
-                                            chip_.sram[id_], chip_.sink(op, id_));
+                                            chip_.sram[id_], chip_.sink(op, id_), multicast);
   if (chip_.timeline)
     chip_.timeline->transfer(id_, now(), done, op, bytes,
                              load ? Timeline::kLoad : Timeline::kStore);
@@ -250,9 +250,9 @@ void Core::issue_load() {
   Tick done = now();
   for (int l = 0; l < kLevels; ++l)
     if (t.load_bytes[l] > 0)
-      done = std::max(done, l == kStream
-                                ? pull(static_cast<int>(co.op), t.load_bytes[l], dma_seq_)
-                                : transfer(static_cast<int>(co.op), t.load_bytes[l], l, true));
+      done = std::max(done, l == kStream ? pull(static_cast<int>(co.op), t.load_bytes[l], dma_seq_)
+                                         : transfer(static_cast<int>(co.op), t.load_bytes[l], l,
+                                                    true, t.multicast_bytes[l]));
   ready_at_[dma_seq_ % buffers_] = done;
   issued_ = ++dma_seq_;
   loaded_ev_.notify();

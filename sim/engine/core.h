@@ -133,7 +133,8 @@ class Core : public sc_core::sc_module {
   void wait_for(Tick t, sc_core::sc_event& ev);
 
   Tick now() const { return sc_core::sc_time_stamp().value(); }
-  Tick transfer(int op, double bytes, int level, bool load);
+  // `multicast`: of a load's bytes, those a cluster peer reads for this core.
+  Tick transfer(int op, double bytes, int level, bool load, double multicast = 0);
   // A kStream load: the bytes come from the producer's core group, in pieces
   // from up to kStreamSources of its cores (rotating with `seq`).
   Tick pull(int op, double bytes, uint64_t seq);

@@ -109,9 +109,10 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
       MemoryChannels& m = res_.level(lv);
       if (!m.present()) continue;
       // Channel time: stores at their own share of the bandwidth, or at the
-      // turnaround's when the tile also reads the level (write_cost(after_read)).
-      const double t =
-          n * (c.load[l] + c.store[l] * m.write_cost(c.load[l] > 0)) / (m.bandwidth() / f);
+      // turnaround's when the tile also reads the level (write_cost(after_read));
+      // loads but what a cluster peer reads for this core (multicast).
+      const double t = n * (c.load[l] - c.multicast[l] + c.store[l] * m.write_cost(c.load[l] > 0)) /
+                       (m.bandwidth() / f);
       if (t > transfer) transfer = t, limit = level_name(lv);
       for (bool load : {true, false}) {
         const double bytes = load ? c.load[l] : c.store[l];

@@ -40,7 +40,16 @@ struct GridIo {
   double readers_a = 1, readers_w = 1;
   int64_t base = 0, cores = 1;  // the grid's first core and cores in use
   int64_t stages = 2;  // tile loads in flight, each with its operand buffers (core.dma.stages)
+  double cluster = 1;  // cores that share one load of each W tile (multicast_cluster)
 };
+
+// Cores that take one load of a W tile together (core.dma.multicast): a
+// cluster pairs cores of one grid column, which read the same W panel at the
+// same K steps (CUTLASS's 2x1 clusters on Hopper share the B tile of two CTAs
+// on neighbouring M blocks); no more than the column's cores.
+double multicast_cluster(int64_t multicast, double readers_w) {
+  return std::max(1.0, std::min(static_cast<double>(multicast), readers_w));
+}
 
 // Best tiling of one core's Ms x Ns x K slice, by the cost model's estimate
 // (sim/mapping/cost_model.h): the same resources, routes and in-flight loads the
@@ -122,18 +131,21 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
                     c.sram_bytes += x_sram;
                   }
                   c.unit_energy_j = unit_e[im][in][ik];
-                  auto panel = [&](Level level, double bytes, double readers) {
-                    if (io.filter && level == kDram && readers > 1) {
+                  // As load_shared_panel splits them.
+                  auto panel = [&](Level level, double bytes, double readers, double cluster) {
+                    const Level at = io.filter && level == kDram && readers > 1 ? kShared : level;
+                    if (at != level) {
                       c.load[kDram] += bytes / readers;
                       c.load[kShared] += bytes * (readers - 1) / readers;
                     } else {
                       c.load[level] += bytes;
                     }
+                    c.multicast[at] += bytes * (cluster - 1) / cluster;
                   };
                   if (!reuse_a || reload)
-                    panel(io.in, static_cast<double>(sm * sk) * g.ba, io.readers_a);
+                    panel(io.in, static_cast<double>(sm * sk) * g.ba, io.readers_a, 1);
                   if (!g.w_local && (reuse_a || reload))
-                    panel(g.w_level, static_cast<double>(sk * sn) * g.bw, io.readers_w);
+                    panel(g.w_level, static_cast<double>(sk * sn) * g.bw, io.readers_w, io.cluster);
                   if (ik == 1) c.store[io.out] += static_cast<double>(sm * sn) * g.bo;
                   w.classes.push_back(c);
                 }
@@ -318,6 +330,7 @@ GemmChoice Mapper::choose_gemm(const OpContext& ctx, const Op& op, const GemmSha
       io.filter = hw_.shared_sram().present;
       io.readers_a = static_cast<double>(ceil_div(g.n, Ns));
       io.readers_w = static_cast<double>(ceil_div(g.m, Ms));
+      io.cluster = multicast_cluster(hw_.multicast, io.readers_w);
       for (const int64_t stages : stage_choices()) {
         io.stages = stages;
         int64_t need = 0;
@@ -390,7 +403,8 @@ void Mapper::emit_gemm(const OpContext& ctx, const GemmShape& g, const GemmChoic
             bool w_new = !(!t.reuse_a && nk == 1 && in_i > 0);
             if (a_new) load_shared_panel(tile, in, static_cast<double>(tm * tk) * g.ba, share_a);
             if (w_new && !g.w_local)
-              load_shared_panel(tile, g.w_level, static_cast<double>(tk * tn) * g.bw, share_w);
+              load_shared_panel(tile, g.w_level, static_cast<double>(tk * tn) * g.bw, share_w,
+                                multicast_cluster(hw_.multicast, share_w));
             if (ki == nk - 1) tile.store_bytes[out] += static_cast<double>(tm * tn) * g.bo;
             if (ctx.stream) {  // A-outer: block mi's rows are done after its last tile
               tile.rows_need = static_cast<uint32_t>(m0 + mi * t.tm + tm);
@@ -421,13 +435,21 @@ void Mapper::emit_gemm(const OpContext& ctx, const GemmShape& g, const GemmChoic
 // A shared SRAM level (a GPU's L2) filters reads of a panel that several
 // cores load: of p readers, one read in p goes to the panel's level (DRAM) and
 // the rest hit the shared level. Without one, every core reads DRAM.
-void Mapper::load_shared_panel(Tile& tile, Level level, double bytes, double readers) const {
-  if (level == kDram && hw_.shared_sram().present && readers > 1) {
+void Mapper::load_shared_panel(Tile& tile, Level level, double bytes, double readers,
+                               double cluster) const {
+  const Level at = level == kDram && hw_.shared_sram().present && readers > 1 ? kShared : level;
+  if (at != level) {
     tile.load_bytes[kDram] += bytes / readers;
     tile.load_bytes[kShared] += bytes * (readers - 1) / readers;
   } else {
     tile.load_bytes[level] += bytes;
   }
+  // A cluster of `cluster` readers loads the panel once for all of them: of
+  // each core's bytes, (cluster - 1) / cluster come from a peer's read and take
+  // no channel time. With a shared level in front, the one read in `readers`
+  // that reaches DRAM is the cluster's own; the peers' copies were L2 hits
+  // (readers >= cluster).
+  tile.multicast_bytes[at] += bytes * (cluster - 1) / cluster;
 }
 
 }  // namespace bc::mapping

@@ -45,6 +45,11 @@ inline constexpr int kMaxTileSteps = 7;
 struct Tile {
   std::array<double, kLevels> load_bytes{};   // into SRAM, from each level
   std::array<double, kLevels> store_bytes{};  // out of SRAM, to each level
+  // Of load_bytes, what another core of this one's cluster reads from the
+  // level for both (core.dma.multicast): delivered over the network to this
+  // core's DMA engine and SRAM, taking no channel time of the level (its read
+  // energy is still counted per delivered byte: models/dma_engine.h).
+  std::array<double, kLevels> multicast_bytes{};
   uint8_t nsteps = 0;
   std::array<ComputeStep, kMaxTileSteps> steps{};
   uint32_t repeat = 1;  // run-length: this tile, this many times in a row
@@ -62,7 +67,8 @@ struct Tile {
 
   bool same_work(const Tile& o) const {
     if (nsteps != o.nsteps || load_bytes != o.load_bytes || store_bytes != o.store_bytes ||
-        rows_need != o.rows_need || rows_done != o.rows_done)
+        multicast_bytes != o.multicast_bytes || rows_need != o.rows_need ||
+        rows_done != o.rows_done)
       return false;
     for (int i = 0; i < nsteps; ++i)
       if (steps[i].unit != o.steps[i].unit || steps[i].cost != o.steps[i].cost ||

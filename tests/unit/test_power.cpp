@@ -84,9 +84,10 @@ TEST(Power, ClockDropsUntilTheRunFitsUnderTheLimit) {
     const double x = 0.5 * (lo + hi);
     (Ac * x * x * x + Bc * x + Lc <= tdp ? lo : hi) = x;
   }
-  // Bisection to 1 % of the clock, from below: at most 1 % under the exact share.
-  EXPECT_LE(s, lo + 1e-3);
-  EXPECT_GE(s, lo - 0.011);
+  // The share is settled to 1e-4 on the predicted power (sim/cli/power_cap.cpp);
+  // the prediction from the nominal run puts it 6e-4 from this exact share
+  // (it was up to 1 % under it with bisection to 1 %).
+  EXPECT_NEAR(s, lo, 1e-3);
   EXPECT_LT(s, 1.0);
   EXPECT_DOUBLE_EQ(pw["clock_hz"].get<double>(), s * pw["nominal_clock_hz"].get<double>());
   EXPECT_LE(capped["average_power_w"].get<double>(), tdp * 1.01);
