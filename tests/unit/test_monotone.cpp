@@ -1,6 +1,6 @@
 // Monotone by construction, checked on every shipped config (not a hand-made
 // chip): making one resource bigger (DRAM, DDR or shared-SRAM bandwidth, NoC
-// link or DMA bandwidth, SRAM size, DMA stages, each compute unit's rows,
+// link or DMA bandwidth, SRAM size, DMA stages, W multicast, each compute unit's rows,
 // columns, arrays or lanes, core count, frequency) never raises a workload's
 // latency by more than 1 %, for decode at batch 1 and 16 and a 512-token
 // prefill. Each resource grows by half (x1.5; SRAM, DMA stages and units x2;
@@ -87,6 +87,10 @@ std::vector<Step> steps(const std::string& cfg) {
   // with 4 stages than 2 before an op's first loads went out in rounds).
   s.push_back({"core.dma.stages", std::to_string(std::min<int64_t>(
                                       16, c["core"]["dma"]["stages"].get<int64_t>() * 2))});
+  // Twice the cores that share one load of a GEMM's W tile (a 2-SM cluster's
+  // multicast made the H100's L2-bound GEMMs faster, never slower).
+  s.push_back({"core.dma.multicast", std::to_string(std::min<int64_t>(
+                                         16, c["core"]["dma"]["multicast"].get<int64_t>() * 2))});
   s.push_back({"frequency", num(c["frequency_hz"].get<double>() * 1.5) + " Hz"});
   s.push_back({"noc.mesh.x", std::to_string(c["noc"]["mesh_x"].get<int64_t>() + 1)});
   return s;
