@@ -263,7 +263,7 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
           // Channel time, in read bytes: a tile that also reads the level
           // stores right after a read, as the engine's channels see it; a
           // load less what a cluster peer reads for this core (multicast).
-          const double mc = t.multicast_bytes[l] * rep;
+          const double mc = t.multicast(l) * rep;
           level_bytes[l] += ld - mc + stb * m.channels->write_cost(ld > 0);
           dma += ld + stb;
           sram += (ld + stb) / sram_bpc;

@@ -252,7 +252,7 @@ void Core::issue_load() {
     if (t.load_bytes[l] > 0)
       done = std::max(done, l == kStream ? pull(static_cast<int>(co.op), t.load_bytes[l], dma_seq_)
                                          : transfer(static_cast<int>(co.op), t.load_bytes[l], l,
-                                                    true, t.multicast_bytes[l]));
+                                                    true, t.multicast(l)));
   ready_at_[dma_seq_ % buffers_] = done;
   issued_ = ++dma_seq_;
   loaded_ev_.notify();

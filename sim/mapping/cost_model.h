@@ -30,8 +30,7 @@ struct TileClass {
   double pipelined_cycles = 0;
   double sram_bytes = 0;
   std::array<double, kLevels> load{}, store{};
-  std::array<double, kLevels>
-      multicast{};  // of load, read by a cluster peer (Tile::multicast_bytes)
+  std::array<double, kLevels> multicast{};  // of load, read by a cluster peer (Tile::multicast)
   // Energy of the tile's unit actions and operand accesses (CostModel::unit_energy);
   // the cost model adds its loads' and stores' for the power bound.
   double unit_energy_j = 0;

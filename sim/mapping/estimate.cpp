@@ -37,7 +37,7 @@ Estimate Mapper::estimate_cores(const OpContext& ctx, const std::vector<const Co
       double st = 0;
       for (int l = 0; l < kLevels; ++l) {
         c.load[l] = t.load_bytes[l];
-        c.multicast[l] = t.multicast_bytes[l];
+        c.multicast[l] = t.multicast(l);
         c.store[l] = t.store_bytes[l];
         st += t.store_bytes[l];
       }

@@ -449,7 +449,10 @@ void Mapper::load_shared_panel(Tile& tile, Level level, double bytes, double rea
   // no channel time. With a shared level in front, the one read in `readers`
   // that reaches DRAM is the cluster's own; the peers' copies were L2 hits
   // (readers >= cluster).
-  tile.multicast_bytes[at] += bytes * (cluster - 1) / cluster;
+  if (cluster > 1) {
+    tile.multicast_level = static_cast<uint8_t>(at);
+    tile.multicast_bytes += bytes * (cluster - 1) / cluster;
+  }
 }
 
 }  // namespace bc::mapping

@@ -45,11 +45,14 @@ inline constexpr int kMaxTileSteps = 7;
 struct Tile {
   std::array<double, kLevels> load_bytes{};   // into SRAM, from each level
   std::array<double, kLevels> store_bytes{};  // out of SRAM, to each level
-  // Of load_bytes, what another core of this one's cluster reads from the
-  // level for both (core.dma.multicast): delivered over the network to this
-  // core's DMA engine and SRAM, taking no channel time of the level (its read
-  // energy is still counted per delivered byte: models/dma_engine.h).
-  std::array<double, kLevels> multicast_bytes{};
+  // Of load_bytes[multicast_level], what another core of this one's cluster
+  // reads from that level for both (core.dma.multicast): delivered over the
+  // network to this core's DMA engine and SRAM, taking no channel time of the
+  // level (its read energy is still counted per delivered byte:
+  // models/dma_engine.h). One level at most (a GEMM's W tile), so one figure:
+  // a tile list holds millions of tiles.
+  double multicast_bytes = 0;
+  uint8_t multicast_level = 0;
   uint8_t nsteps = 0;
   std::array<ComputeStep, kMaxTileSteps> steps{};
   uint32_t repeat = 1;  // run-length: this tile, this many times in a row
@@ -57,6 +60,9 @@ struct Tile {
   // its first rows_need rows (token rows), and after it this core has finished
   // every output row below rows_done (the start of its next unfinished row).
   uint32_t rows_need = 0, rows_done = 0;
+
+  // Bytes of level l's load that a cluster peer reads for this core.
+  double multicast(int l) const { return l == multicast_level ? multicast_bytes : 0; }
 
   void add_step(const ComputeStep& s) {
     if (nsteps >= kMaxTileSteps)  // checked in every build: a Release build has no assert
@@ -67,8 +73,8 @@ struct Tile {
 
   bool same_work(const Tile& o) const {
     if (nsteps != o.nsteps || load_bytes != o.load_bytes || store_bytes != o.store_bytes ||
-        multicast_bytes != o.multicast_bytes || rows_need != o.rows_need ||
-        rows_done != o.rows_done)
+        multicast_bytes != o.multicast_bytes || multicast_level != o.multicast_level ||
+        rows_need != o.rows_need || rows_done != o.rows_done)
       return false;
     for (int i = 0; i < nsteps; ++i)
       if (steps[i].unit != o.steps[i].unit || steps[i].cost != o.steps[i].cost ||
