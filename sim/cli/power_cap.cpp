@@ -94,49 +94,55 @@ double board_power(const HwConfig& h, const SystemPlan& p, const SimResult& run)
 // The highest clock share (to within kShareTolerance, from below) at which
 // `nominal_run`, the run at the nominal clock, is predicted to fit under the
 // limit. The predicted power rises smoothly with the share (on-chip energy as
-// s^2, times as 1/s where compute binds), so each step interpolates the
-// bracket [lo, hi] linearly to the limit and then probes one tolerance beyond
-// that point, towards the other end: when the probe falls on the other side
-// the root is bracketed within the tolerance. Two or three predictions
-// usually settle it, where bisection to 1 % took seven and left the share up
-// to one step (0.55 % of the clock) below the root: a change of any input
-// that moved the power across a step boundary moved the clock by a whole
-// step (h100 prefill of 512 tokens: twice the L2, 0.6 % slower).
+// s^2, times as 1/s where compute binds: about s^3), so the root is bracketed
+// and found by regula falsi with the Illinois step (the end kept twice in a
+// row has its excess halved, so a convex curve does not leave one end
+// stuck); once a step lands within the tolerance of the interpolated root, a
+// probe one tolerance beyond closes the bracket. Bisection to 1 % took seven
+// predictions and left the share up to one step (0.55 % of the clock) under
+// the root: an input that moved the power across a step boundary moved the
+// clock by a whole step (h100 prefill of 512 tokens: twice the L2, 0.6 %
+// slower).
 constexpr double kShareTolerance = 1e-4;
 
 double settle_share(const HwConfig& hw, const SystemPlan& p, const SimResult& nominal_run,
                     const std::vector<double>& nominal_roofline) {
-  auto power = [&](double share) {
-    if (share == 1.0) return board_power(hw, p, nominal_run);
+  auto excess = [&](double share) {  // predicted power over the limit
+    if (share == 1.0) return board_power(hw, p, nominal_run) - hw.tdp_w;
     return board_power(at_clock_share(hw, share), p,
-                       stretched(nominal_run, op_stretch(hw, p.prog, nominal_roofline, share)));
+                       stretched(nominal_run, op_stretch(hw, p.prog, nominal_roofline, share))) -
+           hw.tdp_w;
   };
-  const double tdp = hw.tdp_w;
-  double hi = 1.0, p_hi = power(hi);
-  if (p_hi <= tdp) return 1.0;
-  double lo = hw.min_clock_share, p_lo = power(lo);
-  if (p_lo > tdp) return lo;
-  // Interpolation alone can creep from one side on a curved power; from the
-  // fifth pass on each pass bisects, so the loop ends.
-  for (int pass = 0; hi - lo > kShareTolerance && pass < 64; ++pass) {
-    double s = lo + (hi - lo) * (tdp - p_lo) / (p_hi - p_lo);
-    if (pass >= 4) s = 0.5 * (lo + hi);  // slow convergence: plain bisection
+  double hi = 1.0, g_hi = excess(hi);
+  if (g_hi <= 0) return 1.0;
+  double lo = hw.min_clock_share, g_lo = excess(lo);
+  if (g_lo > 0) return lo;
+  int kept = 0;  // the end the last step kept: -1 lo, +1 hi
+  for (int pass = 0; hi - lo > kShareTolerance && pass < 100; ++pass) {
+    double s = (lo * g_hi - hi * g_lo) / (g_hi - g_lo);
     s = std::clamp(s, lo + 0.25 * kShareTolerance, hi - 0.25 * kShareTolerance);
-    const double ps = power(s);
-    if (ps <= tdp) {
-      lo = s, p_lo = ps;
-      const double t = std::min(hi, s + kShareTolerance);
-      if (t >= hi) break;
-      const double pt = power(t);
-      (pt <= tdp ? lo : hi) = t;
-      (pt <= tdp ? p_lo : p_hi) = pt;
+    const double g = excess(s);
+    if (g <= 0) {
+      lo = s, g_lo = g;
+      if (kept == +1) g_hi *= 0.5;
+      kept = +1;
+      // The interpolated root from here: within the tolerance, probe past it.
+      const double next = (lo * g_hi - hi * g_lo) / (g_hi - g_lo);
+      if (next - lo < kShareTolerance && lo + kShareTolerance < hi) {
+        const double t = lo + kShareTolerance, gt = excess(t);
+        (gt <= 0 ? lo : hi) = t;
+        (gt <= 0 ? g_lo : g_hi) = gt;
+      }
     } else {
-      hi = s, p_hi = ps;
-      const double t = std::max(lo, s - kShareTolerance);
-      if (t <= lo) break;
-      const double pt = power(t);
-      (pt <= tdp ? lo : hi) = t;
-      (pt <= tdp ? p_lo : p_hi) = pt;
+      hi = s, g_hi = g;
+      if (kept == -1) g_lo *= 0.5;
+      kept = -1;
+      const double next = (lo * g_hi - hi * g_lo) / (g_hi - g_lo);
+      if (hi - next < kShareTolerance && hi - kShareTolerance > lo) {
+        const double t = hi - kShareTolerance, gt = excess(t);
+        (gt <= 0 ? lo : hi) = t;
+        (gt <= 0 ? g_lo : g_hi) = gt;
+      }
     }
   }
   return lo;
