@@ -98,11 +98,10 @@ double board_power(const HwConfig& h, const SystemPlan& p, const SimResult& run)
 // and found by regula falsi with the Illinois step (the end kept twice in a
 // row has its excess halved, so a convex curve does not leave one end
 // stuck); once a step lands within the tolerance of the interpolated root, a
-// probe one tolerance beyond closes the bracket. Bisection to 1 % took seven
-// predictions and left the share up to one step (0.55 % of the clock) under
-// the root: an input that moved the power across a step boundary moved the
-// clock by a whole step (h100 prefill of 512 tokens: twice the L2, 0.6 %
-// slower).
+// probe one tolerance beyond closes the bracket. Bisection to 1 % took nine
+// predictions (the two ends and seven steps) and left the share up to one step (0.55 % of the
+// clock) under the root: an input that moved the power across a step boundary moved the clock by a
+// whole step (h100 prefill of 512 tokens: twice the L2, 0.6 % slower).
 constexpr double kShareTolerance = 1e-4;
 
 double settle_share(const HwConfig& hw, const SystemPlan& p, const SimResult& nominal_run,

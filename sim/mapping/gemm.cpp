@@ -39,16 +39,20 @@ struct GridIo {
   bool filter = false;  // panel reads filtered by the shared level
   double readers_a = 1, readers_w = 1;
   int64_t base = 0, cores = 1;  // the grid's first core and cores in use
-  int64_t stages = 2;  // tile loads in flight, each with its operand buffers (core.dma.stages)
-  double cluster = 1;  // cores that share one load of each W tile (multicast_cluster)
+  int64_t stages = 2;   // tile loads in flight, each with its operand buffers (core.dma.stages)
+  double w_shared = 0;  // share of each W tile a cluster peer reads (multicast_share)
 };
 
-// Cores that take one load of a W tile together (core.dma.multicast): a
-// cluster pairs cores of one grid column, which read the same W panel at the
-// same K steps (CUTLASS's 2x1 clusters on Hopper share the B tile of two CTAs
-// on neighbouring M blocks); no more than the column's cores.
-double multicast_cluster(int64_t multicast, double readers_w) {
-  return std::max(1.0, std::min(static_cast<double>(multicast), readers_w));
+// The share of a core's W tile bytes that a peer of its cluster reads for it
+// (core.dma.multicast): clusters of `multicast` cores of one grid column, which
+// read the same W panel at the same K steps (CUTLASS's 2x1 clusters on Hopper
+// share the B tile of two CTAs on neighbouring M blocks), each core receiving
+// (multicast - 1) / multicast of its bytes from a peer's read. Only whole
+// clusters form: of a column of 3 cores in pairs, one pair.
+double multicast_share(int64_t multicast, double readers_w) {
+  const double c = static_cast<double>(multicast);
+  if (c <= 1 || readers_w < c) return 0;
+  return (c - 1) / c * (std::floor(readers_w / c) * c / readers_w);
 }
 
 // Best tiling of one core's Ms x Ns x K slice, by the cost model's estimate
@@ -132,7 +136,7 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
                   }
                   c.unit_energy_j = unit_e[im][in][ik];
                   // As load_shared_panel splits them.
-                  auto panel = [&](Level level, double bytes, double readers, double cluster) {
+                  auto panel = [&](Level level, double bytes, double readers, double shared) {
                     const Level at = io.filter && level == kDram && readers > 1 ? kShared : level;
                     if (at != level) {
                       c.load[kDram] += bytes / readers;
@@ -140,12 +144,13 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
                     } else {
                       c.load[level] += bytes;
                     }
-                    c.multicast[at] += bytes * (cluster - 1) / cluster;
+                    c.multicast[at] += bytes * shared;
                   };
                   if (!reuse_a || reload)
-                    panel(io.in, static_cast<double>(sm * sk) * g.ba, io.readers_a, 1);
+                    panel(io.in, static_cast<double>(sm * sk) * g.ba, io.readers_a, 0);
                   if (!g.w_local && (reuse_a || reload))
-                    panel(g.w_level, static_cast<double>(sk * sn) * g.bw, io.readers_w, io.cluster);
+                    panel(g.w_level, static_cast<double>(sk * sn) * g.bw, io.readers_w,
+                          io.w_shared);
                   if (ik == 1) c.store[io.out] += static_cast<double>(sm * sn) * g.bo;
                   w.classes.push_back(c);
                 }
@@ -330,7 +335,7 @@ GemmChoice Mapper::choose_gemm(const OpContext& ctx, const Op& op, const GemmSha
       io.filter = hw_.shared_sram().present;
       io.readers_a = static_cast<double>(ceil_div(g.n, Ns));
       io.readers_w = static_cast<double>(ceil_div(g.m, Ms));
-      io.cluster = multicast_cluster(hw_.multicast, io.readers_w);
+      io.w_shared = multicast_share(hw_.multicast, io.readers_w);
       for (const int64_t stages : stage_choices()) {
         io.stages = stages;
         int64_t need = 0;
@@ -404,7 +409,7 @@ void Mapper::emit_gemm(const OpContext& ctx, const GemmShape& g, const GemmChoic
             if (a_new) load_shared_panel(tile, in, static_cast<double>(tm * tk) * g.ba, share_a);
             if (w_new && !g.w_local)
               load_shared_panel(tile, g.w_level, static_cast<double>(tk * tn) * g.bw, share_w,
-                                multicast_cluster(hw_.multicast, share_w));
+                                multicast_share(hw_.multicast, share_w));
             if (ki == nk - 1) tile.store_bytes[out] += static_cast<double>(tm * tn) * g.bo;
             if (ctx.stream) {  // A-outer: block mi's rows are done after its last tile
               tile.rows_need = static_cast<uint32_t>(m0 + mi * t.tm + tm);
@@ -436,7 +441,7 @@ void Mapper::emit_gemm(const OpContext& ctx, const GemmShape& g, const GemmChoic
 // cores load: of p readers, one read in p goes to the panel's level (DRAM) and
 // the rest hit the shared level. Without one, every core reads DRAM.
 void Mapper::load_shared_panel(Tile& tile, Level level, double bytes, double readers,
-                               double cluster) const {
+                               double multicast) const {
   const Level at = level == kDram && hw_.shared_sram().present && readers > 1 ? kShared : level;
   if (at != level) {
     tile.load_bytes[kDram] += bytes / readers;
@@ -444,14 +449,13 @@ void Mapper::load_shared_panel(Tile& tile, Level level, double bytes, double rea
   } else {
     tile.load_bytes[level] += bytes;
   }
-  // A cluster of `cluster` readers loads the panel once for all of them: of
-  // each core's bytes, (cluster - 1) / cluster come from a peer's read and take
-  // no channel time. With a shared level in front, the one read in `readers`
-  // that reaches DRAM is the cluster's own; the peers' copies were L2 hits
-  // (readers >= cluster).
-  if (cluster > 1) {
+  // A cluster loads the panel once for all its cores: `multicast` of each
+  // core's bytes come from a peer's read and take no channel time. With a
+  // shared level in front, the one read in `readers` that reaches DRAM is a
+  // cluster's own; the peers' copies were L2 hits.
+  if (multicast > 0) {
     tile.multicast_level = static_cast<uint8_t>(at);
-    tile.multicast_bytes += bytes * (cluster - 1) / cluster;
+    tile.multicast_bytes += bytes * multicast;
   }
 }
 

@@ -215,9 +215,10 @@ class Mapper {
                          Level out);
   void emit_gemm(const OpContext& ctx, const GemmShape& g, const GemmChoice& c, Level in, Level out,
                  std::vector<CoreOp>& per_core, bool last_part);
-  // cluster: readers that take one load together (core.dma.multicast; 1: none).
+  // multicast: share of the bytes a cluster peer reads for this core
+  // (core.dma.multicast; 0: none).
   void load_shared_panel(Tile& tile, Level level, double bytes, double readers,
-                         double cluster = 1) const;
+                         double multicast = 0) const;
 
   // attention.cpp
   void map_attention(const OpContext& ctx, const Op& op, size_t idx, Level in);
