@@ -9,6 +9,7 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <map>
 #include <string>
 #include <tuple>
@@ -18,6 +19,18 @@
 #include "sim/mapping/fabric.h"
 
 namespace bc {
+
+// The share of a core's W tile bytes that a peer of its cluster reads for it
+// (core.dma.multicast): clusters of `multicast` cores of one grid column, which
+// read the same W panel at the same K steps (CUTLASS's 2x1 clusters on Hopper
+// share the B tile of two CTAs on neighbouring M blocks), each core receiving
+// (multicast - 1) / multicast of its bytes from a peer's read. Only whole
+// clusters form: of a column of 3 cores in pairs, one pair.
+inline double multicast_share(int64_t multicast, double readers_w) {
+  const double c = static_cast<double>(multicast);
+  if (c <= 1 || readers_w < c) return 0;
+  return (c - 1) / c * (std::floor(readers_w / c) * c / readers_w);
+}
 
 // Tiles of one kind: `count` of them, each with these compute cycles, operand
 // bytes between the units and the banks, and bytes from / to each level.

@@ -43,18 +43,6 @@ struct GridIo {
   double w_shared = 0;  // share of each W tile a cluster peer reads (multicast_share)
 };
 
-// The share of a core's W tile bytes that a peer of its cluster reads for it
-// (core.dma.multicast): clusters of `multicast` cores of one grid column, which
-// read the same W panel at the same K steps (CUTLASS's 2x1 clusters on Hopper
-// share the B tile of two CTAs on neighbouring M blocks), each core receiving
-// (multicast - 1) / multicast of its bytes from a peer's read. Only whole
-// clusters form: of a column of 3 cores in pairs, one pair.
-double multicast_share(int64_t multicast, double readers_w) {
-  const double c = static_cast<double>(multicast);
-  if (c <= 1 || readers_w < c) return 0;
-  return (c - 1) / c * (std::floor(readers_w / c) * c / readers_w);
-}
-
 // Best tiling of one core's Ms x Ns x K slice, by the cost model's estimate
 // (sim/mapping/cost_model.h): the same resources, routes and in-flight loads the
 // engine simulates, without contention.

@@ -6,6 +6,7 @@
 #include "sim/cli/isolate.h"
 #include "sim/engine/analytical.h"
 #include "sim/engine/engine.h"
+#include "sim/mapping/cost_model.h"
 #include "sim/mapping/mapper.h"
 #include "sim/mapping/unit_pipeline.h"
 #include "sim/report/report.h"
@@ -295,6 +296,20 @@ TEST(Simulation, AClusterReadsASharedWeightTileOnce) {
   };
   EXPECT_DOUBLE_EQ(dram_reads(off), 1.5 * mib);
   EXPECT_DOUBLE_EQ(dram_reads(on), 1.5 * mib);
+}
+
+TEST(Simulation, OnlyWholeClustersShareAWeightTile) {
+  // The share of a core's W bytes a cluster peer reads for it, averaged over a
+  // grid column of r cores in clusters of c: (c - 1) / c for the cores in
+  // whole clusters, none for the rest. By hand: c = 2, r = 2: 1/2; r = 3 (one
+  // pair, one alone): 1/2 x 2/3 = 1/3; r = 1: 0; c = 4, r = 6 (one cluster of
+  // 4): 3/4 x 4/6 = 1/2; r = 8: 3/4; c = 1 (no multicast): 0.
+  EXPECT_DOUBLE_EQ(multicast_share(2, 2), 0.5);
+  EXPECT_DOUBLE_EQ(multicast_share(2, 3), 1.0 / 3.0);
+  EXPECT_DOUBLE_EQ(multicast_share(2, 1), 0.0);
+  EXPECT_DOUBLE_EQ(multicast_share(4, 6), 0.5);
+  EXPECT_DOUBLE_EQ(multicast_share(4, 8), 0.75);
+  EXPECT_DOUBLE_EQ(multicast_share(1, 8), 0.0);
 }
 
 TEST(Simulation, AWiderArrayLeavesNoCoreIdleOnAGemv) {
