@@ -1,6 +1,7 @@
 #include "sim/cli/power_cap.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "sim/cli/isolate.h"
@@ -121,27 +122,20 @@ double settle_share(const HwConfig& hw, const SystemPlan& p, const SimResult& no
     double s = (lo * g_hi - hi * g_lo) / (g_hi - g_lo);
     s = std::clamp(s, lo + 0.25 * kShareTolerance, hi - 0.25 * kShareTolerance);
     const double g = excess(s);
-    if (g <= 0) {
-      lo = s, g_lo = g;
-      if (kept == +1) g_hi *= 0.5;
-      kept = +1;
-      // The interpolated root from here: within the tolerance, probe past it.
-      const double next = (lo * g_hi - hi * g_lo) / (g_hi - g_lo);
-      if (next - lo < kShareTolerance && lo + kShareTolerance < hi) {
-        const double t = lo + kShareTolerance, gt = excess(t);
-        (gt <= 0 ? lo : hi) = t;
-        (gt <= 0 ? g_lo : g_hi) = gt;
-      }
-    } else {
-      hi = s, g_hi = g;
-      if (kept == -1) g_lo *= 0.5;
-      kept = -1;
-      const double next = (lo * g_hi - hi * g_lo) / (g_hi - g_lo);
-      if (hi - next < kShareTolerance && hi - kShareTolerance > lo) {
-        const double t = hi - kShareTolerance, gt = excess(t);
-        (gt <= 0 ? lo : hi) = t;
-        (gt <= 0 ? g_lo : g_hi) = gt;
-      }
+    const bool fits = g <= 0;
+    (fits ? lo : hi) = s;
+    (fits ? g_lo : g_hi) = g;
+    const int now_kept = fits ? +1 : -1;  // the other end
+    if (kept == now_kept) (fits ? g_hi : g_lo) *= 0.5;
+    kept = now_kept;
+    // The interpolated root from here: within the tolerance of the end just
+    // moved, a probe one tolerance past it, towards the other end.
+    const double next = (lo * g_hi - hi * g_lo) / (g_hi - g_lo);
+    const double t = fits ? lo + kShareTolerance : hi - kShareTolerance;
+    if (std::abs(next - s) < kShareTolerance && t > lo && t < hi) {
+      const double gt = excess(t);
+      (gt <= 0 ? lo : hi) = t;
+      (gt <= 0 ? g_lo : g_hi) = gt;
     }
   }
   return lo;

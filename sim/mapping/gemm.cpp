@@ -43,6 +43,21 @@ struct GridIo {
   double w_shared = 0;  // share of each W tile a cluster peer reads (multicast_share)
 };
 
+// How a panel load of `bytes` read by `readers` cores reaches one of them:
+// with a shared SRAM level in front of DRAM (`filter`, a GPU's L2), one read in
+// `readers` goes to DRAM and the rest hit the shared level; else all of it
+// comes from `level`. `multicast` of the bytes come from a cluster peer's read
+// (multicast_share) of the level the panel is read at. `add(level, bytes,
+// multicast_bytes)` takes each part; the tile search and the emitted tiles
+// both split panels here.
+template <class Add>
+void split_panel(bool filter, Level level, double bytes, double readers, double multicast,
+                 const Add& add) {
+  const Level at = filter && level == kDram && readers > 1 ? kShared : level;
+  if (at != level) add(kDram, bytes / readers, 0.0);
+  add(at, at != level ? bytes * (readers - 1) / readers : bytes, bytes * multicast);
+}
+
 // Best tiling of one core's Ms x Ns x K slice, by the cost model's estimate
 // (sim/mapping/cost_model.h): the same resources, routes and in-flight loads the
 // engine simulates, without contention.
@@ -123,16 +138,12 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
                     c.sram_bytes += x_sram;
                   }
                   c.unit_energy_j = unit_e[im][in][ik];
-                  // As load_shared_panel splits them.
                   auto panel = [&](Level level, double bytes, double readers, double shared) {
-                    const Level at = io.filter && level == kDram && readers > 1 ? kShared : level;
-                    if (at != level) {
-                      c.load[kDram] += bytes / readers;
-                      c.load[kShared] += bytes * (readers - 1) / readers;
-                    } else {
-                      c.load[level] += bytes;
-                    }
-                    c.multicast[at] += bytes * shared;
+                    split_panel(io.filter, level, bytes, readers, shared,
+                                [&](Level l, double b, double mc) {
+                                  c.load[l] += b;
+                                  c.multicast[l] += mc;
+                                });
                   };
                   if (!reuse_a || reload)
                     panel(io.in, static_cast<double>(sm * sk) * g.ba, io.readers_a, 0);
@@ -430,21 +441,18 @@ void Mapper::emit_gemm(const OpContext& ctx, const GemmShape& g, const GemmChoic
 // the rest hit the shared level. Without one, every core reads DRAM.
 void Mapper::load_shared_panel(Tile& tile, Level level, double bytes, double readers,
                                double multicast) const {
-  const Level at = level == kDram && hw_.shared_sram().present && readers > 1 ? kShared : level;
-  if (at != level) {
-    tile.load_bytes[kDram] += bytes / readers;
-    tile.load_bytes[kShared] += bytes * (readers - 1) / readers;
-  } else {
-    tile.load_bytes[level] += bytes;
-  }
   // A cluster loads the panel once for all its cores: `multicast` of each
   // core's bytes come from a peer's read and take no channel time. With a
   // shared level in front, the one read in `readers` that reaches DRAM is a
   // cluster's own; the peers' copies were L2 hits.
-  if (multicast > 0) {
-    tile.multicast_level = static_cast<uint8_t>(at);
-    tile.multicast_bytes += bytes * multicast;
-  }
+  split_panel(hw_.shared_sram().present, level, bytes, readers, multicast,
+              [&](Level l, double b, double mc) {
+                tile.load_bytes[l] += b;
+                if (mc > 0) {
+                  tile.multicast_level = static_cast<uint8_t>(l);
+                  tile.multicast_bytes += mc;
+                }
+              });
 }
 
 }  // namespace bc::mapping
