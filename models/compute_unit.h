@@ -173,6 +173,14 @@ class ComputeUnit {
   // operand to a format it can (its cost is counted). "" = no fallback.
   virtual std::string fallback_unit() const { return fallback_; }
   virtual std::vector<Format> fallback_formats() const { return {}; }
+  // With exact_formats (a GPU's tensor cores: only the listed input formats),
+  // an operand the unit runs as a wider class or as the other family (int2
+  // weights in the int8 class, int4 in bf16, fp8 keys in fp16) is widened to
+  // the class by the fallback unit first, as CUDA cores unpack them in the
+  // main loop; without it the datapath takes them as they are. The class an
+  // operand pair runs as (the format it is widened to); "" if none.
+  virtual bool exact_formats() const { return false; }
+  virtual std::string matmul_class(const Format&, const Format&) const { return ""; }
 
  protected:
   std::string name_;

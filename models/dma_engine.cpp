@@ -28,7 +28,8 @@ Tick DmaEngine::transfer(Tick now, double bytes, bool load, MemoryChannels& leve
     routers = f.routers;
     byte_hops = bytes * f.byte_hop_factor;
   } else {
-    // A mesh too large to cache every core's fanout: each channel's piece is
+    // A mesh too large to cache every core's fanout (a crossbar's are always
+    // cached: MemoryChannels::caches_fanouts): each channel's piece is
     // booked link by link. Two bookings of one link at the same instant end
     // where one booking of their sum would, so the times are the same.
     const double piece = bytes / static_cast<double>(level.channels());
@@ -56,11 +57,13 @@ Tick DmaEngine::pull(Tick now, double bytes, double readers, int64_t src_node, S
   const double shared = bytes / readers;  // this reader's share of the multicast
   const int64_t hops = noc.hops(src_node, core_node);
   Tick end = src_sram.access(now, shared);
+  // The last link (into this core) carries all its bytes, the others its share.
+  const int64_t links = noc.crossbar() ? (src_node == core_node ? 0 : 2) : hops;
   int64_t i = 0;
   const Tick shared_ticks = transfer_ticks(shared, noc.link_bandwidth());
   const Tick last_ticks = transfer_ticks(bytes, noc.link_bandwidth());
   noc.for_each_link(src_node, core_node, [&](uint32_t l) {
-    end = std::max(end, noc.serve_link(l, now, ++i == hops ? last_ticks : shared_ticks));
+    end = std::max(end, noc.serve_link(l, now, ++i == links ? last_ticks : shared_ticks));
   });
   end = std::max(end, server_.serve(now, transfer_ticks(bytes, bw_)));
   end = std::max(end, sram.access(now, bytes));

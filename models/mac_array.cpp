@@ -45,6 +45,19 @@ class MacArray : public ComputeUnit {
     sparse_2_4_ =
         p.boolean("sparse_2_4", false,
                   "skip the zeros of 2:4-sparse weights (sparse tensor core): half the K steps");
+    exact_ = p.boolean("exact_formats", false,
+                       "the array takes only its classes' formats: an operand narrower than the "
+                       "class it runs as, or of the other family, is widened by the fallback "
+                       "unit each tile (a GPU's tensor cores); false: taken as it is");
+    if (exact_ && fallback_.empty())
+      p.error("exact_formats", "an array that takes only its classes' formats needs a fallback",
+              "name the vector unit that widens the other operands in fallback, or set "
+              "exact_formats: false");
+  }
+
+  bool exact_formats() const override { return exact_; }
+  std::string matmul_class(const Format& a, const Format& w) const override {
+    return rates_.pick(a, w, nullptr);
   }
 
   std::string type() const override { return "mac_array"; }
@@ -184,6 +197,7 @@ class MacArray : public ComputeUnit {
             {"rates", rates_.rates()},
             {"sparse_2_4", sparse_2_4_},
             {"fallback", fallback_},
+            {"exact_formats", exact_},
             {"pe", pe_},
             {"accumulator_bytes", acc_bytes_}};
   }
@@ -194,6 +208,7 @@ class MacArray : public ComputeUnit {
   std::string dataflow_, pe_;
   enum class Dataflow { Output, Weight, Input } kind_;  // dataflow_, compared once
   bool pipelined_ = true;
+  bool exact_ = false;
   bool sparse_2_4_ = false;
   RateTable rates_;
 };

@@ -30,9 +30,16 @@ Fanout MemoryChannels::build(NocMesh& noc, int64_t core, bool to_core, bool grou
   std::vector<uint32_t> crossed;
   double hops = 0;
   for (int64_t n : nodes_) {
-    noc.for_each_link(to_core ? n : core, to_core ? core : n, [&](uint32_t id) {
+    // A crossbar: the level's channels are its own ports, so the pieces
+    // contend only at the core's port (all of them cross it).
+    if (noc.crossbar()) {
+      const uint32_t id = noc.port(core, to_core);
       if (pieces[id]++ == 0) crossed.push_back(id);
-    });
+    } else {
+      noc.for_each_link(to_core ? n : core, to_core ? core : n, [&](uint32_t id) {
+        if (pieces[id]++ == 0) crossed.push_back(id);
+      });
+    }
     const int64_t h = noc.hops(n, core);
     f.routers = std::max(f.routers, h + 1);
     hops += static_cast<double>(h) * piece;
@@ -70,7 +77,7 @@ Fanout MemoryChannels::build(NocMesh& noc, int64_t core, bool to_core, bool grou
 }
 
 bool MemoryChannels::caches_fanouts(const NocMesh& noc) const {
-  return noc.nodes() * channels() <= kMaxCachedRoutes;
+  return noc.crossbar() || noc.nodes() * channels() <= kMaxCachedRoutes;
 }
 
 const Fanout& MemoryChannels::fanout(NocMesh& noc, int64_t core, bool to_core) {

@@ -2,9 +2,10 @@
 
 namespace bc {
 
-NocMesh::NocMesh(int64_t x, int64_t y, double link_bandwidth, Tick hop_ticks)
+NocMesh::NocMesh(int64_t x, int64_t y, double link_bandwidth, Tick hop_ticks, bool crossbar)
     : x_(x),
       y_(y),
+      crossbar_(crossbar),
       bw_(link_bandwidth),
       hop_(hop_ticks),
       until_(static_cast<size_t>(x * y * 4), 0),

@@ -1,8 +1,18 @@
-// 2D mesh network on chip with dimension-ordered (XY) routing: a packet moves
-// along X to the destination column, then along Y. Each directed link is a
-// BusyServer with the configured bandwidth and each router adds hop_latency.
-// Routes are computed from coordinates when needed (no nodes^2 route table, so
-// memory stays linear in the number of cores).
+// The network on chip, in one of two topologies (noc.topology):
+// - mesh: a 2D mesh with dimension-ordered (XY) routing: a packet moves along
+//   X to the destination column, then along Y. Each directed link is a
+//   BusyServer with the configured bandwidth and each router adds hop_latency.
+//   Routes are computed from coordinates when needed (no nodes^2 route table,
+//   so memory stays linear in the number of cores).
+// - crossbar: every core has a port into one switch and a port out of it, each
+//   a BusyServer of link_bandwidth (a GPU's SM-to-L2 crossbar). A packet
+//   between two cores contends only at the source's out port and the
+//   destination's in port; a memory level's channels are its own ports (their
+//   time is the level's, models/memory_channels.h), so a transfer to or from a
+//   level contends only at the core's port. The nodes keep their places on
+//   the grid: latency and byte-hops still grow with the distance (hops()).
+// A node's four link slots are its mesh links (+x, -x, +y, -y); on a crossbar
+// slot 0 is its out port and slot 1 its in port.
 #pragma once
 
 #include <algorithm>
@@ -18,13 +28,23 @@ namespace bc {
 
 class NocMesh {
  public:
-  NocMesh(int64_t x, int64_t y, double link_bandwidth, Tick hop_ticks);
+  NocMesh(int64_t x, int64_t y, double link_bandwidth, Tick hop_ticks, bool crossbar = false);
 
   int64_t nodes() const { return x_ * y_; }
   int64_t node(int64_t cx, int64_t cy) const { return cy * x_ + cx; }
-  // Calls f(link id) for each directed link from `from` to `to`, in XY order.
+  bool crossbar() const { return crossbar_; }
+  // A crossbar's port of `node`: into the switch (out of the node) or out of it.
+  uint32_t port(int64_t node, bool in) const {
+    return static_cast<uint32_t>(node * 4 + (in ? 1 : 0));
+  }
+  // Calls f(link id) for each directed link from `from` to `to`, in XY order
+  // (a crossbar: the source's out port, then the destination's in port).
   template <class F>
   void for_each_link(int64_t from, int64_t to, F&& f) const {
+    if (crossbar_) {
+      if (from != to) f(port(from, false)), f(port(to, true));
+      return;
+    }
     int64_t cx = from % x_, cy = from / x_;
     const int64_t tx = to % x_, ty = to / x_;
     for (; cx != tx; cx += tx > cx ? 1 : -1)
@@ -34,6 +54,11 @@ class NocMesh {
   }
   // Directed links from `from` to `to`, XY order.
   std::vector<uint32_t> route(int64_t from, int64_t to) const;
+  // Grid steps between two nodes: the links an XY route crosses on a mesh,
+  // the wire a packet travels through the switch on a crossbar (a GPU's L2
+  // hit latency grows with the SM's distance from the slice: 222 to 339
+  // cycles across an L40's SMs, arXiv 2606.22588). A packet's latency is
+  // hop_latency per step plus the injecting router's, on either topology.
   int64_t hops(int64_t from, int64_t to) const {
     return std::llabs(from % x_ - to % x_) + std::llabs(from / x_ - to / x_);
   }
@@ -109,6 +134,7 @@ class NocMesh {
 
  private:
   int64_t x_, y_;
+  bool crossbar_ = false;
   double bw_;
   Tick hop_;
   // The busy-until times of n links after a booking of `duration` at `now`;

@@ -275,7 +275,12 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
                                      0.05, 1.0);
     }
     {
-      Params noc = top.map("noc", "2D-mesh network on chip, XY routing", true);
+      Params noc =
+          top.map("noc", "network on chip: a 2D mesh with XY routing, or a crossbar", true);
+      hw.noc_topology = noc.choice(
+          "topology", std::string("mesh"), {"mesh", "crossbar"},
+          "mesh: links between neighbouring cores, XY routing; crossbar: one switch with a "
+          "port per core (a GPU's SM-to-L2 crossbar), a level's channels its own ports");
       {
         Params mesh = noc.map("mesh", "mesh size; one core per node", true);
         hw.mesh_x = mesh.integer("x", std::nullopt, "columns", 1, 256);
@@ -485,7 +490,8 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
       {"power",
        {{"board_w", hw.board_power_w}, {"tdp_w", hw.tdp_w}, {"min_clock", hw.min_clock_share}}},
       {"noc",
-       {{"mesh_x", hw.mesh_x},
+       {{"topology", hw.noc_topology},
+        {"mesh_x", hw.mesh_x},
         {"mesh_y", hw.mesh_y},
         {"link_bandwidth_Bps", hw.noc_link_bandwidth},
         {"hop_latency_cycles", hw.noc_hop_cycles},

@@ -100,6 +100,9 @@ struct HwConfig {
   // The compute units, described (checked at load); build_units
   // (models/compute_unit.h) makes the objects.
   std::vector<UnitDesc> units;
+  // "mesh" (XY-routed 2D mesh) or "crossbar" (one switch, a port per core):
+  // models/noc_mesh.h.
+  std::string noc_topology = "mesh";
   double noc_link_bandwidth = 0;  // bytes/s per direction per link
   int64_t noc_hop_cycles = 1;
   std::string noc_router, noc_hop;  // library components (area, energy per byte-hop)

@@ -34,7 +34,21 @@ UnitChoice pick_matmul_unit(const Units& units, const Op& op, const Format& a, c
   std::string reasons;
   for (size_t i = 0; i < units.size(); ++i) {
     std::string why;
-    if (units[i]->can_matmul(a, w, &why)) return {static_cast<int>(i), a, w};
+    if (units[i]->can_matmul(a, w, &why)) {
+      // A unit that takes only its classes' formats runs a narrower operand,
+      // or one of the other family, after its fallback widens it.
+      const ComputeUnit& u = *units[i];
+      const int v = u.exact_formats() ? unit_index(units, u.fallback_unit()) : -1;
+      if (v >= 0) {
+        const Format& c = format(u.matmul_class(a, w));
+        auto widen = [&](const Format& f) {
+          return f.family != c.family || f.value_bits < c.value_bits;
+        };
+        if (widen(a) || widen(w))
+          return {static_cast<int>(i), widen(a) ? c : a, widen(w) ? c : w, v, widen(a), widen(w)};
+      }
+      return {static_cast<int>(i), a, w};
+    }
     reasons += (reasons.empty() ? "" : "; ") + units[i]->name() + ": " + why;
   }
   // A unit with a fallback: its vector unit converts the operand(s) it cannot take.

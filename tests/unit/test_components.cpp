@@ -241,6 +241,53 @@ TEST(NocMesh, XYRouting) {
   EXPECT_EQ(noc.perimeter().size(), 12u);
 }
 
+TEST(NocMesh, ACrossbarContendsOnlyAtTheCoresPorts) {
+  // Three nodes in a row, link 100 GB/s, 1 ns a hop; one DRAM channel at node
+  // 0 (1 TB/s, no latency) and two cores at nodes 1 and 2 each loading 100 KB
+  // at t = 0 on their own DMA engines (1 TB/s) into fast banks. The channel
+  // serves 0.1 us per load, the engines 0.1 us. On a mesh both routes cross
+  // link 0 (+x): 1 us for the first, 2 us for the second behind it, plus
+  // their routers (2 and 3): 1002 and 2003 ns. On a crossbar each load
+  // crosses only its own core's in port: 1 us each, 1002 and 1003 ns (the
+  // latency still grows with the distance on the grid).
+  for (const bool crossbar : {false, true}) {
+    NocMesh noc(3, 1, 100e9, 1000, crossbar);
+    MemoryChannels dram(1e12, 0, {0});
+    SramBanks sram1(64, 256, 1e9), sram2(64, 256, 1e9);
+    DmaEngine dma1(1e12), dma2(1e12);
+    std::vector<double> op(kFixedActions, 0), core(kFixedActions, 0);
+    CountSink sink{op.data(), core.data()};
+    EXPECT_EQ(dma1.transfer(0, 1e5, true, dram, kDramRead, kDramWrite, 1, noc, sram1, sink),
+              1002000u);
+    EXPECT_EQ(dma2.transfer(0, 1e5, true, dram, kDramRead, kDramWrite, 2, noc, sram2, sink),
+              crossbar ? 1003000u : 2003000u);
+    // Byte-hops (energy) by the distance on either topology: 1 + 2 links,
+    // plus each load's injecting router.
+    EXPECT_DOUBLE_EQ(op[kNocByteHop], 1e5 * 2 + 1e5 * 3);
+  }
+  NocMesh xbar(3, 1, 100e9, 1000, true);
+  // Between two cores: the source's out port, then the destination's in port.
+  EXPECT_EQ(xbar.route(0, 2), (std::vector<uint32_t>{xbar.port(0, false), xbar.port(2, true)}));
+  EXPECT_EQ(xbar.hops(0, 2), 2);
+  // A level's fanout on a crossbar: the core's port alone, all the bytes.
+  MemoryChannels l2(1e12, 0, {0, 1, 2});
+  const Fanout& f = l2.fanout(xbar, 2, true);
+  ASSERT_EQ(f.links.size(), 1u);
+  EXPECT_EQ(f.links[0].first, xbar.port(2, true));
+  EXPECT_DOUBLE_EQ(f.links[0].second, 1.0);
+  EXPECT_EQ(f.routers, 3);  // the farthest channel, node 0: two steps + the injecting router
+  // A pull of 100 KB shared by two readers from core 0 into core 2: the
+  // source's out port carries this reader's half (0.5 us), the in port all of
+  // it (1 us), then three routers: 1003 ns.
+  SramBanks src(64, 256, 1e9), dst(64, 256, 1e9);
+  DmaEngine dma(1e12);
+  std::vector<double> op(kFixedActions, 0), core(kFixedActions, 0);
+  CountSink sink{op.data(), core.data()};
+  EXPECT_EQ(dma.pull(0, 1e5, 2, 0, src, 2, xbar, dst, sink), 1003000u);
+  EXPECT_EQ(xbar.link_busy_total(xbar.port(0, false)), 500000u);
+  EXPECT_EQ(xbar.link_busy_total(xbar.port(2, true)), 1000000u);
+}
+
 TEST(DmaEngine, ResourcesAreWorkConserving) {
   // A 2x1 mesh: both levels attach at node 0, the core sits at node 1, one
   // link (0 -> 1, +x) at 1 TB/s, DMA 1 TB/s, banks 64 x 256 B x 1 GHz = 16 TB/s,

@@ -34,6 +34,30 @@ double tile_energy(const ComputeUnit& u, const TileCost& c, const ComponentLibra
 }
 
 // A one-core chip with bandwidth far above need, so GEMMs are compute-bound.
+// A trace of one GEMM op.
+Trace gemm_trace(const std::string& name, int64_t m, int64_t n, int64_t k, const TensorFormat& a,
+                 const TensorFormat& w, const TensorFormat& o) {
+  Trace t;
+  Op op;
+  op.name = name;
+  op.kind = OpKind::Gemm;
+  op.m = m, op.n = n, op.k = k;
+  op.a = a, op.w = w, op.o = o;
+  t.ops.push_back(op);
+  return t;
+}
+
+// The report of `t` run on config file `cfg` (with `sets`), in a child process.
+nlohmann::json report_isolated(const std::string& cfg, const Trace& t,
+                               const std::vector<std::string>& sets = {}) {
+  return run_isolated([&] {
+    HwConfig hw = load_hw_config(cfg, sets);
+    Program p = map_trace(t, hw);
+    SimResult s = simulate(hw, p);
+    return build_report(hw, t, p, s);
+  });
+}
+
 std::string compute_bound_chip(const std::string& unit_yaml) {
   return "name: t\nlibrary: " + library_path() +
          "\nnode: 28 nm\nfrequency: 1 GHz\nnoc: {mesh: {x: 1, y: 1}, link_bandwidth: 1000 TB/s}\n"
@@ -51,13 +75,7 @@ double gemm_unit_cycles(const std::string& cfg, int64_t m, int64_t n, int64_t k,
                         const TensorFormat& a, const TensorFormat& w) {
   nlohmann::json r = run_isolated([&] {
     HwConfig hw = load_hw_config(cfg);
-    Trace t;
-    Op op;
-    op.name = "gemm";
-    op.kind = OpKind::Gemm;
-    op.m = m, op.n = n, op.k = k;
-    op.a = a, op.w = w, op.o = a;
-    t.ops.push_back(op);
+    const Trace t = gemm_trace("gemm", m, n, k, a, w, a);
     Program p = map_trace(t, hw);
     SimResult s = simulate(hw, p);
     return nlohmann::json{{"cycles", s.ops[0].compute_cycles - s.ops[0].precompute_cycles}};
@@ -232,13 +250,8 @@ TEST(Lut, FusionRemovesThePrecomputeLatency) {
   g.deps = {0};
   t.ops.push_back(g);
   auto run = [&](bool fused) {
-    return run_isolated([&] {
-      HwConfig hw = load_hw_config(
-          cfg, {std::string("core.units.mm.precompute_fused=") + (fused ? "true" : "false")});
-      Program p = map_trace(t, hw);
-      SimResult s = simulate(hw, p);
-      return build_report(hw, t, p, s);
-    });
+    return report_isolated(
+        cfg, t, {std::string("core.units.mm.precompute_fused=") + (fused ? "true" : "false")});
   };
   auto unfused = run(false), fused = run(true);
   ASSERT_EQ(unfused["ops"].size(), 3u);
@@ -299,13 +312,7 @@ TEST(Fallback, UnsupportedFormatIsAnErrorUnlessAFallbackConverts) {
   std::string unit =
       "{type: lut_tensor_core, arrays: 4, activations: {int8: 1}, precompute: dedicated}";
   std::string cfg = write_temp("hw.yaml", compute_bound_chip(unit));
-  Trace t;
-  Op op;
-  op.name = "proj";
-  op.kind = OpKind::Gemm;
-  op.m = 16, op.n = 256, op.k = 256;
-  op.a = tf("fp8"), op.w = tf("int4"), op.o = tf("int8");
-  t.ops.push_back(op);
+  const Trace t = gemm_trace("proj", 16, 256, 256, tf("fp8"), tf("int4"), tf("int8"));
   HwConfig hw = load_hw_config(cfg);
   try {
     map_trace(t, hw);
@@ -327,12 +334,7 @@ TEST(Fallback, UnsupportedFormatIsAnErrorUnlessAFallbackConverts) {
   // counted.
   std::string cfg2 = write_temp(
       "hw2.yaml", compute_bound_chip(unit.substr(0, unit.size() - 1) + ", fallback: vec}"));
-  nlohmann::json r = run_isolated([&] {
-    HwConfig hw2 = load_hw_config(cfg2);
-    Program p = map_trace(t, hw2);
-    SimResult s = simulate(hw2, p);
-    return build_report(hw2, t, p, s);
-  });
+  nlohmann::json r = report_isolated(cfg2, t);
   ASSERT_FALSE(r.contains("error")) << r["error"];
   EXPECT_NE(r["ops"][0]["mapping"].get<std::string>().find("vec converts fp8_e4m3->int8"),
             std::string::npos)
@@ -342,6 +344,44 @@ TEST(Fallback, UnsupportedFormatIsAnErrorUnlessAFallbackConverts) {
     if (a["component"] == "vec") vec_ops += a["count"].get<double>();
   // 16 x 256 activations, scale and round: 2 ops each (A is loaded once per m-tile).
   EXPECT_GE(vec_ops, 16.0 * 256 * 2);
+}
+
+TEST(Fallback, AnExactFormatsArrayWidensNarrowerWeightsOnItsFallback) {
+  // An int8 array runs int8 x int2 in its int8 class. As it is, the int2
+  // weights go straight in; with exact_formats (a GPU's tensor cores) the vec
+  // fallback widens them first. One core, m = 16 (one M tile): each of the
+  // 256 x 256 weights is widened once, 2 ops each = 131,072 vector ops, and
+  // the array still does 16 x 256 x 256 int8 MACs.
+  const Trace t = gemm_trace("proj", 16, 256, 256, tf("int8"), tf("int2"), tf("int8"));
+  for (const bool exact : {false, true}) {
+    std::string cfg = write_temp(
+        "hw.yaml", compute_bound_chip(std::string("{type: mac_array, rows: 16, cols: 16, rates: "
+                                                  "{int8: 1}, fallback: vec, exact_formats: ") +
+                                      (exact ? "true" : "false") + "}"));
+    nlohmann::json r = report_isolated(cfg, t);
+    ASSERT_FALSE(r.contains("error")) << r["error"];
+    double vec_ops = 0, macs = 0;
+    for (const auto& a : r["actions"]) {
+      if (a["component"] == "vec") vec_ops += a["count"].get<double>();
+      if (a["action"] == "mac_int8") macs += a["count"].get<double>();
+    }
+    EXPECT_DOUBLE_EQ(vec_ops, exact ? 256.0 * 256 * 2 : 0) << exact;
+    EXPECT_DOUBLE_EQ(macs, 16.0 * 256 * 256) << exact;
+    EXPECT_EQ(r["ops"][0]["mapping"].get<std::string>().find("vec converts int2->int8") !=
+                  std::string::npos,
+              exact)
+        << r["ops"][0]["mapping"];
+  }
+  // Widening needs a unit to do it.
+  const std::vector<std::string> errs =
+      config_errors(compute_bound_chip("{type: mac_array, rows: 16, cols: 16, rates: {int8: 1}, "
+                                       "exact_formats: true}"),
+                    {});
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_NE(errs[0].find("core.units.mm.exact_formats: an array that takes only its classes' "
+                         "formats needs a fallback"),
+            std::string::npos)
+      << errs[0];
 }
 
 TEST(Fallback, AttentionOnInt8OnlyLutTablesRunsSevenStepsPerBlock) {
