@@ -1,6 +1,8 @@
 // Test helpers: temporary files and a small, fully specified hardware config.
 #pragma once
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -21,7 +23,10 @@ namespace bc::test {
 
 inline std::string temp_path(const std::string& name) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::string dir = ::testing::TempDir() + "bc_" + info->test_suite_name() + "_" + info->name();
+  // The process group keeps two test runs on one machine (two checkouts' suites)
+  // out of each other's files: they name their tests alike.
+  std::string dir = ::testing::TempDir() + "bc_" + std::to_string(getpgrp()) + "_" +
+                    info->test_suite_name() + "_" + info->name();
   std::string cmd = "mkdir -p '" + dir + "'";
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("mkdir failed");
   return dir + "/" + name;
