@@ -5,6 +5,8 @@
 // outputs are all written or none; runs are reproducible.
 
 #include <dirent.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <csignal>
 #include <fstream>
@@ -706,6 +708,96 @@ TEST(Fuzzed, AnEmptyComponentLibraryIsOneErrorPerSectionAndNoneWithoutAFile) {
   EXPECT_EQ(r.err,
             "--set library=no-such-library.yaml: error: library: no library file "
             "\"no-such-library.yaml\" (name a component library YAML, relative to this file)\n");
+}
+
+}  // namespace
+}  // namespace bc
+
+// Found by a second fuzzing pass over recipes, traces, models, configs, reference
+// CSVs and output paths: each printed a false second line, was accepted, hung
+// or replaced what it should have written to.
+namespace bc {
+namespace {
+
+// stderr of a CLI run that must exit 2 with nothing on stdout.
+std::string refused(const std::string& args) {
+  test::CliRun r = test::run_cli(args);
+  EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
+  EXPECT_TRUE(r.out.empty()) << args;
+  return r.err;
+}
+
+TEST(Fuzzed2, ABadRecipeFormatIsOneErrorNotAlsoAMissingKey) {
+  // It also printed "weights: missing required key (the default weight format)".
+  const std::string r = write_temp("r.yaml", "weights: int9\nactivations: int8\n");
+  EXPECT_EQ(refused("run -q --quant '" + r + "'"),
+            r + ":1:10: error: weights: unknown format \"int9\"; did you mean \"int1\"?\n");
+  const std::string f =
+      write_temp("f.yaml",
+                 "weights: int8\nactivations: int8\noutput_features:\n  - {fraction: 1, weights: "
+                 "int9}\n");
+  EXPECT_EQ(refused("run -q --quant '" + f + "'"),
+            f + ":4:28: error: output_features[0].weights: unknown format \"int9\"; did you "
+                "mean \"int1\"?\n");
+}
+
+TEST(Fuzzed2, ActivationGroupsMustDivideTheInputFeaturesAsWeightGroupsDo) {
+  for (const std::string g : {"3", "4097"}) {
+    const std::string r = write_temp("r.yaml", "weights: int8\nactivations: int4/g" + g + "\n");
+    EXPECT_EQ(refused("run -q --quant '" + r + "'"),
+              r + ":2:14: error: activations: group size " + g +
+                  " does not divide the 4096 input features of layers.0.attn.qkv (use a group "
+                  "size that divides 4096)\n");
+  }
+  const std::string ok = write_temp("ok.yaml", "weights: int8\nactivations: int4/g128/fp16\n");
+  EXPECT_EQ(test::run_cli("run -q --fidelity analytical --quant '" + ok + "'").code, 0);
+}
+
+TEST(Fuzzed2, AFormatModifierTwiceOrAGroupOnABlockFormatIsAnError) {
+  std::string err;
+  EXPECT_FALSE(parse_tensor_format("int4/g128/fp16/zp/zp", &err));
+  EXPECT_EQ(err,
+            "\"int4/g128/fp16/zp/zp\" gives a zp twice (\"/zp\"); give each of scale format, zp "
+            "and type set at most once");
+  EXPECT_FALSE(parse_tensor_format("int4/g128/fp16/bf16", &err));
+  EXPECT_FALSE(parse_tensor_format("int4/g128/t4/t8", &err));
+  EXPECT_FALSE(parse_tensor_format("mxfp4/g32", &err));
+  EXPECT_EQ(err,
+            "\"mxfp4\" already shares one scale per 32 elements: it takes no group scales "
+            "(\"/g32\"); write \"mxfp4\" alone");
+  EXPECT_FALSE(parse_tensor_format("bfp8/g16", &err));
+  EXPECT_TRUE(parse_tensor_format("int4/g128/bf16/zp/t4", &err));
+}
+
+std::string trace_error(const std::string& op) {
+  try {
+    read_trace(write_temp(
+        "t.json", "{\"schema\": \"bitcycle-trace\", \"version\": 1, \"ops\": [\n" + op + "]}\n"));
+  } catch (const InputError& e) {
+    return std::string(e.what()).substr(std::string(e.what()).find(": error: "));
+  }
+  return "";
+}
+
+TEST(Fuzzed2, ATracesGroupSizesAndSparsityAreCheckedAsARecipesAre) {
+  const std::string gemm = "{\"kind\": \"gemm\", \"m\": 1, \"n\": 64, \"k\": 4096, ";
+  EXPECT_EQ(trace_error(gemm + "\"w\": \"int4/g100/fp16\"}"),
+            ": error: ops[0].w: group size 100 does not divide k 4096 (use a group size that "
+            "divides 4096)");
+  EXPECT_EQ(trace_error(gemm + "\"a\": \"int4/g100\"}"),
+            ": error: ops[0].a: group size 100 does not divide k 4096 (use a group size that "
+            "divides 4096)");
+  EXPECT_EQ(trace_error(gemm + "\"sparsity\": \"2:4\", \"density\": 0.7}"),
+            ": error: ops[0].density: 2:4 sparsity keeps exactly half (0.5)");
+  EXPECT_EQ(trace_error(gemm + "\"w\": \"int4/g128/fp16\", \"sparsity\": \"2:4\"}"), "");
+  // A k that failed is not also a group size that does not divide it.
+  EXPECT_EQ(trace_error("{\"kind\": \"gemm\", \"m\": 1, \"n\": 64, \"k\": \"x\", \"w\": "
+                        "\"int4/g128\"}"),
+            ": error: ops[0].k: expected an integer, got \"x\"");
+  EXPECT_EQ(trace_error("{\"kind\": \"attention\", \"batch\": 1, \"heads\": 8, \"head_dim\": "
+                        "128, \"q_len\": 1, \"kv_len\": 64, \"kv\": \"int4/g100/fp16\"}"),
+            ": error: ops[0].kv: group size 100 does not divide head_dim 128 (use a group size "
+            "that divides 128)");
 }
 
 }  // namespace
