@@ -800,5 +800,42 @@ TEST(Fuzzed2, ATracesGroupSizesAndSparsityAreCheckedAsARecipesAre) {
             "that divides 128)");
 }
 
+TEST(Fuzzed2, AModelsHeadDimensionIsWholeAndItsKeysKnown) {
+  // hidden / heads was rounded down (768 / 7 = 109).
+  const std::string m =
+      write_temp("m.yaml", "name: t\nhidden: 768\nffn: 3072\nlayers: 2\nheads: 7\nvocab: 1000\n");
+  EXPECT_EQ(refused("run -q --model '" + m + "'"),
+            m + ":5:8: error: heads: the head dimension is hidden / heads = 768 / 7, not a whole "
+                "number (give head_dim, or a number of heads that divides 768)\n");
+  const std::string moe = write_temp(
+      "moe.yaml",
+      "name: t\nhidden: 64\nffn: 128\nlayers: 2\nheads: 4\nvocab: 100\nexperts_per_token: 2\n");
+  EXPECT_EQ(refused("run -q --model '" + moe + "'"),
+            moe +
+                ":7:20: error: experts_per_token: is 2 but the model has no experts (give the "
+                "number of experts too, or remove this key for a dense model)\n");
+  auto hf = [](const std::string& extra) {
+    return write_temp("config.json",
+                      "{\"model_type\": \"llama\", \"hidden_size\": 64, \"intermediate_size\": "
+                      "128,\n\"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
+                      "\"vocab_size\": 100,\n" +
+                          extra + "}\n");
+  };
+  std::string p = hf("\"hidden_act\": \"swish2\"");
+  EXPECT_EQ(refused("run -q --model '" + p + "'"),
+            p + ":3:15: error: hidden_act: unknown activation \"swish2\" (accepted: gelu, "
+                "gelu_accurate, gelu_fast, gelu_new, gelu_python, gelu_pytorch_tanh, quick_gelu, "
+                "silu, swish)\n");
+  p = hf("\"head_dim\": 0");
+  EXPECT_EQ(refused("run -q --model '" + p + "'"),
+            p + ":3:13: error: head_dim: value 0 out of range: must be >= 1 and <= 262144\n");
+  p = hf("\"num_experts_per_tok\": 2");
+  EXPECT_EQ(refused("run -q --model '" + p + "'"),
+            p + ":3:24: error: num_experts_per_tok: is 2 but the model has no experts (give the "
+                "number of experts too, or remove this key for a dense model)\n");
+  p = hf("\"hidden_act\": \"gelu_pytorch_tanh\"");
+  EXPECT_EQ(load_model(p).activation, "gelu");
+}
+
 }  // namespace
 }  // namespace bc
