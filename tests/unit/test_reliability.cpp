@@ -837,5 +837,17 @@ TEST(Fuzzed2, AModelsHeadDimensionIsWholeAndItsKeysKnown) {
   EXPECT_EQ(load_model(p).activation, "gelu");
 }
 
+TEST(Fuzzed2, AFifoAsAnInputIsRefusedNotWaitedOn) {
+  const std::string fifo = temp_path("in.fifo");
+  std::remove(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const std::string line = fifo +
+                           ": error: cannot open file: it is not a regular file (a FIFO, device or "
+                           "socket) (give an input file)\n";
+  // `timeout`: before, each waited for a writer forever.
+  EXPECT_EQ(refused("run -q --trace '" + fifo + "'"), line);
+  EXPECT_EQ(refused("validate '" + fifo + "'"), line);
+}
+
 }  // namespace
 }  // namespace bc
