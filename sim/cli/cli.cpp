@@ -186,6 +186,12 @@ bool parse(int argc, char** argv, po::options_description& d,
     std::cout << usage << "\n" << d << "\n";
     return false;
   }
+  // An option given an empty text (--json "") is a mistake, not "no output".
+  for (const auto& [name, v] : vm)
+    if (const auto* text = boost::any_cast<std::string>(&v.value());
+        text && text->empty() && !v.defaulted())
+      fail_input(SourceLoc{"<command line>", 0, 0}, "--" + name, "is empty: expected a value",
+                 "give the option a value, or leave it out");
   po::notify(vm);
   return true;
 }
@@ -232,11 +238,22 @@ int cmd_run(int argc, char** argv) {
   if (analytical && !timeline_path.empty())
     fail_input(SourceLoc{"<command line>", 0, 0}, "--timeline",
                "a timeline records the engine's events: it needs --fidelity cycle", "");
-  if (vm.count("trace") && !vm["model"].defaulted())
-    fail_input(SourceLoc{"<command line>", 0, 0}, "--trace",
-               "give either --model or --trace, not both", "");
+  if (vm.count("trace")) {
+    // A trace holds its workload: the options that would make one are refused,
+    // not ignored.
+    std::string given;
+    for (const char* o : {"model", "quant", "phase", "batch", "context", "seq", "no-lm-head",
+                          "no-embedding", "expert-load"})
+      if (vm.count(o) && !vm[o].defaulted())
+        given += (given.empty() ? "--" : ", --") + std::string(o);
+    if (!given.empty())
+      fail_input(SourceLoc{"<command line>", 0, 0}, "--trace",
+                 "a trace holds its own workload: " + given + " cannot change it",
+                 "give either --trace or the workload options, not both");
+  }
   OutputFile json_out(json_path, "--json"), csv_out(csv_path, "--csv"),
       timeline_out(timeline_path, "--timeline");  // before the work
+  check_distinct_outputs({&json_out, &csv_out, &timeline_out});
 
   if (top < 0)
     fail_input(SourceLoc{"<command line>", 0, 0}, "--top",

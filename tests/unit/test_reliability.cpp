@@ -849,5 +849,62 @@ TEST(Fuzzed2, AFifoAsAnInputIsRefusedNotWaitedOn) {
   EXPECT_EQ(refused("validate '" + fifo + "'"), line);
 }
 
+TEST(Fuzzed2, ATraceRunRefusesTheOptionsThatMakeAWorkload) {
+  const std::string t = test::temp_path("t.json");
+  ASSERT_EQ(test::run_cli("trace llama-3.1-8b -o '" + t + "'").code, 0);
+  EXPECT_EQ(refused("run -q --trace '" + t + "' --batch 4 --quant w4a16"),
+            "<command line>: error: --trace: a trace holds its own workload: --quant, --batch "
+            "cannot change it (give either --trace or the workload options, not both)\n");
+}
+
+TEST(Fuzzed2, AnEmptyOrRepeatedOutputPathIsAnError) {
+  EXPECT_EQ(refused("run -q --json ''"),
+            "<command line>: error: --json: is empty: expected a value (give the option a value, "
+            "or leave it out)\n");
+  const std::string x = temp_path("x.out");
+  std::remove(x.c_str());
+  EXPECT_EQ(refused("run -q --json '" + x + "' --csv '" + x + "'"),
+            "<command line>: error: --csv: writes \"" + x +
+                "\", which --json writes too: one would overwrite the other (give each output "
+                "its own file)\n");
+  EXPECT_FALSE(std::filesystem::exists(x));
+}
+
+TEST(Fuzzed2, OutputsGoThroughDevicesFifosAndLinksWithoutReplacingThem) {
+  namespace fs = std::filesystem;
+  const std::string fast = "run -q --fidelity analytical ";
+  // A symbolic link: the file it points to gets the report; the link stays.
+  const std::string target = temp_path("target.json"), link = temp_path("link.json");
+  std::remove(target.c_str());
+  std::remove(link.c_str());
+  fs::create_symlink("target.json", link);
+  EXPECT_EQ(test::run_cli(fast + "--json '" + link + "'").code, 0);
+  EXPECT_TRUE(fs::is_symlink(link));
+  std::ifstream t(target);
+  EXPECT_TRUE(nlohmann::json::parse(t).contains("latency_s"));
+  // A FIFO with a reader gets the report through it; without one, exit 2 at once.
+  const std::string fifo = temp_path("out.fifo"), got = temp_path("got.json");
+  std::remove(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(test::run_cli(fast + "--json '" + fifo + "'").code, 2);
+  // The reader may open after the writer looks: the writer tries until it has one.
+  const std::string cmd = "timeout 60 cat '" + fifo + "' > '" + got +
+                          "' & for i in $(seq 100); do " + BITCYCLE_BIN + " " + fast + "--json '" +
+                          fifo + "' 2>/dev/null && break; sleep 0.05; done; wait";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_EQ(fs::status(fifo).type(), fs::file_type::fifo);
+  std::ifstream g(got);
+  EXPECT_TRUE(nlohmann::json::parse(g).contains("latency_s"));
+  // A character device (a private null device, never the real /dev/null) stays one.
+  const std::string dev = temp_path("null.dev");
+  std::remove(dev.c_str());
+  if (mknod(dev.c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0)
+    GTEST_SKIP() << "mknod needs root: the device case is not run";
+  EXPECT_EQ(test::run_cli(fast + "--json '" + dev + "' --csv '" + temp_path("r.csv") + "'").code,
+            0);
+  EXPECT_EQ(fs::status(dev).type(), fs::file_type::character);
+  std::remove(dev.c_str());
+}
+
 }  // namespace
 }  // namespace bc
