@@ -906,5 +906,36 @@ TEST(Fuzzed2, OutputsGoThroughDevicesFifosAndLinksWithoutReplacingThem) {
   std::remove(dev.c_str());
 }
 
+TEST(Fuzzed2, AFailedValueIsNotAlsoReportedByTheChecksThatDependOnIt) {
+  // chips: -1 also printed "tensor x pipeline = 2 does not divide the 1 active
+  // chips"; an unknown unit type also "vec is not a vector unit of this core".
+  EXPECT_EQ(
+      test::config_errors(small_config() + "system:\n  chips: -1\n  link: {bandwidth: 100 GB/s}\n"
+                                           "  parallel: {tensor: 2}\n"),
+      std::vector<std::string>{"F:33:10: error: system.chips: value -1 out of range: must "
+                               "be >= 1 and <= 1048576"});
+  std::string t = test::replace_line(small_config(), 24, "      type: vectr_unit");
+  t = test::replace_line(t, 22, "      rates: {int8: 1, bf16: 1}\n      fallback: vec");
+  auto e = test::config_errors(t);
+  ASSERT_EQ(e.size(), 1u) << e[0];
+  EXPECT_EQ(e[0].substr(0, e[0].find(";")),
+            "F:25:13: error: core.units.vec.type: unknown value \"vectr_unit\"");
+}
+
+TEST(Fuzzed2, SizesAreWholeBytesPowerIsBoundedAndNumbersAreDecimal) {
+  EXPECT_EQ(test::config_errors(small_config(), {"core.sram.bank_width=4 bit"}),
+            std::vector<std::string>{
+                "--set core.sram.bank_width=4 bit: error: core.sram.bank_width: value 4 bit is "
+                "0.5 bytes, not a whole number (sizes and widths are whole bytes, e.g. 512 KiB)"});
+  EXPECT_EQ(test::config_errors(small_config() + "power: {board: 2 MW}\n"),
+            std::vector<std::string>{
+                "F:32:16: error: power.board: value 2 MW out of range: must be <= 1 MW, the "
+                "largest power BitCycle accepts (check the unit)"});
+  EXPECT_TRUE(test::config_errors(small_config() + "power: {board: 25 kW}\n").empty());
+  EXPECT_EQ(test::config_errors(test::replace_line(small_config(), 4, "frequency: 0x1p0 GHz")),
+            std::vector<std::string>{"F:4:12: error: frequency: expected a frequency with a unit, "
+                                     "e.g. \"1.2 GHz\", got \"0x1p0 GHz\""});
+}
+
 }  // namespace
 }  // namespace bc
