@@ -4,6 +4,7 @@
 
 #include <boost/program_options.hpp>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <iomanip>
@@ -603,6 +604,15 @@ int cmd_validate(int argc, char** argv) {
   if (!parse(argc, argv, d, pos, vm,
              "usage: bitcycle validate REF.csv [--csv FILE] [--max-mape F] [--max-energy-mape F]"))
     return 0;
+  // A negative bound read as "no bound", and nan passed every MAPE.
+  for (const auto& [opt, bound] :
+       {std::pair<std::string, double>{"max-mape", max_mape}, {"max-energy-mape", max_energy_mape}})
+    if (vm.count(opt) && !(bound >= 0 && std::isfinite(bound))) {
+      std::ostringstream got;
+      got << bound;
+      fail_input(SourceLoc{"<command line>", 0, 0}, "--" + opt,
+                 "expected a fraction >= 0, got " + got.str(), "0.1 allows a 10 % MAPE");
+    }
   OutputFile csv_out(csv, "--csv");
   ValidationSummary s = run_validation(ref);
   csv_out.write(validation_csv(s));

@@ -120,9 +120,9 @@ std::vector<Diagnostic> op_shape_errors(const Op& op) {
       error("kv_heads", "heads (" + n(op.heads) + ") must be a multiple of kv_heads");
     if (op.q_len > op.kv_len && op.kv_len > 0)
       error("q_len",
-            "q_len " + n(op.q_len) + " queries outnumber the kv_len " + n(op.kv_len) +
-                " keys: each query attends itself, so kv_len >= q_len",
-            "raise kv_len, or lower q_len");
+            n(op.q_len) + " queries outnumber the " + n(op.kv_len) +
+                " keys: each query attends itself, so there are at least as many keys",
+            "give at least as many keys as queries");
     groups("kv", op.w, op.head_dim, "head_dim");
   }
   return out;

@@ -937,5 +937,39 @@ TEST(Fuzzed2, SizesAreWholeBytesPowerIsBoundedAndNumbersAreDecimal) {
                                      "e.g. \"1.2 GHz\", got \"0x1p0 GHz\""});
 }
 
+TEST(Fuzzed2, ReferenceCsvCellsAreCheckedAsTraceOpsAre) {
+  const std::string head =
+      "name,hw,kind,m,n,k,a_format,w_format,model,quant,phase,batch,context,seq,"
+      "measured_latency_s,measured_energy_j\n";
+  auto csv = [&](const std::string& row) { return write_temp("ref.csv", head + row + "\n"); };
+  std::string p = csv("a,configs/hw/default.yaml,attention,8,,128,int8,int8,,,bogus,1,16,1,1e-3,");
+  EXPECT_EQ(refused("validate '" + p + "'"),
+            p + ":2:56: error: phase: unknown attention phase \"bogus\" (\"causal\" applies a "
+                "causal mask; leave it blank for none)\n");
+  p = csv("a,configs/hw/default.yaml,attention,8,,128,int8,int8,,,causal,1,16,512,1e-3,");
+  EXPECT_EQ(refused("validate '" + p + "'"),
+            p + ":2:68: error: seq: 512 queries outnumber the 16 keys: each query attends "
+                "itself, so there are at least as many keys (give at least as many keys as "
+                "queries)\n");
+  p = csv("g,configs/hw/default.yaml,gemm,64,64,4096,int8,int4/g100,,,,,,,1e-3,");
+  EXPECT_EQ(refused("validate '" + p + "'"),
+            p + ":2:48: error: w_format: group size 100 does not divide k 4096 (use a group size "
+                "that divides 4096)\n");
+  p = csv("g,configs/hw/default.yaml,gemm,64,64,64,int8,int8,,,,,,,0x10,");
+  EXPECT_EQ(refused("validate '" + p + "'"),
+            p + ":2:57: error: measured_latency_s: expected a positive, finite number, got "
+                "\"0x10\"\n");
+  for (const std::string bound : {"-1", "nan"})
+    EXPECT_EQ(refused("validate '" + p + "' --max-mape " + bound),
+              "<command line>: error: --max-mape: expected a fraction >= 0, got " + bound +
+                  " (0.1 allows a 10 % MAPE)\n");
+  // A byte order mark before the header: the header reads as without one.
+  p = write_temp("bom.csv", "\xEF\xBB\xBF" + head +
+                                "g,configs/hw/default.yaml,gemm,64,64,64,int8,int8,,,,,,,1e-6,\n");
+  test::CliRun r = test::run_cli("validate '" + p + "'");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("rows compared: 1 of 1"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace bc
