@@ -754,19 +754,19 @@ TEST(Fuzzed2, ActivationGroupsMustDivideTheInputFeaturesAsWeightGroupsDo) {
 }
 
 TEST(Fuzzed2, AFormatModifierTwiceOrAGroupOnABlockFormatIsAnError) {
-  std::string err;
-  EXPECT_FALSE(parse_tensor_format("int4/g128/fp16/zp/zp", &err));
-  EXPECT_EQ(err,
+  auto error_of = [](const std::string& text) {
+    std::string err;
+    return parse_tensor_format(text, &err) ? std::string("accepted") : err;
+  };
+  EXPECT_EQ(error_of("int4/g128/fp16/zp/zp"),
             "\"int4/g128/fp16/zp/zp\" gives a zp twice (\"/zp\"); give each of scale format, zp "
             "and type set at most once");
-  EXPECT_FALSE(parse_tensor_format("int4/g128/fp16/bf16", &err));
-  EXPECT_FALSE(parse_tensor_format("int4/g128/t4/t8", &err));
-  EXPECT_FALSE(parse_tensor_format("mxfp4/g32", &err));
-  EXPECT_EQ(err,
+  EXPECT_EQ(error_of("mxfp4/g32"),
             "\"mxfp4\" already shares one scale per 32 elements: it takes no group scales "
             "(\"/g32\"); write \"mxfp4\" alone");
-  EXPECT_FALSE(parse_tensor_format("bfp8/g16", &err));
-  EXPECT_TRUE(parse_tensor_format("int4/g128/bf16/zp/t4", &err));
+  for (const std::string bad : {"int4/g128/fp16/bf16", "int4/g128/t4/t8", "bfp8/g16"})
+    EXPECT_NE(error_of(bad), "accepted") << bad;
+  EXPECT_EQ(error_of("int4/g128/bf16/zp/t4"), "accepted");
 }
 
 std::string trace_error(const std::string& op) {
@@ -821,20 +821,21 @@ TEST(Fuzzed2, AModelsHeadDimensionIsWholeAndItsKeysKnown) {
                       "\"vocab_size\": 100,\n" +
                           extra + "}\n");
   };
-  std::string p = hf("\"hidden_act\": \"swish2\"");
-  EXPECT_EQ(refused("run -q --model '" + p + "'"),
-            p + ":3:15: error: hidden_act: unknown activation \"swish2\" (accepted: gelu, "
-                "gelu_accurate, gelu_fast, gelu_new, gelu_python, gelu_pytorch_tanh, quick_gelu, "
-                "silu, swish)\n");
-  p = hf("\"head_dim\": 0");
-  EXPECT_EQ(refused("run -q --model '" + p + "'"),
-            p + ":3:13: error: head_dim: value 0 out of range: must be >= 1 and <= 262144\n");
-  p = hf("\"num_experts_per_tok\": 2");
-  EXPECT_EQ(refused("run -q --model '" + p + "'"),
-            p + ":3:24: error: num_experts_per_tok: is 2 but the model has no experts (give the "
-                "number of experts too, or remove this key for a dense model)\n");
-  p = hf("\"hidden_act\": \"gelu_pytorch_tanh\"");
-  EXPECT_EQ(load_model(p).activation, "gelu");
+  using Case = std::pair<std::string, std::string>;  // config.json key, error after the path
+  for (const auto& [key, error] : std::vector<Case>{
+           {"\"hidden_act\": \"swish2\"",
+            ":3:15: error: hidden_act: unknown activation \"swish2\" (accepted: gelu, "
+            "gelu_accurate, gelu_fast, gelu_new, gelu_python, gelu_pytorch_tanh, quick_gelu, "
+            "silu, swish)\n"},
+           {"\"head_dim\": 0",
+            ":3:13: error: head_dim: value 0 out of range: must be >= 1 and <= 262144\n"},
+           {"\"num_experts_per_tok\": 2",
+            ":3:24: error: num_experts_per_tok: is 2 but the model has no experts (give the "
+            "number of experts too, or remove this key for a dense model)\n"}}) {
+    const std::string p = hf(key);
+    EXPECT_EQ(refused("run -q --model '" + p + "'"), p + error);
+  }
+  EXPECT_EQ(load_model(hf("\"hidden_act\": \"gelu_pytorch_tanh\"")).activation, "gelu");
 }
 
 TEST(Fuzzed2, AFifoAsAnInputIsRefusedNotWaitedOn) {
@@ -941,32 +942,33 @@ TEST(Fuzzed2, ReferenceCsvCellsAreCheckedAsTraceOpsAre) {
   const std::string head =
       "name,hw,kind,m,n,k,a_format,w_format,model,quant,phase,batch,context,seq,"
       "measured_latency_s,measured_energy_j\n";
-  auto csv = [&](const std::string& row) { return write_temp("ref.csv", head + row + "\n"); };
-  std::string p = csv("a,configs/hw/default.yaml,attention,8,,128,int8,int8,,,bogus,1,16,1,1e-3,");
-  EXPECT_EQ(refused("validate '" + p + "'"),
-            p + ":2:56: error: phase: unknown attention phase \"bogus\" (\"causal\" applies a "
-                "causal mask; leave it blank for none)\n");
-  p = csv("a,configs/hw/default.yaml,attention,8,,128,int8,int8,,,causal,1,16,512,1e-3,");
-  EXPECT_EQ(refused("validate '" + p + "'"),
-            p + ":2:68: error: seq: 512 queries outnumber the 16 keys: each query attends "
-                "itself, so there are at least as many keys (give at least as many keys as "
-                "queries)\n");
-  p = csv("g,configs/hw/default.yaml,gemm,64,64,4096,int8,int4/g100,,,,,,,1e-3,");
-  EXPECT_EQ(refused("validate '" + p + "'"),
-            p + ":2:48: error: w_format: group size 100 does not divide k 4096 (use a group size "
-                "that divides 4096)\n");
-  p = csv("g,configs/hw/default.yaml,gemm,64,64,64,int8,int8,,,,,,,0x10,");
-  EXPECT_EQ(refused("validate '" + p + "'"),
-            p + ":2:57: error: measured_latency_s: expected a positive, finite number, got "
-                "\"0x10\"\n");
+  const std::string p = write_temp("ref.csv", "");
+  using Case = std::pair<std::string, std::string>;  // row, error after the path
+  for (const auto& [row, error] : std::vector<Case>{
+           {"a,configs/hw/default.yaml,attention,8,,128,int8,int8,,,bogus,1,16,1,1e-3,",
+            ":2:56: error: phase: unknown attention phase \"bogus\" (\"causal\" applies a causal "
+            "mask; leave it blank for none)\n"},
+           {"a,configs/hw/default.yaml,attention,8,,128,int8,int8,,,causal,1,16,512,1e-3,",
+            ":2:68: error: seq: 512 queries outnumber the 16 keys: each query attends itself, so "
+            "there are at least as many keys (give at least as many keys as queries)\n"},
+           {"g,configs/hw/default.yaml,gemm,64,64,4096,int8,int4/g100,,,,,,,1e-3,",
+            ":2:48: error: w_format: group size 100 does not divide k 4096 (use a group size "
+            "that divides 4096)\n"},
+           {"g,configs/hw/default.yaml,gemm,64,64,64,int8,int8,,,,,,,0x10,",
+            ":2:57: error: measured_latency_s: expected a positive, finite number, got "
+            "\"0x10\"\n"}}) {
+    std::ofstream(p) << head << row << "\n";
+    EXPECT_EQ(refused("validate '" + p + "'"), p + error);
+  }
   for (const std::string bound : {"-1", "nan"})
     EXPECT_EQ(refused("validate '" + p + "' --max-mape " + bound),
               "<command line>: error: --max-mape: expected a fraction >= 0, got " + bound +
                   " (0.1 allows a 10 % MAPE)\n");
   // A byte order mark before the header: the header reads as without one.
-  p = write_temp("bom.csv", "\xEF\xBB\xBF" + head +
+  const std::string bom =
+      write_temp("bom.csv", "\xEF\xBB\xBF" + head +
                                 "g,configs/hw/default.yaml,gemm,64,64,64,int8,int8,,,,,,,1e-6,\n");
-  test::CliRun r = test::run_cli("validate '" + p + "'");
+  test::CliRun r = test::run_cli("validate '" + bom + "'");
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("rows compared: 1 of 1"), std::string::npos) << r.out;
 }
