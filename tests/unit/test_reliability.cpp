@@ -973,5 +973,27 @@ TEST(Fuzzed2, ReferenceCsvCellsAreCheckedAsTraceOpsAre) {
   EXPECT_NE(r.out.find("rows compared: 1 of 1"), std::string::npos) << r.out;
 }
 
+TEST(Fuzzed2, SweepNamesAndBoundsAndTimelineWindowsAreChecked) {
+  const std::string hw = project_root() + "/configs/hw/default.yaml";
+  for (const std::string name : {"\"../x\"", "a/b", "\"\""}) {
+    const std::string spec = write_temp(
+        "s.yaml", "name: " + name + "\nhw: " + hw + "\nparams:\n  core.sram.size: [1 MiB]\n");
+    const std::string err = refused("sweep '" + spec + "' --out '" + temp_path("out") + "'");
+    EXPECT_EQ(err.rfind(spec + ":1:7: error: name: ", 0), 0u) << err;
+    EXPECT_NE(err.find("cannot name the output folder sweeps/NAME"), std::string::npos) << err;
+  }
+  const std::string spec =
+      write_temp("c.yaml", "hw: " + hw +
+                               "\nparams:\n  core.sram.size: [1 MiB]\nconstraints: [\"area_mm2 "
+                               "<= nan\"]\n");
+  EXPECT_EQ(refused("sweep '" + spec + "' --out '" + temp_path("out") + "'"),
+            spec +
+                ":4:15: error: constraints: \"nan\" is not a number or a quantity (e.g. 400, 4 "
+                "MiB, 3.2 TB/s)\n");
+  EXPECT_EQ(refused("run -q --timeline '" + temp_path("t.json") + "' --timeline-window=-5us:10us"),
+            "<command line>: error: --timeline-window: \"-5us\" is before the run starts (at 0) "
+            "(expected FROM:TO, times with units, e.g. 0us:50us (either side may be empty))\n");
+}
+
 }  // namespace
 }  // namespace bc
