@@ -13,6 +13,7 @@ is available; the command line turns it into one line on stderr and exit 2.
 """
 
 import csv
+import io
 import json
 import math
 import os
@@ -174,12 +175,23 @@ def _check_file(path):
         raise AnalysisError("%s: no such file" % path)
     if os.path.isdir(path):
         raise AnalysisError("%s: is a directory, expected a results file" % path)
+    if not os.path.isfile(path):  # a FIFO or a device would block or never end
+        raise AnalysisError("%s: not a regular file (a FIFO or a device), expected a results file"
+                            % path)
 
 
 def read_csv(path):
     _check_file(path)
-    with open(path, newline="") as f:
-        lines = [ln for ln in f if not ln.startswith("#")]
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise AnalysisError("%s: not UTF-8 text (byte 0x%02X at offset %d); re-save the file as "
+                            "UTF-8" % (path, data[e.start], e.start))
+    # A byte order mark (spreadsheets write one) is not part of the header.
+    text = text[1:] if text.startswith("\ufeff") else text
+    lines = [ln for ln in io.StringIO(text, newline="") if not ln.startswith("#")]
     if not lines or not lines[0].strip():
         raise AnalysisError("%s: empty file, expected a CSV header line" % path)
     reader = csv.DictReader(lines)
@@ -226,6 +238,10 @@ def read_report(path):
         raise AnalysisError(
             '%s: not a run report (expected the JSON of `bitcycle run --json`, with '
             '"schema": "bitcycle-report")' % path)
+    ops = rep.get("ops", [])
+    if not isinstance(ops, list) or not all(isinstance(o, dict) for o in ops):
+        raise AnalysisError(
+            '%s: "ops" is not a list of ops (expected the JSON of `bitcycle run --json`)' % path)
     return rep
 
 

@@ -74,25 +74,38 @@ namespace {
 const std::vector<std::string> kFamilies = {"llama", "mistral", "mixtral",
                                             "qwen2", "gpt",     "bitnet"};
 
-// The cross-key checks of a model, reported through `error(field, message)`
-// at the key (model .yaml) or config.json key that gave the field.
+// The cross-key checks of a model, reported through `error(field, message,
+// hint)` at the key (model .yaml) or config.json key that gave the field.
+// Without head_dim given, it is hidden / heads, which must be whole.
 template <typename Report>
-void check_model(const ModelDesc& m, Report error) {
+void check_model(const ModelDesc& m, bool head_dim_given, Report error) {
   auto n = [](int64_t v) { return std::to_string(v); };
   if (m.heads > 0 && m.head_dim < 1)
-    error("head_dim", "the head dimension is hidden / heads = " + n(m.hidden) + " / " + n(m.heads) +
-                          " = 0: more heads than hidden features");
+    error("head_dim",
+          "the head dimension is hidden / heads = " + n(m.hidden) + " / " + n(m.heads) +
+              " = 0: more heads than hidden features",
+          "");
+  else if (!head_dim_given && m.heads > 0 && m.hidden % m.heads != 0)
+    error("head_dim",
+          "the head dimension is hidden / heads = " + n(m.hidden) + " / " + n(m.heads) +
+              ", not a whole number",
+          "give head_dim, or a number of heads that divides " + n(m.hidden));
   if (m.kv_heads > m.heads && m.heads > 0)
-    error("kv_heads", "kv_heads (" + n(m.kv_heads) + ") cannot exceed heads (" + n(m.heads) + ")");
+    error("kv_heads", "kv_heads (" + n(m.kv_heads) + ") cannot exceed heads (" + n(m.heads) + ")",
+          "");
   else if (m.kv_heads > 0 && m.heads % m.kv_heads != 0)
     error("kv_heads",
-          "heads (" + n(m.heads) + ") must be a multiple of kv_heads (" + n(m.kv_heads) + ")");
+          "heads (" + n(m.heads) + ") must be a multiple of kv_heads (" + n(m.kv_heads) + ")", "");
   if ((m.heads + 2 * m.kv_heads) * m.head_dim > limits::kMaxQkvDim)
     error("head_dim",
           "(heads + 2 kv_heads) x head_dim = " + n((m.heads + 2 * m.kv_heads) * m.head_dim) +
-              ", more than " + n(limits::kMaxQkvDim) + " (the limit)");
+              ", more than " + n(limits::kMaxQkvDim) + " (the limit)",
+          "");
   if (m.is_moe() && (m.experts_per_token < 1 || m.experts_per_token > m.experts))
-    error("experts_per_token", "must be between 1 and experts (" + n(m.experts) + ")");
+    error("experts_per_token", "must be between 1 and experts (" + n(m.experts) + ")", "");
+  else if (!m.is_moe() && m.experts_per_token > 0)
+    error("experts_per_token", "is " + n(m.experts_per_token) + " but the model has no experts",
+          "give the number of experts too, or remove this key for a dense model");
 }
 
 ModelDesc read_model_yaml(const std::string& path) {
@@ -132,10 +145,11 @@ ModelDesc read_model_yaml(const std::string& path) {
                                 0, kMaxTokens);
     m.source = p.text("source", "", "where the dimensions come from");
     if (sink.empty())  // the cross-key checks need every key read
-      check_model(m, [&](const std::string& key, const std::string& msg) {
-        // A default that failed (head_dim from hidden / heads) is reported at heads.
-        p.error(key == "head_dim" && !p.has(key) ? "heads" : key, msg);
-      });
+      check_model(m, p.has("head_dim"),
+                  [&](const std::string& key, const std::string& msg, const std::string& hint) {
+                    // A default that failed (head_dim from hidden / heads) is reported at heads.
+                    p.error(key == "head_dim" && !p.has(key) ? "heads" : key, msg, hint);
+                  });
   }
   sink.throw_if_any();
   return m;
@@ -304,24 +318,42 @@ ModelDesc read_hf_config(const std::string& path) {
     if (m.experts > 0 && m.family != "qwen2") m.family = "mixtral";
   }
   m.vocab = integer("vocab", {"vocab_size"}, true, 0, 1, kMaxVocab);
-  int64_t hd = integer("head_dim", {"head_dim"}, false, 0, 0, kMaxDim);
+  // Absent or null (0 here): hidden / heads.
+  int64_t hd = integer("head_dim", {"head_dim"}, false, 0, 1, kMaxDim);
   m.head_dim = hd > 0 ? hd : (m.heads ? m.hidden / m.heads : 0);
   if (hd == 0) source_of["head_dim"] = source_of["heads"];  // hidden / heads
+  // The MLP activation: Transformers' names of the two the simulator models.
+  static const std::map<std::string, std::string> kActs = {
+      {"silu", "silu"},        {"swish", "silu"},         {"gelu", "gelu"},
+      {"gelu_new", "gelu"},    {"gelu_fast", "gelu"},     {"gelu_pytorch_tanh", "gelu"},
+      {"gelu_python", "gelu"}, {"gelu_accurate", "gelu"}, {"quick_gelu", "gelu"}};
   for (const char* k : {"hidden_act", "activation_function"})
-    if (const CNode* n = get(k))
-      m.activation = n->scalar.find("gelu") != std::string::npos ? "gelu" : "silu";
+    if (const CNode* n = get(k); n && n->kind != CNode::Kind::Null) {
+      auto a = n->is_scalar() ? kActs.find(n->scalar) : kActs.end();
+      if (a != kActs.end()) {
+        m.activation = a->second;
+        continue;
+      }
+      std::string list;
+      for (const auto& [name, act] : kActs) list += (list.empty() ? "" : ", ") + name;
+      sink.add({n->loc, k,
+                "unknown activation " +
+                    (n->is_scalar() ? "\"" + n->scalar + "\"" : std::string(n->kind_name())),
+                "accepted: " + list});
+    }
   if (get("rms_norm_eps")) m.norm = "rmsnorm";
   if (get("layer_norm_epsilon") || get("layer_norm_eps")) m.norm = "layernorm";
   for (const auto& [k, v] : root.map)
     if (!used.count(k)) m.unmapped_keys.push_back(k);
   if (sink.empty())  // the cross-key checks need every key read
-    check_model(m, [&](const std::string& field, const std::string& msg) {
-      const CNode* n = source_of.count(field) ? source_of[field] : nullptr;
-      std::string key = field;
-      for (const auto& [k, v] : root.map)
-        if (&v == n) key = k;
-      sink.add({n ? n->loc : root.loc, key, msg, ""});
-    });
+    check_model(m, hd > 0,
+                [&](const std::string& field, const std::string& msg, const std::string& hint) {
+                  const CNode* n = source_of.count(field) ? source_of[field] : nullptr;
+                  std::string key = field;
+                  for (const auto& [k, v] : root.map)
+                    if (&v == n) key = k;
+                  sink.add({n ? n->loc : root.loc, key, msg, hint});
+                });
   sink.throw_if_any();
   return m;
 }

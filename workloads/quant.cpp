@@ -9,6 +9,7 @@
 #include "sim/config/hw_config.h"
 #include "sim/config/limits.h"
 #include "sim/config/params.h"
+#include "sim/trace/trace.h"
 
 namespace bc {
 namespace fs = std::filesystem;
@@ -61,7 +62,7 @@ TensorSpec read_spec(Params& p) {
         auto f = read_format(e, "weights", "format of these output features");
         if (f)
           part.fmt = f->fmt;
-        else if (e.present())
+        else if (e.present() && !e.has("weights"))
           e.error("weights", "missing the format of this share");
         part.loc = of->seq[i].loc;
         total += part.fraction;
@@ -77,8 +78,8 @@ TensorSpec read_spec(Params& p) {
     z.pattern = sp.choice("pattern", std::nullopt, {"2:4", "unstructured"}, "sparsity pattern");
     z.density = sp.number("density", z.pattern == "2:4" ? 0.5 : std::optional<double>{},
                           "kept fraction", 1e-6, 1);
-    if (z.pattern == "2:4" && z.density != 0.5)
-      sp.error("density", "2:4 sparsity keeps exactly half (0.5)");
+    if (std::string e = sparsity_density_error(z.pattern, z.density); !e.empty())
+      sp.error("density", e);
     z.loc = p.loc_of("sparsity");
     s.sparsity = z;
   }
@@ -87,7 +88,7 @@ TensorSpec read_spec(Params& p) {
 
 void merge(ResolvedQuant& r, const TensorSpec& s) {
   if (s.weights) r.weights = s.weights->fmt, r.weights_loc = s.weights->loc, r.parts.clear();
-  if (s.activations) r.activations = s.activations->fmt;
+  if (s.activations) r.activations = s.activations->fmt, r.activations_loc = s.activations->loc;
   if (s.kv_cache) r.kv_cache = s.kv_cache->fmt, r.kv_loc = s.kv_cache->loc;
   if (!s.output_features.empty()) r.parts = s.output_features;
   if (s.sparsity) r.sparsity = *s.sparsity;
@@ -109,8 +110,9 @@ QuantRecipe load_quant(const std::string& name_or_path) {
     q.description = p.text("description", "", "free text");
     q.source = p.text("source", "", "paper or scheme this recipe follows");
     q.base = read_spec(p);
-    if (!q.base.weights) p.error("weights", "missing required key (the default weight format)");
-    if (!q.base.activations)
+    // Absent, not merely bad (a bad format is already reported at its value).
+    if (!p.has("weights")) p.error("weights", "missing required key (the default weight format)");
+    if (!p.has("activations"))
       p.error("activations", "missing required key (the default activation format)");
     if (!q.base.kv_cache && q.base.activations) q.base.kv_cache = q.base.activations;
     auto res = read_format(p, "residual", "residual stream and norm input format");
@@ -213,27 +215,33 @@ void check_quant(const QuantRecipe& q, const ModelDesc& m) {
                 "layer range " + std::to_string(rule.first) + "-" + std::to_string(rule.last) +
                     " is outside " + m.name + " (layers 0-" + std::to_string(m.layers - 1) + ")",
                 ""});
-  // Group scales run along a weight's input features (K); KV groups along head_dim.
+  // Group scales run along a GEMM's input features (K) for its weights and its
+  // activations; KV groups along head_dim.
+  struct Grouped {
+    TensorFormat fmt;
+    SourceLoc loc;
+    const char* key;
+  };
   for (const auto& t : tensors) {
     if (t.cls == "norm" || t.cls == "bias" || t.cls == "embedding") continue;
     ResolvedQuant r = resolve_quant(q, t.cls, t.layer, t.name);
-    std::vector<std::pair<TensorFormat, SourceLoc>> fmts = {{r.weights, r.weights_loc}};
-    for (const auto& part : r.parts) fmts.push_back({part.fmt, part.loc});
-    for (const auto& [f, loc] : fmts)
-      if (f.group_size > 0 && t.k % f.group_size != 0) {
-        sink.add({loc, "weights",
-                  "group size " + std::to_string(f.group_size) + " does not divide the " +
-                      std::to_string(t.k) + " input features of " + t.name,
-                  "use a group size that divides " + std::to_string(t.k)});
+    std::vector<Grouped> fmts = {{r.weights, r.weights_loc, "weights"}};
+    for (const auto& part : r.parts) fmts.push_back({part.fmt, part.loc, "weights"});
+    fmts.push_back({r.activations, r.activations_loc, "activations"});
+    for (const auto& g : fmts) {
+      std::string hint,
+          err = group_size_error(
+              g.fmt, t.k, "the " + std::to_string(t.k) + " input features of " + t.name, &hint);
+      if (!err.empty()) {
+        sink.add({g.loc, g.key, err, hint});
         sink.throw_if_any();  // one message per recipe entry is enough
       }
+    }
   }
   ResolvedQuant kv = resolve_quant(q, "attention", 0, "");
-  if (kv.kv_cache.group_size > 0 && m.head_dim % kv.kv_cache.group_size != 0)
-    sink.add({kv.kv_loc, "kv_cache",
-              "group size " + std::to_string(kv.kv_cache.group_size) +
-                  " does not divide head_dim " + std::to_string(m.head_dim),
-              ""});
+  std::string hint, err = group_size_error(kv.kv_cache, m.head_dim,
+                                           "head_dim " + std::to_string(m.head_dim), &hint);
+  if (!err.empty()) sink.add({kv.kv_loc, "kv_cache", err, hint});
   sink.throw_if_any();
 }
 

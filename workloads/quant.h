@@ -66,7 +66,7 @@ struct QuantRecipe {
 // class < tensor name.
 struct ResolvedQuant {
   TensorFormat weights, activations, kv_cache;
-  SourceLoc weights_loc, kv_loc;
+  SourceLoc weights_loc, activations_loc, kv_loc;
   std::vector<FeaturePart> parts;  // empty: all output features in `weights`
   Sparsity sparsity;
 };
@@ -77,7 +77,8 @@ std::vector<std::string> known_quants();
 ResolvedQuant resolve_quant(const QuantRecipe& q, const std::string& cls, int layer,
                             const std::string& tensor);
 // Checks a recipe against a model: named tensors exist, layer ranges are inside
-// the model, group sizes divide the dimensions they group. Throws InputError.
+// the model, group sizes (of weights, activations and the KV cache) divide the
+// dimensions they group. Throws InputError.
 void check_quant(const QuantRecipe& q, const ModelDesc& m);
 // Bytes of one weight tensor under the recipe (scales, sparsity metadata included).
 double weight_bytes(const QuantRecipe& q, const WeightTensor& t);

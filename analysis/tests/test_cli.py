@@ -164,6 +164,35 @@ def test_table_bad_input(cli, tmp_path):
     assert r.returncode == 2 and not out.exists()
 
 
+def test_non_utf8_csv_non_list_ops_and_a_fifo_are_one_line_each(cli, tmp_path):
+    # Each gave a Python traceback and exit 1; the FIFO hung.
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes(b"name,latency_s\nr\xe9sum\xe9,1\n")
+    msg = bad(cli, tmp_path, "plot", "pareto", latin1)
+    assert msg == ("bitcycle plot: error: %s: not UTF-8 text (byte 0xE9 at offset 16); re-save "
+                   "the file as UTF-8" % latin1)
+    report = tmp_path / "ops.json"
+    report.write_text('{"schema": "bitcycle-report", "ops": "none"}')
+    for args in (["plot", "breakdown", report], ["plot", "roofline", report],
+                 ["table", report, "--ops"]):
+        msg = bad(cli, tmp_path, *args)
+        assert msg.endswith('%s: "ops" is not a list of ops (expected the JSON of `bitcycle run '
+                            '--json`)' % report), msg
+    fifo = tmp_path / "results.fifo"
+    os.mkfifo(fifo)
+    msg = bad(cli, tmp_path, "table", fifo)
+    assert msg == ("bitcycle table: error: %s: not a regular file (a FIFO or a device), expected "
+                   "a results file" % fifo)
+
+
+def test_a_byte_order_mark_is_not_part_of_the_header(cli, tmp_path):
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbfname,latency_s\na,1\n")
+    r = cli("table", bom, "--format", "csv", "--columns", "name")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["name", "a"]
+
+
 def test_table_ops_of_run_reports(cli):
     r = cli("table", fixture("run_a.json"), "--ops", "--format", "csv",
             "--columns", "name,latency_s,compute_s", "--sort=-latency_s")

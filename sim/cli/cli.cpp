@@ -4,6 +4,7 @@
 
 #include <boost/program_options.hpp>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <iomanip>
@@ -58,6 +59,24 @@ std::string resolve_hw(const std::string& arg) {
   fail_input(SourceLoc{"<command line>", 0, 0}, "--hw", "no hardware config \"" + arg + "\"",
              (near.empty() ? "" : "did you mean \"" + near + "\"? ") + "shipped: " + list +
                  "; or give a config file path");
+}
+
+bool parse_options(int argc, char** argv, po::options_description& d,
+                   po::positional_options_description& pos, po::variables_map& vm,
+                   const char* usage) {
+  po::store(po::command_line_parser(argc, argv).options(d).positional(pos).run(), vm);
+  if (vm.count("help")) {
+    std::cout << usage << "\n" << d << "\n";
+    return false;
+  }
+  // An option given an empty text (--json "") is a mistake, not "no output".
+  for (const auto& [name, v] : vm)
+    if (const auto* text = boost::any_cast<std::string>(&v.value());
+        text && text->empty() && !v.defaulted())
+      fail_input(SourceLoc{"<command line>", 0, 0}, "--" + name, "is empty: expected a value",
+                 "give the option a value, or leave it out");
+  po::notify(vm);
+  return true;
 }
 
 namespace {
@@ -178,18 +197,6 @@ Trace make_trace(const WorkloadOpts& o) {
   return generate_trace(wl.model, wl.quant, wl.spec);
 }
 
-// Parses a subcommand's options; prints help and returns false for --help.
-bool parse(int argc, char** argv, po::options_description& d,
-           po::positional_options_description& pos, po::variables_map& vm, const char* usage) {
-  po::store(po::command_line_parser(argc, argv).options(d).positional(pos).run(), vm);
-  if (vm.count("help")) {
-    std::cout << usage << "\n" << d << "\n";
-    return false;
-  }
-  po::notify(vm);
-  return true;
-}
-
 int cmd_run(int argc, char** argv) {
   std::string hw_path = default_hw(), trace_path, json_path, csv_path, timeline_path, window;
   std::string fidelity = "cycle";
@@ -224,7 +231,7 @@ int cmd_run(int argc, char** argv) {
   po::positional_options_description pos;
   pos.add("hw", 1);
   po::variables_map vm;
-  if (!parse(argc, argv, d, pos, vm, "usage: bitcycle run [HW.yaml] [options]")) return 0;
+  if (!parse_options(argc, argv, d, pos, vm, "usage: bitcycle run [HW.yaml] [options]")) return 0;
   if (fidelity != "cycle" && fidelity != "analytical")
     fail_input(SourceLoc{"<command line>", 0, 0}, "--fidelity",
                "expected cycle or analytical, got \"" + fidelity + "\"", "");
@@ -232,11 +239,22 @@ int cmd_run(int argc, char** argv) {
   if (analytical && !timeline_path.empty())
     fail_input(SourceLoc{"<command line>", 0, 0}, "--timeline",
                "a timeline records the engine's events: it needs --fidelity cycle", "");
-  if (vm.count("trace") && !vm["model"].defaulted())
-    fail_input(SourceLoc{"<command line>", 0, 0}, "--trace",
-               "give either --model or --trace, not both", "");
+  if (vm.count("trace")) {
+    // A trace holds its workload: the options that would make one are refused,
+    // not ignored.
+    std::string given;
+    for (const char* o : {"model", "quant", "phase", "batch", "context", "seq", "no-lm-head",
+                          "no-embedding", "expert-load"})
+      if (vm.count(o) && !vm[o].defaulted())
+        given += (given.empty() ? "--" : ", --") + std::string(o);
+    if (!given.empty())
+      fail_input(SourceLoc{"<command line>", 0, 0}, "--trace",
+                 "a trace holds its own workload: " + given + " cannot change it",
+                 "give either --trace or the workload options, not both");
+  }
   OutputFile json_out(json_path, "--json"), csv_out(csv_path, "--csv"),
       timeline_out(timeline_path, "--timeline");  // before the work
+  check_distinct_outputs({&json_out, &csv_out, &timeline_out});
 
   if (top < 0)
     fail_input(SourceLoc{"<command line>", 0, 0}, "--top",
@@ -257,6 +275,7 @@ int cmd_run(int argc, char** argv) {
       if (t.empty()) return dflt;
       ParsedQuantity q = parse_quantity(t, Dim::Time);
       if (!q.error.empty()) bad_window("\"" + t + "\": " + q.error);
+      if (q.value < 0) bad_window("\"" + t + "\" is before the run starts (at 0)");
       return seconds_to_ticks(q.value);
     };
     topt.from = time(window.substr(0, colon), 0);
@@ -342,7 +361,8 @@ int cmd_explain(int argc, char** argv) {
   po::positional_options_description pos;
   pos.add("hw", 1);
   po::variables_map vm;
-  if (!parse(argc, argv, d, pos, vm, "usage: bitcycle explain [HW.yaml] [options]")) return 0;
+  if (!parse_options(argc, argv, d, pos, vm, "usage: bitcycle explain [HW.yaml] [options]"))
+    return 0;
   OutputFile json_out(json_path, "--json");
   std::vector<ParamDoc> docs;
   hw_path = resolve_hw(hw_path);
@@ -393,7 +413,8 @@ int cmd_trace(int argc, char** argv) {
   po::positional_options_description pos;
   pos.add("model", 1);
   po::variables_map vm;
-  if (!parse(argc, argv, d, pos, vm, "usage: bitcycle trace MODEL [options] [-o FILE]")) return 0;
+  if (!parse_options(argc, argv, d, pos, vm, "usage: bitcycle trace MODEL [options] [-o FILE]"))
+    return 0;
   OutputFile out_file(out, "--output");
   Workload wl = load_workload(w);
   auto bad = [](const std::string& key, const std::string& msg, const std::string& hint) {
@@ -458,8 +479,9 @@ int cmd_move(int argc, char** argv) {
   po::positional_options_description pos;
   pos.add("hw", 1);
   po::variables_map vm;
-  if (!parse(argc, argv, d, pos, vm,
-             "usage: bitcycle move [HW.yaml] [--model NAME --quant R | --bytes B] --from L --to L"))
+  if (!parse_options(
+          argc, argv, d, pos, vm,
+          "usage: bitcycle move [HW.yaml] [--model NAME --quant R | --bytes B] --from L --to L"))
     return 0;
   OutputFile json_out(json_path, "--json");
   hw_path = resolve_hw(hw_path);
@@ -583,9 +605,19 @@ int cmd_validate(int argc, char** argv) {
   po::positional_options_description pos;
   pos.add("ref", 1);
   po::variables_map vm;
-  if (!parse(argc, argv, d, pos, vm,
-             "usage: bitcycle validate REF.csv [--csv FILE] [--max-mape F] [--max-energy-mape F]"))
+  if (!parse_options(
+          argc, argv, d, pos, vm,
+          "usage: bitcycle validate REF.csv [--csv FILE] [--max-mape F] [--max-energy-mape F]"))
     return 0;
+  // A negative bound read as "no bound", and nan passed every MAPE.
+  for (const auto& [opt, bound] :
+       {std::pair<std::string, double>{"max-mape", max_mape}, {"max-energy-mape", max_energy_mape}})
+    if (vm.count(opt) && !(bound >= 0 && std::isfinite(bound))) {
+      std::ostringstream got;
+      got << bound;
+      fail_input(SourceLoc{"<command line>", 0, 0}, "--" + opt,
+                 "expected a fraction >= 0, got " + got.str(), "0.1 allows a 10 % MAPE");
+    }
   OutputFile csv_out(csv, "--csv");
   ValidationSummary s = run_validation(ref);
   csv_out.write(validation_csv(s));

@@ -45,12 +45,9 @@ int cmd_crosscheck(int argc, char** argv) {
   po::positional_options_description pos;
   pos.add("hw", 1);
   po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(d).positional(pos).run(), vm);
-  if (vm.count("help")) {
-    std::cout << "usage: bitcycle crosscheck [HW.yaml] [workload options]\n\n" << d << "\n";
+  if (!parse_options(argc, argv, d, pos, vm,
+                     "usage: bitcycle crosscheck [HW.yaml] [workload options]\n"))
     return 0;
-  }
-  po::notify(vm);
   auto bad = [](const std::string& key, const std::string& msg) {
     fail_input(SourceLoc{"<command line>", 0, 0}, key, msg);
   };

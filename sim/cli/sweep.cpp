@@ -21,6 +21,7 @@
 #include <sstream>
 #include <thread>
 
+#include "sim/cli/cli.h"
 #include "sim/cli/isolate.h"
 #include "sim/cli/power_cap.h"
 #include "sim/cli/progress.h"
@@ -534,14 +535,10 @@ int cmd_sweep(int argc, char** argv) {
   po::positional_options_description pos;
   pos.add("spec", 1);
   po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(d).positional(pos).run(), vm);
-  if (vm.count("help")) {
-    std::cout << "usage: bitcycle sweep SPEC.yaml [-j N] [--out DIR] [--fidelity cycle|analytical]"
-                 " [--backend local|slurm] [--refine K]\n\n"
-              << d << "\n";
+  if (!parse_options(argc, argv, d, pos, vm,
+                     "usage: bitcycle sweep SPEC.yaml [-j N] [--out DIR] [--fidelity "
+                     "cycle|analytical] [--backend local|slurm] [--refine K]\n"))
     return 0;
-  }
-  po::notify(vm);
   auto bad = [](const std::string& key, const std::string& msg) {
     fail_input(SourceLoc{"<command line>", 0, 0}, key, msg);
   };

@@ -3,6 +3,7 @@
 #include <glob.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -141,13 +142,11 @@ bool parse_int(const std::string& s, int64_t* v) {
 }
 
 // A constraint's right-hand side: a plain number, or a quantity of any unit.
+// Finite and decimal: a nan bound would skip no point, or every one.
 bool parse_number_or_quantity(const std::string& s, double* v) {
-  try {
-    size_t used = 0;
-    *v = std::stod(s, &used);
-    if (used == s.size()) return true;
-  } catch (const std::exception&) {
-  }
+  char* end = nullptr;
+  *v = read_decimal(s.c_str(), &end);
+  if (end != s.c_str() && *end == '\0') return std::isfinite(*v);
   for (Dim d : {Dim::Frequency, Dim::Bytes, Dim::Bandwidth, Dim::Energy, Dim::Power, Dim::Area,
                 Dim::Length, Dim::Time}) {
     ParsedQuantity q = parse_quantity(s, d);
@@ -631,6 +630,14 @@ SweepSpec load_sweep_spec(const std::string& path, bool check_configs) {
     Params top(&root, "", &sink);
     spec.name = top.text("name", fs::path(path).stem().string(),
                          "sweep name: names the output folder (default: the spec's file name)");
+    // It names a folder under sweeps/: "", "a/b" or ".." would name another place.
+    if (spec.name.empty() || spec.name.find('/') != std::string::npos ||
+        spec.name.find("..") != std::string::npos)
+      top.error("name",
+                "\"" + spec.name +
+                    "\" cannot name the output folder sweeps/NAME: expected a "
+                    "folder name, not empty and without \"/\" or \"..\"",
+                "e.g. name: dram-x-sram, or --out DIR for another place");
     top.text("description", "", "free text");
     read_hw(top, path, sink, spec);
     read_params(top, sink, spec);

@@ -17,6 +17,7 @@
 #include "sim/config/error.h"
 #include "sim/config/hw_config.h"
 #include "sim/config/limits.h"
+#include "sim/config/quantity.h"
 #include "sim/engine/engine.h"
 #include "sim/mapping/mapper.h"
 #include "sim/mapping/system.h"
@@ -153,12 +154,25 @@ Trace row_trace(const RawRow& r, const std::string& file) {
     op.batch = integer("batch");
     op.q_len = integer("seq");
     op.kv_len = integer("context");
-    op.causal = r.f.at("phase") == "causal";  // as documented: only phase "causal" masks
+    const std::string& phase = r.f.at("phase");
+    if (!phase.empty() && phase != "causal")
+      fail_input(where("phase"), "phase", "unknown attention phase \"" + phase + "\"",
+                 "\"causal\" applies a causal mask; leave it blank for none");
+    op.causal = phase == "causal";
     op.w = fmt("w_format");
   } else {  // softmax, layernorm: m rows of n elements
     op.kind = OpKind::Elementwise;
     op.fn = kind;
     op.elements = elements();
+  }
+  // The checks a trace's op gets, at the cell of this file that gave the key.
+  static const std::map<std::string, std::string> kColumnOf = {
+      {"m", "m"},         {"w", "w_format"},       {"a", "a_format"},
+      {"batch", "batch"}, {"q_len", "seq"},        {"kv", "w_format"},
+      {"kv_heads", "m"},  {"density", "w_format"}, {"w_parts", "w_format"}};
+  for (const Diagnostic& d : op_shape_errors(op)) {
+    const std::string& c = kColumnOf.count(d.key) ? kColumnOf.at(d.key) : "kind";
+    fail_input(where(c), c, d.message, d.hint);
   }
   t.ops.push_back(op);
   t.workload = {{"phase", "op"}, {"batch", 1}};
@@ -166,8 +180,10 @@ Trace row_trace(const RawRow& r, const std::string& file) {
 }
 
 std::vector<RawRow> read_rows(const std::string& path) {
-  const std::string text = read_input_file(path);  // the size limit of every input
-  check_utf8(text, path);  // names and paths go into JSON, which must be UTF-8
+  std::string text = read_input_file(path);  // the size limit of every input
+  check_utf8(text, path);                    // names and paths go into JSON, which must be UTF-8
+  // A UTF-8 byte order mark (spreadsheets write one) is not part of the header.
+  if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
   std::istringstream in(text);
   using Tok = boost::tokenizer<boost::escaped_list_separator<char>>;
   std::vector<RawRow> rows;
@@ -226,15 +242,13 @@ std::vector<RawRow> read_rows(const std::string& path) {
     for (const char* c : {"measured_latency_s", "measured_energy_j"}) {
       const std::string& s = r.f[c];
       if (s.empty()) continue;
-      try {
-        size_t used = 0;
-        double v = std::stod(s, &used);
-        // inf and nan are not measurements (an inf made the MAPE nan).
-        if (used != s.size() || !(v > 0) || !std::isfinite(v)) throw std::invalid_argument("x");
-      } catch (const std::exception&) {
+      // Decimal only (0x10 is not a measurement); inf and nan are not
+      // measurements either (an inf made the MAPE nan).
+      char* end = nullptr;
+      const double v = read_decimal(s.c_str(), &end);
+      if (end == s.c_str() || *end != '\0' || !(v > 0) || !std::isfinite(v))
         fail_input(SourceLoc{path, n, r.col[c]}, c,
                    "expected a positive, finite number, got \"" + s + "\"");
-      }
     }
     if (r.f["measured_latency_s"].empty())
       fail_input(SourceLoc{path, n, r.col["measured_latency_s"]}, "measured_latency_s",

@@ -87,9 +87,15 @@ std::string read_input_file(const std::string& path) {
   std::error_code ec;
   if (fs::is_directory(path, ec))
     fail_input(SourceLoc{path, 0, 0}, "", "cannot open file: it is a directory", "check the path");
+  // A FIFO or a device would block or never end: inputs are regular files, as
+  // included files are.
+  if (fs::exists(path, ec) && !fs::is_regular_file(path, ec))
+    fail_input(SourceLoc{path, 0, 0}, "",
+               "cannot open file: it is not a regular file (a FIFO, device or socket)",
+               "give an input file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail_input(SourceLoc{path, 0, 0}, "", "cannot open file", "check the path");
-  // Read at most one byte past the limit: a pipe or /dev/zero has no size to ask.
+  // Read at most one byte past the limit, however large the file claims to be.
   std::string text;
   char buf[65536];
   while (in && static_cast<int64_t>(text.size()) <= limits::kMaxFileBytes) {

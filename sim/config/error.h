@@ -41,6 +41,7 @@ class DiagnosticSink {
  public:
   void add(Diagnostic d) { diags_.push_back(std::move(d)); }
   bool empty() const { return diags_.empty(); }
+  size_t size() const { return diags_.size(); }
   void throw_if_any() const;
 
  private:

@@ -1,5 +1,6 @@
 #include "sim/config/format.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <map>
@@ -162,6 +163,13 @@ std::optional<TensorFormat> parse_tensor_format(const std::string& text, std::st
   TensorFormat tf;
   tf.elem = *elem;
   if (parts.size() == 1) return tf;
+  if (tf.elem.is_block()) {
+    // A block format carries its own shared scale per block of elements.
+    *error = "\"" + parts[0] + "\" already shares one scale per " +
+             std::to_string(tf.elem.block_size) + " elements: it takes no group scales (\"/" +
+             parts[1] + "\"); write \"" + parts[0] + "\" alone";
+    return std::nullopt;
+  }
   if (parts[1].size() < 2 || parts[1][0] != 'g') {
     *error =
         "expected a group size like \"g128\" after \"" + parts[0] + "/\", got \"" + parts[1] + "\"";
@@ -176,9 +184,21 @@ std::optional<TensorFormat> parse_tensor_format(const std::string& text, std::st
     *error = "group size must be a positive integer, got \"" + parts[1] + "\"";
     return std::nullopt;
   }
-  tf.scale = format("fp16");  // the usual group scale format (GPTQ, AWQ)
+  tf.scale = format("fp16");      // the usual group scale format (GPTQ, AWQ)
+  std::vector<std::string> seen;  // modifier kinds given: "scale", "zp", "type set"
   for (size_t i = 2; i < parts.size(); ++i) {
     const std::string& p = parts[i];
+    const std::string what =
+        p == "zp" ? "zp"
+        : p.size() > 1 && p[0] == 't' && std::isdigit(static_cast<unsigned char>(p[1]))
+            ? "type set"
+            : "scale format";
+    if (std::find(seen.begin(), seen.end(), what) != seen.end()) {
+      *error = "\"" + text + "\" gives a " + what + " twice (\"/" + p +
+               "\"); give each of scale format, zp and type set at most once";
+      return std::nullopt;
+    }
+    seen.push_back(what);
     if (p == "zp") {
       tf.zero_point = true;
     } else if (p.size() > 1 && p[0] == 't' && std::isdigit(static_cast<unsigned char>(p[1]))) {
@@ -198,6 +218,13 @@ std::optional<TensorFormat> parse_tensor_format(const std::string& text, std::st
     }
   }
   return tf;
+}
+
+std::string group_size_error(const TensorFormat& f, int64_t dim, const std::string& what,
+                             std::string* hint) {
+  if (f.group_size <= 0 || dim % f.group_size == 0) return "";
+  *hint = "use a group size that divides " + std::to_string(dim);
+  return "group size " + std::to_string(f.group_size) + " does not divide " + what;
 }
 
 }  // namespace bc

@@ -56,6 +56,13 @@ struct TensorFormat {
 // the group: a scale format, "zp" and "tN" in any order); error text on failure.
 std::optional<TensorFormat> parse_tensor_format(const std::string& text, std::string* error);
 
+// Group scales run along one dimension of a tensor (a GEMM's input features K
+// for weights and activations, head_dim for the KV cache): the group size must
+// divide it. "" when it does or the format has no groups; else the message, and
+// the suggestion in *hint. `what` names the dimension: "head_dim 128".
+std::string group_size_error(const TensorFormat& f, int64_t dim, const std::string& what,
+                             std::string* hint);
+
 }  // namespace bc
 
 namespace bc {

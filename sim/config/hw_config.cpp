@@ -144,7 +144,11 @@ void read_system(Params& top, SystemConfig& s) {
     }
     return;
   }
+  const size_t errors_before = p.sink()->size();
   read_system_keys(p, s);
+  // The checks across keys need every key read: a chip count that failed is not
+  // also a split that does not divide it.
+  if (p.sink()->size() != errors_before) return;
   auto n = [](int64_t v) { return std::to_string(v); };
   const int64_t N = s.chips;
   if (s.spares >= N)
@@ -210,6 +214,7 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
   // Per unit of hw.units, what reading it told us, and its parameters (where the
   // cross-unit and library checks below report).
   std::vector<std::pair<UnitCheck, std::shared_ptr<Params>>> checked;
+  std::vector<std::string> untyped;  // units whose type was reported unknown
   {
     Params top(&root, "", &sink, docs);
     hw.name = top.text("name", fs::path(path).stem().string(), "config name shown in reports");
@@ -358,7 +363,7 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
         const UnitChecker* read = known ? UnitTypes::find(type) : nullptr;
         UnitCheck c;
         if (read) c = (*read)(name, *up);
-        if (!known) up->entry_names();
+        if (!known) up->entry_names(), untyped.push_back(name);
         up->finish();
         if (read) {
           hw.units.push_back(
@@ -404,7 +409,10 @@ HwConfig load_hw_config(const std::string& path, const std::vector<std::string>&
     // Units named by other units (table builders, fallbacks) must be vector units of the core.
     for (size_t i = 0; i < hw.units.size(); ++i) {
       auto check = [&](const std::string& key, const std::string& name) {
-        if (name.empty() || name == "dedicated") return;
+        // A unit whose type failed was reported; whether it is a vector unit is unknown.
+        if (name.empty() || name == "dedicated" ||
+            std::find(untyped.begin(), untyped.end(), name) != untyped.end())
+          return;
         for (size_t j = 0; j < hw.units.size(); ++j)
           if (hw.units[j].name == name && checked[j].first.vector) return;
         std::vector<std::string> vec;

@@ -61,6 +61,8 @@ inline constexpr double kMinFrequencyHz = 1e3, kMaxFrequencyHz = 1e12;
 inline constexpr double kMinBandwidthBps = 1e3, kMaxBandwidthBps = 1e18;
 inline constexpr double kMaxSizeBytes = 1e15;
 inline constexpr double kMaxTimeS = 1e3;   // latencies and gaps
+inline constexpr double kMaxPowerW = 1e6;  // board power, power limit, leakage (a wafer-scale
+                                           // system draws about 25 kW)
 inline constexpr double kMaxCycles = 1e9;  // cycle counts of a unit (fill, setup, ...)
 inline constexpr double kMaxRate = 1e6;    // a unit's operations per lane (PE) per cycle
 

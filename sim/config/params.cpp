@@ -20,6 +20,8 @@ std::pair<double, double> quantity_range(Dim dim) {
       return {0, limits::kMaxTimeS};
     case Dim::Cycles:
       return {0, limits::kMaxCycles};
+    case Dim::Power:
+      return {0, limits::kMaxPowerW};
     default:
       return {-Params::kInf, Params::kInf};
   }
@@ -161,6 +163,13 @@ double Params::quantity(const std::string& key, Dim dim, std::optional<double> d
                 "check the unit"});
     return def.value_or(0);
   }
+  // A size or a width is a count of bytes: 0.5 B (4 bit) would be a fraction of one.
+  if (dim == Dim::Bytes && q.value != std::floor(q.value)) {
+    sink_->add({n->loc, key_path(key),
+                "value " + n->scalar + " is " + num_text(q.value) + " bytes, not a whole number",
+                "sizes and widths are whole bytes, e.g. " + std::string(dim_example(dim))});
+    return def.value_or(0);
+  }
   return q.value;
 }
 
@@ -199,9 +208,10 @@ double Params::number(const std::string& key, std::optional<double> def, const s
     return def.value_or(min);
   }
   try {
-    size_t used = 0;
-    double v = std::stod(n->scalar, &used);
-    if (used != n->scalar.size() || !std::isfinite(v)) throw std::invalid_argument("trailing");
+    char* end = nullptr;
+    const double v = read_decimal(n->scalar.c_str(), &end);
+    if (end == n->scalar.c_str() || *end != '\0' || !std::isfinite(v))
+      throw std::invalid_argument("not a decimal number");
     if (v < min || v > max) {
       std::string range = ">= " + num_text(min);
       if (max < kInf) range += " and <= " + num_text(max);

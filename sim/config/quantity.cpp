@@ -39,7 +39,8 @@ const std::vector<Unit>& units(Dim d) {
       {"Gb/s", 1.25e8},     {"Tb/s", 1.25e11}};
   static const std::vector<Unit> energy = {{"fJ", 1e-15}, {"pJ", 1e-12}, {"nJ", 1e-9},
                                            {"uJ", 1e-6},  {"mJ", 1e-3},  {"J", 1}};
-  static const std::vector<Unit> power = {{"nW", 1e-9}, {"uW", 1e-6}, {"mW", 1e-3}, {"W", 1}};
+  static const std::vector<Unit> power = {{"nW", 1e-9}, {"uW", 1e-6}, {"mW", 1e-3},
+                                          {"W", 1},     {"kW", 1e3},  {"MW", 1e6}};
   static const std::vector<Unit> area = {{"um2", 1e-12}, {"mm2", 1e-6}, {"cm2", 1e-4}};
   static const std::vector<Unit> length = {{"nm", 1e-9}, {"um", 1e-6}, {"mm", 1e-3}};
   static const std::vector<Unit> time = {
@@ -124,11 +125,22 @@ std::vector<std::string> dim_units(Dim d) {
   return out;
 }
 
+double read_decimal(const char* s, char** end) {
+  const char* p = s;
+  while (std::isspace(static_cast<unsigned char>(*p))) ++p;
+  if (*p == '+' || *p == '-') ++p;
+  if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+    *end = const_cast<char*>(s);
+    return 0;
+  }
+  return std::strtod(s, end);
+}
+
 ParsedQuantity parse_quantity(const std::string& text, Dim dim) {
   ParsedQuantity r;
   const char* s = text.c_str();
   char* end = nullptr;
-  double v = std::strtod(s, &end);
+  double v = read_decimal(s, &end);
   if (end == s || !std::isfinite(v)) {
     r.error = "expected a " + std::string(dim_name(dim)) + " with a unit, e.g. \"" +
               dim_example(dim) + "\", got \"" + text + "\"";

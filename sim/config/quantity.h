@@ -23,6 +23,10 @@ struct ParsedQuantity {
   std::string hint;   // e.g. nearest unit
 };
 
+// A decimal number at the start of `s`, as strtod reads it but for hexadecimal
+// ("0x1p0"): inputs write numbers in decimal. *end is past it, or s if none.
+double read_decimal(const char* s, char** end);
+
 // Parses "<number> <unit>" (space optional). A bare number is accepted only for
 // Cycles, where the unit is implied.
 ParsedQuantity parse_quantity(const std::string& text, Dim dim);

@@ -590,6 +590,30 @@ OutputFile::OutputFile(std::string path, std::string option)
   if (path_.empty()) return;
   std::error_code ec;
   if (std::filesystem::is_directory(path_, ec)) fail("it is a directory", 0);
+  struct stat st {};
+  if (stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    // A character device or a FIFO (/dev/null, /dev/stdout, a pipe) is written
+    // through, not replaced by a file; a block device is a disk, never an output.
+    if (S_ISBLK(st.st_mode)) fail("it is a block device", 0);
+    // Non-blocking: a FIFO nobody reads is an error now, not a hang.
+    fd_ = open(path_.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd_ < 0) {
+      const int err = errno;
+      fail(err == ENXIO ? "nothing reads from it" : "cannot open it", err == ENXIO ? 0 : err);
+    }
+    fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) & ~O_NONBLOCK);
+    direct_ = true;
+    return;
+  }
+  // A symbolic link names where the output goes: the file it points to is
+  // replaced, not the link (followed by hand, as it may point nowhere yet).
+  for (int depth = 0; std::filesystem::is_symlink(path_, ec); ++depth) {
+    if (depth == 40) fail("too many levels of symbolic links", ELOOP);
+    const std::filesystem::path link(path_), to = std::filesystem::read_symlink(link, ec);
+    if (ec) fail("cannot read the symbolic link", ec.value());
+    path_ = (to.is_absolute() ? to : link.parent_path() / to).string();
+  }
+  if (std::filesystem::is_directory(path_, ec)) fail("it is a directory", 0);
   // An unnamed file in the output's directory (O_TMPFILE): until commit()
   // links it in, it has no name, so a run killed at any point before then
   // (even by SIGKILL) leaves nothing behind. File systems without O_TMPFILE
@@ -623,12 +647,11 @@ void OutputFile::write(const std::string& text) {
 
 void OutputFile::stage(const std::string& text) {
   if (path_.empty()) return;
-  for (size_t off = 0; off < text.size();) {
-    const ssize_t n = ::write(fd_, text.data() + off, text.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail("write failed", errno);
-    off += static_cast<size_t>(n);
+  if (direct_) {  // written through at commit(), when every output is staged
+    pending_ = text;
+    return;
   }
+  write_all(text);
   if (!tmp_.empty()) {  // a named temporary: done with its descriptor
     const int fd = fd_;
     fd_ = -1;
@@ -640,6 +663,14 @@ void OutputFile::stage(const std::string& text) {
 
 void OutputFile::commit() {
   if (path_.empty()) return;
+  if (direct_) {
+    if (fd_ < 0) return;  // committed already
+    write_all(pending_);
+    const int fd = fd_;
+    fd_ = -1;
+    if (close(fd) != 0) fail("write failed", errno);
+    return;
+  }
   if (tmp_.empty()) {
     if (fd_ < 0) return;  // committed already
     // Give the unnamed file a unique name beside the output and rename it over
@@ -658,6 +689,32 @@ void OutputFile::commit() {
   }
   if (std::rename(tmp_.c_str(), path_.c_str()) != 0) fail("cannot replace it", errno);
   tmp_.clear();  // it is the output now
+}
+
+void OutputFile::write_all(const std::string& text) {
+  for (size_t off = 0; off < text.size();) {
+    const ssize_t n = ::write(fd_, text.data() + off, text.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail("write failed", errno);
+    off += static_cast<size_t>(n);
+  }
+}
+
+std::string OutputFile::target() const {
+  std::error_code ec;
+  const std::filesystem::path t = std::filesystem::weakly_canonical(path_, ec);
+  return ec ? path_ : t.string();
+}
+
+void check_distinct_outputs(const std::vector<const OutputFile*>& outputs) {
+  for (size_t i = 0; i < outputs.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (!outputs[i]->empty() && !outputs[j]->empty() &&
+          outputs[i]->target() == outputs[j]->target())
+        fail_input(SourceLoc{"<command line>", 0, 0}, outputs[i]->option(),
+                   "writes \"" + outputs[i]->target() + "\", which " + outputs[j]->option() +
+                       " writes too: one would overwrite the other",
+                   "give each output its own file");
 }
 
 void OutputFile::fail(const std::string& what, int err) {

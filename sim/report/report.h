@@ -35,7 +35,9 @@ std::string render_density(const nlohmann::json& density, const std::string& ind
 // names it and renames it over the path; a run that fails or is killed before
 // that leaves nothing (an unnamed file vanishes with its descriptor; a named
 // one is removed by the destructor). An empty path is no output: write() does
-// nothing.
+// nothing. A symbolic link is followed: the file it points to is replaced. A
+// character device or a FIFO (/dev/stdout, a pipe) is written through at
+// commit(), never replaced; a FIFO nobody reads and a block device are errors.
 class OutputFile {
  public:
   OutputFile(std::string path, std::string option);
@@ -48,11 +50,21 @@ class OutputFile {
   // for want of space.
   void stage(const std::string& text);
   void commit();
+  bool empty() const { return path_.empty(); }
+  const std::string& option() const { return option_; }
+  std::string target() const;  // the absolute path written, links resolved
 
  private:
   [[noreturn]] void fail(const std::string& what, int err);
+  void write_all(const std::string& text);
   std::string path_, option_, tmp_;
+  std::string pending_;  // direct_: the text commit() writes
   int fd_ = -1;
+  bool direct_ = false;  // a device or FIFO, written through
 };
+
+// Two outputs of one run naming the same file are an error (exit 2) at the
+// second one's option.
+void check_distinct_outputs(const std::vector<const OutputFile*>& outputs);
 
 }  // namespace bc

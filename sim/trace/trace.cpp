@@ -82,6 +82,52 @@ double Op::sparsity_index_bits() const {
   return 0;
 }
 
+std::string sparsity_density_error(const std::string& pattern, double density) {
+  if (pattern == "2:4" && density != 0.5) return "2:4 sparsity keeps exactly half (0.5)";
+  return "";
+}
+
+std::vector<Diagnostic> op_shape_errors(const Op& op) {
+  std::vector<Diagnostic> out;
+  auto error = [&](const std::string& key, const std::string& message,
+                   const std::string& hint = "") {
+    Diagnostic d;  // no position: the caller's
+    d.key = key, d.message = message, d.hint = hint;
+    out.push_back(std::move(d));
+  };
+  auto n = [](int64_t v) { return std::to_string(v); };
+  // Group scales run along the dimension they group: k for W and A, head_dim for KV.
+  auto groups = [&](const std::string& key, const TensorFormat& f, int64_t dim,
+                    const std::string& dim_key) {
+    std::string hint, err = group_size_error(f, dim, dim_key + " " + n(dim), &hint);
+    if (!err.empty()) error(key, err, hint);
+  };
+  if (op.kind == OpKind::Gemm) {
+    if (static_cast<double>(op.m) * static_cast<double>(op.n) * static_cast<double>(op.k) >
+        limits::kMaxOpMacs)
+      error("m", "m x n x k = " + n(op.m) + " x " + n(op.n) + " x " + n(op.k) +
+                     " MACs, more than 1e24 (the limit)");
+    if (std::string e = sparsity_density_error(op.sparsity, op.density); !e.empty())
+      error("density", e);
+    groups("w", op.w, op.k, "k");
+    for (const auto& part : op.w_parts) groups("w_parts", part.second, op.k, "k");
+    groups("a", op.a, op.k, "k");
+  } else if (op.kind == OpKind::Attention) {
+    if (op.batch * op.kv_len > limits::kMaxBatchTokens)
+      error("batch", "batch x kv_len = " + n(op.batch * op.kv_len) + " keys, more than " +
+                         n(limits::kMaxBatchTokens) + " (the limit)");
+    if (op.kv_heads > 0 && op.heads % op.kv_heads != 0)
+      error("kv_heads", "heads (" + n(op.heads) + ") must be a multiple of kv_heads");
+    if (op.q_len > op.kv_len && op.kv_len > 0)
+      error("q_len",
+            n(op.q_len) + " queries outnumber the " + n(op.kv_len) +
+                " keys: each query attends itself, so there are at least as many keys",
+            "give at least as many keys as queries");
+    groups("kv", op.w, op.head_dim, "head_dim");
+  }
+  return out;
+}
+
 double Op::weight_bytes() const {
   if (kind != OpKind::Gemm) return 0;
   double bytes = 0;
@@ -188,6 +234,7 @@ Trace read_trace(const std::string& path) {
       for (size_t i = 0; i < ops->seq.size(); ++i) {
         std::string path_i = "ops[" + std::to_string(i) + "]";
         Params p(&ops->seq[i], path_i, &sink);
+        const size_t errors_before = sink.size();
         constexpr int64_t kDim = limits::kMaxOpDim;
         Op op;
         op.id = static_cast<int>(p.integer("id", static_cast<int64_t>(i), "unique op id", 0,
@@ -230,10 +277,6 @@ Trace read_trace(const std::string& path) {
           op.m = p.integer("m", std::nullopt, "rows of A and C (tokens)", 1, kDim);
           op.n = p.integer("n", std::nullopt, "columns of W and C", 1, kDim);
           op.k = p.integer("k", std::nullopt, "reduction dimension", 1, kDim);
-          if (static_cast<double>(op.m) * static_cast<double>(op.n) * static_cast<double>(op.k) >
-              limits::kMaxOpMacs)
-            p.error("m", "m x n x k = " + std::to_string(op.m) + " x " + std::to_string(op.n) +
-                             " x " + std::to_string(op.k) + " MACs, more than 1e24 (the limit)");
           if (const CNode* parts = p.raw("w_parts")) {
             int64_t total = 0;
             if (parts->kind != CNode::Kind::Seq) {
@@ -273,15 +316,6 @@ Trace read_trace(const std::string& path) {
                                 limits::kMaxTokens);
           op.kv_append =
               p.integer("kv_append", 0, "tokens appended to the KV cache", 0, limits::kMaxTokens);
-          if (op.batch * op.kv_len > limits::kMaxBatchTokens)
-            p.error("batch", "batch x kv_len = " + std::to_string(op.batch * op.kv_len) +
-                                 " keys, more than " + std::to_string(limits::kMaxBatchTokens) +
-                                 " (the limit)");
-          if (op.kv_heads > 0 && op.heads % op.kv_heads != 0)
-            p.error("kv_heads",
-                    "heads (" + std::to_string(op.heads) + ") must be a multiple of kv_heads");
-          if (op.q_len > op.kv_len && op.kv_len > 0)
-            p.error("q_len", "q_len cannot exceed kv_len (queries attend themselves)");
         } else if (kind == "collective") {
           op.kind = OpKind::Collective;
           op.fn = p.choice("fn", std::nullopt, {"allreduce", "allgather", "send"},
@@ -299,6 +333,10 @@ Trace read_trace(const std::string& path) {
           op.input_from_dram =
               p.boolean("input_from_dram", false, "input is a table in DRAM (embedding)");
         }
+        // The checks across keys, only on keys that were read without error
+        // (a bad k read as 1 is not also a group size that does not divide it).
+        if (sink.size() == errors_before)
+          for (const Diagnostic& d : op_shape_errors(op)) p.error(d.key, d.message, d.hint);
         if (ids.count(op.id)) p.error("id", "duplicate op id " + std::to_string(op.id));
         ids[op.id] = i;
         t.ops.push_back(std::move(op));

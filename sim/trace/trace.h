@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/config/error.h"
 #include "sim/config/format.h"
 
 namespace bc {
@@ -74,6 +75,16 @@ struct Op {
   std::vector<std::pair<int64_t, TensorFormat>> weight_parts() const;
   double sparsity_index_bits() const;  // index bits per stored weight
 };
+
+// The checks of an op across its keys (a GEMM's MAC limit, sparsity density
+// and group sizes; an attention's key limit, GQA, q_len <= kv_len and KV group
+// size), for every reader of ops (traces, reference CSVs): each diagnostic
+// names the trace key and has no position, which the caller gives.
+std::vector<Diagnostic> op_shape_errors(const Op& op);
+
+// The one rule between a weight sparsity pattern and its kept fraction (traces
+// and recipes): "" when `density` fits `pattern`, else the message.
+std::string sparsity_density_error(const std::string& pattern, double density);
 
 struct Trace {
   int version = 1;

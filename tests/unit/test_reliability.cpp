@@ -5,6 +5,8 @@
 // outputs are all written or none; runs are reproducible.
 
 #include <dirent.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <csignal>
 #include <fstream>
@@ -706,6 +708,291 @@ TEST(Fuzzed, AnEmptyComponentLibraryIsOneErrorPerSectionAndNoneWithoutAFile) {
   EXPECT_EQ(r.err,
             "--set library=no-such-library.yaml: error: library: no library file "
             "\"no-such-library.yaml\" (name a component library YAML, relative to this file)\n");
+}
+
+}  // namespace
+}  // namespace bc
+
+// Found by a second fuzzing pass over recipes, traces, models, configs, reference
+// CSVs and output paths: each printed a false second line, was accepted, hung
+// or replaced what it should have written to.
+namespace bc {
+namespace {
+
+// stderr of a CLI run that must exit 2 with nothing on stdout.
+std::string refused(const std::string& args) {
+  test::CliRun r = test::run_cli(args);
+  EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
+  EXPECT_TRUE(r.out.empty()) << args;
+  return r.err;
+}
+
+TEST(Fuzzed2, ABadRecipeFormatIsOneErrorNotAlsoAMissingKey) {
+  // It also printed "weights: missing required key (the default weight format)".
+  const std::string r = write_temp("r.yaml", "weights: int9\nactivations: int8\n");
+  EXPECT_EQ(refused("run -q --quant '" + r + "'"),
+            r + ":1:10: error: weights: unknown format \"int9\"; did you mean \"int1\"?\n");
+  const std::string f =
+      write_temp("f.yaml",
+                 "weights: int8\nactivations: int8\noutput_features:\n  - {fraction: 1, weights: "
+                 "int9}\n");
+  EXPECT_EQ(refused("run -q --quant '" + f + "'"),
+            f + ":4:28: error: output_features[0].weights: unknown format \"int9\"; did you "
+                "mean \"int1\"?\n");
+}
+
+TEST(Fuzzed2, ActivationGroupsMustDivideTheInputFeaturesAsWeightGroupsDo) {
+  for (const std::string g : {"3", "4097"}) {
+    const std::string r = write_temp("r.yaml", "weights: int8\nactivations: int4/g" + g + "\n");
+    EXPECT_EQ(refused("run -q --quant '" + r + "'"),
+              r + ":2:14: error: activations: group size " + g +
+                  " does not divide the 4096 input features of layers.0.attn.qkv (use a group "
+                  "size that divides 4096)\n");
+  }
+  const std::string ok = write_temp("ok.yaml", "weights: int8\nactivations: int4/g128/fp16\n");
+  EXPECT_EQ(test::run_cli("run -q --fidelity analytical --quant '" + ok + "'").code, 0);
+}
+
+TEST(Fuzzed2, AFormatModifierTwiceOrAGroupOnABlockFormatIsAnError) {
+  auto error_of = [](const std::string& text) {
+    std::string err;
+    return parse_tensor_format(text, &err) ? std::string("accepted") : err;
+  };
+  EXPECT_EQ(error_of("int4/g128/fp16/zp/zp"),
+            "\"int4/g128/fp16/zp/zp\" gives a zp twice (\"/zp\"); give each of scale format, zp "
+            "and type set at most once");
+  EXPECT_EQ(error_of("mxfp4/g32"),
+            "\"mxfp4\" already shares one scale per 32 elements: it takes no group scales "
+            "(\"/g32\"); write \"mxfp4\" alone");
+  for (const std::string bad : {"int4/g128/fp16/bf16", "int4/g128/t4/t8", "bfp8/g16"})
+    EXPECT_NE(error_of(bad), "accepted") << bad;
+  EXPECT_EQ(error_of("int4/g128/bf16/zp/t4"), "accepted");
+}
+
+std::string trace_error(const std::string& op) {
+  try {
+    read_trace(write_temp(
+        "t.json", "{\"schema\": \"bitcycle-trace\", \"version\": 1, \"ops\": [\n" + op + "]}\n"));
+  } catch (const InputError& e) {
+    return std::string(e.what()).substr(std::string(e.what()).find(": error: "));
+  }
+  return "";
+}
+
+TEST(Fuzzed2, ATracesGroupSizesAndSparsityAreCheckedAsARecipesAre) {
+  const std::string gemm = "{\"kind\": \"gemm\", \"m\": 1, \"n\": 64, \"k\": 4096, ";
+  EXPECT_EQ(trace_error(gemm + "\"w\": \"int4/g100/fp16\"}"),
+            ": error: ops[0].w: group size 100 does not divide k 4096 (use a group size that "
+            "divides 4096)");
+  EXPECT_EQ(trace_error(gemm + "\"a\": \"int4/g100\"}"),
+            ": error: ops[0].a: group size 100 does not divide k 4096 (use a group size that "
+            "divides 4096)");
+  EXPECT_EQ(trace_error(gemm + "\"sparsity\": \"2:4\", \"density\": 0.7}"),
+            ": error: ops[0].density: 2:4 sparsity keeps exactly half (0.5)");
+  EXPECT_EQ(trace_error(gemm + "\"w\": \"int4/g128/fp16\", \"sparsity\": \"2:4\"}"), "");
+  // A k that failed is not also a group size that does not divide it.
+  EXPECT_EQ(trace_error("{\"kind\": \"gemm\", \"m\": 1, \"n\": 64, \"k\": \"x\", \"w\": "
+                        "\"int4/g128\"}"),
+            ": error: ops[0].k: expected an integer, got \"x\"");
+  EXPECT_EQ(trace_error("{\"kind\": \"attention\", \"batch\": 1, \"heads\": 8, \"head_dim\": "
+                        "128, \"q_len\": 1, \"kv_len\": 64, \"kv\": \"int4/g100/fp16\"}"),
+            ": error: ops[0].kv: group size 100 does not divide head_dim 128 (use a group size "
+            "that divides 128)");
+}
+
+TEST(Fuzzed2, AModelsHeadDimensionIsWholeAndItsKeysKnown) {
+  // hidden / heads was rounded down (768 / 7 = 109).
+  const std::string m =
+      write_temp("m.yaml", "name: t\nhidden: 768\nffn: 3072\nlayers: 2\nheads: 7\nvocab: 1000\n");
+  EXPECT_EQ(refused("run -q --model '" + m + "'"),
+            m + ":5:8: error: heads: the head dimension is hidden / heads = 768 / 7, not a whole "
+                "number (give head_dim, or a number of heads that divides 768)\n");
+  const std::string moe = write_temp(
+      "moe.yaml",
+      "name: t\nhidden: 64\nffn: 128\nlayers: 2\nheads: 4\nvocab: 100\nexperts_per_token: 2\n");
+  EXPECT_EQ(refused("run -q --model '" + moe + "'"),
+            moe +
+                ":7:20: error: experts_per_token: is 2 but the model has no experts (give the "
+                "number of experts too, or remove this key for a dense model)\n");
+  auto hf = [](const std::string& extra) {
+    return write_temp("config.json",
+                      "{\"model_type\": \"llama\", \"hidden_size\": 64, \"intermediate_size\": "
+                      "128,\n\"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
+                      "\"vocab_size\": 100,\n" +
+                          extra + "}\n");
+  };
+  using Case = std::pair<std::string, std::string>;  // config.json key, error after the path
+  for (const auto& [key, error] : std::vector<Case>{
+           {"\"hidden_act\": \"swish2\"",
+            ":3:15: error: hidden_act: unknown activation \"swish2\" (accepted: gelu, "
+            "gelu_accurate, gelu_fast, gelu_new, gelu_python, gelu_pytorch_tanh, quick_gelu, "
+            "silu, swish)\n"},
+           {"\"head_dim\": 0",
+            ":3:13: error: head_dim: value 0 out of range: must be >= 1 and <= 262144\n"},
+           {"\"num_experts_per_tok\": 2",
+            ":3:24: error: num_experts_per_tok: is 2 but the model has no experts (give the "
+            "number of experts too, or remove this key for a dense model)\n"}}) {
+    const std::string p = hf(key);
+    EXPECT_EQ(refused("run -q --model '" + p + "'"), p + error);
+  }
+  EXPECT_EQ(load_model(hf("\"hidden_act\": \"gelu_pytorch_tanh\"")).activation, "gelu");
+}
+
+TEST(Fuzzed2, AFifoAsAnInputIsRefusedNotWaitedOn) {
+  const std::string fifo = temp_path("in.fifo");
+  std::remove(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const std::string line = fifo +
+                           ": error: cannot open file: it is not a regular file (a FIFO, device or "
+                           "socket) (give an input file)\n";
+  // `timeout`: before, each waited for a writer forever.
+  EXPECT_EQ(refused("run -q --trace '" + fifo + "'"), line);
+  EXPECT_EQ(refused("validate '" + fifo + "'"), line);
+}
+
+TEST(Fuzzed2, ATraceRunRefusesTheOptionsThatMakeAWorkload) {
+  const std::string t = test::temp_path("t.json");
+  ASSERT_EQ(test::run_cli("trace llama-3.1-8b -o '" + t + "'").code, 0);
+  EXPECT_EQ(refused("run -q --trace '" + t + "' --batch 4 --quant w4a16"),
+            "<command line>: error: --trace: a trace holds its own workload: --quant, --batch "
+            "cannot change it (give either --trace or the workload options, not both)\n");
+}
+
+TEST(Fuzzed2, AnEmptyOrRepeatedOutputPathIsAnError) {
+  EXPECT_EQ(refused("run -q --json ''"),
+            "<command line>: error: --json: is empty: expected a value (give the option a value, "
+            "or leave it out)\n");
+  const std::string x = temp_path("x.out");
+  std::remove(x.c_str());
+  EXPECT_EQ(refused("run -q --json '" + x + "' --csv '" + x + "'"),
+            "<command line>: error: --csv: writes \"" + x +
+                "\", which --json writes too: one would overwrite the other (give each output "
+                "its own file)\n");
+  EXPECT_FALSE(std::filesystem::exists(x));
+}
+
+TEST(Fuzzed2, OutputsGoThroughDevicesFifosAndLinksWithoutReplacingThem) {
+  namespace fs = std::filesystem;
+  const std::string fast = "run -q --fidelity analytical ";
+  // A symbolic link: the file it points to gets the report; the link stays.
+  const std::string target = temp_path("target.json"), link = temp_path("link.json");
+  std::remove(target.c_str());
+  std::remove(link.c_str());
+  fs::create_symlink("target.json", link);
+  EXPECT_EQ(test::run_cli(fast + "--json '" + link + "'").code, 0);
+  EXPECT_TRUE(fs::is_symlink(link));
+  std::ifstream t(target);
+  EXPECT_TRUE(nlohmann::json::parse(t).contains("latency_s"));
+  // A FIFO with a reader gets the report through it; without one, exit 2 at once.
+  const std::string fifo = temp_path("out.fifo"), got = temp_path("got.json");
+  std::remove(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(test::run_cli(fast + "--json '" + fifo + "'").code, 2);
+  // The reader may open after the writer looks: the writer tries until it has one.
+  const std::string cmd = "timeout 60 cat '" + fifo + "' > '" + got +
+                          "' & for i in $(seq 100); do " + BITCYCLE_BIN + " " + fast + "--json '" +
+                          fifo + "' 2>/dev/null && break; sleep 0.05; done; wait";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_EQ(fs::status(fifo).type(), fs::file_type::fifo);
+  std::ifstream g(got);
+  EXPECT_TRUE(nlohmann::json::parse(g).contains("latency_s"));
+  // A character device (a private null device, never the real /dev/null) stays one.
+  const std::string dev = temp_path("null.dev");
+  std::remove(dev.c_str());
+  if (mknod(dev.c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0)
+    GTEST_SKIP() << "mknod needs root: the device case is not run";
+  EXPECT_EQ(test::run_cli(fast + "--json '" + dev + "' --csv '" + temp_path("r.csv") + "'").code,
+            0);
+  EXPECT_EQ(fs::status(dev).type(), fs::file_type::character);
+  std::remove(dev.c_str());
+}
+
+TEST(Fuzzed2, AFailedValueIsNotAlsoReportedByTheChecksThatDependOnIt) {
+  // chips: -1 also printed "tensor x pipeline = 2 does not divide the 1 active
+  // chips"; an unknown unit type also "vec is not a vector unit of this core".
+  EXPECT_EQ(
+      test::config_errors(small_config() + "system:\n  chips: -1\n  link: {bandwidth: 100 GB/s}\n"
+                                           "  parallel: {tensor: 2}\n"),
+      std::vector<std::string>{"F:33:10: error: system.chips: value -1 out of range: must "
+                               "be >= 1 and <= 1048576"});
+  std::string t = test::replace_line(small_config(), 24, "      type: vectr_unit");
+  t = test::replace_line(t, 22, "      rates: {int8: 1, bf16: 1}\n      fallback: vec");
+  auto e = test::config_errors(t);
+  ASSERT_EQ(e.size(), 1u) << e[0];
+  EXPECT_EQ(e[0].substr(0, e[0].find(";")),
+            "F:25:13: error: core.units.vec.type: unknown value \"vectr_unit\"");
+}
+
+TEST(Fuzzed2, SizesAreWholeBytesPowerIsBoundedAndNumbersAreDecimal) {
+  EXPECT_EQ(test::config_errors(small_config(), {"core.sram.bank_width=4 bit"}),
+            std::vector<std::string>{
+                "--set core.sram.bank_width=4 bit: error: core.sram.bank_width: value 4 bit is "
+                "0.5 bytes, not a whole number (sizes and widths are whole bytes, e.g. 512 KiB)"});
+  EXPECT_EQ(test::config_errors(small_config() + "power: {board: 2 MW}\n"),
+            std::vector<std::string>{
+                "F:32:16: error: power.board: value 2 MW out of range: must be <= 1 MW, the "
+                "largest power BitCycle accepts (check the unit)"});
+  EXPECT_TRUE(test::config_errors(small_config() + "power: {board: 25 kW}\n").empty());
+  EXPECT_EQ(test::config_errors(test::replace_line(small_config(), 4, "frequency: 0x1p0 GHz")),
+            std::vector<std::string>{"F:4:12: error: frequency: expected a frequency with a unit, "
+                                     "e.g. \"1.2 GHz\", got \"0x1p0 GHz\""});
+}
+
+TEST(Fuzzed2, ReferenceCsvCellsAreCheckedAsTraceOpsAre) {
+  const std::string head =
+      "name,hw,kind,m,n,k,a_format,w_format,model,quant,phase,batch,context,seq,"
+      "measured_latency_s,measured_energy_j\n";
+  const std::string p = write_temp("ref.csv", "");
+  using Case = std::pair<std::string, std::string>;  // row, error after the path
+  for (const auto& [row, error] : std::vector<Case>{
+           {"a,configs/hw/default.yaml,attention,8,,128,int8,int8,,,bogus,1,16,1,1e-3,",
+            ":2:56: error: phase: unknown attention phase \"bogus\" (\"causal\" applies a causal "
+            "mask; leave it blank for none)\n"},
+           {"a,configs/hw/default.yaml,attention,8,,128,int8,int8,,,causal,1,16,512,1e-3,",
+            ":2:68: error: seq: 512 queries outnumber the 16 keys: each query attends itself, so "
+            "there are at least as many keys (give at least as many keys as queries)\n"},
+           {"g,configs/hw/default.yaml,gemm,64,64,4096,int8,int4/g100,,,,,,,1e-3,",
+            ":2:48: error: w_format: group size 100 does not divide k 4096 (use a group size "
+            "that divides 4096)\n"},
+           {"g,configs/hw/default.yaml,gemm,64,64,64,int8,int8,,,,,,,0x10,",
+            ":2:57: error: measured_latency_s: expected a positive, finite number, got "
+            "\"0x10\"\n"}}) {
+    std::ofstream(p) << head << row << "\n";
+    EXPECT_EQ(refused("validate '" + p + "'"), p + error);
+  }
+  for (const std::string bound : {"-1", "nan"})
+    EXPECT_EQ(refused("validate '" + p + "' --max-mape " + bound),
+              "<command line>: error: --max-mape: expected a fraction >= 0, got " + bound +
+                  " (0.1 allows a 10 % MAPE)\n");
+  // A byte order mark before the header: the header reads as without one.
+  const std::string bom =
+      write_temp("bom.csv", "\xEF\xBB\xBF" + head +
+                                "g,configs/hw/default.yaml,gemm,64,64,64,int8,int8,,,,,,,1e-6,\n");
+  test::CliRun r = test::run_cli("validate '" + bom + "'");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("rows compared: 1 of 1"), std::string::npos) << r.out;
+}
+
+TEST(Fuzzed2, SweepNamesAndBoundsAndTimelineWindowsAreChecked) {
+  const std::string hw = project_root() + "/configs/hw/default.yaml";
+  for (const std::string name : {"\"../x\"", "a/b", "\"\""}) {
+    const std::string spec = write_temp(
+        "s.yaml", "name: " + name + "\nhw: " + hw + "\nparams:\n  core.sram.size: [1 MiB]\n");
+    const std::string err = refused("sweep '" + spec + "' --out '" + temp_path("out") + "'");
+    EXPECT_EQ(err.rfind(spec + ":1:7: error: name: ", 0), 0u) << err;
+    EXPECT_NE(err.find("cannot name the output folder sweeps/NAME"), std::string::npos) << err;
+  }
+  const std::string spec =
+      write_temp("c.yaml", "hw: " + hw +
+                               "\nparams:\n  core.sram.size: [1 MiB]\nconstraints: [\"area_mm2 "
+                               "<= nan\"]\n");
+  EXPECT_EQ(refused("sweep '" + spec + "' --out '" + temp_path("out") + "'"),
+            spec +
+                ":4:15: error: constraints: \"nan\" is not a number or a quantity (e.g. 400, 4 "
+                "MiB, 3.2 TB/s)\n");
+  EXPECT_EQ(refused("run -q --timeline '" + temp_path("t.json") + "' --timeline-window=-5us:10us"),
+            "<command line>: error: --timeline-window: \"-5us\" is before the run starts (at 0) "
+            "(expected FROM:TO, times with units, e.g. 0us:50us (either side may be empty))\n");
 }
 
 }  // namespace
