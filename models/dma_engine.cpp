@@ -58,7 +58,7 @@ Tick DmaEngine::pull(Tick now, double bytes, double readers, int64_t src_node, S
   const int64_t hops = noc.hops(src_node, core_node);
   Tick end = src_sram.access(now, shared);
   // The last link (into this core) carries all its bytes, the others its share.
-  const int64_t links = noc.crossbar() ? (src_node == core_node ? 0 : 2) : hops;
+  const int64_t links = noc.route_length(src_node, core_node);
   int64_t i = 0;
   const Tick shared_ticks = transfer_ticks(shared, noc.link_bandwidth());
   const Tick last_ticks = transfer_ticks(bytes, noc.link_bandwidth());

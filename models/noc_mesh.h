@@ -54,6 +54,10 @@ class NocMesh {
   }
   // Directed links from `from` to `to`, XY order.
   std::vector<uint32_t> route(int64_t from, int64_t to) const;
+  // How many links for_each_link(from, to) calls f for.
+  int64_t route_length(int64_t from, int64_t to) const {
+    return crossbar_ ? (from == to ? 0 : 2) : hops(from, to);
+  }
   // Grid steps between two nodes: the links an XY route crosses on a mesh,
   // the wire a packet travels through the switch on a crossbar (a GPU's L2
   // hit latency grows with the SM's distance from the slice: 222 to 339

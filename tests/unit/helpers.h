@@ -1,10 +1,9 @@
 // Test helpers: temporary files and a small, fully specified hardware config.
 #pragma once
 
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
