@@ -75,7 +75,7 @@ const CostModel::Prefix& CostModel::prefix(Level level, bool load, int64_t base)
 // latency.
 Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
   const double f = hw_.freq_hz;
-  const double dma_bpc = hw_.dma_bandwidth / f;
+  const double dma_bpc = dma_bytes_per_cycle();
   const double sram_bpc = make_core_sram(hw_).bandwidth() / f;
   const double link_bpc = hw_.noc_link_bandwidth / f;
   const double n = static_cast<double>(cores);

@@ -8,6 +8,7 @@
 // (closed-form) mode.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <map>
@@ -79,10 +80,19 @@ class CostModel {
   // Joules of a unit's tile: its actions and its operand reads and writes of
   // SRAM, at the config's clock (the report's energies, sim/mapping/energy.h).
   double unit_energy(int unit, const TileCost& cost) const;
+  // A floor under estimate() for a core's work: no tiling is faster than its
+  // units' cycles, or than its bytes through the core's DMA engine (two of the
+  // per-tile bounds estimate() takes the largest of, summed over the tiles).
+  // A tiling search skips a candidate whose floor is above its best so far
+  // without building its tile classes.
+  double floor_cycles(double compute_cycles, double dma_bytes) const {
+    return std::max(compute_cycles, dma_bytes / dma_bytes_per_cycle());
+  }
   // Whether power.tdp leaves a budget the power bound applies to.
   bool power_limited() const { return power_w_ > 0; }
 
  private:
+  double dma_bytes_per_cycle() const { return hw_.dma_bandwidth / hw_.freq_hz; }
   struct Prefix {  // over the first n cores of a group: the busiest link's share, most routers
     std::vector<double> link_share;
     std::vector<int64_t> routers;

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <functional>
 #include <sstream>
+#include <tuple>
+#include <unordered_map>
 
 #include "sim/mapping/mapper_internal.h"
 
@@ -58,6 +60,86 @@ void split_panel(bool filter, Level level, double bytes, double readers, double 
   add(at, at != level ? bytes * (readers - 1) / readers : bytes, bytes * multicast);
 }
 
+// A candidate is skipped when its floor (CostModel::floor_cycles) exceeds the
+// best so far by more than the searches' 0.1 % tie margin (and rounding).
+constexpr double kPruneMargin = 1.001 * (1 + 1e-9);
+
+// The unit's cost of each tile size one GEMM's search asks for, computed once:
+// the grids' slices share most of their full and edge tile sizes.
+class TileCosts {
+ public:
+  TileCosts(const ComputeUnit& u, const GemmShape& g) : u_(u), g_(g) {}
+  const TileCost& operator()(int64_t tm, int64_t tn, int64_t tk, bool k_last) {
+    const Key key{tm, tn, tk, k_last};
+    auto it = memo_.find(key);
+    if (it == memo_.end()) it = memo_.emplace(key, u_.matmul(g_.tile(tm, tn, tk, k_last))).first;
+    return it->second;
+  }
+  // The kinds of a tiling's tiles: full and edge in each dimension
+  // ([edge m][edge n][last k]).
+  using Kinds = std::array<std::array<std::array<const TileCost*, 2>, 2>, 2>;
+  Kinds kinds(int64_t tm, int64_t tn, int64_t tk, int64_t em, int64_t en, int64_t ek) {
+    Kinds k{};
+    for (int im = 0; im < 2; ++im)
+      for (int in = 0; in < 2; ++in)
+        for (int ik = 0; ik < 2; ++ik)
+          k[im][in][ik] = &(*this)(im ? em : tm, in ? en : tn, ik ? ek : tk, ik == 1);
+    return k;
+  }
+
+ private:
+  using Key = std::tuple<int64_t, int64_t, int64_t, bool>;
+  struct Hash {
+    size_t operator()(const Key& k) const {
+      size_t h = std::hash<int64_t>()(std::get<0>(k));
+      h = h * 1000003 ^ std::hash<int64_t>()(std::get<1>(k));
+      h = h * 1000003 ^ std::hash<int64_t>()(std::get<2>(k));
+      return h * 2 + (std::get<3>(k) ? 1 : 0);
+    }
+  };
+  const ComputeUnit& u_;
+  const GemmShape& g_;
+  std::unordered_map<Key, TileCost, Hash> memo_;  // node-based: references stay valid
+};
+
+// The unit cycles of a tiling's tiles, counted as the slice holds them.
+double unit_cycles(const TileCosts::Kinds& cost, int64_t nm, int64_t nn, int64_t nk) {
+  double sum = 0;
+  for (int im = 0; im < 2; ++im)
+    for (int in = 0; in < 2; ++in)
+      for (int ik = 0; ik < 2; ++ik)
+        sum += static_cast<double>((im ? 1 : nm - 1) * (in ? 1 : nn - 1) * (ik ? 1 : nk - 1)) *
+               static_cast<double>(cost[im][in][ik]->cycles);
+  return sum;
+}
+
+// The least a core moves for its slice, whatever the tiling: A's and W's
+// panels once (resident weights not at all) and its output once.
+double slice_bytes(int64_t Ms, int64_t Ns, int64_t K, const GemmShape& g) {
+  return static_cast<double>(Ms * K) * g.ba + (g.w_local ? 0 : static_cast<double>(K * Ns) * g.bw) +
+         static_cast<double>(Ms * Ns) * g.bo;
+}
+
+// A floor under every tiling of a slice: the least unit cycles of any
+// candidate tiling (SRAM fit aside, so a floor for every stage count), or
+// the slice's bytes through the DMA engine. A grid whose floor is above the
+// best so far is not searched.
+double slice_floor(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, const GemmShape& g,
+                   const CostModel& model, TileCosts& costs) {
+  const TileAlign al = u.align(g.uc.a, g.uc.w);
+  double least = -1;
+  for (int64_t tm : candidates(Ms, std::min(al.m, Ms)))
+    for (int64_t tn : candidates(Ns, std::min(al.n, Ns)))
+      for (int64_t tk : candidates(K, std::min(al.k, K), true)) {
+        const int64_t nm = ceil_div(Ms, tm), nn = ceil_div(Ns, tn), nk = ceil_div(K, tk);
+        const double c = unit_cycles(
+            costs.kinds(tm, tn, tk, Ms - (nm - 1) * tm, Ns - (nn - 1) * tn, K - (nk - 1) * tk), nm,
+            nn, nk);
+        if (least < 0 || c < least) least = c;
+      }
+  return model.floor_cycles(std::max(0.0, least), slice_bytes(Ms, Ns, K, g));
+}
+
 // Best tiling of one core's Ms x Ns x K slice, by the cost model's estimate
 // (sim/mapping/cost_model.h): the same resources, routes and in-flight loads the
 // engine simulates, without contention.
@@ -69,7 +151,7 @@ void split_panel(bool filter, Level level, double bytes, double readers, double 
 // preferred tiles whose conversions made them slower.
 GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, const GemmShape& g,
                       double sram, CostModel& model, const GridIo& io, int64_t* need_min,
-                      bool a_outer_only, const ExtraSteps& extra) {
+                      bool a_outer_only, const ExtraSteps& extra, TileCosts& costs) {
   TileAlign al = u.align(g.uc.a, g.uc.w);
   const double acc = u.accumulator_bytes();
   GemmTiling best;
@@ -93,16 +175,20 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
         // Tile kinds: full and edge sizes in each dimension, costed by the unit
         // itself (edge tiles: the last of each dimension).
         const int64_t em = Ms - (nm - 1) * tm, en = Ns - (nn - 1) * tn, ek = K - (nk - 1) * tk;
-        TileCost cost[2][2][2];
+        const TileCosts::Kinds cost = costs.kinds(tm, tn, tk, em, en, ek);
+        // Skipped when its floor is above the best so far by more than the
+        // tie margin below: its estimate could neither win nor tie, so the
+        // choice is the one the full search makes.
+        if (best.est_cycles >= 0 &&
+            model.floor_cycles(unit_cycles(cost, nm, nn, nk), slice_bytes(Ms, Ns, K, g)) >
+                best.est_cycles * kPruneMargin)
+          continue;
         double unit_e[2][2][2] = {};  // their energies, for the power bound (under a limit only)
-        for (int im = 0; im < 2; ++im)
-          for (int in = 0; in < 2; ++in)
-            for (int ik = 0; ik < 2; ++ik) {
-              cost[im][in][ik] =
-                  u.matmul(g.tile(im ? em : tm, in ? en : tn, ik ? ek : tk, ik == 1));
-              if (model.power_limited())
-                unit_e[im][in][ik] = model.unit_energy(g.uc.unit, cost[im][in][ik]);
-            }
+        if (model.power_limited())
+          for (int im = 0; im < 2; ++im)
+            for (int in = 0; in < 2; ++in)
+              for (int ik = 0; ik < 2; ++ik)
+                unit_e[im][in][ik] = model.unit_energy(g.uc.unit, *cost[im][in][ik]);
         for (bool reuse_a : {true, false}) {
           if (a_outer_only && !reuse_a) continue;
           w.classes.clear();
@@ -128,7 +214,7 @@ GemmTiling plan_slice(const ComputeUnit& u, int64_t Ms, int64_t Ns, int64_t K, c
                   const bool reload = nk > 1 || first;  // the outer operand's tile
                   TileClass c;
                   c.count = static_cast<double>(count);
-                  const TileCost& k = cost[im][in][ik];
+                  const TileCost& k = *cost[im][in][ik];
                   c.compute_cycles = static_cast<double>(k.cycles);
                   c.sram_bytes = k.sram_read_bytes + k.sram_write_bytes;
                   if (extra) {
@@ -313,6 +399,7 @@ GemmChoice Mapper::choose_gemm(const OpContext& ctx, const Op& op, const GemmSha
       return std::make_pair(cycles, bytes);
     };
   GemmChoice best;
+  TileCosts costs(unit, g);
   int64_t need_min = INT64_MAX;
   std::vector<std::pair<int64_t, int64_t>> tried;  // slice shapes already planned
   for (int64_t pm = 1; pm <= P; ++pm) {
@@ -335,11 +422,14 @@ GemmChoice Mapper::choose_gemm(const OpContext& ctx, const Op& op, const GemmSha
       io.readers_a = static_cast<double>(ceil_div(g.n, Ns));
       io.readers_w = static_cast<double>(ceil_div(g.m, Ms));
       io.w_shared = multicast_share(hw_.multicast, io.readers_w);
+      if (best.pm != 0 &&
+          slice_floor(unit, Ms, Ns, g.k, g, model_, costs) > best.tiling.est_cycles * kPruneMargin)
+        continue;
       for (const int64_t stages : stage_choices()) {
         io.stages = stages;
         int64_t need = 0;
-        GemmTiling t =
-            plan_slice(unit, Ms, Ns, g.k, g, sram_avail(ctx), model_, io, &need, ctx.stream, extra);
+        GemmTiling t = plan_slice(unit, Ms, Ns, g.k, g, sram_avail(ctx), model_, io, &need,
+                                  ctx.stream, extra, costs);
         need_min = std::min(need_min, need);
         if (t.est_cycles < 0) continue;
         int64_t best_used = best.pm ? ceil_div(g.m, best.Ms) * ceil_div(g.n, best.Ns) : 0;

@@ -143,6 +143,53 @@ TEST(Power, TilingsAreRankedByTheirTimeUnderTheLimit) {
   EXPECT_NEAR(model.estimate(w, 0, 4).cycles, 1000, 1e-9);
 }
 
+TEST(CostModel, TheSearchFloorIsUnderEveryEstimate) {
+  // The tiling searches skip a candidate whose floor (its units' cycles, or
+  // its bytes through the core's DMA engine) is above their best so far, so
+  // the floor must never exceed an estimate. By hand on the default config
+  // (1 GHz, a 512 GB/s DMA engine: 512 B a cycle): 1 MB takes 1,953.125 cycles.
+  {
+    const HwConfig hw = load_hw_config(project_root() + "/configs/hw/default.yaml");
+    const CostModel model(hw);
+    EXPECT_DOUBLE_EQ(model.floor_cycles(1000, 1e6), 1953.125);
+    EXPECT_DOUBLE_EQ(model.floor_cycles(5000, 1e6), 5000);
+  }
+  // Property: on a mesh and a crossbar chip, with and without the power
+  // bound, over tile classes of every mix of compute and traffic.
+  for (const char* name : {"default", "h100", "sn40l"}) {
+    SCOPED_TRACE(name);
+    const HwConfig hw = load_hw_config(project_root() + "/configs/hw/" + name + ".yaml");
+    CostModel model(hw);
+    for (double compute : {0.0, 64.0, 5000.0, 2e5})
+      for (double load : {0.0, 4096.0, 1e6})
+        for (double store : {0.0, 8192.0})
+          for (int level : {static_cast<int>(kDram), static_cast<int>(kShared)})
+            for (int64_t cores : {int64_t{1}, hw.cores() / 2, hw.cores()})
+              for (bool power : {false, true}) {
+                CoreWork w;
+                w.power_bound = power;
+                double units = 0, bytes = 0;
+                for (double count : {1.0, 7.0}) {  // a full and an edge class
+                  TileClass c;
+                  c.count = count;
+                  c.compute_cycles = compute / count;
+                  c.load[static_cast<size_t>(level)] = load / count;
+                  c.store[static_cast<size_t>(level)] = store / count;
+                  c.unit_energy_j = 1e-9 * compute;
+                  units += count * c.compute_cycles;
+                  bytes += count * (c.load[static_cast<size_t>(level)] +
+                                    c.store[static_cast<size_t>(level)]);
+                  w.classes.push_back(c);
+                }
+                w.store_tail = store / 7;
+                EXPECT_LE(model.floor_cycles(units, bytes),
+                          model.estimate(w, 0, cores).cycles * (1 + 1e-12))
+                    << compute << " cycles, " << load << " B loaded, " << store
+                    << " B stored at level " << level << " on " << cores << " cores";
+              }
+  }
+}
+
 // The GPU configs' whole-stack energies (Antepara et al., SC '25; README, GPU
 // energy): each action at the study's figure, so a GEMM's tensor-core energy
 // is its MACs x 2 FLOPs x the per-FLOP energy, by hand.
