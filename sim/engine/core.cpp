@@ -202,7 +202,8 @@ void Core::dma_process() {
     dma_tile_ = 0, dma_repeat_ = 0;
     op_first_seq_ = dma_seq_;
     while (dma_tile_ < co.tiles.size()) {
-      while (dma_tile_ < co.tiles.size() && dma_seq_ >= computed_ + stages_of(dma_op_)) {
+      while (dma_tile_ < co.tiles.size() &&
+             (dma_seq_ >= computed_ + stages_of(dma_op_) || store_unissued())) {
         dma_parked_ = true;
         wait(computed_ev_);
         dma_parked_ = false;
@@ -219,6 +220,13 @@ void Core::dma_process() {
         // compute process issues loads only for a parked DMA process, so this
         // tile is still the next and its buffer still free.
         wait(sc_core::SC_ZERO_TIME);
+      }
+      // A tile whose buffer holds an earlier tile's output loads once that
+      // output's store has completed (Tile::after_store). Not parked meanwhile,
+      // so the compute process does not issue it.
+      if (co.tiles[dma_tile_].after_store > 0 && stored_at_ > now()) {
+        wait(sc_time::from_value(stored_at_ - now()));
+        ++chip_.events;
       }
       if (!plan.stream_in.empty()) {  // the streamed inputs' rows this tile reads
         const Tick before = now();
@@ -237,6 +245,13 @@ bool Core::rows_ready() const {
   for (int p : chip_.prog.ops[co.op].stream_in)
     if (chip_.watermark[p] < static_cast<int64_t>(co.tiles[dma_tile_].rows_need)) return false;
   return true;
+}
+
+// Whether the DMA process's next tile waits for an earlier tile's store
+// (Tile::after_store) that has not been issued yet: that tile has not retired.
+bool Core::store_unissued() const {
+  const uint8_t back = ops_[dma_op_].tiles[dma_tile_].after_store;
+  return back > 0 && computed_ + back <= dma_seq_;
 }
 
 // Issues the loads of the DMA process's next tile, now, and moves it on.
@@ -263,7 +278,8 @@ void Core::issue_load() {
 // and this op has another tile; else the DMA process is woken.
 void Core::buffer_freed() {
   if (dma_parked_ && dma_tile_ < ops_[dma_op_].tiles.size() &&
-      dma_seq_ < computed_ + stages_of(dma_op_) && rows_ready()) {
+      dma_seq_ < computed_ + stages_of(dma_op_) && rows_ready() && !store_unissued() &&
+      (ops_[dma_op_].tiles[dma_tile_].after_store == 0 || stored_at_ <= now())) {
     issue_load();
     if (dma_tile_ < ops_[dma_op_].tiles.size()) return;  // still parked, for the next buffer
   }
@@ -309,8 +325,11 @@ void Core::compute_process() {
         freed = true;
         if (slot >= 0 && t.rows_done > front) chip_.advance(op, slot, front = t.rows_done);
         for (int l = 0; l < kLevels; ++l)
-          if (t.store_bytes[l] > 0 && l != kStream)  // streamed results stay in SRAM
-            finish = std::max(finish, transfer(op, t.store_bytes[l], l, false));
+          if (t.store_bytes[l] > 0 && l != kStream) {  // streamed results stay in SRAM
+            const Tick done = transfer(op, t.store_bytes[l], l, false);
+            finish = std::max(finish, done);
+            stored_at_ = std::max(stored_at_, done);
+          }
         continue;
       }
       // Admit the next tile once its loads have landed and a pipeline slot is free.

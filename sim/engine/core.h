@@ -128,6 +128,7 @@ class Core : public sc_core::sc_module {
   void issue_load();
   void buffer_freed();
   bool rows_ready() const;
+  bool store_unissued() const;
   void wait_ticks(Tick t);
   // Waits until time `t` or `ev`, whichever comes first (t = kNever: only ev).
   void wait_for(Tick t, sc_core::sc_event& ev);
@@ -157,6 +158,7 @@ class Core : public sc_core::sc_module {
   std::vector<Tick> dep_ready_;         // per op of this core: when its dependencies were met
   std::vector<Tick> row_wait_;          // per op of this core: loads held for streamed rows
   uint64_t issued_ = 0, computed_ = 0;  // tiles whose loads were issued / computed
+  Tick stored_at_ = 0;                  // when the stores issued so far complete
   std::vector<Tick> ready_at_;          // when each buffer's loads complete
   std::vector<Tick> unit_free_;         // per unit: when its current step ends
   const uint64_t in_flight_;            // tiles computed at once (1: units in series)

@@ -138,6 +138,7 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
   std::vector<CoreOp> per_core;
   Estimate best;
   int64_t kv_split = 1, bk = 16, best_bq = bq_candidates.front(), best_stages = 0;
+  bool best_alias = false;
   size_t n_items = 0;
   double min_need = INFINITY;
   const std::vector<int64_t> stage_list = stage_choices();
@@ -161,12 +162,23 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
       return o_regs && pre < 0 && unit.register_operands() &&
              static_cast<double>(rows) * (d * acc + bk * (acc + ba)) <= hw_.registers_bytes;
     };
+    // With O in the registers, the finished O can be staged for its store in
+    // the V buffers, as FlashAttention-3 does (its shared memory for O is a
+    // union with V's; hopper/flash_fwd_kernel_sm90.h): the SRAM a separate
+    // output buffer takes goes to larger KV blocks. The price: the next work
+    // item's first V load waits until the O store has read the buffer out (the
+    // producer's barrier_O wait before its V loads,
+    // hopper/mainloop_fwd_sm90_tma_gmma_ws.hpp). Both layouts are candidates;
+    // the cost model picks. A LUT unit's tables and a streamed (dataflow) op
+    // keep their own buffers.
+    const bool can_alias = o_regs && pre < 0 && unit.register_operands() && !ctx.stream;
     // SRAM for `stages` K and V blocks of bk keys in flight, Q, and S and O
     // where the registers do not hold them.
-    auto need = [&](int64_t bk, int64_t stages = 0) {
-      if (stages == 0) stages = stage_list.back();  // the fewest the op may use
-      return static_cast<double>(stages) * (2 * bk * d * bkv) + rows * d * ba +
-             (sp_regs(bk) ? 0 : rows * bk * acc) + rows * d * ((o_regs ? 0 : acc) + bo);
+    auto need = [&](int64_t bk, int64_t stages = 0, bool o_in_v = false) {
+      if (stages == 0) stages = stage_list.back();                   // the fewest the op may use
+      const double kv = static_cast<double>(stages) * bk * d * bkv;  // K's, or V's, buffers
+      return kv + (o_in_v ? std::max(kv, static_cast<double>(rows * d) * bo) : kv + rows * d * bo) +
+             rows * d * ba + (sp_regs(bk) ? 0 : rows * bk * acc) + (o_regs ? 0 : rows * d * acc);
     };
     if (need(16) > sram_avail(ctx)) {  // a shorter query block may fit
       min_need = std::min(min_need, need(16));
@@ -175,111 +187,144 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
     const std::vector<int64_t> splits = cached != attention_cache_.end()
                                             ? std::vector<int64_t>{cached->second[1]}
                                             : kv_splits(op, units, P);
-    for (const int64_t split : splits) {
-      int64_t chunk = ceil_div(op.kv_len, split);
-      int64_t max_bk = 16;  // the largest power of two whose buffers fit SRAM
-      while (max_bk * 2 <= std::min<int64_t>(chunk, 4096) && need(max_bk * 2) <= sram_avail(ctx))
-        max_bk *= 2;
+    for (const int64_t split : splits)
+      for (const bool o_in_v : {false, true}) {
+        if (o_in_v && !can_alias) continue;
+        if (cached != attention_cache_.end() && o_in_v != (cached->second[3] != 0)) continue;
+        int64_t chunk = ceil_div(op.kv_len, split);
+        int64_t max_bk = 16;  // the largest power of two whose buffers fit SRAM
+        while (max_bk * 2 <= std::min<int64_t>(chunk, 4096) &&
+               need(max_bk * 2, 0, o_in_v) <= sram_avail(ctx))
+          max_bk *= 2;
 
-      const AttentionItems work = attention_items(op, bq, split, P, ctx.stream);
-      const std::vector<AttentionItem>& items = work.items;
-      const std::vector<int64_t>&core_of = work.core_of, &next_row = work.next_row;
-      auto emit = [&](int64_t bk) {
-        double tiles = 0;
-        for (const AttentionItem& it : items)
-          tiles += std::ceil(double(it.keys_end - it.keys_begin) / bk);
-        check_tiles(op, tiles);
-        std::vector<CoreOp> per_core(P);
-        for (auto& c : per_core) c.op = static_cast<uint32_t>(idx);
-        for (size_t i = 0; i < items.size(); ++i) {
-          const AttentionItem& it = items[i];
-          const int64_t c = core_of[i];
-          int64_t r = G * it.q_rows;
-          for (int64_t k0 = it.keys_begin; k0 < it.keys_end; k0 += bk) {
-            int64_t kb = std::min(bk, it.keys_end - k0);
-            Tile t;
-            // K and V blocks; the query blocks of one head on other cores read the
-            // same blocks, which a shared level (L2) filters.
-            load_shared_panel(t, home_, static_cast<double>(2 * kb * d) * bkv,
-                              static_cast<double>(std::min<int64_t>(q_blocks, P)));
-            if (k0 == it.keys_begin) t.load_bytes[in] += r * d * ba;  // Q, once
-            const bool first = k0 == it.keys_begin;
-            if (uc.convert_w)  // the fallback converts the K and V blocks
-              t.add_step({static_cast<uint16_t>(uc.convert_unit),
-                          cache_.vector(uc.convert_unit, 2 * kb * d,
-                                        find_elementwise_fn("quantize")->ops_per_element,
-                                        op.w.elem.storage_bits / 8, uc.w.storage_bits / 8),
-                          kStepConvert});
-            if (uc.convert_a && first)
-              t.add_step({static_cast<uint16_t>(uc.convert_unit),
-                          cache_.vector(uc.convert_unit, r * d,
-                                        find_elementwise_fn("quantize")->ops_per_element,
-                                        op.a.elem.storage_bits / 8, uc.a.storage_bits / 8),
-                          kStepConvert});
-            GemmShape q_shape;  // for the table precompute of Q and of P
-            q_shape.uc = uc;
-            q_shape.pre_unit = pre;
-            if (pre >= 0 && first)
-              t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, d), kStepPrecompute});
-            const bool in_regs = sp_regs(bk);
-            MatmulTile qk{r, kb, d, uc.a, uc.w};  // S = Q K^T
-            qk.acc_in_registers = qk.out_in_registers = in_regs;
-            t.add_step({static_cast<uint16_t>(mu), cache_.mm(mu, qk)});
-            t.add_step({static_cast<uint16_t>(vu),
-                        cache_.vector(vu, r * kb, softmax.ops_per_element, in_regs ? 0 : acc,
-                                      in_regs ? 0 : ba, softmax.special_per_element)});
-            if (pre >= 0)
-              t.add_step({static_cast<uint16_t>(pre), precompute(q_shape, r, kb), kStepPrecompute});
-            // O += P V: the KV blocks are K steps of one output tile, O.
-            MatmulTile pv{r, d, kb, uc.a, uc.w};
-            pv.acc_in_registers = o_regs;
-            pv.a_in_registers = in_regs;
-            pv.k_last = !o_regs || k0 + bk >= it.keys_end;
-            t.add_step({static_cast<uint16_t>(mu), cache_.mm(mu, pv)});
-            if (ctx.stream) {
-              t.rows_need = static_cast<uint32_t>(it.row0 + it.q_rows);
-              t.rows_done = static_cast<uint32_t>(k0 + bk >= it.keys_end ? next_row[i] : it.row0);
+        const AttentionItems work = attention_items(op, bq, split, P, ctx.stream);
+        const std::vector<AttentionItem>& items = work.items;
+        const std::vector<int64_t>&core_of = work.core_of, &next_row = work.next_row;
+        auto emit = [&](int64_t bk) {
+          double tiles = 0;
+          for (const AttentionItem& it : items)
+            tiles += std::ceil(double(it.keys_end - it.keys_begin) / bk);
+          check_tiles(op, tiles);
+          std::vector<CoreOp> per_core(P);
+          for (auto& c : per_core) c.op = static_cast<uint32_t>(idx);
+          for (size_t i = 0; i < items.size(); ++i) {
+            const AttentionItem& it = items[i];
+            const int64_t c = core_of[i];
+            int64_t r = G * it.q_rows;
+            for (int64_t k0 = it.keys_begin; k0 < it.keys_end; k0 += bk) {
+              const int64_t kb = std::min(bk, it.keys_end - k0);
+              const bool first = k0 == it.keys_begin;
+              const bool last = k0 + bk >= it.keys_end;
+              // O staged in the V buffers (o_in_v): an item after this core's
+              // first loads its first K block and Q, and computes S and P, in one
+              // tile, and its first V block, fenced behind the last item's O store
+              // two tiles back, in the next.
+              const bool fenced = o_in_v && first && !per_core[c].tiles.empty();
+              const double kv_bytes = static_cast<double>(kb * d) * bkv;  // a K or a V block
+              const double readers = static_cast<double>(std::min<int64_t>(q_blocks, P));
+              auto convert_kv = [&](Tile& t, int64_t blocks) {  // the fallback converts K, V
+                if (uc.convert_w)
+                  t.add_step({static_cast<uint16_t>(uc.convert_unit),
+                              cache_.vector(uc.convert_unit, blocks * kb * d,
+                                            find_elementwise_fn("quantize")->ops_per_element,
+                                            op.w.elem.storage_bits / 8, uc.w.storage_bits / 8),
+                              kStepConvert});
+              };
+              Tile t;
+              // K and V blocks; the query blocks of one head on other cores read the
+              // same blocks, which a shared level (L2) filters.
+              load_shared_panel(t, home_, (fenced ? 1 : 2) * kv_bytes, readers);
+              if (first) t.load_bytes[in] += r * d * ba;  // Q, once
+              convert_kv(t, fenced ? 1 : 2);
+              if (uc.convert_a && first)
+                t.add_step({static_cast<uint16_t>(uc.convert_unit),
+                            cache_.vector(uc.convert_unit, r * d,
+                                          find_elementwise_fn("quantize")->ops_per_element,
+                                          op.a.elem.storage_bits / 8, uc.a.storage_bits / 8),
+                            kStepConvert});
+              GemmShape q_shape;  // for the table precompute of Q and of P
+              q_shape.uc = uc;
+              q_shape.pre_unit = pre;
+              if (pre >= 0 && first)
+                t.add_step(
+                    {static_cast<uint16_t>(pre), precompute(q_shape, r, d), kStepPrecompute});
+              const bool in_regs = sp_regs(bk);
+              MatmulTile qk{r, kb, d, uc.a, uc.w};  // S = Q K^T
+              qk.acc_in_registers = qk.out_in_registers = in_regs;
+              t.add_step({static_cast<uint16_t>(mu), cache_.mm(mu, qk)});
+              t.add_step({static_cast<uint16_t>(vu),
+                          cache_.vector(vu, r * kb, softmax.ops_per_element, in_regs ? 0 : acc,
+                                        in_regs ? 0 : ba, softmax.special_per_element)});
+              if (fenced) {
+                per_core[c].push(t);
+                t = Tile{};
+                load_shared_panel(t, home_, kv_bytes, readers);
+                t.after_store = 2;
+                convert_kv(t, 1);
+              }
+              if (pre >= 0)
+                t.add_step(
+                    {static_cast<uint16_t>(pre), precompute(q_shape, r, kb), kStepPrecompute});
+              // O += P V: the KV blocks are K steps of one output tile, O.
+              MatmulTile pv{r, d, kb, uc.a, uc.w};
+              pv.acc_in_registers = o_regs;
+              pv.a_in_registers = in_regs;
+              pv.k_last = !o_regs || last;
+              t.add_step({static_cast<uint16_t>(mu), cache_.mm(mu, pv)});
+              if (ctx.stream) {
+                t.rows_need = static_cast<uint32_t>(it.row0 + it.q_rows);
+                t.rows_done = static_cast<uint32_t>(last ? next_row[i] : it.row0);
+              }
+              if (last) {
+                t.store_bytes[out] += r * d * (it.last_chunk && it.first_chunk ? bo : acc);
+                // The new tokens' K and V are appended to the cache once per (sequence, KV head).
+                if (it.first_chunk && op.kv_append > 0)
+                  t.store_bytes[home_] += 2.0 * std::min(op.kv_append, it.q_rows) * d * bkv;
+              }
+              per_core[c].push(t);
             }
-            if (k0 + bk >= it.keys_end) {
-              t.store_bytes[out] += r * d * (it.last_chunk && it.first_chunk ? bo : acc);
-              // The new tokens' K and V are appended to the cache once per (sequence, KV head).
-              if (it.first_chunk && op.kv_append > 0)
-                t.store_bytes[home_] += 2.0 * std::min(op.kv_append, it.q_rows) * d * bkv;
+          }
+          return per_core;
+        };
+        // The KV block by the cost model: larger blocks take fewer loads, smaller
+        // ones keep more of them in flight; every block that fits is a candidate, so
+        // more SRAM can only add choices. Powers of two, and the largest multiple
+        // of 16 keys that fits, as FlashAttention-3 sizes its blocks to the shared
+        // memory (80 keys at head dimension 256: hopper/tile_size.h).
+        std::vector<int64_t> blocks;
+        int64_t widest = max_bk;
+        while (widest + 16 <= std::min<int64_t>(chunk, 4096) &&
+               need(widest + 16, 0, o_in_v) <= sram_avail(ctx))
+          widest += 16;
+        if (widest != max_bk) blocks.push_back(widest);
+        for (int64_t b = max_bk; b >= 16; b /= 2) blocks.push_back(b);
+        for (const int64_t b : blocks) {
+          if (cached != attention_cache_.end() && b != cached->second[2]) continue;
+          std::vector<CoreOp> pc = emit(b);
+          std::vector<const CoreOp*> used;
+          for (const CoreOp& c : pc)
+            if (!c.tiles.empty()) used.push_back(&c);
+          // As many loads in flight as fit beside this block (more never slow
+          // the estimate; the fewest always fit, by max_bk).
+          int64_t stages = stage_list.back();
+          for (const int64_t s : stage_list)
+            if (need(b, s, o_in_v) <= sram_avail(ctx)) {
+              stages = s;
+              break;
             }
-            per_core[c].push(t);
+          const Estimate e = estimate_cores(ctx, used, -1, stages);
+          if (per_core.empty() || e.cycles < best.cycles * 0.999) {
+            per_core = std::move(pc);
+            best = e;
+            bk = b;
+            best_stages = stages;
+            kv_split = split;
+            n_items = items.size();
+            best_bq = bq;
+            best_alias = o_in_v;
           }
-        }
-        return per_core;
-      };
-      // The KV block by the cost model: larger blocks take fewer loads, smaller
-      // ones keep more of them in flight; every block that fits is a candidate, so
-      // more SRAM can only add choices.
-      for (int64_t b = max_bk; b >= 16; b /= 2) {
-        if (cached != attention_cache_.end() && b != cached->second[2]) continue;
-        std::vector<CoreOp> pc = emit(b);
-        std::vector<const CoreOp*> used;
-        for (const CoreOp& c : pc)
-          if (!c.tiles.empty()) used.push_back(&c);
-        // As many loads in flight as fit beside this block (more never slow
-        // the estimate; the fewest always fit, by max_bk).
-        int64_t stages = stage_list.back();
-        for (const int64_t s : stage_list)
-          if (need(b, s) <= sram_avail(ctx)) {
-            stages = s;
-            break;
-          }
-        const Estimate e = estimate_cores(ctx, used, -1, stages);
-        if (per_core.empty() || e.cycles < best.cycles * 0.999) {
-          per_core = std::move(pc);
-          best = e;
-          bk = b;
-          best_stages = stages;
-          kv_split = split;
-          n_items = items.size();
-          best_bq = bq;
         }
       }
-    }
   }
   if (per_core.empty())
     fail(op, "core.sram.size",
@@ -289,7 +334,7 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
          "raise core.sram.size");
   const int64_t bq = best_bq, q_blocks = ceil_div(op.q_len, bq);
   if (ctx.stream) tile_rows_[ctx.index] = bq;
-  attention_cache_[shape.str()] = {bq, kv_split, bk};
+  attention_cache_[shape.str()] = {bq, kv_split, bk, best_alias ? 1 : 0};
   prog_.ops[idx].stages = best_stages;
   for (int64_t c = 0; c < P; ++c)
     if (!per_core[c].tiles.empty()) prog_.cores[ctx.base + c].push_back(std::move(per_core[c]));
@@ -297,7 +342,8 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
   m << n_items << " work items (batch x kv_heads x " << q_blocks << " query blocks x " << kv_split
     << " context splits), " << G * bq << " query rows, KV block " << bk
     << (best_stages < hw_.load_stages ? ", " + std::to_string(best_stages) + " loads in flight"
-                                      : "");
+                                      : "")
+    << (best_alias ? ", O staged in the V buffers" : "");
   prog_.ops[idx].units = unit.name() + "+" + units_[vu]->name();
   prog_.ops[idx].mapping = m.str();
 }

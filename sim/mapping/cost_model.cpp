@@ -92,10 +92,13 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
     spent[nspent++] = {name, t};
   };
   double total = 0, fill = -1, store_lat = 0;
+  // The last storing tile's store path, and the unit cycles of the tiles since.
+  double store_path = 0, since_store = 0;
   double e_on = 0, e_off = 0;  // one core's dynamic energy, for the power bound
   for (const TileClass& c : w.classes) {
     if (c.count <= 0) continue;
     double moved = 0, links = 0, lat = 0, transfer = 0;
+    double stored = 0, store_d = 0;  // this tile's store: bytes, latency
     const char* limit = "dma";
     for (int l = 0; l < kLevels; ++l) {
       const double b = c.load[l] + c.store[l];
@@ -114,6 +117,7 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
       const double t = n * (c.load[l] - c.multicast[l] + c.store[l] * m.write_cost(c.load[l] > 0)) /
                        (m.bandwidth() / f);
       if (t > transfer) transfer = t, limit = level_name(lv);
+      stored += c.store[l];
       for (bool load : {true, false}) {
         const double bytes = load ? c.load[l] : c.store[l];
         if (bytes <= 0) continue;
@@ -123,7 +127,7 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
         const double d =
             ticks_to_seconds(m.latency()) * f + static_cast<double>(p.routers[k]) * hop;
         if (load) lat = std::max(lat, d);
-        if (!load) store_lat = std::max(store_lat, d);
+        if (!load) store_lat = std::max(store_lat, d), store_d = std::max(store_d, d);
       }
     }
     if (links > transfer) transfer = links, limit = "noc";
@@ -152,8 +156,20 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
         e_on += c.count * (c.load[l] * action_j_[kSramWrite] + c.store[l] * action_j_[kSramRead]);
       }
     }
+    // Waiting for an earlier tile's store: its path and this tile's load (one
+    // core's: latency, and the bytes through its DMA engine; the cores' stores
+    // are not simultaneous) are exposed where the units' work in between does
+    // not cover them.
+    if (c.after_store && loads)
+      period += std::max(0.0, store_path + lat + moved / dma_bpc - since_store), limit = "latency";
     total += c.count * period;
     charge(limit, c.count * period);
+    if (stored > 0) {
+      store_path = store_d + stored / dma_bpc;
+      since_store = 0;
+    } else {
+      since_store += c.count * units;
+    }
     // Pipeline fill: the first tile's whole path (its load's latency and
     // transfer, then its compute) less the one period it is counted in above.
     // Bandwidth-bound, the transfers run back to back from the start and only

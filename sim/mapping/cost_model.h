@@ -48,6 +48,10 @@ struct TileClass {
   // Energy of the tile's unit actions and operand accesses (CostModel::unit_energy);
   // the cost model adds its loads' and stores' for the power bound.
   double unit_energy_j = 0;
+  // Its loads wait for the store of an earlier tile (Tile::after_store): the
+  // store's path (latency and transfer) and this tile's load path are exposed
+  // beyond the unit cycles of the tiles between.
+  bool after_store = false;
 };
 
 // One core's share of an op as the estimate sees it (the busiest core): its

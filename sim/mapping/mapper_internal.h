@@ -248,8 +248,8 @@ class Mapper {
       std::tuple<int64_t, int64_t, int64_t, std::string, double, double, double, int, int, int64_t>,
       GemmChoice>
       gemm_cache_;
-  std::map<std::string, std::array<int64_t, 3>>
-      attention_cache_;  // shape -> query block, split, KV block
+  std::map<std::string, std::array<int64_t, 4>>
+      attention_cache_;  // shape -> query block, split, KV block, O in the V buffers (0/1)
   // Spatial dataflow (plan_dataflow): each layer op's core group (first core,
   // count), the ops whose token rows stream, each layer's token rows, every
   // op's consumers, and the most rows a streamed op handles in one tile.

@@ -60,6 +60,11 @@ struct Tile {
   // its first rows_need rows (token rows), and after it this core has finished
   // every output row below rows_done (the start of its next unfinished row).
   uint32_t rows_need = 0, rows_done = 0;
+  // The tile's loads wait until the store of the tile this many before it on
+  // its core has completed (0: they do not): its buffer holds that tile's
+  // output until the store has read it out (attention's O staged in the V
+  // buffers, sim/mapping/attention.cpp).
+  uint8_t after_store = 0;
 
   // Bytes of level l's load that a cluster peer reads for this core.
   double multicast(int l) const { return l == multicast_level ? multicast_bytes : 0; }
@@ -74,7 +79,7 @@ struct Tile {
   bool same_work(const Tile& o) const {
     if (nsteps != o.nsteps || load_bytes != o.load_bytes || store_bytes != o.store_bytes ||
         multicast_bytes != o.multicast_bytes || multicast_level != o.multicast_level ||
-        rows_need != o.rows_need || rows_done != o.rows_done)
+        rows_need != o.rows_need || rows_done != o.rows_done || after_store != o.after_store)
       return false;
     for (int i = 0; i < nsteps; ++i)
       if (steps[i].unit != o.steps[i].unit || steps[i].cost != o.steps[i].cost ||

@@ -485,6 +485,88 @@ TEST(Simulation, MoreStagesInFlightHideLoadLatency) {
   EXPECT_NEAR(two / four, 2.0, 0.1);
 }
 
+TEST(Simulation, ALoadBehindAStoreWaitsForIt) {
+  // One core, three tiles of one 4 KiB DRAM load and a 9 ns vector step; the
+  // first also stores 4 KiB. A load or store takes 100 ns of latency, 1 ns (a
+  // router) and 4.096 ns on the 1 TB/s DMA engine, which serves them in turn.
+  // Two loads in flight: tiles 0 and 1 load at 0 and land at 105.1 and 109.2 ns;
+  // tile 0 computes to 114.1 ns and its store is issued then, ending at
+  // 114.1 + 4.1 + 101 = 219.2 ns. Tile 1 computes to 123.1 ns.
+  // - Tile 2 loading as its buffer frees (114.1 ns), behind the store on the
+  //   DMA engine: it lands at 114.1 + 8.2 + 101 = 223.3 ns and ends 9 ns later,
+  //   232.3 ns.
+  // - Tile 2 held behind tile 0's store (Tile::after_store = 2, its buffer
+  //   holds that output, as attention's O staged in the V buffers): it loads
+  //   at 219.2 ns, lands at 324.3 ns and ends at 333.3 ns, one store path
+  //   (101 ns) later.
+  std::string cfg =
+      write_temp("hw.yaml", chip("1000 TB/s", 1, "1 TB/s", "1 TB/s", "4 MiB", 2, 1, 8, 8));
+  auto run = [&](uint8_t after_store) {
+    return run_isolated([&] {
+      HwConfig hw = load_hw_config(cfg, {"core.dma.stages=2"});
+      Program p = streaming_program(hw, 1, 4096, 1);
+      std::vector<Tile>& tiles = p.cores[0][0].tiles;
+      tiles[0].store_bytes[kDram] = 4096;
+      Tile t = tiles[0];
+      t.store_bytes[kDram] = 0;
+      tiles.push_back(t);
+      t.after_store = after_store;
+      tiles.push_back(t);
+      SimResult s = simulate(hw, p);
+      return nlohmann::json(s.ops[0].end_s - s.ops[0].start_s);
+    });
+  };
+  EXPECT_NEAR(run(0).get<double>(), 232.3e-9, 2e-9);
+  EXPECT_NEAR(run(2).get<double>(), 333.3e-9, 2e-9);
+}
+
+TEST(Simulation, TheEstimateExposesALoadBehindAStore) {
+  // The cost model sees the same wait (the tiles of the test above, as tile
+  // classes, one core): a tile held behind an earlier store adds that store's
+  // path, 101 cycles of latency and router + 4.096 on the DMA engine, and its
+  // own load's, the same, less the 9 cycles of unit work between: 201.192
+  // cycles.
+  const HwConfig hw = load_hw_config(
+      write_temp("hw.yaml", chip("1000 TB/s", 1, "1 TB/s", "1 TB/s", "4 MiB", 2, 1, 8, 8)));
+  CostModel model(hw);
+  auto estimate = [&](bool after_store) {
+    CoreWork w;
+    w.stages = 2;
+    for (int i = 0; i < 3; ++i) {
+      TileClass c;
+      c.count = 1;
+      c.compute_cycles = 9;
+      c.load[kDram] = 4096;
+      if (i == 0) c.store[kDram] = 4096;
+      c.after_store = after_store && i == 2;
+      w.classes.push_back(c);
+    }
+    return model.estimate(w, 0, 1).cycles;
+  };
+  EXPECT_NEAR(estimate(true) - estimate(false), 2 * 105.096 - 9, 1e-6);
+}
+
+TEST(Simulation, AttentionStagesOInTheVBuffersWhenThatBuysLargerBlocks) {
+  // H100 (228 KiB of shared memory an SM), bf16 attention at head dimension
+  // 256, 128 query rows: Q takes 128 x 256 x 2 B = 64 KiB and the finished O as
+  // much. With a separate O buffer, two stages of 64-key K and V blocks
+  // (2 x 2 x 64 x 256 x 2 B = 128 KiB) need 256 KiB, so blocks stop at 32
+  // keys; with O staged in the V buffers (FlashAttention-3) they need 192 KiB.
+  // The mapper takes the larger blocks.
+  const std::string trace = write_temp("att.json", R"({"schema": "bitcycle-trace", "version": 1,
+    "workload": {"phase": "prefill", "batch": 8},
+    "ops": [{"id": 0, "name": "att", "kind": "attention", "a": "bf16", "kv": "bf16", "o": "bf16",
+             "batch": 8, "heads": 8, "kv_heads": 8, "head_dim": 256, "q_len": 2048,
+             "kv_len": 2048, "deps": []}]})");
+  auto r = run_json("h100 --trace '" + trace + "'");
+  ASSERT_FALSE(r.is_null());
+  const std::string m = r["ops"][0]["mapping"].get<std::string>();
+  EXPECT_NE(m.find("O staged in the V buffers"), std::string::npos) << m;
+  const size_t at = m.find("KV block ");
+  ASSERT_NE(at, std::string::npos) << m;
+  EXPECT_GE(std::stoi(m.substr(at + 9)), 64) << m;
+}
+
 // A hand-built op on core 0 of a two-core chip: `tiles` tiles with no loads,
 // each running steps of the given cycles on the given units (0: mac, 1: vec).
 static Program pipeline_program(const std::vector<std::pair<uint16_t, int64_t>>& steps,
