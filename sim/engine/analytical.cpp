@@ -331,7 +331,7 @@ SimResult analytical_simulate(const HwConfig& hw, const Program& prog,
   }
   for (const auto& op : r.ops) r.latency_s = std::max(r.latency_s, op.end_s);
   // The same limit as the engine's clock, so both modes accept the same runs.
-  if (!(r.latency_s * 1e12 < static_cast<double>(kMaxTicks))) refuse_simulated_time(hw);
+  if (!(r.latency_s * 1e12 < static_cast<double>(kMaxTicks))) refuse_simulated_time(hw, prog);
 
   // Busiest instance of each resource over the run, as the engine reports it:
   // a level's bytes split evenly over its channels.

@@ -5,16 +5,43 @@
 #include <memory>
 #include <stdexcept>
 
+#include "sim/config/quantity.h"
 #include "sim/engine/core.h"
 #include "sim/engine/timeline.h"
 
 namespace bc {
 
-void refuse_simulated_time(const HwConfig& hw) {
-  fail_input(SourceLoc{hw.path, 0, 0}, "",
-             "the simulated time reaches 2^62 ps (about 53 days), the limit of the 64-bit "
-             "clock: a rate or a latency of this config is far off",
-             "check the bandwidths, latencies and frequency for a unit slip");
+// The config key that sets the resource a cost-model estimate is bound by
+// (CostModel::estimate's names); empty when no one key does.
+static std::string bound_key(const std::string& bound) {
+  for (int l = 0; l < kTiers; ++l)
+    if (bound == level_name(static_cast<Level>(l)))
+      return std::string("memory.") + level_name(static_cast<Level>(l)) + ".bandwidth";
+  if (bound == "noc") return "noc.link_bandwidth";
+  if (bound == "dma") return "core.dma.bandwidth";
+  if (bound == "compute") return "frequency";
+  if (bound == "sram") return "core.sram.bank_width";
+  if (bound == "latency") return "memory.dram.latency";
+  if (bound == "power") return "power.tdp";
+  return "";
+}
+
+void refuse_simulated_time(const HwConfig& hw, const Program& prog) {
+  const OpPlan* slowest = nullptr;
+  for (const OpPlan& op : prog.ops)
+    if (!slowest || op.est_cycles > slowest->est_cycles) slowest = &op;
+  const std::string key = slowest ? bound_key(slowest->est_bound) : "";
+  std::string what =
+      "the simulated time reaches 2^62 ps (about 53 days), the limit of the 64-bit clock";
+  if (!key.empty())
+    what += ": the slowest op in the mapper's estimate, " + slowest->name + " (" +
+            format_quantity(slowest->est_cycles / hw.freq_hz, Dim::Time) + "), is bound by " +
+            slowest->est_bound + ", which " + key + " sets";
+  else
+    what += ": a rate or a latency of this config is far off";
+  fail_input(key.empty() ? SourceLoc{hw.path, 0, 0} : hw.loc_of(key), key, what,
+             key.empty() ? "check the bandwidths, latencies and frequency for a unit slip"
+                         : "check " + key + " for a unit slip");
 }
 
 SimResult simulate(const HwConfig& hw, const Program& prog, Timeline* timeline,
@@ -53,7 +80,7 @@ SimResult simulate(const HwConfig& hw, const Program& prog, Timeline* timeline,
   sc_core::sc_start();
   bool over = chip.time_limit_reached;
   for (const OpRecord& rec : chip.ops) over = over || rec.end >= kMaxTicks;
-  if (over) refuse_simulated_time(hw);
+  if (over) refuse_simulated_time(hw, prog);
 
   SimResult r;
   r.ops.resize(prog.ops.size());

@@ -44,8 +44,9 @@ class Timeline;
 using OpProgress = std::function<void(size_t done, size_t total)>;
 
 // Throws the InputError of a run whose simulated time reaches limits::kMaxTicks
-// (simulate() and the analytical mode refuse such a run rather than wrap).
-[[noreturn]] void refuse_simulated_time(const HwConfig& hw);
+// (simulate() and the analytical mode refuse such a run rather than wrap),
+// naming the config key behind the op the mapper expected to take longest.
+[[noreturn]] void refuse_simulated_time(const HwConfig& hw, const Program& prog);
 
 SimResult simulate(const HwConfig& hw, const Program& prog, Timeline* timeline = nullptr,
                    const OpProgress* progress = nullptr);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <regex>
@@ -328,20 +329,42 @@ TEST(SimulatedTime, BookedLinksSaturateAsServedLinksDo) {
 }
 
 TEST(SimulatedTime, ARunPastTheClockLimitIsRefusedInBothModes) {
-  // Llama-3.1-8B's 8.6 GB at 1 KB/s take 99 days: past 2^62 ps (53 days).
+  // Llama-3.1-8B's 8.6 GB at 1 KB/s take 99 days: past 2^62 ps (53 days). The
+  // message names the key: the slowest op in the mapper's estimate is the LM
+  // head, its 128,256 x 4,096 int8 weights (525 MB) at 1 KB/s, bound by DRAM.
   for (const char* fidelity : {"cycle", "analytical"}) {
     CliRun r = run_cli(std::string("run -q --fidelity ") + fidelity +
                        " --set 'memory.dram.bandwidth=1 KB/s'");
     EXPECT_EQ(r.code, 2) << fidelity;
-    EXPECT_EQ(r.err, project_root() +
-                         "/configs/hw/default.yaml: error: the simulated time reaches 2^62 ps "
-                         "(about 53 days), the limit of the 64-bit clock: a rate or a latency of "
-                         "this config is far off (check the bandwidths, latencies and frequency "
-                         "for a unit slip)\n")
-        << fidelity;
+    EXPECT_EQ(r.err.rfind("--set memory.dram.bandwidth=1 KB/s: error: memory.dram.bandwidth: the "
+                          "simulated time reaches 2^62 ps (about 53 days), the limit of the 64-bit "
+                          "clock: the slowest op in the mapper's estimate, lm_head (",
+                          0),
+              0u)
+        << r.err;
+    EXPECT_NE(r.err.find("is bound by dram, which memory.dram.bandwidth sets (check "
+                         "memory.dram.bandwidth for a unit slip)\n"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     // And nothing else: SystemC's notes on the stop stay off stdout.
     EXPECT_EQ(r.out, "") << fidelity;
   }
+  // In a file: the key's line and column (default.yaml's dram bandwidth, line 44).
+  std::ifstream in(project_root() + "/configs/hw/default.yaml");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t at = text.find("bandwidth: 3.35 TB/s");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 20, "bandwidth: 1 KB/s");
+  // The library path is relative to the config's folder: point it back.
+  std::string fixed = text;
+  fixed.replace(fixed.find("library: ../components/library.yaml"), 35,
+                "library: " + project_root() + "/configs/components/library.yaml");
+  const std::string cfg2 = write_temp("slow.yaml", fixed);
+  CliRun f = run_cli("run -q '" + cfg2 + "'");
+  EXPECT_EQ(f.code, 2);
+  EXPECT_EQ(f.err.rfind(cfg2 + ":44:5: error: memory.dram.bandwidth: the simulated time", 0), 0u)
+      << f.err;
 }
 
 TEST(SimulatedTime, ALongRunBelowTheLimitIsExact) {
