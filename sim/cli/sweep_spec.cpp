@@ -142,8 +142,10 @@ bool parse_int(const std::string& s, int64_t* v) {
 }
 
 // A constraint's right-hand side: a plain number, or a quantity of any unit.
-// Finite and decimal: a nan bound would skip no point, or every one.
-bool parse_number_or_quantity(const std::string& s, double* v) {
+// Finite and decimal: a nan bound would skip no point, or every one. `dim`,
+// when given, is set to the quantity's dimension (empty: a plain number).
+bool parse_number_or_quantity(const std::string& s, double* v, std::optional<Dim>* dim = nullptr) {
+  if (dim) dim->reset();
   char* end = nullptr;
   *v = read_decimal(s.c_str(), &end);
   if (end != s.c_str() && *end == '\0') return std::isfinite(*v);
@@ -152,6 +154,7 @@ bool parse_number_or_quantity(const std::string& s, double* v) {
     ParsedQuantity q = parse_quantity(s, d);
     if (q.error.empty()) {
       *v = q.value;
+      if (dim) *dim = d;
       return true;
     }
   }
@@ -192,18 +195,27 @@ bool config_key_exists(const CNode& raw, const std::vector<ParamDoc>& docs,
                      [&](const ParamDoc& d) { return doc_matches(d.key, key); });
 }
 
-bool config_key_number(const CNode& raw, const std::vector<ParamDoc>& docs, const std::string& key,
-                       double* out) {
+namespace {
+// The text of a config key's value as a run reads it: written, or its default.
+std::optional<std::string> config_key_text(const CNode& raw, const std::vector<ParamDoc>& docs,
+                                           const std::string& key) {
   if (const CNode* n = node_at(raw, key))
-    return n->is_scalar() && parse_number_or_quantity(n->scalar, out);
+    return n->is_scalar() ? std::optional<std::string>(n->scalar) : std::nullopt;
   for (const auto& d : docs)
     if (doc_matches(d.key, key)) {
       std::string def = d.def;
       if (def.size() >= 2 && def.front() == '"' && def.back() == '"')
         def = def.substr(1, def.size() - 2);
-      return parse_number_or_quantity(def, out);
+      return def;
     }
-  return false;
+  return std::nullopt;
+}
+}  // namespace
+
+bool config_key_number(const CNode& raw, const std::vector<ParamDoc>& docs, const std::string& key,
+                       double* out) {
+  const std::optional<std::string> text = config_key_text(raw, docs, key);
+  return text && parse_number_or_quantity(*text, out);
 }
 
 std::string repo_relative(const std::string& path) {
@@ -516,11 +528,22 @@ void read_constraints_and_pareto(Params& top, DiagnosticSink& sink, SweepSpec& s
     }
     sc.metric = trim(sc.text.substr(0, pos));
     std::string rhs = trim(sc.text.substr(pos + len));
-    if (!parse_number_or_quantity(rhs, &sc.value))
+    if (!parse_number_or_quantity(rhs, &sc.value, &sc.dim)) {
       sink.add({c->loc, "constraints", "\"" + rhs + "\" is not a number or a quantity",
                 "e.g. 400, 4 MiB, 3.2 TB/s"});
-    else
-      spec.constraints.push_back(sc);
+      continue;
+    }
+    // area_mm2 is in mm2: a plain number, or an area (converted); cores a count.
+    if (sc.metric == "area_mm2" && sc.dim == Dim::Area) {
+      sc.value *= 1e6, sc.dim.reset();
+    } else if ((sc.metric == "area_mm2" || sc.metric == "cores") && sc.dim) {
+      sink.add({c->loc, "constraints",
+                sc.metric + " is " + (sc.metric == "cores" ? "a count" : "an area in mm2") +
+                    ", not a " + dim_name(*sc.dim) + " (\"" + rhs + "\")",
+                sc.metric == "cores" ? "write a plain number" : "write e.g. 400 or 400 mm2"});
+      continue;
+    }
+    spec.constraints.push_back(sc);
   }
 
   // Pareto objectives: minimised, or maximised with "max:".
@@ -599,11 +622,24 @@ void check_against_configs(DiagnosticSink& sink, SweepSpec& spec, bool check_con
         bool known = std::find(kConstraintMetrics.begin(), kConstraintMetrics.end(), c.metric) !=
                          kConstraintMetrics.end() ||
                      config_key_exists(raw, docs, c.metric);
-        if (!known)
+        if (!known) {
           sink.add(
               {c.loc, "constraints",
                "\"" + c.metric + "\" is neither area_mm2, cores nor a numeric key of " + hw_path,
                ""});
+          continue;
+        }
+        // A quantity bound must be of the key's dimension: 4 MiB against a
+        // bandwidth would compare bytes with bytes a second.
+        const std::optional<std::string> text = config_key_text(raw, docs, c.metric);
+        std::optional<Dim> key_dim;
+        double ignored = 0;
+        if (c.dim && text && parse_number_or_quantity(*text, &ignored, &key_dim) && key_dim &&
+            *key_dim != *c.dim)
+          sink.add({c.loc, "constraints",
+                    c.metric + " is a " + dim_name(*key_dim) + " in " + hw_path + ", the bound a " +
+                        dim_name(*c.dim),
+                    "give the bound in the key's unit, as its value " + *text + " is"});
       }
     }
   } else {

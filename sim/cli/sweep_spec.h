@@ -10,12 +10,14 @@
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "sim/config/config_tree.h"
 #include "sim/config/error.h"
 #include "sim/config/params.h"
+#include "sim/config/quantity.h"
 
 namespace bc {
 
@@ -43,6 +45,7 @@ struct SweepWorkload {
 struct SweepConstraint {
   std::string text, metric, op;
   double value = 0;
+  std::optional<Dim> dim;  // the bound's dimension, when given as a quantity
   SourceLoc loc;
 };
 

@@ -227,6 +227,42 @@ TEST(SweepSpec, BadInputNamesTheSpecLine) {
   EXPECT_NE(all.find("S:10:1: error: bogus: unknown key"), std::string::npos) << all;
 }
 
+// A constraint's bound in another unit than its metric is refused at its line:
+// bytes against a bandwidth, or an area in mm2 against a size, would compare
+// numbers of different units and skip every point, or none.
+TEST(Sweep, AConstraintsBoundIsInItsMetricsUnit) {
+  std::string p = write_temp("units.yaml", "hw: [" + hw("default.yaml") +
+                                               "]\n"                                         // 1
+                                               "params: {core.sram.size: [1 MiB, 2 MiB]}\n"  // 2
+                                               "constraints:\n"                              // 3
+                                               "  - core.sram.size <= 3.2 TB/s\n"            // 4
+                                               "  - area_mm2 <= 4 MiB\n"                     // 5
+                                               "  - cores >= 1 GHz\n"                        // 6
+                                               "  - memory.dram.bandwidth >= 1 TB/s\n"       // 7
+                                               "  - area_mm2 <= 900 mm2\n");                 // 8
+  std::vector<std::string> e = spec_errors(p);
+  std::string all;
+  for (const auto& x : e) all += x + "\n";
+  ASSERT_EQ(e.size(), 3u) << all;
+  EXPECT_NE(all.find("S:4:5: error: constraints: core.sram.size is a size in "), std::string::npos)
+      << all;
+  EXPECT_NE(all.find("the bound a bandwidth"), std::string::npos) << all;
+  EXPECT_NE(all.find("S:5:5: error: constraints: area_mm2 is an area in mm2, not a size"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("S:6:5: error: constraints: cores is a count, not a frequency"),
+            std::string::npos)
+      << all;
+  // An area bound is taken in mm2: 900 mm2 keeps the default chip (176 mm2 at
+  // 1 MiB), as 900 does.
+  std::string ok = write_temp(
+      "area.yaml", "hw: [" + hw("default.yaml") + "]\nconstraints: [area_mm2 <= 900 mm2]\n");
+  EXPECT_TRUE(spec_errors(ok).empty());
+  SweepSpec spec = load_sweep_spec(ok, true);
+  ASSERT_EQ(spec.constraints.size(), 1u);
+  EXPECT_DOUBLE_EQ(spec.constraints[0].value, 900);
+}
+
 // The CLI: bad spec -> exit 2, one line per problem, no store created.
 TEST(Sweep, BadSpecExitsTwoAndWritesNothing) {
   std::string p =
