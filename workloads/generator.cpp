@@ -78,9 +78,12 @@ Trace generate_trace(const ModelDesc& m, const QuantRecipe& q, const WorkloadSpe
   const int first = w.first_layer,
             last = w.last_layer < 0 ? static_cast<int>(m.layers) : w.last_layer;
   const int64_t q_dim = heads * m.head_dim, kv_dim = kv_heads * m.head_dim;
-  const std::string norm_fn = m.norm, act_fn = m.gated_mlp
-                                                   ? "silu_mul"
-                                                   : (m.activation == "gelu" ? "gelu" : "silu_mul");
+  // A gated MLP multiplies the activated gate by the up projection (SwiGLU,
+  // GeGLU, ReLU^2-GLU); a plain one activates its one projection.
+  const std::string norm_fn = m.norm,
+                    act_fn = m.gated_mlp
+                                 ? (m.activation == "silu" ? "silu_mul" : m.activation + "_mul")
+                                 : (m.activation == "silu" ? "silu_mul" : m.activation);
 
   auto add = [&](Op op) {
     if (static_cast<int64_t>(t.ops.size()) >= limits::kMaxOps)

@@ -137,7 +137,7 @@ ModelDesc read_model_yaml(const std::string& path) {
     m.norm =
         p.choice("norm", gpt ? "layernorm" : "rmsnorm", {"rmsnorm", "layernorm"}, "normalisation");
     m.activation =
-        p.choice("activation", gpt ? "gelu" : "silu", {"silu", "gelu"}, "MLP activation");
+        p.choice("activation", gpt ? "gelu" : "silu", {"silu", "gelu", "relu2"}, "MLP activation");
     m.attention_bias =
         p.boolean("attention_bias", gpt || m.family == "qwen2", "biases on attention projections");
     m.mlp_bias = p.boolean("mlp_bias", gpt, "biases on MLP projections");
@@ -322,11 +322,18 @@ ModelDesc read_hf_config(const std::string& path) {
   int64_t hd = integer("head_dim", {"head_dim"}, false, 0, 1, kMaxDim);
   m.head_dim = hd > 0 ? hd : (m.heads ? m.hidden / m.heads : 0);
   if (hd == 0) source_of["head_dim"] = source_of["heads"];  // hidden / heads
-  // The MLP activation: Transformers' names of the two the simulator models.
-  static const std::map<std::string, std::string> kActs = {
-      {"silu", "silu"},        {"swish", "silu"},         {"gelu", "gelu"},
-      {"gelu_new", "gelu"},    {"gelu_fast", "gelu"},     {"gelu_pytorch_tanh", "gelu"},
-      {"gelu_python", "gelu"}, {"gelu_accurate", "gelu"}, {"quick_gelu", "gelu"}};
+  // The MLP activation: Transformers' names of the three the simulator models
+  // (relu2: squared ReLU, Transformers' ReLUSquaredActivation, BitNet b1.58 2B4T's).
+  static const std::map<std::string, std::string> kActs = {{"silu", "silu"},
+                                                           {"swish", "silu"},
+                                                           {"gelu", "gelu"},
+                                                           {"relu2", "relu2"},
+                                                           {"gelu_new", "gelu"},
+                                                           {"gelu_fast", "gelu"},
+                                                           {"gelu_pytorch_tanh", "gelu"},
+                                                           {"gelu_python", "gelu"},
+                                                           {"gelu_accurate", "gelu"},
+                                                           {"quick_gelu", "gelu"}};
   for (const char* k : {"hidden_act", "activation_function"})
     if (const CNode* n = get(k); n && n->kind != CNode::Kind::Null) {
       auto a = n->is_scalar() ? kActs.find(n->scalar) : kActs.end();

@@ -849,7 +849,7 @@ TEST(Fuzzed2, AModelsHeadDimensionIsWholeAndItsKeysKnown) {
            {"\"hidden_act\": \"swish2\"",
             ":3:15: error: hidden_act: unknown activation \"swish2\" (accepted: gelu, "
             "gelu_accurate, gelu_fast, gelu_new, gelu_python, gelu_pytorch_tanh, quick_gelu, "
-            "silu, swish)\n"},
+            "relu2, silu, swish)\n"},
            {"\"head_dim\": 0",
             ":3:13: error: head_dim: value 0 out of range: must be >= 1 and <= 262144\n"},
            {"\"num_experts_per_tok\": 2",

@@ -270,6 +270,35 @@ TEST(HfConfig, ReadsARealConfigAndListsUnmappedKeys) {
   EXPECT_EQ(m.unmapped_keys, (std::vector<std::string>{"bos_token_id", "rope_theta"}));
 }
 
+TEST(HfConfig, SquaredReluIsModelled) {
+  // BitNet b1.58 2B4T's MLP: ReLU^2 on the gate times the up projection. By
+  // hand: max, square, multiply = 3 ops an element, no special function, on
+  // tokens x ffn elements (16 x 6912 at a 16-token prefill); a plain MLP's
+  // ReLU^2 is 2 (max, square). A GeGLU is the tanh GELU's 8 and a multiply.
+  std::string p = write_temp("config.json", R"({"model_type": "bitnet", "hidden_act": "relu2",
+    "hidden_size": 2560, "intermediate_size": 6912, "num_hidden_layers": 2,
+    "num_attention_heads": 20, "num_key_value_heads": 5, "vocab_size": 128256,
+    "rms_norm_eps": 1e-05})");
+  ModelDesc m = read_hf_config(p);
+  EXPECT_EQ(m.activation, "relu2");
+  WorkloadSpec w;
+  w.phase = "prefill", w.batch = 1, w.seq = 16, w.context = 0;
+  const Trace t = generate_trace(m, load_quant("w16a16"), w);
+  int acts = 0;
+  for (const Op& op : t.ops)
+    if (op.name.size() >= 7 && op.name.compare(op.name.size() - 7, 7, "ffn.act") == 0) {
+      ++acts;
+      EXPECT_EQ(op.fn, m.gated_mlp ? "relu2_mul" : "relu2") << op.name;
+      EXPECT_EQ(op.elements, 16 * 6912) << op.name;
+    }
+  EXPECT_EQ(acts, 2);
+  EXPECT_DOUBLE_EQ(find_elementwise_fn("relu2_mul")->ops_per_element, 3);
+  EXPECT_DOUBLE_EQ(find_elementwise_fn("relu2_mul")->special_per_element, 0);
+  EXPECT_DOUBLE_EQ(find_elementwise_fn("relu2")->ops_per_element, 2);
+  EXPECT_DOUBLE_EQ(find_elementwise_fn("gelu_mul")->ops_per_element, 9);
+  EXPECT_DOUBLE_EQ(find_elementwise_fn("gelu_mul")->special_per_element, 1);
+}
+
 TEST(HfConfig, UnknownFamilyIsAnError) {
   std::string p =
       write_temp("config.json", "{\n  \"model_type\": \"mamba\",\n  \"hidden_size\": 4096\n}\n");
