@@ -248,10 +248,14 @@ bool Core::rows_ready() const {
 }
 
 // Whether the DMA process's next tile waits for an earlier tile's store
-// (Tile::after_store) that has not been issued yet: that tile has not retired.
+// (Tile::after_store) that has not been issued yet, or for an earlier tile
+// to retire (Tile::after_retire): that tile has not retired.
 bool Core::store_unissued() const {
-  const uint8_t back = ops_[dma_op_].tiles[dma_tile_].after_store;
-  return back > 0 && computed_ + back <= dma_seq_;
+  const Tile& t = ops_[dma_op_].tiles[dma_tile_];
+  // Also a tile that waits for an earlier tile to retire (Tile::after_retire).
+  for (const uint8_t back : {t.after_store, t.after_retire})
+    if (back > 0 && computed_ + back <= dma_seq_) return true;
+  return false;
 }
 
 // Issues the loads of the DMA process's next tile, now, and moves it on.
@@ -277,11 +281,19 @@ void Core::issue_load() {
 // A buffer was freed: the DMA process's next load, if it is parked for one
 // and this op has another tile; else the DMA process is woken.
 void Core::buffer_freed() {
-  if (dma_parked_ && dma_tile_ < ops_[dma_op_].tiles.size() &&
-      dma_seq_ < computed_ + stages_of(dma_op_) && rows_ready() && !store_unissued() &&
-      (ops_[dma_op_].tiles[dma_tile_].after_store == 0 || stored_at_ <= now())) {
-    issue_load();
-    if (dma_tile_ < ops_[dma_op_].tiles.size()) return;  // still parked, for the next buffer
+  if (dma_parked_) {
+    const CoreOp& co = ops_[dma_op_];
+    while (dma_tile_ < co.tiles.size() && dma_seq_ < computed_ + stages_of(dma_op_) &&
+           !store_unissued()) {
+      const Tile& t = co.tiles[dma_tile_];
+      // Streamed rows and a store to wait for: the DMA process waits itself.
+      if (!rows_ready() || (t.after_store > 0 && stored_at_ > now())) break;
+      issue_load();
+    }
+    // Still parked: for the next buffer, or for an earlier tile to retire.
+    if (dma_tile_ < co.tiles.size() &&
+        (dma_seq_ >= computed_ + stages_of(dma_op_) || store_unissued()))
+      return;
   }
   computed_ev_.notify();
 }

@@ -235,6 +235,11 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
               // same blocks, which a shared level (L2) filters.
               load_shared_panel(t, home_, (fenced ? 1 : 2) * kv_bytes, readers);
               if (first) t.load_bytes[in] += r * d * ba;  // Q, once
+              // With O in the V buffers Q has one buffer, as the SRAM budget
+              // counts it: the next item's Q loads once the last item's last
+              // tile has retired (FlashAttention-3's producer waits on its
+              // QueryEmpty barrier before the Q load).
+              if (fenced) t.after_retire = 1;
               convert_kv(t, fenced ? 1 : 2);
               if (uc.convert_a && first)
                 t.add_step({static_cast<uint16_t>(uc.convert_unit),

@@ -162,6 +162,8 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
     // not cover them.
     if (c.after_store && loads)
       period += std::max(0.0, store_path + lat + moved / dma_bpc - since_store), limit = "latency";
+    // Waiting for the tile before it to retire: its own load path is exposed.
+    if (c.after_retire && loads) period += lat + moved / dma_bpc, limit = "latency";
     total += c.count * period;
     charge(limit, c.count * period);
     if (stored > 0) {

@@ -52,6 +52,9 @@ struct TileClass {
   // store's path (latency and transfer) and this tile's load path are exposed
   // beyond the unit cycles of the tiles between.
   bool after_store = false;
+  // Its loads wait for the tile before it to retire (Tile::after_retire): its
+  // load path is exposed.
+  bool after_retire = false;
 };
 
 // One core's share of an op as the estimate sees it (the busiest core): its

@@ -43,6 +43,7 @@ Estimate Mapper::estimate_cores(const OpContext& ctx, const std::vector<const Co
       }
       if (st > 0) w.store_tail = st;
       c.after_store = t.after_store > 0;
+      c.after_retire = t.after_retire > 0;
       for (int s = 0; s < t.nsteps; ++s) {
         const TileCost& k = prog_.costs[t.steps[s].cost];
         c.compute_cycles += static_cast<double>(k.cycles);

@@ -65,6 +65,10 @@ struct Tile {
   // output until the store has read it out (attention's O staged in the V
   // buffers, sim/mapping/attention.cpp).
   uint8_t after_store = 0;
+  // The tile's loads wait until the tile this many before it has retired (0:
+  // they do not): its buffer is one that tile still reads (attention's Q,
+  // single-buffered where O is staged in the V buffers).
+  uint8_t after_retire = 0;
 
   // Bytes of level l's load that a cluster peer reads for this core.
   double multicast(int l) const { return l == multicast_level ? multicast_bytes : 0; }
@@ -79,7 +83,8 @@ struct Tile {
   bool same_work(const Tile& o) const {
     if (nsteps != o.nsteps || load_bytes != o.load_bytes || store_bytes != o.store_bytes ||
         multicast_bytes != o.multicast_bytes || multicast_level != o.multicast_level ||
-        rows_need != o.rows_need || rows_done != o.rows_done || after_store != o.after_store)
+        rows_need != o.rows_need || rows_done != o.rows_done || after_store != o.after_store ||
+        after_retire != o.after_retire)
       return false;
     for (int i = 0; i < nsteps; ++i)
       if (steps[i].unit != o.steps[i].unit || steps[i].cost != o.steps[i].cost ||

@@ -501,7 +501,8 @@ TEST(Simulation, ALoadBehindAStoreWaitsForIt) {
   //   (101 ns) later.
   std::string cfg =
       write_temp("hw.yaml", chip("1000 TB/s", 1, "1 TB/s", "1 TB/s", "4 MiB", 2, 1, 8, 8));
-  auto run = [&](uint8_t after_store) {
+  // `retire1`, `store2`: tile 1's after_retire and tile 2's after_store.
+  auto run = [&](uint8_t retire1, uint8_t store2) {
     return run_isolated([&] {
       HwConfig hw = load_hw_config(cfg, {"core.dma.stages=2"});
       Program p = streaming_program(hw, 1, 4096, 1);
@@ -509,15 +510,24 @@ TEST(Simulation, ALoadBehindAStoreWaitsForIt) {
       tiles[0].store_bytes[kDram] = 4096;
       Tile t = tiles[0];
       t.store_bytes[kDram] = 0;
+      t.after_retire = retire1;
       tiles.push_back(t);
-      t.after_store = after_store;
+      t.after_retire = 0;
+      t.after_store = store2;
       tiles.push_back(t);
       SimResult s = simulate(hw, p);
       return nlohmann::json(s.ops[0].end_s - s.ops[0].start_s);
     });
   };
-  EXPECT_NEAR(run(0).get<double>(), 232.3e-9, 2e-9);
-  EXPECT_NEAR(run(2).get<double>(), 333.3e-9, 2e-9);
+  EXPECT_NEAR(run(0, 0).get<double>(), 232.3e-9, 2e-9);
+  EXPECT_NEAR(run(0, 2).get<double>(), 333.3e-9, 2e-9);
+  // Tile 1 held until tile 0 retires (Tile::after_retire = 1, a buffer tile 0
+  // still reads: attention's single Q buffer): it loads at 114.1 ns, behind
+  // the store on the DMA engine, lands at 223.4 ns and ends at 232.4 ns.
+  // Tile 2 waits for the store, done at 219.2 ns, and not for tile 1 to
+  // retire: it loads then, lands at 324.3 ns and ends at 333.3 ns (loaded at
+  // tile 1's retirement it would end 13 ns later).
+  EXPECT_NEAR(run(1, 2).get<double>(), 333.3e-9, 2e-9);
 }
 
 TEST(Simulation, TheEstimateExposesALoadBehindAStore) {
@@ -529,7 +539,7 @@ TEST(Simulation, TheEstimateExposesALoadBehindAStore) {
   const HwConfig hw = load_hw_config(
       write_temp("hw.yaml", chip("1000 TB/s", 1, "1 TB/s", "1 TB/s", "4 MiB", 2, 1, 8, 8)));
   CostModel model(hw);
-  auto estimate = [&](bool after_store) {
+  auto estimate = [&](bool after_store, bool after_retire = false) {
     CoreWork w;
     w.stages = 2;
     for (int i = 0; i < 3; ++i) {
@@ -539,11 +549,14 @@ TEST(Simulation, TheEstimateExposesALoadBehindAStore) {
       c.load[kDram] = 4096;
       if (i == 0) c.store[kDram] = 4096;
       c.after_store = after_store && i == 2;
+      c.after_retire = after_retire && i == 1;
       w.classes.push_back(c);
     }
     return model.estimate(w, 0, 1).cycles;
   };
   EXPECT_NEAR(estimate(true) - estimate(false), 2 * 105.096 - 9, 1e-6);
+  // A tile held until the one before retires exposes its own load path.
+  EXPECT_NEAR(estimate(false, true) - estimate(false), 105.096, 1e-6);
 }
 
 TEST(Simulation, AttentionStagesOInTheVBuffersWhenThatBuysLargerBlocks) {
