@@ -83,7 +83,7 @@ Trace generate_trace(const ModelDesc& m, const QuantRecipe& q, const WorkloadSpe
   const std::string norm_fn = m.norm,
                     act_fn = m.gated_mlp
                                  ? (m.activation == "silu" ? "silu_mul" : m.activation + "_mul")
-                                 : (m.activation == "silu" ? "silu_mul" : m.activation);
+                                 : m.activation;
 
   auto add = [&](Op op) {
     if (static_cast<int64_t>(t.ops.size()) >= limits::kMaxOps)

@@ -31,7 +31,7 @@ const std::vector<ElementwiseFn> kFns = {
     {"rmsnorm", 4, 1},   {"layernorm", 7, 1}, {"silu_mul", 5, 2, 2}, {"gelu", 8, 1, 1},
     {"add", 1, 2},       {"rope", 3, 1},      {"softmax", 5, 1, 1},  {"quantize", 2, 1},
     {"embedding", 0, 1}, {"topk", 2, 1},      {"moe_combine", 2, 1}, {"gelu_mul", 9, 2, 1},
-    {"relu2", 2, 1},     {"relu2_mul", 3, 2}};
+    {"relu2", 2, 1},     {"relu2_mul", 3, 2}, {"silu", 4, 1, 2}};
 }  // namespace
 
 const ElementwiseFn* find_elementwise_fn(const std::string& name) {

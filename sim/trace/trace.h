@@ -19,6 +19,7 @@ const char* op_kind_name(OpKind k);
 // Element-wise functions: arithmetic ops per element and input tensors, counted
 // from each function's formula [D]: rmsnorm x*w/sqrt(mean(x^2)): square, sum,
 // scale, weight = 4; silu_mul x*sigmoid(x)*u: exp, add, div, mul, mul = 5;
+// silu (a plain MLP's) x*sigmoid(x): 4;
 // softmax: max, sub, exp, sum, div = 5; rope: 2 mul + 1 add = 3; add: 1;
 // gelu (tanh form) 8; gelu_mul (GeGLU) gelu(x)*u: 8 + 1 = 9; relu2 (squared
 // ReLU, Primer; BitNet b1.58 2B4T) max(x,0)^2: max, mul = 2; relu2_mul

@@ -297,6 +297,19 @@ TEST(HfConfig, SquaredReluIsModelled) {
   EXPECT_DOUBLE_EQ(find_elementwise_fn("relu2")->ops_per_element, 2);
   EXPECT_DOUBLE_EQ(find_elementwise_fn("gelu_mul")->ops_per_element, 9);
   EXPECT_DOUBLE_EQ(find_elementwise_fn("gelu_mul")->special_per_element, 1);
+  // A plain MLP activates its one projection: ReLU^2 or SiLU (x * sigmoid(x):
+  // exp, add, divide, multiply = 4 ops, 2 special), one input, not the gated
+  // form's two.
+  for (const char* act : {"relu2", "silu"}) {
+    ModelDesc plain = m;
+    plain.gated_mlp = false;
+    plain.activation = act;
+    for (const Op& op : generate_trace(plain, load_quant("w16a16"), w).ops)
+      if (op.name.size() >= 7 && op.name.compare(op.name.size() - 7, 7, "ffn.act") == 0)
+        EXPECT_EQ(op.fn, act) << op.name;
+  }
+  EXPECT_DOUBLE_EQ(find_elementwise_fn("silu")->ops_per_element, 4);
+  EXPECT_EQ(find_elementwise_fn("silu")->inputs, 1);
 }
 
 TEST(HfConfig, UnknownFamilyIsAnError) {
