@@ -203,7 +203,7 @@ void Core::dma_process() {
     op_first_seq_ = dma_seq_;
     while (dma_tile_ < co.tiles.size()) {
       while (dma_tile_ < co.tiles.size() &&
-             (dma_seq_ >= computed_ + stages_of(dma_op_) || store_unissued())) {
+             (dma_seq_ >= computed_ + stages_of(dma_op_) || retire_pending())) {
         dma_parked_ = true;
         wait(computed_ev_);
         dma_parked_ = false;
@@ -247,10 +247,10 @@ bool Core::rows_ready() const {
   return true;
 }
 
-// Whether the DMA process's next tile waits for an earlier tile's store
-// (Tile::after_store) that has not been issued yet, or for an earlier tile
-// to retire (Tile::after_retire): that tile has not retired.
-bool Core::store_unissued() const {
+// Whether the DMA process's next tile waits for an earlier tile to retire:
+// to issue its store (Tile::after_store), or to stop reading a buffer
+// (Tile::after_retire).
+bool Core::retire_pending() const {
   const Tile& t = ops_[dma_op_].tiles[dma_tile_];
   // Also a tile that waits for an earlier tile to retire (Tile::after_retire).
   for (const uint8_t back : {t.after_store, t.after_retire})
@@ -284,7 +284,7 @@ void Core::buffer_freed() {
   if (dma_parked_) {
     const CoreOp& co = ops_[dma_op_];
     while (dma_tile_ < co.tiles.size() && dma_seq_ < computed_ + stages_of(dma_op_) &&
-           !store_unissued()) {
+           !retire_pending()) {
       const Tile& t = co.tiles[dma_tile_];
       // Streamed rows and a store to wait for: the DMA process waits itself.
       if (!rows_ready() || (t.after_store > 0 && stored_at_ > now())) break;
@@ -292,7 +292,7 @@ void Core::buffer_freed() {
     }
     // Still parked: for the next buffer, or for an earlier tile to retire.
     if (dma_tile_ < co.tiles.size() &&
-        (dma_seq_ >= computed_ + stages_of(dma_op_) || store_unissued()))
+        (dma_seq_ >= computed_ + stages_of(dma_op_) || retire_pending()))
       return;
   }
   computed_ev_.notify();

@@ -128,7 +128,7 @@ class Core : public sc_core::sc_module {
   void issue_load();
   void buffer_freed();
   bool rows_ready() const;
-  bool store_unissued() const;
+  bool retire_pending() const;
   void wait_ticks(Tick t);
   // Waits until time `t` or `ev`, whichever comes first (t = kNever: only ev).
   void wait_for(Tick t, sc_core::sc_event& ev);

@@ -105,6 +105,7 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
   Level out = prog_.ops[idx].out_level;
   const int64_t P = ctx.cores;
   const ElementwiseFn& softmax = *find_elementwise_fn("softmax");
+  const double quantize_ops = find_elementwise_fn("quantize")->ops_per_element;
   const int64_t G = op.heads / op.kv_heads, d = op.head_dim;
   double ba = op.a.bits_per_element() / 8, bkv = op.w.bits_per_element() / 8,
          bo = op.o.bits_per_element() / 8;
@@ -222,13 +223,16 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
               const bool fenced = o_in_v && first && !per_core[c].tiles.empty();
               const double kv_bytes = static_cast<double>(kb * d) * bkv;  // a K or a V block
               const double readers = static_cast<double>(std::min<int64_t>(q_blocks, P));
-              auto convert_kv = [&](Tile& t, int64_t blocks) {  // the fallback converts K, V
-                if (uc.convert_w)
-                  t.add_step({static_cast<uint16_t>(uc.convert_unit),
-                              cache_.vector(uc.convert_unit, blocks * kb * d,
-                                            find_elementwise_fn("quantize")->ops_per_element,
-                                            op.w.elem.storage_bits / 8, uc.w.storage_bits / 8),
-                              kStepConvert});
+              // The fallback's conversion of `elements` from `from` to the
+              // class `to` the matrix unit runs (K and V blocks, Q).
+              auto convert = [&](Tile& t, int64_t elements, const Format& from, const Format& to) {
+                t.add_step({static_cast<uint16_t>(uc.convert_unit),
+                            cache_.vector(uc.convert_unit, elements, quantize_ops,
+                                          from.storage_bits / 8, to.storage_bits / 8),
+                            kStepConvert});
+              };
+              auto convert_kv = [&](Tile& t, int64_t blocks) {
+                if (uc.convert_w) convert(t, blocks * kb * d, op.w.elem, uc.w);
               };
               Tile t;
               // K and V blocks; the query blocks of one head on other cores read the
@@ -241,12 +245,7 @@ void Mapper::map_attention(const OpContext& ctx, const Op& op, size_t idx, Level
               // QueryEmpty barrier before the Q load).
               if (fenced) t.after_retire = 1;
               convert_kv(t, fenced ? 1 : 2);
-              if (uc.convert_a && first)
-                t.add_step({static_cast<uint16_t>(uc.convert_unit),
-                            cache_.vector(uc.convert_unit, r * d,
-                                          find_elementwise_fn("quantize")->ops_per_element,
-                                          op.a.elem.storage_bits / 8, uc.a.storage_bits / 8),
-                            kStepConvert});
+              if (uc.convert_a && first) convert(t, r * d, op.a.elem, uc.a);
               GemmShape q_shape;  // for the table precompute of Q and of P
               q_shape.uc = uc;
               q_shape.pre_unit = pre;

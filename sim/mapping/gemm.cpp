@@ -65,7 +65,9 @@ void split_panel(bool filter, Level level, double bytes, double readers, double 
 constexpr double kPruneMargin = 1.001 * (1 + 1e-9);
 
 // The unit's cost of each tile size one GEMM's search asks for, computed once:
-// the grids' slices share most of their full and edge tile sizes.
+// the grids' slices share most of their full and edge tile sizes. Local to the
+// search, not CostCache::mm: that one enters each cost in the program's cost
+// table, which only the emitted tiles' costs belong in.
 class TileCosts {
  public:
   TileCosts(const ComputeUnit& u, const GemmShape& g) : u_(u), g_(g) {}
