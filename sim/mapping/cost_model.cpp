@@ -95,6 +95,7 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
   // The last storing tile's store path, and the unit cycles of the tiles since.
   double store_path = 0, since_store = 0;
   double e_on = 0, e_off = 0;  // one core's dynamic energy, for the power bound
+  clocked_.clear();
   for (const TileClass& c : w.classes) {
     if (c.count <= 0) continue;
     double moved = 0, links = 0, lat = 0, transfer = 0;
@@ -146,6 +147,7 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
     const double in_flight = (units + (loads ? lat + transfer : 0)) /
                              static_cast<double>(w.stages > 0 ? w.stages : hw_.load_stages);
     if (in_flight > period) period = in_flight, limit = "latency";
+    const double unexposed = period;
     if (w.power_bound && power_limited()) {  // the tile's energy, on chip and off (DRAM, DDR)
       e_on += c.count * c.unit_energy_j;
       for (int l = 0; l < kLevels; ++l) {
@@ -166,6 +168,9 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
     if (c.after_retire && loads) period += lat + moved / dma_bpc, limit = "latency";
     total += c.count * period;
     charge(limit, c.count * period);
+    if (w.power_bound && power_limited())
+      clocked_.push_back({c.count, transfer, std::max(units, sram), units,
+                          loads ? lat + transfer : 0.0, period - unexposed});
     if (stored > 0) {
       store_path = store_d + stored / dma_bpc;
       since_store = 0;
@@ -191,25 +196,73 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
   // the limit: if the op's cores would draw more than the limit leaves (the
   // board and the die's leakage paid), the clock drops to the share s at which
   // they fit, as the board's controller does: on-chip energy falls as s^2
-  // (voltage with clock), off-chip energy stays, and the time is taken to grow
-  // as 1/s (compute-bound: the case that draws the most), so
-  //   E_on s^3 + E_off s = P t,
-  // rising in s, solved by Newton's method from s = 1. A tiling that buys a
-  // little time with much more memory traffic then loses where the limit
-  // binds. The estimate the report shows leaves this out: a run's clock under
-  // the limit is set by the power limit itself (sim/cli/power_cap.h).
+  // (voltage with clock), off-chip energy stays, and each tile's period is
+  // re-taken at the lower clock, as the power limit scales a run's ops
+  // (sim/cli/power_cap.h: 1/s where compute binds, 1 where memory does): the
+  // units' and banks' cycles grow as 1/s, the channels', links' and DMA
+  // engine's transfer and the memory latency keep their time. The largest s
+  // with
+  //   E_on s^2 + E_off <= P T(s)
+  // is found by bisection (the left side rises with s, T(s) falls). Taking
+  // every op's time as 1/s made a memory-bound op look as slow as a
+  // compute-bound one of the same energy, and a search under the limit chose
+  // a tiling of fewer cores and less power that the run, its memory time
+  // unchanged at the lower clock, found slower (h200 prefill of 128 tokens:
+  // 9 % slower with twice the registers). A tiling that buys a little time
+  // with much more memory traffic still loses where the limit binds. The
+  // estimate the report shows leaves this out: a run's clock under the limit
+  // is set by the power limit itself (sim/cli/power_cap.h).
   if (w.power_bound && power_limited() && e.cycles > 0) {
-    const double on = n * e_on, off = n * e_off, budget = power_w_ * e.cycles / f;
-    if (on + off > budget) {
-      double s = 1;
-      for (int i = 0; i < 20; ++i) {
-        const double next = s - (on * s * s * s + off * s - budget) / (3 * on * s * s + off);
-        if (!(next < s)) break;
-        s = next;
-        if (s <= hw_.min_clock_share) break;
+    const double on = n * e_on, off = n * e_off;
+    const double st = static_cast<double>(w.stages > 0 ? w.stages : hw_.load_stages);
+    // T(s) = a + b / s, with each class's binding term as it is at share s:
+    // its transfer (kept), its units or banks (1/s), or its loads in flight
+    // (the units' part 1/s, the path kept).
+    struct Piece {
+      double a = 0, b = 0;
+      bool operator==(const Piece&) const = default;
+    };
+    auto piece = [&](double s) {
+      Piece p{std::max(0.0, fill) + drain, 0};  // fill and drain: as at the nominal clock
+      for (const Clocked& k : clocked_) {
+        const double in_flight = (k.units / s + k.path) / st;
+        p.a += k.count * k.exposed;
+        if (k.transfer >= k.scaled / s && k.transfer >= in_flight)
+          p.a += k.count * k.transfer;
+        else if (k.scaled / s >= in_flight)
+          p.b += k.count * k.scaled;
+        else
+          p.a += k.count * k.path / st, p.b += k.count * k.units / st;
       }
-      s = std::max(s, hw_.min_clock_share);
-      e.cycles /= s;
+      return p;
+    };
+    auto cycles = [](const Piece& p, double s) { return p.a + p.b / s; };
+    auto fits = [&](double s) { return on * s * s + off <= power_w_ * cycles(piece(s), s) / f; };
+    if (!fits(1.0)) {
+      double lo = hw_.min_clock_share, hi = 1.0;
+      if (fits(lo)) {
+        // Halve the bracket until one piece holds across it, then solve
+        // on s^2 + off = P (a + b / s) / f there, i.e. the cubic
+        // g(s) = on s^3 + (off - P a / f) s - P b / f = 0, whose one positive
+        // root Newton's method reaches from above (g is convex and rising
+        // past it).
+        for (int i = 0; i < 60 && !(piece(lo) == piece(hi)); ++i) {
+          const double mid = 0.5 * (lo + hi);
+          (fits(mid) ? lo : hi) = mid;
+        }
+        const Piece p = piece(hi);
+        const double c1 = off - power_w_ * p.a / f, c0 = -power_w_ * p.b / f;
+        double s = hi;
+        for (int i = 0; i < 50; ++i) {
+          const double g = on * s * s * s + c1 * s + c0, dg = 3 * on * s * s + c1;
+          if (!(g > 0) || !(dg > 0)) break;
+          const double next = s - g / dg;
+          if (!(next < s)) break;
+          s = next;
+        }
+        lo = std::clamp(s, lo, hi);
+      }
+      e.cycles = cycles(piece(lo), lo);
       e.bound = "power";
     }
   }

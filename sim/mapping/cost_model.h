@@ -118,6 +118,12 @@ class CostModel {
     const Prefix* prefix = nullptr;
   };
   std::array<std::array<LastPrefix, 2>, kLevels> last_prefix_{};
+  // Each tile class's period split by how it scales with the clock, for the
+  // power bound (estimate() re-takes the periods at a lower clock).
+  struct Clocked {
+    double count, transfer, scaled, units, path, exposed;
+  };
+  std::vector<Clocked> clocked_;
 };
 
 }  // namespace bc

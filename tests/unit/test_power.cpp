@@ -143,6 +143,55 @@ TEST(Power, TilingsAreRankedByTheirTimeUnderTheLimit) {
   EXPECT_NEAR(model.estimate(w, 0, 4).cycles, 1000, 1e-9);
 }
 
+TEST(Power, AMemoryBoundOpKeepsItsTimeUnderTheLimit) {
+  // The power bound re-takes each tile's period at the lower clock as the
+  // run's limit does: the units' and banks' cycles grow as 1/s, the memory
+  // channels' transfer keeps its time. By hand: every SM of the H100 config
+  // (700 W limit, 80 W board) loads 16 MB from HBM in one tile (10 unit
+  // cycles), so the tile is bound by the HBM channels at T cycles. Its energy is E_off = n B e_dram
+  // off chip (kept at any clock) and E_on = n (E_unit + B e_sram_write) on
+  // chip (as s^2). With E_unit chosen so that E_on 0.64 + E_off = P T / f,
+  // the share at which the op fits is 0.8, where the DRAM still binds: the op
+  // keeps T cycles. (Taken as 1/s, as for a compute-bound op, the same
+  // energies gave E_on s^3 + E_off s = P T / f: s = 0.907, 1.103 T.)
+  const HwConfig hw = load_hw_config(project_root() + "/configs/hw/h100.yaml");
+  double leakage = 0;
+  for (const ComponentArea& c : component_areas(hw)) leakage += c.leakage_w;
+  const double P = 700 - 80 - leakage;
+  ASSERT_GT(P, 0);
+  double e_dram = 0, e_sram_write = 0;
+  for (const ActionEntry& a : action_catalog(hw)) {
+    if (a.component == "dram" && a.action == "read_byte") e_dram = a.energy_j;
+    if (a.component == "sram" && a.action == "write_byte") e_sram_write = a.energy_j;
+  }
+  ASSERT_GT(e_dram, 0);
+  CostModel model(hw);
+  const int64_t n = hw.cores();
+  const double B = 16e6;
+  CoreWork w;
+  TileClass c;
+  c.count = 1;
+  c.compute_cycles = 10;
+  c.load[static_cast<size_t>(kDram)] = B;
+  w.classes.push_back(c);
+  const Estimate plain = model.estimate(w, 0, n);
+  ASSERT_EQ(plain.bound, "dram");
+  const double T = plain.cycles, off = n * B * e_dram;
+  const double on = P * T / hw.freq_hz - off;  // E_on 0.64 at s = 0.8
+  ASSERT_GT(on, 0);
+  w.classes[0].unit_energy_j = (on / 0.64 / n) - B * e_sram_write;
+  ASSERT_GT(w.classes[0].unit_energy_j, 0);
+  w.power_bound = true;
+  const Estimate e = model.estimate(w, 0, n);
+  EXPECT_EQ(e.bound, "power");
+  EXPECT_NEAR(e.cycles, T, 1e-9 * T);
+  // Twice the unit energy: s^2 = (P T / f - E_off) / E_on' with E_on' the
+  // larger on-chip energy; the DRAM still binds while 10 / s cycles stay
+  // under T, so the time is still T.
+  w.classes[0].unit_energy_j *= 2;
+  EXPECT_NEAR(model.estimate(w, 0, n).cycles, T, 1e-9 * T);
+}
+
 TEST(CostModel, TheSearchFloorIsUnderEveryEstimate) {
   // The tiling searches skip a candidate whose floor (its units' cycles, or
   // its bytes through the core's DMA engine) is above their best so far, so
