@@ -1,6 +1,8 @@
 #include "workloads/model.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -348,8 +350,23 @@ ModelDesc read_hf_config(const std::string& path) {
                     (n->is_scalar() ? "\"" + n->scalar + "\"" : std::string(n->kind_name())),
                 "accepted: " + list});
     }
-  if (get("rms_norm_eps")) m.norm = "rmsnorm";
-  if (get("layer_norm_epsilon") || get("layer_norm_eps")) m.norm = "layernorm";
+  // The epsilon keys say which norm the model uses; their value must still be
+  // a number (a string or a list there is a broken file, not a norm).
+  auto epsilon = [&](const char* k) {
+    const CNode* n = get(k);
+    if (!n || n->kind == CNode::Kind::Null) return n != nullptr;
+    char* end = nullptr;
+    const double v = n->is_scalar() ? std::strtod(n->scalar.c_str(), &end) : 0;
+    if (!n->is_scalar() || end == n->scalar.c_str() || *end != '\0' || !std::isfinite(v) ||
+        v <= 0 || v >= 1)
+      sink.add({n->loc, k,
+                "expected a small positive number (the norm's epsilon, e.g. 1e-5), got " +
+                    (n->is_scalar() ? "\"" + n->scalar + "\"" : std::string(n->kind_name())),
+                ""});
+    return true;
+  };
+  if (epsilon("rms_norm_eps")) m.norm = "rmsnorm";
+  if (epsilon("layer_norm_epsilon") || epsilon("layer_norm_eps")) m.norm = "layernorm";
   for (const auto& [k, v] : root.map)
     if (!used.count(k)) m.unmapped_keys.push_back(k);
   if (sink.empty())  // the cross-key checks need every key read

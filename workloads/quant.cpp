@@ -44,7 +44,23 @@ std::optional<LocatedFormat> read_format(Params& p, const std::string& key,
   return LocatedFormat{*f, p.loc_of(key)};
 }
 
-TensorSpec read_spec(Params& p) {
+// `cls`: the tensor class the spec is for ("" for the recipe's or a layer
+// range's defaults, which apply to every class). The attention class has no
+// weights (its K and V are the kv_cache) and a GEMM class no KV cache: a key
+// that means nothing for its class is an error, not silently unused.
+TensorSpec read_spec(Params& p, const std::string& cls = "") {
+  if (!cls.empty()) {
+    const bool attention = cls == "attention";
+    for (const char* k : {"weights", "output_features", "sparsity", "kv_cache"})
+      if (p.has(k) && attention == (std::string(k) != "kv_cache"))
+        p.error(k,
+                attention ? std::string("the attention class has no weights (") + k +
+                                " applies to a GEMM's weights; attention reads the kv_cache)"
+                          : "the " + cls +
+                                " class has no KV cache (kv_cache is read from the "
+                                "recipe's defaults or the attention class)",
+                attention ? "give activations or kv_cache here" : "move kv_cache to attention");
+  }
   TensorSpec s;
   s.weights = read_format(p, "weights", "weight format, e.g. int4/g128/fp16");
   s.activations = read_format(p, "activations", "activation (GEMM input) format");
@@ -72,7 +88,7 @@ TensorSpec read_spec(Params& p) {
         p.error("output_features", "fractions add up to " + std::to_string(total) + ", expected 1");
     }
   }
-  if (p.has("sparsity")) {
+  if (p.raw("sparsity")) {  // (raw: a layer entry's unknown-key message lists it)
     Params sp = p.map("sparsity", "weight sparsity");
     Sparsity z;
     z.pattern = sp.choice("pattern", std::nullopt, {"2:4", "unstructured"}, "sparsity pattern");
@@ -129,7 +145,7 @@ QuantRecipe load_quant(const std::string& name_or_path) {
           continue;
         }
         Params cp = cls.map(c, "formats of this class", true, "<class>");
-        q.classes[c] = read_spec(cp);
+        q.classes[c] = read_spec(cp, c);
       }
     }
     {
@@ -160,9 +176,9 @@ QuantRecipe load_quant(const std::string& name_or_path) {
         Params lp = layers.map(range, "formats for these layers", true, "<layers>");
         rule.all = read_spec(lp);
         for (const auto& c : tensor_classes())
-          if (lp.has(c)) {
+          if (lp.raw(c)) {  // (raw: the entry's unknown-key message lists the classes)
             Params cp = lp.map(c, "formats of this class in these layers");
-            rule.classes[c] = read_spec(cp);
+            rule.classes[c] = read_spec(cp, c);
           }
         q.layers.push_back(std::move(rule));
       }

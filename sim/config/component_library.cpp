@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/config/limits.h"
+
 namespace bc {
 
 ComponentLibrary ComponentLibrary::load(const std::string& path) {
@@ -19,10 +21,19 @@ ComponentLibrary ComponentLibrary::load(const std::string& path) {
       for (const auto& name : pts.entry_names()) {
         ParsedQuantity q = parse_quantity(name, Dim::Length);
         Params p = pts.map(name, "scaling factors at this node", true, "<node>");
-        double e = p.number("energy", std::nullopt, "dynamic-energy factor", 1e-6);
-        double a = p.number("area", std::nullopt, "area factor", 1e-6);
+        double e = p.number("energy", std::nullopt, "dynamic-energy factor", 1e-6,
+                            limits::kMaxScaleFactor);
+        double a = p.number("area", std::nullopt, "area factor", 1e-6, limits::kMaxScaleFactor);
         if (!q.error.empty()) {
           pts.error(name, "scaling point names must be nodes like \"28 nm\": " + q.error);
+          continue;
+        }
+        if (q.value < limits::kMinNodeM || q.value > limits::kMaxNodeM) {
+          pts.error(name,
+                    "scaling point " + name + " is not a technology node: must be " +
+                        format_quantity(limits::kMinNodeM, Dim::Length) + " to " +
+                        format_quantity(limits::kMaxNodeM, Dim::Length),
+                    "name the node the factors are for, e.g. \"28 nm\"");
           continue;
         }
         lib.points_.push_back({q.value, e, a});
@@ -42,6 +53,16 @@ ComponentLibrary ComponentLibrary::load(const std::string& path) {
       lc.description = c.text("description", "", "what the component is");
       lc.node_m = c.quantity("node", Dim::Length, std::nullopt, "node of the figures below");
       lc.scales = c.boolean("scales", true, "false for off-chip parts (DRAM energy per bit)");
+      // Figures stated at a node the table does not cover cannot be carried to
+      // another node (factor() would clamp them silently to the table's end).
+      if (lc.scales && !lib.points_.empty() && lc.node_m > 0 &&
+          (lc.node_m < lib.min_node() * 0.999 || lc.node_m > lib.max_node() * 1.001))
+        c.error("node",
+                "node " + format_quantity(lc.node_m, Dim::Length) +
+                    " is outside the scaling table (" +
+                    format_quantity(lib.min_node(), Dim::Length) + " to " +
+                    format_quantity(lib.max_node(), Dim::Length) + ")",
+                "add a scaling point for it, or set scales: false");
       lc.area_m2 = c.sourced("area", Dim::Area, 0.0, "area per instance", 0, false);
       lc.capacity_bytes =
           c.quantity("capacity", Dim::Bytes, 0.0, "storage per instance (SRAM macros)", 0, false);

@@ -66,6 +66,12 @@ void check_utf8(const std::string& text, const std::string& name) {
     }
     static const uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
     if (ok && (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))) ok = false;
+    // A NUL is valid UTF-8 but no text input holds one (the YAML reader took
+    // it for an escape and said so, misleadingly).
+    if (c == 0)
+      fail_input(SourceLoc{name, line, col}, "",
+                 "a NUL byte (0x00): input text must not contain one (a binary file?)",
+                 "give a text file");
     if (!ok) {
       char hex[8];
       std::snprintf(hex, sizeof hex, "0x%02X", c);
@@ -119,10 +125,37 @@ SourceLoc loc_of(const YAML::Mark& m, const std::string& file) {
 
 // Converting walks aliases as copies, so a few lines of anchors can stand for
 // billions of nodes ("billion laughs"): the walk counts nodes and depth and
-// stops at the limits.
+// stops at the limits. It also keeps the path of keys to the node (for
+// messages) and the file's text (to check quoted scalars' closing quotes).
 struct Budget {
   int64_t nodes = 0;
+  std::vector<std::string> path;
+  const std::string* text = nullptr;
+  std::string joined() const {
+    std::string p;
+    for (const std::string& k : path) p += (p.empty() || k[0] == '[' ? "" : ".") + k;
+    return p;
+  }
 };
+
+// The offset just past a quoted scalar's closing quote, from its opening
+// quote at `at`, or npos: yaml-cpp reads an unclosed quote to the end of the
+// file as one scalar, so `name: "abc` swallowed the lines after it silently.
+size_t closing_quote(const std::string& t, size_t at) {
+  const char q = t[at];
+  for (size_t i = at + 1; i < t.size(); ++i) {
+    if (q == '"' && t[i] == '\\') {
+      ++i;
+    } else if (t[i] == q) {
+      if (q == '\'' && i + 1 < t.size() && t[i + 1] == '\'') {
+        ++i;  // '' is a quote inside single quotes
+        continue;
+      }
+      return i + 1;
+    }
+  }
+  return std::string::npos;
+}
 
 CNode convert(const YAML::Node& n, const std::string& file, Budget& budget, int depth = 0) {
   CNode c;
@@ -142,23 +175,45 @@ CNode convert(const YAML::Node& n, const std::string& file, Budget& budget, int 
     case YAML::NodeType::Undefined:
       c.kind = CNode::Kind::Null;
       break;
-    case YAML::NodeType::Scalar:
+    case YAML::NodeType::Scalar: {
       c.kind = CNode::Kind::Scalar;
       c.scalar = n.Scalar();
+      const auto at = static_cast<size_t>(n.Mark().pos);
+      if (n.Tag() == "!" && budget.text && at < budget.text->size() &&
+          ((*budget.text)[at] == '"' || (*budget.text)[at] == '\'') &&
+          closing_quote(*budget.text, at) == std::string::npos)
+        fail_input(c.loc, budget.joined(),
+                   std::string("a quoted string is not closed: its ") +
+                       ((*budget.text)[at] == '"' ? "double" : "single") +
+                       " quote opens here and the file ends before its closing quote (the "
+                       "lines after it would be read as part of the string)",
+                   "close the quote");
       break;
+    }
     case YAML::NodeType::Sequence:
       c.kind = CNode::Kind::Seq;
-      for (const auto& e : n) c.seq.push_back(convert(e, file, budget, depth + 1));
+      for (const auto& e : n) {
+        budget.path.push_back("[" + std::to_string(c.seq.size()) + "]");
+        c.seq.push_back(convert(e, file, budget, depth + 1));
+        budget.path.pop_back();
+      }
       break;
     case YAML::NodeType::Map: {
       c.kind = CNode::Kind::Map;
       std::set<std::string> seen;
       for (const auto& kv : n) {
+        if (!kv.first.IsScalar())
+          fail_input(loc_of(kv.first.Mark(), file), budget.joined(),
+                     std::string("a key is a ") + (kv.first.IsSequence() ? "list" : "map") +
+                         ": keys are names",
+                     "write the key as a plain name");
         std::string key = kv.first.Scalar();
+        budget.path.push_back(key);
         if (!seen.insert(key).second)
-          fail_input(loc_of(kv.first.Mark(), file), key, "key appears twice in the same map",
-                     "remove one of them");
+          fail_input(loc_of(kv.first.Mark(), file), budget.joined(),
+                     "key appears twice in the same map", "remove one of them");
         CNode v = convert(kv.second, file, budget, depth + 1);
+        budget.path.pop_back();
         v.key_loc = loc_of(kv.first.Mark(), file);
         if (v.kind == CNode::Kind::Null) v.loc = v.key_loc;
         c.map.emplace_back(key, std::move(v));
@@ -169,8 +224,9 @@ CNode convert(const YAML::Node& n, const std::string& file, Budget& budget, int 
   return c;
 }
 
-CNode convert(const YAML::Node& n, const std::string& file) {
+CNode convert(const YAML::Node& n, const std::string& file, const std::string* text = nullptr) {
   Budget budget;
+  budget.text = text;
   return convert(n, file, budget);
 }
 
@@ -192,7 +248,8 @@ YAML::Node parse_yaml(const std::string& text, const std::string& name) {
 CNode load_recursive(const std::string& path, std::vector<std::string>& stack) {
   std::error_code ec;
   fs::path canon = fs::weakly_canonical(path, ec);
-  CNode doc = convert(parse_yaml(read_input_file(path), path), path);
+  const std::string text = read_input_file(path);
+  CNode doc = convert(parse_yaml(text, path), path, &text);
   if (doc.kind == CNode::Kind::Null) {
     doc.kind = CNode::Kind::Map;
     doc.loc = {path, 1, 1};
@@ -275,7 +332,7 @@ CNode load_config_file(const std::string& path) {
 }
 
 CNode parse_config_text(const std::string& text, const std::string& name) {
-  CNode doc = convert(parse_yaml(text, name), name);
+  CNode doc = convert(parse_yaml(text, name), name, &text);
   if (doc.kind == CNode::Kind::Null) doc.kind = CNode::Kind::Map;
   return doc;
 }
@@ -289,7 +346,7 @@ void apply_set(CNode& root, const std::string& assignment) {
   std::string path = assignment.substr(0, eq);
   std::string value = assignment.substr(eq + 1);
   std::string label = "--set " + assignment;
-  CNode v = convert(parse_yaml(value, label), label);
+  CNode v = convert(parse_yaml(value, label), label, &value);
   v.loc = SourceLoc{label, 0, 0};
   // Walk (creating maps as needed) to the parent of the last key.
   CNode* cur = &root;

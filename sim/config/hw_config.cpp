@@ -116,6 +116,13 @@ void read_system_keys(Params& p, SystemConfig& s) {
   }
   s.group_size = p.integer("group_size", s.topology == "dragonfly" ? 8 : 0,
                            "dragonfly: chips per group, fully connected inside", 0, 4096);
+  // Groups and global links exist only in a Dragonfly: on another topology
+  // they were read and silently unused.
+  if (s.topology != "dragonfly")
+    for (const char* k : {"global_link", "group_size"})
+      if (p.has(k))
+        p.error(k, std::string(k) + " applies to topology dragonfly only, not " + s.topology,
+                "remove it, or set system.topology: dragonfly");
   {
     Params par = p.map("parallel", "how a model is split over the chips");
     s.tp =

@@ -64,7 +64,14 @@ inline constexpr double kMaxTimeS = 1e3;   // latencies and gaps
 inline constexpr double kMaxPowerW = 1e6;  // board power, power limit, leakage (a wafer-scale
                                            // system draws about 25 kW)
 inline constexpr double kMaxCycles = 1e9;  // cycle counts of a unit (fill, setup, ...)
-inline constexpr double kMaxRate = 1e6;    // a unit's operations per lane (PE) per cycle
+// The component library: energy per action (an HBM byte costs about 1e-10 J),
+// area per instance (a whole wafer is 0.07 m2), technology nodes, and the
+// scaling table's factors. Past them a report printed inf or a 300-digit area.
+inline constexpr double kMaxActionEnergyJ = 1.0;
+inline constexpr double kMaxAreaM2 = 1.0;
+inline constexpr double kMinNodeM = 1e-10, kMaxNodeM = 1e-5;  // 0.1 nm to 10 um
+inline constexpr double kMaxScaleFactor = 1e6;
+inline constexpr double kMaxRate = 1e6;  // a unit's operations per lane (PE) per cycle
 
 // Simulated time is in picoseconds in 64 bits; a run whose time reaches this
 // (2^62 ps, about 53 days) is refused rather than wrapped. Durations saturate

@@ -22,6 +22,12 @@ std::pair<double, double> quantity_range(Dim dim) {
       return {0, limits::kMaxCycles};
     case Dim::Power:
       return {0, limits::kMaxPowerW};
+    case Dim::Energy:
+      return {0, limits::kMaxActionEnergyJ};
+    case Dim::Area:
+      return {0, limits::kMaxAreaM2};
+    case Dim::Length:
+      return {limits::kMinNodeM, limits::kMaxNodeM};
     default:
       return {-Params::kInf, Params::kInf};
   }

@@ -124,7 +124,13 @@ std::vector<Diagnostic> op_shape_errors(const Op& op) {
             n(op.q_len) + " queries outnumber the " + n(op.kv_len) +
                 " keys: each query attends itself, so there are at least as many keys",
             "give at least as many keys as queries");
+    if (op.kv_append > op.kv_len)
+      error("kv_append",
+            n(op.kv_append) + " tokens appended to a cache of " + n(op.kv_len) +
+                " keys: the appended tokens are among the keys attended",
+            "give kv_append <= kv_len");
     groups("kv", op.w, op.head_dim, "head_dim");
+    groups("a", op.a, op.head_dim, "head_dim");  // Q is grouped along head_dim, as K and V
   }
   return out;
 }
@@ -301,6 +307,10 @@ Trace read_trace(const std::string& path) {
               p.choice("sparsity", "", {"", "2:4", "unstructured"}, "weight sparsity pattern");
           op.density = p.number("density", op.sparsity == "2:4" ? 0.5 : 1.0,
                                 "kept fraction of weights", 1e-6, 1);
+          // A density without a pattern changed the weight bytes silently.
+          if (op.sparsity.empty() && p.has("density"))
+            p.error("density", "a density is only read with a sparsity pattern",
+                    "add sparsity: 2:4 or unstructured, or remove density");
         } else if (kind == "attention") {
           op.kind = OpKind::Attention;
           op.w = read_format(p, "kv", "KV cache format");

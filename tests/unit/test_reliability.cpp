@@ -546,6 +546,35 @@ TEST(Recipes, LayerRangesAreReadWhole) {
                        "got \"3x\"\n");
 }
 
+TEST(Recipes, AKeyThatMeansNothingForItsClassIsAnError) {
+  // The attention class has no weights and a GEMM class no KV cache: both had
+  // been read and silently unused.
+  const std::string r =
+      test::write_temp("r.yaml",
+                       "weights: int8\nactivations: int8\nclasses:\n  attention: {weights: int4}\n"
+                       "  lm_head: {kv_cache: int4}\n");
+  test::CliRun c = test::run_cli("run -q --quant '" + r + "'");
+  EXPECT_EQ(c.code, 2);
+  EXPECT_EQ(c.err,
+            r +
+                ":4:24: error: classes.attention.weights: the attention class has no weights "
+                "(weights applies to a GEMM's weights; attention reads the kv_cache) (give "
+                "activations or kv_cache here)\n" +
+                r +
+                ":5:23: error: classes.lm_head.kv_cache: the lm_head class has no KV cache "
+                "(kv_cache is read from the recipe's defaults or the attention class) (move "
+                "kv_cache to attention)\n");
+  // A layer entry's unknown key lists every key the entry takes: the class
+  // names and sparsity too.
+  const std::string l = test::write_temp(
+      "l.yaml", "weights: int8\nactivations: int8\nlayers:\n  1: {bogus: {weights: int4}}\n");
+  c = test::run_cli("run -q --quant '" + l + "'");
+  EXPECT_EQ(c.code, 2);
+  EXPECT_EQ(c.err, l + ":4:7: error: layers.1.bogus: unknown key (valid keys: activations, "
+                       "attention, down, gate_up, kv_cache, lm_head, o, output_features, qkv, "
+                       "router, sparsity, weights)\n");
+}
+
 TEST(Cli, NegativeTopIsAnError) {
   test::CliRun c = test::run_cli("run --top -5");
   EXPECT_EQ(c.code, 2);
