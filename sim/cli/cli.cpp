@@ -550,6 +550,10 @@ int cmd_move(int argc, char** argv) {
         cmd, "--bytes",
         "expected a number of bytes > 0 and <= " + format_quantity(limits::kMaxBytes, Dim::Bytes) +
             ", got " + vm["bytes"].as<std::string>());
+  } else if (bytes != std::floor(bytes)) {  // 1e-300 B moved in 0 s at an infinite rate
+    fail_input(cmd, "--bytes",
+               "expected a whole number of bytes, got " + vm["bytes"].as<std::string>(),
+               "sizes are whole bytes, e.g. 4096 or 1e9");
   }
   // On a system every active chip moves its share at once (they are alike, so one
   // is simulated): the time is one chip's, the bandwidth the aggregate.

@@ -1018,5 +1018,20 @@ TEST(Fuzzed2, SweepNamesAndBoundsAndTimelineWindowsAreChecked) {
             "(expected FROM:TO, times with units, e.g. 0us:50us (either side may be empty))\n");
 }
 
+// `move --bytes` moves whole bytes, as every size is: 1e-300 B was "moved" at
+// an absurd rate. A whole number in any notation is one.
+TEST(Fuzzed3, MoveBytesAreWhole) {
+  const std::string out = temp_path("move.json");
+  for (const std::string b : {"1e-300", "0.001", "2.5"}) {
+    EXPECT_EQ(refused("move configs/hw/h100.yaml --bytes " + b + " --json '" + out + "'"),
+              "<command line>: error: --bytes: expected a whole number of bytes, got " + b +
+                  " (sizes are whole bytes, e.g. 4096 or 1e9)\n");
+    EXPECT_TRUE(files_starting(out.substr(0, out.rfind('/')), "move.json").empty()) << b;
+  }
+  CliRun r = run_cli("move configs/hw/h100.yaml --bytes 4e7 --json '" + out + "'");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("moved 40 MB from dram to shared_sram", 0), 0u) << r.out;
+}
+
 }  // namespace
 }  // namespace bc
