@@ -276,6 +276,11 @@ int cmd_run(int argc, char** argv) {
       ParsedQuantity q = parse_quantity(t, Dim::Time);
       if (!q.error.empty()) bad_window("\"" + t + "\": " + q.error);
       if (q.value < 0) bad_window("\"" + t + "\" is before the run starts (at 0)");
+      // A bound past the limit of every time an input gives (a window from
+      // 1e300 s caught nothing, silently).
+      if (q.value > limits::kMaxTimeS)
+        bad_window("\"" + t + "\" is past " + format_quantity(limits::kMaxTimeS, Dim::Time) +
+                   ", the largest time BitCycle accepts");
       return seconds_to_ticks(q.value);
     };
     topt.from = time(window.substr(0, colon), 0);
@@ -337,6 +342,10 @@ int cmd_run(int argc, char** argv) {
   if (timeline) timeline_out.stage(timeline->json());
   for (OutputFile* f : {&json_out, &csv_out, &timeline_out}) f->commit();
   if (timeline) {
+    // A window that catches nothing writes an empty timeline: say so, and when the run ended.
+    if (!window.empty() && timeline->recorded() == 0)
+      std::cerr << "timeline: note: no slice starts in --timeline-window " << window
+                << "; the run ends at " << format_quantity(sim.latency_s, Dim::Time) << "\n";
     if (timeline->dropped() > 0)
       std::cerr << "timeline: kept " << timeline->recorded() << " slices, left out "
                 << timeline->dropped()
