@@ -1033,5 +1033,20 @@ TEST(Fuzzed3, MoveBytesAreWhole) {
   EXPECT_EQ(r.out.rfind("moved 40 MB from dram to shared_sram", 0), 0u) << r.out;
 }
 
+// crosscheck printed its whole table, then failed to write --json (exit 2):
+// outputs are written first, as run's are.
+TEST(Fuzzed3, CrosscheckWritesItsJsonBeforePrintingTheTable) {
+  const std::string model = project_root() + "/configs/sweeps/models/llama-3.1-8b-1layer.yaml";
+  EXPECT_EQ(refused("crosscheck --model '" + model + "' --context 64 --json /dev/full"),
+            "<command line>: error: --json: cannot write \"/dev/full\": write failed: No space "
+            "left on device (give a file in a directory that exists and is writable)\n");
+  const std::string out = temp_path("x.json");
+  CliRun r = run_cli("crosscheck --model '" + model + "' --context 64 --json '" + out + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("latency: analytical "), std::string::npos) << r.out;
+  std::ifstream f(out);
+  EXPECT_TRUE(nlohmann::json::parse(f).contains("ops"));
+}
+
 }  // namespace
 }  // namespace bc
