@@ -275,6 +275,29 @@ TEST(Sweep, BadSpecExitsTwoAndWritesNothing) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+// A config listed twice was announced as twice the runs and run once: an
+// error at the later entry (a path, or a glob that matches it again), as a
+// value given twice in `params` is.
+TEST(Sweep, AConfigListedTwiceIsAnErrorAtTheSecondEntry) {
+  std::string out = temp_path("out");
+  fs::remove_all(out);
+  std::string p =
+      write_temp("twice.yaml", "hw: [configs/hw/default.yaml, configs/hw/default.yaml]\n");
+  CliRun r = run_cli("sweep '" + p + "' --fidelity analytical --out '" + out + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, p + ":1:31: error: hw: config \"configs/hw/default.yaml\" is listed already "
+                       "(entry 1) (list each config once)\n");
+  std::string g =
+      write_temp("glob.yaml", "hw:\n  - " + hw("default.yaml") + "\n  - configs/hw/defaul*.yaml\n");
+  r = run_cli("sweep '" + g + "' --fidelity analytical --out '" + out + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, g + ":3:5: error: hw: the glob \"configs/hw/defaul*.yaml\" matches "
+                       "\"configs/hw/default.yaml\", listed already (entry 1) (list each config "
+                       "once)\n");
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_FALSE(fs::exists(out));
+}
+
 // Hand-checked front: (3,3) is dominated by (2,2); the duplicate (2,2) stays.
 TEST(Sweep, ParetoFront) {
   std::vector<std::vector<double>> v = {{1, 5}, {2, 2}, {5, 1}, {3, 3}, {2, 2}, {6, 6}};
