@@ -298,6 +298,46 @@ TEST(Sweep, AConfigListedTwiceIsAnErrorAtTheSecondEntry) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+// --shards below 1 is refused whatever the backend (an array of -3 tasks was
+// handed to sbatch). A submission that fails is no input error, but the
+// sweep is not done: its runs count as not run and the exit code is 1 (it was
+// 0 with "0 ok, 0 skipped, 0 failed").
+TEST(Sweep, BadShardsAndAFailedSlurmSubmissionAreNotSuccess) {
+  std::string p =
+      write_temp("s.yaml", "hw: " + hw("default.yaml") + "\nworkload:\n  model: " + project_root() +
+                               "/configs/sweeps/models/llama-3.1-8b-1layer.yaml\n"
+                               "  batch: [1, 2]\n");
+  std::string out = temp_path("out");
+  fs::remove_all(out);
+  for (const std::string args : {"--shards -3", "--shards 0", "--backend slurm --shards 0"}) {
+    CliRun r = run_cli("sweep '" + p + "' --fidelity analytical --out '" + out + "' " + args);
+    EXPECT_EQ(r.code, 2) << args;
+    const std::string n = args.substr(args.rfind(' ') + 1);
+    EXPECT_EQ(r.err, "<command line>: error: --shards: must be >= 1, got " + n +
+                         " (leave it out for one array task per 8 runs, at most 64)\n")
+        << args;
+    EXPECT_FALSE(fs::exists(out)) << args;
+  }
+  // An sbatch that cannot reach a cluster.
+  const std::string bin = temp_path("bin");
+  fs::create_directories(bin);
+  std::ofstream(bin + "/sbatch") << "#!/bin/sh\necho 'sbatch: error: no cluster'\nexit 1\n";
+  fs::permissions(bin + "/sbatch", fs::perms::owner_all);
+  const std::string path = getenv("PATH");
+  setenv("PATH", (bin + ":" + path).c_str(), 1);
+  CliRun r = run_cli("sweep '" + p + "' --fidelity analytical --backend slurm --out '" + out + "'");
+  setenv("PATH", path.c_str(), 1);
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("sweep: sbatch exited with 1: sbatch: error: no cluster"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.out.find(": 0 ok, 0 skipped by constraints, 0 failed, 2 not run; "),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.err.find("sweep: 2 runs not run; run the sweep again to finish them"),
+            std::string::npos)
+      << r.err;
+}
+
 // Hand-checked front: (3,3) is dominated by (2,2); the duplicate (2,2) stays.
 TEST(Sweep, ParetoFront) {
   std::vector<std::vector<double>> v = {{1, 5}, {2, 2}, {5, 1}, {3, 3}, {2, 2}, {6, 6}};
