@@ -1,7 +1,6 @@
 #include "sim/cli/validate.h"
 
 #include <algorithm>
-#include <boost/tokenizer.hpp>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -179,45 +178,96 @@ Trace row_trace(const RawRow& r, const std::string& file) {
   return t;
 }
 
+// One line of the file split into fields as RFC 4180 has them (a field may
+// be quoted, and "" inside quotes is one "), with each field's 1-based column.
+// A field does not span lines: a quote still open at the end of the line is
+// an error at the column it opened, named by the header's column there.
+void split_line(const std::string& line, const std::string& path, int n,
+                const std::vector<std::string>& header, std::vector<std::string>* fields,
+                std::vector<int>* cols) {
+  size_t i = 0;
+  while (true) {
+    const size_t start = i;
+    const std::string key = fields->size() < header.size() ? header[fields->size()] : "";
+    std::string f;
+    if (i < line.size() && line[i] == '"') {
+      for (++i;; ++i) {
+        if (i >= line.size())
+          fail_input(SourceLoc{path, n, static_cast<int>(start) + 1}, key,
+                     "unterminated quoted field starting at column " + std::to_string(start + 1) +
+                         ": the line ends before its closing quote",
+                     "close the quote on this line: a field cannot hold a line break, and a "
+                     "quote inside a quoted field is written \"\"");
+        if (line[i] == '"') {
+          if (i + 1 < line.size() && line[i + 1] == '"') {
+            f += '"', ++i;
+            continue;
+          }
+          ++i;
+          break;
+        }
+        f += line[i];
+      }
+      if (i < line.size() && line[i] != ',')
+        fail_input(SourceLoc{path, n, static_cast<int>(i) + 1}, key,
+                   "text after the closing quote of the field starting at column " +
+                       std::to_string(start + 1),
+                   "quote the whole field, and write a quote inside it as \"\"");
+    } else {
+      const size_t comma = line.find(',', i);
+      const size_t end = comma == std::string::npos ? line.size() : comma;
+      f = line.substr(i, end - i);
+      i = end;
+    }
+    fields->push_back(std::move(f));
+    cols->push_back(static_cast<int>(start) + 1);
+    if (i >= line.size()) return;
+    ++i;  // the comma
+  }
+}
+
 std::vector<RawRow> read_rows(const std::string& path) {
   std::string text = read_input_file(path);  // the size limit of every input
   check_utf8(text, path);                    // names and paths go into JSON, which must be UTF-8
   // A UTF-8 byte order mark (spreadsheets write one) is not part of the header.
   if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
   std::istringstream in(text);
-  using Tok = boost::tokenizer<boost::escaped_list_separator<char>>;
   std::vector<RawRow> rows;
   std::vector<std::string> header;
   std::string line;
   int n = 0, header_line = 0;
+  std::string known;  // "name, hw, ...", for hints
+  for (const auto& c : kColumns) known += (known.empty() ? "" : ", ") + c;
   while (std::getline(in, line)) {
     ++n;
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty() || line[0] == '#') continue;
+    // Blank lines, lines of spaces and tabs only, and comments hold no row.
+    if (line.find_first_not_of(" \t") == std::string::npos || line[0] == '#') continue;
     std::vector<std::string> fields;
     std::vector<int> cols;
-    try {
-      Tok tok(line);
-      int pos = 1;
-      for (const auto& f : tok) {
-        fields.push_back(f);
-        cols.push_back(pos);
-        pos += static_cast<int>(f.size()) + 1;  // exact for unquoted fields
-      }
-    } catch (const boost::escaped_list_error& e) {
-      fail_input(SourceLoc{path, n, 1}, "", std::string("malformed CSV line: ") + e.what());
-    }
+    split_line(line, path, n, header, &fields, &cols);
     if (header.empty()) {
       header = fields;
       header_line = n;
-      // A column given twice would be read from its last copy, silently.
-      for (size_t i = 0; i < header.size(); ++i)
+      for (size_t i = 0; i < header.size(); ++i) {
+        const SourceLoc at{path, n, cols[i]};
+        // A column the file names but nothing reads would be ignored, silently.
+        if (std::find(kColumns.begin(), kColumns.end(), header[i]) == kColumns.end()) {
+          const std::string near = nearest(header[i], kColumns);
+          fail_input(
+              at, header[i],
+              header[i].empty() ? "an empty column name in the header (a trailing comma?)"
+                                : "unknown column \"" + header[i] + "\"",
+              (near.empty() ? "" : "did you mean \"" + near + "\"? ") + "known columns: " + known);
+        }
+        // A column given twice would be read from its last copy, silently.
         for (size_t j = 0; j < i; ++j)
           if (header[i] == header[j])
-            fail_input(SourceLoc{path, n, cols[i]}, header[i],
+            fail_input(at, header[i],
                        "column \"" + header[i] + "\" appears twice in the header (also field " +
                            std::to_string(j + 1) + ")",
                        "remove one of them");
+      }
       for (const auto& c : kColumns)
         if (std::find(header.begin(), header.end(), c) == header.end())
           fail_input(
@@ -226,10 +276,16 @@ std::vector<RawRow> read_rows(const std::string& path) {
               "measured_latency_s,measured_energy_j");
       continue;
     }
-    if (fields.size() != header.size())
-      fail_input(SourceLoc{path, n, 1}, "",
-                 "expected " + std::to_string(header.size()) + " fields, got " +
-                     std::to_string(fields.size()));
+    if (fields.size() > header.size())
+      fail_input(SourceLoc{path, n, cols[header.size()]}, "",
+                 "a row has " + std::to_string(fields.size()) + " fields, the header " +
+                     std::to_string(header.size()),
+                 "an unquoted comma inside a field? quote it");
+    if (fields.size() < header.size())
+      fail_input(SourceLoc{path, n, static_cast<int>(line.size()) + 1}, header[fields.size()],
+                 "a row has " + std::to_string(fields.size()) + " fields, the header " +
+                     std::to_string(header.size()),
+                 "give every column, blank where the row's kind does not use it");
     RawRow r;
     r.line = n;
     for (size_t i = 0; i < header.size(); ++i)

@@ -1033,6 +1033,56 @@ TEST(Fuzzed3, MoveBytesAreWhole) {
   EXPECT_EQ(r.out.rfind("moved 40 MB from dram to shared_sram", 0), 0u) << r.out;
 }
 
+// Reference CSVs are RFC 4180: "" inside quotes is one quote (it was dropped),
+// a quoted comma is text. Lines of spaces are skipped as blank ones are; a
+// quoted field does not span lines (an error at its column, not "expected 16
+// fields, got 1").
+TEST(Fuzzed3, ReferenceCsvQuotingIsRfc4180AndRowsSayWhatIsWrong) {
+  const std::string head =
+      "name,hw,kind,m,n,k,a_format,w_format,model,quant,phase,batch,context,seq,"
+      "measured_latency_s,measured_energy_j\n";
+  const std::string ok =
+      write_temp("q.csv", head +
+                              "\"g\"\"q, 2\",configs/hw/default.yaml,gemm,16,64,64,int8,int8,,,,,"
+                              ",,1e-5,\n  \t\n\"g\",\"configs/hw/default.yaml\",gemm,16,64,64,"
+                              "int8,int8,,,,,,,1e-5,\n");
+  const std::string csv = temp_path("out.csv");
+  CliRun r = run_cli("validate '" + ok + "' --csv '" + csv + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("g\"q, 2 "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rows compared: 2 of 2"), std::string::npos) << r.out;
+  std::ifstream f(csv);
+  const auto out = lines_of(std::string(std::istreambuf_iterator<char>(f), {}));
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[1].rfind("\"g\"\"q, 2\",configs/hw/default.yaml,gemm,", 0), 0u) << out[1];
+  // A quoted name holding a line break: the quote is open at the end of line 2.
+  const std::string nl = write_temp(
+      "nl.csv", head +
+                    "g,configs/hw/default.yaml,gemm,16,64,64,int8,int8,,,,,,,1e-5,\"two\n"
+                    "lines\"\n");
+  EXPECT_EQ(refused("validate '" + nl + "' --csv '" + csv + "'"),
+            nl + ":2:62: error: measured_energy_j: unterminated quoted field starting at column "
+                 "62: the line ends before its closing quote (close the quote on this line: a "
+                 "field cannot hold a line break, and a quote inside a quoted field is written "
+                 "\"\")\n");
+  const std::string after = write_temp(
+      "after.csv", head + "\"g\"x,configs/hw/default.yaml,gemm,16,64,64,int8,int8,,,,,,,1e-5,\n");
+  EXPECT_EQ(refused("validate '" + after + "'"),
+            after +
+                ":2:4: error: name: text after the closing quote of the field starting at "
+                "column 1 (quote the whole field, and write a quote inside it as \"\")\n");
+  // A misspelt column is unknown at its cell, with the nearest known name.
+  const std::string typo =
+      write_temp("typo.csv", replace_all(head, "a_format", "a_fromat") +
+                                 "g,configs/hw/default.yaml,gemm,16,64,64,int8,int8,,,,,,,1e-5,\n");
+  const std::string err = refused("validate '" + typo + "'");
+  EXPECT_EQ(err.rfind(typo + ":1:20: error: a_fromat: unknown column \"a_fromat\" (did you mean "
+                             "\"a_format\"? known columns: name, hw, kind, m, n,",
+                      0),
+            0u)
+      << err;
+}
+
 // crosscheck printed its whole table, then failed to write --json (exit 2):
 // outputs are written first, as run's are.
 TEST(Fuzzed3, CrosscheckWritesItsJsonBeforePrintingTheTable) {
