@@ -77,7 +77,7 @@ Trace row_trace(const RawRow& r, const std::string& file) {
   };
   auto fmt = [&](const std::string& c) {
     std::string err;
-    auto f = parse_tensor_format(r.f.at(c).empty() ? "bf16" : r.f.at(c), &err);
+    auto f = parse_tensor_format(r.f.at(c), &err);  // blank: refused by read_rows
     if (!f) fail_input(where(c), c, err);
     return *f;
   };
@@ -176,6 +176,26 @@ Trace row_trace(const RawRow& r, const std::string& file) {
   t.ops.push_back(op);
   t.workload = {{"phase", "op"}, {"batch", 1}};
   return t;
+}
+
+// The columns a row of each kind reads besides name, hw, kind and the
+// measurements, and the format columns it needs filled (no default: a blank
+// format read as bf16 compared another op than the one measured). A value in
+// a column the kind does not read would be ignored: it is an error.
+struct KindColumns {
+  std::vector<std::string> used, formats;
+};
+const std::map<std::string, KindColumns>& kind_columns() {
+  static const std::map<std::string, KindColumns> k = {
+      {"gemm", {{"m", "n", "k", "a_format", "w_format"}, {"a_format", "w_format"}}},
+      {"attention",
+       {{"m", "k", "a_format", "w_format", "phase", "batch", "context", "seq"},
+        {"a_format", "w_format"}}},
+      {"softmax", {{"m", "n", "a_format"}, {"a_format"}}},
+      {"layernorm", {{"m", "n", "a_format"}, {"a_format"}}},
+      {"allreduce", {{"m", "n", "a_format"}, {"a_format"}}},
+      {"model", {{"model", "quant", "phase", "batch", "context", "seq"}, {}}}};
+  return k;
 }
 
 // One line of the file split into fields as RFC 4180 has them (a field may
@@ -290,11 +310,36 @@ std::vector<RawRow> read_rows(const std::string& path) {
     r.line = n;
     for (size_t i = 0; i < header.size(); ++i)
       r.f[header[i]] = fields[i], r.col[header[i]] = cols[i];
-    static const std::vector<std::string> kinds = {"gemm",      "attention", "softmax",
-                                                   "layernorm", "allreduce", "model"};
-    if (std::find(kinds.begin(), kinds.end(), r.f["kind"]) == kinds.end())
-      fail_input(SourceLoc{path, n, r.col["kind"]}, "kind", "unknown kind \"" + r.f["kind"] + "\"",
+    const std::string& kind = r.f["kind"];
+    const auto k = kind_columns().find(kind);
+    if (k == kind_columns().end())
+      fail_input(SourceLoc{path, n, r.col["kind"]}, "kind", "unknown kind \"" + kind + "\"",
                  "kinds: gemm, attention, softmax, layernorm, allreduce, model");
+    // Left to right: a value in a column the kind does not read, a format it
+    // needs left blank.
+    const std::string a_row = (kind[0] == 'a' ? "an " : "a ") + kind + " row";
+    for (const std::string& c : header) {
+      if (c == "name" || c == "hw" || c == "kind" || c.rfind("measured_", 0) == 0) continue;
+      const std::string& v = r.f[c];
+      const auto& used = k->second.used;
+      if (!v.empty() && std::find(used.begin(), used.end(), c) == used.end())
+        fail_input(SourceLoc{path, n, r.col[c]}, c, "not used by " + a_row + ", got \"" + v + "\"",
+                   "leave it blank");
+      // A decode step makes one token a sequence: a prompt length would be ignored.
+      if (kind == "model" && c == "seq" && !v.empty() && r.f["phase"] != "prefill")
+        fail_input(
+            SourceLoc{path, n, r.col[c]}, c,
+            "not used by a decode model row (it makes one token a sequence), got \"" + v + "\"",
+            "leave it blank, or set phase to prefill");
+      const auto& formats = k->second.formats;
+      if (v.empty() && std::find(formats.begin(), formats.end(), c) != formats.end())
+        fail_input(SourceLoc{path, n, r.col[c]}, c,
+                   "is blank: " + a_row + " needs the format of its " +
+                       (c == "a_format"       ? "activations"
+                        : kind == "attention" ? "KV cache"
+                                              : "weights"),
+                   "give a format such as bf16, fp8, int8");
+    }
     for (const char* c : {"measured_latency_s", "measured_energy_j"}) {
       const std::string& s = r.f[c];
       if (s.empty()) continue;

@@ -1083,6 +1083,36 @@ TEST(Fuzzed3, ReferenceCsvQuotingIsRfc4180AndRowsSayWhatIsWrong) {
       << err;
 }
 
+// Each kind reads its columns, and a format it needs has no default: a blank
+// one was read as bf16, a value in a column the kind does not read was
+// ignored. Both are errors at their cell; every shipped reference file passes.
+TEST(Fuzzed3, ReferenceCsvRowsFillTheColumnsOfTheirKindOnly) {
+  const std::string head =
+      "name,hw,kind,m,n,k,a_format,w_format,model,quant,phase,batch,context,seq,"
+      "measured_latency_s,measured_energy_j\n";
+  const std::string p = write_temp("ref.csv", "");
+  using Case = std::pair<std::string, std::string>;  // row, error after the path
+  for (const auto& [row, error] : std::vector<Case>{
+           {"a,configs/hw/default.yaml,attention,8,,128,int8,,,,,1,16,1,1e-3,",
+            ":2:49: error: w_format: is blank: an attention row needs the format of its KV cache "
+            "(give a format such as bf16, fp8, int8)\n"},
+           {"s,configs/hw/default.yaml,softmax,8,128,,,,,,,,,,1e-3,",
+            ":2:42: error: a_format: is blank: a softmax row needs the format of its activations "
+            "(give a format such as bf16, fp8, int8)\n"},
+           {"s,configs/hw/default.yaml,layernorm,8,128,,bf16,bf16,,,,,,,1e-3,",
+            ":2:49: error: w_format: not used by a layernorm row, got \"bf16\" (leave it blank)\n"},
+           {"a,configs/hw/default.yaml,attention,8,64,128,int8,int8,,,,1,16,1,1e-3,",
+            ":2:39: error: n: not used by an attention row, got \"64\" (leave it blank)\n"},
+           {"r,configs/hw/default.yaml,model,1,,,,,llama-3.1-8b,w8a8-int,decode,1,128,,1e-3,",
+            ":2:33: error: m: not used by a model row, got \"1\" (leave it blank)\n"},
+           {"r,configs/hw/default.yaml,model,,,,,,llama-3.1-8b,w8a8-int,decode,1,128,64,1e-3,",
+            ":2:73: error: seq: not used by a decode model row (it makes one token a sequence), "
+            "got \"64\" (leave it blank, or set phase to prefill)\n"}}) {
+    std::ofstream(p) << head << row << "\n";
+    EXPECT_EQ(refused("validate '" + p + "'"), p + error) << row;
+  }
+}
+
 // crosscheck printed its whole table, then failed to write --json (exit 2):
 // outputs are written first, as run's are.
 TEST(Fuzzed3, CrosscheckWritesItsJsonBeforePrintingTheTable) {
