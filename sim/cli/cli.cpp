@@ -276,6 +276,11 @@ int cmd_run(int argc, char** argv) {
       ParsedQuantity q = parse_quantity(t, Dim::Time);
       if (!q.error.empty()) bad_window("\"" + t + "\": " + q.error);
       if (q.value < 0) bad_window("\"" + t + "\" is before the run starts (at 0)");
+      // A bound past the limit of every time an input gives (a window from
+      // 1e300 s caught nothing, silently).
+      if (q.value > limits::kMaxTimeS)
+        bad_window("\"" + t + "\" is past " + format_quantity(limits::kMaxTimeS, Dim::Time) +
+                   ", the largest time BitCycle accepts");
       return seconds_to_ticks(q.value);
     };
     topt.from = time(window.substr(0, colon), 0);
@@ -337,6 +342,10 @@ int cmd_run(int argc, char** argv) {
   if (timeline) timeline_out.stage(timeline->json());
   for (OutputFile* f : {&json_out, &csv_out, &timeline_out}) f->commit();
   if (timeline) {
+    // A window that catches nothing writes an empty timeline: say so, and when the run ended.
+    if (!window.empty() && timeline->recorded() == 0)
+      std::cerr << "timeline: note: no slice starts in --timeline-window " << window
+                << "; the run ends at " << format_quantity(sim.latency_s, Dim::Time) << "\n";
     if (timeline->dropped() > 0)
       std::cerr << "timeline: kept " << timeline->recorded() << " slices, left out "
                 << timeline->dropped()
@@ -550,6 +559,10 @@ int cmd_move(int argc, char** argv) {
         cmd, "--bytes",
         "expected a number of bytes > 0 and <= " + format_quantity(limits::kMaxBytes, Dim::Bytes) +
             ", got " + vm["bytes"].as<std::string>());
+  } else if (bytes != std::floor(bytes)) {  // 1e-300 B moved in 0 s at an infinite rate
+    fail_input(cmd, "--bytes",
+               "expected a whole number of bytes, got " + vm["bytes"].as<std::string>(),
+               "sizes are whole bytes, e.g. 4096 or 1e9");
   }
   // On a system every active chip moves its share at once (they are alike, so one
   // is simulated): the time is one chip's, the bandwidth the aggregate.

@@ -69,11 +69,14 @@ int cmd_crosscheck(int argc, char** argv) {
   nlohmann::json ra = build_report(hw, plan.trace, plan.prog, an);
   nlohmann::json rc = build_report(hw, plan.trace, plan.prog, cy);
 
+  // The table is printed after --json is written: an output that cannot be
+  // written fails the run before it prints anything that looks like success.
+  std::ostringstream table;
   nlohmann::json ops = nlohmann::json::array();
-  std::cout << std::left << std::setw(34) << "op" << std::right << std::setw(13) << "analytical"
-            << std::setw(10) << "from" << std::setw(13) << "roofline" << std::setw(13) << "cycle"
-            << std::setw(9) << "ratio"
-            << "  bound\n";
+  table << std::left << std::setw(34) << "op" << std::right << std::setw(13) << "analytical"
+        << std::setw(10) << "from" << std::setw(13) << "roofline" << std::setw(13) << "cycle"
+        << std::setw(9) << "ratio"
+        << "  bound\n";
   auto us = [](double s) {
     std::ostringstream os;
     os << std::fixed << std::setprecision(2) << s * 1e6 << " us";
@@ -93,20 +96,20 @@ int cmd_crosscheck(int argc, char** argv) {
                    {"bound", detail[i].bound},
                    {"cycle_s", c},
                    {"cycle_over_analytical", ratio}});
-    std::cout << std::left << std::setw(34) << p.name.substr(0, 33) << std::right << std::setw(13)
-              << us(a) << std::setw(10) << detail[i].source << std::setw(13) << us(roof)
-              << std::setw(13) << us(c) << std::setw(9) << std::fixed << std::setprecision(3)
-              << ratio << "  " << detail[i].bound << "\n";
+    table << std::left << std::setw(34) << p.name.substr(0, 33) << std::right << std::setw(13)
+          << us(a) << std::setw(10) << detail[i].source << std::setw(13) << us(roof)
+          << std::setw(13) << us(c) << std::setw(9) << std::fixed << std::setprecision(3) << ratio
+          << "  " << detail[i].bound << "\n";
   }
   const double la = ra["latency_s"].get<double>(), lc = rc["latency_s"].get<double>();
   const double ea = ra["energy_per_token_j"].get<double>(),
                ec = rc["energy_per_token_j"].get<double>();
-  std::cout << std::defaultfloat << "latency: analytical " << format_quantity(la, Dim::Time)
-            << ", cycle " << format_quantity(lc, Dim::Time) << ", cycle / analytical "
-            << std::setprecision(4) << (la > 0 ? lc / la : 0) << "\n"
-            << "energy per token: analytical " << format_quantity(ea, Dim::Energy) << ", cycle "
-            << format_quantity(ec, Dim::Energy) << ", cycle / analytical " << (ea > 0 ? ec / ea : 0)
-            << "\n";
+  table << std::defaultfloat << "latency: analytical " << format_quantity(la, Dim::Time)
+        << ", cycle " << format_quantity(lc, Dim::Time) << ", cycle / analytical "
+        << std::setprecision(4) << (la > 0 ? lc / la : 0) << "\n"
+        << "energy per token: analytical " << format_quantity(ea, Dim::Energy) << ", cycle "
+        << format_quantity(ec, Dim::Energy) << ", cycle / analytical " << (ea > 0 ? ec / ea : 0)
+        << "\n";
   {
     nlohmann::json out = {{"hw", hw.name},
                           {"latency_s", {{"analytical", la}, {"cycle", lc}}},
@@ -114,6 +117,7 @@ int cmd_crosscheck(int argc, char** argv) {
                           {"ops", ops}};
     json_out.write(out.dump(1) + "\n");
   }
+  std::cout << table.str();
   return 0;
 }
 

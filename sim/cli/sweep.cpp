@@ -527,8 +527,8 @@ int cmd_sweep(int argc, char** argv) {
       "local (forked workers) | slurm (a job array; needs sbatch on PATH)")(
       "refine", po::value(&refine)->default_value(0),
       "analytical: re-run the K best points of each Pareto front in cycle mode")(
-      "shards", po::value(&shards)->default_value(0),
-      "slurm: array tasks (default: one per 8 runs, at most 64)")(
+      "shards", po::value(&shards),
+      "slurm: array tasks, >= 1 (default: one per 8 runs, at most 64)")(
       "shard", po::value(&shard), "internal (a Slurm task): run shard I/N of the pending runs")(
       "part", po::value(&part), "internal (a Slurm task): write rows to this part file")(
       "runs", po::value(&runs_file), "internal (a Slurm task): JSON list of the runs to share out");
@@ -548,6 +548,11 @@ int cmd_sweep(int argc, char** argv) {
     bad("--backend", "expected local or slurm, got \"" + backend + "\"");
   if (jobs < 1) bad("--jobs", "must be >= 1");
   if (refine < 0) bad("--refine", "must be >= 0");
+  // 0 or less would submit an array of no task (and sbatch refuses one of -3).
+  if (vm.count("shards") && shards < 1)
+    fail_input(SourceLoc{"<command line>", 0, 0}, "--shards",
+               "must be >= 1, got " + std::to_string(shards),
+               "leave it out for one array task per 8 runs, at most 64");
 
   // Everything is checked before the store is opened: bad input leaves it untouched.
   SweepSpec spec = load_sweep_spec(spec_path);
@@ -631,6 +636,8 @@ int cmd_sweep(int argc, char** argv) {
   if (size_t n = merge_parts(); n > 0)
     std::cerr << "sweep: merged " << n << " rows of earlier Slurm tasks from " << parts_dir << "\n";
 
+  // Runs that Slurm was asked for and that left no row: the sweep is not done.
+  size_t not_run = 0;
   auto run_pending = [&](const std::vector<size_t>& candidates, const std::string& fid) {
     const auto done = store.done_points();
     std::vector<size_t> todo;
@@ -673,9 +680,17 @@ int cmd_sweep(int argc, char** argv) {
     std::string out;
     int rc = run_command(cmd, &out);
     std::cerr << "sweep: merged " << merge_parts() << " rows from " << n << " part files\n";
+    const auto stored = store.done_points();
+    size_t missing = 0;
+    for (size_t k : todo) missing += !stored.count(points[k].key(fid));
+    not_run += missing;
     if (rc != 0)
       std::cerr << "sweep: sbatch exited with " << rc << ": " << out
                 << "(rows of finished tasks are stored; run the sweep again to finish)\n";
+    else if (missing > 0)
+      std::cerr << "sweep: " << missing << " of " << todo.size()
+                << " runs left no row (a task failed: see " << parts
+                << "/slurm-*.out; run the sweep again to finish)\n";
   };
 
   std::vector<size_t> all(points.size());
@@ -733,9 +748,15 @@ int cmd_sweep(int argc, char** argv) {
     }
   }
   std::cout << "sweep " << spec.name << ": " << ok << " ok, " << skipped
-            << " skipped by constraints, " << errors << " failed; " << db << ", " << out_dir
-            << "/results.csv\n";
+            << " skipped by constraints, " << errors << " failed"
+            << (not_run > 0 ? ", " + std::to_string(not_run) + " not run" : std::string()) << "; "
+            << db << ", " << out_dir << "/results.csv\n";
   for (const auto& e : first_errors) std::cerr << "sweep: failed: " << e << "\n";
+  // Runs Slurm did not run: the sweep is unfinished, which a script must see.
+  if (not_run > 0) {
+    std::cerr << "sweep: " << not_run << " runs not run; run the sweep again to finish them\n";
+    return 1;
+  }
   return 0;
 }
 

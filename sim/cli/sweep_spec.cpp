@@ -267,7 +267,28 @@ void read_hw(Params& top, const std::string& path, DiagnosticSink& sink, SweepSp
   if (hw && !hw->is_scalar() && as_list(hw).empty())
     sink.add({hw->loc, "hw", "the list is empty: a sweep needs at least one config",
               "e.g. hw: configs/hw/default.yaml"});
+  // A config listed twice (by two entries, or an entry and a glob) would be
+  // one config's runs announced twice and run once: an error at the later
+  // entry, as a value given twice in `params` is.
+  std::map<std::string, size_t> listed;  // the file (links resolved) -> its entry, 1-based
+  size_t entry = 0;
+  auto add = [&](const CNode* h, const std::string& config, bool glob) {
+    std::error_code ec;
+    const fs::path file = fs::weakly_canonical(config, ec);
+    const auto [it, fresh] = listed.emplace(ec ? config : file.string(), entry);
+    if (fresh) {
+      spec.hw.push_back(config);
+      return true;
+    }
+    sink.add({h->loc, "hw",
+              (glob ? "the glob \"" + h->scalar + "\" matches \"" + repo_relative(config) + "\","
+                    : "config \"" + h->scalar + "\" is") +
+                  " listed already (entry " + std::to_string(it->second) + ")",
+              "list each config once"});
+    return false;
+  };
   for (const CNode* h : as_list(hw)) {
+    ++entry;
     if (!h->is_scalar()) {
       sink.add({h->loc, "hw", "expected a config path or a glob", ""});
       continue;
@@ -279,7 +300,8 @@ void read_hw(Params& top, const std::string& path, DiagnosticSink& sink, SweepSp
       auto m = glob_paths(beside);
       if (m.empty()) m = glob_paths(pat);
       if (m.empty()) sink.add({h->loc, "hw", "the glob \"" + p + "\" matches no file", ""});
-      for (auto& x : m) spec.hw.push_back(fs::path(x).lexically_normal().string());
+      for (auto& x : m)  // one error an entry
+        if (!add(h, fs::path(x).lexically_normal().string(), true)) break;
     } else {
       std::string r = resolve_config(path, p);
       std::error_code ec;
@@ -290,7 +312,7 @@ void read_hw(Params& top, const std::string& path, DiagnosticSink& sink, SweepSp
         sink.add({h->loc, "hw", "\"" + p + "\" is not a file",
                   "name a hardware config YAML file, or a glob such as configs/hw/*.yaml"});
       else
-        spec.hw.push_back(r);
+        add(h, r, false);
     }
   }
 }

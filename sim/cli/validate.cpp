@@ -1,7 +1,6 @@
 #include "sim/cli/validate.h"
 
 #include <algorithm>
-#include <boost/tokenizer.hpp>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -78,7 +77,7 @@ Trace row_trace(const RawRow& r, const std::string& file) {
   };
   auto fmt = [&](const std::string& c) {
     std::string err;
-    auto f = parse_tensor_format(r.f.at(c).empty() ? "bf16" : r.f.at(c), &err);
+    auto f = parse_tensor_format(r.f.at(c), &err);  // blank: refused by read_rows
     if (!f) fail_input(where(c), c, err);
     return *f;
   };
@@ -179,45 +178,116 @@ Trace row_trace(const RawRow& r, const std::string& file) {
   return t;
 }
 
+// The columns a row of each kind reads besides name, hw, kind and the
+// measurements, and the format columns it needs filled (no default: a blank
+// format read as bf16 compared another op than the one measured). A value in
+// a column the kind does not read would be ignored: it is an error.
+struct KindColumns {
+  std::vector<std::string> used, formats;
+};
+const std::map<std::string, KindColumns>& kind_columns() {
+  static const std::map<std::string, KindColumns> k = {
+      {"gemm", {{"m", "n", "k", "a_format", "w_format"}, {"a_format", "w_format"}}},
+      {"attention",
+       {{"m", "k", "a_format", "w_format", "phase", "batch", "context", "seq"},
+        {"a_format", "w_format"}}},
+      {"softmax", {{"m", "n", "a_format"}, {"a_format"}}},
+      {"layernorm", {{"m", "n", "a_format"}, {"a_format"}}},
+      {"allreduce", {{"m", "n", "a_format"}, {"a_format"}}},
+      {"model", {{"model", "quant", "phase", "batch", "context", "seq"}, {}}}};
+  return k;
+}
+
+// One line of the file split into fields as RFC 4180 has them (a field may
+// be quoted, and "" inside quotes is one "), with each field's 1-based column.
+// A field does not span lines: a quote still open at the end of the line is
+// an error at the column it opened, named by the header's column there.
+void split_line(const std::string& line, const std::string& path, int n,
+                const std::vector<std::string>& header, std::vector<std::string>* fields,
+                std::vector<int>* cols) {
+  size_t i = 0;
+  while (true) {
+    const size_t start = i;
+    const std::string key = fields->size() < header.size() ? header[fields->size()] : "";
+    std::string f;
+    if (i < line.size() && line[i] == '"') {
+      for (++i;; ++i) {
+        if (i >= line.size())
+          fail_input(SourceLoc{path, n, static_cast<int>(start) + 1}, key,
+                     "unterminated quoted field starting at column " + std::to_string(start + 1) +
+                         ": the line ends before its closing quote",
+                     "close the quote on this line: a field cannot hold a line break, and a "
+                     "quote inside a quoted field is written \"\"");
+        if (line[i] == '"') {
+          if (i + 1 < line.size() && line[i + 1] == '"') {
+            f += '"', ++i;
+            continue;
+          }
+          ++i;
+          break;
+        }
+        f += line[i];
+      }
+      if (i < line.size() && line[i] != ',')
+        fail_input(SourceLoc{path, n, static_cast<int>(i) + 1}, key,
+                   "text after the closing quote of the field starting at column " +
+                       std::to_string(start + 1),
+                   "quote the whole field, and write a quote inside it as \"\"");
+    } else {
+      const size_t comma = line.find(',', i);
+      const size_t end = comma == std::string::npos ? line.size() : comma;
+      f = line.substr(i, end - i);
+      i = end;
+    }
+    fields->push_back(std::move(f));
+    cols->push_back(static_cast<int>(start) + 1);
+    if (i >= line.size()) return;
+    ++i;  // the comma
+  }
+}
+
 std::vector<RawRow> read_rows(const std::string& path) {
   std::string text = read_input_file(path);  // the size limit of every input
   check_utf8(text, path);                    // names and paths go into JSON, which must be UTF-8
   // A UTF-8 byte order mark (spreadsheets write one) is not part of the header.
   if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
   std::istringstream in(text);
-  using Tok = boost::tokenizer<boost::escaped_list_separator<char>>;
   std::vector<RawRow> rows;
   std::vector<std::string> header;
   std::string line;
   int n = 0, header_line = 0;
+  std::string known;  // "name, hw, ...", for hints
+  for (const auto& c : kColumns) known += (known.empty() ? "" : ", ") + c;
   while (std::getline(in, line)) {
     ++n;
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty() || line[0] == '#') continue;
+    // Blank lines, lines of spaces and tabs only, and comments hold no row.
+    if (line.find_first_not_of(" \t") == std::string::npos || line[0] == '#') continue;
     std::vector<std::string> fields;
     std::vector<int> cols;
-    try {
-      Tok tok(line);
-      int pos = 1;
-      for (const auto& f : tok) {
-        fields.push_back(f);
-        cols.push_back(pos);
-        pos += static_cast<int>(f.size()) + 1;  // exact for unquoted fields
-      }
-    } catch (const boost::escaped_list_error& e) {
-      fail_input(SourceLoc{path, n, 1}, "", std::string("malformed CSV line: ") + e.what());
-    }
+    split_line(line, path, n, header, &fields, &cols);
     if (header.empty()) {
       header = fields;
       header_line = n;
-      // A column given twice would be read from its last copy, silently.
-      for (size_t i = 0; i < header.size(); ++i)
+      for (size_t i = 0; i < header.size(); ++i) {
+        const SourceLoc at{path, n, cols[i]};
+        // A column the file names but nothing reads would be ignored, silently.
+        if (std::find(kColumns.begin(), kColumns.end(), header[i]) == kColumns.end()) {
+          const std::string near = nearest(header[i], kColumns);
+          fail_input(
+              at, header[i],
+              header[i].empty() ? "an empty column name in the header (a trailing comma?)"
+                                : "unknown column \"" + header[i] + "\"",
+              (near.empty() ? "" : "did you mean \"" + near + "\"? ") + "known columns: " + known);
+        }
+        // A column given twice would be read from its last copy, silently.
         for (size_t j = 0; j < i; ++j)
           if (header[i] == header[j])
-            fail_input(SourceLoc{path, n, cols[i]}, header[i],
+            fail_input(at, header[i],
                        "column \"" + header[i] + "\" appears twice in the header (also field " +
                            std::to_string(j + 1) + ")",
                        "remove one of them");
+      }
       for (const auto& c : kColumns)
         if (std::find(header.begin(), header.end(), c) == header.end())
           fail_input(
@@ -226,19 +296,50 @@ std::vector<RawRow> read_rows(const std::string& path) {
               "measured_latency_s,measured_energy_j");
       continue;
     }
-    if (fields.size() != header.size())
-      fail_input(SourceLoc{path, n, 1}, "",
-                 "expected " + std::to_string(header.size()) + " fields, got " +
-                     std::to_string(fields.size()));
+    if (fields.size() > header.size())
+      fail_input(SourceLoc{path, n, cols[header.size()]}, "",
+                 "a row has " + std::to_string(fields.size()) + " fields, the header " +
+                     std::to_string(header.size()),
+                 "an unquoted comma inside a field? quote it");
+    if (fields.size() < header.size())
+      fail_input(SourceLoc{path, n, static_cast<int>(line.size()) + 1}, header[fields.size()],
+                 "a row has " + std::to_string(fields.size()) + " fields, the header " +
+                     std::to_string(header.size()),
+                 "give every column, blank where the row's kind does not use it");
     RawRow r;
     r.line = n;
     for (size_t i = 0; i < header.size(); ++i)
       r.f[header[i]] = fields[i], r.col[header[i]] = cols[i];
-    static const std::vector<std::string> kinds = {"gemm",      "attention", "softmax",
-                                                   "layernorm", "allreduce", "model"};
-    if (std::find(kinds.begin(), kinds.end(), r.f["kind"]) == kinds.end())
-      fail_input(SourceLoc{path, n, r.col["kind"]}, "kind", "unknown kind \"" + r.f["kind"] + "\"",
+    const std::string& kind = r.f["kind"];
+    const auto k = kind_columns().find(kind);
+    if (k == kind_columns().end())
+      fail_input(SourceLoc{path, n, r.col["kind"]}, "kind", "unknown kind \"" + kind + "\"",
                  "kinds: gemm, attention, softmax, layernorm, allreduce, model");
+    // Left to right: a value in a column the kind does not read, a format it
+    // needs left blank.
+    const std::string a_row = (kind[0] == 'a' ? "an " : "a ") + kind + " row";
+    for (const std::string& c : header) {
+      if (c == "name" || c == "hw" || c == "kind" || c.rfind("measured_", 0) == 0) continue;
+      const std::string& v = r.f[c];
+      const auto& used = k->second.used;
+      if (!v.empty() && std::find(used.begin(), used.end(), c) == used.end())
+        fail_input(SourceLoc{path, n, r.col[c]}, c, "not used by " + a_row + ", got \"" + v + "\"",
+                   "leave it blank");
+      // A decode step makes one token a sequence: a prompt length would be ignored.
+      if (kind == "model" && c == "seq" && !v.empty() && r.f["phase"] != "prefill")
+        fail_input(
+            SourceLoc{path, n, r.col[c]}, c,
+            "not used by a decode model row (it makes one token a sequence), got \"" + v + "\"",
+            "leave it blank, or set phase to prefill");
+      const auto& formats = k->second.formats;
+      if (v.empty() && std::find(formats.begin(), formats.end(), c) != formats.end())
+        fail_input(SourceLoc{path, n, r.col[c]}, c,
+                   "is blank: " + a_row + " needs the format of its " +
+                       (c == "a_format"       ? "activations"
+                        : kind == "attention" ? "KV cache"
+                                              : "weights"),
+                   "give a format such as bf16, fp8, int8");
+    }
     for (const char* c : {"measured_latency_s", "measured_energy_j"}) {
       const std::string& s = r.f[c];
       if (s.empty()) continue;

@@ -1047,5 +1047,115 @@ TEST(Fuzzed2, SweepNamesAndBoundsAndTimelineWindowsAreChecked) {
             "(expected FROM:TO, times with units, e.g. 0us:50us (either side may be empty))\n");
 }
 
+// `move --bytes` moves whole bytes, as every size is: 1e-300 B was "moved" at
+// an absurd rate. A whole number in any notation is one.
+TEST(Fuzzed3, MoveBytesAreWhole) {
+  const std::string out = temp_path("move.json");
+  for (const std::string b : {"1e-300", "0.001", "2.5"}) {
+    EXPECT_EQ(refused("move configs/hw/h100.yaml --bytes " + b + " --json '" + out + "'"),
+              "<command line>: error: --bytes: expected a whole number of bytes, got " + b +
+                  " (sizes are whole bytes, e.g. 4096 or 1e9)\n");
+    EXPECT_TRUE(files_starting(out.substr(0, out.rfind('/')), "move.json").empty()) << b;
+  }
+  CliRun r = run_cli("move configs/hw/h100.yaml --bytes 4e7 --json '" + out + "'");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("moved 40 MB from dram to shared_sram", 0), 0u) << r.out;
+}
+
+// Reference CSVs are RFC 4180: "" inside quotes is one quote (it was dropped),
+// a quoted comma is text. Lines of spaces are skipped as blank ones are; a
+// quoted field does not span lines (an error at its column, not "expected 16
+// fields, got 1").
+TEST(Fuzzed3, ReferenceCsvQuotingIsRfc4180AndRowsSayWhatIsWrong) {
+  const std::string head =
+      "name,hw,kind,m,n,k,a_format,w_format,model,quant,phase,batch,context,seq,"
+      "measured_latency_s,measured_energy_j\n";
+  const std::string ok =
+      write_temp("q.csv", head +
+                              "\"g\"\"q, 2\",configs/hw/default.yaml,gemm,16,64,64,int8,int8,,,,,"
+                              ",,1e-5,\n  \t\n\"g\",\"configs/hw/default.yaml\",gemm,16,64,64,"
+                              "int8,int8,,,,,,,1e-5,\n");
+  const std::string csv = temp_path("out.csv");
+  CliRun r = run_cli("validate '" + ok + "' --csv '" + csv + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("g\"q, 2 "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rows compared: 2 of 2"), std::string::npos) << r.out;
+  std::ifstream f(csv);
+  const auto out = lines_of(std::string(std::istreambuf_iterator<char>(f), {}));
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[1].rfind("\"g\"\"q, 2\",configs/hw/default.yaml,gemm,", 0), 0u) << out[1];
+  // A quoted name holding a line break: the quote is open at the end of line 2.
+  const std::string nl = write_temp(
+      "nl.csv", head +
+                    "g,configs/hw/default.yaml,gemm,16,64,64,int8,int8,,,,,,,1e-5,\"two\n"
+                    "lines\"\n");
+  EXPECT_EQ(refused("validate '" + nl + "' --csv '" + csv + "'"),
+            nl + ":2:62: error: measured_energy_j: unterminated quoted field starting at column "
+                 "62: the line ends before its closing quote (close the quote on this line: a "
+                 "field cannot hold a line break, and a quote inside a quoted field is written "
+                 "\"\")\n");
+  const std::string after = write_temp(
+      "after.csv", head + "\"g\"x,configs/hw/default.yaml,gemm,16,64,64,int8,int8,,,,,,,1e-5,\n");
+  EXPECT_EQ(refused("validate '" + after + "'"),
+            after +
+                ":2:4: error: name: text after the closing quote of the field starting at "
+                "column 1 (quote the whole field, and write a quote inside it as \"\")\n");
+  // A misspelt column is unknown at its cell, with the nearest known name.
+  const std::string typo =
+      write_temp("typo.csv", replace_all(head, "a_format", "a_fromat") +
+                                 "g,configs/hw/default.yaml,gemm,16,64,64,int8,int8,,,,,,,1e-5,\n");
+  const std::string err = refused("validate '" + typo + "'");
+  EXPECT_EQ(err.rfind(typo + ":1:20: error: a_fromat: unknown column \"a_fromat\" (did you mean "
+                             "\"a_format\"? known columns: name, hw, kind, m, n,",
+                      0),
+            0u)
+      << err;
+}
+
+// Each kind reads its columns, and a format it needs has no default: a blank
+// one was read as bf16, a value in a column the kind does not read was
+// ignored. Both are errors at their cell; every shipped reference file passes.
+TEST(Fuzzed3, ReferenceCsvRowsFillTheColumnsOfTheirKindOnly) {
+  const std::string head =
+      "name,hw,kind,m,n,k,a_format,w_format,model,quant,phase,batch,context,seq,"
+      "measured_latency_s,measured_energy_j\n";
+  const std::string p = write_temp("ref.csv", "");
+  using Case = std::pair<std::string, std::string>;  // row, error after the path
+  for (const auto& [row, error] : std::vector<Case>{
+           {"a,configs/hw/default.yaml,attention,8,,128,int8,,,,,1,16,1,1e-3,",
+            ":2:49: error: w_format: is blank: an attention row needs the format of its KV cache "
+            "(give a format such as bf16, fp8, int8)\n"},
+           {"s,configs/hw/default.yaml,softmax,8,128,,,,,,,,,,1e-3,",
+            ":2:42: error: a_format: is blank: a softmax row needs the format of its activations "
+            "(give a format such as bf16, fp8, int8)\n"},
+           {"s,configs/hw/default.yaml,layernorm,8,128,,bf16,bf16,,,,,,,1e-3,",
+            ":2:49: error: w_format: not used by a layernorm row, got \"bf16\" (leave it blank)\n"},
+           {"a,configs/hw/default.yaml,attention,8,64,128,int8,int8,,,,1,16,1,1e-3,",
+            ":2:39: error: n: not used by an attention row, got \"64\" (leave it blank)\n"},
+           {"r,configs/hw/default.yaml,model,1,,,,,llama-3.1-8b,w8a8-int,decode,1,128,,1e-3,",
+            ":2:33: error: m: not used by a model row, got \"1\" (leave it blank)\n"},
+           {"r,configs/hw/default.yaml,model,,,,,,llama-3.1-8b,w8a8-int,decode,1,128,64,1e-3,",
+            ":2:73: error: seq: not used by a decode model row (it makes one token a sequence), "
+            "got \"64\" (leave it blank, or set phase to prefill)\n"}}) {
+    std::ofstream(p) << head << row << "\n";
+    EXPECT_EQ(refused("validate '" + p + "'"), p + error) << row;
+  }
+}
+
+// crosscheck printed its whole table, then failed to write --json (exit 2):
+// outputs are written first, as run's are.
+TEST(Fuzzed3, CrosscheckWritesItsJsonBeforePrintingTheTable) {
+  const std::string model = project_root() + "/configs/sweeps/models/llama-3.1-8b-1layer.yaml";
+  EXPECT_EQ(refused("crosscheck --model '" + model + "' --context 64 --json /dev/full"),
+            "<command line>: error: --json: cannot write \"/dev/full\": write failed: No space "
+            "left on device (give a file in a directory that exists and is writable)\n");
+  const std::string out = temp_path("x.json");
+  CliRun r = run_cli("crosscheck --model '" + model + "' --context 64 --json '" + out + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("latency: analytical "), std::string::npos) << r.out;
+  std::ifstream f(out);
+  EXPECT_TRUE(nlohmann::json::parse(f).contains("ops"));
+}
+
 }  // namespace
 }  // namespace bc

@@ -275,6 +275,69 @@ TEST(Sweep, BadSpecExitsTwoAndWritesNothing) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+// A config listed twice was announced as twice the runs and run once: an
+// error at the later entry (a path, or a glob that matches it again), as a
+// value given twice in `params` is.
+TEST(Sweep, AConfigListedTwiceIsAnErrorAtTheSecondEntry) {
+  std::string out = temp_path("out");
+  fs::remove_all(out);
+  std::string p =
+      write_temp("twice.yaml", "hw: [configs/hw/default.yaml, configs/hw/default.yaml]\n");
+  CliRun r = run_cli("sweep '" + p + "' --fidelity analytical --out '" + out + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, p + ":1:31: error: hw: config \"configs/hw/default.yaml\" is listed already "
+                       "(entry 1) (list each config once)\n");
+  std::string g =
+      write_temp("glob.yaml", "hw:\n  - " + hw("default.yaml") + "\n  - configs/hw/defaul*.yaml\n");
+  r = run_cli("sweep '" + g + "' --fidelity analytical --out '" + out + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, g + ":3:5: error: hw: the glob \"configs/hw/defaul*.yaml\" matches "
+                       "\"configs/hw/default.yaml\", listed already (entry 1) (list each config "
+                       "once)\n");
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_FALSE(fs::exists(out));
+}
+
+// --shards below 1 is refused whatever the backend (an array of -3 tasks was
+// handed to sbatch). A submission that fails is no input error, but the
+// sweep is not done: its runs count as not run and the exit code is 1 (it was
+// 0 with "0 ok, 0 skipped, 0 failed").
+TEST(Sweep, BadShardsAndAFailedSlurmSubmissionAreNotSuccess) {
+  std::string p =
+      write_temp("s.yaml", "hw: " + hw("default.yaml") + "\nworkload:\n  model: " + project_root() +
+                               "/configs/sweeps/models/llama-3.1-8b-1layer.yaml\n"
+                               "  batch: [1, 2]\n");
+  std::string out = temp_path("out");
+  fs::remove_all(out);
+  for (const std::string args : {"--shards -3", "--shards 0", "--backend slurm --shards 0"}) {
+    CliRun r = run_cli("sweep '" + p + "' --fidelity analytical --out '" + out + "' " + args);
+    EXPECT_EQ(r.code, 2) << args;
+    const std::string n = args.substr(args.rfind(' ') + 1);
+    EXPECT_EQ(r.err, "<command line>: error: --shards: must be >= 1, got " + n +
+                         " (leave it out for one array task per 8 runs, at most 64)\n")
+        << args;
+    EXPECT_FALSE(fs::exists(out)) << args;
+  }
+  // An sbatch that cannot reach a cluster.
+  const std::string bin = temp_path("bin");
+  fs::create_directories(bin);
+  std::ofstream(bin + "/sbatch") << "#!/bin/sh\necho 'sbatch: error: no cluster'\nexit 1\n";
+  fs::permissions(bin + "/sbatch", fs::perms::owner_all);
+  const std::string path = getenv("PATH");
+  setenv("PATH", (bin + ":" + path).c_str(), 1);
+  CliRun r = run_cli("sweep '" + p + "' --fidelity analytical --backend slurm --out '" + out + "'");
+  setenv("PATH", path.c_str(), 1);
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("sweep: sbatch exited with 1: sbatch: error: no cluster"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.out.find(": 0 ok, 0 skipped by constraints, 0 failed, 2 not run; "),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.err.find("sweep: 2 runs not run; run the sweep again to finish them"),
+            std::string::npos)
+      << r.err;
+}
+
 // Hand-checked front: (3,3) is dominated by (2,2); the duplicate (2,2) stays.
 TEST(Sweep, ParetoFront) {
   std::vector<std::vector<double>> v = {{1, 5}, {2, 2}, {5, 1}, {3, 3}, {2, 2}, {6, 6}};

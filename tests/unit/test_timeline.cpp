@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "sim/config/quantity.h"
 #include "tests/unit/helpers.h"
 
 namespace bc::test {
@@ -191,6 +192,37 @@ TEST(Timeline, BadOptionsExitTwoWithoutAFile) {
   int code = 0;
   run_json(hw + " --model " + model + " --timeline-limit 10", &code);  // no --timeline
   EXPECT_EQ(code, 2);
+}
+
+// A window bound past 1000 s (the largest time an input gives) is an error
+// naming --timeline-window; a window inside it that catches no slice writes
+// an empty timeline and says so, with the run's end time (a window from
+// 1e300 s wrote an empty file in silence).
+TEST(Timeline, AWindowPastTheTimeLimitIsAnErrorAndAnEmptyOneIsNoted) {
+  std::string hw = write_temp("hw.yaml", small_config());
+  std::string model = write_temp("m.yaml", kTinyModel);
+  std::string tl = temp_path("w.json");
+  for (const auto& [window, bound] : std::vector<std::pair<std::string, std::string>>{
+           {"1e300s:", "1e300s"}, {"0s:1001s", "1001s"}}) {
+    std::remove(tl.c_str());
+    CliRun r = run_cli("run -q '" + hw + "' --model '" + model + "' --timeline '" + tl +
+                       "' --timeline-window " + window);
+    EXPECT_EQ(r.code, 2) << window;
+    EXPECT_EQ(r.err, "<command line>: error: --timeline-window: \"" + bound +
+                         "\" is past 1000 s, the largest time BitCycle accepts (expected FROM:TO, "
+                         "times with units, e.g. 0us:50us (either side may be empty))\n")
+        << window;
+    EXPECT_TRUE(r.out.empty()) << window;
+    EXPECT_FALSE(std::ifstream(tl).good()) << window;
+  }
+  std::remove(tl.c_str());
+  CliRun r = run_cli("run -q '" + hw + "' --model '" + model + "' --timeline '" + tl +
+                     "' --timeline-window 999s: --json '" + temp_path("r.json") + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto report = read_json(temp_path("r.json"));
+  EXPECT_EQ(r.err, "timeline: note: no slice starts in --timeline-window 999s:; the run ends at " +
+                       format_quantity(report["latency_s"].get<double>(), Dim::Time) + "\n");
+  EXPECT_EQ(read_json(tl)["otherData"]["slices"].get<int>(), 0);
 }
 
 }  // namespace bc::test
