@@ -97,7 +97,7 @@ std::vector<Step> steps(const std::string& cfg) {
   // taken the larger accumulator tiles it allows on fewer SMs: h200 prefill of
   // 128 tokens 9.2 % slower before the power bound kept memory time at the
   // lower clock), and a power limit half again as high, where one is set.
-  if (c["core"].contains("registers_bytes") && c["core"]["registers_bytes"].is_number())
+  if (c["core"].value("registers_bytes", 0.0) > 0)
     s.push_back({"core.registers", num(c["core"]["registers_bytes"].get<double>() * 2) + " B"});
   if (c.contains("power") && c["power"].value("tdp_w", 0.0) > 0)
     s.push_back({"power.tdp", num(c["power"]["tdp_w"].get<double>() * 1.5) + " W"});
