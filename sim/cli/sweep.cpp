@@ -461,18 +461,18 @@ std::vector<Front> pareto_fronts(SweepStore& store, const SweepSpec& spec,
   return out;
 }
 
-void print_fronts(const std::vector<Front>& fronts, const SweepSpec& spec,
+void print_fronts(std::ostream& out, const std::vector<Front>& fronts, const SweepSpec& spec,
                   const std::string& fidelity) {
   const std::string objectives = objectives_text(spec, ", ", "max ");
   for (const auto& f : fronts) {
-    std::cout << "Pareto front (" << objectives << "; " << fidelity << "), " << f.workload << ": "
-              << f.rows.size() << " points\n";
+    out << "Pareto front (" << objectives << "; " << fidelity << "), " << f.workload << ": "
+        << f.rows.size() << " points\n";
     for (const auto& r : f.rows) {
-      std::cout << "  ";
-      if (!spec.pareto_by.empty()) std::cout << workload_label(r) << " | ";
+      out << "  ";
+      if (!spec.pareto_by.empty()) out << workload_label(r) << " | ";
       for (const auto& o : spec.pareto)
-        std::cout << o.metric << " " << num(r[o.metric].get<double>()) << "  ";
-      std::cout << "| " << point_label(r) << "\n";
+        out << o.metric << " " << num(r[o.metric].get<double>()) << "  ";
+      out << "| " << point_label(r) << "\n";
     }
   }
 }
@@ -697,9 +697,12 @@ int cmd_sweep(int argc, char** argv) {
   for (size_t k = 0; k < all.size(); ++k) all[k] = k;
   run_pending(all, fidelity);
 
+  // The fronts and refinements are printed only once results.csv is written:
+  // a sweep whose output fails says so without a report that looks finished.
+  std::ostringstream report;
   if (!spec.pareto.empty()) {
     auto fronts = pareto_fronts(store, spec, fidelity);
-    print_fronts(fronts, spec, fidelity);
+    print_fronts(report, fronts, spec, fidelity);
     if (refine > 0) {
       // The K points of each front best in its first objective, in cycle mode.
       std::map<std::string, size_t> index;
@@ -711,20 +714,20 @@ int cmd_sweep(int argc, char** argv) {
           if (it != index.end()) pick.push_back(it->second);
         }
       run_pending(pick, "cycle");
-      std::cout << "Refined in cycle mode (analytical -> cycle):\n";
+      report << "Refined in cycle mode (analytical -> cycle):\n";
       for (size_t k : pick) {
         ojson ar = store.find(points[k].key("analytical")), cr = store.find(points[k].key("cycle"));
         if (ar.is_null() || cr.is_null() || cr["status"] != "ok") {
-          std::cout << "  " << point_label(ar)
-                    << ": cycle run failed: " << (cr.is_null() ? "no row" : cr["error"].dump())
-                    << "\n";
+          report << "  " << point_label(ar)
+                 << ": cycle run failed: " << (cr.is_null() ? "no row" : cr["error"].dump())
+                 << "\n";
           continue;
         }
-        std::cout << "  " << point_label(ar) << ", " << workload_label(ar) << "\n";
+        report << "  " << point_label(ar) << ", " << workload_label(ar) << "\n";
         for (const auto& o : spec.pareto) {
           double x = ar[o.metric].get<double>(), y = cr[o.metric].get<double>();
-          std::cout << "    " << o.metric << ": " << num(x) << " -> " << num(y)
-                    << " (cycle / analytical " << num(x != 0 ? y / x : 0) << ")\n";
+          report << "    " << o.metric << ": " << num(x) << " -> " << num(y)
+                 << " (cycle / analytical " << num(x != 0 ? y / x : 0) << ")\n";
         }
       }
     }
@@ -736,6 +739,7 @@ int cmd_sweep(int argc, char** argv) {
   for (const SweepPoint& p : points)
     for (const char* f : {"analytical", "cycle"}) order.push_back(p.key(f));
   OutputFile(out_dir + "/results.csv", "--out").write(store.csv(order));
+  std::cout << report.str();
   size_t ok = 0, skipped = 0, errors = 0;
   std::vector<std::string> first_errors;
   for (const auto& r : store.rows()) {

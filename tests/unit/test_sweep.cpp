@@ -670,6 +670,13 @@ TEST(Sweep, RefineRerunsTheBestParetoPointsInCycleMode) {
     EXPECT_EQ(x["memory.dram.bandwidth"].get<double>(), 4e12);
   }
   EXPECT_NE(r.out.find("Refined in cycle mode (analytical -> cycle):"), std::string::npos) << r.out;
+  // A results.csv that cannot be written: exit 2, and no front printed as if
+  // the sweep had finished (they are printed after the file is written).
+  fs::remove(out + "/results.csv");
+  fs::create_directories(out + "/results.csv");
+  r = run_cli("sweep '" + p + "' --fidelity analytical --out '" + out + "'");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(r.out.find("Pareto front"), std::string::npos) << r.out;
   r = run_cli("sweep --help");
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("usage: bitcycle sweep SPEC.yaml"), std::string::npos);
