@@ -553,6 +553,11 @@ int cmd_sweep(int argc, char** argv) {
     fail_input(SourceLoc{"<command line>", 0, 0}, "--shards",
                "must be >= 1, got " + std::to_string(shards),
                "leave it out for one array task per 8 runs, at most 64");
+  // The local backend has no array tasks: --shards there was ignored, silently.
+  if (vm.count("shards") && backend != "slurm")
+    fail_input(SourceLoc{"<command line>", 0, 0}, "--shards",
+               "applies to --backend slurm only (the local backend runs --jobs workers)",
+               "use --jobs N, or add --backend slurm");
 
   // Everything is checked before the store is opened: bad input leaves it untouched.
   SweepSpec spec = load_sweep_spec(spec_path);

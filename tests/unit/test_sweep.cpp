@@ -299,9 +299,9 @@ TEST(Sweep, AConfigListedTwiceIsAnErrorAtTheSecondEntry) {
 }
 
 // --shards below 1 is refused whatever the backend (an array of -3 tasks was
-// handed to sbatch). A submission that fails is no input error, but the
-// sweep is not done: its runs count as not run and the exit code is 1 (it was
-// 0 with "0 ok, 0 skipped, 0 failed").
+// handed to sbatch), and --shards with the local backend (ignored before). A submission that fails
+// is no input error, but the sweep is not done: its runs count as not run and the exit code is 1
+// (it was 0 with "0 ok, 0 skipped, 0 failed").
 TEST(Sweep, BadShardsAndAFailedSlurmSubmissionAreNotSuccess) {
   std::string p =
       write_temp("s.yaml", "hw: " + hw("default.yaml") + "\nworkload:\n  model: " + project_root() +
@@ -318,6 +318,13 @@ TEST(Sweep, BadShardsAndAFailedSlurmSubmissionAreNotSuccess) {
         << args;
     EXPECT_FALSE(fs::exists(out)) << args;
   }
+  // A valid --shards with the local backend, which has no array tasks.
+  CliRun local = run_cli("sweep '" + p + "' --fidelity analytical --out '" + out + "' --shards 4");
+  EXPECT_EQ(local.code, 2);
+  EXPECT_EQ(local.err,
+            "<command line>: error: --shards: applies to --backend slurm only (the local "
+            "backend runs --jobs workers) (use --jobs N, or add --backend slurm)\n");
+  EXPECT_FALSE(fs::exists(out));
   // An sbatch that cannot reach a cluster.
   const std::string bin = temp_path("bin");
   fs::create_directories(bin);
