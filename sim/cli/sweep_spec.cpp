@@ -623,10 +623,22 @@ void check_against_configs(DiagnosticSink& sink, SweepSpec& spec, bool check_con
         if (d.key.find('<') == std::string::npos) paths.push_back(d.key);
       for (const auto& p : spec.params) {
         if (!config_key_exists(raw, docs, p.key)) {
+          // A key of a section the config lacks (memory.ddr.* on a chip with
+          // no DDR) is a real key: varying it would add hardware, not vary it.
+          const size_t dot = p.key.rfind('.');
+          const std::string section = dot == std::string::npos ? "" : p.key.substr(0, dot);
+          if (!section.empty() && !node_at(raw, section) &&
+              std::find(paths.begin(), paths.end(), p.key) != paths.end()) {
+            sink.add({p.key_loc, "params." + p.key,
+                      hw_path + " has no " + section +
+                          " section: a sweep varies what its configs have, it does not add it",
+                      "add " + section + " to that config, or sweep a config that has it"});
+            continue;
+          }
           std::string near = nearest(p.key, paths);
           sink.add({p.key_loc, "params." + p.key, "no such key in " + hw_path,
-                    near.empty() ? "see bitcycle explain " + hw_path + " --keys"
-                                 : "did you mean " + near + "?"});
+                    near.empty() || near == p.key ? "see bitcycle explain " + hw_path + " --keys"
+                                                  : "did you mean " + near + "?"});
           continue;
         }
         for (const auto& v : p.values) {
