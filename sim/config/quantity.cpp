@@ -18,13 +18,15 @@ struct Unit {
 // Decimal prefixes are powers of 1000 and binary ones (KiB, MiB) powers of 1024,
 // as in IEC 80000-13; "KB" is accepted as 1000 bytes.
 const std::vector<Unit>& units(Dim d) {
-  static const std::vector<Unit> freq = {{"Hz", 1}, {"kHz", 1e3}, {"MHz", 1e6}, {"GHz", 1e9}};
+  static const std::vector<Unit> freq = {
+      {"Hz", 1}, {"kHz", 1e3}, {"MHz", 1e6}, {"GHz", 1e9}, {"THz", 1e12}};
   static const std::vector<Unit> bytes = {{"B", 1},
                                           {"KB", 1e3},
                                           {"kB", 1e3},
                                           {"MB", 1e6},
                                           {"GB", 1e9},
                                           {"TB", 1e12},
+                                          {"PB", 1e15},
                                           {"KiB", 1024.0},
                                           {"MiB", 1048576.0},
                                           {"GiB", 1073741824.0},
@@ -36,12 +38,13 @@ const std::vector<Unit>& units(Dim d) {
       {"B/s", 1},           {"KB/s", 1e3},           {"MB/s", 1e6},
       {"GB/s", 1e9},        {"TB/s", 1e12},          {"KiB/s", 1024.0},
       {"MiB/s", 1048576.0}, {"GiB/s", 1073741824.0}, {"TiB/s", 1099511627776.0},
-      {"Gb/s", 1.25e8},     {"Tb/s", 1.25e11}};
+      {"Gb/s", 1.25e8},     {"Tb/s", 1.25e11},       {"PB/s", 1e15},
+      {"EB/s", 1e18}};
   static const std::vector<Unit> energy = {{"fJ", 1e-15}, {"pJ", 1e-12}, {"nJ", 1e-9},
                                            {"uJ", 1e-6},  {"mJ", 1e-3},  {"J", 1}};
   static const std::vector<Unit> power = {{"nW", 1e-9}, {"uW", 1e-6}, {"mW", 1e-3},
                                           {"W", 1},     {"kW", 1e3},  {"MW", 1e6}};
-  static const std::vector<Unit> area = {{"um2", 1e-12}, {"mm2", 1e-6}, {"cm2", 1e-4}};
+  static const std::vector<Unit> area = {{"um2", 1e-12}, {"mm2", 1e-6}, {"cm2", 1e-4}, {"m2", 1}};
   static const std::vector<Unit> length = {{"nm", 1e-9}, {"um", 1e-6}, {"mm", 1e-3}};
   static const std::vector<Unit> time = {
       {"ps", 1e-12}, {"ns", 1e-9}, {"us", 1e-6}, {"ms", 1e-3}, {"s", 1}};
@@ -185,6 +188,10 @@ std::string format_quantity(double v, Dim dim, int precision) {
     std::string sym = u.sym;
     if (sym.find('i') != std::string::npos && dim != Dim::Cycles) continue;  // skip KiB etc.
     if (sym == "bit" || sym == "Gb/s" || sym == "Tb/s" || sym == "kB") continue;
+    // Accepted as input, so that the limits can be written as the README
+    // gives them (1 PB, 1 EB/s, 1000 GHz = 1 THz, 1 m2); outputs keep the
+    // units they have always printed.
+    if (sym == "PB" || sym == "PB/s" || sym == "EB/s" || sym == "THz" || sym == "m2") continue;
     if (std::fabs(v) >= u.factor * 0.9999 && u.factor >= best->factor) best = &u;
   }
   std::ostringstream os;

@@ -83,7 +83,11 @@ std::vector<ComponentArea> component_areas(const HwConfig& hw) {
   // core), the links' flit width and the buffer depth (models/noc_router.h).
   const LibComponent& router = lib.get(hw.noc_router);
   RouterShape shape;
-  shape.width_bits = link_width_bits(hw.noc_link_bandwidth, hw.freq_hz);
+  // The links are built for the configured clock: a clock lowered by
+  // power.tdp moves no wires (sized at the lowered clock, the flits and the
+  // chip's area grew as the clock fell, and a capped run's area differed from
+  // its uncapped one).
+  shape.width_bits = link_width_bits(hw.noc_link_bandwidth, hw.nominal_freq_hz);
   shape.depth = hw.noc_buffer_depth;
   double noc_area = 0;
   for (int64_t y = 0; y < hw.mesh_y; ++y)

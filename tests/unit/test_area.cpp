@@ -111,6 +111,29 @@ TEST(Area, ChipNocSumsItsRouters) {
   }
 }
 
+// The links are built for the configured clock: the clock a power limit
+// settles at moves no wires. The default chip's 256 GB/s links at 1 GHz are
+// 2048-bit flits whatever share of the clock a run gets (at a 0.05 share they
+// had been 40960-bit and the chip's area 9x); a whole run capped at a low
+// limit reports the area of the same run without the limit.
+TEST(Area, TheClockAPowerLimitSetsDoesNotResizeTheNoc) {
+  const HwConfig hw = load_hw_config(project_root() + "/configs/hw/default.yaml");
+  const double noc = areas_mm2(hw)["noc"];
+  for (double share : {0.05, 0.3, 0.77}) {
+    HwConfig capped = hw;
+    capped.clock_scale = share, capped.freq_hz = hw.nominal_freq_hz * share;
+    EXPECT_DOUBLE_EQ(areas_mm2(capped)["noc"], noc) << share;
+  }
+  const std::string model = project_root() + "/configs/sweeps/models/llama-3.1-8b-1layer.yaml";
+  auto free = test::run_json("--model '" + model + "'");
+  auto capped =
+      test::run_json("--model '" + model + "' --set power.tdp=1W --set power.min_clock=0.05");
+  ASSERT_FALSE(free.is_null());
+  ASSERT_FALSE(capped.is_null());
+  EXPECT_TRUE(capped["power"]["capped"].get<bool>());
+  EXPECT_DOUBLE_EQ(capped["area_mm2"].get<double>(), free["area_mm2"].get<double>());
+}
+
 // Vector lanes from LLMCompass's FPU model (transistors quadratic in mantissa
 // bits, 96.3 MTr/mm2 at 7 nm): fp32 1392.2 um2, bf16 128.96 um2 at 7 nm. A lane
 // is sized by the format that needs the most, rate x datapath.

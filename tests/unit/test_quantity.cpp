@@ -13,6 +13,18 @@ TEST(Quantity, ParsesUnits) {
   EXPECT_DOUBLE_EQ(parse_quantity("28nm", Dim::Length).value, 28e-9);
 }
 
+// The limits as the README writes them parse (they had been unknown units),
+// and outputs keep their units: 1 PB still prints as 1000 TB.
+TEST(Quantity, TheLimitsParseInTheUnitsTheReadmeGives) {
+  EXPECT_DOUBLE_EQ(parse_quantity("1 PB", Dim::Bytes).value, 1e15);
+  EXPECT_DOUBLE_EQ(parse_quantity("1 EB/s", Dim::Bandwidth).value, 1e18);
+  EXPECT_DOUBLE_EQ(parse_quantity("2 PB/s", Dim::Bandwidth).value, 2e15);
+  EXPECT_DOUBLE_EQ(parse_quantity("1 THz", Dim::Frequency).value, 1e12);
+  EXPECT_DOUBLE_EQ(parse_quantity("1 m2", Dim::Area).value, 1.0);
+  EXPECT_EQ(format_quantity(1e15, Dim::Bytes), "1000 TB");
+  EXPECT_EQ(format_quantity(1e18, Dim::Bandwidth), "1e+06 TB/s");
+}
+
 TEST(Quantity, RejectsUnknownUnitWithSuggestion) {
   auto q = parse_quantity("512 KiX", Dim::Bytes);
   EXPECT_EQ(q.error, "unknown size unit \"KiX\" in \"512 KiX\"");
