@@ -74,7 +74,7 @@ TEST(ConfigErrors, UnknownUnit) {
   EXPECT_EQ(e[0],
             "F:13:11: error: core.sram.size: unknown size unit \"MiX\" in \"1 MiX\" (did you mean "
             "\"MiB\"? "
-            "units: B, KB, kB, MB, GB, TB, KiB, MiB, GiB, TiB, bit, Kibit, Mibit)");
+            "units: B, KB, kB, MB, GB, TB, PB, KiB, MiB, GiB, TiB, bit, Kibit, Mibit)");
 }
 
 TEST(ConfigErrors, UnknownChoiceAndUnitType) {
