@@ -22,7 +22,22 @@ import sqlite3
 
 
 class AnalysisError(Exception):
-    """Bad input: the message says what is wrong and what is available."""
+    """Bad input: the message says what is wrong and what is available.
+
+    `where` is the position the problem is at, when there is one: "FILE:LINE:COLUMN"
+    (a CSV cell), "FILE" (a JSON key path, a SQLite cell) or "<command line>" (an
+    option); the message then starts with the key (a column, key path or option).
+    The command line prints `WHERE: error: MESSAGE`, or `bitcycle plot: error:
+    MESSAGE` for an error with no position."""
+
+    def __init__(self, message, where=None):
+        super().__init__(message)
+        self.where = where
+
+
+def option_error(option, what):
+    """A bad option value: `<command line>: error: --opt: what`."""
+    return AnalysisError("%s: %s" % (option, what), "<command line>")
 
 
 SQLITE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
