@@ -285,8 +285,9 @@ def main(argv=None):
             return cmd_table(argv[1:])
         raise AnalysisError('unknown command "%s"; commands: plot, table' % cmd)
     except AnalysisError as e:
-        print("%s: error: %s" % (e.where or "bitcycle " + (cmd or "analysis"), e),
-              file=sys.stderr)
+        for err in [e] + getattr(e, "more", []):  # one line per problem
+            print("%s: error: %s" % (err.where or "bitcycle " + (cmd or "analysis"), err),
+                  file=sys.stderr)
         return 2
 
 

@@ -17,7 +17,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from results_io import AnalysisError, Table, config_name, is_number, sort_key  # noqa: E402
+from results_io import (AnalysisError, Table, cell_error, config_name, is_number,  # noqa: E402
+                        int_text, report_error, sort_key)
 
 KINDS = ("pareto", "breakdown", "area", "roofline", "heatmap", "scaling", "validation")
 
@@ -113,9 +114,13 @@ def scale_for(values, name):
 
 def fmt_value(v):
     if isinstance(v, float):
+        if not math.isfinite(v):
+            return str(v)
         if v == int(v) and abs(v) < 1e6:
             return str(int(v))
         return "%.3g" % v
+    if isinstance(v, int) and not isinstance(v, bool):
+        return int_text(v)
     return str(v)
 
 
@@ -362,7 +367,8 @@ def latency_groups(rep, by):
     """{group: [compute_s, memory_stall_s, dependency_stall_s]} in first-seen order."""
     f = (rep.get("technology") or {}).get("frequency_hz")
     if not f:
-        raise AnalysisError("report has no technology.frequency_hz (not a run report?)")
+        raise report_error(rep, "technology.frequency_hz", "missing (the latency breakdown "
+                           "needs the clock; use a report of `bitcycle run --json`)")
     groups = {}
     for op in rep.get("ops", []):
         g = groups.setdefault(op_group(op["name"], by), [0.0, 0.0, 0.0])
@@ -509,7 +515,8 @@ def area_figure(reports, top_parts=10):
     for p, r in reports:
         a = (r.get("breakdown") or {}).get("area_mm2")
         if not a:
-            raise AnalysisError("%s: report has no breakdown.area_mm2" % p)
+            raise report_error(r, "breakdown.area_mm2", "missing or empty (use a report of "
+                               "`bitcycle run --json`)")
         parts_list.append(a)
     keep, rest = _top(parts_list, top_parts)
     cols = keep + (["other"] if rest else [])
@@ -550,8 +557,8 @@ def roofs(rep):
     d = rep.get("derived") or {}
     peaks = d.get("peak_ops_per_s") or {}
     if not peaks:
-        raise AnalysisError("report has no derived.peak_ops_per_s (use a report of "
-                            "`bitcycle run --json`)")
+        raise report_error(rep, "derived.peak_ops_per_s", "missing (use a report of "
+                           "`bitcycle run --json`)")
     groups = {}
     for key, v in peaks.items():
         if v <= 0:
@@ -562,15 +569,20 @@ def roofs(rep):
     for (unit, v), keys in groups.items():
         fmts = ", ".join(k.partition(".")[2] or k for k in keys)
         out.append(("%s %s" % (unit, fmts), v, keys))
+    if not out:
+        raise report_error(rep, "derived.peak_ops_per_s", "no unit has a peak above 0 (no roof "
+                           "to draw)")
     out.sort(key=lambda r: -r[1])
     bw = d.get("dram_bandwidth_Bps") or 0
     mem = "DRAM"
     if not bw:
         cfg = ((rep.get("config") or {}).get("memory") or {}).get("shared_sram") or {}
-        bw = cfg.get("bandwidth_Bps") if isinstance(cfg.get("bandwidth_Bps"), (int, float)) else 0
+        bw = cfg.get("bandwidth_Bps") if is_number(cfg.get("bandwidth_Bps")) else 0
         mem = "shared SRAM"
-    if not bw:
-        raise AnalysisError("report has no DRAM or shared SRAM bandwidth for the roof")
+    if not bw or bw <= 0 or not math.isfinite(bw):
+        raise report_error(rep, "derived.dram_bandwidth_Bps", "missing or 0, and no "
+                           "config.memory.shared_sram.bandwidth_Bps above 0: no bandwidth for "
+                           "the roof")
     return out, bw, mem
 
 
