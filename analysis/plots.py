@@ -281,6 +281,15 @@ def param_columns(table, metrics):
     return out
 
 
+def require_positive(table, col, values, option):
+    """A log axis shows values above 0 only: an error at the first other cell
+    (it would be dropped from the figure, silently)."""
+    for r, v in zip(table.rows, values):
+        if v <= 0:
+            raise cell_error(r, col, "%s cannot be shown on a log axis (drop %s)" % (
+                fmt_value(v), option), table.source)
+
+
 def pick(table, wanted, candidates, role):
     if wanted:
         table.require(wanted)
@@ -299,6 +308,10 @@ def pareto_figure(table, x=None, y=None, maximize=(), label_by=None, logx=False,
     y = pick(table, y, DEFAULT_METRICS_Y, "y")
     table.require(x, y)
     xs, ys = table.numeric(x), table.numeric(y)
+    if logx:
+        require_positive(table, x, xs, "--logx")
+    if logy:
+        require_positive(table, y, ys, "--logy")
     max_x = x in maximize or maximized(x)
     max_y = y in maximize or maximized(y)
     front = pareto_front(xs, ys, max_x, max_y)
@@ -721,6 +734,8 @@ def scaling_figure(table, x, metric, line_by=None, logx=None, logy=False):
     table.require(*line_by)
     xs = table.numeric(x)
     ys = table.numeric(metric)
+    if logy:
+        require_positive(table, metric, ys, "--logy")
     factor, ylabel = scale_for(ys, metric)
     lines = {}
     for r, a, b in zip(table.rows, xs, ys):
@@ -775,6 +790,14 @@ def validation_figure(table):
     if not rows:
         raise AnalysisError("%s: no row has both a simulated and a measured latency "
                             "(every row failed?)" % table.source)
+    # Log-log axes and relative errors: every latency drawn must be above 0.
+    for r in rows:
+        for col in ("measured_latency_s", "simulated_latency_s", "roofline_latency_s"):
+            v = r.get(col)
+            if is_number(v) and not (v > 0 and math.isfinite(v)):
+                raise cell_error(r, col, "%s is not a latency above 0 (it cannot be shown on "
+                                 "the log-log axes, nor be part of a MAPE)" % fmt_value(v),
+                                 table.source)
     has_roof = "roofline_latency_s" in table.columns and any(
         is_number(r.get("roofline_latency_s")) for r in rows)
     sim = [r["simulated_latency_s"] for r in rows]

@@ -266,3 +266,39 @@ def test_a_results_store_is_opened_by_its_exact_name(cli, tmp_path, name):
     assert r.returncode == 0, r.stderr
     assert r.stdout == "hw\nright\n"
     assert sorted(os.listdir(tmp_path)) == before
+
+
+# --- latencies of a validation, values on log axes ---------------------------------
+
+VALIDATE_HEAD = ("name,hw,kind,simulated_latency_s,measured_latency_s,error,simulated_energy_j,"
+                 "measured_energy_j,status,roofline_latency_s\n")
+
+
+@pytest.mark.parametrize("row,where", [
+    ("g1,a100,gemm,0.001,0,,,,ok,0.0009", "2:20: error: measured_latency_s: 0"),
+    ("g1,a100,gemm,0.001,-0.001,,,,ok,0.0009", "2:20: error: measured_latency_s: -0.001"),
+    ("g1,a100,gemm,-0.001,0.001,,,,ok,0.0009", "2:14: error: simulated_latency_s: -0.001"),
+    ("g1,a100,gemm,0.001,0.001,,,,ok,-1", "2:32: error: roofline_latency_s: -1"),
+], ids=["measured-zero", "measured-negative", "simulated-negative", "roofline-negative"])
+def test_a_validation_latency_not_above_zero_is_an_error_at_its_cell(cli, tmp_path, row, where):
+    # They had given a traceback (mape None) or a dropped point and a MAPE of 75100 %.
+    path = write(tmp_path, "v.csv", VALIDATE_HEAD + row + "\ng2,a100,gemm,0.002,0.002,,,,ok,"
+                 "0.002\n")
+    assert fails(cli, tmp_path, "plot", "validation", path) == (
+        "%s:%s is not a latency above 0 (it cannot be shown on the log-log axes, nor be part "
+        "of a MAPE)" % (path, where))
+
+
+@pytest.mark.parametrize("args,where", [
+    (["pareto", "--logx", "--logy"], "3:5: error: latency_s: -0.001 cannot be shown on a log "
+                                     "axis (drop --logx)"),
+    (["pareto", "--logy"], "3:19: error: energy_per_token_j: -5 cannot be shown on a log axis "
+                           "(drop --logy)"),
+    (["scaling", "--metric", "latency_s", "--logy"],
+     "3:5: error: latency_s: -0.001 cannot be shown on a log axis (drop --logy)"),
+], ids=["pareto-logx", "pareto-logy", "scaling-logy"])
+def test_a_value_not_above_zero_on_a_log_axis_is_an_error(cli, tmp_path, args, where):
+    # The point had vanished (an empty figure, only a warning), the title still counting it.
+    path = write(tmp_path, "r.csv", "hw,batch,latency_s,token_latency_s,energy_per_token_j\n"
+                 "a,2,2,2,1\na,1,-0.001,-0.001,-5\na,4,3,3,0.5\n")
+    assert fails(cli, tmp_path, "plot", args[0], path, *args[1:]) == "%s:%s" % (path, where)
