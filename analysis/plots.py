@@ -31,6 +31,9 @@ plt.rcParams.update({
     "ytick.labelsize": 8,
     "figure.dpi": 100,
     "savefig.dpi": 150,
+    # Names, labels and titles come from the user's files and options: drawn as
+    # written ("chip $x$"), never parsed as mathtext (a "$\badcmd$" raised).
+    "text.parse_math": False,
 })
 
 # Colour-blind safe palette (Okabe and Ito) and a longer one for many series.

@@ -302,3 +302,29 @@ def test_a_value_not_above_zero_on_a_log_axis_is_an_error(cli, tmp_path, args, w
     path = write(tmp_path, "r.csv", "hw,batch,latency_s,token_latency_s,energy_per_token_j\n"
                  "a,2,2,2,1\na,1,-0.001,-0.001,-5\na,4,3,3,0.5\n")
     assert fails(cli, tmp_path, "plot", args[0], path, *args[1:]) == "%s:%s" % (path, where)
+
+
+# --- user text is drawn literally ----------------------------------------------------
+
+def test_dollar_signs_in_names_and_titles_are_drawn_as_written(cli, tmp_path):
+    # matplotlib had parsed them as mathtext: a ValueError traceback, exit 1.
+    import json
+    path = write(tmp_path, "m.csv", "hw_name,batch,token_latency_s,latency_s,energy_per_token_j\n"
+                 "chip $\\x$,1,1,1,2\nchip $\\x$,8,2,2,1\n")
+    for args in (["scaling", path], ["pareto", path, "--label-by", "hw_name"],
+                 ["pareto", path, "--title", "$\\badcmd$"]):
+        out = tmp_path / "fig.png"
+        r = cli("plot", *args, "-o", out)
+        assert r.returncode == 0, r.stderr
+        assert out.read_bytes().startswith(PNG)
+    with open(fixture("run_a.json")) as f:
+        rep = json.load(f)
+    rep["hw"]["name"] = "chip $\\alpha_{x$"
+    named = write(tmp_path, "named.json", json.dumps(rep))
+    r = cli("plot", "area", named, "-o", tmp_path / "a.png")
+    assert r.returncode == 0, r.stderr
+    import plots
+    from results_io import read_csv
+    fig = plots.pareto_figure(read_csv(str(path)), title="$\\badcmd$")
+    assert fig.axes[0].get_title() == "$\\badcmd$"
+    fig.canvas.draw()  # renders: the text is not parsed
