@@ -9,7 +9,10 @@ written to a temporary file next to the target and renamed when complete.
 """
 
 import argparse
+import errno
+import io
 import os
+import stat
 import sys
 import tempfile
 
@@ -17,7 +20,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import plots  # noqa: E402
 import tables  # noqa: E402
-from results_io import AnalysisError, load_results, read_report, report_ops  # noqa: E402
+from results_io import (AnalysisError, load_results, option_error, read_report,  # noqa: E402
+                        report_ops)
 
 FIG_FORMATS = ("png", "pdf", "svg")
 
@@ -45,23 +49,102 @@ def csv_list(s):
     return [x.strip() for x in s.split(",") if x.strip()]
 
 
-def atomic_write(path, write):
-    """Calls write(tmp_path) then renames tmp_path to path; removes tmp on failure."""
-    d = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(d):
-        raise AnalysisError("%s: the output folder %s does not exist" % (path, d))
-    fd, tmp = tempfile.mkstemp(dir=d, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a figure is not
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+class Output:
+    """An output file (-o), checked before any work as the simulator checks its
+    outputs: an empty name, a directory, a block device, a FIFO nobody reads or a
+    folder where no file can be created is an error now, not after the work. A
+    character device or a FIFO (/dev/null, /dev/stdout, a pipe) is written
+    through, not replaced; a symbolic link names where the output goes (the file
+    it points to is replaced, not the link). A regular file is written to a
+    temporary file beside it and renamed into place when complete, so a failed
+    run leaves neither a partial output nor a temporary file."""
+
+    def __init__(self, path, option="-o"):
+        self.path, self.option, self.fd = path, option, None
+        if path == "":
+            raise option_error(option, "empty value (name an output file)")
+        if os.path.isdir(path):
+            self.fail("it is a directory")
+        try:
+            st = os.stat(path)
+        except OSError:
+            st = None
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            if stat.S_ISBLK(st.st_mode):
+                self.fail("it is a block device")
+            # Non-blocking: a FIFO nobody reads is an error now, not a hang.
+            try:
+                self.fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            except OSError as e:
+                if e.errno == errno.ENXIO:
+                    self.fail("nothing reads from it")
+                self.fail("cannot open it", e)
+            os.set_blocking(self.fd, True)
+            return
+        # Followed by hand: the link may point nowhere yet.
+        for depth in range(41):
+            if not os.path.islink(self.path):
+                break
+            if depth == 40:
+                self.fail("too many levels of symbolic links")
+            try:
+                to = os.readlink(self.path)
+            except OSError as e:
+                self.fail("cannot read the symbolic link", e)
+            self.path = os.path.join(os.path.dirname(self.path), to)
+        if os.path.isdir(self.path):
+            self.fail("it is a directory")
+        self.dir = os.path.dirname(os.path.abspath(self.path))
+        tmp = self._temporary()  # a file can be created there: checked, then removed
+        os.remove(tmp)
+
+    def fail(self, what, err=None):
+        raise option_error(self.option, 'cannot write "%s": %s%s (give a file in a directory '
+                           'that exists and is writable)' % (
+                               self.path, what, ": " + err.strerror if err else ""))
+
+    def _temporary(self):
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp",
+                                       prefix="." + os.path.basename(self.path) + ".")
+        except OSError as e:
+            self.fail("cannot create a file in its directory", e)
+        os.close(fd)
+        return tmp
+
+    def write(self, write):
+        """Calls write(file object, binary) and puts the result in place."""
+        if self.fd is not None:  # a device or a FIFO: written through
+            buf = io.BytesIO()
+            write(buf)
+            data, fd, self.fd = buf.getvalue(), self.fd, None
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+            except OSError as e:
+                self.fail("write failed", e)
+            finally:
+                os.close(fd)
+            return
+        tmp = self._temporary()
+        try:
+            try:
+                with open(tmp, "wb") as f:
+                    write(f)
+            except OSError as e:
+                self.fail("write failed", e)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; an output is not
+            try:
+                os.replace(tmp, self.path)
+            except OSError as e:
+                self.fail("cannot replace it", e)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
 
 
 def plot_parser(kind):
@@ -144,12 +227,15 @@ def cmd_plot(argv):
     if kind not in plots.KINDS:
         raise AnalysisError('unknown plot kind "%s"; kinds: %s' % (kind, ", ".join(plots.KINDS)))
     a = plot_parser(kind).parse_args(argv[1:])
+    if a.output == "":
+        raise option_error("-o", "empty value (name an output file)")
     ext = os.path.splitext(a.output)[1].lstrip(".").lower()
     if ext not in FIG_FORMATS:
-        raise AnalysisError('-o %s: unknown figure format "%s"; formats: %s' % (
+        raise option_error("-o", '"%s": unknown figure format "%s" (formats: %s)' % (
             a.output, ext, ", ".join(FIG_FORMATS)))
+    out = Output(a.output)
     fig = make_figure(kind, a)
-    atomic_write(a.output, lambda tmp: fig.savefig(tmp, format=ext))
+    out.write(lambda f: fig.savefig(f, format=ext))
     print("wrote %s" % a.output, file=sys.stderr)
     return 0
 
@@ -173,6 +259,7 @@ def cmd_table(argv):
     p.add_argument("--caption", help="LaTeX caption")
     p.add_argument("-o", "--output", help="write to a file instead of stdout")
     a = p.parse_args(argv)
+    out = Output(a.output) if a.output is not None else None
     if a.ops:
         if not all(r.lower().endswith(".json") for r in a.results):
             raise AnalysisError("--ops needs run reports (.json)")
@@ -181,11 +268,8 @@ def cmd_table(argv):
         t = load_results(a.results)
     t = t.where(a.where).nonempty()
     text = tables.render(t, a.format, a.columns, a.sort, a.group, a.agg, a.precision, a.caption)
-    if a.output:
-        def write(tmp):
-            with open(tmp, "w") as f:
-                f.write(text)
-        atomic_write(a.output, write)
+    if out:
+        out.write(lambda f: f.write(text.encode("utf-8")))
     else:
         sys.stdout.write(text)
     return 0
@@ -201,7 +285,9 @@ def main(argv=None):
             return cmd_table(argv[1:])
         raise AnalysisError('unknown command "%s"; commands: plot, table' % cmd)
     except AnalysisError as e:
-        print("bitcycle %s: error: %s" % (cmd or "analysis", e), file=sys.stderr)
+        for err in [e] + getattr(e, "more", []):  # one line per problem
+            print("%s: error: %s" % (err.where or "bitcycle " + (cmd or "analysis"), err),
+                  file=sys.stderr)
         return 2
 
 

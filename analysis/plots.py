@@ -17,7 +17,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from results_io import AnalysisError, Table, config_name, is_number, sort_key  # noqa: E402
+from results_io import (AnalysisError, Table, cell_error, config_name, is_number,  # noqa: E402
+                        int_text, report_error, sort_key)
 
 KINDS = ("pareto", "breakdown", "area", "roofline", "heatmap", "scaling", "validation")
 
@@ -30,6 +31,9 @@ plt.rcParams.update({
     "ytick.labelsize": 8,
     "figure.dpi": 100,
     "savefig.dpi": 150,
+    # Names, labels and titles come from the user's files and options: drawn as
+    # written ("chip $x$"), never parsed as mathtext (a "$\badcmd$" raised).
+    "text.parse_math": False,
 })
 
 # Colour-blind safe palette (Okabe and Ito) and a longer one for many series.
@@ -113,9 +117,13 @@ def scale_for(values, name):
 
 def fmt_value(v):
     if isinstance(v, float):
+        if not math.isfinite(v):
+            return str(v)
         if v == int(v) and abs(v) < 1e6:
             return str(int(v))
         return "%.3g" % v
+    if isinstance(v, int) and not isinstance(v, bool):
+        return int_text(v)
     return str(v)
 
 
@@ -276,6 +284,15 @@ def param_columns(table, metrics):
     return out
 
 
+def require_positive(table, col, values, option):
+    """A log axis shows values above 0 only: an error at the first other cell
+    (it would be dropped from the figure, silently)."""
+    for r, v in zip(table.rows, values):
+        if v <= 0:
+            raise cell_error(r, col, "%s cannot be shown on a log axis (drop %s)" % (
+                fmt_value(v), option), table.source)
+
+
 def pick(table, wanted, candidates, role):
     if wanted:
         table.require(wanted)
@@ -294,6 +311,10 @@ def pareto_figure(table, x=None, y=None, maximize=(), label_by=None, logx=False,
     y = pick(table, y, DEFAULT_METRICS_Y, "y")
     table.require(x, y)
     xs, ys = table.numeric(x), table.numeric(y)
+    if logx:
+        require_positive(table, x, xs, "--logx")
+    if logy:
+        require_positive(table, y, ys, "--logy")
     max_x = x in maximize or maximized(x)
     max_y = y in maximize or maximized(y)
     front = pareto_front(xs, ys, max_x, max_y)
@@ -362,7 +383,8 @@ def latency_groups(rep, by):
     """{group: [compute_s, memory_stall_s, dependency_stall_s]} in first-seen order."""
     f = (rep.get("technology") or {}).get("frequency_hz")
     if not f:
-        raise AnalysisError("report has no technology.frequency_hz (not a run report?)")
+        raise report_error(rep, "technology.frequency_hz", "missing (the latency breakdown "
+                           "needs the clock; use a report of `bitcycle run --json`)")
     groups = {}
     for op in rep.get("ops", []):
         g = groups.setdefault(op_group(op["name"], by), [0.0, 0.0, 0.0])
@@ -509,7 +531,8 @@ def area_figure(reports, top_parts=10):
     for p, r in reports:
         a = (r.get("breakdown") or {}).get("area_mm2")
         if not a:
-            raise AnalysisError("%s: report has no breakdown.area_mm2" % p)
+            raise report_error(r, "breakdown.area_mm2", "missing or empty (use a report of "
+                               "`bitcycle run --json`)")
         parts_list.append(a)
     keep, rest = _top(parts_list, top_parts)
     cols = keep + (["other"] if rest else [])
@@ -550,8 +573,8 @@ def roofs(rep):
     d = rep.get("derived") or {}
     peaks = d.get("peak_ops_per_s") or {}
     if not peaks:
-        raise AnalysisError("report has no derived.peak_ops_per_s (use a report of "
-                            "`bitcycle run --json`)")
+        raise report_error(rep, "derived.peak_ops_per_s", "missing (use a report of "
+                           "`bitcycle run --json`)")
     groups = {}
     for key, v in peaks.items():
         if v <= 0:
@@ -562,15 +585,20 @@ def roofs(rep):
     for (unit, v), keys in groups.items():
         fmts = ", ".join(k.partition(".")[2] or k for k in keys)
         out.append(("%s %s" % (unit, fmts), v, keys))
+    if not out:
+        raise report_error(rep, "derived.peak_ops_per_s", "no unit has a peak above 0 (no roof "
+                           "to draw)")
     out.sort(key=lambda r: -r[1])
     bw = d.get("dram_bandwidth_Bps") or 0
     mem = "DRAM"
     if not bw:
         cfg = ((rep.get("config") or {}).get("memory") or {}).get("shared_sram") or {}
-        bw = cfg.get("bandwidth_Bps") if isinstance(cfg.get("bandwidth_Bps"), (int, float)) else 0
+        bw = cfg.get("bandwidth_Bps") if is_number(cfg.get("bandwidth_Bps")) else 0
         mem = "shared SRAM"
-    if not bw:
-        raise AnalysisError("report has no DRAM or shared SRAM bandwidth for the roof")
+    if not bw or bw <= 0 or not math.isfinite(bw):
+        raise report_error(rep, "derived.dram_bandwidth_Bps", "missing or 0, and no "
+                           "config.memory.shared_sram.bandwidth_Bps above 0: no bandwidth for "
+                           "the roof")
     return out, bw, mem
 
 
@@ -709,6 +737,8 @@ def scaling_figure(table, x, metric, line_by=None, logx=None, logy=False):
     table.require(*line_by)
     xs = table.numeric(x)
     ys = table.numeric(metric)
+    if logy:
+        require_positive(table, metric, ys, "--logy")
     factor, ylabel = scale_for(ys, metric)
     lines = {}
     for r, a, b in zip(table.rows, xs, ys):
@@ -763,6 +793,14 @@ def validation_figure(table):
     if not rows:
         raise AnalysisError("%s: no row has both a simulated and a measured latency "
                             "(every row failed?)" % table.source)
+    # Log-log axes and relative errors: every latency drawn must be above 0.
+    for r in rows:
+        for col in ("measured_latency_s", "simulated_latency_s", "roofline_latency_s"):
+            v = r.get(col)
+            if is_number(v) and not (v > 0 and math.isfinite(v)):
+                raise cell_error(r, col, "%s is not a latency above 0 (it cannot be shown on "
+                                 "the log-log axes, nor be part of a MAPE)" % fmt_value(v),
+                                 table.source)
     has_roof = "roofline_latency_s" in table.columns and any(
         is_number(r.get("roofline_latency_s")) for r in rows)
     sim = [r["simulated_latency_s"] for r in rows]

@@ -3,8 +3,9 @@ sorted and grouped."""
 
 import csv
 import io
+import math
 
-from results_io import AnalysisError, Table, is_number, sort_key
+from results_io import AnalysisError, Table, int_text, is_number, sort_key
 
 FORMATS = ("markdown", "latex", "csv")
 
@@ -15,13 +16,19 @@ def fmt_cell(v, precision=4, exact=False):
     if v is None:
         return ""
     if isinstance(v, float):
+        if not math.isfinite(v):
+            return str(v)  # nan, inf, -inf (the readers refuse them; a table built in code)
         if v == 0:
             return "0"
         if v == int(v) and abs(v) < (1e15 if exact else 1e9):
             return str(int(v))
         return repr(v) if exact else "%.*g" % (precision, v)
     if isinstance(v, int) and not isinstance(v, bool) and not exact and abs(v) >= 1e9:
+        if abs(v) > 1.7976931348623157e308:  # beyond a float
+            return int_text(v, precision)
         return "%.*g" % (precision, v)
+    if isinstance(v, int) and not isinstance(v, bool):
+        return int_text(v)
     return str(v)
 
 
