@@ -196,9 +196,12 @@ def plot_parser(kind):
 
 
 def make_figure(kind, a):
+    if kind == "breakdown" and a.top < 1:
+        raise option_error("--top", "expected at least 1 group, got %d" % a.top)
     if kind in ("pareto", "heatmap", "scaling"):
         t = load_results(a.results).where(a.where)
         if kind == "pareto":
+            t.require(*a.maximize, what="--maximize column")
             return plots.pareto_figure(t, a.x, a.y, a.maximize, a.label_by, a.logx, a.logy,
                                        a.title)
         if kind == "heatmap":
@@ -259,6 +262,9 @@ def cmd_table(argv):
     p.add_argument("--caption", help="LaTeX caption")
     p.add_argument("-o", "--output", help="write to a file instead of stdout")
     a = p.parse_args(argv)
+    if a.precision < 1:
+        raise option_error("--precision", "expected at least 1 significant digit, got %d"
+                           % a.precision)
     out = Output(a.output) if a.output is not None else None
     if a.ops:
         if not all(r.lower().endswith(".json") for r in a.results):

@@ -267,7 +267,13 @@ class Table:
             col, val = cond.split("=", 1)
             self.require(col)
             want = _number(val)
-            rows = [r for r in rows if r.get(col) == want or str(r.get(col)) == val]
+            kept = [r for r in rows if r.get(col) == want or str(r.get(col)) == val]
+            # A filter that keeps nothing is said as such, not as an empty sweep.
+            if rows and not kept:
+                values = sorted({str(r.get(col)) for r in rows})
+                raise option_error("--where", '%s: no row has %s = "%s"; its values: %s' % (
+                    cond, col, val, ", ".join(values[:20]) + (" ..." if len(values) > 20 else "")))
+            rows = kept
         return Table(self.columns, rows, self.source)
 
 

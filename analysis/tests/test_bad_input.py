@@ -328,3 +328,16 @@ def test_dollar_signs_in_names_and_titles_are_drawn_as_written(cli, tmp_path):
     fig = plots.pareto_figure(read_csv(str(path)), title="$\\badcmd$")
     assert fig.axes[0].get_title() == "$\\badcmd$"
     fig.canvas.draw()  # renders: the text is not parsed
+
+
+# --- option values ---------------------------------------------------------------
+
+def test_option_values_out_of_range_are_errors(cli, tmp_path):
+    line = fails(cli, tmp_path, "table", fixture("sweep.csv"), "--precision", "-3")
+    assert line == ("<command line>: error: --precision: expected at least 1 significant "
+                    "digit, got -3")
+    line = fails(cli, tmp_path, "plot", "pareto", fixture("sweep.csv"), "--maximize", "no_such")
+    assert '--maximize column "no_such"' in line, line
+    line = fails(cli, tmp_path, "plot", "pareto", fixture("sweep.csv"), "--where", "hw=nowhere")
+    assert line.startswith('<command line>: error: --where: hw=nowhere: no row has hw = '
+                           '"nowhere"; its values: '), line

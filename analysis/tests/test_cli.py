@@ -104,9 +104,10 @@ def test_empty_sweep(cli, tmp_path):
     assert "no result rows" in msg and "latency_s" in msg
 
 
-def test_where_that_matches_nothing_is_an_empty_sweep(cli, tmp_path):
+def test_where_that_matches_nothing_says_so(cli, tmp_path):
+    # It had said "no result rows (an empty sweep?)" of a sweep that has rows.
     msg = bad(cli, tmp_path, "plot", "scaling", fixture("sweep.csv"), "--where", "batch=3")
-    assert "no result rows" in msg
+    assert '--where: batch=3: no row has batch = "3"; its values: 1, 8' in msg
 
 
 def test_unknown_kind(cli, tmp_path):
