@@ -990,28 +990,38 @@ TEST(Fuzzed2, SizesAreWholeBytesPowerIsBoundedAndNumbersAreDecimal) {
                                      "e.g. \"1.2 GHz\", got \"0x1p0 GHz\""});
 }
 
+// Each reference CSV row, under the validate header, is refused with its one
+// line (the error after the file's path).
+using CsvCase = std::pair<std::string, std::string>;
+void expect_rows_refused(const std::vector<CsvCase>& cases) {
+  const std::string head =
+      "name,hw,kind,m,n,k,a_format,w_format,model,quant,phase,batch,context,seq,"
+      "measured_latency_s,measured_energy_j\n";
+  const std::string p = write_temp("ref.csv", "");
+  for (const auto& [row, error] : cases) {
+    std::ofstream(p) << head << row << "\n";
+    EXPECT_EQ(refused("validate '" + p + "'"), p + error) << row;
+  }
+}
+
 TEST(Fuzzed2, ReferenceCsvCellsAreCheckedAsTraceOpsAre) {
   const std::string head =
       "name,hw,kind,m,n,k,a_format,w_format,model,quant,phase,batch,context,seq,"
       "measured_latency_s,measured_energy_j\n";
   const std::string p = write_temp("ref.csv", "");
-  using Case = std::pair<std::string, std::string>;  // row, error after the path
-  for (const auto& [row, error] : std::vector<Case>{
-           {"a,configs/hw/default.yaml,attention,8,,128,int8,int8,,,bogus,1,16,1,1e-3,",
-            ":2:56: error: phase: unknown attention phase \"bogus\" (\"causal\" applies a causal "
-            "mask; leave it blank for none)\n"},
-           {"a,configs/hw/default.yaml,attention,8,,128,int8,int8,,,causal,1,16,512,1e-3,",
-            ":2:68: error: seq: 512 queries outnumber the 16 keys: each query attends itself, so "
-            "there are at least as many keys (give at least as many keys as queries)\n"},
-           {"g,configs/hw/default.yaml,gemm,64,64,4096,int8,int4/g100,,,,,,,1e-3,",
-            ":2:48: error: w_format: group size 100 does not divide k 4096 (use a group size "
-            "that divides 4096)\n"},
-           {"g,configs/hw/default.yaml,gemm,64,64,64,int8,int8,,,,,,,0x10,",
-            ":2:57: error: measured_latency_s: expected a positive, finite number, got "
-            "\"0x10\"\n"}}) {
-    std::ofstream(p) << head << row << "\n";
-    EXPECT_EQ(refused("validate '" + p + "'"), p + error);
-  }
+  expect_rows_refused(
+      {{"a,configs/hw/default.yaml,attention,8,,128,int8,int8,,,bogus,1,16,1,1e-3,",
+        ":2:56: error: phase: unknown attention phase \"bogus\" (\"causal\" applies a causal "
+        "mask; leave it blank for none)\n"},
+       {"a,configs/hw/default.yaml,attention,8,,128,int8,int8,,,causal,1,16,512,1e-3,",
+        ":2:68: error: seq: 512 queries outnumber the 16 keys: each query attends itself, so "
+        "there are at least as many keys (give at least as many keys as queries)\n"},
+       {"g,configs/hw/default.yaml,gemm,64,64,4096,int8,int4/g100,,,,,,,1e-3,",
+        ":2:48: error: w_format: group size 100 does not divide k 4096 (use a group size "
+        "that divides 4096)\n"},
+       {"g,configs/hw/default.yaml,gemm,64,64,64,int8,int8,,,,,,,0x10,",
+        ":2:57: error: measured_latency_s: expected a positive, finite number, got "
+        "\"0x10\"\n"}});
   for (const std::string bound : {"-1", "nan"})
     EXPECT_EQ(refused("validate '" + p + "' --max-mape " + bound),
               "<command line>: error: --max-mape: expected a fraction >= 0, got " + bound +
@@ -1116,30 +1126,22 @@ TEST(Fuzzed3, ReferenceCsvQuotingIsRfc4180AndRowsSayWhatIsWrong) {
 // one was read as bf16, a value in a column the kind does not read was
 // ignored. Both are errors at their cell; every shipped reference file passes.
 TEST(Fuzzed3, ReferenceCsvRowsFillTheColumnsOfTheirKindOnly) {
-  const std::string head =
-      "name,hw,kind,m,n,k,a_format,w_format,model,quant,phase,batch,context,seq,"
-      "measured_latency_s,measured_energy_j\n";
-  const std::string p = write_temp("ref.csv", "");
-  using Case = std::pair<std::string, std::string>;  // row, error after the path
-  for (const auto& [row, error] : std::vector<Case>{
-           {"a,configs/hw/default.yaml,attention,8,,128,int8,,,,,1,16,1,1e-3,",
-            ":2:49: error: w_format: is blank: an attention row needs the format of its KV cache "
-            "(give a format such as bf16, fp8, int8)\n"},
-           {"s,configs/hw/default.yaml,softmax,8,128,,,,,,,,,,1e-3,",
-            ":2:42: error: a_format: is blank: a softmax row needs the format of its activations "
-            "(give a format such as bf16, fp8, int8)\n"},
-           {"s,configs/hw/default.yaml,layernorm,8,128,,bf16,bf16,,,,,,,1e-3,",
-            ":2:49: error: w_format: not used by a layernorm row, got \"bf16\" (leave it blank)\n"},
-           {"a,configs/hw/default.yaml,attention,8,64,128,int8,int8,,,,1,16,1,1e-3,",
-            ":2:39: error: n: not used by an attention row, got \"64\" (leave it blank)\n"},
-           {"r,configs/hw/default.yaml,model,1,,,,,llama-3.1-8b,w8a8-int,decode,1,128,,1e-3,",
-            ":2:33: error: m: not used by a model row, got \"1\" (leave it blank)\n"},
-           {"r,configs/hw/default.yaml,model,,,,,,llama-3.1-8b,w8a8-int,decode,1,128,64,1e-3,",
-            ":2:73: error: seq: not used by a decode model row (it makes one token a sequence), "
-            "got \"64\" (leave it blank, or set phase to prefill)\n"}}) {
-    std::ofstream(p) << head << row << "\n";
-    EXPECT_EQ(refused("validate '" + p + "'"), p + error) << row;
-  }
+  expect_rows_refused(
+      {{"a,configs/hw/default.yaml,attention,8,,128,int8,,,,,1,16,1,1e-3,",
+        ":2:49: error: w_format: is blank: an attention row needs the format of its KV cache "
+        "(give a format such as bf16, fp8, int8)\n"},
+       {"s,configs/hw/default.yaml,softmax,8,128,,,,,,,,,,1e-3,",
+        ":2:42: error: a_format: is blank: a softmax row needs the format of its activations "
+        "(give a format such as bf16, fp8, int8)\n"},
+       {"s,configs/hw/default.yaml,layernorm,8,128,,bf16,bf16,,,,,,,1e-3,",
+        ":2:49: error: w_format: not used by a layernorm row, got \"bf16\" (leave it blank)\n"},
+       {"a,configs/hw/default.yaml,attention,8,64,128,int8,int8,,,,1,16,1,1e-3,",
+        ":2:39: error: n: not used by an attention row, got \"64\" (leave it blank)\n"},
+       {"r,configs/hw/default.yaml,model,1,,,,,llama-3.1-8b,w8a8-int,decode,1,128,,1e-3,",
+        ":2:33: error: m: not used by a model row, got \"1\" (leave it blank)\n"},
+       {"r,configs/hw/default.yaml,model,,,,,,llama-3.1-8b,w8a8-int,decode,1,128,64,1e-3,",
+        ":2:73: error: seq: not used by a decode model row (it makes one token a sequence), "
+        "got \"64\" (leave it blank, or set phase to prefill)\n"}});
 }
 
 // crosscheck printed its whole table, then failed to write --json (exit 2):
