@@ -95,6 +95,8 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
   // The last storing tile's store path, and the unit cycles of the tiles since.
   double store_path = 0, since_store = 0;
   double e_on = 0, e_off = 0;  // one core's dynamic energy, for the power bound
+  const bool power_bound = w.power_bound && power_limited();
+  const double stages = static_cast<double>(w.stages > 0 ? w.stages : hw_.load_stages);
   clocked_.clear();
   for (const TileClass& c : w.classes) {
     if (c.count <= 0) continue;
@@ -144,11 +146,10 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
     // With units overlapping, a tile's own share of the units' time is its
     // pipelined cycles (a tile that runs beside the one before adds less than
     // its path); that is the compute a buffer waits for per tile.
-    const double in_flight = (units + (loads ? lat + transfer : 0)) /
-                             static_cast<double>(w.stages > 0 ? w.stages : hw_.load_stages);
+    const double in_flight = (units + (loads ? lat + transfer : 0)) / stages;
     if (in_flight > period) period = in_flight, limit = "latency";
     const double unexposed = period;
-    if (w.power_bound && power_limited()) {  // the tile's energy, on chip and off (DRAM, DDR)
+    if (power_bound) {  // the tile's energy, on chip and off (DRAM, DDR)
       e_on += c.count * c.unit_energy_j;
       for (int l = 0; l < kLevels; ++l) {
         if (l == kStream) continue;
@@ -168,7 +169,7 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
     if (c.after_retire && loads) period += lat + moved / dma_bpc, limit = "latency";
     total += c.count * period;
     charge(limit, c.count * period);
-    if (w.power_bound && power_limited())
+    if (power_bound)
       clocked_.push_back({c.count, transfer, std::max(units, sram), units,
                           loads ? lat + transfer : 0.0, period - unexposed});
     if (stored > 0) {
@@ -203,7 +204,8 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
   // engine's transfer and the memory latency keep their time. The largest s
   // with
   //   E_on s^2 + E_off <= P T(s)
-  // is found by bisection (the left side rises with s, T(s) falls). Taking
+  // is found by bisection down to one piece of T(s), then Newton's method on
+  // that piece (the left side rises with s, T(s) falls). Taking
   // every op's time as 1/s made a memory-bound op look as slow as a
   // compute-bound one of the same energy, and a search under the limit chose
   // a tiling of fewer cores and less power that the run, its memory time
@@ -212,9 +214,8 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
   // with much more memory traffic still loses where the limit binds. The
   // estimate the report shows leaves this out: a run's clock under the limit
   // is set by the power limit itself (sim/cli/power_cap.h).
-  if (w.power_bound && power_limited() && e.cycles > 0) {
+  if (power_bound && e.cycles > 0) {
     const double on = n * e_on, off = n * e_off;
-    const double st = static_cast<double>(w.stages > 0 ? w.stages : hw_.load_stages);
     // T(s) = a + b / s, with each class's binding term as it is at share s:
     // its transfer (kept), its units or banks (1/s), or its loads in flight
     // (the units' part 1/s, the path kept).
@@ -225,14 +226,14 @@ Estimate CostModel::estimate(const CoreWork& w, int64_t base, int64_t cores) {
     auto piece = [&](double s) {
       Piece p{std::max(0.0, fill) + drain, 0};  // fill and drain: as at the nominal clock
       for (const Clocked& k : clocked_) {
-        const double in_flight = (k.units / s + k.path) / st;
+        const double in_flight = (k.units / s + k.path) / stages;
         p.a += k.count * k.exposed;
         if (k.transfer >= k.scaled / s && k.transfer >= in_flight)
           p.a += k.count * k.transfer;
         else if (k.scaled / s >= in_flight)
           p.b += k.count * k.scaled;
         else
-          p.a += k.count * k.path / st, p.b += k.count * k.units / st;
+          p.a += k.count * k.path / stages, p.b += k.count * k.units / stages;
       }
       return p;
     };
